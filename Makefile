@@ -1,0 +1,47 @@
+# stylemint: `make demo` and `make test` each work as the first command on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+SOLC_VERSION := 0.8.37
+
+# Keep ape's data and the compiler inside the project; put the venv and npm tools on PATH.
+export APE_DATA_FOLDER := $(CURDIR)/.ape
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: setup test test-contracts demo bench clean
+
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENV)/bin/anvil
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# py-solc-x finds compilers as $SOLCX_BINARY_PATH/solc-v<version>: our npm solc-js wrapper.
+.solcx/solc-v$(SOLC_VERSION): scripts/solc-npm.mjs
+	mkdir -p .solcx
+	ln -sf ../scripts/solc-npm.mjs $@
+
+# The real anvil binary (not npm's node launcher, which would outlive a SIGKILL as an orphan).
+$(VENV)/bin/anvil: node_modules/.installed $(VENV)/.installed
+	ln -sf "$$(ls -d $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin/anvil | head -1)" $@
+
+test: setup
+	$(VENV)/bin/pytest
+
+test-contracts: setup
+	$(VENV)/bin/pytest tests/contracts
+
+demo: setup
+	$(VENV)/bin/stylemint demo
+
+bench: setup
+	$(VENV)/bin/python bench/gas.py
+
+clean:
+	rm -rf .build contracts/.cache .ape .stylemint artifacts crytic-export

@@ -1,0 +1,1 @@
+"""Contract access through ape: the local node, deployment, and the StyleMint calls."""

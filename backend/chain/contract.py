@@ -1,0 +1,112 @@
+"""The StyleMint contract through ape: deploy it, open projects, mint, and read what a mint did.
+
+The scripts in scripts/, the demo and the benchmarks all go through these functions, so the
+contract is driven one way everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from backend.config import PROJECT_ROOT, ensure_toolchain_env
+
+ensure_toolchain_env()
+
+from ape import Project  # noqa: E402  (ape reads its environment on import)
+
+TOKEN_ID_MULTIPLIER = 1_000_000
+
+# What `tokenURI` answers until the oracle fulfils a token: a small ERC-721 metadata document.
+DEFAULT_PLACEHOLDER_URI = (
+    'data:application/json;utf8,{"name":"StyleMint token (rendering)",'
+    '"description":"The render oracle has not fulfilled this token yet."}'
+)
+
+
+@lru_cache(maxsize=1)
+def ape_project():
+    """This repository as an ape project (compiled on first use), whatever the working directory."""
+    return Project(PROJECT_ROOT)
+
+
+def token_id_of(project_id: int, invocation: int) -> int:
+    """Art Blocks' token id convention, as the contract computes it."""
+    return project_id * TOKEN_ID_MULTIPLIER + invocation
+
+
+def project_of(token_id: int) -> int:
+    return token_id // TOKEN_ID_MULTIPLIER
+
+
+@dataclass(frozen=True)
+class MintRecord:
+    """What the oracle needs from one mint: the token, its project, the minter and where it landed."""
+
+    token_id: int
+    project_id: int
+    minter: str
+    manifest_hash: bytes
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    gas_used: int
+
+
+def deploy(deployer, *, admin=None, payout=None, oracle=None, placeholder: str = DEFAULT_PLACEHOLDER_URI):
+    """Deploy StyleMint; admin, payout and oracle default to the deployer."""
+    admin = admin or deployer
+    return deployer.deploy(
+        ape_project().StyleMint, admin, payout or admin, oracle or admin, placeholder
+    )
+
+
+def create_project(
+    contract,
+    artist,
+    *,
+    name: str,
+    manifest_cid: str,
+    manifest_hash: bytes,
+    price_wei: int,
+    max_editions: int,
+    unpause: bool = False,
+) -> int:
+    """Open a project as `artist` (it starts paused; `unpause` opens it for minting)."""
+    receipt = contract.createProject(name, manifest_cid, manifest_hash, price_wei, max_editions, sender=artist)
+    project_id = int(receipt.decode_logs(contract.ProjectCreated)[0].projectId)
+    if unpause:
+        contract.setProjectPaused(project_id, False, sender=artist)
+    return project_id
+
+
+def mint(contract, collector, project_id: int) -> MintRecord:
+    """Mint the next edition of `project_id` as `collector`, paying the current price."""
+    price = contract.projectInfo(project_id).price
+    receipt = contract.mint(project_id, sender=collector, value=price)
+    return mint_record(contract, receipt)
+
+
+def mint_record(contract, receipt) -> MintRecord:
+    """The Mint event of a receipt, with the transaction and block the seed is derived from."""
+    events = receipt.decode_logs(contract.Mint)
+    if len(events) != 1:
+        raise ValueError(f"transaction {receipt.txn_hash} holds {len(events)} Mint events, expected 1")
+    event = events[0]
+    block = contract.chain_manager.blocks[receipt.block_number]
+    return MintRecord(
+        token_id=int(event.tokenId),
+        project_id=int(event.projectId),
+        minter=str(event.minter),
+        manifest_hash=bytes(event.manifestHash),
+        tx_hash=_hex(receipt.txn_hash),
+        block_number=int(receipt.block_number),
+        block_hash=_hex(block.hash),
+        gas_used=int(receipt.gas_used),
+    )
+
+
+def _hex(value) -> str:
+    if isinstance(value, str):
+        return value if value.startswith("0x") else "0x" + value
+    return "0x" + bytes(value).hex()

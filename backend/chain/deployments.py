@@ -1,0 +1,53 @@
+"""Which StyleMint contract belongs to which chain, remembered between commands.
+
+`stylemint demo` and `ape run deploy` write here; the oracle, the web app and the verifier read
+the address from here unless one is given explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from backend.config import data_dir
+
+
+@dataclass(frozen=True)
+class Deployment:
+    chain_id: int
+    address: str
+    block_number: int
+    rpc_url: str | None = None
+
+
+def deployments_file() -> Path:
+    return data_dir() / "deployments.json"
+
+
+def save(deployment: Deployment) -> Path:
+    """Record a deployment (atomically: a half-written file would lose every other chain's entry)."""
+    path = deployments_file()
+    entries = _read(path)
+    entries[str(deployment.chain_id)] = asdict(deployment)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(entries, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+    return path
+
+
+def load(chain_id: int) -> Deployment:
+    entries = _read(deployments_file())
+    if str(chain_id) not in entries:
+        raise LookupError(
+            f"no StyleMint deployment recorded for chain {chain_id} in {deployments_file()}: "
+            "deploy first (`ape run deploy --network ...`) or pass the contract address"
+        )
+    return Deployment(**entries[str(chain_id)])
+
+
+def _read(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text())
