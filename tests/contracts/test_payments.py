@@ -1,0 +1,120 @@
+"""Pull payments: withdrawals, and hostile payees that must not block mints or take more than their share."""
+
+import ape
+import pytest
+
+from tests.contracts.conftest import MANIFEST_HASH, PRICE
+
+ACCEPT, REVERT, BURN_GAS, REENTER_WITHDRAW, REENTER_MINT = range(5)
+ZERO = "0x0000000000000000000000000000000000000000"
+
+
+def test_withdraw_pays_the_whole_credit_once(stylemint, artist, collector, project_id):
+    stylemint.mint(project_id, sender=collector, value=PRICE)
+    stylemint.mint(project_id, sender=collector, value=PRICE)
+    before = artist.balance
+    receipt = stylemint.withdraw(sender=artist)
+    event = receipt.decode_logs(stylemint.Withdrawn)[0]
+    assert event.payee == artist and event.to == artist and event.amount == 2 * PRICE * 9 // 10
+    assert artist.balance == before + 2 * PRICE * 9 // 10 - receipt.total_fees_paid
+    assert stylemint.creditOf(artist) == 0
+    assert stylemint.balance == 2 * PRICE // 10  # the platform's credit, untouched
+    with ape.reverts(stylemint.NothingToWithdraw, payee=artist):
+        stylemint.withdraw(sender=artist)
+
+
+def test_withdraw_to_another_address(stylemint, platform, stranger, collector, project_id):
+    stylemint.mint(project_id, sender=collector, value=PRICE)
+    with ape.reverts(stylemint.ZeroAddress):
+        stylemint.withdrawTo(ZERO, sender=platform)
+    before = stranger.balance
+    stylemint.withdrawTo(stranger, sender=platform)
+    assert stranger.balance == before + PRICE // 10
+    assert stylemint.creditOf(platform) == 0
+
+
+def test_nothing_to_withdraw_for_strangers(stylemint, stranger, collector, project_id):
+    stylemint.mint(project_id, sender=collector, value=PRICE)
+    with ape.reverts(stylemint.NothingToWithdraw, payee=stranger):
+        stylemint.withdraw(sender=stranger)
+    assert stylemint.balance == PRICE
+
+
+@pytest.fixture
+def hostile(project, stylemint, admin):
+    return admin.deploy(project.MaliciousReceiver, stylemint)
+
+
+@pytest.fixture
+def hostile_project(stylemint, hostile, stranger):
+    """A project whose artist is the hostile contract."""
+    receipt = hostile.createProject("bafyhostile", MANIFEST_HASH, PRICE, 10, sender=stranger)
+    return receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+
+
+@pytest.mark.parametrize("mode", [REVERT, BURN_GAS, REENTER_WITHDRAW, REENTER_MINT])
+def test_hostile_artist_cannot_block_mints(stylemint, hostile, hostile_project, collector, stranger, platform, mode):
+    hostile.setMode(mode, hostile_project, sender=stranger)
+    for _ in range(3):
+        stylemint.mint(hostile_project, sender=collector, value=PRICE)
+    assert stylemint.balanceOf(collector) == 3
+    assert stylemint.creditOf(hostile) == 3 * PRICE * 9 // 10
+    assert stylemint.creditOf(platform) == 3 * PRICE // 10
+    assert stylemint.balance == 3 * PRICE
+
+
+@pytest.mark.parametrize("mode", [REVERT, BURN_GAS])
+def test_refusing_artist_keeps_its_credit_and_can_redirect_it(
+    stylemint, hostile, hostile_project, collector, stranger, platform, mode
+):
+    hostile.setMode(mode, 0, sender=stranger)
+    stylemint.mint(hostile_project, sender=collector, value=PRICE)
+    share = PRICE * 9 // 10
+    with ape.reverts(stylemint.WithdrawFailed, to=hostile, amount=share):
+        hostile.withdraw(sender=stranger, gas=3_000_000)
+    assert stylemint.creditOf(hostile) == share  # nothing lost
+    assert stylemint.balance == PRICE
+    # The payee routes its credit elsewhere: no wei is stranded.
+    before = stranger.balance
+    hostile.withdrawTo(stranger, sender=stranger)
+    assert stranger.balance > before  # got the share (minus the gas it paid)
+    assert stylemint.creditOf(hostile) == 0
+    assert stylemint.balance == stylemint.creditOf(platform) == PRICE // 10
+
+
+def test_reentrant_withdraw_takes_only_its_share(stylemint, hostile, hostile_project, collector, stranger, platform):
+    hostile.setMode(REENTER_WITHDRAW, 0, sender=stranger)
+    for _ in range(2):
+        stylemint.mint(hostile_project, sender=collector, value=PRICE)
+    share = 2 * PRICE * 9 // 10
+    hostile.withdraw(sender=stranger)
+    assert hostile.reentrySucceeded() is False
+    assert hostile.received() == share
+    assert hostile.balance == share
+    assert stylemint.creditOf(hostile) == 0
+    assert stylemint.creditOf(platform) == 2 * PRICE // 10
+    assert stylemint.balance == 2 * PRICE // 10
+
+
+def test_reentrant_mint_during_withdraw_is_stopped(stylemint, hostile, hostile_project, artist, collector, stranger, project_id):
+    # The hostile contract re-enters mint() of an open project with the ether it is being paid.
+    stylemint.setProjectPrice(project_id, PRICE * 9 // 10, sender=artist)
+    hostile.setMode(REENTER_MINT, project_id, sender=stranger)
+    stylemint.mint(hostile_project, sender=collector, value=PRICE)
+    hostile.withdraw(sender=stranger)
+    assert hostile.reentrySucceeded() is False
+    assert stylemint.balanceOf(hostile) == 0
+    assert stylemint.projectInfo(project_id).invocations == 0
+    assert hostile.balance == PRICE * 9 // 10
+
+
+@pytest.mark.parametrize("mode", [REVERT, BURN_GAS, REENTER_WITHDRAW])
+def test_hostile_platform_payout_cannot_block_mints(stylemint, hostile, admin, artist, collector, stranger, project_id, mode):
+    stylemint.setPlatformPayout(hostile, sender=admin)
+    hostile.setMode(mode, 0, sender=stranger)
+    stylemint.mint(project_id, sender=collector, value=PRICE)
+    stylemint.mint(project_id, sender=collector, value=PRICE)
+    assert stylemint.creditOf(hostile) == 2 * PRICE // 10
+    stylemint.withdraw(sender=artist)  # the artist is paid regardless
+    assert stylemint.creditOf(artist) == 0
+    assert stylemint.balance == 2 * PRICE // 10

@@ -1,0 +1,216 @@
+"""Project life cycle: creation, the artist's controls, the admin's controls, locking."""
+
+import ape
+import pytest
+
+from tests.contracts.conftest import MANIFEST_CID, MANIFEST_HASH, MAX_EDITIONS, PLACEHOLDER, PRICE
+
+NEW_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+NEW_HASH = b"\x42" * 32
+
+
+def test_constructor_rejects_zero_addresses(project, admin, platform, oracle):
+    zero = "0x0000000000000000000000000000000000000000"
+    for args in ((zero, platform, oracle), (admin, zero, oracle), (admin, platform, zero)):
+        with ape.reverts(project.StyleMint.ZeroAddress):
+            admin.deploy(project.StyleMint, *args, PLACEHOLDER)
+
+
+def test_constructor_sets_roles_and_payout(stylemint, admin, platform, oracle):
+    assert stylemint.hasRole(stylemint.DEFAULT_ADMIN_ROLE(), admin)
+    assert stylemint.hasRole(stylemint.ORACLE_ROLE(), oracle)
+    assert not stylemint.hasRole(stylemint.ORACLE_ROLE(), admin)
+    assert stylemint.platformPayout() == platform
+    assert stylemint.placeholderURI() == PLACEHOLDER
+    assert stylemint.name() == "StyleMint" and stylemint.symbol() == "STYLE"
+
+
+def test_create_project_stores_everything_and_starts_paused(stylemint, artist):
+    receipt = stylemint.createProject("Tidal Glass", MANIFEST_CID, MANIFEST_HASH, PRICE, MAX_EDITIONS, sender=artist)
+    event = receipt.decode_logs(stylemint.ProjectCreated)[0]
+    assert event.projectId == 1 and event.artist == artist
+    assert (event.name, event.manifestCID, bytes(event.manifestHash)) == ("Tidal Glass", MANIFEST_CID, MANIFEST_HASH)
+    assert (event.price, event.maxEditions) == (PRICE, MAX_EDITIONS)
+    info = stylemint.projectInfo(1)
+    assert info.artist == artist
+    assert info.paused is True and info.adminPaused is False and info.locked is False
+    assert (info.invocations, info.maxEditions, info.price, info.royaltyBps) == (0, MAX_EDITIONS, PRICE, 0)
+    assert bytes(info.manifestHash) == MANIFEST_HASH and info.manifestCID == MANIFEST_CID
+    assert info.name == "Tidal Glass"
+    assert stylemint.remainingEditions(1) == MAX_EDITIONS
+    assert stylemint.nextProjectId() == 2
+    second = stylemint.createProject("Second", MANIFEST_CID, MANIFEST_HASH, 0, 1, sender=artist)
+    assert second.decode_logs(stylemint.ProjectCreated)[0].projectId == 2
+
+
+@pytest.mark.parametrize(
+    "name, cid, manifest_hash, price, max_editions, error, fields",
+    [
+        ("", MANIFEST_CID, MANIFEST_HASH, PRICE, 5, "InvalidName", {}),
+        ("x" * 65, MANIFEST_CID, MANIFEST_HASH, PRICE, 5, "InvalidName", {}),
+        ("ok", "", MANIFEST_HASH, PRICE, 5, "InvalidCID", {}),
+        ("ok", "b" * 101, MANIFEST_HASH, PRICE, 5, "InvalidCID", {}),
+        ("ok", MANIFEST_CID, b"\x00" * 32, PRICE, 5, "ZeroHash", {}),
+        ("ok", MANIFEST_CID, MANIFEST_HASH, 2**128, 5, "InvalidPrice", {"price": 2**128}),
+        ("ok", MANIFEST_CID, MANIFEST_HASH, PRICE, 0, "InvalidMaxEditions", {"requested": 0}),
+        ("ok", MANIFEST_CID, MANIFEST_HASH, PRICE, 1_000_001, "InvalidMaxEditions", {"requested": 1_000_001}),
+    ],
+)
+def test_create_project_rejects_bad_input_and_changes_nothing(
+    stylemint, artist, name, cid, manifest_hash, price, max_editions, error, fields
+):
+    with ape.reverts(getattr(stylemint, error), **fields):
+        stylemint.createProject(name, cid, manifest_hash, price, max_editions, sender=artist)
+    assert stylemint.nextProjectId() == 1
+
+
+def test_create_project_accepts_the_bounds(stylemint, artist):
+    stylemint.createProject("x" * 64, "b" * 100, MANIFEST_HASH, 2**128 - 1, 1_000_000, sender=artist)
+    info = stylemint.projectInfo(1)
+    assert info.maxEditions == 1_000_000 and info.price == 2**128 - 1
+
+
+def test_artist_pauses_and_unpauses(stylemint, artist, project_id):
+    receipt = stylemint.setProjectPaused(project_id, True, sender=artist)
+    assert receipt.decode_logs(stylemint.ProjectPausedSet)[0].paused
+    assert stylemint.projectInfo(project_id).paused is True
+    stylemint.setProjectPaused(project_id, False, sender=artist)
+    assert stylemint.projectInfo(project_id).paused is False
+
+
+def test_artist_sets_price(stylemint, artist, project_id):
+    receipt = stylemint.setProjectPrice(project_id, 5, sender=artist)
+    assert receipt.decode_logs(stylemint.ProjectPriceSet)[0].price == 5
+    assert stylemint.projectInfo(project_id).price == 5
+    with ape.reverts(stylemint.InvalidPrice):
+        stylemint.setProjectPrice(project_id, 2**128, sender=artist)
+    assert stylemint.projectInfo(project_id).price == 5
+
+
+def test_max_editions_only_lowers_and_never_below_minted(stylemint, artist, collector, project_id):
+    stylemint.mint(project_id, sender=collector, value=PRICE)
+    stylemint.mint(project_id, sender=collector, value=PRICE)
+    with ape.reverts(stylemint.InvalidMaxEditions, requested=MAX_EDITIONS + 1, minimum=2, maximum=MAX_EDITIONS):
+        stylemint.setProjectMaxEditions(project_id, MAX_EDITIONS + 1, sender=artist)
+    with ape.reverts(stylemint.InvalidMaxEditions, requested=1, minimum=2, maximum=MAX_EDITIONS):
+        stylemint.setProjectMaxEditions(project_id, 1, sender=artist)
+    assert stylemint.projectInfo(project_id).maxEditions == MAX_EDITIONS
+    receipt = stylemint.setProjectMaxEditions(project_id, 3, sender=artist)
+    assert receipt.decode_logs(stylemint.ProjectMaxEditionsSet)[0].maxEditions == 3
+    assert stylemint.remainingEditions(project_id) == 1
+    with ape.reverts(stylemint.InvalidMaxEditions):
+        stylemint.setProjectMaxEditions(project_id, 4, sender=artist)  # never back up
+    stylemint.setProjectMaxEditions(project_id, 2, sender=artist)  # down to exactly minted
+    assert stylemint.remainingEditions(project_id) == 0
+
+
+def test_artist_changes_manifest_while_unlocked(stylemint, artist, project_id):
+    receipt = stylemint.setProjectManifest(project_id, NEW_CID, NEW_HASH, sender=artist)
+    event = receipt.decode_logs(stylemint.ProjectManifestSet)[0]
+    assert event.manifestCID == NEW_CID and bytes(event.manifestHash) == NEW_HASH
+    info = stylemint.projectInfo(project_id)
+    assert info.manifestCID == NEW_CID and bytes(info.manifestHash) == NEW_HASH
+    with ape.reverts(stylemint.ZeroHash):
+        stylemint.setProjectManifest(project_id, NEW_CID, b"\x00" * 32, sender=artist)
+    with ape.reverts(stylemint.InvalidCID):
+        stylemint.setProjectManifest(project_id, "", NEW_HASH, sender=artist)
+    assert stylemint.projectInfo(project_id).manifestCID == NEW_CID
+
+
+def test_royalty_up_to_ten_percent(stylemint, artist, project_id):
+    receipt = stylemint.setProjectRoyalty(project_id, 1000, sender=artist)
+    assert receipt.decode_logs(stylemint.ProjectRoyaltySet)[0].royaltyBps == 1000
+    with ape.reverts(stylemint.InvalidRoyalty, royaltyBps=1001):
+        stylemint.setProjectRoyalty(project_id, 1001, sender=artist)
+    assert stylemint.projectInfo(project_id).royaltyBps == 1000
+
+
+def test_locked_project_refuses_manifest_and_cap_changes(stylemint, artist, collector, project_id):
+    receipt = stylemint.lockProject(project_id, sender=artist)
+    assert receipt.decode_logs(stylemint.ProjectLocked)[0].projectId == project_id
+    assert stylemint.projectInfo(project_id).locked is True
+    with ape.reverts(stylemint.ProjectIsLocked, projectId=project_id):
+        stylemint.setProjectManifest(project_id, NEW_CID, NEW_HASH, sender=artist)
+    with ape.reverts(stylemint.ProjectIsLocked):
+        stylemint.setProjectMaxEditions(project_id, 1, sender=artist)
+    with ape.reverts(stylemint.ProjectIsLocked):
+        stylemint.lockProject(project_id, sender=artist)
+    info = stylemint.projectInfo(project_id)
+    assert info.manifestCID == MANIFEST_CID and info.maxEditions == MAX_EDITIONS
+    # What does not change a render stays adjustable: price, pause, royalty; minting goes on.
+    stylemint.setProjectPrice(project_id, PRICE * 2, sender=artist)
+    stylemint.setProjectRoyalty(project_id, 500, sender=artist)
+    stylemint.mint(project_id, sender=collector, value=PRICE * 2)
+    stylemint.setProjectPaused(project_id, True, sender=artist)
+    assert stylemint.projectInfo(project_id).paused is True
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, p, s: c.setProjectPaused(p, False, sender=s),
+        lambda c, p, s: c.setProjectPrice(p, 1, sender=s),
+        lambda c, p, s: c.setProjectMaxEditions(p, 1, sender=s),
+        lambda c, p, s: c.setProjectManifest(p, NEW_CID, NEW_HASH, sender=s),
+        lambda c, p, s: c.setProjectRoyalty(p, 1, sender=s),
+        lambda c, p, s: c.lockProject(p, sender=s),
+    ],
+    ids=["pause", "price", "maxEditions", "manifest", "royalty", "lock"],
+)
+def test_only_the_artist_changes_a_project(stylemint, project_id, stranger, admin, call):
+    before = stylemint.projectInfo(project_id)
+    for caller in (stranger, admin):  # not even the platform admin
+        with ape.reverts(stylemint.NotProjectArtist, projectId=project_id, caller=caller):
+            call(stylemint, project_id, caller)
+    assert stylemint.projectInfo(project_id) == before
+    with ape.reverts(stylemint.UnknownProject, projectId=99):
+        call(stylemint, 99, stranger)
+
+
+def test_admin_pause_overrides_the_artist(stylemint, admin, artist, collector, project_id):
+    receipt = stylemint.setProjectAdminPaused(project_id, True, sender=admin)
+    assert receipt.decode_logs(stylemint.ProjectAdminPausedSet)[0].adminPaused
+    stylemint.setProjectPaused(project_id, False, sender=artist)
+    with ape.reverts(stylemint.ProjectPaused, projectId=project_id):
+        stylemint.mint(project_id, sender=collector, value=PRICE)
+    stylemint.setProjectAdminPaused(project_id, False, sender=admin)
+    stylemint.mint(project_id, sender=collector, value=PRICE)
+    assert stylemint.projectInfo(project_id).invocations == 1
+
+
+def test_admin_functions_need_the_admin_role(stylemint, stranger, artist, project_id):
+    for call in (
+        lambda: stylemint.setProjectAdminPaused(project_id, True, sender=artist),
+        lambda: stylemint.setPlatformPayout(stranger, sender=stranger),
+        lambda: stylemint.setPlaceholderURI("x", sender=stranger),
+        lambda: stylemint.grantRole(stylemint.ORACLE_ROLE(), stranger, sender=stranger),
+    ):
+        with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
+            call()
+    assert stylemint.projectInfo(project_id).adminPaused is False
+    assert stylemint.placeholderURI() == PLACEHOLDER
+    assert not stylemint.hasRole(stylemint.ORACLE_ROLE(), stranger)
+
+
+def test_admin_pause_of_unknown_project(stylemint, admin):
+    with ape.reverts(stylemint.UnknownProject, projectId=7):
+        stylemint.setProjectAdminPaused(7, True, sender=admin)
+
+
+def test_platform_payout_change_routes_future_shares(stylemint, admin, platform, stranger, collector, project_id):
+    stylemint.mint(project_id, sender=collector, value=PRICE)
+    with ape.reverts(stylemint.ZeroAddress):
+        stylemint.setPlatformPayout("0x0000000000000000000000000000000000000000", sender=admin)
+    receipt = stylemint.setPlatformPayout(stranger, sender=admin)
+    event = receipt.decode_logs(stylemint.PlatformPayoutSet)[0]
+    assert event.previous == platform and event.current == stranger
+    stylemint.mint(project_id, sender=collector, value=PRICE)
+    assert stylemint.creditOf(platform) == PRICE // 10  # earned before the change stays
+    assert stylemint.creditOf(stranger) == PRICE // 10
+
+
+def test_views_of_unknown_project(stylemint):
+    with ape.reverts(stylemint.UnknownProject, projectId=3):
+        stylemint.projectInfo(3)
+    with ape.reverts(stylemint.UnknownProject, projectId=3):
+        stylemint.remainingEditions(3)
