@@ -7,6 +7,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 /// @title StyleMint: ERC-721 core for AI style projects
 /// @notice Artists open style projects (a pinned diffusion style manifest, a price, a capped
@@ -369,12 +370,13 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
 
     /// @notice The split of one sale; the one place where it is computed.
     /// @dev The platform's share rounds down and the artist gets the rest, so the two always add
-    /// up to `price` and no wei is left unassigned.
+    /// up to `price` and no wei is left unassigned. `mulDiv` gives `floor(price * 1000 / 10000)`
+    /// without overflowing for any uint256.
     /// @param price sale price in wei
     /// @return artistShare 90 % (plus any rounding remainder)
     /// @return platformShare 10 %, rounded down
     function splitPrice(uint256 price) public pure returns (uint256 artistShare, uint256 platformShare) {
-        platformShare = (price * PLATFORM_SHARE_BPS) / BPS_DENOMINATOR;
+        platformShare = Math.mulDiv(price, PLATFORM_SHARE_BPS, BPS_DENOMINATOR);
         artistShare = price - platformShare;
     }
 
