@@ -1,0 +1,76 @@
+"""Gas figures of the StyleMint core on a real anvil node; prints `key: value` lines.
+
+    make bench            (or: .venv/bin/python bench/gas.py [--mints 100] [--accounts 5])
+
+Mints come from several accounts (the first mint of an account pays for its balance slot, later
+ones do not), with the 90/10 split credited on every one. `oz_safemint_gas` is a bare
+OpenZeppelin ERC721 `_safeMint` to a fresh account, measured in the same run as the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from backend.config import ensure_toolchain_env  # noqa: E402
+
+ensure_toolchain_env()
+
+from backend.chain import contract as core  # noqa: E402
+from backend.chain.anvil import Anvil  # noqa: E402
+
+METADATA_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"  # 59 chars, CIDv1 base32
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mints", type=int, default=100)
+    parser.add_argument("--accounts", type=int, default=5)
+    args = parser.parse_args()
+
+    from ape import accounts, networks
+
+    with Anvil(accounts=max(10, args.accounts + 5)) as node, \
+            networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
+        admin, oracle, platform, artist, *collectors = accounts.test_accounts[: args.accounts + 4]
+        figures: dict[str, int | float | str] = {"node": f"anvil {node.url}"}
+
+        stylemint = core.deploy(admin, payout=platform, oracle=oracle)
+        figures["deploy_gas"] = stylemint.creation_metadata.receipt.gas_used
+
+        receipt = stylemint.createProject(
+            "Bench", METADATA_CID, b"\x11" * 32, 10**16, 1_000_000, sender=artist
+        )
+        figures["create_project_gas"] = receipt.gas_used
+        project_id = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+        stylemint.setProjectPaused(project_id, False, sender=artist)
+
+        mint_gas = []
+        for i in range(args.mints):
+            record = core.mint(stylemint, collectors[i % len(collectors)], project_id)
+            mint_gas.append(record.gas_used)
+        figures["mint_gas_first"] = mint_gas[0]
+        figures["mint_gas_median"] = statistics.median(mint_gas)
+        figures["mint_gas_max"] = max(mint_gas)
+        figures["mints_measured"] = f"{len(mint_gas)} from {len(collectors)} accounts"
+
+        figures["fulfill_gas"] = stylemint.fulfill(
+            project_id * 1_000_000, b"\x22" * 32, METADATA_CID, sender=oracle
+        ).gas_used
+        figures["withdraw_gas"] = stylemint.withdraw(sender=artist).gas_used
+
+        bare = admin.deploy(core.ape_project().BareERC721)
+        figures["oz_safemint_gas"] = bare.safeMint(collectors[0], 1, sender=admin).gas_used
+        figures["oz_safemint_gas_second"] = bare.safeMint(collectors[0], 2, sender=admin).gas_used
+        figures["mint_minus_oz_floor"] = figures["mint_gas_median"] - figures["oz_safemint_gas_second"]
+
+    for key, value in figures.items():
+        print(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()

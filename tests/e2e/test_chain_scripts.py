@@ -1,0 +1,91 @@
+"""The ape scripts and `stylemint demo` against a real anvil node, as a user runs them."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backend.chain.anvil import rpc_call
+from backend.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.e2e
+BIN = Path(sys.executable).parent
+MANIFEST_HASH = "0x" + "ab" * 32
+
+
+def ape_run(script, env, *args):
+    return subprocess.run(
+        [str(BIN / "ape"), "run", script, "--network", "ethereum:local:foundry", *args],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+
+
+def eth_call(url, to, selector, *words):
+    data = selector + "".join(f"{w:064x}" for w in words)
+    return rpc_call(url, "eth_call", [{"to": to, "data": data}, "latest"])
+
+
+def test_deploy_create_mint_scripts(anvil_node, cli_env):
+    cli_env["APE_FOUNDRY_HOST"] = anvil_node.url  # ape-foundry connects to our node instead of :8545
+
+    deployed = ape_run("deploy", cli_env, "--account", "TEST::0")
+    assert deployed.returncode == 0, deployed.stderr + deployed.stdout
+    recorded = json.loads((Path(cli_env["STYLEMINT_DATA_DIR"]) / "deployments.json").read_text())
+    address = recorded["31337"]["address"]
+    assert address in deployed.stdout
+
+    created = ape_run(
+        "create_project", cli_env, "--account", "TEST::3", "--name", "Script Style",
+        "--manifest-cid", "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq",
+        "--manifest-hash", MANIFEST_HASH, "--price-wei", "1000", "--max-editions", "1", "--unpause",
+    )
+    assert created.returncode == 0, created.stderr + created.stdout
+    assert "project 1 created" in created.stdout
+
+    minted = ape_run("mint", cli_env, "--account", "TEST::4", "--project", "1")
+    assert minted.returncode == 0, minted.stderr + minted.stdout
+    tx_hash = re.search(r"mint tx (0x[0-9a-f]{64})", minted.stdout).group(1)
+    receipt = rpc_call(anvil_node.url, "eth_getTransactionReceipt", [tx_hash])
+    assert int(receipt["status"], 16) == 1
+    owner = eth_call(anvil_node.url, address, "0x6352211e", 1_000_000)  # ownerOf(uint256)
+    assert owner[-40:].lower() == "15d34aaf54267db7d7c367839aaf71a00a2c6a65"  # TEST::4
+
+    # Over the cap: a clear error, a failing exit code, nothing minted.
+    sold_out = ape_run("mint", cli_env, "--account", "TEST::4", "--project", "1")
+    assert sold_out.returncode != 0
+    assert "SoldOut" in sold_out.stdout + sold_out.stderr
+    assert int(eth_call(anvil_node.url, address, "0x70a08231", 0x15D34AAF54267DB7D7C367839AAF71A00A2C6A65), 16) == 1
+
+
+def test_create_project_rejects_a_bad_hash_before_sending(anvil_node, cli_env):
+    cli_env["APE_FOUNDRY_HOST"] = anvil_node.url
+    assert ape_run("deploy", cli_env, "--account", "TEST::0").returncode == 0
+    result = ape_run(
+        "create_project", cli_env, "--account", "TEST::3", "--name", "x", "--manifest-cid", "bafy",
+        "--manifest-hash", "0x1234", "--price-wei", "1", "--max-editions", "1",
+    )
+    assert result.returncode == 2
+    assert "--manifest-hash" in result.stderr and "expected 32" in result.stderr
+    nonce = rpc_call(anvil_node.url, "eth_getTransactionCount", ["0x90F79bf6EB2c4f870365E785982E1f101E93b906", "latest"])
+    assert int(nonce, 16) == 0  # the artist sent nothing
+
+
+def test_demo_once_mints_and_splits(cli_env):
+    cli_env["DEMO_ONCE"] = "1"
+    result = subprocess.run(
+        [str(BIN / "stylemint"), "demo"], cwd=PROJECT_ROOT, env=cli_env,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    out = result.stdout
+    assert "minted     token 1000000" in out
+    assert re.search(r"mint tx    0x[0-9a-f]{64}", out)
+    split = re.search(r"artist (\d+) wei \+ platform (\d+) wei = (\d+) wei paid", out)
+    artist, platform, paid = map(int, split.groups())
+    assert (artist, platform, paid) == (9 * 10**15, 10**15, 10**16)
+    chain = re.search(r"chain      (http://[\d.:]+)", out).group(1)
+    assert chain.startswith("http://127.0.0.1:")
+    assert json.loads((Path(cli_env["STYLEMINT_DATA_DIR"]) / "deployments.json").read_text())["31337"]["address"]
