@@ -9,7 +9,7 @@ export APE_DATA_FOLDER := $(CURDIR)/.ape
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup test test-contracts demo bench clean
+.PHONY: setup test test-contracts demo bench chain clean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENV)/bin/anvil
 
@@ -42,6 +42,9 @@ demo: setup
 
 bench: setup
 	$(VENV)/bin/python bench/gas.py
+
+chain: setup
+	anvil --host 127.0.0.1 --port 8545 --chain-id 31337
 
 clean:
 	rm -rf .build contracts/.cache .ape .stylemint artifacts crytic-export
