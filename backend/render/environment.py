@@ -1,0 +1,84 @@
+"""What changes a render's bytes besides seed and manifest, pinned where possible and recorded.
+
+Measured (../shared/TOOLCHAIN.md): same torch + same thread count + same CPU instruction set give
+byte-identical images; another thread count or ISA moves a few pixels by one level. On CUDA,
+deterministic algorithms, no TF32 and no cuDNN autotuning give identical runs on one GPU. So we
+pin what we can and write the rest into the provenance, where an auditor finds it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from importlib import metadata
+
+DEFAULT_THREADS = 2  # any auditor's machine can run 2 threads; recorded in the fingerprint
+
+
+def default_device() -> str:
+    """`$STYLEMINT_DEVICE` (cpu, cuda, cuda:N), else cuda when available, else cpu."""
+    import torch
+
+    wanted = os.environ.get("STYLEMINT_DEVICE")
+    if wanted:
+        return wanted
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def default_threads() -> int:
+    return int(os.environ.get("STYLEMINT_RENDER_THREADS", DEFAULT_THREADS))
+
+
+def configure_determinism(device: str, threads: int) -> None:
+    """Pin the thread count; on CUDA, diffusers' `enable_full_determinism` settings."""
+    import torch
+
+    torch.set_num_threads(threads)
+    if device.startswith("cuda"):
+        # Must be set before cuBLAS initialises; harmless if already set.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def fingerprint(device: str, dtype: str, threads: int, batch_size: int) -> dict:
+    """The render environment, as recorded in provenance and compared by the verifier."""
+    import torch
+
+    if device.startswith("cuda"):
+        device_name = torch.cuda.get_device_name(torch.device(device))
+        cuda = torch.version.cuda or "unknown"
+    else:
+        device_name = platform.processor() or platform.machine()
+        cuda = None
+    return {
+        "torch": torch.__version__,
+        "diffusers": _version("diffusers"),
+        "transformers": _version("transformers"),
+        "numpy": _version("numpy"),
+        "pillow": _version("pillow"),
+        "python": platform.python_version(),
+        "device": device,
+        "device_name": device_name,
+        "cuda": cuda,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "threads": threads,
+        "dtype": dtype,
+        "batch_size": batch_size,
+    }
+
+
+# Fields whose difference means "another environment": a verifier expecting exact bytes must match
+# all of them; any difference downgrades to a tolerance comparison.
+EXACT_MATCH_FIELDS = ("torch", "diffusers", "transformers", "numpy", "device_name", "cuda",
+                      "cpu_capability", "threads", "dtype", "batch_size")

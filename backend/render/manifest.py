@@ -1,0 +1,210 @@
+"""Style manifests: everything a style project renders with, validated, in canonical bytes.
+
+The contract stores the manifest's CID and sha256; the oracle and auditors render from it. So a
+manifest must be unambiguous (no unknown fields, closed sets for schedulers and dtypes, bounded
+numbers) and its canonical bytes must be reproducible from the parsed document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import string
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+MANIFEST_VERSION = 1
+MAX_MANIFEST_BYTES = 64 * 1024
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+# Deterministic (non-ancestral) schedulers: each step is a pure function of the model output, so
+# no extra noise is drawn after the initial latents.
+SCHEDULERS = {
+    "ddim": "DDIMScheduler",
+    "euler": "EulerDiscreteScheduler",
+    "dpm++2m": "DPMSolverMultistepScheduler",
+    "pndm": "PNDMScheduler",
+    "lms": "LMSDiscreteScheduler",
+    "heun": "HeunDiscreteScheduler",
+}
+# Scheduler settings an artist may override; values must be JSON scalars.
+SCHEDULER_OPTIONS = {
+    "timestep_spacing", "steps_offset", "beta_schedule", "beta_start", "beta_end",
+    "prediction_type", "use_karras_sigmas", "final_sigmas_type", "solver_order", "algorithm_type",
+}
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be rendered, with every problem listed."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ModelRef(_Strict):
+    """Which model renders: `reference` (the built-in tiny model), a local directory or a hub id."""
+
+    id: str = Field(min_length=1, max_length=256)
+    sha256: str
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not SHA256_HEX.match(value):
+            raise ValueError("must be 64 lowercase hex digits")
+        return value
+
+
+class SchedulerSpec(_Strict):
+    name: str
+    config: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in SCHEDULERS:
+            raise ValueError(f"unknown scheduler {value!r}; one of {', '.join(sorted(SCHEDULERS))}")
+        return value
+
+    @field_validator("config")
+    @classmethod
+    def _options(cls, value: dict) -> dict:
+        unknown = sorted(set(value) - SCHEDULER_OPTIONS)
+        if unknown:
+            raise ValueError(f"unknown scheduler options {unknown}; allowed: {sorted(SCHEDULER_OPTIONS)}")
+        return value
+
+
+class StyleWeights(_Strict):
+    """Extra weights layered on the model, fetched by CID and checked by sha256."""
+
+    kind: Literal["lora", "textual_inversion"]
+    cid: str = Field(min_length=1, max_length=100)
+    sha256: str
+    scale: float = Field(default=1.0, ge=0.0, le=2.0)
+    token: str | None = Field(default=None, max_length=64)
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not SHA256_HEX.match(value):
+            raise ValueError("must be 64 lowercase hex digits")
+        return value
+
+    @model_validator(mode="after")
+    def _token_for_inversion(self) -> "StyleWeights":
+        if self.kind == "textual_inversion" and not self.token:
+            raise ValueError("textual_inversion needs the token it defines (e.g. '<my-style>')")
+        return self
+
+
+class StyleManifest(_Strict):
+    """What a style project renders with. See docs/RENDER_SPEC.md for every field."""
+
+    version: Literal[1] = MANIFEST_VERSION
+    name: str = Field(min_length=1, max_length=64)
+    model: ModelRef
+    prompt: str = Field(min_length=1, max_length=1000)
+    variables: dict[str, list[str]] = Field(default_factory=dict)
+    negative_prompt: str = Field(default="", max_length=1000)
+    scheduler: SchedulerSpec
+    steps: int = Field(ge=1, le=150)
+    guidance_scale: float = Field(ge=0.0, le=30.0)
+    width: int = Field(ge=64, le=2048)
+    height: int = Field(ge=64, le=2048)
+    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    style_weights: StyleWeights | None = None
+
+    @field_validator("guidance_scale", mode="before")
+    @classmethod
+    def _float(cls, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+    @field_validator("width", "height")
+    @classmethod
+    def _multiple_of_8(cls, value: int) -> int:
+        if value % 8:
+            raise ValueError("must be a multiple of 8")
+        return value
+
+    @field_validator("variables")
+    @classmethod
+    def _variables(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, options in value.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", name):
+                raise ValueError(f"variable name {name!r}: lowercase letters, digits, underscore")
+            if not 1 <= len(options) <= 256 or any(not o or len(o) > 100 for o in options):
+                raise ValueError(f"variable {name!r}: 1..256 options of 1..100 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _template_matches_variables(self) -> "StyleManifest":
+        fields = set()
+        try:
+            for _, field, spec, conversion in string.Formatter().parse(self.prompt):
+                if field is not None:
+                    if not field or spec or conversion:
+                        raise ValueError("prompt placeholders are plain {name}")
+                    fields.add(field)
+        except ValueError as err:
+            raise ValueError(f"prompt template: {err}") from None
+        missing, unused = fields - set(self.variables), set(self.variables) - fields
+        if missing:
+            raise ValueError(f"prompt uses undefined variables {sorted(missing)}")
+        if unused:
+            raise ValueError(f"variables not used by the prompt: {sorted(unused)}")
+        return self
+
+    # -- bytes and hashes ---------------------------------------------------------------
+
+    def canonical_bytes(self) -> bytes:
+        """Sorted keys, no whitespace, UTF-8; defaults written out, so the bytes say everything."""
+        return canonical_json(self.model_dump(mode="json"))
+
+    def sha256(self) -> bytes:
+        return hashlib.sha256(self.canonical_bytes()).digest()
+
+    def sha256_hex(self) -> str:
+        return self.sha256().hex()
+
+
+def canonical_json(document) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def parse_manifest(data: bytes | str | dict, *, expected_sha256: bytes | str | None = None) -> StyleManifest:
+    """Validate a manifest; with `expected_sha256`, the given bytes must hash to it.
+
+    The hash is checked over the bytes as received (what the contract committed to), before any
+    parsing; a document that parses but is not in canonical form is still accepted for rendering
+    when its hash matches, since the commitment is to those bytes.
+    """
+    if isinstance(data, dict):
+        raw = canonical_json(data)
+    else:
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ManifestError(f"manifest is {len(raw)} bytes; the limit is {MAX_MANIFEST_BYTES}")
+    if expected_sha256 is not None:
+        expected = expected_sha256 if isinstance(expected_sha256, bytes) else bytes.fromhex(expected_sha256.removeprefix("0x"))
+        actual = hashlib.sha256(raw).digest()
+        if actual != expected:
+            raise ManifestError(f"manifest hash mismatch: bytes hash to {actual.hex()}, expected {expected.hex()}")
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ManifestError(f"manifest is not JSON: {err}") from None
+    if not isinstance(document, dict):
+        raise ManifestError("manifest must be a JSON object")
+    try:
+        return StyleManifest.model_validate(document)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(manifest)'}: {e['msg']}" for e in err.errors()
+        )
+        raise ManifestError(f"invalid manifest: {problems}") from None

@@ -1,0 +1,293 @@
+"""The deterministic render: (manifest, 32-byte seed) -> canonical PNG, the same bytes every time.
+
+One readable path, step by step (docs/RENDER_SPEC.md is the normative version):
+1. resolve and load the model, refusing weights whose hash differs from the manifest;
+2. fill the prompt template from the seed;
+3. draw the initial latents on the CPU from the whole seed, move them to the device;
+4. run the diffusers pipeline at a fixed batch shape (padding rows are dummies);
+5. quantise to 8-bit RGB and encode a PNG with fixed settings and no metadata chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from backend import __version__ as backend_version
+from backend.config import data_dir
+from backend.render import environment
+from backend.render.manifest import SCHEDULERS, StyleManifest
+from backend.render.model_hash import model_sha256
+from backend.render.reference_model import build_reference_model
+from backend.render.seed import as_bytes32, choose, initial_latents
+
+RENDERER_VERSION = f"stylemint-render/1 ({backend_version})"
+REFERENCE = "reference"
+PNG_COMPRESS_LEVEL = 9
+LATENT_CHANNELS = 4
+
+# Fetches style weights by CID (the IPFS layer provides it); returns the file's bytes.
+WeightsFetcher = Callable[[str], bytes]
+Progress = Callable[[int, int], None]
+
+
+def quiet_libraries() -> None:
+    """Silence diffusers/transformers progress bars and advisories: our own progress and logs speak."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.set_verbosity_error()
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+
+
+class RenderError(RuntimeError):
+    """The render cannot run as the manifest asks (missing model, wrong hash, bad device)."""
+
+
+class ModelHashMismatch(RenderError):
+    """The model on disk is not the one the manifest pins."""
+
+
+@dataclass
+class RenderResult:
+    png: bytes
+    png_sha256: str
+    pixel_sha256: str
+    width: int
+    height: int
+    seed: str
+    prompt: str
+    traits: dict[str, str]
+    model_sha256: str
+    manifest_sha256: str
+    fingerprint: dict
+    renderer_version: str = RENDERER_VERSION
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def pixels(self) -> np.ndarray:
+        from PIL import Image
+
+        return np.asarray(Image.open(io.BytesIO(self.png)).convert("RGB"))
+
+
+def prompt_for(manifest: StyleManifest, seed: bytes) -> tuple[str, dict[str, str]]:
+    """The prompt and the chosen variables (the token's traits) for one seed."""
+    traits = {name: choose(seed, name, options) for name, options in sorted(manifest.variables.items())}
+    return manifest.prompt.format(**traits), traits
+
+
+def encode_png(pixels: np.ndarray) -> bytes:
+    """Canonical PNG: 8-bit RGB, zlib level 9, no ancillary chunks (no time, text or gamma)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="RGB").save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL, optimize=False)
+    return buffer.getvalue()
+
+
+def quantise(image: np.ndarray) -> np.ndarray:
+    """float [0, 1] HWC -> uint8, rounding half to even, as diffusers' own conversion."""
+    return (np.clip(image, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+
+
+class Renderer:
+    """Renders manifests on one device; loaded pipelines are cached per (model, dtype, weights)."""
+
+    def __init__(
+        self,
+        *,
+        device: str | None = None,
+        threads: int | None = None,
+        batch_size: int = 1,
+        models_dir: Path | None = None,
+        fetch_weights: WeightsFetcher | None = None,
+        progress_bar: bool = False,
+    ):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.device = device or environment.default_device()
+        self.threads = threads or environment.default_threads()
+        self.batch_size = batch_size
+        self.models_dir = Path(models_dir) if models_dir else data_dir() / "models"
+        self.fetch_weights = fetch_weights
+        self.progress_bar = progress_bar
+        self._pipelines: dict[tuple, object] = {}
+        self._hashes: dict[str, str] = {}
+        if self.device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise RenderError(f"device {self.device} requested but CUDA is not available")
+        environment.configure_determinism(self.device, self.threads)
+        quiet_libraries()
+
+    # -- model --------------------------------------------------------------------------
+
+    def model_dir(self, model_id: str) -> Path:
+        """Local directory of a model: the built-in reference, a path, or a hub snapshot."""
+        if model_id == REFERENCE:
+            directory = self.models_dir / REFERENCE
+            if not (directory / "model_index.json").exists():
+                build_reference_model(directory)
+            return directory
+        path = Path(model_id).expanduser()
+        if path.is_dir():
+            return path
+        try:
+            from huggingface_hub import snapshot_download
+
+            return Path(snapshot_download(model_id, local_files_only=os.environ.get("HF_HUB_OFFLINE", "1") != "0"))
+        except Exception as err:  # the hub's errors vary by version; the message is what matters
+            raise RenderError(
+                f"model {model_id!r} is neither 'reference', a local directory, nor a hub model available "
+                f"offline ({type(err).__name__}); download it where the hub is reachable (HF_HUB_OFFLINE=0)"
+            ) from None
+
+    def checked_model_dir(self, manifest: StyleManifest) -> Path:
+        directory = self.model_dir(manifest.model.id)
+        key = str(directory.resolve())
+        if key not in self._hashes:
+            self._hashes[key] = model_sha256(directory)
+        if self._hashes[key] != manifest.model.sha256:
+            raise ModelHashMismatch(
+                f"model {manifest.model.id!r} at {directory} hashes to {self._hashes[key]}, "
+                f"the manifest pins {manifest.model.sha256}; refusing to render"
+            )
+        return directory
+
+    def pipeline(self, manifest: StyleManifest):
+        """The loaded pipeline for a manifest (model hash checked, scheduler set, weights applied)."""
+        import torch
+        from diffusers import StableDiffusionPipeline
+
+        if manifest.dtype != "float32" and not self.device.startswith("cuda"):
+            raise RenderError(f"dtype {manifest.dtype} needs a CUDA device; this renderer runs on {self.device}")
+        directory = self.checked_model_dir(manifest)
+        key = (str(directory), manifest.dtype, manifest.scheduler.model_dump_json(), manifest.style_weights)
+        if key not in self._pipelines:
+            pipe = StableDiffusionPipeline.from_pretrained(
+                directory, torch_dtype=getattr(torch, manifest.dtype), safety_checker=None,
+                feature_extractor=None, requires_safety_checker=False, local_files_only=True,
+            )
+            scheduler_class = getattr(__import__("diffusers"), SCHEDULERS[manifest.scheduler.name])
+            pipe.scheduler = scheduler_class.from_config(pipe.scheduler.config, **manifest.scheduler.config)
+            if manifest.style_weights:
+                self._apply_style_weights(pipe, manifest)
+            pipe.to(self.device)
+            pipe.set_progress_bar_config(disable=not self.progress_bar)
+            self._pipelines[key] = pipe
+        return self._pipelines[key]
+
+    def _apply_style_weights(self, pipe, manifest: StyleManifest) -> None:
+        weights = manifest.style_weights
+        if self.fetch_weights is None:
+            raise RenderError("manifest has style weights but this renderer has no way to fetch them by CID")
+        data = self.fetch_weights(weights.cid)
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != weights.sha256:
+            raise ModelHashMismatch(f"style weights {weights.cid} hash to {digest}, manifest pins {weights.sha256}")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "weights.safetensors"
+            path.write_bytes(data)
+            if weights.kind == "textual_inversion":
+                pipe.load_textual_inversion(str(path), token=weights.token)
+            else:
+                pipe.load_lora_weights(str(path))
+                pipe.fuse_lora(lora_scale=weights.scale)
+                pipe.unload_lora_weights()  # keep the fused weights, drop the adapter
+
+    # -- render -------------------------------------------------------------------------
+
+    def fingerprint(self, manifest: StyleManifest) -> dict:
+        return environment.fingerprint(self.device, manifest.dtype, self.threads, self.batch_size)
+
+    def render(self, manifest: StyleManifest, seed: bytes | str, progress: Progress | None = None) -> RenderResult:
+        return self.render_batch(manifest, [seed], progress=progress)[0]
+
+    def render_batch(
+        self, manifest: StyleManifest, seeds: Sequence[bytes | str], progress: Progress | None = None
+    ) -> list[RenderResult]:
+        """Render each seed; the pipeline always runs at `batch_size` rows, padded with dummies."""
+        seeds = [as_bytes32(s, "seed") for s in seeds]
+        started = time.perf_counter()
+        pipe = self.pipeline(manifest)
+        loaded = time.perf_counter()
+        results: list[RenderResult] = []
+        for start in range(0, len(seeds), self.batch_size):
+            chunk = seeds[start:start + self.batch_size]
+            results += self._render_chunk(pipe, manifest, chunk, progress, load_seconds=loaded - started)
+        return results
+
+    def _render_chunk(self, pipe, manifest, seeds, progress, load_seconds) -> list[RenderResult]:
+        import torch
+
+        t0 = time.perf_counter()
+        shape = (LATENT_CHANNELS, manifest.height // 8, manifest.width // 8)
+        rows = [initial_latents(seed, shape) for seed in seeds]
+        prompts, traits = zip(*(prompt_for(manifest, seed) for seed in seeds))
+        padding = self.batch_size - len(seeds)
+        rows += [np.zeros(shape, dtype=np.float32)] * padding
+        prompts = list(prompts) + [""] * padding
+        latents = torch.from_numpy(np.stack(rows)).to(self.device, getattr(torch, manifest.dtype))
+
+        def on_step(_pipe, step, _timestep, kwargs):
+            if progress:
+                progress(step + 1, manifest.steps)
+            return kwargs
+
+        with torch.inference_mode():
+            output = pipe(
+                prompt=prompts,
+                negative_prompt=[manifest.negative_prompt] * len(prompts) if manifest.negative_prompt else None,
+                height=manifest.height,
+                width=manifest.width,
+                num_inference_steps=manifest.steps,
+                guidance_scale=manifest.guidance_scale,
+                latents=latents,
+                output_type="np",
+                callback_on_step_end=on_step,
+            )
+        t1 = time.perf_counter()
+        fingerprint = self.fingerprint(manifest)
+        manifest_sha = manifest.sha256_hex()
+        results = []
+        for i, seed in enumerate(seeds):
+            pixels = quantise(output.images[i])
+            png = encode_png(pixels)
+            results.append(RenderResult(
+                png=png,
+                png_sha256=hashlib.sha256(png).hexdigest(),
+                pixel_sha256=hashlib.sha256(pixels.tobytes()).hexdigest(),
+                width=manifest.width,
+                height=manifest.height,
+                seed="0x" + seed.hex(),
+                prompt=prompts[i],
+                traits=dict(traits[i]),
+                model_sha256=manifest.model.sha256,
+                manifest_sha256=manifest_sha,
+                fingerprint=fingerprint,
+                timings={"load_s": load_seconds, "render_s": (t1 - t0) / len(seeds),
+                         "encode_s": time.perf_counter() - t1},
+            ))
+        return results
+
+
+_default: Renderer | None = None
+
+
+def render(manifest: StyleManifest, seed: bytes | str) -> RenderResult:
+    """Render one seed with a process-wide default renderer (device and threads from the environment)."""
+    global _default
+    if _default is None:
+        _default = Renderer()
+    return _default.render(manifest, seed)
