@@ -7,8 +7,6 @@ mint produced. Later stages (oracle, IPFS, web app) hook in here.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -18,29 +16,17 @@ import click
 from backend.chain import contract as core
 from backend.chain.anvil import Anvil
 from backend.chain.deployments import Deployment, save
+from backend.config import data_dir
+from backend.render.renderer import Renderer
+from backend.render.samples import sample_manifest
+from backend.render.seed import derive_seed
 
 SAMPLE_PRICE_WEI = 10**16  # 0.01 ETH
 SAMPLE_MAX_EDITIONS = 100
 
-# A stand-in style manifest until the renderer defines the schema: its canonical bytes are what
-# the contract's manifest hash commits to.
-SAMPLE_MANIFEST = {
-    "name": "Tidal Glass",
-    "prompt": "a study of tidal glass, {seed_words}, soft caustics",
-    "negative_prompt": "text, watermark",
-    "steps": 8,
-    "guidance_scale": 1.0,
-    "width": 64,
-    "height": 64,
-}
-
-
-def canonical_json(document: dict) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
 
 def raw_cid(data: bytes) -> str:
-    """CIDv1 (raw, sha2-256, base32) of a single block, as Kubo gives for small files."""
+    """CIDv1 (raw, sha2-256, base32) of a single block, as Kubo gives for files up to 256 KiB."""
     from multiformats import CID, multihash
 
     return str(CID("base32", 1, "raw", multihash.digest(data, "sha2-256")))
@@ -54,6 +40,9 @@ class DemoResult:
     mint: core.MintRecord
     artist_credit: int
     platform_credit: int
+    seed: str
+    image_path: str
+    png_sha256: str
 
 
 def run_demo(node: Anvil, echo=click.echo) -> DemoResult:
@@ -73,18 +62,19 @@ def run_demo(node: Anvil, echo=click.echo) -> DemoResult:
         ))
         echo(f"contract   StyleMint at {contract.address}")
 
-        manifest = canonical_json(SAMPLE_MANIFEST)
+        manifest = sample_manifest()
+        manifest_bytes = manifest.canonical_bytes()
         project_id = core.create_project(
             contract,
             artist,
-            name=SAMPLE_MANIFEST["name"],
-            manifest_cid=raw_cid(manifest),
-            manifest_hash=hashlib.sha256(manifest).digest(),
+            name=manifest.name,
+            manifest_cid=raw_cid(manifest_bytes),
+            manifest_hash=manifest.sha256(),
             price_wei=SAMPLE_PRICE_WEI,
             max_editions=SAMPLE_MAX_EDITIONS,
             unpause=True,
         )
-        echo(f"project    #{project_id} '{SAMPLE_MANIFEST['name']}' by {artist.address}, "
+        echo(f"project    #{project_id} '{manifest.name}' by {artist.address}, "
              f"{SAMPLE_PRICE_WEI / 1e18} ETH, {SAMPLE_MAX_EDITIONS} editions")
 
         record = core.mint(contract, collector, project_id)
@@ -94,8 +84,19 @@ def run_demo(node: Anvil, echo=click.echo) -> DemoResult:
         echo(f"mint tx    {record.tx_hash} (block {record.block_number}, {record.gas_used} gas)")
         echo(f"split      artist {artist_credit} wei + platform {platform_credit} wei "
              f"= {artist_credit + platform_credit} wei paid")
-        echo(f"tokenURI   {contract.tokenURI(record.token_id)}")
-        return DemoResult(node.url, str(contract.address), project_id, record, artist_credit, platform_credit)
+        echo(f"tokenURI   {contract.tokenURI(record.token_id)} (until the oracle fulfils it)")
+
+        # The render the oracle will produce for this token, from its mint's tx and block hashes.
+        seed = derive_seed(record.tx_hash, record.block_hash)
+        result = Renderer().render(manifest, seed)
+        image = data_dir() / "demo" / f"{record.token_id}.png"
+        image.parent.mkdir(parents=True, exist_ok=True)
+        image.write_bytes(result.png)
+        echo(f"seed       0x{seed.hex()} = keccak256(mint tx hash ‖ block hash)")
+        echo(f"render     {image} ({result.width}x{result.height}, sha256 {result.png_sha256})")
+        echo(f"prompt     {result.prompt}")
+        return DemoResult(node.url, str(contract.address), project_id, record, artist_credit, platform_credit,
+                          "0x" + seed.hex(), str(image), result.png_sha256)
 
 
 def main(once: bool | None = None) -> DemoResult:

@@ -1,5 +1,6 @@
 """The ape scripts and `stylemint demo` against a real anvil node, as a user runs them."""
 
+import hashlib
 import json
 import re
 import subprocess
@@ -86,6 +87,12 @@ def test_demo_once_mints_and_splits(cli_env):
     split = re.search(r"artist (\d+) wei \+ platform (\d+) wei = (\d+) wei paid", out)
     artist, platform, paid = map(int, split.groups())
     assert (artist, platform, paid) == (9 * 10**15, 10**15, 10**16)
+    seed = re.search(r"seed       (0x[0-9a-f]{64})", out).group(1)
+    image = Path(re.search(r"render     (\S+\.png) ", out).group(1))
+    tx_hash = re.search(r"mint tx    (0x[0-9a-f]{64})", out).group(1)
+    assert image.read_bytes().startswith(b"\x89PNG")
+    assert f"sha256 {hashlib.sha256(image.read_bytes()).hexdigest()}" in out
+    assert seed != tx_hash  # salted with the block hash, never the bare transaction hash
     chain = re.search(r"chain      (http://[\d.:]+)", out).group(1)
     assert chain.startswith("http://127.0.0.1:")
     assert json.loads((Path(cli_env["STYLEMINT_DATA_DIR"]) / "deployments.json").read_text())["31337"]["address"]
