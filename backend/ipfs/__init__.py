@@ -1,0 +1,1 @@
+"""IPFS: Kubo-identical CIDs, the embedded block store, Kubo RPC and Pinning Service backends."""

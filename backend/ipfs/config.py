@@ -1,0 +1,41 @@
+"""Choose the content store with one setting, `STYLEMINT_IPFS`:
+
+    embedded                                  blocks under the data directory (default)
+    kubo+http://127.0.0.1:5001                a Kubo (or js-ipfs) RPC API
+    psa+https://api.example/psa               a Pinning Service API endpoint, token in
+                                              STYLEMINT_PSA_TOKEN, origins in
+                                              STYLEMINT_PSA_ORIGINS (comma-separated multiaddrs)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from backend.config import data_dir
+from backend.ipfs.embedded import EmbeddedStore
+from backend.ipfs.kubo import KuboBackend
+from backend.ipfs.pinning import PinningServiceBackend, PinningServiceClient
+
+
+class IpfsConfigError(ValueError):
+    """An unusable STYLEMINT_IPFS value."""
+
+
+def embedded_store(root: Path | None = None) -> EmbeddedStore:
+    return EmbeddedStore(root or data_dir() / "ipfs")
+
+
+def store_from_config(setting: str | None = None, *, root: Path | None = None):
+    setting = (setting if setting is not None else os.environ.get("STYLEMINT_IPFS", "embedded")).strip()
+    if setting in ("", "embedded"):
+        return embedded_store(root)
+    kind, _, url = setting.partition("+")
+    if not url.startswith(("http://", "https://")):
+        raise IpfsConfigError(f"STYLEMINT_IPFS={setting!r}: expected embedded, kubo+<http url> or psa+<http url>")
+    if kind == "kubo":
+        return KuboBackend(url)
+    if kind == "psa":
+        origins = [o for o in os.environ.get("STYLEMINT_PSA_ORIGINS", "").split(",") if o]
+        return PinningServiceBackend(embedded_store(root), PinningServiceClient(url), origins)
+    raise IpfsConfigError(f"STYLEMINT_IPFS={setting!r}: unknown backend {kind!r} (embedded, kubo, psa)")

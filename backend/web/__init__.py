@@ -1,0 +1,29 @@
+"""The Flask app: an app factory with one blueprint per resource (Flask tutorial layout)."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` may set IPFS_STORE (a content store) and MAX_CONTENT_LENGTH."""
+    app = Flask(__name__)
+    app.config.from_mapping(MAX_CONTENT_LENGTH=1024 * 1024)
+    if config:
+        app.config.update(config)
+    if "IPFS_STORE" not in app.config:
+        from backend.ipfs.config import store_from_config
+
+        app.config["IPFS_STORE"] = store_from_config()
+
+    from backend.web import gateway
+
+    app.register_blueprint(gateway.bp)
+
+    @app.errorhandler(HTTPException)
+    def json_error(error: HTTPException):
+        """Every error is JSON with a message, never an HTML page."""
+        return jsonify(error=error.name, message=error.description), error.code
+
+    return app
