@@ -42,6 +42,8 @@ demo: setup
 
 bench: setup
 	$(VENV)/bin/python bench/gas.py
+	$(VENV)/bin/python bench/render.py
+	$(VENV)/bin/python bench/ipfs.py
 
 chain: setup
 	anvil --host 127.0.0.1 --port 8545 --chain-id 31337
