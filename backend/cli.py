@@ -150,5 +150,119 @@ def sample_manifest_command():
     click.echo(sample_manifest().canonical_bytes().decode(), nl=False)
 
 
+def _setup_logging(as_json: bool) -> None:
+    import logging
+
+    class JsonFormatter(logging.Formatter):
+        def format(self, record):
+            return json.dumps({"time": self.formatTime(record), "level": record.levelname,
+                               "logger": record.name, "message": record.getMessage()})
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if as_json else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    for noisy in ("httpx", "httpcore", "urllib3", "web3", "ape"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--rpc", default=None, help="RPC URL (default: $STYLEMINT_RPC, else http://127.0.0.1:8545).")
+@click.option("--contract", default=None, help="StyleMint address (default: the recorded deployment).")
+@click.option("--state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite state file (default: <data dir>/oracle/state.sqlite).")
+@click.option("--confirmations", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--batch", "batch_size", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Jobs claimed per pass (renders of one manifest go in one render call).")
+@click.option("--poll", type=click.FloatRange(min=0.05), default=1.0, show_default=True, help="Seconds between scans.")
+@click.option("--start-block", type=click.IntRange(min=0), default=0, help="First block to scan (default: deployment block).")
+@click.option("--account", default=None, help="ape account alias holding the oracle key.")
+@click.option("--keystore", default=None, help="Encrypted keystore file (password in $STYLEMINT_ORACLE_PASSWORD).")
+@click.option("--until-idle", is_flag=True, help="Exit once every seen mint is done (for scripts and CI).")
+@click.option("--log-json", is_flag=True, help="One JSON object per log line.")
+@click.pass_context
+def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_block, account, keystore, until_idle, log_json):
+    """Run the render oracle: Mint event -> render -> pin -> fulfil, exactly once per token."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(rpc=rpc, contract=contract, state=state)
+    if ctx.invoked_subcommand is not None:
+        return
+    import signal
+    import threading
+
+    from backend.chain.deployments import load  # noqa: F401  (clear error early if missing)
+    from backend.oracle.factory import make_oracle
+    from backend.oracle.keys import KeyError_
+    from backend.oracle.service import OracleConfig
+
+    _setup_logging(log_json)
+    config = OracleConfig(start_block=start_block, confirmations=confirmations, batch_size=batch_size,
+                          poll_interval=poll)
+    try:
+        service = make_oracle(rpc=rpc, contract=contract, state=state, account=account, keystore=keystore,
+                              config=config)
+    except (KeyError_, LookupError) as err:
+        raise InputError(str(err)) from None
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        import logging
+
+        logging.getLogger("stylemint.oracle").info("event=stopping signal=%s: finishing the job in hand", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    import logging
+
+    logging.getLogger("stylemint.oracle").info(
+        "event=start contract=%s chain=%d signer=%s worker=%s", service.chain.address, service.chain_id,
+        service.signer.address, service.config.worker_id)
+    service.run(stop, until_idle=until_idle)
+
+
+def _job_store(ctx):
+    from backend.oracle.factory import default_state_path
+    from backend.oracle.jobs import JobStore
+
+    path = ctx.obj.get("state") or default_state_path()
+    if not Path(path).exists():
+        raise InputError(f"no oracle state at {path}: the oracle has not run here (or pass --state)")
+    return JobStore(path)
+
+
+@oracle.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def oracle_status(ctx, as_json):
+    """Counts per state, failed jobs with reasons, cursor and lag."""
+    jobs = _job_store(ctx)
+    counts = jobs.counts()
+    cursor = int(jobs.get_meta("cursor", "-1"))
+    head = int(jobs.get_meta("head", "0"))
+    failed = [{"token_id": j.token_id, "attempts": j.attempts, "reason": j.last_error} for j in jobs.jobs("failed")]
+    report = {"counts": counts, "cursor": cursor, "head_seen": head, "lag_blocks": max(0, head - cursor),
+              "failed": failed, "contract": jobs.get_meta("contract"), "chain": jobs.get_meta("chain")}
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"contract {report['contract']} on chain {report['chain']}")
+    click.echo("  ".join(f"{state}={n}" for state, n in counts.items()))
+    click.echo(f"cursor block {cursor}, head when last scanned {head}, lag {report['lag_blocks']} blocks")
+    for job in failed:
+        click.echo(f"failed token {job['token_id']} after {job['attempts']} attempts: {job['reason']}")
+
+
+@oracle.command("retry")
+@click.option("--token", "token_id", type=int, default=None, help="Only this token (default: every failed job).")
+@click.pass_context
+def oracle_retry(ctx, token_id):
+    """Put failed jobs back in line for the running (or next) oracle."""
+    count = _job_store(ctx).retry_failed(token_id)
+    click.echo(f"{count} failed job(s) queued again")
+
+
 if __name__ == "__main__":
     main()

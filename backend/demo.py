@@ -45,37 +45,53 @@ class DemoResult:
     png_sha256: str
 
 
+@dataclass
+class SampleDeployment:
+    contract: object  # ape ContractInstance
+    project_id: int
+    manifest_cid: str
+    deployment: Deployment
+
+
+def deploy_sample(node_url: str, store, *, echo=lambda *_: None, price_wei: int = SAMPLE_PRICE_WEI,
+                  max_editions: int = SAMPLE_MAX_EDITIONS) -> SampleDeployment:
+    """Deploy StyleMint with the dev roles, pin the sample manifest, open the sample project.
+
+    Call inside an ape provider context connected to `node_url`.
+    """
+    from ape import accounts, networks
+
+    deployer, oracle, platform, artist = accounts.test_accounts[:4]
+    contract = core.deploy(deployer, admin=deployer, payout=platform, oracle=oracle)
+    receipt = contract.creation_metadata.receipt if contract.creation_metadata else None
+    deployment = Deployment(chain_id=networks.provider.chain_id, address=str(contract.address),
+                            block_number=int(receipt.block_number) if receipt else 0, rpc_url=node_url)
+    save(deployment)
+    echo(f"contract   StyleMint at {contract.address}")
+    manifest = sample_manifest()
+    manifest_cid = store.add(manifest.canonical_bytes())
+    project_id = core.create_project(
+        contract, artist, name=manifest.name, manifest_cid=manifest_cid, manifest_hash=manifest.sha256(),
+        price_wei=price_wei, max_editions=max_editions, unpause=True,
+    )
+    echo(f"project    #{project_id} '{manifest.name}' by {artist.address}, {price_wei / 1e18} ETH, "
+         f"{max_editions} editions, manifest ipfs://{manifest_cid}")
+    return SampleDeployment(contract, project_id, manifest_cid, deployment)
+
+
 def run_demo(node: Anvil, echo=click.echo) -> DemoResult:
     """Deploy, open the sample project and mint once against a running node."""
     from ape import accounts, networks
 
-    with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
-        deployer, oracle, platform, artist, collector = accounts.test_accounts[:5]
-        echo(f"chain      {node.url} (chain id {networks.provider.chain_id})")
-        contract = core.deploy(deployer, admin=deployer, payout=platform, oracle=oracle)
-        receipt = contract.creation_metadata.receipt if contract.creation_metadata else None
-        save(Deployment(
-            chain_id=networks.provider.chain_id,
-            address=str(contract.address),
-            block_number=int(receipt.block_number) if receipt else 0,
-            rpc_url=node.url,
-        ))
-        echo(f"contract   StyleMint at {contract.address}")
+    from backend.ipfs.config import store_from_config
 
+    store = store_from_config()
+    with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
+        echo(f"chain      {node.url} (chain id {networks.provider.chain_id})")
+        sample = deploy_sample(node.url, store, echo=echo)
+        contract, project_id = sample.contract, sample.project_id
+        artist, collector, platform = accounts.test_accounts[3], accounts.test_accounts[4], accounts.test_accounts[2]
         manifest = sample_manifest()
-        manifest_bytes = manifest.canonical_bytes()
-        project_id = core.create_project(
-            contract,
-            artist,
-            name=manifest.name,
-            manifest_cid=raw_cid(manifest_bytes),
-            manifest_hash=manifest.sha256(),
-            price_wei=SAMPLE_PRICE_WEI,
-            max_editions=SAMPLE_MAX_EDITIONS,
-            unpause=True,
-        )
-        echo(f"project    #{project_id} '{manifest.name}' by {artist.address}, "
-             f"{SAMPLE_PRICE_WEI / 1e18} ETH, {SAMPLE_MAX_EDITIONS} editions")
 
         record = core.mint(contract, collector, project_id)
         artist_credit = int(contract.creditOf(artist))

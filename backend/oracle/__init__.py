@@ -1,0 +1,1 @@
+"""The render oracle: Mint event -> render -> pin -> fulfil, exactly once per token, durably."""

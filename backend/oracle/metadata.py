@@ -1,0 +1,73 @@
+"""The ERC-721 metadata document the oracle pins for each token, with its provenance block.
+
+Canonical JSON bytes, so the same render always pins to the same CID (re-pinning after a crash
+is a no-op) and an auditor can check every provenance field against the chain.
+"""
+
+from __future__ import annotations
+
+from backend.render.manifest import StyleManifest, canonical_json
+from backend.render.renderer import RenderResult
+
+TOKEN_ID_MULTIPLIER = 1_000_000
+
+
+def edition_of(token_id: int) -> int:
+    """1-based edition number (invocation + 1) as collectors count."""
+    return token_id % TOKEN_ID_MULTIPLIER + 1
+
+
+def build_metadata(
+    *,
+    token_id: int,
+    project_id: int,
+    project_name: str,
+    artist: str,
+    manifest: StyleManifest,
+    manifest_cid: str,
+    manifest_sha256: str,
+    render: RenderResult,
+    image_cid: str,
+    chain_id: int,
+    contract: str,
+    mint_tx: str,
+    mint_block_number: int,
+    mint_block_hash: str,
+) -> bytes:
+    edition = edition_of(token_id)
+    attributes = [
+        {"trait_type": "Project", "value": project_name},
+        {"trait_type": "Artist", "value": artist},
+        {"trait_type": "Edition", "value": edition, "display_type": "number"},
+        {"trait_type": "Style", "value": manifest.name},
+    ] + [{"trait_type": name, "value": value} for name, value in sorted(render.traits.items())]
+    document = {
+        "name": f"{project_name} #{edition}",
+        "description": (
+            f"Edition {edition} of the stylemint project '{project_name}'. Rendered deterministically from "
+            f"the seed keccak256(mint tx hash ‖ block hash) with the style manifest {manifest_cid}; "
+            "`stylemint verify` re-renders it from public data."
+        ),
+        "image": f"ipfs://{image_cid}",
+        "attributes": attributes,
+        "provenance": {
+            "token_id": str(token_id),
+            "project_id": project_id,
+            "seed": render.seed,
+            "mint_tx": mint_tx,
+            "mint_block_number": mint_block_number,
+            "mint_block_hash": mint_block_hash,
+            "chain_id": chain_id,
+            "contract": contract,
+            "manifest_cid": manifest_cid,
+            "manifest_sha256": manifest_sha256,
+            "model_sha256": render.model_sha256,
+            "prompt": render.prompt,
+            "renderer_version": render.renderer_version,
+            "environment": render.fingerprint,
+            "image_cid": image_cid,
+            "png_sha256": render.png_sha256,
+            "pixel_sha256": render.pixel_sha256,
+        },
+    }
+    return canonical_json(document)

@@ -1,0 +1,44 @@
+"""Oracle fixtures: anvil, a deployed StyleMint with the sample project, an embedded store."""
+
+import pytest
+
+from backend.chain.anvil import Anvil
+from backend.demo import deploy_sample
+from backend.ipfs.embedded import EmbeddedStore
+from backend.oracle.jobs import JobStore
+from backend.oracle.keys import load_signer
+from backend.oracle.service import Oracle, OracleConfig
+from backend.chain.client import StyleMintClient
+from backend.render.renderer import Renderer
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLEMINT_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+@pytest.fixture
+def chain(env):
+    """anvil + an ape provider connected to it + the sample project (price 1 gwei, 100 editions)."""
+    from ape import networks
+
+    with Anvil(log_path=env / "anvil.log") as node:
+        with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
+            store = EmbeddedStore(env / "ipfs")
+            sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=100)
+            yield node, sample, store
+
+
+@pytest.fixture(scope="session")
+def shared_renderer(tmp_path_factory):
+    return Renderer(device="cpu", threads=2, models_dir=tmp_path_factory.mktemp("models"))
+
+
+def make_oracle(node, sample, store, renderer, state, **config):
+    client = StyleMintClient(node.url, sample.deployment.address, retries=config.pop("retries", 6),
+                             backoff=config.pop("rpc_backoff", 0.25))
+    config.setdefault("start_block", sample.deployment.block_number)
+    config.setdefault("poll_interval", 0.1)
+    config.setdefault("backoff", 0.05)
+    return Oracle(client, store, renderer, JobStore(state), load_signer(client.chain_id()), OracleConfig(**config))
