@@ -180,10 +180,15 @@ def _setup_logging(as_json: bool) -> None:
 @click.option("--start-block", type=click.IntRange(min=0), default=0, help="First block to scan (default: deployment block).")
 @click.option("--account", default=None, help="ape account alias holding the oracle key.")
 @click.option("--keystore", default=None, help="Encrypted keystore file (password in $STYLEMINT_ORACLE_PASSWORD).")
+@click.option("--worker-id", default=None,
+              help="This worker's lease owner id (default: host name; give each extra worker its own).")
+@click.option("--lease", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Seconds a claimed job stays reserved for this worker.")
 @click.option("--until-idle", is_flag=True, help="Exit once every seen mint is done (for scripts and CI).")
 @click.option("--log-json", is_flag=True, help="One JSON object per log line.")
 @click.pass_context
-def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_block, account, keystore, until_idle, log_json):
+def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_block, account, keystore, worker_id,
+           lease, until_idle, log_json):
     """Run the render oracle: Mint event -> render -> pin -> fulfil, exactly once per token."""
     ctx.ensure_object(dict)
     ctx.obj.update(rpc=rpc, contract=contract, state=state)
@@ -192,19 +197,6 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
     import signal
     import threading
 
-    from backend.chain.deployments import load  # noqa: F401  (clear error early if missing)
-    from backend.oracle.factory import make_oracle
-    from backend.oracle.keys import KeyError_
-    from backend.oracle.service import OracleConfig
-
-    _setup_logging(log_json)
-    config = OracleConfig(start_block=start_block, confirmations=confirmations, batch_size=batch_size,
-                          poll_interval=poll)
-    try:
-        service = make_oracle(rpc=rpc, contract=contract, state=state, account=account, keystore=keystore,
-                              config=config)
-    except (KeyError_, LookupError) as err:
-        raise InputError(str(err)) from None
     stop = threading.Event()
 
     def on_signal(signum, _frame):
@@ -213,6 +205,25 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
         logging.getLogger("stylemint.oracle").info("event=stopping signal=%s: finishing the job in hand", signum)
         stop.set()
 
+    # Installed first, so a SIGTERM during start-up is also a graceful stop.
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    from backend.oracle.factory import make_oracle
+    from backend.oracle.keys import KeyError_
+    from backend.oracle.service import OracleConfig
+
+    _setup_logging(log_json)
+    import socket
+
+    config = OracleConfig(start_block=start_block, confirmations=confirmations, batch_size=batch_size,
+                          poll_interval=poll, lease_seconds=lease, worker_id=worker_id or socket.gethostname())
+    try:
+        service = make_oracle(rpc=rpc, contract=contract, state=state, account=account, keystore=keystore,
+                              config=config)
+    except (KeyError_, LookupError) as err:
+        raise InputError(str(err)) from None
+    # ape installs its own SIGTERM handler when imported (to stop processes it started): ours again.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     import logging

@@ -30,6 +30,7 @@ from pathlib import Path
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from backend.chain.client import ChainUnavailable, StyleMintClient
+from backend.ipfs.cid import InvalidCID
 from backend.ipfs.errors import IpfsError
 from backend.oracle.jobs import ACTIVE, Job, JobStore
 from backend.oracle.metadata import build_metadata
@@ -50,14 +51,16 @@ class OracleConfig:
     confirmations: int = 0
     batch_size: int = 4
     poll_interval: float = 1.0
-    lease_seconds: float = 120.0
+    lease_seconds: float = 60.0
     max_attempts: int = 8
     backoff: float = 0.5
     max_backoff: float = 60.0
     log_chunk: int = 2000
     reorg_rewind: int = 64
     renders_dir: Path | None = None
-    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    # A restarted oracle with the same id takes its own leases back at once; a second worker on
+    # the same state file needs its own id (`--worker-id`), else both would act as one.
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}")
 
 
 @dataclass
@@ -139,9 +142,12 @@ class Oracle:
             return function(job, *args)
         except PermanentError as err:
             self._fail(job, str(err))
-        except (ManifestError, RenderError) as err:
+        except (ManifestError, RenderError, InvalidCID) as err:
             self._fail(job, f"{type(err).__name__}: {err}")
         except (ChainUnavailable, IpfsError, ContractLogicError, ValueError, OSError) as err:
+            self._retry_later(job, f"{type(err).__name__}: {err}")
+        except Exception as err:  # noqa: BLE001 - an unexpected error must not kill the loop
+            log.exception("event=unexpected_error token=%d", job.token_id)
             self._retry_later(job, f"{type(err).__name__}: {err}")
         return None
 

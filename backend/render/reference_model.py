@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from backend.render.model_hash import model_sha256
@@ -20,6 +21,11 @@ REFERENCE_MODEL_SHA256 = "aa1ccc7bbce62fe4e6c94c133a456867e040a042e83d011f7e41c3
 REFERENCE_MODEL_ID = "stylemint/reference-tiny-sd"
 REFERENCE_SIZE = 64  # pixels, width and height
 INIT_SEED = 20261125
+
+
+# Weights come from torch's global RNG: two builds interleaved in one process would draw from the
+# same stream (measured: a wrong hash). One build at a time, on a forked RNG.
+_BUILD_LOCK = threading.Lock()
 
 
 class ReferenceModelMismatch(RuntimeError):
@@ -94,11 +100,13 @@ def _components():
 
 def write_reference_model(directory: Path) -> str:
     """Build the pipeline, `save_pretrained` it into `directory`, return its hash (not checked)."""
+    import torch
     from diffusers import StableDiffusionPipeline
 
-    pipeline = StableDiffusionPipeline(
-        **_components(), safety_checker=None, feature_extractor=None, requires_safety_checker=False
-    )
+    with _BUILD_LOCK, torch.random.fork_rng(devices=[]):
+        pipeline = StableDiffusionPipeline(
+            **_components(), safety_checker=None, feature_extractor=None, requires_safety_checker=False
+        )
     pipeline.save_pretrained(directory, safe_serialization=True)
     return model_sha256(directory)
 
@@ -111,6 +119,8 @@ def build_reference_model(directory: Path, *, check: bool = True) -> str:
     """
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
+    if (directory / "model_index.json").exists() and model_sha256(directory) == REFERENCE_MODEL_SHA256:
+        return REFERENCE_MODEL_SHA256  # another thread or process finished it meanwhile
     with tempfile.TemporaryDirectory(dir=directory.parent, prefix=".reference-") as tmp:
         staging = Path(tmp) / "model"
         digest = write_reference_model(staging)
@@ -121,6 +131,10 @@ def build_reference_model(directory: Path, *, check: bool = True) -> str:
                 "install the pinned versions (constraints.txt)"
             )
         if directory.exists():
-            shutil.rmtree(directory)
-        staging.rename(directory)
+            shutil.rmtree(directory, ignore_errors=True)
+        try:
+            staging.rename(directory)
+        except OSError:
+            if model_sha256(directory) != digest:  # lost a race to an identical build: fine
+                raise
     return digest

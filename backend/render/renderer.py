@@ -16,6 +16,7 @@ import io
 import logging
 import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from backend.render.reference_model import build_reference_model
 from backend.render.seed import as_bytes32, choose, initial_latents
 
 log = logging.getLogger(__name__)
+_MODEL_BUILD_LOCK = threading.Lock()
 
 RENDERER_VERSION = f"stylemint-render/1 ({backend_version})"
 REFERENCE = "reference"
@@ -142,8 +144,9 @@ class Renderer:
         """Local directory of a model: the built-in reference, a path, or a hub snapshot."""
         if model_id == REFERENCE:
             directory = self.models_dir / REFERENCE
-            if not (directory / "model_index.json").exists():
-                build_reference_model(directory)
+            with _MODEL_BUILD_LOCK:
+                if not (directory / "model_index.json").exists():
+                    build_reference_model(directory)
             return directory
         path = Path(model_id).expanduser()
         if path.is_dir():

@@ -25,7 +25,7 @@ def chain(env):
 
     with Anvil(log_path=env / "anvil.log") as node:
         with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
-            store = EmbeddedStore(env / "ipfs")
+            store = EmbeddedStore(env / "data" / "ipfs")  # where a subprocess oracle looks by default
             sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=100)
             yield node, sample, store
 

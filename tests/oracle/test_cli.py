@@ -1,0 +1,64 @@
+"""`stylemint oracle`, `oracle status` and `oracle retry` as an operator uses them."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ape import accounts
+
+from backend.chain import contract as core
+from backend.oracle.jobs import JobStore
+from tests.oracle.helpers import fulfil_events
+
+pytestmark = pytest.mark.e2e
+BIN = Path(sys.executable).parent
+
+
+def stylemint(env_dir, *args, **extra_env):
+    return subprocess.run([str(BIN / "stylemint"), *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "STYLEMINT_DATA_DIR": str(env_dir / "data"), **extra_env})
+
+
+def test_run_until_idle_then_status_and_retry(chain, env):
+    node, sample, store = chain
+    for i in range(3):
+        core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id)
+    done = stylemint(env, "oracle", "--rpc", node.url, "--until-idle", "--log-json", "--poll", "0.1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    assert any("event=fulfilled" in line["message"] for line in lines)
+    assert any(line["message"].startswith("progress queued=0") for line in lines)
+    assert len(fulfil_events(node.url, sample.deployment.address)) == 3
+    dev_oracle_key = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil account 1
+    assert dev_oracle_key not in done.stderr + done.stdout
+
+    status = stylemint(env, "oracle", "status", "--json")
+    report = json.loads(status.stdout)
+    assert report["counts"]["fulfilled"] == 3 and report["failed"] == []
+    assert report["lag_blocks"] == 0 and report["cursor"] >= sample.deployment.block_number
+
+    # A failed job shows up with its reason and goes back in line on `retry`.
+    jobs = JobStore(env / "data" / "oracle" / "state.sqlite")
+    jobs.update(1000000, None, state="failed", last_error="injected for the test")
+    text = stylemint(env, "oracle", "status").stdout
+    assert "failed token 1000000" in text and "injected for the test" in text
+    assert "1 failed job(s) queued again" in stylemint(env, "oracle", "retry").stdout
+    assert jobs.get(1000000).state == "seen"
+
+
+def test_status_without_state_is_a_clear_error(env):
+    result = stylemint(env, "oracle", "status")
+    assert result.returncode == 2 and "the oracle has not run here" in result.stderr
+
+
+def test_plain_key_on_a_public_chain_is_refused(env):
+    from backend.chain.anvil import Anvil
+
+    with Anvil(chain_id=11155111) as node:
+        result = stylemint(env, "oracle", "--rpc", node.url, "--contract", "0x" + "11" * 20,
+                           STYLEMINT_ORACLE_KEY="0x" + "4c" * 32)
+    assert result.returncode == 2
+    assert "not a local dev chain" in result.stderr and "4c4c4c" not in result.stderr
