@@ -44,6 +44,7 @@ bench: setup
 	$(VENV)/bin/python bench/gas.py
 	$(VENV)/bin/python bench/render.py
 	$(VENV)/bin/python bench/ipfs.py
+	$(VENV)/bin/python bench/oracle.py
 
 chain: setup
 	anvil --host 127.0.0.1 --port 8545 --chain-id 31337

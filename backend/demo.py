@@ -1,13 +1,16 @@
 """`stylemint demo`: the whole product on one machine, from an empty folder to a minted token.
 
-Stage by stage it starts a local anvil on 127.0.0.1, deploys StyleMint, opens and unpauses a
-sample style project as a dev artist, mints one token as a dev collector and prints what the
-mint produced. Later stages (oracle, IPFS, web app) hook in here.
+It starts a local anvil on 127.0.0.1, deploys StyleMint, pins the sample style manifest to the
+embedded IPFS store and opens the sample project as a dev artist, serves the IPFS gateway on
+127.0.0.1, runs the render oracle (reference model), mints one token as a dev collector, waits
+for its fulfilment and prints the token URI, the metadata and the image's gateway URL.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 import time
 from dataclasses import dataclass
 
@@ -19,7 +22,6 @@ from backend.chain.deployments import Deployment, save
 from backend.config import data_dir
 from backend.render.renderer import Renderer
 from backend.render.samples import sample_manifest
-from backend.render.seed import derive_seed
 
 SAMPLE_PRICE_WEI = 10**16  # 0.01 ETH
 SAMPLE_MAX_EDITIONS = 100
@@ -79,11 +81,17 @@ def deploy_sample(node_url: str, store, *, echo=lambda *_: None, price_wei: int 
     return SampleDeployment(contract, project_id, manifest_cid, deployment)
 
 
-def run_demo(node: Anvil, echo=click.echo) -> DemoResult:
-    """Deploy, open the sample project and mint once against a running node."""
+def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo) -> DemoResult:
+    """Deploy, open the sample project, start the gateway and the oracle, mint once, show the result."""
     from ape import accounts, networks
+    from werkzeug.serving import make_server
 
+    from backend.chain.client import StyleMintClient
     from backend.ipfs.config import store_from_config
+    from backend.oracle.jobs import JobStore
+    from backend.oracle.keys import load_signer
+    from backend.oracle.service import Oracle, OracleConfig
+    from backend.web import create_app
 
     store = store_from_config()
     with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
@@ -91,7 +99,22 @@ def run_demo(node: Anvil, echo=click.echo) -> DemoResult:
         sample = deploy_sample(node.url, store, echo=echo)
         contract, project_id = sample.contract, sample.project_id
         artist, collector, platform = accounts.test_accounts[3], accounts.test_accounts[4], accounts.test_accounts[2]
-        manifest = sample_manifest()
+
+        server = make_server("127.0.0.1", 0, create_app({"IPFS_STORE": store}), threaded=True)
+        gateway = f"http://127.0.0.1:{server.server_port}"
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        echo(f"gateway    {gateway}/ipfs/<cid>")
+
+        state = data_dir() / "demo" / "oracle.sqlite"
+        state.parent.mkdir(parents=True, exist_ok=True)
+        for stale in state.parent.glob("oracle.sqlite*"):  # every demo starts a fresh chain
+            stale.unlink()
+        oracle = Oracle(StyleMintClient(node.url, sample.deployment.address), store, Renderer(fetch_weights=store.get),
+                        JobStore(state), load_signer(networks.provider.chain_id),
+                        OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.2))
+        oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)
+        oracle_thread.start()
+        echo(f"oracle     running as {oracle.signer.address} (reference model, embedded IPFS)")
 
         record = core.mint(contract, collector, project_id)
         artist_credit = int(contract.creditOf(artist))
@@ -100,33 +123,43 @@ def run_demo(node: Anvil, echo=click.echo) -> DemoResult:
         echo(f"mint tx    {record.tx_hash} (block {record.block_number}, {record.gas_used} gas)")
         echo(f"split      artist {artist_credit} wei + platform {platform_credit} wei "
              f"= {artist_credit + platform_credit} wei paid")
-        echo(f"tokenURI   {contract.tokenURI(record.token_id)} (until the oracle fulfils it)")
 
-        # The render the oracle will produce for this token, from its mint's tx and block hashes.
-        seed = derive_seed(record.tx_hash, record.block_hash)
-        result = Renderer().render(manifest, seed)
+        deadline = time.monotonic() + 180
+        while not contract.isFulfilled(record.token_id):
+            if time.monotonic() > deadline or not oracle_thread.is_alive():
+                raise click.ClickException(f"token {record.token_id} was not fulfilled; see `stylemint oracle status`")
+            time.sleep(0.2)
+        seed = bytes(contract.tokenSeed(record.token_id))
+        metadata_cid = contract.tokenMetadataCID(record.token_id)
+        metadata = json.loads(store.get(metadata_cid))
+        image_cid = metadata["image"].removeprefix("ipfs://")
         image = data_dir() / "demo" / f"{record.token_id}.png"
-        image.parent.mkdir(parents=True, exist_ok=True)
-        image.write_bytes(result.png)
+        image.write_bytes(store.get(image_cid))
         echo(f"seed       0x{seed.hex()} = keccak256(mint tx hash ‖ block hash)")
-        echo(f"render     {image} ({result.width}x{result.height}, sha256 {result.png_sha256})")
-        echo(f"prompt     {result.prompt}")
-        return DemoResult(node.url, str(contract.address), project_id, record, artist_credit, platform_credit,
-                          "0x" + seed.hex(), str(image), result.png_sha256)
+        echo(f"tokenURI   {contract.tokenURI(record.token_id)}")
+        echo(f"image      {gateway}/ipfs/{image_cid}  (copy: {image})")
+        echo(f"metadata   {gateway}/ipfs/{metadata_cid}")
+        echo(json.dumps(metadata, indent=2))
+        result = DemoResult(node.url, str(contract.address), project_id, record, artist_credit, platform_credit,
+                            "0x" + seed.hex(), str(image), metadata["provenance"]["png_sha256"])
+        if not once:
+            echo(f"\nRunning: chain {node.url}, gateway {gateway}, oracle. Mint more with "
+                 f"`APE_FOUNDRY_HOST={node.url} ape run mint --network ethereum:local:foundry --account TEST::4 "
+                 f"--project {project_id}`; Ctrl-C stops.")
+            try:
+                while not stop.is_set() and node.process.poll() is None:
+                    stop.wait(1)
+            except KeyboardInterrupt:
+                echo("stopping")
+        stop.set()
+        oracle_thread.join(timeout=30)
+        server.shutdown()
+        return result
 
 
 def main(once: bool | None = None) -> DemoResult:
-    """Run the demo; unless `once` (or DEMO_ONCE=1), keep the chain up until Ctrl-C."""
+    """Run the demo; unless `once` (or DEMO_ONCE=1), keep everything up until Ctrl-C."""
     if once is None:
         once = os.environ.get("DEMO_ONCE", "") not in ("", "0")
     with Anvil() as node:
-        result = run_demo(node)
-        if once:
-            return result
-        click.echo(f"\nThe local chain stays up at {node.url}; press Ctrl-C to stop.")
-        try:
-            while node.process.poll() is None:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            click.echo("stopping")
-        return result
+        return run_demo(node, threading.Event(), once=once)

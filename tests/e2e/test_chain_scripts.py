@@ -74,7 +74,7 @@ def test_create_project_rejects_a_bad_hash_before_sending(anvil_node, cli_env):
     assert int(nonce, 16) == 0  # the artist sent nothing
 
 
-def test_demo_once_mints_and_splits(cli_env):
+def test_demo_once_mints_renders_and_fulfils(cli_env):
     cli_env["DEMO_ONCE"] = "1"
     result = subprocess.run(
         [str(BIN / "stylemint"), "demo"], cwd=PROJECT_ROOT, env=cli_env,
@@ -83,16 +83,21 @@ def test_demo_once_mints_and_splits(cli_env):
     assert result.returncode == 0, result.stderr + result.stdout
     out = result.stdout
     assert "minted     token 1000000" in out
-    assert re.search(r"mint tx    0x[0-9a-f]{64}", out)
-    split = re.search(r"artist (\d+) wei \+ platform (\d+) wei = (\d+) wei paid", out)
-    artist, platform, paid = map(int, split.groups())
-    assert (artist, platform, paid) == (9 * 10**15, 10**15, 10**16)
-    seed = re.search(r"seed       (0x[0-9a-f]{64})", out).group(1)
-    image = Path(re.search(r"render     (\S+\.png) ", out).group(1))
     tx_hash = re.search(r"mint tx    (0x[0-9a-f]{64})", out).group(1)
-    assert image.read_bytes().startswith(b"\x89PNG")
-    assert f"sha256 {hashlib.sha256(image.read_bytes()).hexdigest()}" in out
+    split = re.search(r"artist (\d+) wei \+ platform (\d+) wei = (\d+) wei paid", out)
+    assert tuple(map(int, split.groups())) == (9 * 10**15, 10**15, 10**16)
+    seed = re.search(r"seed       (0x[0-9a-f]{64})", out).group(1)
     assert seed != tx_hash  # salted with the block hash, never the bare transaction hash
-    chain = re.search(r"chain      (http://[\d.:]+)", out).group(1)
-    assert chain.startswith("http://127.0.0.1:")
+    metadata_cid = re.search(r"tokenURI   ipfs://(\w+)", out).group(1)
+    gateway, image_cid = re.search(r"image      (http://127\.0\.0\.1:\d+)/ipfs/(\w+)", out).groups()
+    metadata = json.loads(out[out.index("{"):])
+    assert metadata["image"] == f"ipfs://{image_cid}"
+    assert metadata["provenance"]["seed"] == seed and metadata["provenance"]["mint_tx"] == tx_hash
+    # Everything the demo printed is in the embedded store and hashes to its CID.
+    from backend.ipfs.embedded import EmbeddedStore
+
+    store = EmbeddedStore(Path(cli_env["STYLEMINT_DATA_DIR"]) / "ipfs")
+    assert json.loads(store.get(metadata_cid)) == metadata
+    image = store.get(image_cid)
+    assert image.startswith(b"\x89PNG") and hashlib.sha256(image).hexdigest() == metadata["provenance"]["png_sha256"]
     assert json.loads((Path(cli_env["STYLEMINT_DATA_DIR"]) / "deployments.json").read_text())["31337"]["address"]

@@ -1,0 +1,99 @@
+"""Oracle throughput on anvil with the reference model on this CPU; prints `key: value` lines.
+
+    .venv/bin/python bench/oracle.py [--mints 100] [--batch 4]
+
+Mints are sent first (from several accounts), then the oracle runs until idle. Latency is from
+each mint's receipt (the moment the collector starts waiting) to its fulfil receipt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from backend.config import ensure_toolchain_env  # noqa: E402
+
+ensure_toolchain_env()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="stylemint oracle benchmark")
+    parser.add_argument("--mints", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=4)
+    args = parser.parse_args()
+
+    import os
+
+    from ape import accounts, networks
+
+    from backend.chain import contract as core
+    from backend.chain.anvil import Anvil
+    from backend.chain.client import StyleMintClient
+    from backend.demo import deploy_sample
+    from backend.ipfs.embedded import EmbeddedStore
+    from backend.oracle.jobs import JobStore
+    from backend.oracle.keys import load_signer
+    from backend.oracle.service import Oracle, OracleConfig
+    from backend.render.renderer import Renderer
+    from backend.render.samples import sample_manifest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["STYLEMINT_DATA_DIR"] = tmp
+        with Anvil() as node, \
+                networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
+            store = EmbeddedStore(Path(tmp) / "ipfs")
+            sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=args.mints)
+            renderer = Renderer(device="cpu", batch_size=args.batch)
+            renderer.render_batch(sample_manifest(), [b"\x01" * 32])  # build the model, run the batch probe
+            mint_times = {}
+            for i in range(args.mints):
+                record = core.mint(sample.contract, accounts.test_accounts[4 + i % 6], sample.project_id)
+                mint_times[record.token_id] = time.time()
+
+            client = StyleMintClient(node.url, sample.deployment.address)
+            oracle = Oracle(client, store, renderer, JobStore(Path(tmp) / "state.sqlite"), load_signer(31337),
+                            OracleConfig(start_block=sample.deployment.block_number, batch_size=args.batch,
+                                         poll_interval=0.05))
+            started = time.time()
+            oracle.run(threading.Event(), until_idle=True)
+            total = time.time() - started
+
+            fulfilled_at = {}
+            for event in client.contract.events.TokenFulfilled.get_logs(from_block=0):
+                block = client.w3.eth.get_block(event["blockNumber"])
+                fulfilled_at[int(event["args"]["tokenId"])] = block["timestamp"]
+            # anvil stamps blocks in whole seconds; use the job rows' update times for sub-second latency.
+            latencies = [job.updated_at - mint_times[job.token_id] for job in oracle.jobs.jobs("fulfilled")]
+            spent = oracle.times.render + oracle.times.pin + oracle.times.chain
+
+    figures = {
+        "mints": args.mints,
+        "fulfilled": len(fulfilled_at),
+        "render_batch": f"{args.batch} (effective {renderer.batch_size})",
+        "total_seconds": round(total, 2),
+        "fulfilled_per_minute": round(len(fulfilled_at) / total * 60, 1),
+        "latency_p50_seconds": round(percentile(latencies, 0.5), 2),
+        "latency_p95_seconds": round(percentile(latencies, 0.95), 2),
+        "share_render": round(oracle.times.render / spent, 3),
+        "share_pin": round(oracle.times.pin / spent, 3),
+        "share_chain": round(oracle.times.chain / spent, 3),
+        "note": "latency counts from mint receipt, all mints sent before the oracle started (a backlog)",
+    }
+    for key, value in figures.items():
+        print(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
