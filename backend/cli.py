@@ -275,5 +275,83 @@ def oracle_retry(ctx, token_id):
     click.echo(f"{count} failed job(s) queued again")
 
 
+def _print_report(report) -> None:
+    for check in report.checks:
+        label = "WARN" if check.warning else ("PASS" if check.passed else "FAIL")
+        click.echo(f"{label}  {check.step:<9} {check.detail}")
+        for key, value in check.evidence.items():
+            click.echo(f"      {key}: {value}")
+    click.echo(f"{report.outcome.upper()}: {report.reason}")
+    timings = ", ".join(f"{k} {v:.2f}" for k, v in report.timings.items())
+    click.echo(f"({timings})")
+
+
+@main.command()
+@click.argument("token_id", type=int, required=False)
+@click.option("--project", "project_id", type=click.IntRange(min=1), default=None,
+              help="Verify every fulfilled token of this project instead of one token.")
+@click.option("--rpc", default=None, help="RPC URL (default: $STYLEMINT_RPC, else http://127.0.0.1:8545).")
+@click.option("--contract", default=None, help="StyleMint address (default: the recorded deployment).")
+@click.option("--ipfs", "ipfs_setting", default=None,
+              help="Where to fetch content: embedded, kubo+URL or gateway+URL (default: $STYLEMINT_IPFS). "
+                   "Every response is re-hashed, so no gateway needs to be trusted.")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Override the recorded thread count.")
+@click.option("--device", default=None, help="Render device (default: as $STYLEMINT_DEVICE / auto).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, as_json):
+    """Prove or refute that a token's image is the render of its mint's seed (exit 0: exact or tolerant)."""
+    from backend.ipfs.config import IpfsConfigError, store_from_config
+    from backend.oracle.factory import resolve_target
+    from backend.chain.client import ChainUnavailable
+    from backend.render.renderer import quiet_libraries
+    from backend.verify.verifier import Outcome, Verifier
+
+    if (token_id is None) == (project_id is None):
+        raise InputError("give a TOKEN_ID or --project ID")
+    quiet_libraries()
+    try:
+        client, _ = resolve_target(rpc, contract)
+        content = store_from_config(ipfs_setting)
+    except IpfsConfigError as err:
+        raise InputError(str(err)) from None
+    except LookupError as err:
+        raise InputError(str(err)) from None
+    except (ChainUnavailable, OSError) as err:
+        click.echo(f"UNREACHABLE: {err}", err=True)
+        sys.exit(Outcome.UNREACHABLE.exit_code)
+    verifier = Verifier(client, content, threads=threads, device=device)
+
+    if token_id is not None:
+        report = verifier.verify(token_id)
+        if as_json:
+            click.echo(json.dumps(report.to_json(), indent=2, default=str))
+        else:
+            _print_report(report)
+        sys.exit(report.exit_code)
+
+    info = client.project_info(project_id)
+    tokens = [project_id * 1_000_000 + i for i in range(int(info["invocations"]))]
+    fulfilled = [t for t in tokens if client.is_fulfilled(t)]
+    reports = []
+    with click.progressbar(fulfilled, label=f"verifying project {project_id}", file=sys.stderr,
+                           show_pos=True) as bar:
+        for token in bar:
+            reports.append(verifier.verify(token))
+    if as_json:
+        click.echo(json.dumps({"project_id": project_id, "minted": len(tokens), "fulfilled": len(fulfilled),
+                               "reports": [r.to_json() for r in reports]}, indent=2, default=str))
+    else:
+        click.echo(f"{'token':>10}  {'result':<16} reason")
+        for report in reports:
+            click.echo(f"{report.token_id:>10}  {report.outcome:<16} {report.reason}")
+        counts: dict[str, int] = {}
+        for report in reports:
+            counts[report.outcome] = counts.get(report.outcome, 0) + 1
+        click.echo(f"project {project_id}: {len(tokens)} minted, {len(fulfilled)} fulfilled, "
+                   + ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())))
+    worst = max((r.exit_code for r in reports), default=0)
+    sys.exit(worst)
+
+
 if __name__ == "__main__":
     main()

@@ -120,6 +120,21 @@ class StyleMintClient:
         )
         return [self._mint_log(entry) for entry in logs]
 
+    def mint_logs_for_token(self, token_id: int) -> list[MintLog]:
+        logs = self._retry(
+            lambda: self.contract.events.Mint.get_logs(from_block=0, argument_filters={"tokenId": token_id}),
+            f"eth_getLogs(Mint {token_id})",
+        )
+        return [self._mint_log(entry) for entry in logs]
+
+    def lock_block(self, project_id: int) -> int | None:
+        """Block of the project's ProjectLocked event, or None if it is not locked."""
+        logs = self._retry(
+            lambda: self.contract.events.ProjectLocked.get_logs(from_block=0, argument_filters={"projectId": project_id}),
+            "eth_getLogs(ProjectLocked)",
+        )
+        return int(logs[0]["blockNumber"]) if logs else None
+
     def mint_logs_in_receipt(self, receipt) -> list[MintLog]:
         return [self._mint_log(entry) for entry in self.contract.events.Mint().process_receipt(receipt, errors=DISCARD)]
 

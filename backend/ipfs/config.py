@@ -2,6 +2,7 @@
 
     embedded                                  blocks under the data directory (default)
     kubo+http://127.0.0.1:5001                a Kubo (or js-ipfs) RPC API
+    gateway+http://127.0.0.1:8080             any HTTP gateway, read-only (responses re-hashed)
     psa+https://api.example/psa               a Pinning Service API endpoint, token in
                                               STYLEMINT_PSA_TOKEN, origins in
                                               STYLEMINT_PSA_ORIGINS (comma-separated multiaddrs)
@@ -32,10 +33,14 @@ def store_from_config(setting: str | None = None, *, root: Path | None = None):
         return embedded_store(root)
     kind, _, url = setting.partition("+")
     if not url.startswith(("http://", "https://")):
-        raise IpfsConfigError(f"STYLEMINT_IPFS={setting!r}: expected embedded, kubo+<http url> or psa+<http url>")
+        raise IpfsConfigError(f"STYLEMINT_IPFS={setting!r}: expected embedded, kubo+<url>, gateway+<url> or psa+<url>")
     if kind == "kubo":
         return KuboBackend(url)
+    if kind == "gateway":
+        from backend.ipfs.gateway_client import GatewayReader
+
+        return GatewayReader(url)
     if kind == "psa":
         origins = [o for o in os.environ.get("STYLEMINT_PSA_ORIGINS", "").split(",") if o]
         return PinningServiceBackend(embedded_store(root), PinningServiceClient(url), origins)
-    raise IpfsConfigError(f"STYLEMINT_IPFS={setting!r}: unknown backend {kind!r} (embedded, kubo, psa)")
+    raise IpfsConfigError(f"STYLEMINT_IPFS={setting!r}: unknown backend {kind!r} (embedded, kubo, gateway, psa)")

@@ -24,8 +24,9 @@ INIT_SEED = 20261125
 
 
 # Weights come from torch's global RNG: two builds interleaved in one process would draw from the
-# same stream (measured: a wrong hash). One build at a time, on a forked RNG.
-_BUILD_LOCK = threading.Lock()
+# same stream (measured: a wrong hash). One build at a time, on a forked RNG. Re-entrant and
+# shared with the renderer's loads (loading patches torch.nn.Module process-wide).
+BUILD_LOCK = threading.RLock()
 
 
 class ReferenceModelMismatch(RuntimeError):
@@ -103,7 +104,7 @@ def write_reference_model(directory: Path) -> str:
     import torch
     from diffusers import StableDiffusionPipeline
 
-    with _BUILD_LOCK, torch.random.fork_rng(devices=[]):
+    with BUILD_LOCK, torch.random.fork_rng(devices=[]):
         pipeline = StableDiffusionPipeline(
             **_components(), safety_checker=None, feature_extractor=None, requires_safety_checker=False
         )

@@ -16,7 +16,6 @@ import io
 import logging
 import os
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +28,14 @@ from backend.config import data_dir
 from backend.render import environment
 from backend.render.manifest import SCHEDULERS, StyleManifest
 from backend.render.model_hash import model_sha256
-from backend.render.reference_model import build_reference_model
+from backend.render.reference_model import BUILD_LOCK, build_reference_model
 from backend.render.seed import as_bytes32, choose, initial_latents
 
 log = logging.getLogger(__name__)
-_MODEL_BUILD_LOCK = threading.Lock()
+# Loading is not thread-safe in one process: accelerate's init_empty_weights (used by
+# from_pretrained) patches torch.nn.Module globally, so two interleaved loads can leave the patch
+# in place and every later model is built on the meta device (seen in CI). One load at a time.
+_MODEL_BUILD_LOCK = BUILD_LOCK
 
 RENDERER_VERSION = f"stylemint-render/1 ({backend_version})"
 REFERENCE = "reference"
@@ -175,26 +177,30 @@ class Renderer:
 
     def pipeline(self, manifest: StyleManifest):
         """The loaded pipeline for a manifest (model hash checked, scheduler set, weights applied)."""
-        import torch
-        from diffusers import StableDiffusionPipeline
-
         if manifest.dtype != "float32" and not self.device.startswith("cuda"):
             raise RenderError(f"dtype {manifest.dtype} needs a CUDA device; this renderer runs on {self.device}")
         directory = self.checked_model_dir(manifest)
         key = (str(directory), manifest.dtype, manifest.scheduler.model_dump_json(), manifest.style_weights)
         if key not in self._pipelines:
-            pipe = StableDiffusionPipeline.from_pretrained(
-                directory, torch_dtype=getattr(torch, manifest.dtype), safety_checker=None,
-                feature_extractor=None, requires_safety_checker=False, local_files_only=True,
-            )
-            scheduler_class = getattr(__import__("diffusers"), SCHEDULERS[manifest.scheduler.name])
-            pipe.scheduler = scheduler_class.from_config(pipe.scheduler.config, **manifest.scheduler.config)
-            if manifest.style_weights:
-                self._apply_style_weights(pipe, manifest)
-            pipe.to(self.device)
-            pipe.set_progress_bar_config(disable=not self.progress_bar)
-            self._pipelines[key] = pipe
+            with _MODEL_BUILD_LOCK:
+                self._pipelines[key] = self._load(directory, manifest)
         return self._pipelines[key]
+
+    def _load(self, directory: Path, manifest: StyleManifest):
+        import diffusers
+        import torch
+
+        pipe = diffusers.StableDiffusionPipeline.from_pretrained(
+            directory, torch_dtype=getattr(torch, manifest.dtype), safety_checker=None,
+            feature_extractor=None, requires_safety_checker=False, local_files_only=True,
+        )
+        scheduler_class = getattr(diffusers, SCHEDULERS[manifest.scheduler.name])
+        pipe.scheduler = scheduler_class.from_config(pipe.scheduler.config, **manifest.scheduler.config)
+        if manifest.style_weights:
+            self._apply_style_weights(pipe, manifest)
+        pipe.to(self.device)
+        pipe.set_progress_bar_config(disable=not self.progress_bar)
+        return pipe
 
     def _apply_style_weights(self, pipe, manifest: StyleManifest) -> None:
         weights = manifest.style_weights
@@ -227,6 +233,9 @@ class Renderer:
     ) -> list[RenderResult]:
         """Render each seed; the pipeline always runs at `batch_size` rows, padded with dummies."""
         seeds = [as_bytes32(s, "seed") for s in seeds]
+        # torch's thread count is per process: set it for every call, since another renderer in
+        # this process (a verifier simulating another environment, say) may have changed it.
+        environment.configure_determinism(self.device, self.threads)
         started = time.perf_counter()
         pipe = self.pipeline(manifest)
         if self.batch_size > 1 and manifest.sha256_hex() not in self._batch_checked:

@@ -1,0 +1,292 @@
+"""Verify one token from public data only: the chain, content by CID, and the render algorithm.
+
+Each check closes one hole (docs/VERIFY.md says which):
+1. token    the token exists and is fulfilled; its project, on-chain seed and metadata CID
+2. seed     the Mint log for this token is in a canonical block and the seed is
+            keccak256(mintTxHash ‖ mintBlockHash), not something the oracle chose
+3. manifest the manifest in force at the mint (its hash is in the Mint log) fetched by CID hashes
+            to that value; whether the project was locked before the mint (warning if not)
+4. metadata the metadata and image fetched by CID (re-hashed); provenance agrees with the chain
+5. model    the model's weights hash equals the manifest's
+6. render   re-render and compare: exact (same PNG bytes), tolerant (another environment, pixels
+            within the documented threshold) or mismatch
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+
+import numpy as np
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from backend.chain.client import ChainUnavailable, StyleMintClient
+from backend.ipfs.cid import canonical, cid_of
+from backend.ipfs.errors import IpfsError, IpfsUnavailable
+from backend.render.environment import EXACT_MATCH_FIELDS
+from backend.render.manifest import ManifestError, parse_manifest
+from backend.render.renderer import ModelHashMismatch, RenderError, Renderer
+from backend.render.seed import derive_seed
+
+# A render in another environment may move a few pixels by a level or two (measured: thread
+# count 1 vs 2 changed at most 1 level on under 0.01 % of pixels). Beyond this it is another image.
+TOLERANCE_MAX_ABS = 4
+TOLERANCE_MIN_PSNR = 40.0
+
+
+class Outcome(IntEnum):
+    """Exit codes of `stylemint verify`: 0 only for exact or tolerant."""
+
+    EXACT = 0
+    TOLERANT = 1  # reported as exit code 0 as well
+    IMAGE_MISMATCH = 10
+    SEED_MISMATCH = 11
+    MANIFEST_MISMATCH = 12
+    METADATA_MISMATCH = 13
+    MODEL_MISMATCH = 14
+    NOT_FULFILLED = 15
+    UNKNOWN_TOKEN = 16
+    UNREACHABLE = 17
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self in (Outcome.EXACT, Outcome.TOLERANT) else int(self)
+
+
+class Refuted(Exception):
+    def __init__(self, outcome: Outcome, reason: str):
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+
+
+@dataclass
+class Check:
+    step: str
+    passed: bool
+    detail: str
+    evidence: dict = field(default_factory=dict)
+    warning: bool = False
+
+
+@dataclass
+class Report:
+    token_id: int
+    outcome: str = ""
+    exit_code: int = 0
+    reason: str = ""
+    checks: list[Check] = field(default_factory=list)
+    comparison: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=lambda: {"chain_s": 0.0, "ipfs_s": 0.0, "render_s": 0.0})
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def compare_pixels(expected: np.ndarray, actual: np.ndarray) -> dict:
+    if expected.shape != actual.shape:
+        return {"same_shape": False, "expected_shape": list(expected.shape), "actual_shape": list(actual.shape)}
+    difference = np.abs(expected.astype(np.int16) - actual.astype(np.int16))
+    mse = float(np.mean(difference.astype(np.float64) ** 2))
+    return {
+        "same_shape": True,
+        "max_abs_diff": int(difference.max()),
+        "differing_share": float(np.mean(difference.max(axis=-1) > 0)),
+        "psnr_db": math.inf if mse == 0 else round(10 * math.log10(255**2 / mse), 2),
+    }
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+class Verifier:
+    def __init__(self, chain: StyleMintClient, content, *, renderer_factory=None, device: str | None = None,
+                 threads: int | None = None, batch_size: int | None = None, models_dir=None):
+        self.chain = chain
+        self.content = content
+        self.device = device
+        self.threads = threads
+        self.batch_size = batch_size
+        self.models_dir = models_dir
+        self._renderers: dict[tuple, Renderer] = {}
+        self._renderer_factory = renderer_factory or (lambda **kw: Renderer(**kw))
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _timed(self, bucket: str, report: Report, function, *args):
+        started = time.perf_counter()
+        try:
+            return function(*args)
+        finally:
+            report.timings[bucket] += time.perf_counter() - started
+
+    def _fetch(self, report: Report, cid: str, what: str) -> bytes:
+        """Content by CID from whatever source, re-hashed here: no store or gateway is trusted."""
+        outcome = {"manifest": Outcome.MANIFEST_MISMATCH, "image": Outcome.IMAGE_MISMATCH}.get(what, Outcome.METADATA_MISMATCH)
+        try:
+            data = self._timed("ipfs_s", report, self.content.get, cid)
+        except IpfsUnavailable as err:
+            raise Refuted(Outcome.UNREACHABLE, f"{what} {cid}: {err}") from None
+        except IpfsError as err:
+            raise Refuted(outcome, f"{what} {cid} cannot be fetched intact: {err}") from None
+        if cid_of(data) != canonical(cid):
+            report.checks.append(Check(what if what != "image" else "metadata", False,
+                                       f"the {what} served for {cid} hashes to {cid_of(data)}"))
+            raise Refuted(outcome, f"the {what} served for {cid} is not that content (it hashes to {cid_of(data)})")
+        return data
+
+    def renderer_for(self, fingerprint: dict) -> Renderer:
+        """A renderer set up like the one that made the image (threads, batch shape), unless overridden."""
+        threads = self.threads or int(fingerprint.get("threads", 2))
+        batch_size = self.batch_size or int(fingerprint.get("batch_size", 1))
+        key = (self.device, threads, batch_size)
+        if key not in self._renderers:
+            self._renderers[key] = self._renderer_factory(
+                device=self.device, threads=threads, batch_size=batch_size, models_dir=self.models_dir,
+                fetch_weights=self.content.get)
+        return self._renderers[key]
+
+    # -- the verification ----------------------------------------------------------------------
+
+    def verify(self, token_id: int) -> Report:
+        report = Report(token_id=token_id)
+        try:
+            outcome, reason = self._verify(token_id, report)
+        except Refuted as refuted:
+            outcome, reason = refuted.outcome, refuted.reason
+        except ChainUnavailable as err:
+            outcome, reason = Outcome.UNREACHABLE, str(err)
+        report.outcome = outcome.name.lower()
+        report.exit_code = outcome.exit_code
+        report.reason = reason
+        return report
+
+    def _verify(self, token_id: int, report: Report) -> tuple[Outcome, str]:
+        add = report.checks.append
+        chain = lambda function, *args: self._timed("chain_s", report, function, *args)  # noqa: E731
+
+        # 1. the token
+        try:
+            project_id = chain(self.chain.view, "tokenProject", token_id)
+        except (ContractCustomError, ContractLogicError):
+            add(Check("token", False, f"token {token_id} was never minted on {self.chain.address}"))
+            raise Refuted(Outcome.UNKNOWN_TOKEN, f"token {token_id} does not exist") from None
+        seed = bytes(chain(self.chain.token_seed, token_id))
+        metadata_cid = chain(self.chain.view, "tokenMetadataCID", token_id)
+        if seed == bytes(32):
+            add(Check("token", False, "minted but not fulfilled: no seed or metadata on chain", {"project_id": project_id}))
+            raise Refuted(Outcome.NOT_FULFILLED, f"token {token_id} is not fulfilled yet")
+        add(Check("token", True, f"project {project_id}, fulfilled",
+                  {"project_id": project_id, "seed": "0x" + seed.hex(), "metadata_cid": metadata_cid}))
+
+        # 2. the seed comes from this token's mint
+        logs = chain(self.chain.mint_logs_for_token, token_id)
+        if len(logs) != 1:
+            add(Check("seed", False, f"{len(logs)} Mint logs for this token"))
+            raise Refuted(Outcome.SEED_MISMATCH, f"expected exactly one Mint log for token {token_id}, found {len(logs)}")
+        mint = logs[0]
+        receipt = chain(self.chain.receipt, mint.tx_hash)
+        in_receipt = receipt is not None and any(m.token_id == token_id for m in self.chain.mint_logs_in_receipt(receipt))
+        canonical_hash = chain(self.chain.block_hash, mint.block_number)
+        if not in_receipt or canonical_hash != mint.block_hash or receipt["blockHash"].to_0x_hex() != mint.block_hash:
+            add(Check("seed", False, "the mint's receipt or block is not canonical",
+                      {"tx": mint.tx_hash, "block": mint.block_number}))
+            raise Refuted(Outcome.SEED_MISMATCH, "the Mint log's transaction or block is not in the canonical chain")
+        expected_seed = derive_seed(mint.tx_hash, mint.block_hash)
+        evidence = {"mint_tx": mint.tx_hash, "mint_block": mint.block_number, "mint_block_hash": mint.block_hash,
+                    "expected_seed": "0x" + expected_seed.hex(), "on_chain_seed": "0x" + seed.hex()}
+        if seed != expected_seed:
+            why = "the bare mint transaction hash" if seed.hex() == mint.tx_hash[2:] else "not derived from the mint"
+            add(Check("seed", False, f"on-chain seed is {why}", evidence))
+            raise Refuted(Outcome.SEED_MISMATCH, f"on-chain seed is {why}: expected keccak256(txHash ‖ blockHash)")
+        add(Check("seed", True, "seed = keccak256(mintTxHash ‖ mintBlockHash), mint in a canonical block", evidence))
+
+        # 3. the manifest in force at the mint
+        manifest_hash = mint.manifest_hash.hex()
+        info = chain(self.chain.project_info, project_id)
+        if bytes(info["manifestHash"]).hex() == manifest_hash:
+            manifest_cid = info["manifestCID"]
+        else:
+            candidates = [c for c, h in chain(self.chain.manifest_events, project_id) if h.hex() == manifest_hash]
+            if not candidates:
+                raise Refuted(Outcome.MANIFEST_MISMATCH, f"no manifest with hash 0x{manifest_hash} was set on the project")
+            manifest_cid = candidates[-1]
+        manifest_bytes = self._fetch(report, manifest_cid, "manifest")
+        try:
+            manifest = parse_manifest(manifest_bytes, expected_sha256=manifest_hash)
+        except ManifestError as err:
+            add(Check("manifest", False, str(err), {"manifest_cid": manifest_cid, "on_chain_hash": "0x" + manifest_hash}))
+            raise Refuted(Outcome.MANIFEST_MISMATCH, f"manifest {manifest_cid}: {err}") from None
+        locked_block = chain(self.chain.lock_block, project_id)
+        locked_before = locked_block is not None and locked_block <= mint.block_number
+        add(Check("manifest", True, f"manifest {manifest_cid} hashes to the on-chain 0x{manifest_hash[:12]}...",
+                  {"manifest_cid": manifest_cid, "manifest_sha256": "0x" + manifest_hash, "locked_block": locked_block}))
+        if not locked_before:
+            add(Check("manifest", True, "project was not locked before this mint: its artist could still change "
+                      "the style at the time", {"locked_block": locked_block}, warning=True))
+
+        # 4. metadata, image and provenance
+        metadata_bytes = self._fetch(report, metadata_cid, "metadata")
+        try:
+            metadata = json.loads(metadata_bytes)
+            provenance = metadata["provenance"]
+            image_cid = metadata["image"].removeprefix("ipfs://")
+        except (ValueError, KeyError, AttributeError, TypeError):
+            raise Refuted(Outcome.METADATA_MISMATCH, "metadata is not stylemint ERC-721 metadata with provenance") from None
+        expected = {
+            "token_id": str(token_id), "seed": "0x" + seed.hex(), "mint_tx": mint.tx_hash,
+            "mint_block_hash": mint.block_hash, "mint_block_number": mint.block_number,
+            "chain_id": self.chain.chain_id(), "contract": self.chain.address, "manifest_cid": manifest_cid,
+            "manifest_sha256": "0x" + manifest_hash, "model_sha256": manifest.model.sha256, "image_cid": image_cid,
+        }
+        disagreements = {k: {"metadata": provenance.get(k), "chain": v} for k, v in expected.items()
+                         if str(provenance.get(k)).lower() != str(v).lower()}
+        if disagreements:
+            add(Check("metadata", False, "provenance disagrees with the chain", disagreements))
+            raise Refuted(Outcome.METADATA_MISMATCH,
+                          f"metadata provenance disagrees with the chain on {', '.join(sorted(disagreements))}")
+        image = self._fetch(report, image_cid, "image")
+        add(Check("metadata", True, f"metadata {metadata_cid} and image {image_cid} fetched intact; provenance agrees",
+                  {"image_cid": image_cid, "png_sha256": provenance.get("png_sha256")}))
+
+        # 5 + 6. model, re-render, compare
+        fingerprint = provenance.get("environment") or {}
+        renderer = self.renderer_for(fingerprint)
+        try:
+            result = self._timed("render_s", report, renderer.render, manifest, seed)
+        except ModelHashMismatch as err:
+            add(Check("model", False, str(err)))
+            raise Refuted(Outcome.MODEL_MISMATCH, str(err)) from None
+        except RenderError as err:
+            add(Check("model", False, str(err)))
+            raise Refuted(Outcome.MODEL_MISMATCH, f"cannot render: {err}") from None
+        add(Check("model", True, f"model weights hash {manifest.model.sha256[:16]}... as the manifest pins"))
+
+        ours = result.fingerprint
+        differing_env = {k: {"original": fingerprint.get(k), "here": ours.get(k)} for k in EXACT_MATCH_FIELDS
+                         if fingerprint.get(k) != ours.get(k)}
+        report.comparison = {"rendered_png_sha256": result.png_sha256, "rendered_cid": cid_of(result.png),
+                             "pinned_cid": image_cid, "environment_differences": differing_env}
+        if result.png == image:
+            add(Check("render", True, "re-render is byte-identical to the pinned image (same CID)", report.comparison))
+            return Outcome.EXACT, "exact: the pinned image is the render of this token's seed"
+        pixels = compare_pixels(_pixels(image), result.pixels())
+        report.comparison.update(pixels)
+        within = (pixels.get("same_shape") and pixels["max_abs_diff"] <= TOLERANCE_MAX_ABS
+                  and pixels["psnr_db"] >= TOLERANCE_MIN_PSNR)
+        if within and (differing_env or pixels["max_abs_diff"] == 0):
+            detail = ("pixel-identical, PNG encoding differs" if pixels["max_abs_diff"] == 0 else
+                      f"max diff {pixels['max_abs_diff']} levels on {pixels['differing_share']:.4%} of pixels, "
+                      f"PSNR {pixels['psnr_db']} dB, environment differs in {', '.join(differing_env) or 'encoder'}")
+            add(Check("render", True, f"within tolerance: {detail}", report.comparison))
+            return Outcome.TOLERANT, f"tolerant: {detail}"
+        add(Check("render", False, "re-render differs from the pinned image", report.comparison))
+        why = ("in the same environment" if not differing_env else "beyond the tolerance")
+        return Outcome.IMAGE_MISMATCH, f"mismatch: the pinned image is not this seed's render ({why})"
