@@ -45,6 +45,7 @@ bench: setup
 	$(VENV)/bin/python bench/render.py
 	$(VENV)/bin/python bench/ipfs.py
 	$(VENV)/bin/python bench/oracle.py
+	$(VENV)/bin/python bench/verify.py
 
 chain: setup
 	anvil --host 127.0.0.1 --port 8545 --chain-id 31337

@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app; `config` may set IPFS_STORE (a content store) and MAX_CONTENT_LENGTH."""
+    """Build the app; `config` may set IPFS_STORE (a content store), VERIFIER and MAX_CONTENT_LENGTH."""
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=1024 * 1024)
     if config:
@@ -17,9 +17,10 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.config["IPFS_STORE"] = store_from_config()
 
-    from backend.web import gateway
+    from backend.web import gateway, verify_api
 
     app.register_blueprint(gateway.bp)
+    app.register_blueprint(verify_api.bp)
 
     @app.errorhandler(HTTPException)
     def json_error(error: HTTPException):

@@ -1,0 +1,87 @@
+"""Seconds to verify one token with the reference model; prints `key: value` lines.
+
+    .venv/bin/python bench/verify.py [--tokens 5]
+
+Sets up anvil, the sample project, a few minted tokens and the oracle, then verifies each token
+and reports the split between chain checks, IPFS fetches and the render (median over tokens; the
+first verification also loads the model and is reported on its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from backend.config import ensure_toolchain_env  # noqa: E402
+
+ensure_toolchain_env()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="stylemint verify benchmark")
+    parser.add_argument("--tokens", type=int, default=5)
+    args = parser.parse_args()
+
+    from ape import accounts, networks
+
+    from backend.chain import contract as core
+    from backend.chain.anvil import Anvil
+    from backend.chain.client import StyleMintClient
+    from backend.demo import deploy_sample
+    from backend.ipfs.embedded import EmbeddedStore
+    from backend.oracle.jobs import JobStore
+    from backend.oracle.keys import load_signer
+    from backend.oracle.service import Oracle, OracleConfig
+    from backend.render.renderer import Renderer
+    from backend.verify.verifier import Verifier
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["STYLEMINT_DATA_DIR"] = tmp
+        with Anvil() as node, networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
+            store = EmbeddedStore(Path(tmp) / "ipfs")
+            sample = deploy_sample(node.url, store, price_wei=10**9)
+            mints = [core.mint(sample.contract, accounts.test_accounts[4 + i % 5], sample.project_id)
+                     for i in range(args.tokens + 1)]
+            client = StyleMintClient(node.url, sample.deployment.address)
+            Oracle(client, store, Renderer(device="cpu"), JobStore(Path(tmp) / "state.sqlite"), load_signer(31337),
+                   OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.05)
+                   ).run(threading.Event(), until_idle=True)
+
+            verifier = Verifier(StyleMintClient(node.url, sample.deployment.address), store, device="cpu")
+            started = time.perf_counter()
+            first = verifier.verify(mints[0].token_id)
+            first_total = time.perf_counter() - started
+            totals, parts = [], {"chain_s": [], "ipfs_s": [], "render_s": []}
+            outcomes = [first.outcome]
+            for mint in mints[1:]:
+                started = time.perf_counter()
+                report = verifier.verify(mint.token_id)
+                totals.append(time.perf_counter() - started)
+                outcomes.append(report.outcome)
+                for key in parts:
+                    parts[key].append(report.timings[key])
+
+    figures = {
+        "tokens_verified": len(outcomes),
+        "outcomes": ",".join(sorted(set(outcomes))),
+        "first_verify_seconds_incl_model_load": round(first_total, 3),
+        "verify_seconds_median": round(statistics.median(totals), 3),
+        "chain_checks_seconds_median": round(statistics.median(parts["chain_s"]), 3),
+        "ipfs_fetch_seconds_median": round(statistics.median(parts["ipfs_s"]), 4),
+        "render_seconds_median": round(statistics.median(parts["render_s"]), 3),
+        "node": "anvil on 127.0.0.1, embedded store, reference model 64x64 8 steps, CPU",
+    }
+    for key, value in figures.items():
+        print(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()

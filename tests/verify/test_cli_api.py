@@ -1,0 +1,72 @@
+"""`stylemint verify` (one token, --project, --json, exit codes) and `GET /api/verify/<id>`."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ape import accounts
+
+from backend.chain import contract as core
+from backend.web import create_app
+from tests.verify.conftest import verifier_for
+
+pytestmark = pytest.mark.e2e
+BIN = Path(sys.executable).parent
+
+
+def stylemint(env_dir, *args):
+    return subprocess.run([str(BIN / "stylemint"), *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "STYLEMINT_DATA_DIR": str(env_dir / "data")})
+
+
+def test_verify_one_token_text_and_json(fulfilled, env):
+    node, sample, store, mints, _ = fulfilled
+    text = stylemint(env, "verify", str(mints[0].token_id), "--rpc", node.url)
+    assert text.returncode == 0, text.stdout + text.stderr
+    for step in ("token", "seed", "manifest", "metadata", "model", "render"):
+        assert f"PASS  {step}" in text.stdout
+    assert "WARN  manifest" in text.stdout and "EXACT: exact" in text.stdout
+    assert f"expected_seed: {text.stdout.split('on_chain_seed: ')[1].split()[0]}" in text.stdout
+    report = json.loads(stylemint(env, "verify", str(mints[1].token_id), "--rpc", node.url, "--json").stdout)
+    assert report["outcome"] == "exact" and report["exit_code"] == 0 and len(report["checks"]) >= 6
+
+
+def test_verify_exit_codes_for_failures(fulfilled, env):
+    node, sample, store, mints, _ = fulfilled
+    pending = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    result = stylemint(env, "verify", str(pending.token_id), "--rpc", node.url)
+    assert result.returncode == 15 and "NOT_FULFILLED" in result.stdout
+    result = stylemint(env, "verify", "99000000", "--rpc", node.url)
+    assert result.returncode == 16 and "UNKNOWN_TOKEN" in result.stdout
+    result = stylemint(env, "verify", "1000000", "--rpc", "http://127.0.0.1:9", "--contract", sample.deployment.address)
+    assert result.returncode == 17
+    result = stylemint(env, "verify", "--rpc", node.url)
+    assert result.returncode == 2 and "give a TOKEN_ID or --project" in result.stderr
+    result = stylemint(env, "verify", "1000000", "--rpc", node.url, "--ipfs", "ftp+x")
+    assert result.returncode == 2
+
+
+def test_verify_a_whole_project(fulfilled, env):
+    node, sample, store, mints, _ = fulfilled
+    core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)  # minted, not fulfilled
+    result = stylemint(env, "verify", "--project", str(sample.project_id), "--rpc", node.url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "project 1: 4 minted, 3 fulfilled, 3 exact" in result.stdout
+    assert "verifying project 1" in result.stderr  # the progress bar
+
+
+def test_api_verify_caches_per_token_and_environment(fulfilled, shared_renderer):
+    node, sample, store, mints, _ = fulfilled
+    verifier = verifier_for(node, sample, store, shared_renderer.models_dir)
+    client = create_app({"IPFS_STORE": store, "VERIFIER": verifier, "TESTING": True}).test_client()
+    first = client.get(f"/api/verify/{mints[0].token_id}")
+    assert first.status_code == 200 and first.json["outcome"] == "exact" and first.json["cached"] is False
+    again = client.get(f"/api/verify/{mints[0].token_id}")
+    assert again.json["cached"] is True and again.json["checks"] == first.json["checks"]
+    assert client.get("/api/verify/abc").status_code == 400
+    unknown = client.get("/api/verify/99000000")
+    assert unknown.status_code == 404 and unknown.json["outcome"] == "unknown_token"
+    assert create_app({"IPFS_STORE": store, "TESTING": True}).test_client().get("/api/verify/1").status_code == 503
