@@ -150,6 +150,30 @@ def sample_manifest_command():
     click.echo(sample_manifest().canonical_bytes().decode(), nl=False)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--rpc", default=None, help="RPC URL (default: $STYLEMINT_RPC, else http://127.0.0.1:8545).")
+@click.option("--contract", default=None, help="StyleMint address (default: the recorded deployment).")
+@click.option("--ipfs", "ipfs_setting", default=None, help="Content store setting (default: $STYLEMINT_IPFS).")
+def serve(host, port, rpc, contract, ipfs_setting):
+    """Serve the pages, the JSON API and the IPFS gateway."""
+    from werkzeug.serving import make_server
+
+    from backend.web.server import build_app
+
+    try:
+        app = build_app(rpc=rpc, contract=contract, ipfs=ipfs_setting)
+    except LookupError as err:
+        raise InputError(str(err)) from None
+    server = make_server(host, port, app, threaded=True)
+    click.echo(f"stylemint on http://{host}:{server.server_port} (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
 def _setup_logging(as_json: bool) -> None:
     import logging
 

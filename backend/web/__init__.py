@@ -7,9 +7,13 @@ from werkzeug.exceptions import HTTPException
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app; `config` may set IPFS_STORE (a content store), VERIFIER and MAX_CONTENT_LENGTH."""
-    app = Flask(__name__)
-    app.config.from_mapping(MAX_CONTENT_LENGTH=1024 * 1024)
+    """Build the app.
+
+    `config` may set IPFS_STORE (a content store), CHAIN_VIEW (chain + store + oracle state, for
+    the API), VERIFIER, PUBLIC_RPC_URL (what the pages tell wallets) and MAX_CONTENT_LENGTH.
+    """
+    app = Flask(__name__, static_folder=None)  # frontend/ is served by the pages blueprint
+    app.config.from_mapping(MAX_CONTENT_LENGTH=1024 * 1024, JSON_SORT_KEYS=False)
     if config:
         app.config.update(config)
     if "IPFS_STORE" not in app.config:
@@ -17,10 +21,12 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.config["IPFS_STORE"] = store_from_config()
 
-    from backend.web import gateway, verify_api
+    from backend.web import api, gateway, pages, verify_api
 
     app.register_blueprint(gateway.bp)
     app.register_blueprint(verify_api.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
 
     @app.errorhandler(HTTPException)
     def json_error(error: HTTPException):

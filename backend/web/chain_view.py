@@ -1,0 +1,129 @@
+"""Read models for the API: projects and tokens as the pages show them, from chain + IPFS + oracle state."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from backend.chain.client import StyleMintClient
+from backend.ipfs.errors import IpfsError
+from backend.oracle.jobs import JobStore
+
+ONE_MILLION = 1_000_000
+
+
+class NotFoundError(LookupError):
+    """No such project or token."""
+
+
+class ChainView:
+    def __init__(self, chain: StyleMintClient, store, oracle_state: Path | None = None, cache_seconds: float = 2.0):
+        self.chain = chain
+        self.store = store
+        self.oracle_state = Path(oracle_state) if oracle_state else None
+        self.cache_seconds = cache_seconds
+        self._manifests: dict[str, dict | None] = {}
+        self._metadata: dict[str, dict | None] = {}
+
+    def _json_by_cid(self, cache: dict, cid: str) -> dict | None:
+        if cid not in cache:
+            try:
+                cache[cid] = json.loads(self.store.get(cid))
+            except (IpfsError, ValueError):
+                return None  # not cached: it may become available
+        return cache[cid]
+
+    # -- projects ---------------------------------------------------------------------------
+
+    def project_ids(self) -> list[int]:
+        return list(range(1, int(self.chain.view("nextProjectId"))))
+
+    def project(self, project_id: int, *, previews: int = 4) -> dict:
+        try:
+            info = self.chain.project_info(project_id)
+        except (ContractCustomError, ContractLogicError):
+            raise NotFoundError(f"project {project_id} does not exist") from None
+        minted = int(info["invocations"])
+        preview_images = []
+        for invocation in range(minted):
+            if len(preview_images) >= previews:
+                break
+            token = self.token_summary(project_id * ONE_MILLION + invocation)
+            if token["image"]:
+                preview_images.append({"token_id": token["token_id"], "image": token["image"]})
+        return {
+            "id": project_id,
+            "name": info["name"],
+            "artist": info["artist"],
+            "price_wei": str(info["price"]),
+            "max_editions": int(info["maxEditions"]),
+            "minted": minted,
+            "remaining": int(info["maxEditions"]) - minted,
+            "paused": bool(info["paused"]),
+            "admin_paused": bool(info["adminPaused"]),
+            "locked": bool(info["locked"]),
+            "royalty_bps": int(info["royaltyBps"]),
+            "manifest_cid": info["manifestCID"],
+            "manifest_sha256": "0x" + bytes(info["manifestHash"]).hex(),
+            "manifest": self._json_by_cid(self._manifests, info["manifestCID"]),
+            "previews": preview_images,
+        }
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    def _job_state(self, token_id: int) -> tuple[str | None, str | None]:
+        if not self.oracle_state or not self.oracle_state.exists():
+            return None, None
+        job = JobStore(self.oracle_state).get(token_id)
+        return (job.state, job.last_error) if job else (None, None)
+
+    def token_summary(self, token_id: int) -> dict:
+        try:
+            owner = self.chain.view("ownerOf", token_id)
+        except (ContractCustomError, ContractLogicError):
+            raise NotFoundError(f"token {token_id} does not exist") from None
+        fulfilled = self.chain.is_fulfilled(token_id)
+        image = metadata = None
+        if fulfilled:
+            metadata = self._json_by_cid(self._metadata, self.chain.view("tokenMetadataCID", token_id))
+            if metadata and isinstance(metadata.get("image"), str):
+                image = "/ipfs/" + metadata["image"].removeprefix("ipfs://")
+        job_state, error = self._job_state(token_id)
+        if fulfilled:
+            state = "fulfilled"
+        elif job_state == "failed":
+            state = "failed"
+        elif job_state in ("rendered", "pinned", "submitted", "seen"):
+            state = "rendering"
+        else:
+            state = "pending"
+        return {"token_id": token_id, "project_id": token_id // ONE_MILLION,
+                "edition": token_id % ONE_MILLION + 1, "owner": owner, "state": state, "error": error,
+                "image": image, "metadata": metadata}
+
+    def token(self, token_id: int) -> dict:
+        summary = self.token_summary(token_id)
+        summary["token_uri"] = self.chain.view("tokenURI", token_id)
+        summary["seed"] = "0x" + self.chain.token_seed(token_id).hex()
+        mints = self.chain.mint_logs_for_token(token_id)
+        summary["mint_tx"] = mints[0].tx_hash if mints else None
+        summary["provenance"] = (summary["metadata"] or {}).get("provenance")
+        return summary
+
+    def tokens_of(self, owner: str) -> list[dict]:
+        owner = owner.lower()
+        tokens = []
+        for project_id in self.project_ids():
+            minted = int(self.chain.project_info(project_id)["invocations"])
+            for invocation in range(minted):
+                token_id = project_id * ONE_MILLION + invocation
+                if self.chain.view("ownerOf", token_id).lower() == owner:
+                    tokens.append(self.token_summary(token_id))
+        return tokens
+
+
+def timestamp() -> int:
+    return int(time.time())

@@ -1,0 +1,38 @@
+"""The static pages (frontend/) and the one third-party module they import, ethers, from npm.
+
+No build step and no committed copy of third-party code: ethers' own ES module is served from
+node_modules at /vendor/ethers.js.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, send_from_directory
+
+from backend.config import PROJECT_ROOT
+
+FRONTEND = PROJECT_ROOT / "frontend"
+ETHERS_DIST = PROJECT_ROOT / "node_modules" / "ethers" / "dist"
+
+bp = Blueprint("pages", __name__)
+PAGES = {"": "index.html", "project": "project.html", "token": "token.html", "artist": "artist.html",
+         "mine": "mine.html"}
+
+
+@bp.get("/")
+@bp.get("/<page>")
+def page(page: str = ""):
+    if page not in PAGES:
+        abort(404, description=f"no page /{page}")
+    return send_from_directory(FRONTEND, PAGES[page])
+
+
+@bp.get("/static/<path:name>")
+def static_file(name: str):
+    return send_from_directory(FRONTEND, name)
+
+
+@bp.get("/vendor/ethers.js")
+def ethers():
+    if not (ETHERS_DIST / "ethers.min.js").exists():
+        abort(503, description="ethers is not installed: run `make setup`")
+    return send_from_directory(ETHERS_DIST, "ethers.min.js", mimetype="text/javascript")

@@ -1,0 +1,62 @@
+import { getJSON, postJSON } from "./api.js";
+import { contract, currentAccount, guarded, initNav } from "./wallet.js";
+import { el, eth, showMessage } from "./ui.js";
+import { formatEther, parseEther } from "/vendor/ethers.js";
+
+initNav();
+document.getElementById("connect").addEventListener("click", () => guarded(refresh));
+
+async function refresh() {
+  const account = (await currentAccount()).toLowerCase();
+  const stylemint = await contract();
+  document.getElementById("credit").textContent = formatEther(await stylemint.creditOf(account));
+  const { projects } = await getJSON("/api/projects");
+  const mine = projects.filter((p) => p.artist.toLowerCase() === account);
+  document.getElementById("mine").replaceChildren(...mine.map((p) => el("div", { class: "card", "data-project": p.id },
+    el("h3", {}, el("a", { href: `/project?id=${p.id}` }, p.name)),
+    el("div", {}, `${eth(p.price_wei)} · ${p.minted}/${p.max_editions} · ${p.paused ? "paused" : "open"}${p.locked ? " · locked" : ""}`),
+    el("button", { class: "toggle", onclick: () => send((c) => c.setProjectPaused(p.id, !p.paused), p.paused ? "Unpaused" : "Paused") },
+      p.paused ? "Unpause" : "Pause"),
+    el("button", { onclick: () => {
+      const price = prompt("New price in ETH", formatEther(BigInt(p.price_wei)));
+      if (price !== null) send((c) => c.setProjectPrice(p.id, parseEther(price)), "Price set");
+    } }, "Set price"),
+    p.locked ? "" : el("button", { onclick: () => confirm("Lock for ever? The style and cap can never change again.")
+      && send((c) => c.lockProject(p.id), "Locked") }, "Lock"))));
+}
+
+async function send(call, done) {
+  await guarded(async () => {
+    const tx = await call(await contract());
+    showMessage(`Transaction ${tx.hash} sent…`, "info");
+    await tx.wait();
+    showMessage(`${done}.`, "ok");
+    await refresh();
+  });
+}
+
+document.getElementById("create").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  guarded(async () => {
+    let variables;
+    try { variables = JSON.parse(form.get("variables") || "{}"); } catch { throw new Error("Variables must be JSON, e.g. {\"surface\": [\"water\", \"glass\"]}"); }
+    const template = await getJSON("/api/manifests/template");
+    const size = Number(form.get("size"));
+    const manifest = { ...template, name: form.get("name"), prompt: form.get("prompt"), variables,
+      negative_prompt: form.get("negative_prompt"), scheduler: { name: form.get("scheduler"), config: {} },
+      steps: Number(form.get("steps")), guidance_scale: Number(form.get("guidance_scale")), width: size, height: size };
+    const pinned = await postJSON("/api/manifests", manifest);
+    showMessage(`Manifest pinned as ${pinned.cid}; confirm the transaction in your wallet.`, "info");
+    const stylemint = await contract();
+    const tx = await stylemint.createProject(form.get("name"), pinned.cid, pinned.sha256,
+      parseEther(form.get("price")), BigInt(form.get("editions")));
+    const receipt = await tx.wait();
+    const created = receipt.logs.map((log) => { try { return stylemint.interface.parseLog(log); } catch { return null; } })
+      .find((parsed) => parsed?.name === "ProjectCreated");
+    showMessage(`Project ${created.args.projectId} created (paused). Unpause it to open minting.`, "ok");
+    await refresh();
+  });
+});
+
+document.getElementById("withdraw").addEventListener("click", () => send((c) => c.withdraw(), "Withdrawn"));

@@ -1,0 +1,21 @@
+import { getJSON } from "./api.js";
+import { initNav } from "./wallet.js";
+import { el, eth, short, showMessage } from "./ui.js";
+
+initNav();
+try {
+  const { projects } = await getJSON("/api/projects");
+  const cards = projects.map((project) => el("a", { class: "card project", href: `/project?id=${project.id}` },
+    project.previews.length
+      ? el("img", { src: project.previews[0].image, alt: `${project.name} preview` })
+      : el("div", { class: "art placeholder" }, "no edition yet"),
+    el("h3", {}, project.name),
+    el("div", {}, `by ${short(project.artist)}`),
+    el("div", {}, eth(project.price_wei)),
+    el("div", { class: "left" }, `${project.remaining} of ${project.max_editions} left`),
+    project.paused || project.admin_paused ? el("div", {}, "paused") : ""));
+  document.getElementById("projects").replaceChildren(...cards);
+  if (!projects.length) showMessage("No style projects yet: open one on the Artist page.", "info");
+} catch (error) {
+  showMessage(error.message, "error");
+}

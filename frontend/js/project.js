@@ -1,0 +1,53 @@
+import { getJSON, sleep } from "./api.js";
+import { contract, guarded, initNav } from "./wallet.js";
+import { el, eth, facts, param, showMessage } from "./ui.js";
+
+initNav();
+const id = Number(param("id"));
+const button = document.getElementById("mint");
+const pending = document.getElementById("pending");
+
+async function load() {
+  const project = await getJSON(`/api/projects/${id}`);
+  document.getElementById("name").textContent = project.name;
+  facts(document.getElementById("facts"), [
+    ["Artist", project.artist],
+    ["Price", eth(project.price_wei)],
+    ["Editions", `${project.minted} minted, ${project.remaining} of ${project.max_editions} left`],
+    ["Style", project.manifest ? project.manifest.prompt : project.manifest_cid],
+    ["Status", project.paused || project.admin_paused ? "paused" : project.locked ? "open, locked" : "open"],
+  ]);
+  document.getElementById("previews").replaceChildren(...project.previews.map((p) =>
+    el("a", { class: "card", href: `/token?id=${p.token_id}` }, el("img", { src: p.image, alt: `token ${p.token_id}` }))));
+  if (project.remaining === 0) showMessage("Sold out: every edition of this project has been minted.", "error");
+  else if (project.paused || project.admin_paused) showMessage("Minting is paused for this project.", "error");
+  return project;
+}
+
+async function waitForRender(tokenId) {
+  for (;;) {
+    const token = await getJSON(`/api/tokens/${tokenId}`);
+    if (token.state === "fulfilled") return token;
+    if (token.state === "failed") throw new Error(`Rendering failed: ${token.error ?? "see the oracle status"}`);
+    await sleep(1000);
+  }
+}
+
+button.addEventListener("click", () => guarded(async () => {
+  const project = await getJSON(`/api/projects/${id}`);
+  const stylemint = await contract();
+  const tx = await stylemint.mint(id, { value: BigInt(project.price_wei) });
+  pending.replaceChildren(el("p", { class: "message info", id: "tx" }, `Transaction ${tx.hash} sent; waiting for its block…`));
+  const receipt = await tx.wait();
+  const mint = receipt.logs.map((log) => { try { return stylemint.interface.parseLog(log); } catch { return null; } })
+    .find((parsed) => parsed?.name === "Mint");
+  const tokenId = mint.args.tokenId.toString();
+  pending.append(el("p", { class: "message info", id: "rendering" }, `Minted token ${tokenId}; rendering…`));
+  const token = await waitForRender(tokenId);
+  pending.append(el("p", { class: "message ok" }, `Token ${tokenId} is ready.`),
+    el("img", { class: "art", src: token.image, alt: `token ${tokenId}` }));
+  await sleep(800);
+  location.href = `/token?id=${tokenId}`;
+}));
+
+guarded(load);

@@ -1,0 +1,134 @@
+// Wallet connection: EIP-6963 discovery (a chooser when several wallets announce), window.ethereum
+// as fallback, network check with a switch request, and wallet / contract errors in plain words.
+import { BrowserProvider, Contract } from "/vendor/ethers.js";
+import { getJSON } from "./api.js";
+import { el, showMessage, short } from "./ui.js";
+
+const announced = new Map();
+window.addEventListener("eip6963:announceProvider", (event) => {
+  announced.set(event.detail.info.uuid, event.detail);
+});
+window.dispatchEvent(new Event("eip6963:requestProvider"));
+
+let chosen = null;
+let account = null;
+let contractInfoCache = null;
+
+export async function contractInfo() {
+  contractInfoCache ??= await getJSON("/api/contract");
+  return contractInfoCache;
+}
+
+const REVERTS = {
+  SoldOut: "Sold out: every edition of this project has been minted.",
+  ProjectPaused: "Minting is paused for this project.",
+  WrongPayment: "The payment does not match the price; reload the page to see the current price.",
+  NotProjectArtist: "Only the project's artist can do this.",
+  ProjectIsLocked: "This project is locked: its style and edition cap can no longer change.",
+  NothingToWithdraw: "Nothing to withdraw yet.",
+  InvalidMaxEditions: "That edition cap is not allowed (only lower, never below the editions minted).",
+  InvalidName: "The name must be 1 to 64 bytes.",
+};
+
+export function friendly(error) {
+  const code = error?.code ?? error?.info?.error?.code ?? error?.error?.code;
+  if (code === 4001 || code === "ACTION_REJECTED") return new Error("You rejected the request in your wallet.");
+  const name = error?.revert?.name;
+  if (name && REVERTS[name]) return new Error(REVERTS[name]);
+  const text = `${error?.message ?? ""} ${error?.info?.error?.message ?? ""} ${error?.error?.message ?? ""}`;
+  if (code === "INSUFFICIENT_FUNDS" || /insufficient funds/i.test(text)) {
+    return new Error("Insufficient funds: your account cannot pay the price plus gas.");
+  }
+  if (name) return new Error(`The contract refused: ${name}.`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function chooseFrom(wallets) {
+  const dialog = document.getElementById("chooser");
+  return new Promise((resolve) => {
+    document.getElementById("wallets").replaceChildren(...wallets.map((wallet) =>
+      el("li", {}, el("button", {
+        "data-wallet": wallet.info.rdns,
+        onclick: () => { dialog.close(); resolve(wallet.provider); },
+      }, wallet.info.name))));
+    dialog.showModal();
+  });
+}
+
+async function pickProvider() {
+  await new Promise((resolve) => setTimeout(resolve, 100)); // let announcements arrive
+  const wallets = [...announced.values()];
+  if (wallets.length === 1) return wallets[0].provider;
+  if (wallets.length > 1) return chooseFrom(wallets);
+  if (window.ethereum) return window.ethereum;
+  throw new Error("No wallet found: install a browser wallet (EIP-6963 or window.ethereum) to continue.");
+}
+
+async function switchNetwork() {
+  const info = await contractInfo();
+  const chainId = "0x" + info.chain_id.toString(16);
+  try {
+    await chosen.request({ method: "wallet_switchEthereumChain", params: [{ chainId }] });
+  } catch (error) {
+    if (error?.code !== 4902) { showMessage(friendly(error).message, "error"); return; }
+    await chosen.request({ method: "wallet_addEthereumChain", params: [{
+      chainId, chainName: `stylemint (chain ${info.chain_id})`, rpcUrls: [info.rpc_url],
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    }] });
+  }
+  showMessage("Network switched.", "ok");
+}
+
+export async function ensureNetwork() {
+  const info = await contractInfo();
+  const chainId = parseInt(await chosen.request({ method: "eth_chainId" }), 16);
+  if (chainId !== info.chain_id) {
+    showMessage(`Wrong network: your wallet is on chain ${chainId}, stylemint runs on chain ${info.chain_id}.`,
+      "error", { label: "Switch network", onClick: switchNetwork });
+    throw Object.assign(new Error("wrong network"), { shown: true });
+  }
+}
+
+export async function connect() {
+  const provider = await pickProvider();
+  let accounts;
+  try {
+    accounts = await provider.request({ method: "eth_requestAccounts" });
+  } catch (error) {
+    throw friendly(error);
+  }
+  chosen = provider;
+  account = accounts[0];
+  provider.on?.("accountsChanged", () => location.reload());
+  provider.on?.("chainChanged", () => showMessage("Network changed.", "info"));
+  document.getElementById("account").textContent = short(account);
+  document.getElementById("connect").hidden = true;
+  await ensureNetwork();
+  return account;
+}
+
+export async function currentAccount() {
+  return account ?? connect();
+}
+
+export async function contract() {
+  if (!chosen) await connect();
+  else await ensureNetwork();
+  const info = await contractInfo();
+  const provider = new BrowserProvider(chosen, undefined, { cacheTimeout: -1 });
+  return new Contract(info.address, info.abi, await provider.getSigner());
+}
+
+// Run an action; show its error in words (unless already shown, like the wrong-network notice).
+export async function guarded(action) {
+  try {
+    return await action();
+  } catch (error) {
+    if (!error.shown) showMessage(friendly(error).message, "error");
+    return undefined;
+  }
+}
+
+export function initNav() {
+  document.getElementById("connect").addEventListener("click", () => guarded(connect));
+}

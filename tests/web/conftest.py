@@ -1,0 +1,121 @@
+"""Web fixtures: anvil + sample project + running oracle + the app on 127.0.0.1, and Chromium.
+
+The browser is Debian's Chromium driven by playwright (never `playwright install`), with the
+flags that keep it off the network. The wallet is an EIP-1193 provider injected before page load,
+announced through EIP-6963 and as window.ethereum, that forwards to anvil (whose dev accounts
+are unlocked, so anvil signs).
+"""
+
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from backend.chain.client import StyleMintClient
+from backend.config import PROJECT_ROOT
+from backend.verify.verifier import Verifier
+from backend.web import create_app
+from backend.web.chain_view import ChainView
+from tests.oracle.conftest import chain, env, make_oracle, shared_renderer  # noqa: F401  (fixtures)
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
+
+WALLET_JS = """
+(() => {
+  const config = %s;
+  let chainId = config.chainId;
+  const listeners = {};
+  const provider = {
+    isStylemintTestWallet: true,
+    async request({ method, params }) {
+      if (method === "eth_requestAccounts" || method === "eth_accounts") {
+        if (config.reject) throw Object.assign(new Error("User rejected the request."), { code: 4001 });
+        return [config.account];
+      }
+      if (method === "eth_chainId") return chainId;
+      if (method === "wallet_switchEthereumChain") {
+        chainId = params[0].chainId;
+        (listeners.chainChanged || []).forEach((f) => f(chainId));
+        return null;
+      }
+      if (method === "eth_sendTransaction") params = [{ ...params[0], from: config.account }];
+      const response = await fetch(config.rpc, { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: Date.now(), method, params: params || [] }) });
+      const body = await response.json();
+      if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code, data: body.error.data });
+      return body.result;
+    },
+    on(event, f) { (listeners[event] ||= []).push(f); },
+    removeListener(event, f) { listeners[event] = (listeners[event] || []).filter((g) => g !== f); },
+  };
+  const info = { uuid: "7d5c0d62-0000-4000-8000-000000000001", name: "Test Wallet", icon: "data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg'/>", rdns: "dev.stylemint.testwallet" };
+  const announce = () => window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
+  window.addEventListener("eip6963:requestProvider", announce);
+  announce();
+  window.ethereum = provider;
+})();
+"""
+
+
+@pytest.fixture
+def site(chain, shared_renderer, env):  # noqa: F811
+    """The whole product running: chain, oracle thread, app. Yields (base url, node, sample, store)."""
+    node, sample, store = chain
+    oracle = make_oracle(node, sample, store, shared_renderer, env / "data" / "oracle" / "state.sqlite",
+                         poll_interval=0.2)
+    stop = threading.Event()
+    oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)
+    oracle_thread.start()
+    client = StyleMintClient(node.url, sample.deployment.address)
+    app = create_app({"IPFS_STORE": store, "CHAIN_VIEW": ChainView(client, store, env / "data" / "oracle" / "state.sqlite"),
+                      "VERIFIER": Verifier(client, store, models_dir=shared_renderer.models_dir),
+                      "PUBLIC_RPC_URL": node.url})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", node, sample, store
+    server.shutdown()
+    stop.set()
+    oracle_thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser, site):
+    """open_page(path, account=..., chain_id=...) -> a page with the test wallet injected."""
+    base, node, _, _ = site
+    contexts = []
+
+    def opener(path, *, account, chain_id=31337, reject=False):
+        context = browser.new_context()
+        contexts.append(context)
+        config = {"account": account, "chainId": hex(chain_id), "rpc": node.url, "reject": reject}
+        context.add_init_script(WALLET_JS % json.dumps(config))
+        page = context.new_page()
+        page.goto(base + path)
+        return page
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,109 @@
+"""The pages in a real browser (Debian Chromium via playwright) with an injected test wallet."""
+
+import pytest
+from ape import accounts
+
+from backend.chain import contract as core
+from tests.web.conftest import screenshot
+
+pytestmark = pytest.mark.e2e
+COLLECTOR = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"  # anvil account 4
+ARTIST = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # anvil account 3
+
+
+def test_collector_connects_mints_and_sees_the_render(open_page, site):
+    base, node, sample, store = site
+    page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
+    page.wait_for_selector("#facts dd")
+    assert "100 of 100 left" in page.inner_text("#facts")
+    screenshot(page, "project")
+    page.click("#mint")
+    page.wait_for_selector("#tx", timeout=30_000)
+    assert "sent" in page.inner_text("#tx")
+    page.wait_for_selector("#rendering", timeout=30_000)
+    page.wait_for_url("**/token?id=1000000", timeout=60_000)
+    page.wait_for_selector("#provenance dd", timeout=30_000)
+    image = page.get_attribute("#image", "src")
+    assert image.startswith("/ipfs/bafkrei")
+    assert page.evaluate("document.getElementById('image').naturalWidth") == 64
+    provenance = page.inner_text("#provenance")
+    seed = "0x" + bytes(sample.contract.tokenSeed(1_000_000)).hex()
+    assert seed in provenance and sample.contract.tokenMetadataCID(1_000_000) in page.inner_text("#facts")
+    assert COLLECTOR in page.inner_text("#facts")
+    screenshot(page, "token")
+    page.click("#verify")
+    page.wait_for_selector("#outcome", timeout=60_000)
+    assert page.inner_text("#outcome").startswith("EXACT")
+    screenshot(page, "token-verified")
+
+
+def test_gallery_lists_projects(open_page, site):
+    base, node, sample, store = site
+    page = open_page("/", account=COLLECTOR)
+    page.wait_for_selector(".card.project")
+    assert "Tidal Glass" in page.inner_text("#projects") and "100 of 100 left" in page.inner_text("#projects")
+    screenshot(page, "gallery")
+
+
+def test_artist_creates_and_unpauses_a_project_that_then_appears_in_the_gallery(open_page, site):
+    base, node, sample, store = site
+    page = open_page("/artist", account=ARTIST)
+    page.fill("input[name=name]", "Night Ferns")
+    page.fill("input[name=editions]", "12")
+    page.click("#create button[type=submit]")
+    page.wait_for_selector(".message.ok", timeout=60_000)
+    assert "Project 2 created (paused)" in page.inner_text("#messages")
+    info = sample.contract.projectInfo(2)
+    assert info.name == "Night Ferns" and info.maxEditions == 12 and info.paused
+    assert store.has(info.manifestCID)  # pinned through the API
+    page.wait_for_selector("[data-project='2'] .toggle")
+    page.click("[data-project='2'] .toggle")
+    page.wait_for_selector("text=Unpaused.", timeout=30_000)
+    assert not sample.contract.projectInfo(2).paused
+    screenshot(page, "artist")
+    gallery = open_page("/", account=ARTIST)
+    gallery.wait_for_selector("text=Night Ferns")
+    assert "12 of 12 left" in gallery.inner_text("#projects")
+
+
+def test_sold_out_shows_its_message(open_page, site):
+    base, node, sample, store = site
+    artist = accounts.test_accounts[3]
+    receipt = sample.contract.createProject("Tiny", sample.manifest_cid, sample_hash(sample), 0, 1, sender=artist)
+    project_id = receipt.decode_logs(sample.contract.ProjectCreated)[0].projectId
+    sample.contract.setProjectPaused(project_id, False, sender=artist)
+    core.mint(sample.contract, accounts.test_accounts[5], project_id)
+    page = open_page(f"/project?id={project_id}", account=COLLECTOR)
+    page.wait_for_selector(".message.error")
+    assert "Sold out" in page.inner_text("#messages")
+    page.click("#mint")  # the contract's own refusal is shown in words too
+    page.wait_for_function("document.querySelector('#messages').innerText.includes('Sold out')")
+    screenshot(page, "sold-out")
+
+
+def test_wrong_network_is_detected_and_switched(open_page, site):
+    base, node, sample, store = site
+    page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR, chain_id=1)
+    page.wait_for_selector("#facts dd")
+    page.click("#connect")
+    page.wait_for_selector("text=Wrong network")
+    assert "your wallet is on chain 1, stylemint runs on chain 31337" in page.inner_text("#messages")
+    screenshot(page, "wrong-network")
+    page.click("text=Switch network")
+    page.wait_for_selector("text=Network switched.")
+
+
+def test_rejected_signature_and_no_wallet(open_page, browser, site):
+    base, node, sample, store = site
+    page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR, reject=True)
+    page.click("#connect")
+    page.wait_for_selector("text=You rejected the request in your wallet.")
+    bare = browser.new_page()
+    bare.goto(f"{base}/project?id={sample.project_id}")
+    bare.click("#connect")
+    bare.wait_for_selector("text=No wallet found")
+    bare.close()
+
+
+def sample_hash(sample):
+    return bytes(sample.contract.projectInfo(sample.project_id).manifestHash)
