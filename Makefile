@@ -9,9 +9,9 @@ export APE_DATA_FOLDER := $(CURDIR)/.ape
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup test test-contracts demo bench chain clean
+.PHONY: setup browser test test-contracts demo bench chain serve clean
 
-setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENV)/bin/anvil
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENV)/bin/anvil browser
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ node_modules/.installed: package.json package-lock.json
 $(VENV)/bin/anvil: node_modules/.installed $(VENV)/.installed
 	ln -sf "$$(ls -d $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin/anvil | head -1)" $@
 
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 test: setup
 	$(VENV)/bin/pytest
 
@@ -46,6 +52,9 @@ bench: setup
 	$(VENV)/bin/python bench/ipfs.py
 	$(VENV)/bin/python bench/oracle.py
 	$(VENV)/bin/python bench/verify.py
+
+serve: setup
+	$(VENV)/bin/stylemint serve
 
 chain: setup
 	anvil --host 127.0.0.1 --port 8545 --chain-id 31337

@@ -1,9 +1,9 @@
 """`stylemint demo`: the whole product on one machine, from an empty folder to a minted token.
 
 It starts a local anvil on 127.0.0.1, deploys StyleMint, pins the sample style manifest to the
-embedded IPFS store and opens the sample project as a dev artist, serves the IPFS gateway on
-127.0.0.1, runs the render oracle (reference model), mints one token as a dev collector, waits
-for its fulfilment and prints the token URI, the metadata and the image's gateway URL.
+embedded IPFS store and opens the sample project as a dev artist, serves the web app (pages, API,
+IPFS gateway) on 127.0.0.1, runs the render oracle (reference model), mints one token as a dev
+collector, waits for its fulfilment and prints the token URI, the metadata and the URLs.
 """
 
 from __future__ import annotations
@@ -91,7 +91,9 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
     from backend.oracle.jobs import JobStore
     from backend.oracle.keys import load_signer
     from backend.oracle.service import Oracle, OracleConfig
+    from backend.verify.verifier import Verifier
     from backend.web import create_app
+    from backend.web.chain_view import ChainView
 
     store = store_from_config()
     with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
@@ -100,16 +102,19 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         contract, project_id = sample.contract, sample.project_id
         artist, collector, platform = accounts.test_accounts[3], accounts.test_accounts[4], accounts.test_accounts[2]
 
-        server = make_server("127.0.0.1", 0, create_app({"IPFS_STORE": store}), threaded=True)
-        gateway = f"http://127.0.0.1:{server.server_port}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        echo(f"gateway    {gateway}/ipfs/<cid>")
-
         state = data_dir() / "demo" / "oracle.sqlite"
         state.parent.mkdir(parents=True, exist_ok=True)
         for stale in state.parent.glob("oracle.sqlite*"):  # every demo starts a fresh chain
             stale.unlink()
-        oracle = Oracle(StyleMintClient(node.url, sample.deployment.address), store, Renderer(fetch_weights=store.get),
+        client = StyleMintClient(node.url, sample.deployment.address)
+        app = create_app({"IPFS_STORE": store, "CHAIN_VIEW": ChainView(client, store, state),
+                          "VERIFIER": Verifier(client, store), "PUBLIC_RPC_URL": node.url})
+        server = make_server("127.0.0.1", int(os.environ.get("DEMO_PORT", 0)), app, threaded=True)
+        gateway = f"http://127.0.0.1:{server.server_port}"
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        echo(f"app        {gateway}/  (gallery, project, token, artist pages; API under /api; gateway /ipfs/<cid>)")
+
+        oracle = Oracle(client, store, Renderer(fetch_weights=store.get),
                         JobStore(state), load_signer(networks.provider.chain_id),
                         OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.2))
         oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)
@@ -139,13 +144,15 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         echo(f"tokenURI   {contract.tokenURI(record.token_id)}")
         echo(f"image      {gateway}/ipfs/{image_cid}  (copy: {image})")
         echo(f"metadata   {gateway}/ipfs/{metadata_cid}")
+        echo(f"token page {gateway}/token?id={record.token_id}")
         echo(json.dumps(metadata, indent=2))
         result = DemoResult(node.url, str(contract.address), project_id, record, artist_credit, platform_credit,
                             "0x" + seed.hex(), str(image), metadata["provenance"]["png_sha256"])
         if not once:
-            echo(f"\nRunning: chain {node.url}, gateway {gateway}, oracle. Mint more with "
+            echo(f"\nRunning: chain {node.url}, app {gateway}/, oracle. Open the app, connect a wallet on "
+                 f"{node.url} (chain id {networks.provider.chain_id}; anvil's dev keys) and mint, or run "
                  f"`APE_FOUNDRY_HOST={node.url} ape run mint --network ethereum:local:foundry --account TEST::4 "
-                 f"--project {project_id}`; Ctrl-C stops.")
+                 f"--project {project_id}`. Ctrl-C stops.")
             try:
                 while not stop.is_set() and node.process.poll() is None:
                     stop.wait(1)

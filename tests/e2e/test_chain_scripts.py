@@ -90,6 +90,7 @@ def test_demo_once_mints_renders_and_fulfils(cli_env):
     assert seed != tx_hash  # salted with the block hash, never the bare transaction hash
     metadata_cid = re.search(r"tokenURI   ipfs://(\w+)", out).group(1)
     gateway, image_cid = re.search(r"image      (http://127\.0\.0\.1:\d+)/ipfs/(\w+)", out).groups()
+    assert f"app        {gateway}/" in out and f"token page {gateway}/token?id=1000000" in out
     metadata = json.loads(out[out.index("{"):])
     assert metadata["image"] == f"ipfs://{image_cid}"
     assert metadata["provenance"]["seed"] == seed and metadata["provenance"]["mint_tx"] == tx_hash

@@ -1,0 +1,107 @@
+"""Every API endpoint and every error path (Flask's test client against anvil + the embedded store)."""
+
+import json
+
+import pytest
+from ape import accounts
+
+from backend.chain import contract as core
+from backend.ipfs.cid import cid_of
+from backend.render.manifest import MAX_MANIFEST_BYTES
+from backend.render.samples import sample_manifest
+
+pytestmark = pytest.mark.e2e
+
+
+def get(site, path):
+    import httpx
+
+    return httpx.get(site[0] + path, timeout=60)
+
+
+def post(site, path, content, content_type="application/json"):
+    import httpx
+
+    return httpx.post(site[0] + path, content=content, headers={"Content-Type": content_type}, timeout=60)
+
+
+def test_health_and_contract(site):
+    health = get(site, "/api/health")
+    assert health.status_code == 200 and health.json()["chain"]["chain_id"] == 31337
+    contract = get(site, "/api/contract").json()
+    assert contract["address"] == site[2].deployment.address and any(e.get("name") == "mint" for e in contract["abi"])
+
+
+def test_projects_and_project(site):
+    base, node, sample, store = site
+    listing = get(site, "/api/projects").json()["projects"]
+    assert [p["id"] for p in listing] == [1] and listing[0]["remaining"] == 100
+    one = get(site, "/api/projects/1").json()
+    assert one["manifest"]["name"] == "Tidal Glass" and one["manifest_sha256"] == "0x" + sample_manifest().sha256_hex()
+    assert one["price_wei"] == str(10**9) and one["artist"] == accounts.test_accounts[3].address
+    assert get(site, "/api/projects/9").status_code == 404
+    bad = get(site, "/api/projects/abc")
+    assert bad.status_code == 400 and "project id" in bad.json()["message"]
+
+
+def test_tokens(site):
+    base, node, sample, store = site
+    mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    token = get(site, f"/api/tokens/{mint.token_id}").json()
+    assert token["owner"] == mint.minter and token["state"] in ("pending", "rendering", "fulfilled")
+    import time
+
+    deadline = time.monotonic() + 60
+    while token["state"] != "fulfilled" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        token = get(site, f"/api/tokens/{mint.token_id}").json()
+    assert token["state"] == "fulfilled" and token["image"].startswith("/ipfs/")
+    assert token["provenance"]["mint_tx"] == mint.tx_hash and token["mint_tx"] == mint.tx_hash
+    image = get(site, token["image"])
+    assert image.headers["content-type"] == "image/png"
+    owned = get(site, f"/api/tokens?owner={mint.minter}").json()["tokens"]
+    assert [t["token_id"] for t in owned] == [mint.token_id]
+    assert get(site, f"/api/tokens?owner={accounts.test_accounts[9].address}").json()["tokens"] == []
+    assert get(site, "/api/tokens?owner=nobody").status_code == 400
+    assert get(site, "/api/tokens/5000000").status_code == 404
+    assert get(site, "/api/tokens/-1").status_code == 400
+
+
+def test_manifest_pinning_and_rejections_change_nothing(site):
+    base, node, sample, store = site
+    pins_before = store.pins()
+    created = post(site, "/api/manifests", json.dumps(json.loads(sample_manifest(name="Other").canonical_bytes())))
+    assert created.status_code == 201
+    body = created.json()
+    assert body["cid"] == cid_of(body["canonical"].encode()) and store.has(body["cid"])
+    assert body["sha256"] == "0x" + sample_manifest(name="Other").sha256_hex()
+    pins_after_good = store.pins()
+    for content, status, words in [
+        (b"", 400, "send the manifest"),
+        (b"not json", 422, "not JSON"),
+        (json.dumps({"name": "x"}).encode(), 422, "Field required"),
+        (json.dumps({**json.loads(sample_manifest().canonical_bytes()), "steps": 0}).encode(), 422, "steps"),
+        (b"{" + b" " * MAX_MANIFEST_BYTES + b"}", 413, "limit"),
+    ]:
+        response = post(site, "/api/manifests", content)
+        assert response.status_code == status and words in response.json()["message"], response.text
+    assert store.pins() == pins_after_good and len(pins_after_good) == len(pins_before) + 1
+
+
+def test_template_openapi_pages_and_vendor(site):
+    template = get(site, "/api/manifests/template").json()
+    assert template["model"]["id"] == "reference"
+    spec = get(site, "/api/openapi.json").json()
+    assert spec["openapi"].startswith("3.1") and "/api/manifests" in spec["paths"] and "/ipfs/{cid}" in spec["paths"]
+    for path in ("/", "/project", "/token", "/artist", "/mine", "/static/js/wallet.js", "/static/style.css"):
+        assert get(site, path).status_code == 200, path
+    assert get(site, "/vendor/ethers.js").headers["content-type"].startswith("text/javascript")
+    missing = get(site, "/nowhere")
+    assert missing.status_code == 404 and missing.json()["message"] == "no page /nowhere"
+
+
+def test_every_documented_path_is_served(site):
+    spec = get(site, "/api/openapi.json").json()
+    for path in spec["paths"]:
+        concrete = path.replace("{id}", "1").replace("{cid}", cid_of(b"x"))
+        assert get(site, concrete).status_code != 405 or "post" in spec["paths"][path], path
