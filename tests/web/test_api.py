@@ -105,3 +105,38 @@ def test_every_documented_path_is_served(site):
     for path in spec["paths"]:
         concrete = path.replace("{id}", "1").replace("{cid}", cid_of(b"x"))
         assert get(site, concrete).status_code != 405 or "post" in spec["paths"][path], path
+
+
+def test_serve_command_binds_loopback(chain, env):
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    from backend.chain.anvil import free_port
+
+    node, sample, store = chain
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "stylemint"), "serve", "--port", str(port), "--rpc", node.url,
+         "--contract", sample.deployment.address],
+        env={**os.environ, "STYLEMINT_DATA_DIR": str(env / "data")}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.3)
+        assert health.status_code == 200 and health.json()["chain"]["contract"] == sample.deployment.address
+        listening = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
+        assert f"127.0.0.1:{port}" in listening and f"0.0.0.0:{port}" not in listening
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
