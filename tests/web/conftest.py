@@ -55,7 +55,12 @@ WALLET_JS = """
     removeListener(event, f) { listeners[event] = (listeners[event] || []).filter((g) => g !== f); },
   };
   const info = { uuid: "7d5c0d62-0000-4000-8000-000000000001", name: "Test Wallet", icon: "data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg'/>", rdns: "dev.stylemint.testwallet" };
-  const announce = () => window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
+  const other = { uuid: "7d5c0d62-0000-4000-8000-000000000002", name: "Other Wallet", icon: info.icon, rdns: "dev.stylemint.other" };
+  const otherProvider = { ...provider, async request() { throw Object.assign(new Error("not this one"), { code: 4001 }); } };
+  const announce = () => {
+    window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
+    if (config.twoWallets) window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info: other, provider: otherProvider }) }));
+  };
   window.addEventListener("eip6963:requestProvider", announce);
   announce();
   window.ethereum = provider;
@@ -100,10 +105,11 @@ def open_page(browser, site):
     base, node, _, _ = site
     contexts = []
 
-    def opener(path, *, account, chain_id=31337, reject=False):
+    def opener(path, *, account, chain_id=31337, reject=False, two_wallets=False):
         context = browser.new_context()
         contexts.append(context)
-        config = {"account": account, "chainId": hex(chain_id), "rpc": node.url, "reject": reject}
+        config = {"account": account, "chainId": hex(chain_id), "rpc": node.url, "reject": reject,
+                  "twoWallets": two_wallets}
         context.add_init_script(WALLET_JS % json.dumps(config))
         page = context.new_page()
         page.goto(base + path)

@@ -107,3 +107,47 @@ def test_rejected_signature_and_no_wallet(open_page, browser, site):
 
 def sample_hash(sample):
     return bytes(sample.contract.projectInfo(sample.project_id).manifestHash)
+
+
+def test_chooser_when_several_wallets_announce_then_my_tokens(open_page, site):
+    base, node, sample, store = site
+    core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    page = open_page("/mine", account=COLLECTOR, two_wallets=True)
+    page.click("#connect")
+    page.wait_for_selector("#chooser[open] button[data-wallet='dev.stylemint.other']")
+    assert page.inner_text("#wallets").split("\n") == ["Test Wallet", "Other Wallet"]
+    screenshot(page, "wallet-chooser")
+    page.click("button[data-wallet='dev.stylemint.testwallet']")
+    page.wait_for_selector("#tokens .card")
+    assert "Tidal Glass" in page.inner_text("#tokens") or "Token 1000000" in page.inner_text("#tokens")
+    assert page.inner_text("#account").startswith("0x15d3")
+    screenshot(page, "my-tokens")
+
+
+def test_paused_and_insufficient_funds_messages(open_page, site):
+    base, node, sample, store = site
+    artist = accounts.test_accounts[3]
+    sample.contract.setProjectPaused(sample.project_id, True, sender=artist)
+    page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
+    page.wait_for_selector("text=Minting is paused for this project.")
+    page.click("#mint")
+    page.wait_for_function("document.querySelector('#messages').innerText.includes('paused')")
+    sample.contract.setProjectPaused(sample.project_id, False, sender=artist)
+    sample.contract.setProjectPrice(sample.project_id, 10**30, sender=artist)  # more than any dev account holds
+    poor = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
+    poor.wait_for_selector("#facts dd")
+    poor.click("#mint")
+    poor.wait_for_selector("text=Insufficient funds", timeout=30_000)
+    screenshot(poor, "insufficient-funds")
+
+
+def test_artist_withdraws_the_split(open_page, site):
+    base, node, sample, store = site
+    core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    page = open_page("/artist", account=ARTIST)
+    page.click("#connect")
+    page.wait_for_function("document.querySelector('#credit').innerText !== '-'")
+    assert page.inner_text("#credit") == "0.0000000009"  # 90 % of 1 gwei
+    page.click("#withdraw")
+    page.wait_for_selector("text=Withdrawn.", timeout=30_000)
+    assert sample.contract.creditOf(ARTIST) == 0
