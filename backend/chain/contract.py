@@ -15,6 +15,8 @@ ensure_toolchain_env()
 
 from ape import Project  # noqa: E402  (ape reads its environment on import)
 
+from backend.chain.client import MintLog  # noqa: E402
+
 TOKEN_ID_MULTIPLIER = 1_000_000
 
 # What `tokenURI` answers until the oracle fulfils a token: a small ERC-721 metadata document.
@@ -40,17 +42,10 @@ def project_of(token_id: int) -> int:
 
 
 @dataclass(frozen=True)
-class MintRecord:
-    """What the oracle needs from one mint: the token, its project, the minter and where it landed."""
+class MintRecord(MintLog):
+    """A mint this process sent: the Mint log plus the gas it cost."""
 
-    token_id: int
-    project_id: int
-    minter: str
-    manifest_hash: bytes
-    tx_hash: str
-    block_number: int
-    block_hash: str
-    gas_used: int
+    gas_used: int = 0
 
 
 def deploy(deployer, *, admin=None, payout=None, oracle=None, placeholder: str = DEFAULT_PLACEHOLDER_URI):
@@ -102,6 +97,7 @@ def mint_record(contract, receipt) -> MintRecord:
         tx_hash=_hex(receipt.txn_hash),
         block_number=int(receipt.block_number),
         block_hash=_hex(block.hash),
+        log_index=int(event.log_index),
         gas_used=int(receipt.gas_used),
     )
 

@@ -11,9 +11,9 @@ import hashlib
 import json
 import re
 import string
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 MANIFEST_VERSION = 1
 MAX_MANIFEST_BYTES = 64 * 1024
@@ -40,6 +40,15 @@ class ManifestError(ValueError):
     """A manifest that cannot be rendered, with every problem listed."""
 
 
+def _sha256_hex(value: str) -> str:
+    if not SHA256_HEX.match(value):
+        raise ValueError("must be 64 lowercase hex digits")
+    return value
+
+
+Sha256Hex = Annotated[str, AfterValidator(_sha256_hex)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -48,14 +57,7 @@ class ModelRef(_Strict):
     """Which model renders: `reference` (the built-in tiny model), a local directory or a hub id."""
 
     id: str = Field(min_length=1, max_length=256)
-    sha256: str
-
-    @field_validator("sha256")
-    @classmethod
-    def _hex(cls, value: str) -> str:
-        if not SHA256_HEX.match(value):
-            raise ValueError("must be 64 lowercase hex digits")
-        return value
+    sha256: Sha256Hex
 
 
 class SchedulerSpec(_Strict):
@@ -83,16 +85,9 @@ class StyleWeights(_Strict):
 
     kind: Literal["lora", "textual_inversion"]
     cid: str = Field(min_length=1, max_length=100)
-    sha256: str
+    sha256: Sha256Hex
     scale: float = Field(default=1.0, ge=0.0, le=2.0)
     token: str | None = Field(default=None, max_length=64)
-
-    @field_validator("sha256")
-    @classmethod
-    def _hex(cls, value: str) -> str:
-        if not SHA256_HEX.match(value):
-            raise ValueError("must be 64 lowercase hex digits")
-        return value
 
     @model_validator(mode="after")
     def _token_for_inversion(self) -> "StyleWeights":
