@@ -1,4 +1,4 @@
-"""`stylemint`: the one console entry point (demo, render, model, manifest; oracle, serve and verify as they land).
+"""`stylemint`: the one console entry point (demo, serve, oracle, verify, render, model, manifest).
 
 Bad input is reported as a one-line message with exit code 2, like click's own usage errors.
 """
