@@ -23,9 +23,9 @@ def main() -> None:
 
 @main.command()
 @click.option("--once/--keep-running", default=None,
-              help="Exit after the mint (default: keep the chain up; DEMO_ONCE=1 also exits).")
+              help="Exit once the first token is fulfilled (default: keep running; DEMO_ONCE=1 also exits).")
 def demo(once: bool | None) -> None:
-    """Start anvil, deploy, open a sample project, mint one token and show the split."""
+    """Everything on this machine: anvil, deploy, sample project, app, oracle, one minted and rendered token."""
     from backend import demo as demo_module
 
     demo_module.main(once=once)
