@@ -9,7 +9,6 @@ each mint's receipt (the moment the collector starts waiting) to its fulfil rece
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import threading
