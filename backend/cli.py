@@ -354,7 +354,9 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
         sys.exit(report.exit_code)
 
     info = client.project_info(project_id)
-    tokens = [project_id * 1_000_000 + i for i in range(int(info["invocations"]))]
+    from backend.chain import token_id_of
+
+    tokens = [token_id_of(project_id, i) for i in range(int(info["invocations"]))]
     fulfilled = [t for t in tokens if client.is_fulfilled(t)]
     reports = []
     with click.progressbar(fulfilled, label=f"verifying project {project_id}", file=sys.stderr,

@@ -27,13 +27,6 @@ SAMPLE_PRICE_WEI = 10**16  # 0.01 ETH
 SAMPLE_MAX_EDITIONS = 100
 
 
-def raw_cid(data: bytes) -> str:
-    """CIDv1 (raw, sha2-256, base32) of a single block, as Kubo gives for files up to 256 KiB."""
-    from multiformats import CID, multihash
-
-    return str(CID("base32", 1, "raw", multihash.digest(data, "sha2-256")))
-
-
 @dataclass
 class DemoResult:
     rpc_url: str

@@ -65,8 +65,11 @@ class MintLog:
     log_index: int
 
 
-def _hex(value) -> str:
-    return Web3.to_hex(value) if not isinstance(value, str) else value
+def to_hex(value) -> str:
+    """0x-prefixed hex of bytes, HexBytes or a hex string."""
+    if isinstance(value, str):
+        return value if value.startswith("0x") else "0x" + value
+    return Web3.to_hex(value)
 
 
 class StyleMintClient:
@@ -91,7 +94,7 @@ class StyleMintClient:
 
     def block_hash(self, number: int) -> str | None:
         block = self._retry(lambda: self.w3.eth.get_block(number), f"eth_getBlockByNumber({number})")
-        return _hex(block["hash"]) if block else None
+        return to_hex(block["hash"]) if block else None
 
     def receipt(self, tx_hash: str):
         """The receipt, or None when the transaction is not (or no longer) in the canonical chain."""
@@ -145,9 +148,9 @@ class StyleMintClient:
             project_id=int(entry["args"]["projectId"]),
             minter=entry["args"]["minter"],
             manifest_hash=bytes(entry["args"]["manifestHash"]),
-            tx_hash=_hex(entry["transactionHash"]),
+            tx_hash=to_hex(entry["transactionHash"]),
             block_number=int(entry["blockNumber"]),
-            block_hash=_hex(entry["blockHash"]),
+            block_hash=to_hex(entry["blockHash"]),
             log_index=int(entry["logIndex"]),
         )
 
@@ -162,6 +165,14 @@ class StyleMintClient:
             "eth_getLogs(ProjectManifestSet)",
         )
         return [(e["args"]["manifestCID"], bytes(e["args"]["manifestHash"])) for e in list(created) + list(changed)]
+
+    def manifest_cid(self, project_id: int, manifest_hash: str, info: dict | None = None) -> str | None:
+        """CID of the project's manifest with this sha256 (hex): the current one, else the last set with it."""
+        info = info or self.project_info(project_id)
+        if bytes(info["manifestHash"]).hex() == manifest_hash:
+            return info["manifestCID"]
+        matches = [cid for cid, digest in self.manifest_events(project_id) if digest.hex() == manifest_hash]
+        return matches[-1] if matches else None
 
     # -- views --------------------------------------------------------------------------------
 
@@ -188,7 +199,7 @@ class StyleMintClient:
             tx = self.contract.functions.fulfill(token_id, seed, metadata_cid).build_transaction(
                 {"from": signer.address, "nonce": nonce, "chainId": self.w3.eth.chain_id}
             )
-            return _hex(self.w3.eth.send_raw_transaction(signer.sign_transaction(tx).raw_transaction))
+            return to_hex(self.w3.eth.send_raw_transaction(signer.sign_transaction(tx).raw_transaction))
 
         return self._retry(send, f"fulfill({token_id})")
 

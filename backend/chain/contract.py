@@ -15,9 +15,8 @@ ensure_toolchain_env()
 
 from ape import Project  # noqa: E402  (ape reads its environment on import)
 
-from backend.chain.client import MintLog  # noqa: E402
-
-TOKEN_ID_MULTIPLIER = 1_000_000
+from backend.chain import project_of, token_id_of  # noqa: E402,F401  (re-exported for scripts and tests)
+from backend.chain.client import MintLog, to_hex  # noqa: E402
 
 # What `tokenURI` answers until the oracle fulfils a token: a small ERC-721 metadata document.
 DEFAULT_PLACEHOLDER_URI = (
@@ -30,15 +29,6 @@ DEFAULT_PLACEHOLDER_URI = (
 def ape_project():
     """This repository as an ape project (compiled on first use), whatever the working directory."""
     return Project(PROJECT_ROOT)
-
-
-def token_id_of(project_id: int, invocation: int) -> int:
-    """Art Blocks' token id convention, as the contract computes it."""
-    return project_id * TOKEN_ID_MULTIPLIER + invocation
-
-
-def project_of(token_id: int) -> int:
-    return token_id // TOKEN_ID_MULTIPLIER
 
 
 @dataclass(frozen=True)
@@ -94,15 +84,10 @@ def mint_record(contract, receipt) -> MintRecord:
         project_id=int(event.projectId),
         minter=str(event.minter),
         manifest_hash=bytes(event.manifestHash),
-        tx_hash=_hex(receipt.txn_hash),
+        tx_hash=to_hex(receipt.txn_hash),
         block_number=int(receipt.block_number),
-        block_hash=_hex(block.hash),
+        block_hash=to_hex(block.hash),
         log_index=int(event.log_index),
         gas_used=int(receipt.gas_used),
     )
 
-
-def _hex(value) -> str:
-    if isinstance(value, str):
-        return value if value.startswith("0x") else "0x" + value
-    return "0x" + bytes(value).hex()

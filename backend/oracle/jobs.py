@@ -184,6 +184,13 @@ class JobStore:
             values.append(owner)
         return self._db.execute(query, values).rowcount == 1
 
+    def next_attempt_at(self) -> float | None:
+        """When the earliest active job may be tried again (None when nothing is active)."""
+        row = self._db.execute(
+            f"SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state IN ({','.join('?' * len(ACTIVE))})", ACTIVE
+        ).fetchone()
+        return row["t"]
+
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATES, 0)
         for row in self._db.execute("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state"):

@@ -6,15 +6,9 @@ is a no-op) and an auditor can check every provenance field against the chain.
 
 from __future__ import annotations
 
+from backend.chain import edition_of
 from backend.render.manifest import StyleManifest, canonical_json
 from backend.render.renderer import RenderResult
-
-TOKEN_ID_MULTIPLIER = 1_000_000
-
-
-def edition_of(token_id: int) -> int:
-    """1-based edition number (invocation + 1) as collectors count."""
-    return token_id % TOKEN_ID_MULTIPLIER + 1
 
 
 def build_metadata(

@@ -207,13 +207,9 @@ class Oracle:
             raise PermanentError(f"unknown project {project_id} on contract {self.chain.address}") from None
         key = (project_id, manifest_hash)
         if key not in self._manifests:
-            if bytes(info["manifestHash"]).hex() == manifest_hash:
-                cid = info["manifestCID"]
-            else:
-                matches = [c for c, h in self.chain.manifest_events(project_id) if h.hex() == manifest_hash]
-                if not matches:
-                    raise PermanentError(f"no manifest with hash 0x{manifest_hash} was ever set on project {project_id}")
-                cid = matches[-1]
+            cid = self.chain.manifest_cid(project_id, manifest_hash, info)
+            if cid is None:
+                raise PermanentError(f"no manifest with hash 0x{manifest_hash} was ever set on project {project_id}")
             started = time.perf_counter()
             data = self.store.get(cid)
             self.times.pin += time.perf_counter() - started
@@ -364,9 +360,9 @@ class Oracle:
 
     def _idle_wait(self) -> float:
         """Sleep until the next poll or the next job's backoff ends, whichever is first."""
-        waiting = [j.next_attempt_at for j in self.jobs.jobs() if j.state in ACTIVE]
-        if waiting:
-            return max(0.05, min(self.config.poll_interval, min(waiting) - time.time()))
+        next_attempt = self.jobs.next_attempt_at()
+        if next_attempt is not None:
+            return max(0.05, min(self.config.poll_interval, next_attempt - time.time()))
         return self.config.poll_interval
 
 

@@ -107,7 +107,7 @@ def _pixels(png: bytes) -> np.ndarray:
 
 
 class Verifier:
-    def __init__(self, chain: StyleMintClient, content, *, renderer_factory=None, device: str | None = None,
+    def __init__(self, chain: StyleMintClient, content, *, device: str | None = None,
                  threads: int | None = None, batch_size: int | None = None, models_dir=None):
         self.chain = chain
         self.content = content
@@ -116,7 +116,6 @@ class Verifier:
         self.batch_size = batch_size
         self.models_dir = models_dir
         self._renderers: dict[tuple, Renderer] = {}
-        self._renderer_factory = renderer_factory or (lambda **kw: Renderer(**kw))
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -148,7 +147,7 @@ class Verifier:
         batch_size = self.batch_size or int(fingerprint.get("batch_size", 1))
         key = (self.device, threads, batch_size)
         if key not in self._renderers:
-            self._renderers[key] = self._renderer_factory(
+            self._renderers[key] = Renderer(
                 device=self.device, threads=threads, batch_size=batch_size, models_dir=self.models_dir,
                 fetch_weights=self.content.get)
         return self._renderers[key]
@@ -210,14 +209,9 @@ class Verifier:
 
         # 3. the manifest in force at the mint
         manifest_hash = mint.manifest_hash.hex()
-        info = chain(self.chain.project_info, project_id)
-        if bytes(info["manifestHash"]).hex() == manifest_hash:
-            manifest_cid = info["manifestCID"]
-        else:
-            candidates = [c for c, h in chain(self.chain.manifest_events, project_id) if h.hex() == manifest_hash]
-            if not candidates:
-                raise Refuted(Outcome.MANIFEST_MISMATCH, f"no manifest with hash 0x{manifest_hash} was set on the project")
-            manifest_cid = candidates[-1]
+        manifest_cid = chain(self.chain.manifest_cid, project_id, manifest_hash)
+        if manifest_cid is None:
+            raise Refuted(Outcome.MANIFEST_MISMATCH, f"no manifest with hash 0x{manifest_hash} was set on the project")
         manifest_bytes = self._fetch(report, manifest_cid, "manifest")
         try:
             manifest = parse_manifest(manifest_bytes, expected_sha256=manifest_hash)

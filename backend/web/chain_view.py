@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from backend.chain import edition_of, project_of, token_id_of
 from backend.chain.client import StyleMintClient
 from backend.ipfs.errors import IpfsError
 from backend.oracle.jobs import JobStore
-
-ONE_MILLION = 1_000_000
 
 
 class NotFoundError(LookupError):
@@ -20,11 +18,10 @@ class NotFoundError(LookupError):
 
 
 class ChainView:
-    def __init__(self, chain: StyleMintClient, store, oracle_state: Path | None = None, cache_seconds: float = 2.0):
+    def __init__(self, chain: StyleMintClient, store, oracle_state: Path | None = None):
         self.chain = chain
         self.store = store
         self.oracle_state = Path(oracle_state) if oracle_state else None
-        self.cache_seconds = cache_seconds
         self._manifests: dict[str, dict | None] = {}
         self._metadata: dict[str, dict | None] = {}
 
@@ -51,7 +48,7 @@ class ChainView:
         for invocation in range(minted):
             if len(preview_images) >= previews:
                 break
-            token = self.token_summary(project_id * ONE_MILLION + invocation)
+            token = self.token_summary(token_id_of(project_id, invocation))
             if token["image"]:
                 preview_images.append({"token_id": token["token_id"], "image": token["image"]})
         return {
@@ -100,8 +97,8 @@ class ChainView:
             state = "rendering"
         else:
             state = "pending"
-        return {"token_id": token_id, "project_id": token_id // ONE_MILLION,
-                "edition": token_id % ONE_MILLION + 1, "owner": owner, "state": state, "error": error,
+        return {"token_id": token_id, "project_id": project_of(token_id),
+                "edition": edition_of(token_id), "owner": owner, "state": state, "error": error,
                 "image": image, "metadata": metadata}
 
     def token(self, token_id: int) -> dict:
@@ -119,11 +116,7 @@ class ChainView:
         for project_id in self.project_ids():
             minted = int(self.chain.project_info(project_id)["invocations"])
             for invocation in range(minted):
-                token_id = project_id * ONE_MILLION + invocation
+                token_id = token_id_of(project_id, invocation)
                 if self.chain.view("ownerOf", token_id).lower() == owner:
                     tokens.append(self.token_summary(token_id))
         return tokens
-
-
-def timestamp() -> int:
-    return int(time.time())

@@ -1,7 +1,7 @@
 """Web fixtures: anvil + sample project + running oracle + the app on 127.0.0.1, and Chromium.
 
-The browser is Debian's Chromium driven by playwright (never `playwright install`), with the
-flags that keep it off the network. The wallet is an EIP-1193 provider injected before page load,
+The browser is Debian's Chromium (from apt) driven by playwright through executable_path, with
+the flags that keep it off the network; playwright's own browser builds are never fetched. The wallet is an EIP-1193 provider injected before page load,
 announced through EIP-6963 and as window.ethereum, that forwards to anvil (whose dev accounts
 are unlocked, so anvil signs).
 """

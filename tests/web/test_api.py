@@ -135,8 +135,9 @@ def test_serve_command_binds_loopback(chain, env):
                 assert time.monotonic() < deadline and process.poll() is None
                 time.sleep(0.3)
         assert health.status_code == 200 and health.json()["chain"]["contract"] == sample.deployment.address
-        listening = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
-        assert f"127.0.0.1:{port}" in listening and f"0.0.0.0:{port}" not in listening
+        listening = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout.split()
+        local_addresses = [word for word in listening if word.endswith(f":{port}")]
+        assert local_addresses == [f"127.0.0.1:{port}"]  # loopback only, no wildcard listener
     finally:
         process.terminate()
         process.wait(timeout=10)
