@@ -26,7 +26,7 @@ def main() -> None:
               help="Exit once the first token is fulfilled (default: keep running; DEMO_ONCE=1 also exits).")
 def demo(once: bool | None) -> None:
     """Everything on this machine: anvil, deploy, sample project, app, oracle, one minted and rendered token."""
-    from backend import demo as demo_module
+    from backend.dev import demo as demo_module
 
     demo_module.main(once=once)
 
@@ -162,9 +162,11 @@ def serve(host, port, rpc, contract, ipfs_setting):
 
     from backend.web.server import build_app
 
+    from backend.chain.abi import AbiUnavailable
+
     try:
         app = build_app(rpc=rpc, contract=contract, ipfs=ipfs_setting)
-    except LookupError as err:
+    except (AbiUnavailable, LookupError) as err:
         raise InputError(str(err)) from None
     server = make_server(host, port, app, threaded=True)
     click.echo(f"stylemint on http://{host}:{server.server_port} (Ctrl-C stops)")
@@ -213,7 +215,7 @@ def _setup_logging(as_json: bool) -> None:
 @click.pass_context
 def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_block, account, keystore, worker_id,
            lease, until_idle, log_json):
-    """Run the render oracle: Mint event -> render -> pin -> fulfil, exactly once per token."""
+    """Run the render oracle: Mint event -> render -> pin -> fulfill, exactly once per token."""
     ctx.ensure_object(dict)
     ctx.obj.update(rpc=rpc, contract=contract, state=state)
     if ctx.invoked_subcommand is not None:
@@ -233,8 +235,9 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    from backend.chain.abi import AbiUnavailable
     from backend.oracle.factory import make_oracle
-    from backend.oracle.keys import KeyError_
+    from backend.oracle.keys import KeyLoadError
     from backend.oracle.service import OracleConfig
 
     _setup_logging(log_json)
@@ -245,11 +248,8 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
     try:
         service = make_oracle(rpc=rpc, contract=contract, state=state, account=account, keystore=keystore,
                               config=config)
-    except (KeyError_, LookupError) as err:
+    except (AbiUnavailable, KeyLoadError, LookupError) as err:
         raise InputError(str(err)) from None
-    # ape installs its own SIGTERM handler when imported (to stop processes it started): ours again.
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     import logging
 
     logging.getLogger("stylemint.oracle").info(
@@ -324,9 +324,10 @@ def _print_report(report) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, as_json):
     """Prove or refute that a token's image is the render of its mint's seed (exit 0: exact or tolerant)."""
+    from backend.chain.abi import AbiUnavailable
     from backend.ipfs.config import IpfsConfigError, store_from_config
     from backend.oracle.factory import resolve_target
-    from backend.chain.client import ChainUnavailable
+    from backend.chain.errors import ChainUnavailable
     from backend.render.renderer import quiet_libraries
     from backend.verify.verifier import Outcome, Verifier
 
@@ -338,7 +339,7 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
         content = store_from_config(ipfs_setting)
     except IpfsConfigError as err:
         raise InputError(str(err)) from None
-    except LookupError as err:
+    except (AbiUnavailable, LookupError) as err:
         raise InputError(str(err)) from None
     except (ChainUnavailable, OSError) as err:
         click.echo(f"UNREACHABLE: {err}", err=True)

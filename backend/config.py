@@ -10,6 +10,9 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# ape's default test mnemonic: the local anvil funds the accounts that ape's test accounts and the
+# dev oracle key (a plain key is allowed on local chains only) sign with.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 def data_dir() -> Path:

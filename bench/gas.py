@@ -20,8 +20,8 @@ from backend.config import ensure_toolchain_env  # noqa: E402
 
 ensure_toolchain_env()
 
-from backend.chain import contract as core  # noqa: E402
-from backend.chain.anvil import Anvil  # noqa: E402
+from backend.dev import ape_contract as core  # noqa: E402
+from backend.dev.anvil import Anvil  # noqa: E402
 
 METADATA_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"  # 59 chars, CIDv1 base32
 

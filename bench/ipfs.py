@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from backend.ipfs.cid import cid_of  # noqa: E402
 from backend.ipfs.embedded import EmbeddedStore  # noqa: E402
 from backend.ipfs.kubo import KuboBackend  # noqa: E402
-from backend.ipfs.local_node import JsIpfsNode  # noqa: E402
+from backend.dev.ipfs_node import JsIpfsNode  # noqa: E402
 
 MIB = 1024 * 1024
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/oracle.py [--mints 100] [--batch 4]
 
 Mints are sent first (from several accounts), then the oracle runs until idle. Latency is from
-each mint's receipt (the moment the collector starts waiting) to its fulfil receipt.
+each mint's receipt (the moment the collector starts waiting) to its fulfill receipt.
 """
 
 from __future__ import annotations
@@ -37,14 +37,13 @@ def main() -> None:
 
     from ape import accounts, networks
 
-    from backend.chain import contract as core
-    from backend.chain.anvil import Anvil
+    from backend.dev import ape_contract as core
+    from backend.dev.anvil import Anvil
     from backend.chain.client import StyleMintClient
-    from backend.demo import deploy_sample
+    from backend.dev.sample import deploy_sample
     from backend.ipfs.embedded import EmbeddedStore
-    from backend.oracle.jobs import JobStore
-    from backend.oracle.keys import load_signer
-    from backend.oracle.service import Oracle, OracleConfig
+    from backend.oracle.factory import make_oracle
+    from backend.oracle.service import OracleConfig
     from backend.render.renderer import Renderer
     from backend.render.samples import sample_manifest
 
@@ -62,9 +61,9 @@ def main() -> None:
                 mint_times[record.token_id] = time.time()
 
             client = StyleMintClient(node.url, sample.deployment.address)
-            oracle = Oracle(client, store, renderer, JobStore(Path(tmp) / "state.sqlite"), load_signer(31337),
-                            OracleConfig(start_block=sample.deployment.block_number, batch_size=args.batch,
-                                         poll_interval=0.05))
+            oracle = make_oracle(client=client, store=store, renderer=renderer, state=Path(tmp) / "state.sqlite",
+                                 config=OracleConfig(start_block=sample.deployment.block_number,
+                                                     batch_size=args.batch, poll_interval=0.05))
             started = time.time()
             oracle.run(threading.Event(), until_idle=True)
             total = time.time() - started

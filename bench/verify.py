@@ -32,14 +32,13 @@ def main() -> None:
 
     from ape import accounts, networks
 
-    from backend.chain import contract as core
-    from backend.chain.anvil import Anvil
+    from backend.dev import ape_contract as core
+    from backend.dev.anvil import Anvil
     from backend.chain.client import StyleMintClient
-    from backend.demo import deploy_sample
+    from backend.dev.sample import deploy_sample
     from backend.ipfs.embedded import EmbeddedStore
-    from backend.oracle.jobs import JobStore
-    from backend.oracle.keys import load_signer
-    from backend.oracle.service import Oracle, OracleConfig
+    from backend.oracle.factory import make_oracle
+    from backend.oracle.service import OracleConfig
     from backend.render.renderer import Renderer
     from backend.verify.verifier import Verifier
 
@@ -51,9 +50,9 @@ def main() -> None:
             mints = [core.mint(sample.contract, accounts.test_accounts[4 + i % 5], sample.project_id)
                      for i in range(args.tokens + 1)]
             client = StyleMintClient(node.url, sample.deployment.address)
-            Oracle(client, store, Renderer(device="cpu"), JobStore(Path(tmp) / "state.sqlite"), load_signer(31337),
-                   OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.05)
-                   ).run(threading.Event(), until_idle=True)
+            make_oracle(client=client, store=store, renderer=Renderer(device="cpu"), state=Path(tmp) / "state.sqlite",
+                        config=OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.05),
+                        ).run(threading.Event(), until_idle=True)
 
             verifier = Verifier(StyleMintClient(node.url, sample.deployment.address), store, device="cpu")
             started = time.perf_counter()

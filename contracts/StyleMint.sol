@@ -13,13 +13,13 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 /// @notice Artists open style projects (a pinned diffusion style manifest, a price, a capped
 /// number of editions). Collectors mint; 90 % of each sale is credited to the artist and 10 % to
 /// the platform, paid out by pull (`withdraw`). An oracle renders each token from the seed
-/// `keccak256(mintTxHash ‖ mintBlockHash)` and fulfils it once with that seed and the CID of the
+/// `keccak256(mintTxHash ‖ mintBlockHash)` and fulfills it once with that seed and the CID of the
 /// metadata it pinned.
 /// @dev Token ids follow Art Blocks: `projectId * 1_000_000 + invocation`, invocation from 0.
 /// Payments are pull-only so that no recipient (reverting, gas-griefing or re-entering) can block
 /// a mint; every wei received is credited to exactly one payee at the moment of the mint.
 contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981, IERC4906 {
-    /// @notice Role allowed to fulfil tokens with their seed and metadata CID.
+    /// @notice Role allowed to fulfill tokens with their seed and metadata CID.
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
 
     /// @notice Token ids of one project occupy `[projectId * ONE_MILLION, projectId * ONE_MILLION + maxEditions)`.
@@ -52,7 +52,7 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     }
 
     /// @notice What the oracle stores per token.
-    struct Fulfilment {
+    struct Fulfillment {
         bytes32 seed;
         string metadataCID;
     }
@@ -61,11 +61,11 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     uint256 public nextProjectId = 1;
     /// @notice Receives the platform share of every mint.
     address public platformPayout;
-    /// @notice `tokenURI` of a minted token before the oracle fulfils it.
+    /// @notice `tokenURI` of a minted token before the oracle fulfills it.
     string public placeholderURI;
 
     mapping(uint256 projectId => Project) private _projects;
-    mapping(uint256 tokenId => Fulfilment) private _fulfilments;
+    mapping(uint256 tokenId => Fulfillment) private _fulfillments;
     mapping(address payee => uint256) private _credits;
 
     // ---------------------------------------------------------------- events
@@ -166,8 +166,8 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
 
     /// @param admin platform admin (pauses any project, sets payout and placeholder, manages roles)
     /// @param payout receives the platform share
-    /// @param oracle account allowed to fulfil tokens
-    /// @param placeholder `tokenURI` before fulfilment
+    /// @param oracle account allowed to fulfill tokens
+    /// @param placeholder `tokenURI` before fulfillment
     constructor(address admin, address payout, address oracle, string memory placeholder)
         ERC721("StyleMint", "STYLE")
     {
@@ -356,12 +356,12 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     /// @param metadataCID CID of the pinned ERC-721 metadata JSON
     function fulfill(uint256 tokenId, bytes32 seed, string calldata metadataCID) external onlyRole(ORACLE_ROLE) {
         if (_ownerOf(tokenId) == address(0)) revert TokenNotMinted(tokenId);
-        Fulfilment storage fulfilment = _fulfilments[tokenId];
-        if (fulfilment.seed != bytes32(0)) revert AlreadyFulfilled(tokenId);
+        Fulfillment storage fulfillment = _fulfillments[tokenId];
+        if (fulfillment.seed != bytes32(0)) revert AlreadyFulfilled(tokenId);
         if (seed == bytes32(0)) revert ZeroHash();
         if (bytes(metadataCID).length == 0 || bytes(metadataCID).length > MAX_CID_LENGTH) revert InvalidCID();
-        fulfilment.seed = seed;
-        fulfilment.metadataCID = metadataCID;
+        fulfillment.seed = seed;
+        fulfillment.metadataCID = metadataCID;
         emit TokenFulfilled(tokenId, seed, metadataCID);
         emit MetadataUpdate(tokenId);
     }
@@ -408,7 +408,7 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     /// @return seed the fulfilled seed, or zero
     function tokenSeed(uint256 tokenId) external view returns (bytes32) {
         _requireMinted(tokenId);
-        return _fulfilments[tokenId].seed;
+        return _fulfillments[tokenId].seed;
     }
 
     /// @notice The metadata CID of a token; empty until fulfilled.
@@ -416,7 +416,7 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     /// @return the CID string
     function tokenMetadataCID(uint256 tokenId) external view returns (string memory) {
         _requireMinted(tokenId);
-        return _fulfilments[tokenId].metadataCID;
+        return _fulfillments[tokenId].metadataCID;
     }
 
     /// @notice Whether the oracle has fulfilled a token.
@@ -424,7 +424,7 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     /// @return true once fulfilled
     function isFulfilled(uint256 tokenId) external view returns (bool) {
         _requireMinted(tokenId);
-        return _fulfilments[tokenId].seed != bytes32(0);
+        return _fulfillments[tokenId].seed != bytes32(0);
     }
 
     /// @notice Ether a payee can withdraw.
@@ -439,9 +439,9 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     /// @return the token's URI
     function tokenURI(uint256 tokenId) public view override returns (string memory) {
         _requireMinted(tokenId);
-        Fulfilment storage fulfilment = _fulfilments[tokenId];
-        if (fulfilment.seed == bytes32(0)) return placeholderURI;
-        return string.concat("ipfs://", fulfilment.metadataCID);
+        Fulfillment storage fulfillment = _fulfillments[tokenId];
+        if (fulfillment.seed == bytes32(0)) return placeholderURI;
+        return string.concat("ipfs://", fulfillment.metadataCID);
     }
 
     /// @notice EIP-2981: the project's artist receives `royaltyBps` of a secondary sale.

@@ -9,7 +9,7 @@ import click
 from ape import networks
 from ape.cli import ConnectedProviderCommand, account_option
 
-from backend.chain import contract as core
+from backend.dev import ape_contract as core
 from backend.chain.deployments import Deployment, save
 
 
@@ -17,9 +17,9 @@ from backend.chain.deployments import Deployment, save
 @account_option()
 @click.option("--admin", default=None, help="Platform admin address (default: the deployer).")
 @click.option("--payout", default=None, help="Platform payout address (default: the admin).")
-@click.option("--oracle", default=None, help="Oracle address allowed to fulfil (default: the admin).")
+@click.option("--oracle", default=None, help="Oracle address allowed to fulfill (default: the admin).")
 @click.option("--placeholder", default=core.DEFAULT_PLACEHOLDER_URI, show_default=False,
-              help="tokenURI before fulfilment.")
+              help="tokenURI before fulfillment.")
 def cli(account, admin, payout, oracle, placeholder):
     """Deploy the StyleMint core and record its address."""
     stylemint = core.deploy(account, admin=admin, payout=payout, oracle=oracle, placeholder=placeholder)

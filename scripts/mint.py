@@ -4,7 +4,7 @@ import click
 from ape import networks
 from ape.cli import ConnectedProviderCommand, account_option
 
-from backend.chain import contract as core
+from backend.dev import ape_contract as core
 from backend.chain.deployments import load
 
 

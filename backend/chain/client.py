@@ -1,75 +1,61 @@
 """StyleMint over plain web3.py, for long-running services (the oracle, the verifier, the web app).
 
 ape is built for scripts and tests; a daemon that must ride out RPC outages wants a thin client
-it controls: every call goes through `call_with_retry` (bounded exponential backoff on
-connection errors and timeouts), and reads take explicit block numbers where it matters. The
-ABI comes from the ape build of contracts/, so there is one source of truth.
+it controls. Every call goes through one retry policy (`backend.retry`) on connection errors and
+timeouts, and web3's exceptions are translated here, once, into `backend.chain.errors`: callers
+never import web3's exception classes. The ABI comes from the compiled artifact (`chain.abi`).
 """
 
 from __future__ import annotations
 
-import logging
 import time
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Callable, TypeVar
 
 import requests
+from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.logs import DISCARD
 
-log = logging.getLogger(__name__)
+from backend.chain.abi import stylemint_abi
+from backend.chain.errors import ChainUnavailable, ContractRevert, RpcRejected
+from backend.chain.types import MintLog, to_hex
+from backend.retry import RetryPolicy, with_retries
+
 T = TypeVar("T")
-
-
-class ChainUnavailable(RuntimeError):
-    """The RPC endpoint did not answer after the bounded retries."""
-
-
-@lru_cache(maxsize=1)
-def stylemint_abi() -> list[dict]:
-    from backend.chain.contract import ape_project
-
-    contract_type = ape_project().StyleMint.contract_type
-    return [entry.model_dump(mode="json", by_alias=True) for entry in contract_type.abi]
-
-
 TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError, TimeoutError)
+PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminPaused", "locked", "price",
+                       "royaltyBps", "manifestHash", "name", "manifestCID")
 
 
-def call_with_retry(function: Callable[[], T], what: str, *, retries: int = 6, backoff: float = 0.25,
-                    max_backoff: float = 8.0) -> T:
-    """Run an RPC call; connection errors and timeouts are retried with exponential backoff."""
-    for attempt in range(retries + 1):
-        try:
-            return function()
-        except TRANSIENT as err:
-            if attempt == retries:
-                raise ChainUnavailable(f"RPC unavailable for {what} after {retries + 1} attempts: {type(err).__name__}") from None
-            delay = min(max_backoff, backoff * 2**attempt)
-            log.warning("rpc %s failed (%s), retry %d/%d in %.2fs", what, type(err).__name__, attempt + 1, retries, delay)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
+def rpc_call(rpc_url: str, function: Callable[[Web3], T], what: str, *, policy: RetryPolicy = RetryPolicy(),
+             timeout: float = 10.0) -> T:
+    """One call on a bare connection (before a contract address is known), with the same retries."""
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    return _translated(lambda: function(w3), what, policy)
 
 
-@dataclass(frozen=True)
-class MintLog:
-    token_id: int
-    project_id: int
-    minter: str
-    manifest_hash: bytes
-    tx_hash: str
-    block_number: int
-    block_hash: str
-    log_index: int
+def _translated(function: Callable[[], T], what: str, policy: RetryPolicy) -> T:
+    try:
+        return with_retries(function, policy, retry_on=TRANSIENT, what=f"rpc {what}")
+    except TRANSIENT as err:
+        raise ChainUnavailable(f"RPC unavailable for {what} after {policy.attempts} attempts: "
+                               f"{type(err).__name__}") from None
+    except ContractLogicError as err:
+        raise ContractRevert(f"{what} reverted: {_revert_reason(err)}") from None
+    except Web3RPCError as err:
+        raise RpcRejected(f"the node refused {what}: {err}") from None
 
 
-def to_hex(value) -> str:
-    """0x-prefixed hex of bytes, HexBytes or a hex string."""
-    if isinstance(value, str):
-        return value if value.startswith("0x") else "0x" + value
-    return Web3.to_hex(value)
+def _revert_reason(err: ContractLogicError) -> str:
+    """The custom error's name (from the ABI) when the revert data carries a known selector."""
+    data = err.data if isinstance(err.data, str) else ""
+    for entry in stylemint_abi():
+        if entry.get("type") == "error":
+            signature = f"{entry['name']}({','.join(i['type'] for i in entry.get('inputs', []))})"
+            if data.startswith(to_hex(function_signature_to_4byte_selector(signature))):
+                return entry["name"]
+    return str(err.message or err)
 
 
 class StyleMintClient:
@@ -78,22 +64,21 @@ class StyleMintClient:
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
         self.address = Web3.to_checksum_address(address)
         self.contract = self.w3.eth.contract(address=self.address, abi=stylemint_abi())
-        self.retries = retries
-        self.backoff = backoff
+        self.retry = RetryPolicy(attempts=retries + 1, backoff=backoff)
 
-    def _retry(self, function: Callable[[], T], what: str) -> T:
-        return call_with_retry(function, what, retries=self.retries, backoff=self.backoff)
+    def _call(self, function: Callable[[], T], what: str) -> T:
+        return _translated(function, what, self.retry)
 
     # -- chain --------------------------------------------------------------------------------
 
     def chain_id(self) -> int:
-        return self._retry(lambda: self.w3.eth.chain_id, "eth_chainId")
+        return self._call(lambda: self.w3.eth.chain_id, "eth_chainId")
 
     def head(self) -> int:
-        return self._retry(lambda: self.w3.eth.block_number, "eth_blockNumber")
+        return self._call(lambda: self.w3.eth.block_number, "eth_blockNumber")
 
     def block_hash(self, number: int) -> str | None:
-        block = self._retry(lambda: self.w3.eth.get_block(number), f"eth_getBlockByNumber({number})")
+        block = self._call(lambda: self.w3.eth.get_block(number), f"eth_getBlockByNumber({number})")
         return to_hex(block["hash"]) if block else None
 
     def receipt(self, tx_hash: str):
@@ -104,7 +89,7 @@ class StyleMintClient:
             except TransactionNotFound:
                 return None
 
-        return self._retry(fetch, f"eth_getTransactionReceipt({tx_hash[:10]})")
+        return self._call(fetch, f"eth_getTransactionReceipt({tx_hash[:10]})")
 
     def transaction_pending(self, tx_hash: str) -> bool:
         def fetch():
@@ -114,32 +99,30 @@ class StyleMintClient:
                 return False
             return tx.get("blockNumber") is None
 
-        return self._retry(fetch, "eth_getTransactionByHash")
+        return self._call(fetch, "eth_getTransactionByHash")
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _logs(self, event: str, what: str, **filters) -> list:
+        return self._call(lambda: getattr(self.contract.events, event).get_logs(**filters), what)
 
     def mint_logs(self, from_block: int, to_block: int) -> list[MintLog]:
-        logs = self._retry(
-            lambda: self.contract.events.Mint.get_logs(from_block=from_block, to_block=to_block),
-            f"eth_getLogs({from_block}..{to_block})",
-        )
+        logs = self._logs("Mint", f"eth_getLogs({from_block}..{to_block})", from_block=from_block, to_block=to_block)
         return [self._mint_log(entry) for entry in logs]
 
     def mint_logs_for_token(self, token_id: int) -> list[MintLog]:
-        logs = self._retry(
-            lambda: self.contract.events.Mint.get_logs(from_block=0, argument_filters={"tokenId": token_id}),
-            f"eth_getLogs(Mint {token_id})",
-        )
+        logs = self._logs("Mint", f"eth_getLogs(Mint {token_id})", from_block=0,
+                          argument_filters={"tokenId": token_id})
         return [self._mint_log(entry) for entry in logs]
-
-    def lock_block(self, project_id: int) -> int | None:
-        """Block of the project's ProjectLocked event, or None if it is not locked."""
-        logs = self._retry(
-            lambda: self.contract.events.ProjectLocked.get_logs(from_block=0, argument_filters={"projectId": project_id}),
-            "eth_getLogs(ProjectLocked)",
-        )
-        return int(logs[0]["blockNumber"]) if logs else None
 
     def mint_logs_in_receipt(self, receipt) -> list[MintLog]:
         return [self._mint_log(entry) for entry in self.contract.events.Mint().process_receipt(receipt, errors=DISCARD)]
+
+    def lock_block(self, project_id: int) -> int | None:
+        """Block of the project's ProjectLocked event, or None if it is not locked."""
+        logs = self._logs("ProjectLocked", "eth_getLogs(ProjectLocked)", from_block=0,
+                          argument_filters={"projectId": project_id})
+        return int(logs[0]["blockNumber"]) if logs else None
 
     @staticmethod
     def _mint_log(entry) -> MintLog:
@@ -156,15 +139,11 @@ class StyleMintClient:
 
     def manifest_events(self, project_id: int) -> list[tuple[str, bytes]]:
         """(CID, hash) of every manifest the project ever had: creation, then each change."""
-        created = self._retry(
-            lambda: self.contract.events.ProjectCreated.get_logs(from_block=0, argument_filters={"projectId": project_id}),
-            "eth_getLogs(ProjectCreated)",
-        )
-        changed = self._retry(
-            lambda: self.contract.events.ProjectManifestSet.get_logs(from_block=0, argument_filters={"projectId": project_id}),
-            "eth_getLogs(ProjectManifestSet)",
-        )
-        return [(e["args"]["manifestCID"], bytes(e["args"]["manifestHash"])) for e in list(created) + list(changed)]
+        entries = []
+        for event in ("ProjectCreated", "ProjectManifestSet"):
+            entries += self._logs(event, f"eth_getLogs({event})", from_block=0,
+                                  argument_filters={"projectId": project_id})
+        return [(e["args"]["manifestCID"], bytes(e["args"]["manifestHash"])) for e in entries]
 
     def manifest_cid(self, project_id: int, manifest_hash: str, info: dict | None = None) -> str | None:
         """CID of the project's manifest with this sha256 (hex): the current one, else the last set with it."""
@@ -177,12 +156,11 @@ class StyleMintClient:
     # -- views --------------------------------------------------------------------------------
 
     def view(self, name: str, *args):
-        return self._retry(lambda: getattr(self.contract.functions, name)(*args).call(), name)
+        """Call a view function; a revert (unknown project or token) raises ContractRevert."""
+        return self._call(lambda: getattr(self.contract.functions, name)(*args).call(), name)
 
     def project_info(self, project_id: int) -> dict:
-        fields = ("artist", "invocations", "maxEditions", "paused", "adminPaused", "locked", "price", "royaltyBps",
-                  "manifestHash", "name", "manifestCID")
-        return dict(zip(fields, self.view("projectInfo", project_id)))
+        return dict(zip(PROJECT_INFO_FIELDS, self.view("projectInfo", project_id)))
 
     def is_fulfilled(self, token_id: int) -> bool:
         return bool(self.view("isFulfilled", token_id))
@@ -193,7 +171,10 @@ class StyleMintClient:
     # -- transactions ------------------------------------------------------------------------
 
     def send_fulfill(self, signer, token_id: int, seed: bytes, metadata_cid: str) -> str:
-        """Sign and broadcast `fulfill`; returns the transaction hash (no waiting)."""
+        """Sign and broadcast `fulfill`; returns the transaction hash (no waiting).
+
+        A fulfillment that would revert raises ContractRevert; a node that refuses the signed
+        transaction (nonce, fees) raises RpcRejected."""
         def send():
             nonce = self.w3.eth.get_transaction_count(signer.address, "pending")
             tx = self.contract.functions.fulfill(token_id, seed, metadata_cid).build_transaction(
@@ -201,7 +182,7 @@ class StyleMintClient:
             )
             return to_hex(self.w3.eth.send_raw_transaction(signer.sign_transaction(tx).raw_transaction))
 
-        return self._retry(send, f"fulfill({token_id})")
+        return self._call(send, f"fulfill({token_id})")
 
     def wait_receipt(self, tx_hash: str, timeout: float = 120.0, poll: float = 0.2):
         deadline = time.monotonic() + timeout
@@ -211,6 +192,3 @@ class StyleMintClient:
                 return receipt
             time.sleep(poll)
         return None
-
-
-__all__ = ["ChainUnavailable", "ContractCustomError", "ContractLogicError", "MintLog", "StyleMintClient", "stylemint_abi"]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from multiformats import CID, multihash
 
+from backend.errors import PermanentError
+
 CHUNK_SIZE = 262_144
 MAX_LINKS = 174
 RAW = 0x55
@@ -21,7 +23,7 @@ SHA2_256 = 0x12
 UNIXFS_FILE = 2
 
 
-class InvalidCID(ValueError):
+class InvalidCID(ValueError, PermanentError):
     """Text that is not a CID we accept (CIDv0 or CIDv1 with a sha2-256 multihash)."""
 
 

@@ -9,16 +9,13 @@ CID the node reports (or the bytes it serves) must match what we compute ourselv
 from __future__ import annotations
 
 import json
-import logging
-import time
 
 import httpx
 
 from backend.ipfs.cid import canonical, cid_of
 from backend.ipfs.errors import CIDMismatch, IpfsError, IpfsUnavailable, NotFound
 from backend.ipfs.store import check_size, max_upload_bytes
-
-log = logging.getLogger(__name__)
+from backend.retry import RetryPolicy, TryAgain, with_retries
 
 
 class KuboBackend:
@@ -35,8 +32,7 @@ class KuboBackend:
     ):
         self.url = url.rstrip("/")
         self.fetch_timeout = fetch_timeout
-        self.retries = retries
-        self.backoff = backoff
+        self.retry = RetryPolicy(attempts=retries + 1, backoff=backoff)
         self.max_bytes = max_bytes if max_bytes is not None else max_upload_bytes()
         self._client = httpx.Client(base_url=self.url + "/api/v0", timeout=timeout, transport=transport)
 
@@ -48,16 +44,11 @@ class KuboBackend:
 
     def _post(self, endpoint: str, params: dict, **kwargs) -> httpx.Response:
         """POST with bounded retries: transport errors and 5xx are retried, 4xx are not."""
-        last: str = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+        def attempt() -> httpx.Response:
             try:
                 response = self._client.post(endpoint, params=params, **kwargs)
             except httpx.TransportError as err:
-                last = f"{type(err).__name__}: {err}"
-                log.warning("ipfs node %s: %s (attempt %d/%d)", self.url, last, attempt + 1, self.retries + 1)
-                continue
+                raise TryAgain(f"{type(err).__name__}: {err}") from None
             if response.status_code < 500:
                 if response.status_code >= 400:
                     raise IpfsError(f"ipfs node {endpoint}: HTTP {response.status_code}: {_message(response)}")
@@ -65,9 +56,13 @@ class KuboBackend:
             message = _message(response)
             if "timed out" in message or "not found" in message.lower():
                 raise NotFound(f"ipfs node could not provide {params.get('arg')}: {message}")
-            last = f"HTTP {response.status_code}: {message}"
-            log.warning("ipfs node %s%s: %s (attempt %d/%d)", self.url, endpoint, last, attempt + 1, self.retries + 1)
-        raise IpfsUnavailable(f"ipfs node at {self.url} did not answer {endpoint} after {self.retries + 1} attempts ({last})")
+            raise TryAgain(f"HTTP {response.status_code}: {message}")
+
+        try:
+            return with_retries(attempt, self.retry, retry_on=(TryAgain,), what=f"ipfs node {self.url}{endpoint}")
+        except TryAgain as last:
+            raise IpfsUnavailable(f"ipfs node at {self.url} did not answer {endpoint} after "
+                                  f"{self.retry.attempts} attempts ({last})") from None
 
     def add(self, data: bytes) -> str:
         check_size(data, self.max_bytes)

@@ -9,7 +9,6 @@ token comes from the environment and is never logged or put into an error messag
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 
@@ -18,8 +17,7 @@ import httpx
 from backend.ipfs.cid import canonical
 from backend.ipfs.embedded import EmbeddedStore
 from backend.ipfs.errors import IpfsError, IpfsUnavailable, PinFailed
-
-log = logging.getLogger(__name__)
+from backend.retry import RetryPolicy, TryAgain, with_retries
 TOKEN_ENV = "STYLEMINT_PSA_TOKEN"
 
 
@@ -39,8 +37,7 @@ class PinningServiceClient:
         if not token:
             raise IpfsError(f"pinning service {endpoint}: no access token (set {TOKEN_ENV})")
         self.endpoint = endpoint.rstrip("/")
-        self.retries = retries
-        self.backoff = backoff
+        self.retry = RetryPolicy(attempts=retries + 1, backoff=backoff)
         self.poll_interval = poll_interval
         self.pin_timeout = pin_timeout
         self._client = httpx.Client(
@@ -51,26 +48,24 @@ class PinningServiceClient:
         return f"PinningServiceClient({self.endpoint})"
 
     def _request(self, method: str, path: str, **kwargs) -> dict:
-        last = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+        """One API call with bounded retries: transport errors, 5xx and 429 are retried."""
+        def attempt() -> dict:
             try:
                 response = self._client.request(method, path, **kwargs)
             except httpx.TransportError as err:
-                last = type(err).__name__
-                log.warning("pinning service %s: %s (attempt %d)", self.endpoint, last, attempt + 1)
-                continue
+                raise TryAgain(type(err).__name__) from None  # the message could echo the request
             if response.status_code >= 500 or response.status_code == 429:
-                last = f"HTTP {response.status_code}"
-                log.warning("pinning service %s%s: %s (attempt %d)", self.endpoint, path, last, attempt + 1)
-                continue
+                raise TryAgain(f"HTTP {response.status_code}")
             if response.status_code in (401, 403):
                 raise IpfsError(f"pinning service {self.endpoint} refused the access token (HTTP {response.status_code})")
             if response.status_code >= 400:
                 raise IpfsError(f"pinning service {self.endpoint}{path}: HTTP {response.status_code}: {_reason(response)}")
             return response.json() if response.content else {}
-        raise IpfsUnavailable(f"pinning service {self.endpoint} did not answer {method} {path} ({last})")
+
+        try:
+            return with_retries(attempt, self.retry, retry_on=(TryAgain,), what=f"pinning service {self.endpoint}{path}")
+        except TryAgain as last:
+            raise IpfsUnavailable(f"pinning service {self.endpoint} did not answer {method} {path} ({last})") from None
 
     def add_pin(self, cid: str, *, name: str | None = None, origins: list[str] | None = None) -> dict:
         body = {"cid": canonical(cid)}

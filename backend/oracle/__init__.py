@@ -1,1 +1,1 @@
-"""The render oracle: Mint event -> render -> pin -> fulfil, exactly once per token, durably."""
+"""The render oracle: Mint event -> render -> pin -> fulfill, exactly once per token, durably."""

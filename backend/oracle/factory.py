@@ -1,11 +1,13 @@
-"""Assemble an Oracle from settings: RPC, contract, state file, content store, renderer, key."""
+"""The one way to assemble an Oracle (CLI, demo, tests, benchmarks): every part from settings
+unless the caller hands it in.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from backend.chain.client import StyleMintClient
+from backend.chain.client import StyleMintClient, rpc_call
 from backend.chain.deployments import load
 from backend.config import data_dir
 from backend.ipfs.config import store_from_config
@@ -26,33 +28,33 @@ def resolve_target(rpc: str | None, contract: str | None) -> tuple[StyleMintClie
     rpc = rpc or os.environ.get("STYLEMINT_RPC", DEFAULT_RPC)
     start_block = 0
     if contract is None:
-        from web3 import Web3
-
-        from backend.chain.client import call_with_retry
-
-        w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 10}))
-        deployment = load(call_with_retry(lambda: w3.eth.chain_id, "eth_chainId"))
+        deployment = load(rpc_call(rpc, lambda w3: w3.eth.chain_id, "eth_chainId"))
         contract, start_block = deployment.address, deployment.block_number
     return StyleMintClient(rpc, contract), start_block
 
 
 def make_oracle(
     *,
+    client: StyleMintClient | None = None,
     rpc: str | None = None,
     contract: str | None = None,
     state: Path | None = None,
     store=None,
     renderer: Renderer | None = None,
+    signer=None,
     account: str | None = None,
     keystore: str | None = None,
     config: OracleConfig | None = None,
 ) -> Oracle:
-    client, start_block = resolve_target(rpc, contract)
+    """An Oracle; `client` (or `rpc` + `contract`), store, renderer and signer default from settings."""
+    start_block = 0
+    if client is None:
+        client, start_block = resolve_target(rpc, contract)
     config = config or OracleConfig()
     if config.start_block == 0:
         config.start_block = start_block
     store = store if store is not None else store_from_config()
     renderer = renderer or Renderer(fetch_weights=store.get)
-    signer = load_signer(client.chain_id(), alias=account, keystore=keystore)
+    signer = signer or load_signer(client.chain_id(), alias=account, keystore=keystore)
     jobs = JobStore(state or default_state_path())
     return Oracle(client, store, renderer, jobs, signer, config)

@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     render_info     TEXT,
     image_cid       TEXT,
     metadata_cid    TEXT,
-    fulfil_tx       TEXT,
+    fulfill_tx       TEXT,
     seen_at         REAL NOT NULL,
     updated_at      REAL NOT NULL
 );
@@ -68,9 +68,18 @@ class Job:
     render_info: str | None
     image_cid: str | None
     metadata_cid: str | None
-    fulfil_tx: str | None
+    fulfill_tx: str | None
     seen_at: float
     updated_at: float
+
+
+def mint_fields(mint) -> dict:
+    """A job's columns for a mint at its (new) place in the chain: everything derived from the old
+    place (seed, render, CIDs, fulfillment) is cleared, so the job starts over from `seen`."""
+    return {"project_id": mint.project_id, "minter": mint.minter, "manifest_hash": mint.manifest_hash.hex(),
+            "tx_hash": mint.tx_hash, "block_number": mint.block_number, "block_hash": mint.block_hash,
+            "seed": None, "render_path": None, "png_sha256": None, "render_info": None, "image_cid": None,
+            "metadata_cid": None, "fulfill_tx": None, "attempts": 0, "last_error": None, "next_attempt_at": 0}
 
 
 class JobStore:
@@ -82,6 +91,7 @@ class JobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        self._migrate()
 
     def close(self) -> None:
         self._db.close()
@@ -120,6 +130,12 @@ class JobStore:
 
     # -- jobs ---------------------------------------------------------------------------------
 
+    def _migrate(self) -> None:
+        """State files written before the column took the contract's spelling keep their rows."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if "fulfil_tx" in columns:
+            self._db.execute("ALTER TABLE jobs RENAME COLUMN fulfil_tx TO fulfill_tx")
+
     def record_mint(self, mint) -> str:
         """Insert a job for a Mint log, or follow a mint that moved to another block. Returns what happened."""
         now = time.time()
@@ -135,14 +151,9 @@ class JobStore:
                 return "new"
             if (row["tx_hash"], row["block_hash"]) == (mint.tx_hash, mint.block_hash) or row["state"] == "fulfilled":
                 return "known"
-            db.execute(
-                "UPDATE jobs SET project_id = ?, minter = ?, manifest_hash = ?, tx_hash = ?, block_number = ?,"
-                " block_hash = ?, state = 'seen', seed = NULL, render_path = NULL, png_sha256 = NULL, render_info = NULL,"
-                " image_cid = NULL, metadata_cid = NULL, fulfil_tx = NULL, attempts = 0, last_error = NULL,"
-                " next_attempt_at = 0, updated_at = ? WHERE token_id = ?",
-                (mint.project_id, mint.minter, mint.manifest_hash.hex(), mint.tx_hash, mint.block_number,
-                 mint.block_hash, now, mint.token_id),
-            )
+            fields = mint_fields(mint) | {"state": "seen", "updated_at": now}
+            db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE token_id = ?",
+                       (*fields.values(), mint.token_id))
             return "moved"
 
     def claim(self, owner: str, limit: int, lease_seconds: float) -> list[Job]:

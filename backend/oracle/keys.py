@@ -13,13 +13,15 @@ from pathlib import Path
 
 from eth_account import Account
 
+from backend.config import DEV_MNEMONIC
+
 DEV_CHAIN_IDS = {31337, 1337}
 PASSWORD_ENV = "STYLEMINT_ORACLE_PASSWORD"
 PRIVATE_KEY_ENV = "STYLEMINT_ORACLE_KEY"
 DEV_ORACLE_INDEX = 1  # the demo deploys with anvil's account 1 as oracle
 
 
-class KeyError_(RuntimeError):
+class KeyLoadError(RuntimeError):
     """The oracle key could not be loaded (the message never contains secret material)."""
 
 
@@ -42,21 +44,19 @@ class OracleSigner:
 
 def _decrypt(path: Path, password: str | None) -> OracleSigner:
     if password is None:
-        raise KeyError_(f"keystore {path} needs its password in ${PASSWORD_ENV}")
+        raise KeyLoadError(f"keystore {path} needs its password in ${PASSWORD_ENV}")
     try:
         keystore = json.loads(path.read_text())
     except (OSError, ValueError) as err:
-        raise KeyError_(f"cannot read keystore {path}: {type(err).__name__}") from None
+        raise KeyLoadError(f"cannot read keystore {path}: {type(err).__name__}") from None
     try:
         key = Account.decrypt(keystore, password)
     except Exception:  # eth-account raises ValueError for a wrong password; say nothing more
-        raise KeyError_(f"cannot decrypt keystore {path}: wrong password in ${PASSWORD_ENV}?") from None
+        raise KeyLoadError(f"cannot decrypt keystore {path}: wrong password in ${PASSWORD_ENV}?") from None
     return OracleSigner(Account.from_key(key), f"keystore {path.name}")
 
 
 def dev_account(index: int):
-    from backend.chain.anvil import DEV_MNEMONIC
-
     Account.enable_unaudited_hdwallet_features()
     return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
 
@@ -68,13 +68,13 @@ def load_signer(chain_id: int, *, alias: str | None = None, keystore: str | Path
         data_folder = Path(os.environ.get("APE_DATA_FOLDER", Path.home() / ".ape"))
         path = data_folder / "accounts" / f"{alias}.json"
         if not path.exists():
-            raise KeyError_(f"no ape account '{alias}' in {path.parent} (create it with `ape accounts import {alias}`)")
+            raise KeyLoadError(f"no ape account '{alias}' in {path.parent} (create it with `ape accounts import {alias}`)")
         return _decrypt(path, password)
     if keystore:
         return _decrypt(Path(keystore), password)
     private_key = private_key or os.environ.get(PRIVATE_KEY_ENV)
     if chain_id not in DEV_CHAIN_IDS:
-        raise KeyError_(
+        raise KeyLoadError(
             f"chain {chain_id} is not a local dev chain: use --account <ape alias> or --keystore <file> "
             f"with ${PASSWORD_ENV}; plain private keys are for local chains only"
         )
@@ -82,5 +82,5 @@ def load_signer(chain_id: int, *, alias: str | None = None, keystore: str | Path
         try:
             return OracleSigner(Account.from_key(private_key), f"${PRIVATE_KEY_ENV} (dev chain)")
         except Exception:
-            raise KeyError_(f"${PRIVATE_KEY_ENV} is not a valid private key") from None
+            raise KeyLoadError(f"${PRIVATE_KEY_ENV} is not a valid private key") from None
     return OracleSigner(dev_account(DEV_ORACLE_INDEX), f"dev account {DEV_ORACLE_INDEX}")

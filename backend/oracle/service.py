@@ -1,14 +1,19 @@
-"""The oracle loop: scan Mint logs, then move each job one idempotent step at a time.
+"""The oracle: scan Mint logs, then move every job through its states, one step at a time.
 
-    seen      -> render the seed with the manifest in force at the mint   -> rendered
-    rendered  -> pin the PNG, build and pin the metadata                  -> pinned
-    pinned    -> read the token on chain; fulfil unless already done      -> submitted
-    submitted -> wait for the receipt                                     -> fulfilled
+    state       step           what it does                                      next state
+    (Mint log)  scan           record the log (a moved mint starts over)         seen
+    any active  check_mint     is the mint still where we saw it?                dropped | seen (new seed)
+    seen        render         the seed, with the manifest in force at the mint  rendered
+    rendered    pin            the PNG, then the ERC-721 metadata                pinned | seen (PNG lost)
+    pinned      submit         fulfill, unless the chain already has it          submitted | fulfilled | failed
+    submitted   confirm        the fulfill's receipt                             fulfilled | pinned (resend) | wait
 
-Before every step the mint itself is re-checked: a mint whose transaction left the canonical
-chain is dropped; one re-included in another block starts over with its new seed. Transient
-errors (RPC, IPFS, nonce) back off exponentially and give up after `max_attempts` with the
-reason kept; errors no retry can fix (unknown project, bad manifest, wrong model) fail at once.
+Each step takes a job and returns an outcome: `Advance` (to a state, with the fields to store),
+`Wait` (nothing to do until the next pass), `Retry` (a passing failure: back off) or `Fail` (no
+retry can fix it). One loop, `process_batch`, claims jobs and runs the step for each job's state,
+round after round, until every job waits, backs off or ends. Renders of one manifest go in one
+call (a batch of one is a batch). Errors become outcomes in one place, `_outcome_of`:
+`backend.errors.TransientError` -> Retry, `PermanentError` -> Fail, anything else -> Retry, logged.
 """
 
 from __future__ import annotations
@@ -24,25 +29,51 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Union
 
-from web3.exceptions import ContractCustomError, ContractLogicError
-
-from backend.chain.client import ChainUnavailable, StyleMintClient
-from backend.ipfs.cid import InvalidCID
-from backend.ipfs.errors import IpfsError
-from backend.oracle.jobs import ACTIVE, Job, JobStore
+from backend.chain.client import StyleMintClient
+from backend.chain.errors import ChainUnavailable, ContractRevert
+from backend.errors import PermanentError, StyleMintError
+from backend.oracle.jobs import ACTIVE, Job, JobStore, mint_fields
 from backend.oracle.metadata import build_metadata
-from backend.render.manifest import ManifestError, StyleManifest, parse_manifest
-from backend.render.renderer import RenderError, Renderer, RenderResult
+from backend.render.manifest import StyleManifest, parse_manifest
+from backend.render.renderer import Renderer, RenderResult
 from backend.render.seed import derive_seed
+from backend.retry import RetryPolicy
 
 log = logging.getLogger("stylemint.oracle")
 
 
-class PermanentError(RuntimeError):
-    """No retry can fix this job (the reason is kept in its row)."""
+class JobRejected(PermanentError):
+    """This job cannot be done (unknown project, no such manifest, fulfilled by someone else)."""
+
+
+@dataclass(frozen=True)
+class Advance:
+    state: str
+    fields: dict = field(default_factory=dict)
+    event: str = ""
+
+
+@dataclass(frozen=True)
+class Wait:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Retry:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Fail:
+    reason: str
+
+
+Outcome = Union[Advance, Wait, Retry, Fail]
 
 
 @dataclass
@@ -62,12 +93,23 @@ class OracleConfig:
     # the same state file needs its own id (`--worker-id`), else both would act as one.
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}")
 
+    @property
+    def retry(self) -> RetryPolicy:
+        """Per-job backoff: the same rule as the clients' retries, over whole passes."""
+        return RetryPolicy(attempts=self.max_attempts, backoff=self.backoff, max_backoff=self.max_backoff)
+
 
 @dataclass
 class StepTimes:
+    """Seconds spent per kind of work, for bench/oracle.py; measured by the loop, not the steps."""
+
     render: float = 0.0
     pin: float = 0.0
     chain: float = 0.0
+
+
+# Which bucket of StepTimes each state's step is charged to.
+BUCKET = {"seen": "render", "rendered": "pin", "pinned": "chain", "submitted": "chain"}
 
 
 class Oracle:
@@ -85,167 +127,162 @@ class Oracle:
         self.jobs.bind(self.chain_id, chain.address)
         self._manifests: dict[tuple[int, str], tuple[StyleManifest, str]] = {}
         self.times = StepTimes()
+        self._steps: dict[str, Callable[[Job], Outcome]] = {
+            "rendered": self._pin, "pinned": self._submit, "submitted": self._confirm}
 
     # -- scanning -----------------------------------------------------------------------------
 
     def scan(self) -> int:
         """Record Mint logs up to head - confirmations; rewinds when the cursor block was reorged away."""
-        started = time.perf_counter()
-        head = self.chain.head()
-        safe = head - self.config.confirmations
-        cursor = int(self.jobs.get_meta("cursor", str(self.config.start_block - 1)))
-        cursor_hash = self.jobs.get_meta("cursor_hash")
-        if cursor >= 0 and cursor_hash and cursor <= head and self.chain.block_hash(cursor) != cursor_hash:
-            rewound = max(self.config.start_block - 1, cursor - self.config.reorg_rewind)
-            log.warning("event=reorg cursor=%d rewind_to=%d", cursor, rewound)
-            cursor = rewound
-        found = 0
-        while cursor < safe:
-            to = min(safe, cursor + self.config.log_chunk)
-            for mint in self.chain.mint_logs(cursor + 1, to):
-                outcome = self.jobs.record_mint(mint)
-                if outcome != "known":
-                    found += 1
-                    log.info("event=mint token=%d project=%d tx=%s block=%d status=%s", mint.token_id,
-                             mint.project_id, mint.tx_hash, mint.block_number, outcome)
-            cursor = to
-            with self.jobs.transaction():
-                self.jobs.set_meta("cursor", cursor)
-                self.jobs.set_meta("cursor_hash", self.chain.block_hash(cursor))
-                self.jobs.set_meta("head", head)
-        self.times.chain += time.perf_counter() - started
+        with self._timed("chain"):
+            head = self.chain.head()
+            safe = head - self.config.confirmations
+            cursor = int(self.jobs.get_meta("cursor", str(self.config.start_block - 1)))
+            cursor_hash = self.jobs.get_meta("cursor_hash")
+            if cursor >= 0 and cursor_hash and cursor <= head and self.chain.block_hash(cursor) != cursor_hash:
+                rewound = max(self.config.start_block - 1, cursor - self.config.reorg_rewind)
+                log.warning("event=reorg cursor=%d rewind_to=%d", cursor, rewound)
+                cursor = rewound
+            found = 0
+            while cursor < safe:
+                to = min(safe, cursor + self.config.log_chunk)
+                for mint in self.chain.mint_logs(cursor + 1, to):
+                    outcome = self.jobs.record_mint(mint)
+                    if outcome != "known":
+                        found += 1
+                        log.info("event=mint token=%d project=%d tx=%s block=%d status=%s", mint.token_id,
+                                 mint.project_id, mint.tx_hash, mint.block_number, outcome)
+                cursor = to
+                with self.jobs.transaction():
+                    self.jobs.set_meta("cursor", cursor)
+                    self.jobs.set_meta("cursor_hash", self.chain.block_hash(cursor))
+                    self.jobs.set_meta("head", head)
         return found
 
-    # -- processing ---------------------------------------------------------------------------
+    # -- the loop -----------------------------------------------------------------------------
 
     def process_batch(self, stop: threading.Event | None = None) -> int:
-        """Claim up to batch_size ready jobs and advance each as far as it goes. Returns jobs touched."""
-        owner = self.config.worker_id
-        claimed = self.jobs.claim(owner, self.config.batch_size, self.config.lease_seconds)
-        if not claimed:
-            return 0
+        """Claim up to batch_size ready jobs and advance each as far as it goes. Returns jobs claimed."""
+        claimed = self.jobs.claim(self.config.worker_id, self.config.batch_size, self.config.lease_seconds)
         try:
-            claimed = [job for job in (self._check_mint(job) for job in claimed) if job is not None]
-            to_render = [job for job in claimed if job.state == "seen"]
-            self._render(to_render)
-            for job in claimed:
-                if stop is not None and stop.is_set():
-                    break
-                self._advance(self.jobs.get(job.token_id))
+            jobs = claimed
+            with self._timed("chain"):
+                checks = {job.token_id: self._guarded(self._check_mint, job) for job in jobs}
+            jobs = self._apply_all(jobs, checks)
+            while jobs and not (stop is not None and stop.is_set()):
+                with self._timed("render"):
+                    outcomes = self._render([job for job in jobs if job.state == "seen"])
+                for job in jobs:
+                    if job.state != "seen":
+                        with self._timed(BUCKET[job.state]):
+                            outcomes[job.token_id] = self._guarded(self._steps[job.state], job)
+                jobs = self._apply_all(jobs, outcomes)
         finally:
-            self.jobs.release(owner)
+            self.jobs.release(self.config.worker_id)
         return len(claimed)
 
-    def _guard(self, job: Job, function, *args):
-        """Run one step; turn its failure into backoff or a permanent failure."""
+    def _guarded(self, step: Callable[..., Outcome | None], job: Job, *args) -> Outcome | None:
         try:
-            return function(job, *args)
-        except PermanentError as err:
-            self._fail(job, str(err))
-        except (ManifestError, RenderError, InvalidCID) as err:
-            self._fail(job, f"{type(err).__name__}: {err}")
-        except (ChainUnavailable, IpfsError, ContractLogicError, ValueError, OSError) as err:
-            self._retry_later(job, f"{type(err).__name__}: {err}")
-        except Exception as err:  # noqa: BLE001 - an unexpected error must not kill the loop
+            return step(job, *args)
+        except Exception as err:  # noqa: BLE001 - every failure becomes an outcome; the loop never dies
+            return self._outcome_of(err, job)
+
+    @staticmethod
+    def _outcome_of(err: Exception, job: Job) -> Outcome:
+        """The one exception map: PermanentError fails the job, anything else backs off."""
+        if isinstance(err, JobRejected):
+            return Fail(str(err))
+        reason = f"{type(err).__name__}: {err}"
+        if isinstance(err, PermanentError):
+            return Fail(reason)
+        if not isinstance(err, StyleMintError):
             log.exception("event=unexpected_error token=%d", job.token_id)
-            self._retry_later(job, f"{type(err).__name__}: {err}")
+        return Retry(reason)
+
+    def _apply_all(self, jobs: list[Job], outcomes: dict[int, Outcome | None]) -> list[Job]:
+        going_on = (self._apply(job, outcomes[job.token_id]) for job in jobs)
+        return [job for job in going_on if job is not None]
+
+    def _apply(self, job: Job, outcome: Outcome | None) -> Job | None:
+        """Store an outcome; returns the job again when it can take its next step in this pass."""
+        owner = self.config.worker_id
+        if outcome is None:
+            return job
+        if isinstance(outcome, Advance):
+            if not self.jobs.update(job.token_id, owner, state=outcome.state, **outcome.fields):
+                return None  # our lease ran out and another worker holds the job now
+            log.log(logging.WARNING if outcome.state == "dropped" else logging.INFO,
+                    "event=%s token=%d%s", outcome.state, job.token_id, f" {outcome.event}" if outcome.event else "")
+            return self.jobs.get(job.token_id) if outcome.state in ACTIVE else None
+        if isinstance(outcome, Fail):
+            log.error("event=failed token=%d reason=%r", job.token_id, outcome.reason)
+            self.jobs.update(job.token_id, owner, state="failed", last_error=outcome.reason[:500])
+        elif isinstance(outcome, Retry):
+            attempts = job.attempts + 1
+            if attempts >= self.config.max_attempts:
+                return self._apply(job, Fail(f"gave up after {attempts} attempts: {outcome.reason}"))
+            delay = self.config.retry.delay(attempts)
+            log.warning("event=retry token=%d attempt=%d delay=%.1fs reason=%r", job.token_id, attempts, delay,
+                        outcome.reason)
+            self.jobs.update(job.token_id, owner, attempts=attempts, last_error=outcome.reason[:500],
+                             next_attempt_at=time.time() + delay)
         return None
 
-    def _fail(self, job: Job, reason: str) -> None:
-        log.error("event=failed token=%d reason=%r", job.token_id, reason)
-        self.jobs.update(job.token_id, self.config.worker_id, state="failed", last_error=reason[:500])
-
-    def _retry_later(self, job: Job, reason: str) -> None:
-        attempts = job.attempts + 1
-        if attempts >= self.config.max_attempts:
-            self._fail(job, f"gave up after {attempts} attempts: {reason}")
-            return
-        delay = min(self.config.max_backoff, self.config.backoff * 2 ** (attempts - 1))
-        log.warning("event=retry token=%d attempt=%d delay=%.1fs reason=%r", job.token_id, attempts, delay, reason)
-        self.jobs.update(job.token_id, self.config.worker_id, attempts=attempts, last_error=reason[:500],
-                         next_attempt_at=time.time() + delay)
-
-    def _check_mint(self, job: Job) -> Job | None:
-        """Is the mint still where we saw it? Drop it, or follow it to its new block."""
-        def check(job: Job):
-            started = time.perf_counter()
-            receipt = self.chain.receipt(job.tx_hash)
-            self.times.chain += time.perf_counter() - started
-            mints = [m for m in self.chain.mint_logs_in_receipt(receipt) if m.token_id == job.token_id] if receipt else []
-            if not mints or receipt["status"] != 1:
-                log.warning("event=dropped token=%d tx=%s reason=mint no longer in the canonical chain",
-                            job.token_id, job.tx_hash)
-                self.jobs.update(job.token_id, self.config.worker_id, state="dropped",
-                                 last_error="mint transaction is no longer in the canonical chain")
-                return None
-            mint = mints[0]
-            if mint.block_hash != job.block_hash:
-                log.warning("event=moved token=%d from_block=%s to_block=%s", job.token_id, job.block_hash, mint.block_hash)
-                self.jobs.record_mint(mint)
-            return self.jobs.get(job.token_id)
-
-        return self._guard(job, check)
-
-    def _advance(self, job: Job) -> None:
-        while job is not None and job.state in ACTIVE and job.lease_owner == self.config.worker_id:
-            step = {"seen": self._render_one, "rendered": self._pin, "pinned": self._submit,
-                    "submitted": self._confirm}[job.state]
-            before = job.state
-            if self._guard(job, step) is None:
-                return
-            job = self.jobs.get(job.token_id)
-            if job.state == before:
-                return  # waiting (e.g. a pending transaction)
+    @contextmanager
+    def _timed(self, bucket: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            setattr(self.times, bucket, getattr(self.times, bucket) + time.perf_counter() - started)
 
     # -- steps --------------------------------------------------------------------------------
+
+    def _check_mint(self, job: Job) -> Outcome | None:
+        """Is the mint still where we saw it? None: yes, go on. Else drop it or follow it."""
+        receipt = self.chain.receipt(job.tx_hash)
+        mints = [m for m in self.chain.mint_logs_in_receipt(receipt) if m.token_id == job.token_id] if receipt else []
+        if not mints or receipt["status"] != 1:
+            return Advance("dropped", {"last_error": "mint transaction is no longer in the canonical chain"},
+                           f"tx={job.tx_hash} reason=mint no longer in the canonical chain")
+        mint = mints[0]
+        if mint.block_hash != job.block_hash:
+            return Advance("seen", mint_fields(mint), f"moved from_block={job.block_hash} to_block={mint.block_hash}")
+        return None
 
     def manifest_for(self, project_id: int, manifest_hash: str) -> tuple[StyleManifest, str, dict]:
         """The manifest in force at the mint (by hash) and its CID, fetched and checked."""
         try:
             info = self.chain.project_info(project_id)
-        except (ContractCustomError, ContractLogicError):
-            raise PermanentError(f"unknown project {project_id} on contract {self.chain.address}") from None
+        except ContractRevert:
+            raise JobRejected(f"unknown project {project_id} on contract {self.chain.address}") from None
         key = (project_id, manifest_hash)
         if key not in self._manifests:
             cid = self.chain.manifest_cid(project_id, manifest_hash, info)
             if cid is None:
-                raise PermanentError(f"no manifest with hash 0x{manifest_hash} was ever set on project {project_id}")
-            started = time.perf_counter()
-            data = self.store.get(cid)
-            self.times.pin += time.perf_counter() - started
-            self._manifests[key] = (parse_manifest(data, expected_sha256=manifest_hash), cid)
+                raise JobRejected(f"no manifest with hash 0x{manifest_hash} was ever set on project {project_id}")
+            self._manifests[key] = (parse_manifest(self.store.get(cid), expected_sha256=manifest_hash), cid)
         manifest, cid = self._manifests[key]
         return manifest, cid, info
 
-    def _render(self, jobs: list[Job]) -> None:
-        """Render `seen` jobs, one batched render call per manifest."""
+    def _render(self, jobs: list[Job]) -> dict[int, Outcome]:
+        """seen -> rendered, one render call per manifest."""
         groups: dict[tuple[int, str], list[Job]] = defaultdict(list)
         for job in jobs:
             groups[(job.project_id, job.manifest_hash)].append(job)
+        outcomes: dict[int, Outcome] = {}
         for (project_id, manifest_hash), group in groups.items():
             try:
                 manifest, _, _ = self.manifest_for(project_id, manifest_hash)
-                seeds = [derive_seed(job.tx_hash, job.block_hash) for job in group]
-                started = time.perf_counter()
-                results = self.renderer.render_batch(manifest, seeds)
-                self.times.render += time.perf_counter() - started
-            except Exception as err:  # noqa: BLE001 - each job records its own failure below
-                for job in group:
-                    self._guard(job, _raise, err)
+                results = self.renderer.render_batch(manifest, [derive_seed(j.tx_hash, j.block_hash) for j in group])
+            except Exception as err:  # noqa: BLE001 - the same outcome for every job of the group
+                outcomes.update({job.token_id: self._outcome_of(err, job) for job in group})
                 continue
             for job, result in zip(group, results):
-                self._store_render(job, result)
+                outcomes[job.token_id] = self._guarded(self._store_render, job, result)
+        return outcomes
 
-    def _render_one(self, job: Job) -> bool:
-        manifest, _, _ = self.manifest_for(job.project_id, job.manifest_hash)
-        seed = derive_seed(job.tx_hash, job.block_hash)
-        started = time.perf_counter()
-        result = self.renderer.render(manifest, seed)
-        self.times.render += time.perf_counter() - started
-        self._store_render(job, result)
-        return True
-
-    def _store_render(self, job: Job, result: RenderResult) -> None:
+    def _store_render(self, job: Job, result: RenderResult) -> Outcome:
         """Keep the PNG on disk (atomically) and the render's description in the job row."""
         path = self.renders_dir / f"{job.token_id}-{result.seed[2:18]}.png"
         fd, tmp = tempfile.mkstemp(dir=self.renders_dir, prefix=".tmp-")
@@ -255,19 +292,17 @@ class Oracle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
         info = {k: v for k, v in dataclasses.asdict(result).items() if k not in ("png", "timings")}
-        self.jobs.update(job.token_id, self.config.worker_id, state="rendered", seed=result.seed,
-                         render_path=str(path), png_sha256=result.png_sha256, render_info=json.dumps(info))
-        log.info("event=rendered token=%d seed=%s", job.token_id, result.seed)
+        return Advance("rendered", {"seed": result.seed, "render_path": str(path), "png_sha256": result.png_sha256,
+                                    "render_info": json.dumps(info)}, f"seed={result.seed}")
 
-    def _pin(self, job: Job) -> bool:
+    def _pin(self, job: Job) -> Outcome:
+        """rendered -> pinned: content-addressed, so pinning again after a crash gives the same CIDs."""
         path = Path(job.render_path or "")
         png = path.read_bytes() if path.is_file() else b""
         if hashlib.sha256(png).hexdigest() != job.png_sha256:
-            log.warning("event=render_lost token=%d: rendering again", job.token_id)
-            return self._render_one(job)
+            return Advance("seen", {}, "render file lost: rendering again")
         manifest, manifest_cid, info = self.manifest_for(job.project_id, job.manifest_hash)
         result = RenderResult(png=png, timings={}, **json.loads(job.render_info))
-        started = time.perf_counter()
         image_cid = self.store.add(png)
         metadata = build_metadata(
             token_id=job.token_id, project_id=job.project_id, project_name=info["name"], artist=info["artist"],
@@ -276,53 +311,42 @@ class Oracle:
             mint_tx=job.tx_hash, mint_block_number=job.block_number, mint_block_hash=job.block_hash,
         )
         metadata_cid = self.store.add(metadata)
-        self.times.pin += time.perf_counter() - started
-        self.jobs.update(job.token_id, self.config.worker_id, state="pinned", image_cid=image_cid,
-                         metadata_cid=metadata_cid)
-        log.info("event=pinned token=%d image=%s metadata=%s", job.token_id, image_cid, metadata_cid)
-        return True
+        return Advance("pinned", {"image_cid": image_cid, "metadata_cid": metadata_cid},
+                       f"image={image_cid} metadata={metadata_cid}")
 
-    def _already_fulfilled(self, job: Job) -> bool:
-        """Idempotency: if the chain already has this token's fulfilment, record it, never resend."""
+    def _fulfilled_on_chain(self, job: Job) -> Outcome | None:
+        """Idempotency: the chain's own record of this token's fulfillment, if it has one."""
         if not self.chain.is_fulfilled(job.token_id):
-            return False
+            return None
         on_chain = "0x" + self.chain.token_seed(job.token_id).hex()
-        if on_chain == job.seed:
-            log.info("event=already_fulfilled token=%d", job.token_id)
-            self.jobs.update(job.token_id, self.config.worker_id, state="fulfilled")
-        else:
-            raise PermanentError(f"token was fulfilled by another oracle with seed {on_chain}, expected {job.seed}")
-        return True
+        if on_chain != job.seed:
+            return Fail(f"token was fulfilled by another oracle with seed {on_chain}, expected {job.seed}")
+        return Advance("fulfilled", {"attempts": 0, "last_error": None}, "already fulfilled on chain")
 
-    def _submit(self, job: Job) -> bool:
-        started = time.perf_counter()
+    def _submit(self, job: Job) -> Outcome:
+        """pinned -> submitted, unless the chain already has the fulfillment (then never resend)."""
+        done = self._fulfilled_on_chain(job)
+        if done is not None:
+            return done
         try:
-            if self._already_fulfilled(job):
-                return True
             tx_hash = self.chain.send_fulfill(self.signer, job.token_id, bytes.fromhex(job.seed[2:]), job.metadata_cid)
-        finally:
-            self.times.chain += time.perf_counter() - started
-        self.jobs.update(job.token_id, self.config.worker_id, state="submitted", fulfil_tx=tx_hash)
-        log.info("event=submitted token=%d tx=%s", job.token_id, tx_hash)
-        return self._confirm(self.jobs.get(job.token_id))
+        except ContractRevert as err:  # e.g. fulfilled in the meantime: look at the chain again next pass
+            return Retry(f"fulfill would revert: {err}")
+        return Advance("submitted", {"fulfill_tx": tx_hash}, f"tx={tx_hash}")
 
-    def _confirm(self, job: Job) -> bool:
-        started = time.perf_counter()
-        try:
-            receipt = self.chain.wait_receipt(job.fulfil_tx, timeout=30)
-            if receipt is not None and receipt["status"] == 1:
-                self.jobs.update(job.token_id, self.config.worker_id, state="fulfilled", attempts=0, last_error=None)
-                log.info("event=fulfilled token=%d tx=%s block=%d", job.token_id, job.fulfil_tx, receipt["blockNumber"])
-                return True
-            if receipt is None and self.chain.transaction_pending(job.fulfil_tx):
-                return True  # still in the mempool; look again on the next pass
-            if self._already_fulfilled(job):
-                return True
-        finally:
-            self.times.chain += time.perf_counter() - started
-        # Reverted or vanished and the token is still unfulfilled: send again.
-        self.jobs.update(job.token_id, self.config.worker_id, state="pinned", fulfil_tx=None)
-        raise ChainUnavailable(f"fulfil transaction {job.fulfil_tx} did not land; will resend")
+    def _confirm(self, job: Job) -> Outcome:
+        """submitted -> fulfilled; a fulfillment that reverted or vanished is sent again (-> pinned)."""
+        receipt = self.chain.wait_receipt(job.fulfill_tx, timeout=30)
+        if receipt is not None and receipt["status"] == 1:
+            return Advance("fulfilled", {"attempts": 0, "last_error": None},
+                           f"tx={job.fulfill_tx} block={receipt['blockNumber']}")
+        if receipt is None and self.chain.transaction_pending(job.fulfill_tx):
+            return Wait("fulfill transaction still in the mempool")
+        done = self._fulfilled_on_chain(job)
+        if done is not None:
+            return done
+        return Advance("pinned", {"fulfill_tx": None},
+                       f"tx={job.fulfill_tx} did not land ({'reverted' if receipt else 'vanished'}): resend")
 
     # -- running ------------------------------------------------------------------------------
 
@@ -364,7 +388,3 @@ class Oracle:
         if next_attempt is not None:
             return max(0.05, min(self.config.poll_interval, next_attempt - time.time()))
         return self.config.poll_interval
-
-
-def _raise(_job, err):
-    raise err

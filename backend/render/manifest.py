@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from backend.errors import PermanentError
+
 MANIFEST_VERSION = 1
 MAX_MANIFEST_BYTES = 64 * 1024
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -36,7 +38,7 @@ SCHEDULER_OPTIONS = {
 }
 
 
-class ManifestError(ValueError):
+class ManifestError(ValueError, PermanentError):
     """A manifest that cannot be rendered, with every problem listed."""
 
 

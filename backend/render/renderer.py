@@ -25,6 +25,7 @@ import numpy as np
 
 from backend import __version__ as backend_version
 from backend.config import data_dir
+from backend.errors import PermanentError
 from backend.render import environment
 from backend.render.manifest import SCHEDULERS, StyleManifest
 from backend.render.model_hash import model_sha256
@@ -58,7 +59,7 @@ def quiet_libraries() -> None:
     transformers_logging.disable_progress_bar()
 
 
-class RenderError(RuntimeError):
+class RenderError(RuntimeError, PermanentError):
     """The render cannot run as the manifest asks (missing model, wrong hash, bad device)."""
 
 
@@ -331,13 +332,3 @@ class Renderer:
             ))
         return results
 
-
-_default: Renderer | None = None
-
-
-def render(manifest: StyleManifest, seed: bytes | str) -> RenderResult:
-    """Render one seed with a process-wide default renderer (device and threads from the environment)."""
-    global _default
-    if _default is None:
-        _default = Renderer()
-    return _default.render(manifest, seed)

@@ -22,14 +22,14 @@ from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 
 import numpy as np
-from web3.exceptions import ContractCustomError, ContractLogicError
-
-from backend.chain.client import ChainUnavailable, StyleMintClient
+from backend.chain.client import StyleMintClient
+from backend.chain.errors import ChainUnavailable, ContractRevert
+from backend.chain.types import MintLog, to_hex
 from backend.ipfs.cid import canonical, cid_of
 from backend.ipfs.errors import IpfsError, IpfsUnavailable
 from backend.render.environment import EXACT_MATCH_FIELDS
-from backend.render.manifest import ManifestError, parse_manifest
-from backend.render.renderer import ModelHashMismatch, RenderError, Renderer
+from backend.render.manifest import ManifestError, StyleManifest, parse_manifest
+from backend.render.renderer import ModelHashMismatch, RenderError, Renderer, RenderResult
 from backend.render.seed import derive_seed
 
 # A render in another environment may move a few pixels by a level or two (measured: thread
@@ -168,110 +168,140 @@ class Verifier:
         return report
 
     def _verify(self, token_id: int, report: Report) -> tuple[Outcome, str]:
-        add = report.checks.append
-        chain = lambda function, *args: self._timed("chain_s", report, function, *args)  # noqa: E731
+        """The checks in order; each records what it saw and raises Refuted when it fails."""
+        token = _Token(token_id)
+        self._check_token(token, report)
+        self._check_seed(token, report)
+        self._check_manifest(token, report)
+        self._check_metadata(token, report)
+        result = self._check_model(token, report)
+        return self._check_render(token, result, report)
 
-        # 1. the token
+    def _chain(self, report: Report, function, *args):
+        return self._timed("chain_s", report, function, *args)
+
+    def _check_token(self, token: "_Token", report: Report) -> None:
+        """1. The token exists and is fulfilled: its project, on-chain seed and metadata CID."""
         try:
-            project_id = chain(self.chain.view, "tokenProject", token_id)
-        except (ContractCustomError, ContractLogicError):
-            add(Check("token", False, f"token {token_id} was never minted on {self.chain.address}"))
-            raise Refuted(Outcome.UNKNOWN_TOKEN, f"token {token_id} does not exist") from None
-        seed = bytes(chain(self.chain.token_seed, token_id))
-        metadata_cid = chain(self.chain.view, "tokenMetadataCID", token_id)
-        if seed == bytes(32):
-            add(Check("token", False, "minted but not fulfilled: no seed or metadata on chain", {"project_id": project_id}))
-            raise Refuted(Outcome.NOT_FULFILLED, f"token {token_id} is not fulfilled yet")
-        add(Check("token", True, f"project {project_id}, fulfilled",
-                  {"project_id": project_id, "seed": "0x" + seed.hex(), "metadata_cid": metadata_cid}))
+            token.project_id = self._chain(report, self.chain.view, "tokenProject", token.token_id)
+        except ContractRevert:
+            report.checks.append(Check("token", False, f"token {token.token_id} was never minted on {self.chain.address}"))
+            raise Refuted(Outcome.UNKNOWN_TOKEN, f"token {token.token_id} does not exist") from None
+        token.seed = bytes(self._chain(report, self.chain.token_seed, token.token_id))
+        token.metadata_cid = self._chain(report, self.chain.view, "tokenMetadataCID", token.token_id)
+        if token.seed == bytes(32):
+            report.checks.append(Check("token", False, "minted but not fulfilled: no seed or metadata on chain",
+                                       {"project_id": token.project_id}))
+            raise Refuted(Outcome.NOT_FULFILLED, f"token {token.token_id} is not fulfilled yet")
+        report.checks.append(Check("token", True, f"project {token.project_id}, fulfilled",
+                                   {"project_id": token.project_id, "seed": "0x" + token.seed.hex(),
+                                    "metadata_cid": token.metadata_cid}))
 
-        # 2. the seed comes from this token's mint
-        logs = chain(self.chain.mint_logs_for_token, token_id)
+    def _check_seed(self, token: "_Token", report: Report) -> None:
+        """2. The seed comes from this token's mint, in a canonical block."""
+        logs = self._chain(report, self.chain.mint_logs_for_token, token.token_id)
         if len(logs) != 1:
-            add(Check("seed", False, f"{len(logs)} Mint logs for this token"))
-            raise Refuted(Outcome.SEED_MISMATCH, f"expected exactly one Mint log for token {token_id}, found {len(logs)}")
-        mint = logs[0]
-        receipt = chain(self.chain.receipt, mint.tx_hash)
-        in_receipt = receipt is not None and any(m.token_id == token_id for m in self.chain.mint_logs_in_receipt(receipt))
-        canonical_hash = chain(self.chain.block_hash, mint.block_number)
-        if not in_receipt or canonical_hash != mint.block_hash or receipt["blockHash"].to_0x_hex() != mint.block_hash:
-            add(Check("seed", False, "the mint's receipt or block is not canonical",
-                      {"tx": mint.tx_hash, "block": mint.block_number}))
+            report.checks.append(Check("seed", False, f"{len(logs)} Mint logs for this token"))
+            raise Refuted(Outcome.SEED_MISMATCH,
+                          f"expected exactly one Mint log for token {token.token_id}, found {len(logs)}")
+        mint = token.mint = logs[0]
+        receipt = self._chain(report, self.chain.receipt, mint.tx_hash)
+        in_receipt = receipt is not None and any(m.token_id == token.token_id
+                                                 for m in self.chain.mint_logs_in_receipt(receipt))
+        canonical_hash = self._chain(report, self.chain.block_hash, mint.block_number)
+        if not in_receipt or canonical_hash != mint.block_hash or to_hex(receipt["blockHash"]) != mint.block_hash:
+            report.checks.append(Check("seed", False, "the mint's receipt or block is not canonical",
+                                       {"tx": mint.tx_hash, "block": mint.block_number}))
             raise Refuted(Outcome.SEED_MISMATCH, "the Mint log's transaction or block is not in the canonical chain")
         expected_seed = derive_seed(mint.tx_hash, mint.block_hash)
         evidence = {"mint_tx": mint.tx_hash, "mint_block": mint.block_number, "mint_block_hash": mint.block_hash,
-                    "expected_seed": "0x" + expected_seed.hex(), "on_chain_seed": "0x" + seed.hex()}
-        if seed != expected_seed:
-            why = "the bare mint transaction hash" if seed.hex() == mint.tx_hash[2:] else "not derived from the mint"
-            add(Check("seed", False, f"on-chain seed is {why}", evidence))
+                    "expected_seed": "0x" + expected_seed.hex(), "on_chain_seed": "0x" + token.seed.hex()}
+        if token.seed != expected_seed:
+            why = "the bare mint transaction hash" if token.seed.hex() == mint.tx_hash[2:] else "not derived from the mint"
+            report.checks.append(Check("seed", False, f"on-chain seed is {why}", evidence))
             raise Refuted(Outcome.SEED_MISMATCH, f"on-chain seed is {why}: expected keccak256(txHash ‖ blockHash)")
-        add(Check("seed", True, "seed = keccak256(mintTxHash ‖ mintBlockHash), mint in a canonical block", evidence))
+        report.checks.append(Check("seed", True, "seed = keccak256(mintTxHash ‖ mintBlockHash), mint in a canonical block",
+                                   evidence))
 
-        # 3. the manifest in force at the mint
-        manifest_hash = mint.manifest_hash.hex()
-        manifest_cid = chain(self.chain.manifest_cid, project_id, manifest_hash)
-        if manifest_cid is None:
+    def _check_manifest(self, token: "_Token", report: Report) -> None:
+        """3. The manifest in force at the mint hashes to the Mint log's value; was the project locked?"""
+        manifest_hash = token.mint.manifest_hash.hex()
+        cid = token.manifest_cid = self._chain(report, self.chain.manifest_cid, token.project_id, manifest_hash)
+        if cid is None:
             raise Refuted(Outcome.MANIFEST_MISMATCH, f"no manifest with hash 0x{manifest_hash} was set on the project")
-        manifest_bytes = self._fetch(report, manifest_cid, "manifest")
+        manifest_bytes = self._fetch(report, cid, "manifest")
         try:
-            manifest = parse_manifest(manifest_bytes, expected_sha256=manifest_hash)
+            token.manifest = parse_manifest(manifest_bytes, expected_sha256=manifest_hash)
         except ManifestError as err:
-            add(Check("manifest", False, str(err), {"manifest_cid": manifest_cid, "on_chain_hash": "0x" + manifest_hash}))
-            raise Refuted(Outcome.MANIFEST_MISMATCH, f"manifest {manifest_cid}: {err}") from None
-        locked_block = chain(self.chain.lock_block, project_id)
-        locked_before = locked_block is not None and locked_block <= mint.block_number
-        add(Check("manifest", True, f"manifest {manifest_cid} hashes to the on-chain 0x{manifest_hash[:12]}...",
-                  {"manifest_cid": manifest_cid, "manifest_sha256": "0x" + manifest_hash, "locked_block": locked_block}))
+            report.checks.append(Check("manifest", False, str(err),
+                                       {"manifest_cid": cid, "on_chain_hash": "0x" + manifest_hash}))
+            raise Refuted(Outcome.MANIFEST_MISMATCH, f"manifest {cid}: {err}") from None
+        locked_block = self._chain(report, self.chain.lock_block, token.project_id)
+        locked_before = locked_block is not None and locked_block <= token.mint.block_number
+        report.checks.append(Check("manifest", True, f"manifest {cid} hashes to the on-chain 0x{manifest_hash[:12]}...",
+                                   {"manifest_cid": cid, "manifest_sha256": "0x" + manifest_hash,
+                                    "locked_block": locked_block}))
         if not locked_before:
-            add(Check("manifest", True, "project was not locked before this mint: its artist could still change "
-                      "the style at the time", {"locked_block": locked_block}, warning=True))
+            report.checks.append(Check("manifest", True, "project was not locked before this mint: its artist could "
+                                       "still change the style at the time", {"locked_block": locked_block},
+                                       warning=True))
 
-        # 4. metadata, image and provenance
-        metadata_bytes = self._fetch(report, metadata_cid, "metadata")
+    def _check_metadata(self, token: "_Token", report: Report) -> None:
+        """4. Metadata and image fetched by CID (re-hashed); every provenance claim agrees with the chain."""
+        metadata_bytes = self._fetch(report, token.metadata_cid, "metadata")
         try:
             metadata = json.loads(metadata_bytes)
-            provenance = metadata["provenance"]
-            image_cid = metadata["image"].removeprefix("ipfs://")
+            token.provenance = metadata["provenance"]
+            token.image_cid = metadata["image"].removeprefix("ipfs://")
         except (ValueError, KeyError, AttributeError, TypeError):
             raise Refuted(Outcome.METADATA_MISMATCH, "metadata is not stylemint ERC-721 metadata with provenance") from None
+        mint = token.mint
         expected = {
-            "token_id": str(token_id), "seed": "0x" + seed.hex(), "mint_tx": mint.tx_hash,
+            "token_id": str(token.token_id), "seed": "0x" + token.seed.hex(), "mint_tx": mint.tx_hash,
             "mint_block_hash": mint.block_hash, "mint_block_number": mint.block_number,
-            "chain_id": self.chain.chain_id(), "contract": self.chain.address, "manifest_cid": manifest_cid,
-            "manifest_sha256": "0x" + manifest_hash, "model_sha256": manifest.model.sha256, "image_cid": image_cid,
+            "chain_id": self.chain.chain_id(), "contract": self.chain.address, "manifest_cid": token.manifest_cid,
+            "manifest_sha256": "0x" + mint.manifest_hash.hex(), "model_sha256": token.manifest.model.sha256,
+            "image_cid": token.image_cid,
         }
-        disagreements = {k: {"metadata": provenance.get(k), "chain": v} for k, v in expected.items()
-                         if str(provenance.get(k)).lower() != str(v).lower()}
+        disagreements = {k: {"metadata": token.provenance.get(k), "chain": v} for k, v in expected.items()
+                         if str(token.provenance.get(k)).lower() != str(v).lower()}
         if disagreements:
-            add(Check("metadata", False, "provenance disagrees with the chain", disagreements))
+            report.checks.append(Check("metadata", False, "provenance disagrees with the chain", disagreements))
             raise Refuted(Outcome.METADATA_MISMATCH,
                           f"metadata provenance disagrees with the chain on {', '.join(sorted(disagreements))}")
-        image = self._fetch(report, image_cid, "image")
-        add(Check("metadata", True, f"metadata {metadata_cid} and image {image_cid} fetched intact; provenance agrees",
-                  {"image_cid": image_cid, "png_sha256": provenance.get("png_sha256")}))
+        token.image = self._fetch(report, token.image_cid, "image")
+        report.checks.append(Check("metadata", True, f"metadata {token.metadata_cid} and image {token.image_cid} "
+                                   "fetched intact; provenance agrees",
+                                   {"image_cid": token.image_cid, "png_sha256": token.provenance.get("png_sha256")}))
 
-        # 5 + 6. model, re-render, compare
-        fingerprint = provenance.get("environment") or {}
-        renderer = self.renderer_for(fingerprint)
+    def _check_model(self, token: "_Token", report: Report) -> RenderResult:
+        """5. The model's weights hash as the manifest pins (checked by the renderer as it loads), then render."""
+        renderer = self.renderer_for(token.provenance.get("environment") or {})
         try:
-            result = self._timed("render_s", report, renderer.render, manifest, seed)
+            result = self._timed("render_s", report, renderer.render, token.manifest, token.seed)
         except ModelHashMismatch as err:
-            add(Check("model", False, str(err)))
+            report.checks.append(Check("model", False, str(err)))
             raise Refuted(Outcome.MODEL_MISMATCH, str(err)) from None
         except RenderError as err:
-            add(Check("model", False, str(err)))
+            report.checks.append(Check("model", False, str(err)))
             raise Refuted(Outcome.MODEL_MISMATCH, f"cannot render: {err}") from None
-        add(Check("model", True, f"model weights hash {manifest.model.sha256[:16]}... as the manifest pins"))
+        report.checks.append(Check("model", True,
+                                   f"model weights hash {token.manifest.model.sha256[:16]}... as the manifest pins"))
+        return result
 
+    def _check_render(self, token: "_Token", result: RenderResult, report: Report) -> tuple[Outcome, str]:
+        """6. The re-render against the pinned image: exact, tolerant, or a mismatch."""
+        original = token.provenance.get("environment") or {}
         ours = result.fingerprint
-        differing_env = {k: {"original": fingerprint.get(k), "here": ours.get(k)} for k in EXACT_MATCH_FIELDS
-                         if fingerprint.get(k) != ours.get(k)}
+        differing_env = {k: {"original": original.get(k), "here": ours.get(k)} for k in EXACT_MATCH_FIELDS
+                         if original.get(k) != ours.get(k)}
         report.comparison = {"rendered_png_sha256": result.png_sha256, "rendered_cid": cid_of(result.png),
-                             "pinned_cid": image_cid, "environment_differences": differing_env}
-        if result.png == image:
-            add(Check("render", True, "re-render is byte-identical to the pinned image (same CID)", report.comparison))
+                             "pinned_cid": token.image_cid, "environment_differences": differing_env}
+        if result.png == token.image:
+            report.checks.append(Check("render", True, "re-render is byte-identical to the pinned image (same CID)",
+                                       report.comparison))
             return Outcome.EXACT, "exact: the pinned image is the render of this token's seed"
-        pixels = compare_pixels(_pixels(image), result.pixels())
+        pixels = compare_pixels(_pixels(token.image), result.pixels())
         report.comparison.update(pixels)
         within = (pixels.get("same_shape") and pixels["max_abs_diff"] <= TOLERANCE_MAX_ABS
                   and pixels["psnr_db"] >= TOLERANCE_MIN_PSNR)
@@ -279,8 +309,24 @@ class Verifier:
             detail = ("pixel-identical, PNG encoding differs" if pixels["max_abs_diff"] == 0 else
                       f"max diff {pixels['max_abs_diff']} levels on {pixels['differing_share']:.4%} of pixels, "
                       f"PSNR {pixels['psnr_db']} dB, environment differs in {', '.join(differing_env) or 'encoder'}")
-            add(Check("render", True, f"within tolerance: {detail}", report.comparison))
+            report.checks.append(Check("render", True, f"within tolerance: {detail}", report.comparison))
             return Outcome.TOLERANT, f"tolerant: {detail}"
-        add(Check("render", False, "re-render differs from the pinned image", report.comparison))
+        report.checks.append(Check("render", False, "re-render differs from the pinned image", report.comparison))
         why = ("in the same environment" if not differing_env else "beyond the tolerance")
         return Outcome.IMAGE_MISMATCH, f"mismatch: the pinned image is not this seed's render ({why})"
+
+
+@dataclass
+class _Token:
+    """What the checks learn about one token, in the order they learn it."""
+
+    token_id: int
+    project_id: int = 0
+    seed: bytes = b""
+    metadata_cid: str = ""
+    mint: MintLog | None = None
+    manifest_cid: str = ""
+    manifest: StyleManifest | None = None
+    provenance: dict = field(default_factory=dict)
+    image_cid: str = ""
+    image: bytes = b""

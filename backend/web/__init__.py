@@ -22,11 +22,13 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["IPFS_STORE"] = store_from_config()
 
     from backend.web import api, gateway, pages, verify_api
+    from backend.web.chain_view import close_jobs
 
     app.register_blueprint(gateway.bp)
     app.register_blueprint(verify_api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.teardown_appcontext(close_jobs)
 
     @app.errorhandler(HTTPException)
     def json_error(error: HTTPException):

@@ -6,7 +6,8 @@ import re
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from backend.chain.client import ChainUnavailable, stylemint_abi
+from backend.chain.abi import stylemint_abi
+from backend.chain.errors import ChainUnavailable
 from backend.ipfs.errors import IpfsError, UploadTooLarge
 from backend.render.manifest import MAX_MANIFEST_BYTES, ManifestError, parse_manifest
 from backend.web.chain_view import NotFoundError

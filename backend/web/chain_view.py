@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from web3.exceptions import ContractCustomError, ContractLogicError
+from flask import g
 
 from backend.chain import edition_of, project_of, token_id_of
 from backend.chain.client import StyleMintClient
+from backend.chain.errors import ContractRevert
 from backend.ipfs.errors import IpfsError
 from backend.oracle.jobs import JobStore
 
@@ -41,7 +42,7 @@ class ChainView:
     def project(self, project_id: int, *, previews: int = 4) -> dict:
         try:
             info = self.chain.project_info(project_id)
-        except (ContractCustomError, ContractLogicError):
+        except ContractRevert:
             raise NotFoundError(f"project {project_id} does not exist") from None
         minted = int(info["invocations"])
         preview_images = []
@@ -71,16 +72,24 @@ class ChainView:
 
     # -- tokens -----------------------------------------------------------------------------
 
-    def _job_state(self, token_id: int) -> tuple[str | None, str | None]:
+    def jobs(self) -> JobStore | None:
+        """The oracle's state file, opened once per request (Flask's `g`) and closed when the request
+        ends (`close_jobs`, registered by the app factory), as Flask's tutorial does with its database."""
         if not self.oracle_state or not self.oracle_state.exists():
-            return None, None
-        job = JobStore(self.oracle_state).get(token_id)
+            return None
+        if "oracle_jobs" not in g:
+            g.oracle_jobs = JobStore(self.oracle_state)
+        return g.oracle_jobs
+
+    def _job_state(self, token_id: int) -> tuple[str | None, str | None]:
+        jobs = self.jobs()
+        job = jobs.get(token_id) if jobs else None
         return (job.state, job.last_error) if job else (None, None)
 
     def token_summary(self, token_id: int) -> dict:
         try:
             owner = self.chain.view("ownerOf", token_id)
-        except (ContractCustomError, ContractLogicError):
+        except ContractRevert:
             raise NotFoundError(f"token {token_id} does not exist") from None
         fulfilled = self.chain.is_fulfilled(token_id)
         image = metadata = None
@@ -120,3 +129,9 @@ class ChainView:
                 if self.chain.view("ownerOf", token_id).lower() == owner:
                     tokens.append(self.token_summary(token_id))
         return tokens
+
+
+def close_jobs(_error=None) -> None:
+    jobs = g.pop("oracle_jobs", None)
+    if jobs is not None:
+        jobs.close()

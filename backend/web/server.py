@@ -1,9 +1,10 @@
-"""Build and run the app from settings (`stylemint serve`); binds 127.0.0.1 unless told otherwise."""
+"""Build the app from settings (`stylemint serve`, the demo); binds 127.0.0.1 unless told otherwise."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from backend.chain.client import StyleMintClient
 from backend.ipfs.config import store_from_config
 from backend.oracle.factory import default_state_path, resolve_target
 from backend.verify.verifier import Verifier
@@ -11,9 +12,10 @@ from backend.web import create_app
 from backend.web.chain_view import ChainView
 
 
-def build_app(*, rpc: str | None = None, contract: str | None = None, ipfs: str | None = None,
-              oracle_state: Path | None = None, public_rpc: str | None = None, store=None):
-    client, _ = resolve_target(rpc, contract)
+def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, contract: str | None = None,
+              ipfs: str | None = None, oracle_state: Path | None = None, public_rpc: str | None = None, store=None):
+    if client is None:
+        client, _ = resolve_target(rpc, contract)
     store = store if store is not None else store_from_config(ipfs)
     return create_app({
         "IPFS_STORE": store,

@@ -5,8 +5,8 @@ import socket
 import pytest
 
 from backend.chain import deployments
-from backend.chain.anvil import Anvil, AnvilError
-from backend.chain.contract import project_of, token_id_of
+from backend.dev.anvil import Anvil, AnvilError
+from backend.chain import project_of, token_id_of
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.chain.anvil import Anvil
+from backend.dev.anvil import Anvil
 
 
 @pytest.fixture

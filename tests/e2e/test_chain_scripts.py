@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.chain.anvil import rpc_call
+from backend.dev.anvil import rpc_call
 from backend.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -74,7 +74,7 @@ def test_create_project_rejects_a_bad_hash_before_sending(anvil_node, cli_env):
     assert int(nonce, 16) == 0  # the artist sent nothing
 
 
-def test_demo_once_mints_renders_and_fulfils(cli_env):
+def test_demo_once_mints_renders_and_fulfills(cli_env):
     cli_env["DEMO_ONCE"] = "1"
     result = subprocess.run(
         [str(BIN / "stylemint"), "demo"], cwd=PROJECT_ROOT, env=cli_env,

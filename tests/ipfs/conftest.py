@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from backend.ipfs.embedded import EmbeddedStore
-from backend.ipfs.local_node import JsIpfsNode
+from backend.dev.ipfs_node import JsIpfsNode
 
 
 @pytest.fixture(scope="session")

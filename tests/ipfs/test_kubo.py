@@ -6,7 +6,7 @@ import os
 import httpx
 import pytest
 
-from backend.chain.anvil import free_port
+from backend.dev.anvil import free_port
 from backend.ipfs.cid import CHUNK_SIZE, cid_of
 from backend.ipfs.errors import CIDMismatch, IpfsUnavailable, NotFound, UploadTooLarge
 from backend.ipfs.kubo import KuboBackend

@@ -2,13 +2,12 @@
 
 import pytest
 
-from backend.chain.anvil import Anvil
-from backend.demo import deploy_sample
-from backend.ipfs.embedded import EmbeddedStore
-from backend.oracle.jobs import JobStore
-from backend.oracle.keys import load_signer
-from backend.oracle.service import Oracle, OracleConfig
 from backend.chain.client import StyleMintClient
+from backend.dev.anvil import Anvil
+from backend.dev.sample import deploy_sample
+from backend.ipfs.embedded import EmbeddedStore
+from backend.oracle import factory
+from backend.oracle.service import OracleConfig
 from backend.render.renderer import Renderer
 
 
@@ -39,6 +38,11 @@ def make_oracle(node, sample, store, renderer, state, **config):
     client = StyleMintClient(node.url, sample.deployment.address, retries=config.pop("retries", 6),
                              backoff=config.pop("rpc_backoff", 0.25))
     config.setdefault("start_block", sample.deployment.block_number)
+    return make_oracle_for(client, store, renderer, state, **config)
+
+
+def make_oracle_for(client, store, renderer, state, **config):
+    """The factory's oracle with the tests' short poll and backoff."""
     config.setdefault("poll_interval", 0.1)
     config.setdefault("backoff", 0.05)
-    return Oracle(client, store, renderer, JobStore(state), load_signer(client.chain_id()), OracleConfig(**config))
+    return factory.make_oracle(client=client, store=store, renderer=renderer, state=state, config=OracleConfig(**config))

@@ -1,4 +1,4 @@
-"""Test helpers for the oracle: reading fulfilments from the chain, a TCP proxy that can go down."""
+"""Test helpers for the oracle: reading fulfillments from the chain, a TCP proxy that can go down."""
 
 import json
 import socket
@@ -9,7 +9,7 @@ from web3 import Web3
 from backend.chain.client import stylemint_abi
 
 
-def fulfil_events(node_url: str, address: str) -> list[dict]:
+def fulfill_events(node_url: str, address: str) -> list[dict]:
     w3 = Web3(Web3.HTTPProvider(node_url))
     contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=stylemint_abi())
     return [dict(e["args"]) | {"tx": e["transactionHash"].hex()} for e in contract.events.TokenFulfilled.get_logs(from_block=0)]

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from ape import accounts
 
-from backend.chain import contract as core
+from backend.dev import ape_contract as core
 from backend.oracle.jobs import JobStore
-from tests.oracle.helpers import fulfil_events
+from tests.oracle.helpers import fulfill_events
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
@@ -31,7 +31,7 @@ def test_run_until_idle_then_status_and_retry(chain, env):
     lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     assert any("event=fulfilled" in line["message"] for line in lines)
     assert any(line["message"].startswith("progress queued=0") for line in lines)
-    assert len(fulfil_events(node.url, sample.deployment.address)) == 3
+    assert len(fulfill_events(node.url, sample.deployment.address)) == 3
     dev_oracle_key = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil account 1
     assert dev_oracle_key not in done.stderr + done.stdout
 
@@ -55,7 +55,7 @@ def test_status_without_state_is_a_clear_error(env):
 
 
 def test_plain_key_on_a_public_chain_is_refused(env):
-    from backend.chain.anvil import Anvil
+    from backend.dev.anvil import Anvil
 
     with Anvil(chain_id=11155111) as node:
         result = stylemint(env, "oracle", "--rpc", node.url, "--contract", "0x" + "11" * 20,

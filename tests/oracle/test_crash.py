@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from ape import accounts
 
-from backend.chain import contract as core
+from backend.dev import ape_contract as core
 from backend.oracle.jobs import ACTIVE, JobStore
-from tests.oracle.helpers import fulfil_events
+from tests.oracle.helpers import fulfill_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -49,7 +49,7 @@ def test_sigkill_at_five_random_moments_loses_nothing_and_doubles_nothing(chain,
         time.sleep(rng.uniform(1.5, 5.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
-        kills.append(len(fulfil_events(node.url, sample.deployment.address)))
+        kills.append(len(fulfill_events(node.url, sample.deployment.address)))
         process = start_oracle(node.url, env, runs)
     minter.join()
     deadline = time.monotonic() + 60
@@ -66,7 +66,7 @@ def test_sigkill_at_five_random_moments_loses_nothing_and_doubles_nothing(chain,
     )
     assert final.returncode == 0, final.stderr[-2000:]
 
-    events = fulfil_events(node.url, sample.deployment.address)
+    events = fulfill_events(node.url, sample.deployment.address)
     tokens = [e["tokenId"] for e in events]
     assert sorted(tokens) == sorted(m.token_id for m in minted)  # every mint fulfilled, none twice
     assert sum(k < 30 for k in kills) >= 3, kills  # the kills really landed mid-run

@@ -6,7 +6,7 @@ import logging
 import pytest
 from eth_account import Account
 
-from backend.oracle.keys import DEV_ORACLE_INDEX, KeyError_, dev_account, load_signer
+from backend.oracle.keys import DEV_ORACLE_INDEX, KeyLoadError, dev_account, load_signer
 
 KEY = "0x" + "4c" * 32
 PASSWORD = "correct horse battery staple"
@@ -32,18 +32,18 @@ def test_ape_alias_reads_the_ape_keystore(keystore, tmp_path, monkeypatch):
     monkeypatch.setenv("APE_DATA_FOLDER", str(tmp_path / "ape"))
     monkeypatch.setenv("STYLEMINT_ORACLE_PASSWORD", PASSWORD)
     assert load_signer(11155111, alias="oracle").address == Account.from_key(KEY).address
-    with pytest.raises(KeyError_, match="no ape account 'missing'"):
+    with pytest.raises(KeyLoadError, match="no ape account 'missing'"):
         load_signer(1, alias="missing")
 
 
 def test_wrong_or_missing_password_says_so_without_secrets(keystore, monkeypatch, caplog):
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("STYLEMINT_ORACLE_PASSWORD", "wrong")
-    with pytest.raises(KeyError_) as wrong:
+    with pytest.raises(KeyLoadError) as wrong:
         load_signer(1, keystore=keystore)
     assert "wrong password" in str(wrong.value)
     monkeypatch.delenv("STYLEMINT_ORACLE_PASSWORD")
-    with pytest.raises(KeyError_, match="needs its password"):
+    with pytest.raises(KeyLoadError, match="needs its password"):
         load_signer(1, keystore=keystore)
     for text in (str(wrong.value), caplog.text):
         assert KEY[2:] not in text and PASSWORD not in text
@@ -53,11 +53,11 @@ def test_wrong_or_missing_password_says_so_without_secrets(keystore, monkeypatch
 def test_plain_keys_only_on_dev_chains(monkeypatch):
     monkeypatch.setenv("STYLEMINT_ORACLE_KEY", KEY)
     assert load_signer(31337).address == Account.from_key(KEY).address
-    with pytest.raises(KeyError_, match="not a local dev chain") as refused:
+    with pytest.raises(KeyLoadError, match="not a local dev chain") as refused:
         load_signer(1)
     assert KEY[2:] not in str(refused.value)
     monkeypatch.setenv("STYLEMINT_ORACLE_KEY", "0x1234")
-    with pytest.raises(KeyError_, match="not a valid private key") as invalid:
+    with pytest.raises(KeyLoadError, match="not a valid private key") as invalid:
         load_signer(1337)
     assert "1234" not in str(invalid.value)
 

@@ -6,13 +6,13 @@ import time
 import pytest
 from ape import accounts
 
-from backend.chain import contract as core
+from backend.dev import ape_contract as core
 from backend.ipfs.cid import cid_of
 from backend.oracle.jobs import JobStore
 from backend.render.samples import sample_manifest
 from backend.render.seed import derive_seed
-from tests.oracle.conftest import make_oracle
-from tests.oracle.helpers import FlakyProxy, FlakyStore, fulfil_events, metadata_of
+from tests.oracle.conftest import make_oracle, make_oracle_for
+from tests.oracle.helpers import FlakyProxy, FlakyStore, fulfill_events, metadata_of
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +48,7 @@ def test_twenty_mints_across_two_projects_fulfilled_exactly_once(chain, shared_r
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", batch_size=4)
     run_until_idle(oracle)
 
-    events = fulfil_events(node.url, sample.deployment.address)
+    events = fulfill_events(node.url, sample.deployment.address)
     assert sorted(e["tokenId"] for e in events) == sorted(m.token_id for m in minted)  # each exactly once
     manifests = {sample.project_id: sample_manifest(), other_project: other_manifest}
     for mint in minted:
@@ -67,7 +67,7 @@ def test_twenty_mints_across_two_projects_fulfilled_exactly_once(chain, shared_r
     assert oracle.status()["counts"]["fulfilled"] == 20
 
 
-def test_fulfilment_by_another_oracle_is_detected_not_resent(chain, shared_renderer, env):
+def test_fulfillment_by_another_oracle_is_detected_not_resent(chain, shared_renderer, env):
     node, sample, store = chain
     admin, rival = accounts.test_accounts[0], accounts.test_accounts[7]
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), rival, sender=admin)
@@ -83,7 +83,7 @@ def test_fulfilment_by_another_oracle_is_detected_not_resent(chain, shared_rende
     assert oracle.jobs.get(honest.token_id).state == "fulfilled"
     failed = oracle.jobs.get(liar.token_id)
     assert failed.state == "failed" and "fulfilled by another oracle with seed" in failed.last_error
-    assert len(fulfil_events(node.url, sample.deployment.address)) == 2
+    assert len(fulfill_events(node.url, sample.deployment.address)) == 2
 
 
 def test_unknown_project_is_failed_with_a_reason(chain, shared_renderer, env):
@@ -165,7 +165,7 @@ def test_reorg_drops_a_vanished_mint_and_reseeds_a_reincluded_one(chain, shared_
     states = {j.token_id: j.state for j in oracle.jobs.jobs()}
     assert states[minted_id] == "fulfilled"
     assert "dropped" in states.values()  # the vanished mint was dropped, never fulfilled
-    assert len(fulfil_events(node.url, sample.deployment.address)) == 1
+    assert len(fulfill_events(node.url, sample.deployment.address)) == 1
 
 
 def test_outages_of_ipfs_and_rpc_are_waited_out(chain, shared_renderer, env, caplog):
@@ -175,13 +175,10 @@ def test_outages_of_ipfs_and_rpc_are_waited_out(chain, shared_renderer, env, cap
     proxy = FlakyProxy(node.port)
     flaky = FlakyStore(store, failures=5)
     from backend.chain.client import StyleMintClient
-    from backend.oracle.keys import load_signer
-    from backend.oracle.service import Oracle, OracleConfig
 
     client = StyleMintClient(proxy.url, sample.deployment.address, timeout=2, retries=8, backoff=0.2)
-    oracle = Oracle(client, flaky, shared_renderer, JobStore(env / "state.sqlite"), load_signer(31337),
-                    OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.1, backoff=0.05,
-                                 max_attempts=20))
+    oracle = make_oracle_for(client, flaky, shared_renderer, env / "state.sqlite",
+                             start_block=sample.deployment.block_number, max_attempts=20)
     proxy.down()
     threading.Timer(2.0, proxy.up).start()  # the RPC comes back after 2 s
     started = time.monotonic()
@@ -189,7 +186,7 @@ def test_outages_of_ipfs_and_rpc_are_waited_out(chain, shared_renderer, env, cap
     assert time.monotonic() - started > 1.5  # it really waited
     assert flaky.calls > 5  # and went through the injected IPFS outage
     assert "ConnectionError" in caplog.text  # the RPC really refused connections for a while
-    assert len(fulfil_events(node.url, sample.deployment.address)) == 4
+    assert len(fulfill_events(node.url, sample.deployment.address)) == 4
 
 
 def test_two_workers_share_the_store_without_double_work(chain, shared_renderer, env):
@@ -213,7 +210,7 @@ def test_two_workers_share_the_store_without_double_work(chain, shared_renderer,
         thread.start()
     for thread in threads:
         thread.join()
-    events = fulfil_events(node.url, sample.deployment.address)
+    events = fulfill_events(node.url, sample.deployment.address)
     assert len(events) == 12 and len({e["tokenId"] for e in events}) == 12
     by_sender = {oracle.signer.address: 0 for oracle in (first_oracle, second_oracle)}
     for event in events:

@@ -5,7 +5,7 @@ import threading
 import pytest
 from ape import accounts
 
-from backend.chain import contract as core
+from backend.dev import ape_contract as core
 from backend.chain.client import StyleMintClient
 from backend.verify.verifier import Verifier
 from tests.oracle.conftest import chain, env, make_oracle, shared_renderer  # noqa: F401  (fixtures)

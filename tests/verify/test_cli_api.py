@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ape import accounts
 
-from backend.chain import contract as core
+from backend.dev import ape_contract as core
 from backend.web import create_app
 from tests.verify.conftest import verifier_for
 

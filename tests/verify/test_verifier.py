@@ -6,8 +6,8 @@ import shutil
 import pytest
 from ape import accounts
 
-from backend.chain import contract as core
-from backend.chain.anvil import free_port
+from backend.dev import ape_contract as core
+from backend.dev.anvil import free_port
 from backend.chain.client import StyleMintClient
 from backend.render.renderer import Renderer
 from backend.render.samples import sample_manifest
@@ -92,7 +92,7 @@ def test_image_replaced_by_another_png_in_the_store(fulfilled, shared_renderer):
     assert "the image served for" in report.reason and "is not that content" in report.reason
 
 
-def lying_fulfil(sample, store, token_id, seed, metadata):
+def lying_fulfill(sample, store, token_id, seed, metadata):
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
     cid = store.add(json.dumps(metadata).encode())
@@ -106,7 +106,7 @@ def test_metadata_pointing_at_another_tokens_image(fulfilled, shared_renderer):
     metadata = json.loads(store.get(sample.contract.tokenMetadataCID(mints[0].token_id)))
     metadata["provenance"].update(token_id=str(victim.token_id), seed="0x" + seed.hex(), mint_tx=victim.tx_hash,
                                   mint_block_hash=victim.block_hash, mint_block_number=victim.block_number)
-    lying_fulfil(sample, store, victim.token_id, seed, metadata)  # image still token 0's
+    lying_fulfill(sample, store, victim.token_id, seed, metadata)  # image still token 0's
     report = verifier_for(node, sample, store, models(shared_renderer)).verify(victim.token_id)
     assert report.outcome == "image_mismatch" and report.exit_code == Outcome.IMAGE_MISMATCH
     assert "not this seed's render" in report.reason
@@ -123,7 +123,7 @@ def test_oracle_lying_about_the_seed(fulfilled, shared_renderer, lie):
     metadata["provenance"].update(token_id=str(victim.token_id), seed="0x" + seed.hex(), mint_tx=victim.tx_hash,
                                   mint_block_hash=victim.block_hash, mint_block_number=victim.block_number,
                                   image_cid=metadata["image"][7:])
-    lying_fulfil(sample, store, victim.token_id, seed, metadata)
+    lying_fulfill(sample, store, victim.token_id, seed, metadata)
     report = verifier_for(node, sample, store, models(shared_renderer)).verify(victim.token_id)
     assert report.outcome == "seed_mismatch" and report.exit_code == Outcome.SEED_MISMATCH
     expected = "bare mint transaction hash" if lie == "bare tx hash" else "not derived from the mint"

@@ -5,7 +5,7 @@ import json
 import pytest
 from ape import accounts
 
-from backend.chain import contract as core
+from backend.dev import ape_contract as core
 from backend.ipfs.cid import cid_of
 from backend.render.manifest import MAX_MANIFEST_BYTES
 from backend.render.samples import sample_manifest
@@ -116,7 +116,7 @@ def test_serve_command_binds_loopback(chain, env):
 
     import httpx
 
-    from backend.chain.anvil import free_port
+    from backend.dev.anvil import free_port
 
     node, sample, store = chain
     port = free_port()

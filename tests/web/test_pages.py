@@ -3,7 +3,7 @@
 import pytest
 from ape import accounts
 
-from backend.chain import contract as core
+from backend.dev import ape_contract as core
 from tests.web.conftest import screenshot
 
 pytestmark = pytest.mark.e2e

@@ -16,10 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backend.config import PROJECT_ROOT
-
-# ape's default test mnemonic: anvil funds the same accounts that ape's test accounts sign with.
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
+from backend.config import DEV_MNEMONIC, PROJECT_ROOT
 LOCAL_HOST = "127.0.0.1"
 
 

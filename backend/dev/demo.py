@@ -3,7 +3,7 @@
 It starts a local anvil on 127.0.0.1, deploys StyleMint, pins the sample style manifest to the
 embedded IPFS store and opens the sample project as a dev artist, serves the web app (pages, API,
 IPFS gateway) on 127.0.0.1, runs the render oracle (reference model), mints one token as a dev
-collector, waits for its fulfilment and prints the token URI, the metadata and the URLs.
+collector, waits for its fulfillment and prints the token URI, the metadata and the URLs.
 """
 
 from __future__ import annotations
@@ -16,15 +16,10 @@ from dataclasses import dataclass
 
 import click
 
-from backend.chain import contract as core
-from backend.chain.anvil import Anvil
-from backend.chain.deployments import Deployment, save
 from backend.config import data_dir
-from backend.render.renderer import Renderer
-from backend.render.samples import sample_manifest
-
-SAMPLE_PRICE_WEI = 10**16  # 0.01 ETH
-SAMPLE_MAX_EDITIONS = 100
+from backend.dev import ape_contract as core
+from backend.dev.anvil import Anvil
+from backend.dev.sample import deploy_sample
 
 
 @dataclass
@@ -40,40 +35,6 @@ class DemoResult:
     png_sha256: str
 
 
-@dataclass
-class SampleDeployment:
-    contract: object  # ape ContractInstance
-    project_id: int
-    manifest_cid: str
-    deployment: Deployment
-
-
-def deploy_sample(node_url: str, store, *, echo=lambda *_: None, price_wei: int = SAMPLE_PRICE_WEI,
-                  max_editions: int = SAMPLE_MAX_EDITIONS) -> SampleDeployment:
-    """Deploy StyleMint with the dev roles, pin the sample manifest, open the sample project.
-
-    Call inside an ape provider context connected to `node_url`.
-    """
-    from ape import accounts, networks
-
-    deployer, oracle, platform, artist = accounts.test_accounts[:4]
-    contract = core.deploy(deployer, admin=deployer, payout=platform, oracle=oracle)
-    receipt = contract.creation_metadata.receipt if contract.creation_metadata else None
-    deployment = Deployment(chain_id=networks.provider.chain_id, address=str(contract.address),
-                            block_number=int(receipt.block_number) if receipt else 0, rpc_url=node_url)
-    save(deployment)
-    echo(f"contract   StyleMint at {contract.address}")
-    manifest = sample_manifest()
-    manifest_cid = store.add(manifest.canonical_bytes())
-    project_id = core.create_project(
-        contract, artist, name=manifest.name, manifest_cid=manifest_cid, manifest_hash=manifest.sha256(),
-        price_wei=price_wei, max_editions=max_editions, unpause=True,
-    )
-    echo(f"project    #{project_id} '{manifest.name}' by {artist.address}, {price_wei / 1e18} ETH, "
-         f"{max_editions} editions, manifest ipfs://{manifest_cid}")
-    return SampleDeployment(contract, project_id, manifest_cid, deployment)
-
-
 def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo) -> DemoResult:
     """Deploy, open the sample project, start the gateway and the oracle, mint once, show the result."""
     from ape import accounts, networks
@@ -81,12 +42,9 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
 
     from backend.chain.client import StyleMintClient
     from backend.ipfs.config import store_from_config
-    from backend.oracle.jobs import JobStore
-    from backend.oracle.keys import load_signer
-    from backend.oracle.service import Oracle, OracleConfig
-    from backend.verify.verifier import Verifier
-    from backend.web import create_app
-    from backend.web.chain_view import ChainView
+    from backend.oracle.factory import make_oracle
+    from backend.oracle.service import OracleConfig
+    from backend.web.server import build_app
 
     store = store_from_config()
     with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
@@ -100,16 +58,14 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         for stale in state.parent.glob("oracle.sqlite*"):  # every demo starts a fresh chain
             stale.unlink()
         client = StyleMintClient(node.url, sample.deployment.address)
-        app = create_app({"IPFS_STORE": store, "CHAIN_VIEW": ChainView(client, store, state),
-                          "VERIFIER": Verifier(client, store), "PUBLIC_RPC_URL": node.url})
+        app = build_app(client=client, store=store, oracle_state=state)
         server = make_server("127.0.0.1", int(os.environ.get("DEMO_PORT", 0)), app, threaded=True)
         gateway = f"http://127.0.0.1:{server.server_port}"
         threading.Thread(target=server.serve_forever, daemon=True).start()
         echo(f"app        {gateway}/  (gallery, project, token, artist pages; API under /api; gateway /ipfs/<cid>)")
 
-        oracle = Oracle(client, store, Renderer(fetch_weights=store.get),
-                        JobStore(state), load_signer(networks.provider.chain_id),
-                        OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.2))
+        oracle = make_oracle(client=client, store=store, state=state,
+                             config=OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.2))
         oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)
         oracle_thread.start()
         echo(f"oracle     running as {oracle.signer.address} (reference model, embedded IPFS)")

@@ -1,4 +1,4 @@
-"""Oracle fulfilment, token views, EIP-2981 royalties and ERC-165 interface support."""
+"""Oracle fulfillment, token views, EIP-2981 royalties and ERC-165 interface support."""
 
 import ape
 import pytest
@@ -8,7 +8,7 @@ from tests.contracts.conftest import METADATA_CID, PLACEHOLDER, PRICE
 SEED = bytes(range(1, 33))
 
 
-def test_fulfil_stores_seed_and_cid_and_emits_4906(stylemint, oracle, minted):
+def test_fulfill_stores_seed_and_cid_and_emits_4906(stylemint, oracle, minted):
     assert stylemint.tokenURI(minted) == PLACEHOLDER
     assert stylemint.isFulfilled(minted) is False
     assert stylemint.tokenSeed(minted) == b"\x00" * 32
@@ -22,7 +22,7 @@ def test_fulfil_stores_seed_and_cid_and_emits_4906(stylemint, oracle, minted):
     assert stylemint.isFulfilled(minted) is True
 
 
-def test_fulfil_only_once(stylemint, oracle, minted):
+def test_fulfill_only_once(stylemint, oracle, minted):
     stylemint.fulfill(minted, SEED, METADATA_CID, sender=oracle)
     with ape.reverts(stylemint.AlreadyFulfilled, tokenId=minted):
         stylemint.fulfill(minted, b"\x09" * 32, "bafyother", sender=oracle)
@@ -30,20 +30,20 @@ def test_fulfil_only_once(stylemint, oracle, minted):
     assert stylemint.tokenMetadataCID(minted) == METADATA_CID
 
 
-def test_fulfil_needs_the_oracle_role(stylemint, admin, collector, artist, minted):
+def test_fulfill_needs_the_oracle_role(stylemint, admin, collector, artist, minted):
     for caller in (admin, collector, artist):
         with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
             stylemint.fulfill(minted, SEED, METADATA_CID, sender=caller)
     assert stylemint.isFulfilled(minted) is False
 
 
-def test_fulfil_of_unminted_token(stylemint, oracle, project_id):
+def test_fulfill_of_unminted_token(stylemint, oracle, project_id):
     unminted = project_id * 1_000_000 + 1
     with ape.reverts(stylemint.TokenNotMinted, tokenId=unminted):
         stylemint.fulfill(unminted, SEED, METADATA_CID, sender=oracle)
 
 
-def test_fulfil_rejects_zero_seed_and_bad_cid(stylemint, oracle, minted):
+def test_fulfill_rejects_zero_seed_and_bad_cid(stylemint, oracle, minted):
     with ape.reverts(stylemint.ZeroHash):
         stylemint.fulfill(minted, b"\x00" * 32, METADATA_CID, sender=oracle)
     for cid in ("", "b" * 101):

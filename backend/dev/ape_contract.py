@@ -1,7 +1,7 @@
 """The StyleMint contract through ape: deploy it, open projects, mint, and read what a mint did.
 
-The scripts in scripts/, the demo and the benchmarks all go through these functions, so the
-contract is driven one way everywhere.
+The ape scripts in scripts/, the demo, the tests and the benchmarks all go through these
+functions, so the contract is driven one way everywhere. Services never import this module.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ ensure_toolchain_env()
 from ape import Project  # noqa: E402  (ape reads its environment on import)
 
 from backend.chain import project_of, token_id_of  # noqa: E402,F401  (re-exported for scripts and tests)
-from backend.chain.client import MintLog, to_hex  # noqa: E402
+from backend.chain.types import MintLog, to_hex  # noqa: E402
 
-# What `tokenURI` answers until the oracle fulfils a token: a small ERC-721 metadata document.
+# What `tokenURI` answers until the oracle fulfills a token: a small ERC-721 metadata document.
 DEFAULT_PLACEHOLDER_URI = (
     'data:application/json;utf8,{"name":"StyleMint token (rendering)",'
     '"description":"The render oracle has not fulfilled this token yet."}'
@@ -69,10 +69,10 @@ def mint(contract, collector, project_id: int) -> MintRecord:
     """Mint the next edition of `project_id` as `collector`, paying the current price."""
     price = contract.projectInfo(project_id).price
     receipt = contract.mint(project_id, sender=collector, value=price)
-    return mint_record(contract, receipt)
+    return decode_mint(contract, receipt)
 
 
-def mint_record(contract, receipt) -> MintRecord:
+def decode_mint(contract, receipt) -> MintRecord:
     """The Mint event of a receipt, with the transaction and block the seed is derived from."""
     events = receipt.decode_logs(contract.Mint)
     if len(events) != 1:

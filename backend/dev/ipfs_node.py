@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from backend.chain.anvil import free_port
+from backend.dev.anvil import free_port
 from backend.config import PROJECT_ROOT
 
 JSIPFS = PROJECT_ROOT / "node_modules" / ".bin" / "jsipfs"
