@@ -1,19 +1,20 @@
-"""The static pages (frontend/) and the one third-party module they import, ethers, from npm.
+"""The pages (frontend/) and the one third-party module they import, ethers, from npm.
 
-No build step and no committed copy of third-party code: ethers' own ES module is served from
-node_modules at /vendor/ethers.js.
+Every page extends frontend/layout.html (nav, message box, wallet chooser) through Flask's own
+Jinja templates, so the shared parts are written once. No build step and no committed copy of
+third-party code: ethers' own ES module is served from node_modules at /vendor/ethers.js.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, send_from_directory
+from flask import Blueprint, abort, render_template, send_from_directory
 
 from backend.config import PROJECT_ROOT
 
 FRONTEND = PROJECT_ROOT / "frontend"
 ETHERS_DIST = PROJECT_ROOT / "node_modules" / "ethers" / "dist"
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("pages", __name__, template_folder=str(FRONTEND))
 PAGES = {"": "index.html", "project": "project.html", "token": "token.html", "artist": "artist.html",
          "mine": "mine.html"}
 
@@ -23,7 +24,7 @@ PAGES = {"": "index.html", "project": "project.html", "token": "token.html", "ar
 def page(page: str = ""):
     if page not in PAGES:
         abort(404, description=f"no page /{page}")
-    return send_from_directory(FRONTEND, PAGES[page])
+    return render_template(PAGES[page])
 
 
 @bp.get("/static/<path:name>")

@@ -1,10 +1,9 @@
 import { getJSON, postJSON } from "./api.js";
-import { contract, currentAccount, guarded, initNav } from "./wallet.js";
+import { contract, currentAccount, eventIn, guarded, initNav } from "./wallet.js";
 import { el, eth, showMessage } from "./ui.js";
 import { formatEther, parseEther } from "/vendor/ethers.js";
 
-initNav();
-document.getElementById("connect").addEventListener("click", () => guarded(refresh));
+initNav({ onConnect: refresh });
 
 async function refresh() {
   const account = (await currentAccount()).toLowerCase();
@@ -52,8 +51,7 @@ document.getElementById("create").addEventListener("submit", (event) => {
     const tx = await stylemint.createProject(form.get("name"), pinned.cid, pinned.sha256,
       parseEther(form.get("price")), BigInt(form.get("editions")));
     const receipt = await tx.wait();
-    const created = receipt.logs.map((log) => { try { return stylemint.interface.parseLog(log); } catch { return null; } })
-      .find((parsed) => parsed?.name === "ProjectCreated");
+    const created = eventIn(stylemint, receipt, "ProjectCreated");
     showMessage(`Project ${created.args.projectId} created (paused). Unpause it to open minting.`, "ok");
     await refresh();
   });

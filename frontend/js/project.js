@@ -1,5 +1,5 @@
 import { getJSON, sleep } from "./api.js";
-import { contract, guarded, initNav } from "./wallet.js";
+import { contract, eventIn, guarded, initNav } from "./wallet.js";
 import { el, eth, facts, param, showMessage } from "./ui.js";
 
 initNav();
@@ -39,8 +39,7 @@ button.addEventListener("click", () => guarded(async () => {
   const tx = await stylemint.mint(id, { value: BigInt(project.price_wei) });
   pending.replaceChildren(el("p", { class: "message info", id: "tx" }, `Transaction ${tx.hash} sent; waiting for its block…`));
   const receipt = await tx.wait();
-  const mint = receipt.logs.map((log) => { try { return stylemint.interface.parseLog(log); } catch { return null; } })
-    .find((parsed) => parsed?.name === "Mint");
+  const mint = eventIn(stylemint, receipt, "Mint");
   const tokenId = mint.args.tokenId.toString();
   pending.append(el("p", { class: "message info", id: "rendering" }, `Minted token ${tokenId}; rendering…`));
   const token = await waitForRender(tokenId);

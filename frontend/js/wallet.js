@@ -129,6 +129,20 @@ export async function guarded(action) {
   }
 }
 
-export function initNav() {
-  document.getElementById("connect").addEventListener("click", () => guarded(connect));
+// The nav's connect button: one listener per page; `onConnect` runs after a successful connect.
+export function initNav({ onConnect } = {}) {
+  document.getElementById("connect").addEventListener("click", () => guarded(async () => {
+    await connect();
+    if (onConnect) await onConnect();
+  }));
+}
+
+// The first event called `name` that `stylemint` emitted in a transaction receipt.
+export function eventIn(stylemint, receipt, name) {
+  for (const log of receipt.logs) {
+    let parsed = null;
+    try { parsed = stylemint.interface.parseLog(log); } catch { /* another contract's log */ }
+    if (parsed?.name === name) return parsed;
+  }
+  throw new Error(`the transaction ${receipt.hash} emitted no ${name} event`);
 }

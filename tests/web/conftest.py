@@ -31,9 +31,11 @@ WALLET_JS = """
   const config = %s;
   let chainId = config.chainId;
   const listeners = {};
+  const calls = window.__walletCalls = {};  // what the page asked the wallet, counted per method
   const provider = {
     isStylemintTestWallet: true,
     async request({ method, params }) {
+      calls[method] = (calls[method] || 0) + 1;
       if (method === "eth_requestAccounts" || method === "eth_accounts") {
         if (config.reject) throw Object.assign(new Error("User rejected the request."), { code: 4001 });
         return [config.account];

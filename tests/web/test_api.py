@@ -141,3 +141,26 @@ def test_serve_command_binds_loopback(chain, env):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_oracle_state_is_opened_once_per_request_and_closed(site, monkeypatch):
+    from backend.web import chain_view
+
+    opened, closed = [], []
+
+    class CountingJobStore(chain_view.JobStore):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+        def close(self):
+            closed.append(self)
+            super().close()
+
+    monkeypatch.setattr(chain_view, "JobStore", CountingJobStore)
+    collector = accounts.test_accounts[5]
+    for _ in range(3):
+        core.mint(site[2].contract, collector, site[2].project_id)
+    tokens = get(site, f"/api/tokens?owner={collector.address}").json()["tokens"]
+    assert len(tokens) == 3 and all(t["state"] in ("pending", "rendering", "fulfilled") for t in tokens)
+    assert len(opened) == 1 and closed == opened
