@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: setup browser test test-contracts demo bench chain serve clean
 
-setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENV)/bin/anvil browser
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENV)/bin/anvil .build/__local__.json browser
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ node_modules/.installed: package.json package-lock.json
 # The real anvil binary (not npm's node launcher, which would outlive a SIGKILL as an orphan).
 $(VENV)/bin/anvil: node_modules/.installed $(VENV)/.installed
 	ln -sf "$$(ls -d $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin/anvil | head -1)" $@
+
+# The compiled contracts: the services read the ABI from here (backend/chain/abi.py), never through
+# ape. A dependency cache left in contracts/.cache would push contracts/testing/* out of ape's scan.
+.build/__local__.json: contracts/*.sol contracts/testing/*.sol ape-config.yaml node_modules/.installed $(VENV)/.installed .solcx/solc-v$(SOLC_VERSION)
+	rm -rf contracts/.cache
+	$(VENV)/bin/ape compile
+	touch $@
 
 # The browser tests drive Debian's Chromium (never a downloaded browser build).
 browser:

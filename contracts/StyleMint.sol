@@ -183,20 +183,20 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     // ---------------------------------------------------------------- artists
 
     /// @notice Open a style project; the caller becomes its artist. It starts paused.
-    /// @param name display name, 1..64 bytes
+    /// @param projectName display name, 1..64 bytes
     /// @param manifestCID CID of the pinned style manifest
     /// @param manifestHash sha256 of the manifest's canonical JSON bytes (as the renderer computes it)
     /// @param price exact price of one mint, in wei
     /// @param maxEditions edition cap, 1..1,000,000
     /// @return projectId the new project's id
     function createProject(
-        string calldata name,
+        string calldata projectName,
         string calldata manifestCID,
         bytes32 manifestHash,
         uint256 price,
         uint256 maxEditions
     ) external returns (uint256 projectId) {
-        if (bytes(name).length == 0 || bytes(name).length > MAX_NAME_LENGTH) revert InvalidName();
+        if (bytes(projectName).length == 0 || bytes(projectName).length > MAX_NAME_LENGTH) revert InvalidName();
         _checkManifest(manifestCID, manifestHash);
         if (price > type(uint128).max) revert InvalidPrice(price);
         if (maxEditions == 0 || maxEditions > ONE_MILLION) revert InvalidMaxEditions(maxEditions, 1, ONE_MILLION);
@@ -208,9 +208,9 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
         project.paused = true;
         project.price = uint128(price);
         project.manifestHash = manifestHash;
-        project.name = name;
+        project.name = projectName;
         project.manifestCID = manifestCID;
-        emit ProjectCreated(projectId, msg.sender, name, manifestCID, manifestHash, price, maxEditions);
+        emit ProjectCreated(projectId, msg.sender, projectName, manifestCID, manifestHash, price, maxEditions);
     }
 
     /// @notice Pause or unpause minting of one of the caller's projects.

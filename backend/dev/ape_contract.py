@@ -6,6 +6,7 @@ functions, so the contract is driven one way everywhere. Services never import t
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,9 +26,20 @@ DEFAULT_PLACEHOLDER_URI = (
 )
 
 
+# ape-solidity copies dependency sources (all of OpenZeppelin) into contracts/.cache, and ape
+# scans at most 500 source files: a cache left behind by an earlier compile pushed
+# contracts/testing/* out of the build. The copy is rebuilt from .ape/packages on every compile.
+DEPENDENCY_CACHE = PROJECT_ROOT / "contracts" / ".cache"
+
+
+def clear_dependency_cache() -> None:
+    shutil.rmtree(DEPENDENCY_CACHE, ignore_errors=True)
+
+
 @lru_cache(maxsize=1)
 def ape_project():
     """This repository as an ape project (compiled on first use), whatever the working directory."""
+    clear_dependency_cache()
     return Project(PROJECT_ROOT)
 
 

@@ -1,7 +1,10 @@
-"""Static analysis: Slither on contracts/ (through the npm compiler wrapper) finds nothing High or Medium.
+"""Static analysis: Slither on StyleMint's own code finds nothing High or Medium, and every lower
+finding is fixed or justified here.
 
-contracts/testing/ holds deliberately hostile helpers for the tests and is not analysed (Slither
-is pointed at the top-level contracts/*.sol only); OpenZeppelin is filtered out as third-party.
+`--include-paths` keeps every result that has an element in contracts/StyleMint.sol (the old
+`--filter-paths node_modules` dropped any result that also touched OpenZeppelin, which hid a
+`shadowing-local` in StyleMint itself). contracts/testing/ holds deliberately hostile helpers and
+is not analysed.
 """
 
 import json
@@ -14,6 +17,14 @@ from backend.config import PROJECT_ROOT
 
 SOLC = Path(os.environ["SOLCX_BINARY_PATH"]) / "solc-v0.8.37"
 
+# Findings we keep on purpose, by detector, with the reason.
+JUSTIFIED = {
+    "low-level-calls": "withdraw pays with a bare call so that a refusing payee gets StyleMint's own "
+                       "WithdrawFailed(to, amount); the credit is zeroed before the call and nonReentrant "
+                       "guards it (tested against a malicious receiver)",
+    "pragma": "OpenZeppelin's files declare ^0.8.x ranges; StyleMint pins 0.8.37 exactly",
+}
+
 
 def run_slither(tmp_path: Path) -> dict:
     report = tmp_path / "slither.json"
@@ -23,7 +34,7 @@ def run_slither(tmp_path: Path) -> dict:
         "--solc", str(SOLC),
         "--solc-standard-json",
         "--solc-remaps", "@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/",
-        "--filter-paths", "node_modules",
+        "--include-paths", r"contracts/StyleMint\.sol",
         "--json", str(report),
     ]
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
@@ -31,20 +42,16 @@ def run_slither(tmp_path: Path) -> dict:
     return json.loads(report.read_text())
 
 
-def test_no_high_or_medium_findings(tmp_path):
+def test_no_high_or_medium_and_every_other_finding_justified(tmp_path):
     report = run_slither(tmp_path)
     assert report["success"], report.get("error")
-    analysed = {
-        element["source_mapping"]["filename_relative"]
-        for finding in report["results"].get("detectors", [])
-        for element in finding["elements"]
-    }
-    findings = [
-        f"{finding['impact']} {finding['check']}: {finding['description']}"
-        for finding in report["results"].get("detectors", [])
-        if finding["impact"] in ("High", "Medium")
-    ]
-    assert findings == [], "\n".join(findings)
+    detectors = report["results"].get("detectors", [])
+    analysed = {element["source_mapping"]["filename_relative"] for finding in detectors for element in finding["elements"]}
+    high_or_medium = [f"{f['impact']} {f['check']}: {f['description']}" for f in detectors
+                      if f["impact"] in ("High", "Medium")]
+    assert high_or_medium == [], "\n".join(high_or_medium)
+    unexplained = [f"{f['impact']} {f['check']}: {f['description']}" for f in detectors if f["check"] not in JUSTIFIED]
+    assert unexplained == [], "\n".join(unexplained)
     # The report must come from an analysis of our contract (the low-level call in withdraw is
-    # always reported as informational), not from an empty run.
+    # always reported), not from an empty run.
     assert "contracts/StyleMint.sol" in analysed

@@ -6,7 +6,7 @@ import threading
 
 from web3 import Web3
 
-from backend.chain.client import stylemint_abi
+from backend.chain.abi import stylemint_abi
 
 
 def fulfill_events(node_url: str, address: str) -> list[dict]:
