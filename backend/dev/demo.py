@@ -12,7 +12,6 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass
 
 import click
 
@@ -22,20 +21,7 @@ from backend.dev.anvil import Anvil
 from backend.dev.sample import deploy_sample
 
 
-@dataclass
-class DemoResult:
-    rpc_url: str
-    contract: str
-    project_id: int
-    mint: core.MintRecord
-    artist_credit: int
-    platform_credit: int
-    seed: str
-    image_path: str
-    png_sha256: str
-
-
-def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo) -> DemoResult:
+def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo) -> None:
     """Deploy, open the sample project, start the gateway and the oracle, mint once, show the result."""
     from ape import accounts, networks
     from werkzeug.serving import make_server
@@ -95,8 +81,6 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         echo(f"metadata   {gateway}/ipfs/{metadata_cid}")
         echo(f"token page {gateway}/token?id={record.token_id}")
         echo(json.dumps(metadata, indent=2))
-        result = DemoResult(node.url, str(contract.address), project_id, record, artist_credit, platform_credit,
-                            "0x" + seed.hex(), str(image), metadata["provenance"]["png_sha256"])
         if not once:
             echo(f"\nRunning: chain {node.url}, app {gateway}/, oracle. Open the app, connect a wallet on "
                  f"{node.url} (chain id {networks.provider.chain_id}; anvil's dev keys) and mint, or run "
@@ -110,12 +94,11 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         stop.set()
         oracle_thread.join(timeout=30)
         server.shutdown()
-        return result
 
 
-def main(once: bool | None = None) -> DemoResult:
+def main(once: bool | None = None) -> None:
     """Run the demo; unless `once` (or DEMO_ONCE=1), keep everything up until Ctrl-C."""
     if once is None:
         once = os.environ.get("DEMO_ONCE", "") not in ("", "0")
     with Anvil() as node:
-        return run_demo(node, threading.Event(), once=once)
+        run_demo(node, threading.Event(), once=once)

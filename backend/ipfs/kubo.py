@@ -39,9 +39,6 @@ class KuboBackend:
     def __repr__(self) -> str:
         return f"KuboBackend({self.url})"
 
-    def close(self) -> None:
-        self._client.close()
-
     def _post(self, endpoint: str, params: dict, **kwargs) -> httpx.Response:
         """POST with bounded retries: transport errors and 5xx are retried, 4xx are not."""
         def attempt() -> httpx.Response:

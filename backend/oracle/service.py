@@ -37,6 +37,7 @@ from typing import Callable, Union
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.errors import PermanentError, StyleMintError
+from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import ACTIVE, Job, JobStore, mint_fields
 from backend.oracle.metadata import build_metadata
 from backend.render.manifest import StyleManifest, parse_manifest
@@ -113,7 +114,7 @@ BUCKET = {"seen": "render", "rendered": "pin", "pinned": "chain", "submitted": "
 
 
 class Oracle:
-    def __init__(self, chain: StyleMintClient, store, renderer: Renderer, jobs: JobStore, signer,
+    def __init__(self, chain: StyleMintClient, store: ContentStore, renderer: Renderer, jobs: JobStore, signer,
                  config: OracleConfig | None = None):
         self.chain = chain
         self.store = store

@@ -18,7 +18,6 @@ from backend.render.model_hash import model_sha256
 
 # sha256 of the reference model directory as computed by `model_sha256` (see docs/RENDER_SPEC.md).
 REFERENCE_MODEL_SHA256 = "aa1ccc7bbce62fe4e6c94c133a456867e040a042e83d011f7e41c3b4e6465da3"
-REFERENCE_MODEL_ID = "stylemint/reference-tiny-sd"
 REFERENCE_SIZE = 64  # pixels, width and height
 INIT_SEED = 20261125
 

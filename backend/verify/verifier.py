@@ -27,6 +27,7 @@ from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.chain.types import MintLog, to_hex
 from backend.ipfs.cid import canonical, cid_of
 from backend.ipfs.errors import IpfsError, IpfsUnavailable
+from backend.ipfs.store import ContentStore
 from backend.render.environment import EXACT_MATCH_FIELDS
 from backend.render.manifest import ManifestError, StyleManifest, parse_manifest
 from backend.render.renderer import ModelHashMismatch, RenderError, Renderer, RenderResult
@@ -107,7 +108,7 @@ def _pixels(png: bytes) -> np.ndarray:
 
 
 class Verifier:
-    def __init__(self, chain: StyleMintClient, content, *, device: str | None = None,
+    def __init__(self, chain: StyleMintClient, content: ContentStore, *, device: str | None = None,
                  threads: int | None = None, batch_size: int | None = None, models_dir=None):
         self.chain = chain
         self.content = content

@@ -11,6 +11,7 @@ from backend.chain import edition_of, project_of, token_id_of
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ContractRevert
 from backend.ipfs.errors import IpfsError
+from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import JobStore
 
 
@@ -19,7 +20,7 @@ class NotFoundError(LookupError):
 
 
 class ChainView:
-    def __init__(self, chain: StyleMintClient, store, oracle_state: Path | None = None):
+    def __init__(self, chain: StyleMintClient, store: ContentStore, oracle_state: Path | None = None):
         self.chain = chain
         self.store = store
         self.oracle_state = Path(oracle_state) if oracle_state else None
