@@ -207,14 +207,18 @@ def _setup_logging(as_json: bool) -> None:
 @click.option("--account", default=None, help="ape account alias holding the oracle key.")
 @click.option("--keystore", default=None, help="Encrypted keystore file (password in $STYLEMINT_ORACLE_PASSWORD).")
 @click.option("--worker-id", default=None,
-              help="This worker's lease owner id (default: host name; give each extra worker its own).")
+              help="This worker's lease owner id (default: host, process and a random part, unique per run; "
+                   "a supervisor that restarts a worker with a fixed id gets its leases back at once).")
+@click.option("--final-depth", type=click.IntRange(min=0), default=64, show_default=True,
+              help="Blocks a mint and its fulfillment must be buried under before a token counts as final "
+                   "(until then reorgs are watched for and undone).")
 @click.option("--lease", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="Seconds a claimed job stays reserved for this worker.")
 @click.option("--until-idle", is_flag=True, help="Exit once every seen mint is done (for scripts and CI).")
 @click.option("--log-json", is_flag=True, help="One JSON object per log line.")
 @click.pass_context
 def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_block, account, keystore, worker_id,
-           lease, until_idle, log_json):
+           final_depth, lease, until_idle, log_json):
     """Run the render oracle: Mint event -> render -> pin -> fulfill, exactly once per token."""
     ctx.ensure_object(dict)
     ctx.obj.update(rpc=rpc, contract=contract, state=state)
@@ -238,17 +242,17 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
     from backend.chain.abi import AbiUnavailable
     from backend.oracle.factory import make_oracle
     from backend.oracle.keys import KeyLoadError
-    from backend.oracle.service import OracleConfig
+    from backend.oracle.service import OracleConfig, OracleNotAuthorized
 
     _setup_logging(log_json)
-    import socket
-
     config = OracleConfig(start_block=start_block, confirmations=confirmations, batch_size=batch_size,
-                          poll_interval=poll, lease_seconds=lease, worker_id=worker_id or socket.gethostname())
+                          poll_interval=poll, lease_seconds=lease, final_depth=final_depth)
+    if worker_id:
+        config.worker_id = worker_id
     try:
         service = make_oracle(rpc=rpc, contract=contract, state=state, account=account, keystore=keystore,
                               config=config)
-    except (AbiUnavailable, KeyLoadError, LookupError) as err:
+    except (AbiUnavailable, KeyLoadError, LookupError, OracleNotAuthorized) as err:
         raise InputError(str(err)) from None
     import logging
 

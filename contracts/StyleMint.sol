@@ -140,6 +140,8 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     error TokenNotMinted(uint256 tokenId);
     /// @notice The token already has its seed and metadata.
     error AlreadyFulfilled(uint256 tokenId);
+    /// @notice The fulfillment names a mint block that is not (or no longer) canonical.
+    error StaleMint(uint256 tokenId, uint256 mintBlockNumber, bytes32 mintBlockHash);
     /// @notice The caller has no credit to withdraw.
     error NothingToWithdraw(address payee);
     /// @notice The recipient refused the payment; the credit is kept.
@@ -351,15 +353,32 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     // ---------------------------------------------------------------- oracle
 
     /// @notice Attach a minted token's seed and metadata; once per token.
+    /// @dev `mintBlockNumber` and `mintBlockHash` say which chain the oracle derived the seed
+    /// from. While that block is within the EVM's 256-block `blockhash` window, a fulfillment
+    /// signed for a mint position that a reorg has since replaced reverts with `StaleMint`
+    /// instead of landing with a seed from a block that is no longer canonical (a block's hash
+    /// fixes its transactions, so an unchanged hash means the mint is still where it was).
+    /// Older than the window, a reorg is beyond Ethereum's finality and the check is skipped.
     /// @param tokenId the token
     /// @param seed `keccak256(mintTxHash ‖ mintBlockHash)`
     /// @param metadataCID CID of the pinned ERC-721 metadata JSON
-    function fulfill(uint256 tokenId, bytes32 seed, string calldata metadataCID) external onlyRole(ORACLE_ROLE) {
+    /// @param mintBlockNumber number of the block holding the token's mint
+    /// @param mintBlockHash hash of that block as the oracle saw it
+    function fulfill(
+        uint256 tokenId,
+        bytes32 seed,
+        string calldata metadataCID,
+        uint256 mintBlockNumber,
+        bytes32 mintBlockHash
+    ) external onlyRole(ORACLE_ROLE) {
         if (_ownerOf(tokenId) == address(0)) revert TokenNotMinted(tokenId);
         Fulfillment storage fulfillment = _fulfillments[tokenId];
         if (fulfillment.seed != bytes32(0)) revert AlreadyFulfilled(tokenId);
         if (seed == bytes32(0)) revert ZeroHash();
         if (bytes(metadataCID).length == 0 || bytes(metadataCID).length > MAX_CID_LENGTH) revert InvalidCID();
+        if (mintBlockNumber >= block.number) revert StaleMint(tokenId, mintBlockNumber, mintBlockHash);
+        bytes32 canonical = blockhash(mintBlockNumber);
+        if (canonical != bytes32(0) && canonical != mintBlockHash) revert StaleMint(tokenId, mintBlockNumber, mintBlockHash);
         fulfillment.seed = seed;
         fulfillment.metadataCID = metadataCID;
         emit TokenFulfilled(tokenId, seed, metadataCID);

@@ -8,7 +8,6 @@ never import web3's exception classes. The ABI comes from the compiled artifact 
 
 from __future__ import annotations
 
-import time
 from typing import Callable, TypeVar
 
 import requests
@@ -28,10 +27,16 @@ PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminP
                        "royaltyBps", "manifestHash", "name", "manifestCID")
 
 
+def connect(rpc_url: str, timeout: float) -> Web3:
+    """A web3 connection whose every request times out after `timeout` s and is tried once: web3's
+    own retries inside ours once held a hung RPC for minutes with nothing logged."""
+    return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))
+
+
 def rpc_call(rpc_url: str, function: Callable[[Web3], T], what: str, *, policy: RetryPolicy = RetryPolicy(),
              timeout: float = 10.0) -> T:
     """One call on a bare connection (before a contract address is known), with the same retries."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    w3 = connect(rpc_url, timeout)
     return _translated(lambda: function(w3), what, policy)
 
 
@@ -42,12 +47,13 @@ def _translated(function: Callable[[], T], what: str, policy: RetryPolicy) -> T:
         raise ChainUnavailable(f"RPC unavailable for {what} after {policy.attempts} attempts: "
                                f"{type(err).__name__}") from None
     except ContractLogicError as err:
-        raise ContractRevert(f"{what} reverted: {_revert_reason(err)}") from None
+        name = _error_name(err)
+        raise ContractRevert(f"{what} reverted: {name or err.message or err}", name) from None
     except Web3RPCError as err:
         raise RpcRejected(f"the node refused {what}: {err}") from None
 
 
-def _revert_reason(err: ContractLogicError) -> str:
+def _error_name(err: ContractLogicError) -> str:
     """The custom error's name (from the ABI) when the revert data carries a known selector."""
     data = err.data if isinstance(err.data, str) else ""
     for entry in stylemint_abi():
@@ -55,13 +61,13 @@ def _revert_reason(err: ContractLogicError) -> str:
             signature = f"{entry['name']}({','.join(i['type'] for i in entry.get('inputs', []))})"
             if data.startswith(to_hex(function_signature_to_4byte_selector(signature))):
                 return entry["name"]
-    return str(err.message or err)
+    return ""
 
 
 class StyleMintClient:
     def __init__(self, rpc_url: str, address: str, *, timeout: float = 10.0, retries: int = 6, backoff: float = 0.25):
         self.rpc_url = rpc_url
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        self.w3 = connect(rpc_url, timeout)
         self.address = Web3.to_checksum_address(address)
         self.contract = self.w3.eth.contract(address=self.address, abi=stylemint_abi())
         self.retry = RetryPolicy(attempts=retries + 1, backoff=backoff)
@@ -168,27 +174,50 @@ class StyleMintClient:
     def token_seed(self, token_id: int) -> bytes:
         return bytes(self.view("tokenSeed", token_id))
 
+    def has_role(self, role: str, account: str) -> bool:
+        return bool(self.view("hasRole", self.view(role), account))
+
     # -- transactions ------------------------------------------------------------------------
+    # Signing and broadcasting are apart so that the caller can store the signed bytes first:
+    # a crash or a lost reply then re-broadcasts the same transaction instead of a second one.
 
-    def send_fulfill(self, signer, token_id: int, seed: bytes, metadata_cid: str) -> str:
-        """Sign and broadcast `fulfill`; returns the transaction hash (no waiting).
+    def transaction_count(self, address: str, block: str = "latest") -> int:
+        return self._call(lambda: self.w3.eth.get_transaction_count(address, block), "eth_getTransactionCount")
 
-        A fulfillment that would revert raises ContractRevert; a node that refuses the signed
-        transaction (nonce, fees) raises RpcRejected."""
+    def prepare_fulfill(self, sender: str, token_id: int, seed: bytes, metadata_cid: str, mint_block_number: int,
+                        mint_block_hash: str) -> dict:
+        """The unsigned `fulfill` with gas and fees filled in, nonce left to the caller. Raises
+        ContractRevert when it would revert now (already fulfilled, stale mint, no role)."""
+        def build():
+            return self.contract.functions.fulfill(token_id, seed, metadata_cid, mint_block_number,
+                                                   bytes.fromhex(mint_block_hash.removeprefix("0x"))
+                                                   ).build_transaction({"from": sender, "nonce": 0,
+                                                                        "chainId": self.w3.eth.chain_id})
+
+        return self._call(build, f"fulfill({token_id}) estimate")
+
+    @staticmethod
+    def sign(signer, tx: dict, nonce: int, fee_bump: float = 1.0) -> tuple[str, str]:
+        """(transaction hash, raw signed bytes as hex) of `tx` at `nonce`, fees times `fee_bump`."""
+        tx = dict(tx, nonce=nonce)
+        for fee in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice"):
+            if fee in tx:
+                tx[fee] = int(tx[fee] * fee_bump)
+        signed = signer.sign_transaction(tx)
+        return to_hex(signed.hash), to_hex(signed.raw_transaction)
+
+    def broadcast(self, raw: str) -> str:
+        """Send signed bytes; 'sent', or 'known' when the node already has them or their nonce is
+        used (sending the same bytes again is always safe: one nonce, at most one transaction)."""
         def send():
-            nonce = self.w3.eth.get_transaction_count(signer.address, "pending")
-            tx = self.contract.functions.fulfill(token_id, seed, metadata_cid).build_transaction(
-                {"from": signer.address, "nonce": nonce, "chainId": self.w3.eth.chain_id}
-            )
-            return to_hex(self.w3.eth.send_raw_transaction(signer.sign_transaction(tx).raw_transaction))
+            try:
+                self.w3.eth.send_raw_transaction(raw)
+            except Web3RPCError as err:
+                message = str(err).lower()
+                if any(text in message for text in ("already known", "already imported", "known transaction",
+                                                    "nonce too low", "nonce has already been used")):
+                    return "known"
+                raise
+            return "sent"
 
-        return self._call(send, f"fulfill({token_id})")
-
-    def wait_receipt(self, tx_hash: str, timeout: float = 120.0, poll: float = 0.2):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            receipt = self.receipt(tx_hash)
-            if receipt is not None:
-                return receipt
-            time.sleep(poll)
-        return None
+        return self._call(send, "eth_sendRawTransaction")

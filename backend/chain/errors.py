@@ -16,7 +16,12 @@ class ChainUnavailable(ChainError, TransientError):
 
 
 class ContractRevert(ChainError, PermanentError):
-    """A call reverted (unknown project or token, a custom error): asking again gives the same answer."""
+    """A call reverted (unknown project or token, a custom error): asking again gives the same answer.
+    `name` is the custom error's name from the ABI (decoded by the client), or "" when unknown."""
+
+    def __init__(self, message: str, name: str = ""):
+        super().__init__(message)
+        self.name = name
 
 
 class RpcRejected(ChainError, TransientError):

@@ -1,13 +1,20 @@
-"""Durable oracle state in SQLite (WAL): the log cursor and one job row per token.
+"""Durable oracle state in SQLite (WAL): the log cursor, one job row per mint, the signer's nonces.
 
-A job moves seen -> rendered -> pinned -> submitted -> fulfilled; `failed` (with the reason)
-and `dropped` (its mint left the canonical chain) are the other ends. Workers claim jobs with a
-lease (owner + expiry) inside an IMMEDIATE transaction, so several workers sharing this file
-never take the same job, and a crashed worker's lease simply runs out.
+A job is keyed by the mint itself (its transaction and token id), not by the token id alone: a
+reorg can drop Alice's mint and let Bob's later mint take the same token id, and Bob's mint is
+then a job of its own. A job moves seen -> rendered -> pinned -> submitted -> fulfilled -> final;
+`failed` (with the reason) and `dropped` (its mint left the canonical chain) are the other ends.
+`fulfilled` jobs are still watched until their mint and fulfillment are `final_depth` deep.
+
+Workers claim jobs with a lease (owner + expiry) inside an IMMEDIATE transaction, so several
+workers sharing this file never take the same job, and a crashed worker's lease simply runs out.
+Every fulfillment is signed once and stored (raw bytes, hash, nonce) before it is broadcast, so a
+crash or a lost reply re-broadcasts the same transaction instead of signing a second one.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -15,12 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ACTIVE = ("seen", "rendered", "pinned", "submitted")
-STATES = ACTIVE + ("fulfilled", "failed", "dropped")
+WATCHED = ("fulfilled",)  # on chain, not yet final: re-checked against reorgs
+CLAIMABLE = ACTIVE + WATCHED
+STATES = ACTIVE + ("fulfilled", "final", "failed", "dropped")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+JOBS_TABLE = """
 CREATE TABLE IF NOT EXISTS jobs (
-    token_id        INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    token_id        INTEGER NOT NULL,
     project_id      INTEGER NOT NULL,
     minter          TEXT NOT NULL,
     manifest_hash   TEXT NOT NULL,
@@ -39,16 +48,30 @@ CREATE TABLE IF NOT EXISTS jobs (
     render_info     TEXT,
     image_cid       TEXT,
     metadata_cid    TEXT,
-    fulfill_tx       TEXT,
+    fulfill_tx      TEXT,
+    fulfill_raw     TEXT,
+    fulfill_nonce   INTEGER,
+    fulfill_sent_block INTEGER,
+    fulfill_replaced TEXT,
     seen_at         REAL NOT NULL,
-    updated_at      REAL NOT NULL
-);
+    updated_at      REAL NOT NULL,
+    UNIQUE (tx_hash, token_id)
+)"""
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+{JOBS_TABLE};
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS jobs_token ON jobs (token_id);
 """
+
+COLUMNS_V1 = ("token_id", "project_id", "minter", "manifest_hash", "tx_hash", "block_number", "block_hash", "state",
+              "attempts", "last_error", "next_attempt_at", "lease_owner", "lease_expires", "seed", "render_path",
+              "png_sha256", "render_info", "image_cid", "metadata_cid", "seen_at", "updated_at")
 
 
 @dataclass
 class Job:
+    id: int
     token_id: int
     project_id: int
     minter: str
@@ -69,17 +92,29 @@ class Job:
     image_cid: str | None
     metadata_cid: str | None
     fulfill_tx: str | None
+    fulfill_raw: str | None
+    fulfill_nonce: int | None
+    fulfill_sent_block: int | None
+    fulfill_replaced: str | None
     seen_at: float
     updated_at: float
 
 
-def mint_fields(mint) -> dict:
+def mint_fields(mint, previous: dict | None = None) -> dict:
     """A job's columns for a mint at its (new) place in the chain: everything derived from the old
-    place (seed, render, CIDs, fulfillment) is cleared, so the job starts over from `seen`."""
-    return {"project_id": mint.project_id, "minter": mint.minter, "manifest_hash": mint.manifest_hash.hex(),
-            "tx_hash": mint.tx_hash, "block_number": mint.block_number, "block_hash": mint.block_hash,
-            "seed": None, "render_path": None, "png_sha256": None, "render_info": None, "image_cid": None,
-            "metadata_cid": None, "fulfill_tx": None, "attempts": 0, "last_error": None, "next_attempt_at": 0}
+    place (seed, render, CIDs) is cleared, so the job starts over from `seen`. A fulfillment
+    already signed for the old place keeps its nonce: the new one replaces it at that nonce (the
+    old one, mined late, would revert as StaleMint), and its hash is still watched."""
+    fields = {"project_id": mint.project_id, "minter": mint.minter, "manifest_hash": mint.manifest_hash.hex(),
+              "tx_hash": mint.tx_hash, "block_number": mint.block_number, "block_hash": mint.block_hash,
+              "seed": None, "render_path": None, "png_sha256": None, "render_info": None, "image_cid": None,
+              "metadata_cid": None, "fulfill_tx": None, "fulfill_raw": None, "fulfill_sent_block": None,
+              "attempts": 0, "last_error": None, "next_attempt_at": 0}
+    previous = previous or {}
+    signed = ([previous["fulfill_tx"]] if previous.get("fulfill_tx") else []) + json.loads(
+        previous.get("fulfill_replaced") or "[]")
+    fields["fulfill_replaced"] = json.dumps(signed) if signed else None
+    return fields
 
 
 class JobStore:
@@ -90,8 +125,22 @@ class JobStore:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
         self._migrate()
+        self._db.executescript(SCHEMA)
+
+    def _migrate(self) -> None:
+        """State files from before jobs were keyed by mint keep their rows (and their cursor)."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if not columns or "id" in columns:
+            return
+        old_tx = "fulfil_tx" if "fulfil_tx" in columns else "fulfill_tx"
+        with self.transaction() as db:
+            db.execute("ALTER TABLE jobs RENAME TO jobs_v1")
+            db.execute("DROP INDEX IF EXISTS jobs_ready")
+            db.execute(JOBS_TABLE)
+            db.execute(f"INSERT INTO jobs ({', '.join(COLUMNS_V1)}, fulfill_tx) "
+                       f"SELECT {', '.join(COLUMNS_V1)}, {old_tx} FROM jobs_v1")
+            db.execute("DROP TABLE jobs_v1")
 
     def close(self) -> None:
         self._db.close()
@@ -128,77 +177,113 @@ class JobStore:
                 raise RuntimeError(f"state file {self.path} belongs to chain {bound[0]} contract {bound[1]}, "
                                    f"not chain {chain_id} contract {contract}; use another --state")
 
-    # -- jobs ---------------------------------------------------------------------------------
+    def reserve_nonce(self, address: str, chain_count: int) -> int:
+        """The next nonce for `address`: ours, unless the chain has already moved past it.
+        Call inside `transaction()` together with storing the transaction signed with it."""
+        key = f"nonce:{address.lower()}"
+        nonce = max(int(self.get_meta(key, "0")), chain_count)
+        self.set_meta(key, nonce + 1)
+        return nonce
 
-    def _migrate(self) -> None:
-        """State files written before the column took the contract's spelling keep their rows."""
-        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        if "fulfil_tx" in columns:
-            self._db.execute("ALTER TABLE jobs RENAME COLUMN fulfil_tx TO fulfill_tx")
+    # -- jobs ---------------------------------------------------------------------------------
 
     def record_mint(self, mint) -> str:
         """Insert a job for a Mint log, or follow a mint that moved to another block. Returns what happened."""
         now = time.time()
         with self.transaction() as db:
-            row = db.execute("SELECT * FROM jobs WHERE token_id = ?", (mint.token_id,)).fetchone()
+            row = db.execute("SELECT * FROM jobs WHERE tx_hash = ? AND token_id = ?",
+                             (mint.tx_hash, mint.token_id)).fetchone()
             if row is None:
-                db.execute(
-                    "INSERT INTO jobs (token_id, project_id, minter, manifest_hash, tx_hash, block_number, block_hash,"
-                    " state, seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'seen', ?, ?)",
-                    (mint.token_id, mint.project_id, mint.minter, mint.manifest_hash.hex(), mint.tx_hash,
-                     mint.block_number, mint.block_hash, now, now),
-                )
+                fields = mint_fields(mint) | {"token_id": mint.token_id, "state": "seen", "seen_at": now,
+                                              "updated_at": now}
+                db.execute(f"INSERT INTO jobs ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
+                           tuple(fields.values()))
                 return "new"
-            if (row["tx_hash"], row["block_hash"]) == (mint.tx_hash, mint.block_hash) or row["state"] == "fulfilled":
+            if row["block_hash"] == mint.block_hash or row["state"] in ("final", "failed"):
                 return "known"
-            fields = mint_fields(mint) | {"state": "seen", "updated_at": now}
-            db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE token_id = ?",
-                       (*fields.values(), mint.token_id))
+            fields = mint_fields(mint, dict(row)) | {"state": "seen", "updated_at": now}
+            db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                       (*fields.values(), row["id"]))
             return "moved"
 
     def claim(self, owner: str, limit: int, lease_seconds: float) -> list[Job]:
         now = time.time()
         with self.transaction() as db:
-            ids = [r["token_id"] for r in db.execute(
-                f"SELECT token_id FROM jobs WHERE state IN ({','.join('?' * len(ACTIVE))})"
+            ids = [r["id"] for r in db.execute(
+                f"SELECT id FROM jobs WHERE state IN ({','.join('?' * len(CLAIMABLE))})"
                 " AND next_attempt_at <= ? AND (lease_expires IS NULL OR lease_expires < ? OR lease_owner = ?)"
-                " ORDER BY block_number, token_id LIMIT ?",
-                (*ACTIVE, now, now, owner, limit),
+                " ORDER BY state = 'fulfilled', block_number, token_id LIMIT ?",
+                (*CLAIMABLE, now, now, owner, limit),
             )]
             if ids:
                 db.execute(
-                    f"UPDATE jobs SET lease_owner = ?, lease_expires = ? WHERE token_id IN ({','.join('?' * len(ids))})",
+                    f"UPDATE jobs SET lease_owner = ?, lease_expires = ? WHERE id IN ({','.join('?' * len(ids))})",
                     (owner, now + lease_seconds, *ids),
                 )
-        return [self.get(i) for i in ids]
+        return [self.job(i) for i in ids]
 
-    def release(self, owner: str, token_ids: list[int] | None = None) -> None:
-        if token_ids is None:
-            self._db.execute("UPDATE jobs SET lease_owner = NULL, lease_expires = NULL WHERE lease_owner = ?", (owner,))
-        else:
-            for token_id in token_ids:
-                self._db.execute("UPDATE jobs SET lease_owner = NULL, lease_expires = NULL"
-                                 " WHERE lease_owner = ? AND token_id = ?", (owner, token_id))
+    def renew(self, owner: str, job_ids: list[int], lease_seconds: float) -> set[int]:
+        """Extend this worker's leases; returns the ids it still holds (a lost lease is not renewed)."""
+        if not job_ids:
+            return set()
+        marks = ",".join("?" * len(job_ids))
+        with self.transaction() as db:
+            db.execute(f"UPDATE jobs SET lease_expires = ? WHERE lease_owner = ? AND id IN ({marks})",
+                       (time.time() + lease_seconds, owner, *job_ids))
+            return {r["id"] for r in db.execute(f"SELECT id FROM jobs WHERE lease_owner = ? AND id IN ({marks})",
+                                                (owner, *job_ids))}
 
-    def get(self, token_id: int) -> Job | None:
-        row = self._db.execute("SELECT * FROM jobs WHERE token_id = ?", (token_id,)).fetchone()
+    def store_signed(self, job_id: int, owner: str, address: str, chain_count: int,
+                     sign, head: int) -> tuple[str, str] | None:
+        """Reserve a nonce, sign with it and store the signed fulfillment, in one transaction, before
+        anything is broadcast. A job that already holds an unused nonce (its mint moved, or its
+        transaction is stuck) signs at that nonce again, replacing the earlier transaction.
+        `sign(nonce, replacements)` -> (hash, raw). Returns them, or None if the lease was lost."""
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ? AND lease_owner = ?", (job_id, owner)).fetchone()
+            if row is None:
+                return None
+            replaced = json.loads(row["fulfill_replaced"] or "[]")
+            if row["fulfill_nonce"] is not None and row["fulfill_nonce"] >= chain_count:
+                nonce = row["fulfill_nonce"]
+                if row["fulfill_tx"]:
+                    replaced.append(row["fulfill_tx"])
+            else:
+                nonce, replaced = self.reserve_nonce(address, chain_count), []
+            tx_hash, raw = sign(nonce, len(replaced))
+            db.execute("UPDATE jobs SET state = 'submitted', fulfill_tx = ?, fulfill_raw = ?, fulfill_nonce = ?,"
+                       " fulfill_sent_block = ?, fulfill_replaced = ?, updated_at = ? WHERE id = ?",
+                       (tx_hash, raw, nonce, head, json.dumps(replaced) if replaced else None, time.time(), job_id))
+            return tx_hash, raw
+
+    def release(self, owner: str) -> None:
+        self._db.execute("UPDATE jobs SET lease_owner = NULL, lease_expires = NULL WHERE lease_owner = ?", (owner,))
+
+    def job(self, job_id: int) -> Job | None:
+        row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return Job(**dict(row)) if row else None
 
-    def update(self, token_id: int, owner: str | None, **fields) -> bool:
+    def get(self, token_id: int) -> Job | None:
+        """The token's current job: the newest one whose mint was not dropped, else the newest."""
+        row = self._db.execute("SELECT * FROM jobs WHERE token_id = ? ORDER BY state = 'dropped', id DESC LIMIT 1",
+                               (token_id,)).fetchone()
+        return Job(**dict(row)) if row else None
+
+    def update(self, job_id: int, owner: str | None, **fields) -> bool:
         """Change a job; with `owner`, only while that worker still holds the lease."""
         fields["updated_at"] = time.time()
         assignments = ", ".join(f"{k} = ?" for k in fields)
-        query = f"UPDATE jobs SET {assignments} WHERE token_id = ?"
-        values = [*fields.values(), token_id]
+        query = f"UPDATE jobs SET {assignments} WHERE id = ?"
+        values = [*fields.values(), job_id]
         if owner is not None:
             query += " AND lease_owner = ?"
             values.append(owner)
         return self._db.execute(query, values).rowcount == 1
 
     def next_attempt_at(self) -> float | None:
-        """When the earliest active job may be tried again (None when nothing is active)."""
+        """When the earliest claimable job may be tried again (None when nothing is left)."""
         row = self._db.execute(
-            f"SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state IN ({','.join('?' * len(ACTIVE))})", ACTIVE
+            f"SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state IN ({','.join('?' * len(CLAIMABLE))})", CLAIMABLE
         ).fetchone()
         return row["t"]
 
@@ -212,7 +297,7 @@ class JobStore:
         query, args = "SELECT * FROM jobs", ()
         if state:
             query, args = query + " WHERE state = ?", (state,)
-        return [Job(**dict(r)) for r in self._db.execute(query + " ORDER BY token_id", args)]
+        return [Job(**dict(r)) for r in self._db.execute(query + " ORDER BY token_id, id", args)]
 
     def retry_failed(self, token_id: int | None = None) -> int:
         """Put failed jobs back in line (the explicit `stylemint oracle retry`)."""

@@ -1,19 +1,23 @@
 """The oracle: scan Mint logs, then move every job through its states, one step at a time.
 
-    state       step           what it does                                      next state
-    (Mint log)  scan           record the log (a moved mint starts over)         seen
-    any active  check_mint     is the mint still where we saw it?                dropped | seen (new seed)
-    seen        render         the seed, with the manifest in force at the mint  rendered
-    rendered    pin            the PNG, then the ERC-721 metadata                pinned | seen (PNG lost)
-    pinned      submit         fulfill, unless the chain already has it          submitted | fulfilled | failed
-    submitted   confirm        the fulfill's receipt                             fulfilled | pinned (resend) | wait
+    state       step         what it does                                        next state
+    (Mint log)  scan         record the log (a moved mint starts over)           seen
+    any claimed check_mint   before every step: is the mint where we saw it?     dropped | seen (new seed)
+    seen        render       the seed, with the manifest in force at the mint    rendered
+    rendered    pin          the PNG, then the ERC-721 metadata                  pinned | seen (PNG lost)
+    pinned      submit       sign fulfill once, store it, then broadcast it      submitted | fulfilled | failed
+    submitted   confirm      receipt? else re-broadcast the same bytes, or       fulfilled | pinned | wait
+                             replace a stuck one (same nonce, higher fee)
+    fulfilled   watch        until mint and fulfillment are final_depth deep     final | submitted | wait | failed
 
 Each step takes a job and returns an outcome: `Advance` (to a state, with the fields to store),
-`Wait` (nothing to do until the next pass), `Retry` (a passing failure: back off) or `Fail` (no
-retry can fix it). One loop, `process_batch`, claims jobs and runs the step for each job's state,
-round after round, until every job waits, backs off or ends. Renders of one manifest go in one
-call (a batch of one is a batch). Errors become outcomes in one place, `_outcome_of`:
-`backend.errors.TransientError` -> Retry, `PermanentError` -> Fail, anything else -> Retry, logged.
+`Wait` (look again after a delay), `Retry` (a passing failure: back off) or `Fail` (no retry can
+fix it). One loop, `process_batch`, claims jobs and runs the step for each job's state, round
+after round, until every job waits, backs off or ends; leases are renewed every round. Renders
+of one manifest go in one call (a batch of one is a batch). Errors become outcomes in one place,
+`_outcome_of`: `TransientError` -> Retry, `PermanentError` -> Fail, anything else -> Retry, logged.
+The one exception to "steps return outcomes": a signed fulfillment is stored together with its
+nonce in one SQLite transaction before it is broadcast (`JobStore.store_signed`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import socket
 import tempfile
 import threading
@@ -52,6 +57,19 @@ class JobRejected(PermanentError):
     """This job cannot be done (unknown project, no such manifest, fulfilled by someone else)."""
 
 
+class OracleNotAuthorized(PermanentError):
+    """The signing key lacks ORACLE_ROLE: every fulfillment would revert."""
+
+
+# Fault injection for the crash tests: SIGKILL this process at a named point of the loop.
+CRASH_ENV = "STYLEMINT_ORACLE_CRASH_AT"
+
+
+def _failpoint(name: str) -> None:
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 @dataclass(frozen=True)
 class Advance:
     state: str
@@ -62,6 +80,7 @@ class Advance:
 @dataclass(frozen=True)
 class Wait:
     reason: str
+    seconds: float = 0.0  # 0: the configured poll interval
 
 
 @dataclass(frozen=True)
@@ -89,10 +108,17 @@ class OracleConfig:
     max_backoff: float = 60.0
     log_chunk: int = 2000
     reorg_rewind: int = 64
+    # A fulfilled token is watched until its mint and its fulfillment are this many blocks deep
+    # (64 = two epochs, Ethereum's finality); checked every watch_interval seconds.
+    final_depth: int = 64
+    watch_interval: float = 12.0
+    # A fulfillment still pending after this many blocks is replaced (same nonce, fees x fee_bump).
+    stuck_blocks: int = 12
+    fee_bump: float = 1.25
     renders_dir: Path | None = None
-    # A restarted oracle with the same id takes its own leases back at once; a second worker on
-    # the same state file needs its own id (`--worker-id`), else both would act as one.
-    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}")
+    # Unique per process, so two workers on one host never share leases; a supervisor that
+    # restarts a worker with a fixed `--worker-id` gets its leases back at once.
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
 
     @property
     def retry(self) -> RetryPolicy:
@@ -110,7 +136,7 @@ class StepTimes:
 
 
 # Which bucket of StepTimes each state's step is charged to.
-BUCKET = {"seen": "render", "rendered": "pin", "pinned": "chain", "submitted": "chain"}
+BUCKET = {"seen": "render", "rendered": "pin", "pinned": "chain", "submitted": "chain", "fulfilled": "chain"}
 
 
 class Oracle:
@@ -125,11 +151,15 @@ class Oracle:
         self.renders_dir = Path(self.config.renders_dir or Path(jobs.path).parent / "renders")
         self.renders_dir.mkdir(parents=True, exist_ok=True)
         self.chain_id = chain.chain_id()
+        if not chain.has_role("ORACLE_ROLE", signer.address):
+            raise OracleNotAuthorized(
+                f"signer {signer.address} lacks ORACLE_ROLE on {chain.address}: every fulfillment would revert. "
+                f"The admin grants it with grantRole(ORACLE_ROLE(), {signer.address}).")
         self.jobs.bind(self.chain_id, chain.address)
         self._manifests: dict[tuple[int, str], tuple[StyleManifest, str]] = {}
         self.times = StepTimes()
         self._steps: dict[str, Callable[[Job], Outcome]] = {
-            "rendered": self._pin, "pinned": self._submit, "submitted": self._confirm}
+            "rendered": self._pin, "pinned": self._submit, "submitted": self._confirm, "fulfilled": self._watch}
 
     # -- scanning -----------------------------------------------------------------------------
 
@@ -164,19 +194,23 @@ class Oracle:
 
     def process_batch(self, stop: threading.Event | None = None) -> int:
         """Claim up to batch_size ready jobs and advance each as far as it goes. Returns jobs claimed."""
-        claimed = self.jobs.claim(self.config.worker_id, self.config.batch_size, self.config.lease_seconds)
+        owner, lease = self.config.worker_id, self.config.lease_seconds
+        claimed = self.jobs.claim(owner, self.config.batch_size, lease)
         try:
             jobs = claimed
-            with self._timed("chain"):
-                checks = {job.token_id: self._guarded(self._check_mint, job) for job in jobs}
-            jobs = self._apply_all(jobs, checks)
             while jobs and not (stop is not None and stop.is_set()):
+                held = self.jobs.renew(owner, [job.id for job in jobs], lease)
+                jobs = [job for job in jobs if job.id in held]
+                with self._timed("chain"):
+                    outcomes = {job.id: outcome for job in jobs
+                                if (outcome := self._guarded(self._check_mint, job)) is not None}
+                ready = [job for job in jobs if job.id not in outcomes]
                 with self._timed("render"):
-                    outcomes = self._render([job for job in jobs if job.state == "seen"])
-                for job in jobs:
+                    outcomes |= self._render([job for job in ready if job.state == "seen"])
+                for job in ready:
                     if job.state != "seen":
                         with self._timed(BUCKET[job.state]):
-                            outcomes[job.token_id] = self._guarded(self._steps[job.state], job)
+                            outcomes[job.id] = self._guarded(self._steps[job.state], job)
                 jobs = self._apply_all(jobs, outcomes)
         finally:
             self.jobs.release(self.config.worker_id)
@@ -200,33 +234,37 @@ class Oracle:
             log.exception("event=unexpected_error token=%d", job.token_id)
         return Retry(reason)
 
-    def _apply_all(self, jobs: list[Job], outcomes: dict[int, Outcome | None]) -> list[Job]:
-        going_on = (self._apply(job, outcomes[job.token_id]) for job in jobs)
+    def _apply_all(self, jobs: list[Job], outcomes: dict[int, Outcome]) -> list[Job]:
+        going_on = (self._apply(job, outcomes[job.id]) for job in jobs)
         return [job for job in going_on if job is not None]
 
-    def _apply(self, job: Job, outcome: Outcome | None) -> Job | None:
+    def _apply(self, job: Job, outcome: Outcome) -> Job | None:
         """Store an outcome; returns the job again when it can take its next step in this pass."""
         owner = self.config.worker_id
-        if outcome is None:
-            return job
         if isinstance(outcome, Advance):
-            if not self.jobs.update(job.token_id, owner, state=outcome.state, **outcome.fields):
-                return None  # our lease ran out and another worker holds the job now
-            log.log(logging.WARNING if outcome.state == "dropped" else logging.INFO,
-                    "event=%s token=%d%s", outcome.state, job.token_id, f" {outcome.event}" if outcome.event else "")
-            return self.jobs.get(job.token_id) if outcome.state in ACTIVE else None
-        if isinstance(outcome, Fail):
+            stored = self.jobs.update(job.id, owner, state=outcome.state, **outcome.fields)
+            if stored:
+                level = logging.WARNING if outcome.state in ("dropped", "pinned") and job.state != "rendered" else logging.INFO
+                log.log(level, "event=%s token=%d%s", outcome.state, job.token_id,
+                        f" {outcome.event}" if outcome.event else "")
+                return self.jobs.job(job.id) if outcome.state in ACTIVE else None
+        elif isinstance(outcome, Wait):
+            stored = self.jobs.update(job.id, owner, next_attempt_at=time.time() + (
+                outcome.seconds or self.config.poll_interval))
+        elif isinstance(outcome, Fail):
             log.error("event=failed token=%d reason=%r", job.token_id, outcome.reason)
-            self.jobs.update(job.token_id, owner, state="failed", last_error=outcome.reason[:500])
-        elif isinstance(outcome, Retry):
+            stored = self.jobs.update(job.id, owner, state="failed", last_error=outcome.reason[:500])
+        else:
             attempts = job.attempts + 1
             if attempts >= self.config.max_attempts:
                 return self._apply(job, Fail(f"gave up after {attempts} attempts: {outcome.reason}"))
             delay = self.config.retry.delay(attempts)
             log.warning("event=retry token=%d attempt=%d delay=%.1fs reason=%r", job.token_id, attempts, delay,
                         outcome.reason)
-            self.jobs.update(job.token_id, owner, attempts=attempts, last_error=outcome.reason[:500],
-                             next_attempt_at=time.time() + delay)
+            stored = self.jobs.update(job.id, owner, attempts=attempts, last_error=outcome.reason[:500],
+                                      next_attempt_at=time.time() + delay)
+        if not stored:
+            log.warning("event=lease_lost token=%d: another worker holds this job now", job.token_id)
         return None
 
     @contextmanager
@@ -248,7 +286,8 @@ class Oracle:
                            f"tx={job.tx_hash} reason=mint no longer in the canonical chain")
         mint = mints[0]
         if mint.block_hash != job.block_hash:
-            return Advance("seen", mint_fields(mint), f"moved from_block={job.block_hash} to_block={mint.block_hash}")
+            return Advance("seen", mint_fields(mint, dataclasses.asdict(job)),
+                           f"moved from_block={job.block_hash} to_block={mint.block_hash}")
         return None
 
     def manifest_for(self, project_id: int, manifest_hash: str) -> tuple[StyleManifest, str, dict]:
@@ -277,10 +316,11 @@ class Oracle:
                 manifest, _, _ = self.manifest_for(project_id, manifest_hash)
                 results = self.renderer.render_batch(manifest, [derive_seed(j.tx_hash, j.block_hash) for j in group])
             except Exception as err:  # noqa: BLE001 - the same outcome for every job of the group
-                outcomes.update({job.token_id: self._outcome_of(err, job) for job in group})
+                outcomes.update({job.id: self._outcome_of(err, job) for job in group})
                 continue
+            _failpoint("after_render")
             for job, result in zip(group, results):
-                outcomes[job.token_id] = self._guarded(self._store_render, job, result)
+                outcomes[job.id] = self._guarded(self._store_render, job, result)
         return outcomes
 
     def _store_render(self, job: Job, result: RenderResult) -> Outcome:
@@ -324,30 +364,91 @@ class Oracle:
             return Fail(f"token was fulfilled by another oracle with seed {on_chain}, expected {job.seed}")
         return Advance("fulfilled", {"attempts": 0, "last_error": None}, "already fulfilled on chain")
 
+    def _sign_and_store(self, job: Job) -> Outcome:
+        """Sign `fulfill` once and store it with its nonce, then broadcast those very bytes."""
+        try:
+            tx = self.chain.prepare_fulfill(self.signer.address, job.token_id, bytes.fromhex(job.seed[2:]),
+                                            job.metadata_cid, job.block_number, job.block_hash)
+        except ContractRevert as err:
+            done = self._fulfilled_on_chain(job)
+            if done is not None:
+                return done
+            if err.name == "StaleMint":  # the mint moved a moment ago: the next check follows it
+                return Retry(str(err))
+            return Fail(f"fulfill would revert: {err}")
+        chain_count = self.chain.transaction_count(self.signer.address)
+        head = self.chain.head()
+        signed = self.jobs.store_signed(
+            job.id, self.config.worker_id, self.signer.address, chain_count,
+            lambda nonce, replacements: self.chain.sign(self.signer, tx, nonce, self.config.fee_bump ** replacements),
+            head)
+        if signed is None:
+            return Wait("lease lost before signing")
+        tx_hash, raw = signed
+        _failpoint("after_sign")
+        self.chain.broadcast(raw)  # a lost reply is harmless: confirm re-broadcasts the same bytes
+        _failpoint("after_broadcast")
+        return Advance("submitted", {}, f"tx={tx_hash}")
+
     def _submit(self, job: Job) -> Outcome:
         """pinned -> submitted, unless the chain already has the fulfillment (then never resend)."""
-        done = self._fulfilled_on_chain(job)
-        if done is not None:
-            return done
-        try:
-            tx_hash = self.chain.send_fulfill(self.signer, job.token_id, bytes.fromhex(job.seed[2:]), job.metadata_cid)
-        except ContractRevert as err:  # e.g. fulfilled in the meantime: look at the chain again next pass
-            return Retry(f"fulfill would revert: {err}")
-        return Advance("submitted", {"fulfill_tx": tx_hash}, f"tx={tx_hash}")
+        return self._fulfilled_on_chain(job) or self._sign_and_store(job)
+
+    def _receipt_of_any(self, job: Job):
+        """The receipt of whichever transaction signed for this job's nonce made it (or None)."""
+        for tx_hash in [job.fulfill_tx, *json.loads(job.fulfill_replaced or "[]")]:
+            receipt = self.chain.receipt(tx_hash) if tx_hash else None
+            if receipt is not None:
+                return tx_hash, receipt
+        return None, None
 
     def _confirm(self, job: Job) -> Outcome:
-        """submitted -> fulfilled; a fulfillment that reverted or vanished is sent again (-> pinned)."""
-        receipt = self.chain.wait_receipt(job.fulfill_tx, timeout=30)
+        """submitted -> fulfilled. Not mined: re-broadcast the same bytes, or replace them when stuck."""
+        _failpoint("in_confirm")
+        tx_hash, receipt = self._receipt_of_any(job)
         if receipt is not None and receipt["status"] == 1:
+            if tx_hash != job.fulfill_tx:  # an earlier signature for this nonce was mined
+                return self._fulfilled_on_chain(job) or Advance("pinned", {"fulfill_tx": None, "fulfill_raw": None},
+                                                                f"tx={tx_hash} fulfilled another mint position")
             return Advance("fulfilled", {"attempts": 0, "last_error": None},
-                           f"tx={job.fulfill_tx} block={receipt['blockNumber']}")
-        if receipt is None and self.chain.transaction_pending(job.fulfill_tx):
-            return Wait("fulfill transaction still in the mempool")
-        done = self._fulfilled_on_chain(job)
-        if done is not None:
-            return done
-        return Advance("pinned", {"fulfill_tx": None},
-                       f"tx={job.fulfill_tx} did not land ({'reverted' if receipt else 'vanished'}): resend")
+                           f"tx={tx_hash} block={receipt['blockNumber']}")
+        if receipt is not None:  # reverted: its nonce is spent; sign a new one unless it is done
+            return self._fulfilled_on_chain(job) or Advance("pinned", {"fulfill_tx": None, "fulfill_raw": None},
+                                                            f"tx={tx_hash} reverted: signing again")
+        if job.fulfill_raw is None:  # a state file from before signatures were stored
+            return (Wait("fulfill transaction still in the mempool") if self.chain.transaction_pending(job.fulfill_tx)
+                    else Advance("pinned", {"fulfill_tx": None}, f"tx={job.fulfill_tx} vanished: sending again"))
+        if self.chain.transaction_count(self.signer.address) > job.fulfill_nonce:
+            # The nonce went to a transaction of ours that is not in this job's list.
+            return self._fulfilled_on_chain(job) or Advance(
+                "pinned", {"fulfill_tx": None, "fulfill_raw": None, "fulfill_nonce": None, "fulfill_replaced": None},
+                f"nonce {job.fulfill_nonce} was used by another transaction: signing again")
+        if not self.chain.transaction_pending(job.fulfill_tx):
+            self.chain.broadcast(job.fulfill_raw)
+            return Wait(f"tx={job.fulfill_tx} not in the node's pool: re-broadcast the same bytes")
+        if self.chain.head() - (job.fulfill_sent_block or 0) >= self.config.stuck_blocks:
+            log.warning("event=stuck token=%d tx=%s nonce=%d: replacing with higher fees", job.token_id,
+                        job.fulfill_tx, job.fulfill_nonce)
+            return self._sign_and_store(job)
+        return Wait("fulfill transaction still in the mempool")
+
+    def _watch(self, job: Job) -> Outcome:
+        """fulfilled -> final once mint and fulfillment are final_depth deep; a fulfillment that a
+        reorg took away is broadcast again (its mint is unchanged: checked before this step)."""
+        receipt = self.chain.receipt(job.fulfill_tx) if job.fulfill_tx else None
+        if receipt is None or receipt["status"] != 1:
+            if job.fulfill_raw is None:
+                return Advance("pinned", {"fulfill_tx": None}, "fulfillment left the canonical chain: sending again")
+            return Advance("submitted", {"fulfill_sent_block": self.chain.head()},
+                           "fulfillment left the canonical chain: re-broadcasting it")
+        on_chain = "0x" + self.chain.token_seed(job.token_id).hex()
+        if on_chain != job.seed:
+            return Fail(f"token is fulfilled on chain with seed {on_chain}, but its canonical mint gives {job.seed}: "
+                        "a fulfillment from a block that a reorg replaced")
+        depth = self.chain.head() - max(job.block_number, int(receipt["blockNumber"]))
+        if depth >= self.config.final_depth:
+            return Advance("final", {}, f"depth={depth}")
+        return Wait(f"{depth} of {self.config.final_depth} blocks deep", self.config.watch_interval)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -360,7 +461,7 @@ class Oracle:
     def progress_line(self) -> str:
         c = self.jobs.counts()
         return (f"queued={c['seen']} rendering={c['rendered'] + c['pinned']} submitted={c['submitted']} "
-                f"done={c['fulfilled']} failed={c['failed']} dropped={c['dropped']}")
+                f"done={c['fulfilled'] + c['final']} final={c['final']} failed={c['failed']} dropped={c['dropped']}")
 
     def run(self, stop: threading.Event, *, until_idle: bool = False) -> None:
         """Scan and process until `stop` is set (or, with `until_idle`, until nothing is left to do)."""

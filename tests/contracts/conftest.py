@@ -68,5 +68,12 @@ def minted(stylemint, project_id, collector):
     return project_id * 1_000_000
 
 
+@pytest.fixture
+def mint_position(minted, chain):
+    """(block number, block hash) of the `minted` token's mint: what `fulfill` names."""
+    head = chain.blocks.head
+    return head.number, bytes(head.hash)
+
+
 def credits_total(stylemint, payees):
     return sum(stylemint.creditOf(p) for p in payees)

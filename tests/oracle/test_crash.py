@@ -24,7 +24,7 @@ def start_oracle(node_url, env_dir, runs):
     log = env_dir / f"oracle-{len(runs)}.log"
     runs.append(log)
     return subprocess.Popen(
-        [str(BIN / "stylemint"), "oracle", "--rpc", node_url, "--poll", "0.2", "--batch", "2"],
+        [str(BIN / "stylemint"), "oracle", "--rpc", node_url, "--poll", "0.2", "--batch", "2", "--worker-id", "crash-test"],
         env={**os.environ, "STYLEMINT_DATA_DIR": str(env_dir / "data")},
         stdout=open(log, "wb"), stderr=subprocess.STDOUT,
     )

@@ -92,7 +92,7 @@ def test_unknown_project_is_failed_with_a_reason(chain, shared_renderer, env):
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     oracle.scan()
     # A log decoded with a project the contract does not know (a foreign or corrupt event).
-    oracle.jobs.update(mint.token_id, None, project_id=99)
+    oracle.jobs.update(oracle.jobs.get(mint.token_id).id, None, project_id=99)
     run_until_idle(oracle)
     job = oracle.jobs.get(mint.token_id)
     assert job.state == "failed" and "unknown project 99" in job.last_error
