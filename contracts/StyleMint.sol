@@ -358,7 +358,8 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     /// signed for a mint position that a reorg has since replaced reverts with `StaleMint`
     /// instead of landing with a seed from a block that is no longer canonical (a block's hash
     /// fixes its transactions, so an unchanged hash means the mint is still where it was).
-    /// Older than the window, a reorg is beyond Ethereum's finality and the check is skipped.
+    /// Older than the window, a reorg is beyond Ethereum's finality and the check is skipped (as
+    /// it is for the current block, which `eth_call` and gas estimates may run in).
     /// @param tokenId the token
     /// @param seed `keccak256(mintTxHash ‖ mintBlockHash)`
     /// @param metadataCID CID of the pinned ERC-721 metadata JSON
@@ -376,7 +377,6 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
         if (fulfillment.seed != bytes32(0)) revert AlreadyFulfilled(tokenId);
         if (seed == bytes32(0)) revert ZeroHash();
         if (bytes(metadataCID).length == 0 || bytes(metadataCID).length > MAX_CID_LENGTH) revert InvalidCID();
-        if (mintBlockNumber >= block.number) revert StaleMint(tokenId, mintBlockNumber, mintBlockHash);
         bytes32 canonical = blockhash(mintBlockNumber);
         if (canonical != bytes32(0) && canonical != mintBlockHash) revert StaleMint(tokenId, mintBlockNumber, mintBlockHash);
         fulfillment.seed = seed;

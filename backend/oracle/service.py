@@ -435,7 +435,14 @@ class Oracle:
     def _watch(self, job: Job) -> Outcome:
         """fulfilled -> final once mint and fulfillment are final_depth deep; a fulfillment that a
         reorg took away is broadcast again (its mint is unchanged: checked before this step)."""
-        receipt = self.chain.receipt(job.fulfill_tx) if job.fulfill_tx else None
+        if job.fulfill_tx is None:  # fulfilled by another oracle with our seed: watch the token itself
+            if not self.chain.is_fulfilled(job.token_id):
+                return Advance("pinned", {}, "the fulfillment we recorded left the canonical chain: sending ours")
+            depth = self.chain.head() - job.block_number
+            if depth >= self.config.final_depth:
+                return Advance("final", {}, f"depth={depth}")
+            return Wait(f"{depth} of {self.config.final_depth} blocks deep", self.config.watch_interval)
+        receipt = self.chain.receipt(job.fulfill_tx)
         if receipt is None or receipt["status"] != 1:
             if job.fulfill_raw is None:
                 return Advance("pinned", {"fulfill_tx": None}, "fulfillment left the canonical chain: sending again")

@@ -73,8 +73,10 @@ def test_fulfillment_by_another_oracle_is_detected_not_resent(chain, shared_rend
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), rival, sender=admin)
     honest = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     liar = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
-    sample.contract.fulfill(honest.token_id, derive_seed(honest.tx_hash, honest.block_hash), "bafyrival", sender=rival)
-    sample.contract.fulfill(liar.token_id, bytes.fromhex(liar.tx_hash[2:]), "bafyrival", sender=rival)  # bare tx hash
+    sample.contract.fulfill(honest.token_id, derive_seed(honest.tx_hash, honest.block_hash), "bafyrival",
+                            honest.block_number, honest.block_hash, sender=rival)
+    sample.contract.fulfill(liar.token_id, bytes.fromhex(liar.tx_hash[2:]), "bafyrival",  # bare tx hash
+                            liar.block_number, liar.block_hash, sender=rival)
 
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     nonce_before = oracle.chain.w3.eth.get_transaction_count(oracle.signer.address)

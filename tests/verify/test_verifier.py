@@ -92,11 +92,11 @@ def test_image_replaced_by_another_png_in_the_store(fulfilled, shared_renderer):
     assert "the image served for" in report.reason and "is not that content" in report.reason
 
 
-def lying_fulfill(sample, store, token_id, seed, metadata):
+def lying_fulfill(sample, store, victim, seed, metadata):
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
     cid = store.add(json.dumps(metadata).encode())
-    sample.contract.fulfill(token_id, seed, cid, sender=liar)
+    sample.contract.fulfill(victim.token_id, seed, cid, victim.block_number, victim.block_hash, sender=liar)
 
 
 def test_metadata_pointing_at_another_tokens_image(fulfilled, shared_renderer):
@@ -106,7 +106,7 @@ def test_metadata_pointing_at_another_tokens_image(fulfilled, shared_renderer):
     metadata = json.loads(store.get(sample.contract.tokenMetadataCID(mints[0].token_id)))
     metadata["provenance"].update(token_id=str(victim.token_id), seed="0x" + seed.hex(), mint_tx=victim.tx_hash,
                                   mint_block_hash=victim.block_hash, mint_block_number=victim.block_number)
-    lying_fulfill(sample, store, victim.token_id, seed, metadata)  # image still token 0's
+    lying_fulfill(sample, store, victim, seed, metadata)  # image still token 0's
     report = verifier_for(node, sample, store, models(shared_renderer)).verify(victim.token_id)
     assert report.outcome == "image_mismatch" and report.exit_code == Outcome.IMAGE_MISMATCH
     assert "not this seed's render" in report.reason
@@ -123,7 +123,7 @@ def test_oracle_lying_about_the_seed(fulfilled, shared_renderer, lie):
     metadata["provenance"].update(token_id=str(victim.token_id), seed="0x" + seed.hex(), mint_tx=victim.tx_hash,
                                   mint_block_hash=victim.block_hash, mint_block_number=victim.block_number,
                                   image_cid=metadata["image"][7:])
-    lying_fulfill(sample, store, victim.token_id, seed, metadata)
+    lying_fulfill(sample, store, victim, seed, metadata)
     report = verifier_for(node, sample, store, models(shared_renderer)).verify(victim.token_id)
     assert report.outcome == "seed_mismatch" and report.exit_code == Outcome.SEED_MISMATCH
     expected = "bare mint transaction hash" if lie == "bare tx hash" else "not derived from the mint"
