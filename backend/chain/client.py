@@ -23,6 +23,7 @@ from backend.retry import RetryPolicy, with_retries
 
 T = TypeVar("T")
 TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError, TimeoutError)
+GAS_MARGIN = 1.25
 PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminPaused", "locked", "price",
                        "royaltyBps", "manifestHash", "name", "manifestCID")
 
@@ -189,10 +190,14 @@ class StyleMintClient:
         """The unsigned `fulfill` with gas and fees filled in, nonce left to the caller. Raises
         ContractRevert when it would revert now (already fulfilled, stale mint, no role)."""
         def build():
-            return self.contract.functions.fulfill(token_id, seed, metadata_cid, mint_block_number,
-                                                   bytes.fromhex(mint_block_hash.removeprefix("0x"))
-                                                   ).build_transaction({"from": sender, "nonce": 0,
-                                                                        "chainId": self.w3.eth.chain_id})
+            tx = self.contract.functions.fulfill(token_id, seed, metadata_cid, mint_block_number,
+                                                 bytes.fromhex(mint_block_hash.removeprefix("0x"))
+                                                 ).build_transaction({"from": sender, "nonce": 0,
+                                                                      "chainId": self.w3.eth.chain_id})
+            # Estimates are exact for the state they ran on; seen on anvil right after a reorg, the
+            # mined fulfillment needed more and ran out of gas. A margin costs nothing unused.
+            tx["gas"] = int(tx["gas"] * GAS_MARGIN)
+            return tx
 
         return self._call(build, f"fulfill({token_id}) estimate")
 

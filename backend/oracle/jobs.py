@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     metadata_cid    TEXT,
     fulfill_tx      TEXT,
     fulfill_raw     TEXT,
+    fulfill_from    TEXT,
     fulfill_nonce   INTEGER,
     fulfill_sent_block INTEGER,
     fulfill_replaced TEXT,
@@ -93,6 +94,7 @@ class Job:
     metadata_cid: str | None
     fulfill_tx: str | None
     fulfill_raw: str | None
+    fulfill_from: str | None
     fulfill_nonce: int | None
     fulfill_sent_block: int | None
     fulfill_replaced: str | None
@@ -177,12 +179,17 @@ class JobStore:
                 raise RuntimeError(f"state file {self.path} belongs to chain {bound[0]} contract {bound[1]}, "
                                    f"not chain {chain_id} contract {contract}; use another --state")
 
-    def reserve_nonce(self, address: str, chain_count: int) -> int:
-        """The next nonce for `address`: ours, unless the chain has already moved past it.
-        Call inside `transaction()` together with storing the transaction signed with it."""
-        key = f"nonce:{address.lower()}"
-        nonce = max(int(self.get_meta(key, "0")), chain_count)
-        self.set_meta(key, nonce + 1)
+    def free_nonce(self, address: str, chain_count: int) -> int:
+        """The lowest nonce of `address` that the chain has not used and no live job holds.
+        A job that was dropped or failed gives its nonce back, so a reorg never leaves a gap that
+        would stall every later fulfillment. Call inside `transaction()`, with storing the
+        transaction signed at that nonce."""
+        held = {row[0] for row in self._db.execute(
+            f"SELECT fulfill_nonce FROM jobs WHERE fulfill_from = ? AND fulfill_nonce >= ?"
+            f" AND state IN ({','.join('?' * len(CLAIMABLE))})", (address.lower(), chain_count, *CLAIMABLE))}
+        nonce = chain_count
+        while nonce in held:
+            nonce += 1
         return nonce
 
     # -- jobs ---------------------------------------------------------------------------------
@@ -244,16 +251,18 @@ class JobStore:
             if row is None:
                 return None
             replaced = json.loads(row["fulfill_replaced"] or "[]")
-            if row["fulfill_nonce"] is not None and row["fulfill_nonce"] >= chain_count:
+            same_key = (row["fulfill_from"] or "").lower() == address.lower()
+            if same_key and row["fulfill_nonce"] is not None and row["fulfill_nonce"] >= chain_count:
                 nonce = row["fulfill_nonce"]
                 if row["fulfill_tx"]:
                     replaced.append(row["fulfill_tx"])
             else:
-                nonce, replaced = self.reserve_nonce(address, chain_count), []
+                nonce, replaced = self.free_nonce(address, chain_count), []
             tx_hash, raw = sign(nonce, len(replaced))
-            db.execute("UPDATE jobs SET state = 'submitted', fulfill_tx = ?, fulfill_raw = ?, fulfill_nonce = ?,"
-                       " fulfill_sent_block = ?, fulfill_replaced = ?, updated_at = ? WHERE id = ?",
-                       (tx_hash, raw, nonce, head, json.dumps(replaced) if replaced else None, time.time(), job_id))
+            db.execute("UPDATE jobs SET state = 'submitted', fulfill_tx = ?, fulfill_raw = ?, fulfill_from = ?,"
+                       " fulfill_nonce = ?, fulfill_sent_block = ?, fulfill_replaced = ?, updated_at = ? WHERE id = ?",
+                       (tx_hash, raw, address.lower(), nonce, head, json.dumps(replaced) if replaced else None,
+                        time.time(), job_id))
             return tx_hash, raw
 
     def release(self, owner: str) -> None:

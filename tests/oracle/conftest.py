@@ -3,7 +3,7 @@
 import pytest
 
 from backend.chain.client import StyleMintClient
-from backend.dev.anvil import Anvil
+from backend.dev.anvil import Anvil, rpc_call
 from backend.dev.sample import deploy_sample
 from backend.ipfs.embedded import EmbeddedStore
 from backend.oracle import factory
@@ -19,7 +19,8 @@ def env(tmp_path, monkeypatch):
 
 @pytest.fixture
 def chain(env):
-    """anvil + an ape provider connected to it + the sample project (price 1 gwei, 100 editions)."""
+    """anvil + an ape provider connected to it + the sample project (price 1 gwei, 100 editions).
+    Instant mining; `use_block_time` switches to a block every N seconds afterwards."""
     from ape import networks
 
     with Anvil(log_path=env / "anvil.log") as node:
@@ -46,3 +47,10 @@ def make_oracle_for(client, store, renderer, state, **config):
     config.setdefault("poll_interval", 0.1)
     config.setdefault("backoff", 0.05)
     return factory.make_oracle(client=client, store=store, renderer=renderer, state=state, config=OracleConfig(**config))
+
+
+def use_block_time(node, seconds: float | None) -> None:
+    """From now on a block every `seconds` (real block times); None keeps instant mining."""
+    if seconds:
+        rpc_call(node.url, "evm_setIntervalMining", [seconds])
+        rpc_call(node.url, "evm_setAutomine", [False])

@@ -120,3 +120,90 @@ class FlakyStore:
 
     def has(self, cid):
         return self.store.has(cid)
+
+
+def transactions_from(node_url: str, sender: str) -> list[dict]:
+    """Every transaction `sender` got mined on the canonical chain: nonce, hash, target, status.
+    What actually happened, not what the contract makes unique (events)."""
+    w3 = Web3(Web3.HTTPProvider(node_url))
+    found = []
+    for number in range(w3.eth.block_number + 1):
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            if tx["from"].lower() == sender.lower():
+                receipt = w3.eth.get_transaction_receipt(tx["hash"])
+                found.append({"nonce": tx["nonce"], "hash": tx["hash"].to_0x_hex(), "to": tx["to"],
+                              "status": receipt["status"], "block": number})
+    return found
+
+
+class DroppingRpcProxy:
+    """A JSON-RPC proxy on 127.0.0.1 that forwards every request to the node but, for the first
+    `drop` calls of `method`, cuts the connection instead of returning the node's reply: the
+    request took effect, the caller never hears so (a lost reply)."""
+
+    def __init__(self, target_url: str, method: str = "eth_sendRawTransaction", drop: int = 1):
+        import http.server
+        import urllib.request
+
+        proxy = self
+        self.target_url, self.method, self.drop, self.dropped, self.forwarded = target_url, method, drop, 0, 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = urllib.request.Request(proxy.target_url, data=body,
+                                                 headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    reply = response.read()
+                proxy.forwarded += 1
+                if proxy.method.encode() in body and proxy.dropped < proxy.drop:
+                    proxy.dropped += 1
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+class HungServer:
+    """Accepts TCP connections on 127.0.0.1 and never answers: a hung RPC. Counts connections."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()

@@ -1,0 +1,177 @@
+"""The oracle under real chain conditions: reorgs around a mint and its fulfillment, real block
+times, lost replies, a hung RPC, a key without the role. Each test counts what actually
+happened on chain (transactions, nonces, reverts, seeds), not only the events the contract
+already makes unique."""
+
+import logging
+import time
+
+import pytest
+from ape import accounts
+
+from backend.chain.client import StyleMintClient
+from backend.chain.errors import ChainUnavailable, ContractRevert
+from backend.dev import ape_contract as core
+from backend.oracle.keys import OracleSigner, dev_account
+from backend.oracle.service import OracleConfig, OracleNotAuthorized
+from backend.render.seed import derive_seed
+from tests.oracle.conftest import make_oracle, make_oracle_for, use_block_time
+from tests.oracle.helpers import DroppingRpcProxy, HungServer, transactions_from
+from tests.oracle.test_oracle import run_until_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def rpc(oracle, method, *params):
+    reply = oracle.chain.w3.provider.make_request(method, list(params))
+    assert "error" not in reply, reply
+    return reply["result"]
+
+
+def reorg_back_to(oracle, snapshot, *raw_transactions):
+    """Take every block since `snapshot` out of the chain, mine a different block, then let the
+    node include `raw_transactions` again (as nodes do with transactions of dropped blocks)."""
+    rpc(oracle, "evm_revert", snapshot)
+    rpc(oracle, "evm_mine", int(time.time()) + 1000)
+    hashes = [rpc(oracle, "eth_sendRawTransaction", raw) for raw in raw_transactions]
+    return [oracle.chain.w3.eth.wait_for_transaction_receipt(h, timeout=30) for h in hashes]
+
+
+def raw_of(oracle, tx_hash):
+    return rpc(oracle, "eth_getRawTransactionByHash", tx_hash)
+
+
+@pytest.mark.parametrize("block_time", [None, 1], ids=["instant", "1s-blocks"])
+def test_a_lost_reply_to_the_broadcast_signs_no_second_transaction(chain, shared_renderer, env, block_time):
+    node, sample, store = chain
+    mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id) for i in range(4)]
+    use_block_time(node, block_time)
+    proxy = DroppingRpcProxy(node.url, "eth_sendRawTransaction", drop=2)
+    client = StyleMintClient(proxy.url, sample.deployment.address, retries=3, backoff=0.05)
+    oracle = make_oracle_for(client, store, shared_renderer, env / "state.sqlite",
+                             start_block=sample.deployment.block_number)
+    run_until_idle(oracle)
+    proxy.close()
+    assert proxy.dropped == 2  # two replies really were lost
+    sent = transactions_from(node.url, oracle.signer.address)
+    assert len(sent) == 4 and all(tx["status"] == 1 for tx in sent)  # one transaction per token, none reverted
+    assert sorted(tx["nonce"] for tx in sent) == list(range(4))
+    for mint in mints:
+        assert bytes(sample.contract.tokenSeed(mint.token_id)) == derive_seed(mint.tx_hash, mint.block_hash)
+
+
+class ReorgDuringRender:
+    """Fault injection: the first render call moves the mint to another block (a reorg while the
+    GPU works), then renders as asked."""
+
+    def __init__(self, renderer, reorg):
+        self.renderer, self.reorg, self.done = renderer, reorg, False
+
+    def render_batch(self, manifest, seeds):
+        if not self.done:
+            self.done = True
+            self.reorg()
+        return self.renderer.render_batch(manifest, seeds)
+
+
+def test_a_mint_moved_during_its_render_is_fulfilled_with_its_canonical_seed(chain, shared_renderer, env):
+    node, sample, store = chain
+    probe = make_oracle(node, sample, store, shared_renderer, env / "probe.sqlite")
+    snapshot = rpc(probe, "evm_snapshot")
+    mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    raw_mint = raw_of(probe, mint.tx_hash)
+    moved = {}
+
+    def reorg():
+        moved["receipt"] = reorg_back_to(probe, snapshot, raw_mint)[0]
+
+    oracle = make_oracle(node, sample, store, ReorgDuringRender(shared_renderer, reorg), env / "state.sqlite")
+    run_until_idle(oracle)
+    new_hash = moved["receipt"]["blockHash"].to_0x_hex()
+    assert new_hash != mint.block_hash
+    assert bytes(sample.contract.tokenSeed(mint.token_id)) == derive_seed(mint.tx_hash, new_hash)
+    sent = transactions_from(node.url, oracle.signer.address)
+    assert len(sent) == 1 and sent[0]["status"] == 1
+
+
+def test_a_reorg_after_fulfillment_is_redone_and_the_old_fulfillment_cannot_land(chain, shared_renderer, env):
+    node, sample, store = chain
+    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", final_depth=5,
+                         watch_interval=0.1)
+    snapshot = rpc(oracle, "evm_snapshot")
+    mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    run_until_idle(oracle)
+    old_seed = derive_seed(mint.tx_hash, mint.block_hash)
+    assert bytes(sample.contract.tokenSeed(mint.token_id)) == old_seed
+    old_fulfill = oracle.jobs.get(mint.token_id).fulfill_tx
+
+    # Mint and fulfillment leave the chain; the node includes both again, the mint in a new block.
+    mint_receipt, old_fulfill_receipt = reorg_back_to(oracle, snapshot, raw_of(oracle, mint.tx_hash),
+                                                      raw_of(oracle, old_fulfill))
+    assert old_fulfill_receipt["status"] == 0  # StaleMint: a seed from a replaced block cannot land
+    assert not sample.contract.isFulfilled(mint.token_id)
+
+    run_until_idle(oracle)
+    new_seed = derive_seed(mint.tx_hash, mint_receipt["blockHash"].to_0x_hex())
+    assert bytes(sample.contract.tokenSeed(mint.token_id)) == new_seed != old_seed
+    sent = transactions_from(node.url, oracle.signer.address)
+    assert [tx["status"] for tx in sent] == [0, 1]  # the re-included stale one (reverted), then ours
+    assert oracle.jobs.get(mint.token_id).state == "fulfilled"
+
+    rpc(oracle, "anvil_mine", 6)  # deep enough: the token becomes final and is no longer watched
+    time.sleep(0.2)  # the watch interval
+    oracle.process_batch()
+    assert oracle.jobs.get(mint.token_id).state == "final"
+
+
+def test_a_later_mint_that_takes_a_dropped_mints_token_id_is_fulfilled(chain, shared_renderer, env):
+    node, sample, store = chain
+    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", final_depth=5,
+                         watch_interval=0.1)
+    snapshot = rpc(oracle, "evm_snapshot")
+    alice = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    run_until_idle(oracle)
+    assert sample.contract.isFulfilled(alice.token_id)
+    reorg_back_to(oracle, snapshot)  # Alice's mint is gone for good
+    bob = core.mint(sample.contract, accounts.test_accounts[5], sample.project_id)
+    assert bob.token_id == alice.token_id and bob.tx_hash != alice.tx_hash
+    run_until_idle(oracle)
+    assert bytes(sample.contract.tokenSeed(bob.token_id)) == derive_seed(bob.tx_hash, bob.block_hash)
+    states = sorted((job.tx_hash == bob.tx_hash, job.state) for job in oracle.jobs.jobs())
+    assert states == [(False, "dropped"), (True, "fulfilled")]
+    sent = transactions_from(node.url, oracle.signer.address)
+    assert len(sent) == 1 and sent[0]["status"] == 1 and sent[0]["nonce"] == 0  # no nonce gap left behind
+
+
+def test_a_key_without_the_oracle_role_refuses_to_start(chain, shared_renderer, env):
+    node, sample, store = chain
+    client = StyleMintClient(node.url, sample.deployment.address)
+    from backend.oracle import factory
+
+    with pytest.raises(OracleNotAuthorized, match="lacks ORACLE_ROLE"):
+        factory.make_oracle(client=client, store=store, renderer=shared_renderer, state=env / "state.sqlite",
+                            signer=OracleSigner(dev_account(9), "dev account 9"))
+    with pytest.raises(ContractRevert) as revert:
+        client.project_info(99)
+    assert revert.value.name == "UnknownProject"  # reverts are decoded by name, and are not transient
+
+
+def test_a_hung_rpc_is_given_up_after_one_visible_budget(caplog):
+    hung = HungServer()
+    caplog.set_level(logging.WARNING)
+    client_started = time.monotonic()
+    with pytest.raises(ChainUnavailable, match="after 3 attempts"):
+        StyleMintClient(hung.url, "0x" + "11" * 20, timeout=0.5, retries=2, backoff=0.05).head()
+    elapsed = time.monotonic() - client_started
+    hung.close()
+    assert len(hung.connections) == 3  # our attempts only: no retries hidden inside web3
+    assert elapsed < 5
+    assert caplog.text.count("rpc eth_blockNumber failed") == 2
+
+
+def test_default_worker_ids_are_unique_per_process_and_run():
+    first, second = OracleConfig().worker_id, OracleConfig().worker_id
+    assert first != second
+    import os
+
+    assert f"-{os.getpid()}-" in first
