@@ -1,8 +1,10 @@
 """Oracle throughput on anvil with the reference model on this CPU; prints `key: value` lines.
 
-    .venv/bin/python bench/oracle.py [--mints 100] [--batch 4]
+    .venv/bin/python bench/oracle.py [--mints 100] [--batch 4] [--block-times 0,2]
 
-Mints are sent first (from several accounts), then the oracle runs until idle. Latency is from
+Mints are sent first (from several accounts), then the oracle runs until idle, once with instant
+mining and once per given anvil block time (fulfillments are pipelined: a pass signs and sends
+every ready job with consecutive nonces, then collects receipts as blocks come). Latency is from
 each mint's receipt (the moment the collector starts waiting) to its fulfill receipt.
 """
 
@@ -31,15 +33,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="stylemint oracle benchmark")
     parser.add_argument("--mints", type=int, default=100)
     parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--block-times", default="0,2",
+                        help="Comma-separated anvil block times, whole seconds (0: instant mining).")
     args = parser.parse_args()
+    for block_time in (int(b) for b in args.block_times.split(",")):
+        for key, value in run(args.mints, args.batch, block_time).items():
+            print(f"{key}: {value}")
+        print()
 
+
+def run(mints: int, batch: int, block_time: int) -> dict:
     import os
 
     from ape import accounts, networks
 
-    from backend.dev import ape_contract as core
-    from backend.dev.anvil import Anvil
     from backend.chain.client import StyleMintClient
+    from backend.dev import ape_contract as core
+    from backend.dev.anvil import Anvil, rpc_call
     from backend.dev.sample import deploy_sample
     from backend.ipfs.embedded import EmbeddedStore
     from backend.oracle.factory import make_oracle
@@ -52,31 +62,39 @@ def main() -> None:
         with Anvil() as node, \
                 networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
             store = EmbeddedStore(Path(tmp) / "ipfs")
-            sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=args.mints)
-            renderer = Renderer(device="cpu", batch_size=args.batch)
+            sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=mints)
+            renderer = Renderer(device="cpu", batch_size=batch)
             renderer.render_batch(sample_manifest(), [b"\x01" * 32])  # build the model, run the batch probe
             mint_times = {}
-            for i in range(args.mints):
+            for i in range(mints):
                 record = core.mint(sample.contract, accounts.test_accounts[4 + i % 6], sample.project_id)
                 mint_times[record.token_id] = time.time()
+            if block_time:  # the backlog is minted; the oracle works under real block times
+                rpc_call(node.url, "evm_setIntervalMining", [block_time])
+                rpc_call(node.url, "evm_setAutomine", [False])
 
             client = StyleMintClient(node.url, sample.deployment.address)
             oracle = make_oracle(client=client, store=store, renderer=renderer, state=Path(tmp) / "state.sqlite",
                                  config=OracleConfig(start_block=sample.deployment.block_number,
-                                                     batch_size=args.batch, poll_interval=0.05))
+                                                     batch_size=batch, poll_interval=0.05))
             started = time.time()
             oracle.run(threading.Event(), until_idle=True)
             total = time.time() - started
 
             fulfilled = len(client.contract.events.TokenFulfilled.get_logs(from_block=0))
+            sent = client.transaction_count(oracle.signer.address)
             # anvil stamps blocks in whole seconds; use the job rows' update times for sub-second latency.
             latencies = [job.updated_at - mint_times[job.token_id] for job in oracle.jobs.jobs("fulfilled")]
             spent = oracle.times.render + oracle.times.pin + oracle.times.chain
+            blocks = client.head() - sample.deployment.block_number
 
-    figures = {
-        "mints": args.mints,
+    return {
+        "block_time": f"{block_time} s" if block_time else "instant",
+        "mints": mints,
         "fulfilled": fulfilled,
-        "render_batch": f"{args.batch} (effective {renderer.batch_size})",
+        "transactions_sent": sent,
+        "blocks_used": blocks,
+        "render_batch": f"{batch} (effective {renderer.batch_size})",
         "total_seconds": round(total, 2),
         "fulfilled_per_minute": round(fulfilled / total * 60, 1),
         "latency_p50_seconds": round(percentile(latencies, 0.5), 2),
@@ -86,8 +104,6 @@ def main() -> None:
         "share_chain": round(oracle.times.chain / spent, 3),
         "note": "latency counts from mint receipt, all mints sent before the oracle started (a backlog)",
     }
-    for key, value in figures.items():
-        print(f"{key}: {value}")
 
 
 if __name__ == "__main__":
