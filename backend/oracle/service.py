@@ -135,6 +135,10 @@ class StepTimes:
     chain: float = 0.0
 
 
+# The order a job moves forward in; an Advance to an earlier state (a reorg, a lost render, a
+# reverted or vanished transaction) is logged as a warning.
+PROGRESS = ("seen", "rendered", "pinned", "submitted", "fulfilled", "final", "failed")
+
 # Which bucket of StepTimes each state's step is charged to.
 BUCKET = {"seen": "render", "rendered": "pin", "pinned": "chain", "submitted": "chain", "fulfilled": "chain"}
 
@@ -244,8 +248,8 @@ class Oracle:
         if isinstance(outcome, Advance):
             stored = self.jobs.update(job.id, owner, state=outcome.state, **outcome.fields)
             if stored:
-                level = logging.WARNING if outcome.state in ("dropped", "pinned") and job.state != "rendered" else logging.INFO
-                log.log(level, "event=%s token=%d%s", outcome.state, job.token_id,
+                setback = outcome.state == "dropped" or PROGRESS.index(outcome.state) < PROGRESS.index(job.state)
+                log.log(logging.WARNING if setback else logging.INFO, "event=%s token=%d%s", outcome.state, job.token_id,
                         f" {outcome.event}" if outcome.event else "")
                 return self.jobs.job(job.id) if outcome.state in ACTIVE else None
         elif isinstance(outcome, Wait):

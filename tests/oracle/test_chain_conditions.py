@@ -37,6 +37,11 @@ def reorg_back_to(oracle, snapshot, *raw_transactions):
     return [oracle.chain.w3.eth.wait_for_transaction_receipt(h, timeout=30) for h in hashes]
 
 
+def watching_oracle(node, sample, store, renderer, env):
+    """An oracle that watches fulfilled tokens closely: final at 5 blocks, checked every 0.1 s."""
+    return make_oracle(node, sample, store, renderer, env / "state.sqlite", final_depth=5, watch_interval=0.1)
+
+
 def raw_of(oracle, tx_hash):
     return rpc(oracle, "eth_getRawTransactionByHash", tx_hash)
 
@@ -96,8 +101,7 @@ def test_a_mint_moved_during_its_render_is_fulfilled_with_its_canonical_seed(cha
 
 def test_a_reorg_after_fulfillment_is_redone_and_the_old_fulfillment_cannot_land(chain, shared_renderer, env):
     node, sample, store = chain
-    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", final_depth=5,
-                         watch_interval=0.1)
+    oracle = watching_oracle(node, sample, store, shared_renderer, env)
     snapshot = rpc(oracle, "evm_snapshot")
     mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     run_until_idle(oracle)
@@ -126,8 +130,7 @@ def test_a_reorg_after_fulfillment_is_redone_and_the_old_fulfillment_cannot_land
 
 def test_a_later_mint_that_takes_a_dropped_mints_token_id_is_fulfilled(chain, shared_renderer, env):
     node, sample, store = chain
-    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", final_depth=5,
-                         watch_interval=0.1)
+    oracle = watching_oracle(node, sample, store, shared_renderer, env)
     snapshot = rpc(oracle, "evm_snapshot")
     alice = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     run_until_idle(oracle)

@@ -1,0 +1,61 @@
+"""The job store alone: old state files keep their rows, nonces are held per key and given back."""
+
+import sqlite3
+
+from backend.chain.types import MintLog
+from backend.oracle.jobs import JobStore
+
+V1_SCHEMA = """
+CREATE TABLE jobs (token_id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, minter TEXT NOT NULL,
+  manifest_hash TEXT NOT NULL, tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, block_hash TEXT NOT NULL,
+  state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, next_attempt_at REAL NOT NULL DEFAULT 0,
+  lease_owner TEXT, lease_expires REAL, seed TEXT, render_path TEXT, png_sha256 TEXT, render_info TEXT,
+  image_cid TEXT, metadata_cid TEXT, fulfil_tx TEXT, seen_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE INDEX jobs_ready ON jobs (state, next_attempt_at);
+INSERT INTO jobs VALUES (1000000, 1, '0xminter', 'ab', '0xtx', 5, '0xblock', 'submitted', 0, NULL, 0, NULL, NULL,
+  '0xseed', NULL, NULL, NULL, 'bafyimage', 'bafymeta', '0xfulfil', 1, 2);
+"""
+
+
+def mint(token_id, tx, block=7):
+    return MintLog(token_id=token_id, project_id=1, minter="0xm", manifest_hash=b"\xab", tx_hash=tx,
+                   block_number=block, block_hash=f"0xb{block}", log_index=0)
+
+
+def test_a_state_file_from_before_mint_keys_keeps_its_rows(tmp_path):
+    path = tmp_path / "state.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(V1_SCHEMA)
+    jobs = JobStore(path)
+    job = jobs.get(1000000)
+    assert (job.state, job.fulfill_tx, job.metadata_cid, job.fulfill_raw) == ("submitted", "0xfulfil", "bafymeta", None)
+    assert jobs.record_mint(mint(1000001, "0xother")) == "new"
+    assert jobs.counts()["submitted"] == 1 and jobs.counts()["seen"] == 1
+
+
+def test_a_later_mint_of_the_same_token_id_is_a_job_of_its_own(tmp_path):
+    jobs = JobStore(tmp_path / "state.sqlite")
+    assert jobs.record_mint(mint(7, "0xalice")) == "new"
+    assert jobs.record_mint(mint(7, "0xalice")) == "known"
+    assert jobs.record_mint(mint(7, "0xalice", block=8)) == "moved"
+    assert jobs.record_mint(mint(7, "0xbob", block=9)) == "new"
+    assert sorted(j.tx_hash for j in jobs.jobs()) == ["0xalice", "0xbob"]
+
+
+def test_nonces_are_held_per_key_and_a_dropped_job_gives_its_back(tmp_path):
+    jobs = JobStore(tmp_path / "state.sqlite")
+    for token in (1, 2, 3):
+        jobs.record_mint(mint(token, f"0x{token}"))
+    claimed = {j.token_id: j.id for j in jobs.claim("w", 10, 60)}
+    signed = {}
+    for token in (1, 2, 3):
+        signed[token] = jobs.store_signed(claimed[token], "w", "0xKEY", 0,
+                                          lambda nonce, replaced: (f"0xhash{nonce}", f"0xraw{nonce}"), 100)
+    assert {t: jobs.get(t).fulfill_nonce for t in (1, 2, 3)} == {1: 0, 2: 1, 3: 2}
+    jobs.update(claimed[2], None, state="dropped")  # its mint left the chain: nonce 1 is free again
+    assert jobs.free_nonce("0xkey", 0) == 1
+    assert jobs.free_nonce("0xother", 0) == 0  # another key's nonces are its own
+    # Signing again for a job that holds an unused nonce replaces its transaction at that nonce.
+    again = jobs.store_signed(claimed[3], "w", "0xKEY", 0, lambda nonce, replaced: (f"0xnew{nonce}-{replaced}", "0xr"), 101)
+    assert again == ("0xnew2-1", "0xr") and jobs.get(3).fulfill_replaced == '["0xhash2"]'
+    assert jobs.store_signed(claimed[1], "intruder", "0xKEY", 0, lambda n, r: ("0x", "0x"), 102) is None  # no lease
