@@ -211,6 +211,17 @@ class StyleMintClient:
         signed = signer.sign_transaction(tx)
         return to_hex(signed.hash), to_hex(signed.raw_transaction)
 
+    def sign_cancel(self, signer, nonce: int, fee_bump: float) -> tuple[str, str]:
+        """A 0-value transfer to oneself at `nonce`, fees bumped: it replaces a transaction that must
+        not land (a fulfillment for a mint that is gone) and uses its nonce, leaving no gap."""
+        def build():
+            block = self.w3.eth.get_block("latest")
+            priority = self.w3.eth.max_priority_fee
+            return {"to": signer.address, "value": 0, "gas": 21000, "chainId": self.w3.eth.chain_id,
+                    "maxPriorityFeePerGas": priority, "maxFeePerGas": 2 * block["baseFeePerGas"] + priority}
+
+        return self.sign(signer, self._call(build, "fee data"), nonce, fee_bump)
+
     def broadcast(self, raw: str) -> str:
         """Send signed bytes; 'sent', or 'known' when the node already has them or their nonce is
         used (sending the same bytes again is always safe: one nonce, at most one transaction)."""

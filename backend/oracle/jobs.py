@@ -180,13 +180,14 @@ class JobStore:
                                    f"not chain {chain_id} contract {contract}; use another --state")
 
     def free_nonce(self, address: str, chain_count: int) -> int:
-        """The lowest nonce of `address` that the chain has not used and no live job holds.
-        A job that was dropped or failed gives its nonce back, so a reorg never leaves a gap that
-        would stall every later fulfillment. Call inside `transaction()`, with storing the
-        transaction signed at that nonce."""
+        """The lowest nonce of `address` that the chain has not used and no job in flight holds.
+        Only jobs on their way to a fulfillment hold a nonce: a fulfilled one whose transaction a
+        reorg took away, a dropped or a failed one gives it back (the oracle cancels a dropped
+        job's pending transaction at that nonce), so no gap stalls every later fulfillment.
+        Call inside `transaction()`, with storing the transaction signed at that nonce."""
         held = {row[0] for row in self._db.execute(
             f"SELECT fulfill_nonce FROM jobs WHERE fulfill_from = ? AND fulfill_nonce >= ?"
-            f" AND state IN ({','.join('?' * len(CLAIMABLE))})", (address.lower(), chain_count, *CLAIMABLE))}
+            f" AND state IN ({','.join('?' * len(ACTIVE))})", (address.lower(), chain_count, *ACTIVE))}
         nonce = chain_count
         while nonce in held:
             nonce += 1

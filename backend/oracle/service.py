@@ -286,6 +286,7 @@ class Oracle:
         receipt = self.chain.receipt(job.tx_hash)
         mints = [m for m in self.chain.mint_logs_in_receipt(receipt) if m.token_id == job.token_id] if receipt else []
         if not mints or receipt["status"] != 1:
+            self._cancel_unused_nonce(job)
             return Advance("dropped", {"last_error": "mint transaction is no longer in the canonical chain"},
                            f"tx={job.tx_hash} reason=mint no longer in the canonical chain")
         mint = mints[0]
@@ -293,6 +294,19 @@ class Oracle:
             return Advance("seen", mint_fields(mint, dataclasses.asdict(job)),
                            f"moved from_block={job.block_hash} to_block={mint.block_hash}")
         return None
+
+    def _cancel_unused_nonce(self, job: Job) -> None:
+        """A dropped job's fulfillment must not land, and its nonce must not stay a gap: replace it
+        with a 0-value transfer to ourselves at that nonce (skipped when the nonce is used)."""
+        if job.fulfill_nonce is None or (job.fulfill_from or "") != self.signer.address.lower():
+            return
+        if self.chain.transaction_count(self.signer.address) > job.fulfill_nonce:
+            return
+        replacements = 1 + len(json.loads(job.fulfill_replaced or "[]"))
+        tx_hash, raw = self.chain.sign_cancel(self.signer, job.fulfill_nonce, self.config.fee_bump ** replacements)
+        self.chain.broadcast(raw)
+        log.warning("event=cancel token=%d nonce=%d tx=%s: the mint is gone, its fulfillment must not land",
+                    job.token_id, job.fulfill_nonce, tx_hash)
 
     def manifest_for(self, project_id: int, manifest_hash: str) -> tuple[StyleManifest, str, dict]:
         """The manifest in force at the mint (by hash) and its CID, fetched and checked."""
