@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Callable, Union
 
 from backend.chain.client import StyleMintClient
-from backend.chain.errors import ChainUnavailable, ContractRevert
+from backend.chain.errors import ChainUnavailable, ContractRevert, RpcRejected
 from backend.errors import PermanentError, StyleMintError
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import ACTIVE, Job, JobStore, mint_fields
@@ -442,7 +442,12 @@ class Oracle:
                 "pinned", {"fulfill_tx": None, "fulfill_raw": None, "fulfill_nonce": None, "fulfill_replaced": None},
                 f"nonce {job.fulfill_nonce} was used by another transaction: signing again")
         if not self.chain.transaction_pending(job.fulfill_tx):
-            self.chain.broadcast(job.fulfill_raw)
+            try:
+                self.chain.broadcast(job.fulfill_raw)
+            except RpcRejected as err:  # e.g. its fees no longer cover the base fee: sign anew, same nonce
+                log.warning("event=stuck token=%d tx=%s nonce=%d: %s; replacing", job.token_id, job.fulfill_tx,
+                            job.fulfill_nonce, err)
+                return self._sign_and_store(job)
             return Wait(f"tx={job.fulfill_tx} not in the node's pool: re-broadcast the same bytes")
         if self.chain.head() - (job.fulfill_sent_block or 0) >= self.config.stuck_blocks:
             log.warning("event=stuck token=%d tx=%s nonce=%d: replacing with higher fees", job.token_id,

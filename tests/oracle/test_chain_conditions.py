@@ -182,3 +182,32 @@ def test_default_worker_ids_are_unique_per_process_and_run():
 
     assert f"-{os.getpid()}-" in first
 
+
+
+def test_a_stuck_fulfillment_is_replaced_at_its_nonce_not_doubled(chain, shared_renderer, env):
+    node, sample, store = chain
+    mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", stuck_blocks=3)
+    rpc(oracle, "evm_setAutomine", False)  # blocks only when this test mines them
+    oracle.scan()
+    while oracle.jobs.get(mint.token_id).state != "submitted":
+        oracle.process_batch()
+    job = oracle.jobs.get(mint.token_id)
+    base_fee = oracle.chain.w3.eth.get_block("latest")["baseFeePerGas"]
+    for _ in range(3):  # blocks whose base fee the fulfillment does not cover: it is stuck
+        rpc(oracle, "anvil_setNextBlockBaseFeePerGas", hex(base_fee * 1000))
+        rpc(oracle, "evm_mine")
+    assert oracle.chain.receipt(job.fulfill_tx) is None  # and the node dropped it from its pool
+    time.sleep(0.3)
+    oracle.process_batch()  # the node refuses the same bytes now: replaced: same nonce, fees from the node now, bumped
+    replaced = oracle.jobs.get(mint.token_id)
+    assert replaced.fulfill_nonce == job.fulfill_nonce and replaced.fulfill_tx != job.fulfill_tx
+    assert job.fulfill_tx in replaced.fulfill_replaced
+    rpc(oracle, "evm_mine")
+    time.sleep(0.3)
+    oracle.process_batch()
+    assert oracle.jobs.get(mint.token_id).state == "fulfilled"
+    sent = transactions_from(node.url, oracle.signer.address)
+    assert len(sent) == 1 and sent[0]["status"] == 1 and sent[0]["hash"] == replaced.fulfill_tx
+    assert oracle.chain.receipt(job.fulfill_tx) is None  # the stuck one never landed
+    assert bytes(sample.contract.tokenSeed(mint.token_id)) == derive_seed(mint.tx_hash, mint.block_hash)
