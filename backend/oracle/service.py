@@ -461,10 +461,7 @@ class Oracle:
         if job.fulfill_tx is None:  # fulfilled by another oracle with our seed: watch the token itself
             if not self.chain.is_fulfilled(job.token_id):
                 return Advance("pinned", {}, "the fulfillment we recorded left the canonical chain: sending ours")
-            depth = self.chain.head() - job.block_number
-            if depth >= self.config.final_depth:
-                return Advance("final", {}, f"depth={depth}")
-            return Wait(f"{depth} of {self.config.final_depth} blocks deep", self.config.watch_interval)
+            return self._final_or_wait(job.block_number)
         receipt = self.chain.receipt(job.fulfill_tx)
         if receipt is None or receipt["status"] != 1:
             if job.fulfill_raw is None:
@@ -475,7 +472,11 @@ class Oracle:
         if on_chain != job.seed:
             return Fail(f"token is fulfilled on chain with seed {on_chain}, but its canonical mint gives {job.seed}: "
                         "a fulfillment from a block that a reorg replaced")
-        depth = self.chain.head() - max(job.block_number, int(receipt["blockNumber"]))
+        return self._final_or_wait(max(job.block_number, int(receipt["blockNumber"])))
+
+    def _final_or_wait(self, newest_block: int) -> Outcome:
+        """final once `newest_block` (the later of mint and fulfillment) is final_depth deep."""
+        depth = self.chain.head() - newest_block
         if depth >= self.config.final_depth:
             return Advance("final", {}, f"depth={depth}")
         return Wait(f"{depth} of {self.config.final_depth} blocks deep", self.config.watch_interval)
