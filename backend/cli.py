@@ -215,10 +215,13 @@ def _setup_logging(as_json: bool) -> None:
 @click.option("--lease", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="Seconds a claimed job stays reserved for this worker.")
 @click.option("--until-idle", is_flag=True, help="Exit once every seen mint is done (for scripts and CI).")
+@click.option("--dev-mine", is_flag=True,
+              help="Development chains only (anvil without --block-time): mine the blocks a seed's randomness "
+                   "waits for instead of waiting for them.")
 @click.option("--log-json", is_flag=True, help="One JSON object per log line.")
 @click.pass_context
 def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_block, account, keystore, worker_id,
-           final_depth, lease, until_idle, log_json):
+           final_depth, lease, until_idle, dev_mine, log_json):
     """Run the render oracle: Mint event -> render -> pin -> fulfill, exactly once per token."""
     ctx.ensure_object(dict)
     ctx.obj.update(rpc=rpc, contract=contract, state=state)
@@ -246,7 +249,7 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
 
     _setup_logging(log_json)
     config = OracleConfig(start_block=start_block, confirmations=confirmations, batch_size=batch_size,
-                          poll_interval=poll, lease_seconds=lease, final_depth=final_depth)
+                          poll_interval=poll, lease_seconds=lease, final_depth=final_depth, dev_mine=dev_mine)
     if worker_id:
         config.worker_id = worker_id
     try:

@@ -2,7 +2,8 @@
 pragma solidity 0.8.37;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
@@ -11,14 +12,18 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 /// @title StyleMint: ERC-721 core for AI style projects
 /// @notice Artists open style projects (a pinned diffusion style manifest, a price, a capped
-/// number of editions). Collectors mint; 90 % of each sale is credited to the artist and 10 % to
-/// the platform, paid out by pull (`withdraw`). An oracle renders each token from the seed
-/// `keccak256(mintTxHash ‖ mintBlockHash)` and fulfills it once with that seed and the CID of the
-/// metadata it pinned.
+/// number of editions). Collectors mint the manifest they saw; the price is held in escrow until
+/// an oracle fulfills the token with its seed and metadata, then 90 % is credited to the artist
+/// and 10 % to the platform, paid out by pull (`withdraw`). A token still unfulfilled
+/// `REFUND_DELAY` blocks after its mint can be refunded to its owner (it is burned).
 /// @dev Token ids follow Art Blocks: `projectId * 1_000_000 + invocation`, invocation from 0.
-/// Payments are pull-only so that no recipient (reverting, gas-griefing or re-entering) can block
-/// a mint; every wei received is credited to exactly one payee at the moment of the mint.
-contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981, IERC4906 {
+/// The seed is `keccak256("stylemint.seed.v2" ‖ chainId ‖ contract ‖ tokenId ‖ mintTxHash ‖
+/// prevrandao(mintBlock + RANDOMNESS_DELAY))` (docs/RENDER_SPEC.md). The EVM can read neither a
+/// transaction hash nor an old block's RANDAO, so the contract cannot check a seed: it makes the
+/// oracle wait for the randomness block and name that block's hash (a reorg of the mint or of the
+/// randomness makes the fulfillment revert), and auditors re-derive every seed off chain.
+/// Every wei the contract holds is either one token's escrow or one payee's credit.
+contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTransient, IERC2981, IERC4906 {
     /// @notice Role allowed to fulfill tokens with their seed and metadata CID.
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
 
@@ -30,11 +35,25 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     uint256 public constant MAX_ROYALTY_BPS = 1_000;
     /// @notice Longest accepted CID string (a CIDv1 base32 sha2-256 is 59 characters).
     uint256 public constant MAX_CID_LENGTH = 100;
+    /// @notice Bounds of `RANDOMNESS_DELAY`: at least 2 (the proposer of the mint block knows the
+    /// RANDAO of the next one), at most 128 (four epochs, EIP-4399's advice; beyond it delivery
+    /// only gets slower).
+    uint256 public constant MIN_RANDOMNESS_DELAY = 2;
+    uint256 public constant MAX_RANDOMNESS_DELAY = 128;
+
+    /// @notice A token's seed uses the RANDAO (`prevrandao`) of block `mintBlock + RANDOMNESS_DELAY`.
+    uint256 public immutable RANDOMNESS_DELAY;
+    /// @notice A token unfulfilled this many blocks after its mint can be refunded by its owner.
+    uint256 public immutable REFUND_DELAY;
+    /// @notice True when the deployer declared that this chain's `prevrandao` is not usable
+    /// randomness (a constant or a sequencer's choice): seeds are then only as fair as that chain.
+    bool public immutable WEAK_RANDOMNESS;
     /// @notice Longest accepted project name, in bytes.
     uint256 public constant MAX_NAME_LENGTH = 64;
 
     uint256 private constant BPS_DENOMINATOR = 10_000;
     bytes4 private constant ERC4906_INTERFACE_ID = 0x49064906;
+    bytes32 private constant BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 
     /// @dev Everything `mint` reads and writes fits the first slot; price and royalty the second.
     struct Project {
@@ -51,10 +70,26 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
         string manifestCID;
     }
 
-    /// @notice What the oracle stores per token.
+    /// @notice What a minted, unfulfilled token holds: the price paid and its mint block (one slot).
+    /// Deleted when the token is fulfilled or refunded, so a nonzero `mintBlock` means "pending".
+    struct Escrow {
+        uint64 mintBlock;
+        uint128 amount;
+    }
+
+    /// @notice What the oracle stores per token. `metadataDigest` is the sha2-256 of the metadata
+    /// JSON, a single raw IPFS block: its CID (`bafkrei...`) is rebuilt by `tokenMetadataCID`.
     struct Fulfillment {
         bytes32 seed;
-        string metadataCID;
+        bytes32 metadataDigest;
+    }
+
+    /// @notice One entry of `fulfillBatch`, the arguments of one `fulfill`.
+    struct FulfillRequest {
+        uint256 tokenId;
+        bytes32 seed;
+        bytes32 metadataDigest;
+        bytes32 randomnessBlockHash;
     }
 
     /// @notice Id the next `createProject` will return; project ids start at 1.
@@ -65,6 +100,7 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     string public placeholderURI;
 
     mapping(uint256 projectId => Project) private _projects;
+    mapping(uint256 tokenId => Escrow) private _escrows;
     mapping(uint256 tokenId => Fulfillment) private _fulfillments;
     mapping(address payee => uint256) private _credits;
 
@@ -94,12 +130,16 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     event ProjectRoyaltySet(uint256 indexed projectId, uint256 royaltyBps);
     /// @notice Manifest and cap are frozen from now on.
     event ProjectLocked(uint256 indexed projectId);
-    /// @notice A token was minted; the oracle derives the seed from this log's transaction and block.
+    /// @notice A token was minted; the oracle derives the seed from this log's transaction and the
+    /// RANDAO of the block `RANDOMNESS_DELAY` after it.
+    /// @param minter the token's first owner (the recipient of `mintTo`)
     /// @param manifestHash the manifest in force at the mint, which the render must use.
     event Mint(uint256 indexed tokenId, uint256 indexed projectId, address indexed minter, bytes32 manifestHash);
-    /// @notice The oracle attached the token's seed and metadata.
-    event TokenFulfilled(uint256 indexed tokenId, bytes32 seed, string metadataCID);
-    /// @notice A payee's credit grew from a sale.
+    /// @notice The oracle attached the token's seed and metadata; the escrow went to artist and platform.
+    event TokenFulfilled(uint256 indexed tokenId, bytes32 seed, bytes32 metadataDigest);
+    /// @notice An unfulfilled token was burned and its price returned.
+    event Refunded(uint256 indexed tokenId, address indexed owner, address to, uint256 amount);
+    /// @notice A payee's credit grew from fulfilled sales.
     event Credited(address indexed payee, uint256 amount);
     /// @notice A payee withdrew its credit.
     event Withdrawn(address indexed payee, address indexed to, uint256 amount);
@@ -122,6 +162,8 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     error SoldOut(uint256 projectId);
     /// @notice `msg.value` must equal the project's price exactly.
     error WrongPayment(uint256 expected, uint256 sent);
+    /// @notice The project's manifest is not the one the collector saw.
+    error ManifestChanged(uint256 projectId, bytes32 expected, bytes32 current);
     /// @notice Max editions must be 1..1,000,000 on creation, and later only lower, never below minted.
     error InvalidMaxEditions(uint256 requested, uint256 minimum, uint256 maximum);
     /// @notice Price does not fit 128 bits.
@@ -140,8 +182,22 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     error TokenNotMinted(uint256 tokenId);
     /// @notice The token already has its seed and metadata.
     error AlreadyFulfilled(uint256 tokenId);
-    /// @notice The fulfillment names a mint block that is not (or no longer) canonical.
-    error StaleMint(uint256 tokenId, uint256 mintBlockNumber, bytes32 mintBlockHash);
+    /// @notice The fulfillment names a randomness block that is not (or no longer) canonical: the
+    /// mint or its randomness block was reorganised since the oracle derived the seed.
+    error StaleMint(uint256 tokenId, uint256 randomnessBlockNumber, bytes32 randomnessBlockHash);
+    /// @notice The token's randomness block is not mined yet.
+    error RandomnessNotReady(uint256 tokenId, uint256 randomnessBlockNumber);
+    /// @notice The caller does not own the token.
+    error NotTokenOwner(uint256 tokenId, address caller);
+    /// @notice A refund opens `REFUND_DELAY` blocks after the mint.
+    error RefundNotYetAvailable(uint256 tokenId, uint256 refundableFromBlock);
+    /// @notice The recipient refused the refund; nothing changed.
+    error RefundFailed(address to, uint256 amount);
+    /// @notice `RANDOMNESS_DELAY` outside its bounds, or `REFUND_DELAY` not after it.
+    error InvalidDelay(uint256 randomnessDelay, uint256 refundDelay);
+    /// @notice This chain's `prevrandao` is not RANDAO output; deploy with `acceptWeakRandomness`
+    /// only after reading docs/RENDER_SPEC.md.
+    error NoUsableRandomness(uint256 prevrandao);
     /// @notice The caller has no credit to withdraw.
     error NothingToWithdraw(address payee);
     /// @notice The recipient refused the payment; the credit is kept.
@@ -166,20 +222,40 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
         _;
     }
 
-    /// @param admin platform admin (pauses any project, sets payout and placeholder, manages roles)
-    /// @param payout receives the platform share
-    /// @param oracle account allowed to fulfill tokens
-    /// @param placeholder `tokenURI` before fulfillment
-    constructor(address admin, address payout, address oracle, string memory placeholder)
+    /// @notice Deployment parameters; the last four are fixed forever.
+    struct Config {
+        address admin; // platform admin: pauses projects, sets payout and placeholder, manages roles
+        address payout; // receives the platform share
+        address oracle; // first account allowed to fulfill tokens
+        string placeholder; // `tokenURI` before fulfillment
+        uint48 adminTransferDelay; // seconds between accepting a new admin and its taking over
+        uint256 randomnessDelay; // D: blocks from the mint to the block whose RANDAO seeds it
+        uint256 refundDelay; // R: blocks from the mint until an unfulfilled token is refundable
+        bool acceptWeakRandomness; // deploy where prevrandao is not RANDAO (see RENDER_SPEC.md)
+    }
+
+    /// @param config the deployment parameters
+    constructor(Config memory config)
         ERC721("StyleMint", "STYLE")
+        AccessControlDefaultAdminRules(config.adminTransferDelay, config.admin)
     {
-        if (admin == address(0) || payout == address(0) || oracle == address(0)) revert ZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(ORACLE_ROLE, oracle);
-        platformPayout = payout;
-        placeholderURI = placeholder;
-        emit PlatformPayoutSet(address(0), payout);
-        emit PlaceholderURISet(placeholder);
+        if (config.payout == address(0) || config.oracle == address(0)) revert ZeroAddress();
+        if (
+            config.randomnessDelay < MIN_RANDOMNESS_DELAY || config.randomnessDelay > MAX_RANDOMNESS_DELAY
+                || config.refundDelay <= config.randomnessDelay
+        ) revert InvalidDelay(config.randomnessDelay, config.refundDelay);
+        // EIP-4399: a prevrandao below 2**64 is a proof-of-work difficulty or a chain's constant.
+        if (!config.acceptWeakRandomness && block.prevrandao <= type(uint64).max) {
+            revert NoUsableRandomness(block.prevrandao);
+        }
+        RANDOMNESS_DELAY = config.randomnessDelay;
+        REFUND_DELAY = config.refundDelay;
+        WEAK_RANDOMNESS = config.acceptWeakRandomness;
+        _grantRole(ORACLE_ROLE, config.oracle);
+        platformPayout = config.payout;
+        placeholderURI = config.placeholder;
+        emit PlatformPayoutSet(address(0), config.payout);
+        emit PlaceholderURISet(config.placeholder);
     }
 
     // ---------------------------------------------------------------- artists
@@ -316,26 +392,49 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     /// @dev Exact payment (no refund) keeps the mint free of any outgoing call. The token is
     /// minted with `_mint`, not `_safeMint`: the minter is the caller, so no receiver hook runs.
     /// @param projectId the project
+    /// @param expectedManifestHash the manifest hash the collector was shown; the mint reverts
+    /// with `ManifestChanged` if the artist replaced the manifest since
     /// @return tokenId `projectId * 1_000_000 + invocation`
-    function mint(uint256 projectId) external payable nonReentrant returns (uint256 tokenId) {
-        Project storage project = _projects[projectId];
-        address artist = project.artist;
-        if (artist == address(0)) revert UnknownProject(projectId);
-        if (project.paused || project.adminPaused) revert ProjectPaused(projectId);
-        uint256 invocation = project.invocations;
-        if (invocation >= project.maxEditions) revert SoldOut(projectId);
-        uint256 price = project.price;
-        if (msg.value != price) revert WrongPayment(price, msg.value);
-
-        project.invocations = uint32(invocation + 1);
-        tokenId = projectId * ONE_MILLION + invocation;
-        if (price != 0) {
-            (uint256 artistShare, uint256 platformShare) = splitPrice(price);
-            _credit(artist, artistShare);
-            _credit(platformPayout, platformShare);
-        }
+    function mint(uint256 projectId, bytes32 expectedManifestHash)
+        external
+        payable
+        nonReentrant
+        returns (uint256 tokenId)
+    {
+        tokenId = _mintEdition(msg.sender, projectId, expectedManifestHash);
         _mint(msg.sender, tokenId);
-        emit Mint(tokenId, projectId, msg.sender, project.manifestHash);
+    }
+
+    /// @notice Mint the next edition to another address (a gift, a smart-contract wallet), paid by the caller.
+    /// @dev `_safeMint`: a contract recipient must accept ERC-721 tokens. Its hook runs last, after
+    /// every state change, under the reentrancy guard.
+    /// @param to the token's owner
+    /// @param projectId the project
+    /// @param expectedManifestHash the manifest hash the payer was shown
+    /// @return tokenId `projectId * 1_000_000 + invocation`
+    function mintTo(address to, uint256 projectId, bytes32 expectedManifestHash)
+        external
+        payable
+        nonReentrant
+        returns (uint256 tokenId)
+    {
+        if (to == address(0)) revert ZeroAddress();
+        tokenId = _mintEdition(to, projectId, expectedManifestHash);
+        _safeMint(to, tokenId);
+    }
+
+    /// @notice Burn an unfulfilled token `REFUND_DELAY` blocks after its mint and pay its price back to the caller.
+    /// @param tokenId a token the caller owns
+    function refund(uint256 tokenId) external {
+        _refund(tokenId, payable(msg.sender));
+    }
+
+    /// @notice `refund`, paying another address (for owners that cannot receive ether).
+    /// @param tokenId a token the caller owns
+    /// @param to the recipient of the price
+    function refundTo(uint256 tokenId, address payable to) external {
+        if (to == address(0)) revert ZeroAddress();
+        _refund(tokenId, to);
     }
 
     /// @notice Withdraw the caller's whole credit to itself.
@@ -352,37 +451,47 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
 
     // ---------------------------------------------------------------- oracle
 
-    /// @notice Attach a minted token's seed and metadata; once per token.
-    /// @dev `mintBlockNumber` and `mintBlockHash` say which chain the oracle derived the seed
-    /// from. While that block is within the EVM's 256-block `blockhash` window, a fulfillment
-    /// signed for a mint position that a reorg has since replaced reverts with `StaleMint`
-    /// instead of landing with a seed from a block that is no longer canonical (a block's hash
-    /// fixes its transactions, so an unchanged hash means the mint is still where it was).
-    /// Older than the window, a reorg is beyond Ethereum's finality and the check is skipped (as
-    /// it is for the current block, which `eth_call` and gas estimates may run in).
-    /// @param tokenId the token
-    /// @param seed `keccak256(mintTxHash ‖ mintBlockHash)`
-    /// @param metadataCID CID of the pinned ERC-721 metadata JSON
-    /// @param mintBlockNumber number of the block holding the token's mint
-    /// @param mintBlockHash hash of that block as the oracle saw it
-    function fulfill(
-        uint256 tokenId,
-        bytes32 seed,
-        string calldata metadataCID,
-        uint256 mintBlockNumber,
-        bytes32 mintBlockHash
-    ) external onlyRole(ORACLE_ROLE) {
-        if (_ownerOf(tokenId) == address(0)) revert TokenNotMinted(tokenId);
-        Fulfillment storage fulfillment = _fulfillments[tokenId];
-        if (fulfillment.seed != bytes32(0)) revert AlreadyFulfilled(tokenId);
-        if (seed == bytes32(0)) revert ZeroHash();
-        if (bytes(metadataCID).length == 0 || bytes(metadataCID).length > MAX_CID_LENGTH) revert InvalidCID();
-        bytes32 canonical = blockhash(mintBlockNumber);
-        if (canonical != bytes32(0) && canonical != mintBlockHash) revert StaleMint(tokenId, mintBlockNumber, mintBlockHash);
-        fulfillment.seed = seed;
-        fulfillment.metadataCID = metadataCID;
-        emit TokenFulfilled(tokenId, seed, metadataCID);
-        emit MetadataUpdate(tokenId);
+    /// @notice Attach a minted token's seed and metadata, once; releases its escrow as the 90/10 split.
+    /// @dev `randomnessBlockHash` is the hash of block `mintBlock + RANDOMNESS_DELAY` as the oracle
+    /// saw it. That block's hash fixes every block before it, so while it is within the EVM's
+    /// 256-block `blockhash` window, a fulfillment derived from a mint or a randomness block that a
+    /// reorg has since replaced reverts with `StaleMint`. Older than the window, a reorg is beyond
+    /// Ethereum's finality and the check is skipped.
+    /// @param tokenId the token (minted, not fulfilled, not refunded)
+    /// @param seed the seed (docs/RENDER_SPEC.md)
+    /// @param metadataDigest sha2-256 of the pinned ERC-721 metadata JSON (a single raw block)
+    /// @param randomnessBlockHash hash of block `mintBlock + RANDOMNESS_DELAY`
+    function fulfill(uint256 tokenId, bytes32 seed, bytes32 metadataDigest, bytes32 randomnessBlockHash)
+        external
+        onlyRole(ORACLE_ROLE)
+    {
+        (address artist, uint256 artistShare, uint256 platformShare) =
+            _fulfill(tokenId, seed, metadataDigest, randomnessBlockHash);
+        _credit(artist, artistShare);
+        _credit(platformPayout, platformShare);
+    }
+
+    /// @notice `fulfill` for many tokens in one transaction; all or nothing.
+    /// @dev Credits are summed per run of tokens with the same artist and once for the platform,
+    /// so a batch of one project writes each credit once.
+    /// @param requests one entry per token
+    function fulfillBatch(FulfillRequest[] calldata requests) external onlyRole(ORACLE_ROLE) {
+        address artist = address(0);
+        uint256 artistTotal = 0;
+        uint256 platformTotal = 0;
+        for (uint256 i = 0; i < requests.length; ++i) {
+            FulfillRequest calldata request = requests[i];
+            (address tokenArtist, uint256 artistShare, uint256 platformShare) =
+                _fulfill(request.tokenId, request.seed, request.metadataDigest, request.randomnessBlockHash);
+            if (tokenArtist != artist) {
+                _credit(artist, artistTotal);
+                (artist, artistTotal) = (tokenArtist, 0);
+            }
+            artistTotal += artistShare;
+            platformTotal += platformShare;
+        }
+        _credit(artist, artistTotal);
+        _credit(platformPayout, platformTotal);
     }
 
     // ---------------------------------------------------------------- views
@@ -430,12 +539,23 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
         return _fulfillments[tokenId].seed;
     }
 
-    /// @notice The metadata CID of a token; empty until fulfilled.
+    /// @notice The metadata CID of a token (`bafkrei...`); empty until fulfilled.
     /// @param tokenId the token
     /// @return the CID string
-    function tokenMetadataCID(uint256 tokenId) external view returns (string memory) {
+    function tokenMetadataCID(uint256 tokenId) public view returns (string memory) {
         _requireMinted(tokenId);
-        return _fulfillments[tokenId].metadataCID;
+        bytes32 digest = _fulfillments[tokenId].metadataDigest;
+        return digest == bytes32(0) ? "" : _rawCid(digest);
+    }
+
+    /// @notice A token's escrow: its mint block and the price held, both zero once fulfilled.
+    /// @param tokenId a minted token
+    /// @return mintBlock the block of its mint (zero once fulfilled)
+    /// @return amount the price held (zero once fulfilled)
+    function escrowOf(uint256 tokenId) external view returns (uint256 mintBlock, uint256 amount) {
+        _requireMinted(tokenId);
+        Escrow storage escrow = _escrows[tokenId];
+        return (escrow.mintBlock, escrow.amount);
     }
 
     /// @notice Whether the oracle has fulfilled a token.
@@ -458,9 +578,9 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     /// @return the token's URI
     function tokenURI(uint256 tokenId) public view override returns (string memory) {
         _requireMinted(tokenId);
-        Fulfillment storage fulfillment = _fulfillments[tokenId];
-        if (fulfillment.seed == bytes32(0)) return placeholderURI;
-        return string.concat("ipfs://", fulfillment.metadataCID);
+        bytes32 digest = _fulfillments[tokenId].metadataDigest;
+        if (digest == bytes32(0)) return placeholderURI;
+        return string.concat("ipfs://", _rawCid(digest));
     }
 
     /// @notice EIP-2981: the project's artist receives `royaltyBps` of a secondary sale.
@@ -484,7 +604,7 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
     function supportsInterface(bytes4 interfaceId)
         public
         view
-        override(ERC721, AccessControl, IERC165)
+        override(ERC721, AccessControlDefaultAdminRules, IERC165)
         returns (bool)
     {
         return interfaceId == type(IERC2981).interfaceId || interfaceId == ERC4906_INTERFACE_ID
@@ -498,9 +618,99 @@ contract StyleMint is ERC721, AccessControl, ReentrancyGuardTransient, IERC2981,
         if (manifestHash == bytes32(0)) revert ZeroHash();
     }
 
+    /// @dev The checks and bookkeeping shared by `mint` and `mintTo`; the caller mints the token
+    /// after it (the order of checks-effects-interactions: `_safeMint`'s hook comes last).
+    function _mintEdition(address to, uint256 projectId, bytes32 expectedManifestHash)
+        private
+        returns (uint256 tokenId)
+    {
+        Project storage project = _projects[projectId];
+        if (project.artist == address(0)) revert UnknownProject(projectId);
+        if (project.paused || project.adminPaused) revert ProjectPaused(projectId);
+        uint256 invocation = project.invocations;
+        if (invocation >= project.maxEditions) revert SoldOut(projectId);
+        uint256 price = project.price;
+        if (msg.value != price) revert WrongPayment(price, msg.value);
+        bytes32 manifestHash = project.manifestHash;
+        if (manifestHash != expectedManifestHash) revert ManifestChanged(projectId, expectedManifestHash, manifestHash);
+
+        project.invocations = uint32(invocation + 1);
+        tokenId = projectId * ONE_MILLION + invocation;
+        _escrows[tokenId] = Escrow(uint64(block.number), uint128(price));
+        emit Mint(tokenId, projectId, to, manifestHash);
+    }
+
+    /// @dev Checks and effects of one fulfillment; returns the split for the caller to credit.
+    function _fulfill(uint256 tokenId, bytes32 seed, bytes32 metadataDigest, bytes32 randomnessBlockHash)
+        private
+        returns (address artist, uint256 artistShare, uint256 platformShare)
+    {
+        Escrow memory escrow = _escrows[tokenId];
+        if (!(escrow.mintBlock > 0)) {
+            if (_ownerOf(tokenId) == address(0)) revert TokenNotMinted(tokenId);
+            revert AlreadyFulfilled(tokenId);
+        }
+        if (seed == bytes32(0) || metadataDigest == bytes32(0)) revert ZeroHash();
+        uint256 randomnessBlock = escrow.mintBlock + RANDOMNESS_DELAY;
+        if (block.number <= randomnessBlock) revert RandomnessNotReady(tokenId, randomnessBlock);
+        bytes32 canonical = blockhash(randomnessBlock);
+        if (canonical != bytes32(0) && canonical != randomnessBlockHash) {
+            revert StaleMint(tokenId, randomnessBlock, randomnessBlockHash);
+        }
+        delete _escrows[tokenId];
+        _fulfillments[tokenId] = Fulfillment(seed, metadataDigest);
+        emit TokenFulfilled(tokenId, seed, metadataDigest);
+        emit MetadataUpdate(tokenId);
+        artist = _projects[tokenId / ONE_MILLION].artist;
+        (artistShare, platformShare) = splitPrice(escrow.amount);
+    }
+
+    /// @dev Checks-effects-interactions: escrow deleted and token burned before the payment; a
+    /// refusing recipient reverts it all, and the guard stops re-entry.
+    function _refund(uint256 tokenId, address payable to) private nonReentrant {
+        address holder = _ownerOf(tokenId);
+        if (holder == address(0)) revert TokenNotMinted(tokenId);
+        if (holder != msg.sender) revert NotTokenOwner(tokenId, msg.sender);
+        Escrow memory escrow = _escrows[tokenId];
+        if (!(escrow.mintBlock > 0)) revert AlreadyFulfilled(tokenId);
+        uint256 refundableFrom = escrow.mintBlock + REFUND_DELAY;
+        if (block.number < refundableFrom) revert RefundNotYetAvailable(tokenId, refundableFrom);
+        delete _escrows[tokenId];
+        _burn(tokenId);
+        emit Refunded(tokenId, holder, to, escrow.amount);
+        if (escrow.amount > 0) {
+            (bool ok,) = to.call{value: escrow.amount}("");
+            if (!ok) revert RefundFailed(to, escrow.amount);
+        }
+    }
+
     function _credit(address payee, uint256 amount) private {
-        _credits[payee] += amount;
-        emit Credited(payee, amount);
+        if (amount > 0) {
+            _credits[payee] += amount;
+            emit Credited(payee, amount);
+        }
+    }
+
+    /// @dev The CIDv1 of a raw block with this sha2-256 digest, as IPFS spells it: multibase
+    /// prefix `b`, then RFC 4648 base32 (lowercase, unpadded) of `0x01 0x55 0x12 0x20 ‖ digest`.
+    /// Written here because OpenZeppelin has Base64 but no Base32.
+    function _rawCid(bytes32 digest) private pure returns (string memory) {
+        bytes memory data = abi.encodePacked(bytes4(0x01551220), digest);
+        bytes memory out = new bytes(59);
+        out[0] = "b";
+        uint256 buffer = 0;
+        uint256 bits = 0;
+        uint256 j = 1;
+        for (uint256 i = 0; i < data.length; ++i) {
+            buffer = (buffer << 8) | uint8(data[i]);
+            bits += 8;
+            while (bits >= 5) {
+                bits -= 5;
+                out[j++] = BASE32_ALPHABET[(buffer >> bits) & 31];
+            }
+        }
+        out[j] = BASE32_ALPHABET[(buffer << (5 - bits)) & 31]; // 288 bits: 57 digits and 3 bits left
+        return string(out);
     }
 
     /// @dev Checks-effects-interactions: the credit is zeroed before the call, restored by the

@@ -13,7 +13,7 @@ from typing import Callable, TypeVar
 import requests
 from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.logs import DISCARD
 
 from backend.chain.abi import stylemint_abi
@@ -87,6 +87,22 @@ class StyleMintClient:
     def block_hash(self, number: int) -> str | None:
         block = self._call(lambda: self.w3.eth.get_block(number), f"eth_getBlockByNumber({number})")
         return to_hex(block["hash"]) if block else None
+
+    def block_randomness(self, number: int) -> tuple[str, str] | None:
+        """(hash, prevrandao) of a canonical block, None when it does not exist (yet). The header's
+        `mixHash` is the RANDAO value the EVM calls `prevrandao` (EIP-4399)."""
+        def fetch():
+            try:
+                return self.w3.eth.get_block(number)
+            except BlockNotFound:
+                return None
+
+        block = self._call(fetch, f"eth_getBlockByNumber({number})")
+        return (to_hex(block["hash"]), to_hex(block["mixHash"])) if block else None
+
+    def mine_dev_blocks(self, count: int) -> None:
+        """Ask a development node (anvil, hardhat) to mine `count` empty blocks."""
+        self._call(lambda: self.w3.provider.make_request("anvil_mine", [hex(count)]), "anvil_mine")
 
     def receipt(self, tx_hash: str):
         """The receipt, or None when the transaction is not (or no longer) in the canonical chain."""
@@ -175,6 +191,15 @@ class StyleMintClient:
     def token_seed(self, token_id: int) -> bytes:
         return bytes(self.view("tokenSeed", token_id))
 
+    def randomness_delay(self) -> int:
+        """D: a token's seed uses the RANDAO of block mintBlock + D (fixed at deployment)."""
+        return int(self.view("RANDOMNESS_DELAY"))
+
+    def escrow_of(self, token_id: int) -> tuple[int, int]:
+        """(mint block, wei held) of an unfulfilled token; (0, 0) once fulfilled."""
+        mint_block, amount = self.view("escrowOf", token_id)
+        return int(mint_block), int(amount)
+
     def has_role(self, role: str, account: str) -> bool:
         return bool(self.view("hasRole", self.view(role), account))
 
@@ -185,13 +210,13 @@ class StyleMintClient:
     def transaction_count(self, address: str, block: str = "latest") -> int:
         return self._call(lambda: self.w3.eth.get_transaction_count(address, block), "eth_getTransactionCount")
 
-    def prepare_fulfill(self, sender: str, token_id: int, seed: bytes, metadata_cid: str, mint_block_number: int,
-                        mint_block_hash: str) -> dict:
+    def prepare_fulfill(self, sender: str, token_id: int, seed: bytes, metadata_digest: bytes,
+                        randomness_block_hash: str) -> dict:
         """The unsigned `fulfill` with gas and fees filled in, nonce left to the caller. Raises
         ContractRevert when it would revert now (already fulfilled, stale mint, no role)."""
         def build():
-            tx = self.contract.functions.fulfill(token_id, seed, metadata_cid, mint_block_number,
-                                                 bytes.fromhex(mint_block_hash.removeprefix("0x"))
+            tx = self.contract.functions.fulfill(token_id, seed, metadata_digest,
+                                                 bytes.fromhex(randomness_block_hash.removeprefix("0x"))
                                                  ).build_transaction({"from": sender, "nonce": 0,
                                                                       "chainId": self.w3.eth.chain_id})
             # Estimates are exact for the state they ran on; seen on anvil right after a reorg, the

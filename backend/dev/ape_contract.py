@@ -50,12 +50,26 @@ class MintRecord(MintLog):
     gas_used: int = 0
 
 
-def deploy(deployer, *, admin=None, payout=None, oracle=None, placeholder: str = DEFAULT_PLACEHOLDER_URI):
-    """Deploy StyleMint; admin, payout and oracle default to the deployer."""
+# Deployment parameters (docs/RENDER_SPEC.md §1 and README "Trust model" give the reasoning).
+# Ethereum mainnet: the seed's RANDAO comes from four epochs after the mint (EIP-4399's advice), a
+# refund opens a day (7,200 blocks) after the mint, a new admin takes over two days after accepting.
+MAINNET_RANDOMNESS_DELAY = 128
+MAINNET_REFUND_DELAY = 7_200
+MAINNET_ADMIN_TRANSFER_DELAY = 2 * 24 * 3600
+# Local dev chains: the smallest sound randomness delay, refunds after 50 blocks, no admin delay.
+DEV_RANDOMNESS_DELAY = 2
+DEV_REFUND_DELAY = 50
+DEV_ADMIN_TRANSFER_DELAY = 0
+
+
+def deploy(deployer, *, admin=None, payout=None, oracle=None, placeholder: str = DEFAULT_PLACEHOLDER_URI,
+           randomness_delay: int = DEV_RANDOMNESS_DELAY, refund_delay: int = DEV_REFUND_DELAY,
+           admin_transfer_delay: int = DEV_ADMIN_TRANSFER_DELAY, accept_weak_randomness: bool = False):
+    """Deploy StyleMint; admin, payout and oracle default to the deployer, delays to the dev values."""
     admin = admin or deployer
-    return deployer.deploy(
-        ape_project().StyleMint, admin, payout or admin, oracle or admin, placeholder
-    )
+    config = (admin, payout or admin, oracle or admin, placeholder, admin_transfer_delay, randomness_delay,
+              refund_delay, accept_weak_randomness)
+    return deployer.deploy(ape_project().StyleMint, config)
 
 
 def create_project(
@@ -77,10 +91,15 @@ def create_project(
     return project_id
 
 
-def mint(contract, collector, project_id: int) -> MintRecord:
-    """Mint the next edition of `project_id` as `collector`, paying the current price."""
-    price = contract.projectInfo(project_id).price
-    receipt = contract.mint(project_id, sender=collector, value=price)
+def mint(contract, collector, project_id: int, *, to=None, manifest_hash: bytes | None = None) -> MintRecord:
+    """Mint the next edition of `project_id` as `collector` (to `to` with `mintTo`), paying the
+    current price for the current manifest unless `manifest_hash` names the one the caller saw."""
+    info = contract.projectInfo(project_id)
+    expected = bytes(info.manifestHash) if manifest_hash is None else manifest_hash
+    if to is None:
+        receipt = contract.mint(project_id, expected, sender=collector, value=info.price)
+    else:
+        receipt = contract.mintTo(to, project_id, expected, sender=collector, value=info.price)
     return decode_mint(contract, receipt)
 
 
@@ -103,3 +122,24 @@ def decode_mint(contract, receipt) -> MintRecord:
         gas_used=int(receipt.gas_used),
     )
 
+
+
+def randomness_block(contract, token_id: int) -> tuple[int, str, str]:
+    """(number, hash, prevrandao) of a pending token's randomness block, mining up to one block
+    past it first on a dev chain (so that a fulfillment runs after it)."""
+    mint_block = int(contract.escrowOf(token_id)[0])
+    number = mint_block + int(contract.RANDOMNESS_DELAY())
+    chain = contract.chain_manager
+    if chain.blocks.head.number < number + 1:
+        chain.mine(number + 1 - chain.blocks.head.number)
+    block = chain.provider.web3.eth.get_block(number)
+    return number, to_hex(block["hash"]), to_hex(block["mixHash"])
+
+
+def fulfil(contract, token_id: int, seed: bytes, metadata_cid: str, sender):
+    """Fulfil a token by hand as `sender` (an account with ORACLE_ROLE): for tests, benches and a
+    rival oracle in the demos of what the verifier catches. Returns the receipt."""
+    from backend.ipfs.cid import raw_digest
+
+    _, block_hash, _ = randomness_block(contract, token_id)
+    return contract.fulfill(token_id, seed, raw_digest(metadata_cid), bytes.fromhex(block_hash[2:]), sender=sender)

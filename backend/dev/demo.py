@@ -50,32 +50,39 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         echo(f"app        {gateway}/  (gallery, project, token, artist pages; API under /api; gateway /ipfs/<cid>)")
 
+        # anvil mines a block per transaction here, so nothing else would mine the D blocks a seed
+        # waits for: the oracle asks the dev chain for them (`dev_mine`; never on a real chain).
         oracle = make_oracle(client=client, store=store, state=state,
-                             config=OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.2))
+                             config=OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.2,
+                                                 dev_mine=True))
         oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)
         oracle_thread.start()
         echo(f"oracle     running as {oracle.signer.address} (reference model, embedded IPFS)")
 
         record = core.mint(contract, collector, project_id)
-        artist_credit = int(contract.creditOf(artist))
-        platform_credit = int(contract.creditOf(platform))
+        delay = int(contract.RANDOMNESS_DELAY())
         echo(f"minted     token {record.token_id} to {record.minter}")
         echo(f"mint tx    {record.tx_hash} (block {record.block_number}, {record.gas_used} gas)")
-        echo(f"split      artist {artist_credit} wei + platform {platform_credit} wei "
-             f"= {artist_credit + platform_credit} wei paid")
+        echo(f"escrow     {int(contract.escrowOf(record.token_id)[1])} wei held until the token is rendered "
+             f"(refundable from block {record.block_number + int(contract.REFUND_DELAY())})")
+        echo(f"randomness the seed waits for the RANDAO of block {record.block_number + delay} (mint + {delay})")
 
         deadline = time.monotonic() + 180
         while not contract.isFulfilled(record.token_id):
             if time.monotonic() > deadline or not oracle_thread.is_alive():
                 raise click.ClickException(f"token {record.token_id} was not fulfilled; see `stylemint oracle status`")
             time.sleep(0.2)
+        artist_credit = int(contract.creditOf(artist))
+        platform_credit = int(contract.creditOf(platform))
+        echo(f"split      artist {artist_credit} wei + platform {platform_credit} wei "
+             f"= {artist_credit + platform_credit} wei paid at fulfilment")
         seed = bytes(contract.tokenSeed(record.token_id))
         metadata_cid = contract.tokenMetadataCID(record.token_id)
         metadata = json.loads(store.get(metadata_cid))
         image_cid = metadata["image"].removeprefix("ipfs://")
         image = data_dir() / "demo" / f"{record.token_id}.png"
         image.write_bytes(store.get(image_cid))
-        echo(f"seed       0x{seed.hex()} = keccak256(mint tx hash ‖ block hash)")
+        echo(f"seed       0x{seed.hex()} = keccak256(domain ‖ chain ‖ contract ‖ token ‖ mint tx ‖ RANDAO)")
         echo(f"tokenURI   {contract.tokenURI(record.token_id)}")
         echo(f"image      {gateway}/ipfs/{image_cid}  (copy: {image})")
         echo(f"metadata   {gateway}/ipfs/{metadata_cid}")

@@ -59,6 +59,24 @@ def dag_pb_cid(block: bytes) -> CID:
     return CID("base32", 1, "dag-pb", multihash.digest(block, "sha2-256"))
 
 
+def raw_digest(cid: CID | str) -> bytes:
+    """The 32-byte sha2-256 digest of a single raw block's CID: what the contract stores for a
+    token's metadata (it rebuilds the `bafkrei...` text in `tokenURI`). Any other CID is refused:
+    metadata above one chunk (256 KiB) would be a dag-pb tree the contract cannot name."""
+    cid = parse_cid(cid)
+    if cid.codec.code != RAW:
+        raise InvalidCID(f"{cid} is a {cid.codec.name} CID; token metadata must be one raw block (at most "
+                         f"{CHUNK_SIZE} bytes)")
+    return bytes(cid.raw_digest)
+
+
+def cid_of_raw_digest(digest: bytes) -> str:
+    """The CIDv1 base32 text of the raw block with this sha2-256 digest (the inverse of `raw_digest`)."""
+    if len(digest) != 32:
+        raise InvalidCID(f"a sha2-256 digest is 32 bytes, got {len(digest)}")
+    return str(CID("base32", 1, "raw", multihash.wrap(digest, "sha2-256")))
+
+
 def block_matches(cid: CID, block: bytes) -> bool:
     """Re-hash a block and compare with the digest its CID promises."""
     return hashlib.sha256(block).digest() == cid.raw_digest

@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     fulfill_nonce   INTEGER,
     fulfill_sent_block INTEGER,
     fulfill_replaced TEXT,
+    randomness_block_hash TEXT,
+    randomness      TEXT,
     seen_at         REAL NOT NULL,
     updated_at      REAL NOT NULL,
     UNIQUE (tx_hash, token_id)
@@ -98,6 +100,8 @@ class Job:
     fulfill_nonce: int | None
     fulfill_sent_block: int | None
     fulfill_replaced: str | None
+    randomness_block_hash: str | None  # hash of block block_number + D, as the seed was derived from it
+    randomness: str | None  # that block's prevrandao (mixHash)
     seen_at: float
     updated_at: float
 
@@ -110,7 +114,8 @@ def mint_fields(mint, previous: dict | None = None) -> dict:
     fields = {"project_id": mint.project_id, "minter": mint.minter, "manifest_hash": mint.manifest_hash.hex(),
               "tx_hash": mint.tx_hash, "block_number": mint.block_number, "block_hash": mint.block_hash,
               "seed": None, "render_path": None, "png_sha256": None, "render_info": None, "image_cid": None,
-              "metadata_cid": None, "fulfill_tx": None, "fulfill_raw": None, "fulfill_sent_block": None,
+              "metadata_cid": None, "randomness_block_hash": None, "randomness": None, "fulfill_tx": None,
+              "fulfill_raw": None, "fulfill_sent_block": None,
               "attempts": 0, "last_error": None, "next_attempt_at": 0}
     previous = previous or {}
     signed = ([previous["fulfill_tx"]] if previous.get("fulfill_tx") else []) + json.loads(
@@ -133,6 +138,9 @@ class JobStore:
     def _migrate(self) -> None:
         """State files from before jobs were keyed by mint keep their rows (and their cursor)."""
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if "id" in columns and "randomness" not in columns:  # before seeds used the RANDAO
+            for column in ("randomness_block_hash", "randomness"):
+                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
         if not columns or "id" in columns:
             return
         old_tx = "fulfil_tx" if "fulfil_tx" in columns else "fulfill_tx"

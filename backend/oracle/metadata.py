@@ -27,6 +27,9 @@ def build_metadata(
     mint_tx: str,
     mint_block_number: int,
     mint_block_hash: str,
+    randomness_block_number: int,
+    randomness_block_hash: str,
+    randomness: str,
 ) -> bytes:
     edition = edition_of(token_id)
     attributes = [
@@ -39,7 +42,8 @@ def build_metadata(
         "name": f"{project_name} #{edition}",
         "description": (
             f"Edition {edition} of the stylemint project '{project_name}'. Rendered deterministically from "
-            f"the seed keccak256(mint tx hash ‖ block hash) with the style manifest {manifest_cid}; "
+            f"a seed from its mint transaction and the RANDAO of block {randomness_block_number}, with the "
+            f"style manifest {manifest_cid}; "
             "`stylemint verify` re-renders it from public data."
         ),
         "image": f"ipfs://{image_cid}",
@@ -51,6 +55,9 @@ def build_metadata(
             "mint_tx": mint_tx,
             "mint_block_number": mint_block_number,
             "mint_block_hash": mint_block_hash,
+            "randomness_block_number": randomness_block_number,
+            "randomness_block_hash": randomness_block_hash,
+            "randomness": randomness,
             "chain_id": chain_id,
             "contract": contract,
             "manifest_cid": manifest_cid,

@@ -2,8 +2,10 @@
 
     state       step         what it does                                        next state
     (Mint log)  scan         record the log (a moved mint starts over)           seen
-    any claimed check_mint   before every step: is the mint where we saw it?     dropped | seen (new seed)
-    seen        render       the seed, with the manifest in force at the mint    rendered
+    any claimed check_mint   before every step: is the mint where we saw it, and  dropped | seen (new seed)
+                             its randomness block (mint + D) the one we used?
+    seen        render       once block mint + D is confirmed: the seed, with    rendered | wait
+                             the manifest in force at the mint
     rendered    pin          the PNG, then the ERC-721 metadata                  pinned | seen (PNG lost)
     pinned      submit       sign fulfill once, store it, then broadcast it      submitted | fulfilled | failed
     submitted   confirm      receipt? else re-broadcast the same bytes, or       fulfilled | pinned | wait
@@ -42,6 +44,7 @@ from typing import Callable, Union
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert, RpcRejected
 from backend.errors import PermanentError, StyleMintError
+from backend.ipfs.cid import raw_digest
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import ACTIVE, Job, JobStore, mint_fields
 from backend.oracle.metadata import build_metadata
@@ -116,6 +119,9 @@ class OracleConfig:
     stuck_blocks: int = 12
     fee_bump: float = 1.25
     renders_dir: Path | None = None
+    # On a development chain that mines only when asked (anvil without --block-time), mine the
+    # blocks a seed's randomness is waiting for instead of waiting forever. Never on a real chain.
+    dev_mine: bool = False
     # Unique per process, so two workers on one host never share leases; a supervisor that
     # restarts a worker with a fixed `--worker-id` gets its leases back at once.
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
@@ -160,6 +166,7 @@ class Oracle:
                 f"signer {signer.address} lacks ORACLE_ROLE on {chain.address}: every fulfillment would revert. "
                 f"The admin grants it with grantRole(ORACLE_ROLE(), {signer.address}).")
         self.jobs.bind(self.chain_id, chain.address)
+        self.randomness_delay = chain.randomness_delay()
         self._manifests: dict[tuple[int, str], tuple[StyleManifest, str]] = {}
         self.times = StepTimes()
         self._steps: dict[str, Callable[[Job], Outcome]] = {
@@ -174,7 +181,8 @@ class Oracle:
             safe = head - self.config.confirmations
             cursor = int(self.jobs.get_meta("cursor", str(self.config.start_block - 1)))
             cursor_hash = self.jobs.get_meta("cursor_hash")
-            if cursor >= 0 and cursor_hash and cursor <= head and self.chain.block_hash(cursor) != cursor_hash:
+            # A cursor above the head (the chain got shorter) or on a replaced block: rewind.
+            if cursor >= 0 and cursor_hash and (cursor > head or self.chain.block_hash(cursor) != cursor_hash):
                 rewound = max(self.config.start_block - 1, cursor - self.config.reorg_rewind)
                 log.warning("event=reorg cursor=%d rewind_to=%d", cursor, rewound)
                 cursor = rewound
@@ -293,6 +301,12 @@ class Oracle:
         if mint.block_hash != job.block_hash:
             return Advance("seen", mint_fields(mint, dataclasses.asdict(job)),
                            f"moved from_block={job.block_hash} to_block={mint.block_hash}")
+        if job.randomness_block_hash is not None:
+            number = job.block_number + self.randomness_delay
+            now = self.chain.block_hash(number)
+            if now != job.randomness_block_hash:
+                return Advance("seen", mint_fields(mint, dataclasses.asdict(job)),
+                               f"randomness block {number} reorganised from={job.randomness_block_hash} to={now}")
         return None
 
     def _cancel_unused_nonce(self, job: Job) -> None:
@@ -323,25 +337,44 @@ class Oracle:
         manifest, cid = self._manifests[key]
         return manifest, cid, info
 
+    def _randomness(self, job: Job) -> tuple[str, str] | Outcome:
+        """(hash, prevrandao) of the job's randomness block once it has `confirmations` blocks on
+        top (at least one, so that the fulfillment's gas estimate runs after it), else Wait."""
+        number = job.block_number + self.randomness_delay
+        needed = number + max(1, self.config.confirmations) - self.chain.head()
+        if needed > 0 and self.config.dev_mine:
+            self.chain.mine_dev_blocks(needed)
+            needed = number + max(1, self.config.confirmations) - self.chain.head()
+        block = self.chain.block_randomness(number) if needed <= 0 else None
+        if block is None:
+            return Wait(f"randomness block {number} needs {max(needed, 1)} more block(s)")
+        return block
+
     def _render(self, jobs: list[Job]) -> dict[int, Outcome]:
-        """seen -> rendered, one render call per manifest."""
-        groups: dict[tuple[int, str], list[Job]] = defaultdict(list)
-        for job in jobs:
-            groups[(job.project_id, job.manifest_hash)].append(job)
+        """seen -> rendered, one render call per manifest, for jobs whose randomness is fixed."""
         outcomes: dict[int, Outcome] = {}
+        groups: dict[tuple[int, str], list[tuple[Job, tuple[str, str]]]] = defaultdict(list)
+        for job in jobs:
+            randomness = self._guarded(self._randomness, job)
+            if isinstance(randomness, tuple):
+                groups[(job.project_id, job.manifest_hash)].append((job, randomness))
+            else:
+                outcomes[job.id] = randomness
         for (project_id, manifest_hash), group in groups.items():
+            seeds = [derive_seed(self.chain_id, self.chain.address, job.token_id, job.tx_hash, randao)
+                     for job, (_, randao) in group]
             try:
                 manifest, _, _ = self.manifest_for(project_id, manifest_hash)
-                results = self.renderer.render_batch(manifest, [derive_seed(j.tx_hash, j.block_hash) for j in group])
+                results = self.renderer.render_batch(manifest, seeds)
             except Exception as err:  # noqa: BLE001 - the same outcome for every job of the group
-                outcomes.update({job.id: self._outcome_of(err, job) for job in group})
+                outcomes.update({job.id: self._outcome_of(err, job) for job, _ in group})
                 continue
             _failpoint("after_render")
-            for job, result in zip(group, results):
-                outcomes[job.id] = self._guarded(self._store_render, job, result)
+            for (job, randomness), result in zip(group, results):
+                outcomes[job.id] = self._guarded(self._store_render, job, result, randomness)
         return outcomes
 
-    def _store_render(self, job: Job, result: RenderResult) -> Outcome:
+    def _store_render(self, job: Job, result: RenderResult, randomness: tuple[str, str]) -> Outcome:
         """Keep the PNG on disk (atomically) and the render's description in the job row."""
         path = self.renders_dir / f"{job.token_id}-{result.seed[2:18]}.png"
         fd, tmp = tempfile.mkstemp(dir=self.renders_dir, prefix=".tmp-")
@@ -352,7 +385,8 @@ class Oracle:
         os.replace(tmp, path)
         info = {k: v for k, v in dataclasses.asdict(result).items() if k not in ("png", "timings")}
         return Advance("rendered", {"seed": result.seed, "render_path": str(path), "png_sha256": result.png_sha256,
-                                    "render_info": json.dumps(info)}, f"seed={result.seed}")
+                                    "render_info": json.dumps(info), "randomness_block_hash": randomness[0],
+                                    "randomness": randomness[1]}, f"seed={result.seed}")
 
     def _pin(self, job: Job) -> Outcome:
         """rendered -> pinned: content-addressed, so pinning again after a crash gives the same CIDs."""
@@ -368,6 +402,8 @@ class Oracle:
             manifest=manifest, manifest_cid=manifest_cid, manifest_sha256="0x" + job.manifest_hash,
             render=result, image_cid=image_cid, chain_id=self.chain_id, contract=self.chain.address,
             mint_tx=job.tx_hash, mint_block_number=job.block_number, mint_block_hash=job.block_hash,
+            randomness_block_number=job.block_number + self.randomness_delay,
+            randomness_block_hash=job.randomness_block_hash, randomness=job.randomness,
         )
         metadata_cid = self.store.add(metadata)
         return Advance("pinned", {"image_cid": image_cid, "metadata_cid": metadata_cid},
@@ -386,12 +422,12 @@ class Oracle:
         """Sign `fulfill` once and store it with its nonce, then broadcast those very bytes."""
         try:
             tx = self.chain.prepare_fulfill(self.signer.address, job.token_id, bytes.fromhex(job.seed[2:]),
-                                            job.metadata_cid, job.block_number, job.block_hash)
+                                            raw_digest(job.metadata_cid), job.randomness_block_hash)
         except ContractRevert as err:
             done = self._fulfilled_on_chain(job)
             if done is not None:
                 return done
-            if err.name == "StaleMint":  # the mint moved a moment ago: the next check follows it
+            if err.name in ("StaleMint", "RandomnessNotReady"):  # a reorg a moment ago: the next check follows it
                 return Retry(str(err))
             return Fail(f"fulfill would revert: {err}")
         chain_count = self.chain.transaction_count(self.signer.address)
@@ -461,7 +497,7 @@ class Oracle:
         if job.fulfill_tx is None:  # fulfilled by another oracle with our seed: watch the token itself
             if not self.chain.is_fulfilled(job.token_id):
                 return Advance("pinned", {}, "the fulfillment we recorded left the canonical chain: sending ours")
-            return self._final_or_wait(job.block_number)
+            return self._final_or_wait(job.block_number + self.randomness_delay)
         receipt = self.chain.receipt(job.fulfill_tx)
         if receipt is None or receipt["status"] != 1:
             if job.fulfill_raw is None:
@@ -472,10 +508,10 @@ class Oracle:
         if on_chain != job.seed:
             return Fail(f"token is fulfilled on chain with seed {on_chain}, but its canonical mint gives {job.seed}: "
                         "a fulfillment from a block that a reorg replaced")
-        return self._final_or_wait(max(job.block_number, int(receipt["blockNumber"])))
+        return self._final_or_wait(max(job.block_number + self.randomness_delay, int(receipt["blockNumber"])))
 
     def _final_or_wait(self, newest_block: int) -> Outcome:
-        """final once `newest_block` (the later of mint and fulfillment) is final_depth deep."""
+        """final once `newest_block` (the latest block the token depends on) is final_depth deep."""
         depth = self.chain.head() - newest_block
         if depth >= self.config.final_depth:
             return Advance("final", {}, f"depth={depth}")

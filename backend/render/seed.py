@@ -1,8 +1,11 @@
 """Seeds: from a mint to 32 bytes, and from 32 bytes to the render's starting noise.
 
-`seed = keccak256(mintTxHash ‖ mintBlockHash)`. The transaction hash alone would be chosen by
-the collector (re-sign the same mint with other gas prices, render each offline, broadcast the
-favourite); the hash of the including block does not exist when they sign, so it salts the seed.
+`seed = keccak256("stylemint.seed.v2" ‖ chainId ‖ contract ‖ tokenId ‖ mintTxHash ‖ randao)`,
+where `randao` is the `prevrandao` (header `mixHash`) of block `mintBlock + RANDOMNESS_DELAY`.
+The transaction hash alone would be chosen by the collector (re-sign the same mint with other gas
+prices, render each offline, broadcast the favourite); the mint block's hash was the salt before,
+but whoever builds that block sets it freely. The RANDAO of a block D later is fixed only after
+the mint, by proposers who are not in it (docs/RENDER_SPEC.md §1 says who can still bias it).
 
 Initial latents are drawn on the CPU from the whole 256-bit seed with NumPy's PCG64, so every
 device and every batch position starts from the same noise (torch's generators differ between
@@ -37,8 +40,26 @@ def as_bytes32(value: bytes | str, what: str = "value") -> bytes:
     return value
 
 
-def derive_seed(mint_tx_hash: bytes | str, mint_block_hash: bytes | str) -> bytes:
-    """The render seed of a token: keccak256 over the 64 bytes txHash ‖ blockHash."""
+SEED_DOMAIN = b"stylemint.seed.v2"
+
+
+def derive_seed(chain_id: int, contract: str, token_id: int, mint_tx_hash: bytes | str,
+                randomness: bytes | str) -> bytes:
+    """The render seed of a token: keccak256 over 165 bytes, "stylemint.seed.v2" (17 ASCII bytes),
+    chain id (uint256), contract (20 bytes), token id (uint256), mint tx hash, randao (32 each).
+
+    The token id keeps two mints in one transaction (a wallet calling `mintTo` twice) apart; chain
+    and contract keep deployments apart."""
+    address = bytes.fromhex(contract.removeprefix("0x"))
+    if len(address) != 20:
+        raise SeedError(f"contract must be a 20-byte address, got {contract!r}")
+    return keccak(SEED_DOMAIN + chain_id.to_bytes(32, "big") + address + token_id.to_bytes(32, "big")
+                  + as_bytes32(mint_tx_hash, "mint transaction hash") + as_bytes32(randomness, "randao value"))
+
+
+def derive_seed_v1(mint_tx_hash: bytes | str, mint_block_hash: bytes | str) -> bytes:
+    """The retired rule, keccak256(txHash ‖ mintBlockHash): kept only so that the verifier can name
+    a seed still derived this way (a block builder could choose it)."""
     return keccak(as_bytes32(mint_tx_hash, "mint transaction hash") + as_bytes32(mint_block_hash, "mint block hash"))
 
 

@@ -2,8 +2,9 @@
 
 Each check closes one hole (docs/VERIFY.md says which):
 1. token    the token exists and is fulfilled; its project, on-chain seed and metadata CID
-2. seed     the Mint log for this token is in a canonical block and the seed is
-            keccak256(mintTxHash ‖ mintBlockHash), not something the oracle chose
+2. seed     the Mint log for this token is in a canonical block and the seed is derived from
+            its transaction and the RANDAO of block mint + D (docs/RENDER_SPEC.md §1), not
+            something the oracle chose; a seed from the retired rule or another block is named
 3. manifest the manifest in force at the mint (its hash is in the Mint log) fetched by CID hashes
             to that value; whether the project was locked before the mint (warning if not)
 4. metadata the metadata and image fetched by CID (re-hashed); provenance agrees with the chain
@@ -31,7 +32,7 @@ from backend.ipfs.store import ContentStore
 from backend.render.environment import EXACT_MATCH_FIELDS
 from backend.render.manifest import ManifestError, StyleManifest, parse_manifest
 from backend.render.renderer import ModelHashMismatch, RenderError, Renderer, RenderResult
-from backend.render.seed import derive_seed
+from backend.render.seed import derive_seed, derive_seed_v1
 
 # A render in another environment may move a few pixels by a level or two (measured: thread
 # count 1 vs 2 changed at most 1 level on under 0.01 % of pixels). Beyond this it is another image.
@@ -214,15 +215,44 @@ class Verifier:
             report.checks.append(Check("seed", False, "the mint's receipt or block is not canonical",
                                        {"tx": mint.tx_hash, "block": mint.block_number}))
             raise Refuted(Outcome.SEED_MISMATCH, "the Mint log's transaction or block is not in the canonical chain")
-        expected_seed = derive_seed(mint.tx_hash, mint.block_hash)
+        chain_id, delay = self._chain(report, self.chain.chain_id), self._chain(report, self.chain.randomness_delay)
+        number = mint.block_number + delay
+        block = self._chain(report, self.chain.block_randomness, number)
+        if block is None:
+            report.checks.append(Check("seed", False, f"randomness block {number} does not exist yet"))
+            raise Refuted(Outcome.SEED_MISMATCH, f"fulfilled before its randomness block {number} exists")
+        token.randomness_block = (number, *block)
+
+        def seed_from(randao: str) -> bytes:
+            return derive_seed(chain_id, self.chain.address, token.token_id, mint.tx_hash, randao)
+
+        expected_seed = seed_from(block[1])
         evidence = {"mint_tx": mint.tx_hash, "mint_block": mint.block_number, "mint_block_hash": mint.block_hash,
+                    "randomness_block": number, "randomness_block_hash": block[0], "randomness": block[1],
                     "expected_seed": "0x" + expected_seed.hex(), "on_chain_seed": "0x" + token.seed.hex()}
         if token.seed != expected_seed:
-            why = "the bare mint transaction hash" if token.seed.hex() == mint.tx_hash[2:] else "not derived from the mint"
+            why = self._name_the_lie(report, token.seed, mint, number, seed_from)
+            evidence["lie"] = why
             report.checks.append(Check("seed", False, f"on-chain seed is {why}", evidence))
-            raise Refuted(Outcome.SEED_MISMATCH, f"on-chain seed is {why}: expected keccak256(txHash ‖ blockHash)")
-        report.checks.append(Check("seed", True, "seed = keccak256(mintTxHash ‖ mintBlockHash), mint in a canonical block",
-                                   evidence))
+            raise Refuted(Outcome.SEED_MISMATCH, f"on-chain seed is {why}; expected the seed of the mint transaction "
+                                                 f"and the RANDAO of block {number}")
+        report.checks.append(Check("seed", True, f"seed = the mint transaction with the RANDAO of block {number} "
+                                   f"(mint + {delay}), mint in a canonical block", evidence))
+
+    def _name_the_lie(self, report: Report, seed: bytes, mint: MintLog, number: int, seed_from) -> str:
+        """What a wrong seed is, when it is something recognisable: the retired rule (which a block
+        builder could choose), the RANDAO of a nearby block, or the bare transaction hash."""
+        if seed == derive_seed_v1(mint.tx_hash, mint.block_hash):
+            return "derived by the retired rule keccak256(mintTxHash ‖ mintBlockHash), which the mint block's builder could choose"
+        if seed.hex() == mint.tx_hash[2:]:
+            return "the bare mint transaction hash"
+        for other in range(max(0, mint.block_number - 2), number + 3):
+            if other == number:
+                continue
+            block = self._chain(report, self.chain.block_randomness, other)
+            if block is not None and seed == seed_from(block[1]):
+                return f"derived from the RANDAO of the wrong block ({other}, not {number})"
+        return "not derived from the mint"
 
     def _check_manifest(self, token: "_Token", report: Report) -> None:
         """3. The manifest in force at the mint hashes to the Mint log's value; was the project locked?"""
@@ -260,7 +290,8 @@ class Verifier:
         expected = {
             "token_id": str(token.token_id), "seed": "0x" + token.seed.hex(), "mint_tx": mint.tx_hash,
             "mint_block_hash": mint.block_hash, "mint_block_number": mint.block_number,
-            "chain_id": self.chain.chain_id(), "contract": self.chain.address, "manifest_cid": token.manifest_cid,
+            "randomness_block_number": token.randomness_block[0], "randomness_block_hash": token.randomness_block[1],
+            "randomness": token.randomness_block[2], "chain_id": self.chain.chain_id(), "contract": self.chain.address, "manifest_cid": token.manifest_cid,
             "manifest_sha256": "0x" + mint.manifest_hash.hex(), "model_sha256": token.manifest.model.sha256,
             "image_cid": token.image_cid,
         }
@@ -326,6 +357,7 @@ class _Token:
     seed: bytes = b""
     metadata_cid: str = ""
     mint: MintLog | None = None
+    randomness_block: tuple[int, str, str] = (0, "", "")  # number, hash, prevrandao
     manifest_cid: str = ""
     manifest: StyleManifest | None = None
     provenance: dict = field(default_factory=dict)

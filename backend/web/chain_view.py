@@ -117,6 +117,10 @@ class ChainView:
         summary["seed"] = "0x" + self.chain.token_seed(token_id).hex()
         mints = self.chain.mint_logs_for_token(token_id)
         summary["mint_tx"] = mints[0].tx_hash if mints else None
+        mint_block, amount = self.chain.escrow_of(token_id)
+        summary["escrow"] = None if not mint_block else {
+            "amount_wei": str(amount), "mint_block": mint_block, "head": self.chain.head(),
+            "refundable_from_block": mint_block + int(self.chain.view("REFUND_DELAY"))}
         summary["provenance"] = (summary["metadata"] or {}).get("provenance")
         return summary
 

@@ -6,11 +6,13 @@ import {StyleMint} from "../StyleMint.sol";
 /// @title MaliciousReceiver: a hostile payee used only by the tests
 /// @notice Acts as an artist (it opens a project from this contract, so its credit is the
 /// artist's share) or as the platform payout, and misbehaves whenever ether reaches it.
-/// @dev Modes: 0 accepts, 1 reverts, 2 burns all gas, 3 re-enters withdraw, 4 re-enters mint.
+/// Also a token recipient (`mintTo`, refunds) that re-enters from `onERC721Received` or from a refund.
+/// @dev Modes: 0 accepts, 1 reverts, 2 burns all gas, 3 re-enters withdraw, 4 re-enters mint,
+/// 5 re-enters refund of `reentryTarget`, 6 rejects ERC-721 tokens.
 contract MaliciousReceiver {
     StyleMint public immutable target;
     uint8 public mode;
-    uint256 public reentryProject;
+    uint256 public reentryTarget; // a project id (mode 4) or a token id (mode 5)
     bool public reentrySucceeded;
     uint256 public received;
 
@@ -19,9 +21,21 @@ contract MaliciousReceiver {
     }
 
     /// @notice Choose how to behave when paid.
-    function setMode(uint8 mode_, uint256 reentryProject_) external {
+    function setMode(uint8 mode_, uint256 reentryTarget_) external {
         mode = mode_;
-        reentryProject = reentryProject_;
+        reentryTarget = reentryTarget_;
+    }
+
+    /// @notice Ask for a refund of a token this contract owns.
+    function refund(uint256 tokenId) external {
+        target.refund(tokenId);
+    }
+
+    /// @notice ERC-721 receiver hook: misbehaves as the mode says.
+    function onERC721Received(address, address, uint256, bytes calldata) external returns (bytes4) {
+        if (mode == 6) return bytes4(0xdeadbeef);
+        _misbehave(0);
+        return this.onERC721Received.selector;
     }
 
     /// @notice Open a project with this contract as its artist.
@@ -49,14 +63,22 @@ contract MaliciousReceiver {
             // Burn everything that was forwarded.
             while (true) {}
         }
-        if (mode == 3) {
-            (bool ok,) = address(target).call(abi.encodeCall(StyleMint.withdraw, ()));
-            reentrySucceeded = ok;
-        }
-        if (mode == 4) {
-            (bool ok,) = address(target).call{value: msg.value}(abi.encodeCall(StyleMint.mint, (reentryProject)));
-            reentrySucceeded = ok;
-        }
+        _misbehave(msg.value);
         received += msg.value;
+    }
+
+    function _misbehave(uint256 value) private {
+        bool ok = true;
+        if (mode == 3) {
+            (ok,) = address(target).call(abi.encodeCall(StyleMint.withdraw, ()));
+        } else if (mode == 4) {
+            bytes32 manifestHash = target.projectInfo(reentryTarget).manifestHash;
+            (ok,) = address(target).call{value: value}(abi.encodeCall(StyleMint.mint, (reentryTarget, manifestHash)));
+        } else if (mode == 5) {
+            (ok,) = address(target).call(abi.encodeCall(StyleMint.refund, (reentryTarget)));
+        } else {
+            return;
+        }
+        reentrySucceeded = reentrySucceeded || ok;
     }
 }

@@ -6,6 +6,7 @@ initNav();
 const id = Number(param("id"));
 const button = document.getElementById("mint");
 const pending = document.getElementById("pending");
+let shown = null; // the project as displayed: the mint pays for exactly this manifest
 
 async function load() {
   const project = await getJSON(`/api/projects/${id}`);
@@ -21,6 +22,7 @@ async function load() {
     el("a", { class: "card", href: `/token?id=${p.token_id}` }, el("img", { src: p.image, alt: `token ${p.token_id}` }))));
   if (project.remaining === 0) showMessage("Sold out: every edition of this project has been minted.", "error");
   else if (project.paused || project.admin_paused) showMessage("Minting is paused for this project.", "error");
+  shown = project;
   return project;
 }
 
@@ -34,9 +36,11 @@ async function waitForRender(tokenId) {
 }
 
 button.addEventListener("click", () => guarded(async () => {
-  const project = await getJSON(`/api/projects/${id}`);
+  const project = shown ?? await load();
   const stylemint = await contract();
-  const tx = await stylemint.mint(id, { value: BigInt(project.price_wei) });
+  // The manifest hash shown on this page: if the artist swapped the style since, the mint reverts
+  // (ManifestChanged) instead of buying a style the collector never saw.
+  const tx = await stylemint.mint(id, project.manifest_sha256, { value: BigInt(project.price_wei) });
   pending.replaceChildren(el("p", { class: "message info", id: "tx" }, `Transaction ${tx.hash} sent; waiting for its block…`));
   const receipt = await tx.wait();
   const mint = eventIn(stylemint, receipt, "Mint");

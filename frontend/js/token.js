@@ -1,5 +1,5 @@
 import { getJSON } from "./api.js";
-import { guarded, initNav } from "./wallet.js";
+import { contract, guarded, initNav } from "./wallet.js";
 import { el, facts, param, showMessage } from "./ui.js";
 
 initNav();
@@ -16,15 +16,35 @@ async function load() {
     ["State", token.state],
     ["Token URI", token.token_uri],
   ]);
+  showEscrow(token);
   const p = token.provenance;
   if (p) {
     facts(document.getElementById("provenance"), [
       ["Seed", p.seed], ["Mint transaction", p.mint_tx], ["Mint block", `${p.mint_block_number} (${p.mint_block_hash})`],
+      ["Randomness", `RANDAO ${p.randomness} of block ${p.randomness_block_number} (${p.randomness_block_hash})`],
       ["Manifest", `${p.manifest_cid} (sha256 ${p.manifest_sha256})`], ["Model sha256", p.model_sha256],
       ["Prompt", p.prompt], ["Environment", JSON.stringify(p.environment)], ["PNG sha256", p.png_sha256],
     ]);
   } else {
     showMessage(token.state === "failed" ? `Rendering failed: ${token.error}` : "Not rendered yet: the oracle is working on it.", token.state === "failed" ? "error" : "info");
+  }
+}
+
+function showEscrow(token) {
+  const box = document.getElementById("escrow");
+  const escrow = token.escrow;
+  if (!escrow) return box.replaceChildren();
+  const open = escrow.head + 1 >= escrow.refundable_from_block;
+  box.replaceChildren(el("p", { class: "message info", id: "escrow-note" },
+    `The price (${escrow.amount_wei} wei) is held in escrow until the token is rendered. ` +
+    (open ? "It still is not: its owner can take the money back (the token is burned)."
+      : `If it is still not rendered at block ${escrow.refundable_from_block}, its owner can take the money back.`)));
+  if (open) {
+    box.append(el("button", { id: "refund", onclick: () => guarded(async () => {
+      const stylemint = await contract();
+      const receipt = await (await stylemint.refund(token.token_id)).wait();
+      box.replaceChildren(el("p", { class: "message ok" }, `Refunded in block ${receipt.blockNumber}; the token is burned.`));
+    }) }, "Refund"));
   }
 }
 

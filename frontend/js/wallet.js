@@ -28,6 +28,10 @@ const REVERTS = {
   NothingToWithdraw: "Nothing to withdraw yet.",
   InvalidMaxEditions: "That edition cap is not allowed (only lower, never below the editions minted).",
   InvalidName: "The name must be 1 to 64 bytes.",
+  ManifestChanged: "The artist changed this project's style since you loaded the page; nothing was charged. Reload to see the new style.",
+  RefundNotYetAvailable: "A refund opens a while after the mint, if the token is still not rendered by then.",
+  NotTokenOwner: "Only the token's owner can ask for its refund.",
+  AlreadyFulfilled: "This token is already rendered and paid out; it cannot be refunded.",
 };
 
 export function friendly(error) {

@@ -1,64 +1,95 @@
-"""Oracle fulfillment, token views, EIP-2981 royalties and ERC-165 interface support."""
+"""Oracle fulfillment (single and batched), the randomness delay, token views, EIP-2981 royalties
+and ERC-165 interface support."""
+
+import hashlib
 
 import ape
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tests.contracts.conftest import METADATA_CID, PLACEHOLDER, PRICE
+from backend.ipfs.cid import cid_of_raw_digest
+from tests.contracts.conftest import (
+    METADATA_CID, METADATA_DIGEST, PLACEHOLDER, PRICE, RANDOMNESS_DELAY, SEED, fulfil, isolated, mint_token, randomness_block,
+)
 
-SEED = bytes(range(1, 33))
 
-
-def test_fulfill_stores_seed_and_cid_and_emits_4906(stylemint, oracle, minted, mint_position):
+def test_fulfill_stores_seed_and_digest_and_emits_4906(stylemint, chain, oracle, minted):
     assert stylemint.tokenURI(minted) == PLACEHOLDER
     assert stylemint.isFulfilled(minted) is False
     assert stylemint.tokenSeed(minted) == b"\x00" * 32
-    receipt = stylemint.fulfill(minted, SEED, METADATA_CID, *mint_position, sender=oracle)
+    assert stylemint.tokenMetadataCID(minted) == ""
+    receipt = fulfil(stylemint, chain, oracle, minted)
     fulfilled = receipt.decode_logs(stylemint.TokenFulfilled)[0]
-    assert fulfilled.tokenId == minted and bytes(fulfilled.seed) == SEED and fulfilled.metadataCID == METADATA_CID
+    assert fulfilled.tokenId == minted and bytes(fulfilled.seed) == SEED
+    assert bytes(fulfilled.metadataDigest) == METADATA_DIGEST
     assert [e._tokenId for e in receipt.decode_logs(stylemint.MetadataUpdate)] == [minted]
     assert stylemint.tokenURI(minted) == f"ipfs://{METADATA_CID}"
     assert bytes(stylemint.tokenSeed(minted)) == SEED
     assert stylemint.tokenMetadataCID(minted) == METADATA_CID
     assert stylemint.isFulfilled(minted) is True
+    assert stylemint.escrowOf(minted) == (0, 0)
 
 
-def test_fulfill_only_once(stylemint, oracle, minted, mint_position):
-    stylemint.fulfill(minted, SEED, METADATA_CID, *mint_position, sender=oracle)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(digest=st.binary(min_size=32, max_size=32).filter(any))
+def test_token_uri_spells_the_raw_block_cid_as_ipfs_does(stylemint, chain, oracle, project_id, collector, digest):
+    with isolated(chain):
+        token = mint_token(stylemint, project_id, collector)
+        fulfil(stylemint, chain, oracle, token, digest=digest)
+        assert stylemint.tokenURI(token) == "ipfs://" + cid_of_raw_digest(digest)
+
+
+def test_fulfill_waits_for_the_randomness_block(stylemint, chain, oracle, minted):
+    mint_block = stylemint.escrowOf(minted)[0]
+    assert mint_block == chain.blocks.head.number and stylemint.RANDOMNESS_DELAY() == RANDOMNESS_DELAY
+    for last_head in (mint_block, mint_block + RANDOMNESS_DELAY - 1):  # runs in mint + 1, then in mint + D
+        if chain.blocks.head.number < last_head:
+            chain.mine(last_head - chain.blocks.head.number)
+        with ape.reverts(stylemint.RandomnessNotReady, tokenId=minted,
+                         randomnessBlockNumber=mint_block + RANDOMNESS_DELAY):
+            stylemint.fulfill(minted, SEED, METADATA_DIGEST, b"\x01" * 32, sender=oracle)
+    receipt = fulfil(stylemint, chain, oracle, minted)
+    assert receipt.block_number > mint_block + RANDOMNESS_DELAY
+    assert stylemint.isFulfilled(minted) is True
+
+
+def test_fulfill_only_once(stylemint, chain, oracle, minted):
+    fulfil(stylemint, chain, oracle, minted)
     with ape.reverts(stylemint.AlreadyFulfilled, tokenId=minted):
-        stylemint.fulfill(minted, b"\x09" * 32, "bafyother", *mint_position, sender=oracle)
+        fulfil(stylemint, chain, oracle, minted, seed=b"\x09" * 32, digest=b"\x08" * 32)
     assert bytes(stylemint.tokenSeed(minted)) == SEED
     assert stylemint.tokenMetadataCID(minted) == METADATA_CID
 
 
-def test_fulfill_needs_the_oracle_role(stylemint, admin, collector, artist, minted, mint_position):
+def test_fulfill_needs_the_oracle_role(stylemint, chain, admin, collector, artist, minted):
     for caller in (admin, collector, artist):
         with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
-            stylemint.fulfill(minted, SEED, METADATA_CID, *mint_position, sender=caller)
+            fulfil(stylemint, chain, caller, minted)
     assert stylemint.isFulfilled(minted) is False
 
 
-def test_fulfill_of_unminted_token(stylemint, oracle, project_id, mint_position):
+def test_fulfill_of_unminted_token(stylemint, chain, oracle, project_id):
     unminted = project_id * 1_000_000 + 1
     with ape.reverts(stylemint.TokenNotMinted, tokenId=unminted):
-        stylemint.fulfill(unminted, SEED, METADATA_CID, *mint_position, sender=oracle)
+        stylemint.fulfill(unminted, SEED, METADATA_DIGEST, b"\x01" * 32, sender=oracle)
 
 
-def test_fulfill_rejects_zero_seed_and_bad_cid(stylemint, oracle, minted, mint_position):
+def test_fulfill_rejects_zero_seed_and_zero_digest(stylemint, chain, oracle, minted):
     with ape.reverts(stylemint.ZeroHash):
-        stylemint.fulfill(minted, b"\x00" * 32, METADATA_CID, *mint_position, sender=oracle)
-    for cid in ("", "b" * 101):
-        with ape.reverts(stylemint.InvalidCID):
-            stylemint.fulfill(minted, SEED, cid, *mint_position, sender=oracle)
+        fulfil(stylemint, chain, oracle, minted, seed=b"\x00" * 32)
+    with ape.reverts(stylemint.ZeroHash):
+        fulfil(stylemint, chain, oracle, minted, digest=b"\x00" * 32)
     assert stylemint.isFulfilled(minted) is False
 
 
-def test_oracle_role_is_managed_by_the_admin(stylemint, admin, oracle, stranger, minted, mint_position):
+def test_oracle_role_is_managed_by_the_admin(stylemint, chain, admin, oracle, stranger, minted):
     role = stylemint.ORACLE_ROLE()
     stylemint.revokeRole(role, oracle, sender=admin)
     with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
-        stylemint.fulfill(minted, SEED, METADATA_CID, *mint_position, sender=oracle)
+        fulfil(stylemint, chain, oracle, minted)
     stylemint.grantRole(role, stranger, sender=admin)
-    stylemint.fulfill(minted, SEED, METADATA_CID, *mint_position, sender=stranger)
+    fulfil(stylemint, chain, stranger, minted)
     assert stylemint.isFulfilled(minted) is True
 
 
@@ -70,7 +101,8 @@ def test_placeholder_change_signals_all_tokens(stylemint, admin, minted):
     assert stylemint.tokenURI(minted) == "ipfs://bafynewplaceholder"
 
 
-@pytest.mark.parametrize("view", ["tokenURI", "tokenSeed", "tokenProject", "tokenMetadataCID", "isFulfilled"])
+@pytest.mark.parametrize("view", ["tokenURI", "tokenSeed", "tokenProject", "tokenMetadataCID", "isFulfilled",
+                                  "escrowOf"])
 def test_token_views_refuse_unknown_tokens(stylemint, view, project_id):
     with ape.reverts(stylemint.TokenNotMinted, tokenId=123):
         getattr(stylemint, view)(123)
@@ -94,6 +126,7 @@ def test_royalty_info_pays_the_artist(stylemint, artist, minted):
         ("0x2a55205a", True),  # ERC-2981
         ("0x49064906", True),  # ERC-4906
         ("0x7965db0b", True),  # AccessControl
+        ("0x31498786", True),  # AccessControlDefaultAdminRules
         ("0x780e9d63", False),  # ERC-721 enumerable: not implemented
         ("0xffffffff", False),
     ],
@@ -102,26 +135,60 @@ def test_supports_interface(stylemint, interface_id, supported):
     assert stylemint.supportsInterface(interface_id) is supported
 
 
-def test_transfer_keeps_seed_and_uri(stylemint, oracle, collector, stranger, minted, mint_position):
-    stylemint.fulfill(minted, SEED, METADATA_CID, *mint_position, sender=oracle)
+def test_transfer_keeps_seed_and_uri(stylemint, chain, oracle, collector, stranger, minted):
+    fulfil(stylemint, chain, oracle, minted)
     stylemint.transferFrom(collector, stranger, minted, sender=collector)
     assert stylemint.ownerOf(minted) == stranger
     assert stylemint.tokenURI(minted) == f"ipfs://{METADATA_CID}"
     assert stylemint.balance == PRICE
 
 
-def test_fulfill_refuses_a_mint_position_that_is_not_canonical(stylemint, oracle, minted, mint_position):
-    number, block_hash = mint_position
-    wrong = bytes(32 - 1) + b"\x01"
-    with ape.reverts(stylemint.StaleMint, tokenId=minted, mintBlockNumber=number, mintBlockHash=wrong):
-        stylemint.fulfill(minted, SEED, METADATA_CID, number, wrong, sender=oracle)
+def test_fulfill_refuses_a_randomness_block_that_is_not_canonical(stylemint, chain, oracle, minted):
+    number, block_hash = randomness_block(stylemint, chain, minted)
+    wrong = bytes(31) + b"\x01"
+    with ape.reverts(stylemint.StaleMint, tokenId=minted, randomnessBlockNumber=number, randomnessBlockHash=wrong):
+        stylemint.fulfill(minted, SEED, METADATA_DIGEST, wrong, sender=oracle)
+    mint_block_hash = bytes(chain.blocks[number - RANDOMNESS_DELAY].hash)  # the old rule's block
+    with ape.reverts(stylemint.StaleMint):
+        stylemint.fulfill(minted, SEED, METADATA_DIGEST, mint_block_hash, sender=oracle)
     assert stylemint.isFulfilled(minted) is False
-    stylemint.fulfill(minted, SEED, METADATA_CID, number, block_hash, sender=oracle)
+    stylemint.fulfill(minted, SEED, METADATA_DIGEST, block_hash, sender=oracle)
     assert stylemint.isFulfilled(minted) is True
 
 
-def test_beyond_the_blockhash_window_the_position_is_not_checked(stylemint, oracle, minted, mint_position, chain):
-    number, _ = mint_position
-    chain.mine(300)  # blockhash(number) is 0 now: a reorg that deep is past finality
-    stylemint.fulfill(minted, SEED, METADATA_CID, number, b"\x07" * 32, sender=oracle)
+def test_beyond_the_blockhash_window_the_block_is_not_checked(stylemint, chain, oracle, minted):
+    chain.mine(300)  # blockhash(randomness block) is 0 now: a reorg that deep is past finality
+    stylemint.fulfill(minted, SEED, METADATA_DIGEST, b"\x07" * 32, sender=oracle)
     assert bytes(stylemint.tokenSeed(minted)) == SEED
+
+
+def test_batch_fulfills_every_token_and_credits_each_payee_once(stylemint, chain, oracle, artist, platform,
+                                                                project_id, collector, stranger):
+    tokens = [mint_token(stylemint, project_id, who) for who in (collector, stranger, collector)]
+    requests = []
+    for i, token in enumerate(tokens):
+        _, block_hash = randomness_block(stylemint, chain, token)
+        requests.append((token, bytes([i + 1]) * 32, hashlib.sha256(bytes([i])).digest(), block_hash))
+    receipt = stylemint.fulfillBatch(requests, sender=oracle)
+    assert [e.tokenId for e in receipt.decode_logs(stylemint.TokenFulfilled)] == tokens
+    credited = [(str(e.payee), e.amount) for e in receipt.decode_logs(stylemint.Credited)]
+    assert credited == [(str(artist.address), 3 * PRICE * 9 // 10), (str(platform.address), 3 * PRICE // 10)]
+    for (token, seed, digest, _) in requests:
+        assert bytes(stylemint.tokenSeed(token)) == seed
+        assert stylemint.tokenMetadataCID(token) == cid_of_raw_digest(digest)
+    assert stylemint.balance == stylemint.creditOf(artist) + stylemint.creditOf(platform) == 3 * PRICE
+
+
+def test_batch_is_all_or_nothing(stylemint, chain, oracle, project_id, collector):
+    tokens = [mint_token(stylemint, project_id, collector) for _ in range(2)]
+    good = [(t, SEED, METADATA_DIGEST, randomness_block(stylemint, chain, t)[1]) for t in tokens]
+    fulfil(stylemint, chain, oracle, tokens[1])
+    with ape.reverts(stylemint.AlreadyFulfilled, tokenId=tokens[1]):
+        stylemint.fulfillBatch(good, sender=oracle)
+    assert stylemint.isFulfilled(tokens[0]) is False
+    stale = [good[0][:3] + (b"\x05" * 32,)]
+    with ape.reverts(stylemint.StaleMint):
+        stylemint.fulfillBatch(stale, sender=oracle)
+    with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
+        stylemint.fulfillBatch(good[:1], sender=collector)
+    assert stylemint.isFulfilled(tokens[0]) is False

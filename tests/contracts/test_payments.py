@@ -1,17 +1,17 @@
-"""Pull payments: withdrawals, and hostile payees that must not block mints or take more than their share."""
+"""Pull payments: withdrawals, and hostile payees that must not block sales or take more than their share."""
 
 import ape
 import pytest
 
-from tests.contracts.conftest import MANIFEST_HASH, PRICE
+from tests.contracts.conftest import MANIFEST_HASH, PRICE, sell
 
 ACCEPT, REVERT, BURN_GAS, REENTER_WITHDRAW, REENTER_MINT = range(5)
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
-def test_withdraw_pays_the_whole_credit_once(stylemint, artist, collector, project_id):
-    stylemint.mint(project_id, sender=collector, value=PRICE)
-    stylemint.mint(project_id, sender=collector, value=PRICE)
+def test_withdraw_pays_the_whole_credit_once(stylemint, chain, oracle, artist, collector, project_id):
+    sell(stylemint, chain, oracle, project_id, collector)
+    sell(stylemint, chain, oracle, project_id, collector)
     before = artist.balance
     receipt = stylemint.withdraw(sender=artist)
     event = receipt.decode_logs(stylemint.Withdrawn)[0]
@@ -23,8 +23,8 @@ def test_withdraw_pays_the_whole_credit_once(stylemint, artist, collector, proje
         stylemint.withdraw(sender=artist)
 
 
-def test_withdraw_to_another_address(stylemint, platform, stranger, collector, project_id):
-    stylemint.mint(project_id, sender=collector, value=PRICE)
+def test_withdraw_to_another_address(stylemint, chain, oracle, platform, stranger, collector, project_id):
+    sell(stylemint, chain, oracle, project_id, collector)
     with ape.reverts(stylemint.ZeroAddress):
         stylemint.withdrawTo(ZERO, sender=platform)
     before = stranger.balance
@@ -33,8 +33,8 @@ def test_withdraw_to_another_address(stylemint, platform, stranger, collector, p
     assert stylemint.creditOf(platform) == 0
 
 
-def test_nothing_to_withdraw_for_strangers(stylemint, stranger, collector, project_id):
-    stylemint.mint(project_id, sender=collector, value=PRICE)
+def test_nothing_to_withdraw_for_strangers(stylemint, chain, oracle, stranger, collector, project_id):
+    sell(stylemint, chain, oracle, project_id, collector)
     with ape.reverts(stylemint.NothingToWithdraw, payee=stranger):
         stylemint.withdraw(sender=stranger)
     assert stylemint.balance == PRICE
@@ -53,10 +53,10 @@ def hostile_project(stylemint, hostile, stranger):
 
 
 @pytest.mark.parametrize("mode", [REVERT, BURN_GAS, REENTER_WITHDRAW, REENTER_MINT])
-def test_hostile_artist_cannot_block_mints(stylemint, hostile, hostile_project, collector, stranger, platform, mode):
+def test_hostile_artist_cannot_block_mints(stylemint, chain, oracle, hostile, hostile_project, collector, stranger, platform, mode):
     hostile.setMode(mode, hostile_project, sender=stranger)
     for _ in range(3):
-        stylemint.mint(hostile_project, sender=collector, value=PRICE)
+        sell(stylemint, chain, oracle, hostile_project, collector)
     assert stylemint.balanceOf(collector) == 3
     assert stylemint.creditOf(hostile) == 3 * PRICE * 9 // 10
     assert stylemint.creditOf(platform) == 3 * PRICE // 10
@@ -65,10 +65,10 @@ def test_hostile_artist_cannot_block_mints(stylemint, hostile, hostile_project, 
 
 @pytest.mark.parametrize("mode", [REVERT, BURN_GAS])
 def test_refusing_artist_keeps_its_credit_and_can_redirect_it(
-    stylemint, hostile, hostile_project, collector, stranger, platform, mode
+    stylemint, chain, oracle, hostile, hostile_project, collector, stranger, platform, mode
 ):
     hostile.setMode(mode, 0, sender=stranger)
-    stylemint.mint(hostile_project, sender=collector, value=PRICE)
+    sell(stylemint, chain, oracle, hostile_project, collector)
     share = PRICE * 9 // 10
     with ape.reverts(stylemint.WithdrawFailed, to=hostile, amount=share):
         hostile.withdraw(sender=stranger, gas=3_000_000)
@@ -82,10 +82,10 @@ def test_refusing_artist_keeps_its_credit_and_can_redirect_it(
     assert stylemint.balance == stylemint.creditOf(platform) == PRICE // 10
 
 
-def test_reentrant_withdraw_takes_only_its_share(stylemint, hostile, hostile_project, collector, stranger, platform):
+def test_reentrant_withdraw_takes_only_its_share(stylemint, chain, oracle, hostile, hostile_project, collector, stranger, platform):
     hostile.setMode(REENTER_WITHDRAW, 0, sender=stranger)
     for _ in range(2):
-        stylemint.mint(hostile_project, sender=collector, value=PRICE)
+        sell(stylemint, chain, oracle, hostile_project, collector)
     share = 2 * PRICE * 9 // 10
     hostile.withdraw(sender=stranger)
     assert hostile.reentrySucceeded() is False
@@ -96,11 +96,11 @@ def test_reentrant_withdraw_takes_only_its_share(stylemint, hostile, hostile_pro
     assert stylemint.balance == 2 * PRICE // 10
 
 
-def test_reentrant_mint_during_withdraw_is_stopped(stylemint, hostile, hostile_project, artist, collector, stranger, project_id):
+def test_reentrant_mint_during_withdraw_is_stopped(stylemint, chain, oracle, hostile, hostile_project, artist, collector, stranger, project_id):
     # The hostile contract re-enters mint() of an open project with the ether it is being paid.
     stylemint.setProjectPrice(project_id, PRICE * 9 // 10, sender=artist)
     hostile.setMode(REENTER_MINT, project_id, sender=stranger)
-    stylemint.mint(hostile_project, sender=collector, value=PRICE)
+    sell(stylemint, chain, oracle, hostile_project, collector)
     hostile.withdraw(sender=stranger)
     assert hostile.reentrySucceeded() is False
     assert stylemint.balanceOf(hostile) == 0
@@ -109,11 +109,11 @@ def test_reentrant_mint_during_withdraw_is_stopped(stylemint, hostile, hostile_p
 
 
 @pytest.mark.parametrize("mode", [REVERT, BURN_GAS, REENTER_WITHDRAW])
-def test_hostile_platform_payout_cannot_block_mints(stylemint, hostile, admin, artist, collector, stranger, project_id, mode):
+def test_hostile_platform_payout_cannot_block_mints(stylemint, chain, oracle, hostile, admin, artist, collector, stranger, project_id, mode):
     stylemint.setPlatformPayout(hostile, sender=admin)
     hostile.setMode(mode, 0, sender=stranger)
-    stylemint.mint(project_id, sender=collector, value=PRICE)
-    stylemint.mint(project_id, sender=collector, value=PRICE)
+    sell(stylemint, chain, oracle, project_id, collector)
+    sell(stylemint, chain, oracle, project_id, collector)
     assert stylemint.creditOf(hostile) == 2 * PRICE // 10
     stylemint.withdraw(sender=artist)  # the artist is paid regardless
     assert stylemint.creditOf(artist) == 0

@@ -2,8 +2,12 @@
 
 import ape
 import pytest
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector
 
-from tests.contracts.conftest import MANIFEST_CID, MANIFEST_HASH, MAX_EDITIONS, PLACEHOLDER, PRICE
+from tests.contracts.conftest import (
+    MANIFEST_CID, MANIFEST_HASH, MAX_EDITIONS, PLACEHOLDER, PRICE, RANDOMNESS_DELAY, REFUND_DELAY, deploy_core, sell,
+)
 
 NEW_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
 NEW_HASH = b"\x42" * 32
@@ -11,12 +15,37 @@ NEW_HASH = b"\x42" * 32
 
 def test_constructor_rejects_zero_addresses(project, admin, platform, oracle):
     zero = "0x0000000000000000000000000000000000000000"
-    for args in ((zero, platform, oracle), (admin, zero, oracle), (admin, platform, zero)):
+    with ape.reverts(project.StyleMint.AccessControlInvalidDefaultAdmin):
+        deploy_core(zero, platform, oracle, deployer=admin)
+    for args in ((admin, zero, oracle), (admin, platform, zero)):
         with ape.reverts(project.StyleMint.ZeroAddress):
-            admin.deploy(project.StyleMint, *args, PLACEHOLDER)
+            deploy_core(*args)
+
+
+@pytest.mark.parametrize("randomness, refund", [(1, 20), (129, 200), (2, 2), (10, 5)])
+def test_constructor_rejects_unsound_delays(project, admin, platform, oracle, randomness, refund):
+    with ape.reverts(project.StyleMint.InvalidDelay, randomnessDelay=randomness, refundDelay=refund):
+        deploy_core(admin, platform, oracle, randomness_delay=randomness, refund_delay=refund)
+
+
+def test_constructor_refuses_a_chain_without_randao_unless_told(project, chain, admin, platform, oracle):
+    # The in-process test chain's prevrandao is 0, as on chains whose PREVRANDAO is a constant.
+    # (ape does not decode a constructor's custom error here, so the deployment is eth_call'ed.)
+    code = project.StyleMint.contract_type.deployment_bytecode.bytecode
+    config = (admin.address, platform.address, oracle.address, PLACEHOLDER, 0, 2, 20, False)
+    args = encode(["(address,address,address,string,uint48,uint256,uint256,bool)"], [config]).hex()
+    with pytest.raises(Exception) as refused:
+        chain.provider.web3.eth.call({"from": admin.address, "data": code + args})
+    selector = function_signature_to_4byte_selector("NoUsableRandomness(uint256)")
+    assert repr(selector + bytes(32))[2:-1] in str(refused.value)
+    with pytest.raises(ape.exceptions.TransactionError):
+        deploy_core(admin, platform, oracle, weak=False)
+    weak = deploy_core(admin, platform, oracle, weak=True)
+    assert weak.WEAK_RANDOMNESS() is True
 
 
 def test_constructor_sets_roles_and_payout(stylemint, admin, platform, oracle):
+    assert (stylemint.RANDOMNESS_DELAY(), stylemint.REFUND_DELAY()) == (RANDOMNESS_DELAY, REFUND_DELAY)
     assert stylemint.hasRole(stylemint.DEFAULT_ADMIN_ROLE(), admin)
     assert stylemint.hasRole(stylemint.ORACLE_ROLE(), oracle)
     assert not stylemint.hasRole(stylemint.ORACLE_ROLE(), admin)
@@ -88,8 +117,8 @@ def test_artist_sets_price(stylemint, artist, project_id):
 
 
 def test_max_editions_only_lowers_and_never_below_minted(stylemint, artist, collector, project_id):
-    stylemint.mint(project_id, sender=collector, value=PRICE)
-    stylemint.mint(project_id, sender=collector, value=PRICE)
+    stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
+    stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
     with ape.reverts(stylemint.InvalidMaxEditions, requested=MAX_EDITIONS + 1, minimum=2, maximum=MAX_EDITIONS):
         stylemint.setProjectMaxEditions(project_id, MAX_EDITIONS + 1, sender=artist)
     with ape.reverts(stylemint.InvalidMaxEditions, requested=1, minimum=2, maximum=MAX_EDITIONS):
@@ -140,7 +169,7 @@ def test_locked_project_refuses_manifest_and_cap_changes(stylemint, artist, coll
     # What does not change a render stays adjustable: price, pause, royalty; minting goes on.
     stylemint.setProjectPrice(project_id, PRICE * 2, sender=artist)
     stylemint.setProjectRoyalty(project_id, 500, sender=artist)
-    stylemint.mint(project_id, sender=collector, value=PRICE * 2)
+    stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE * 2)
     stylemint.setProjectPaused(project_id, True, sender=artist)
     assert stylemint.projectInfo(project_id).paused is True
 
@@ -172,9 +201,9 @@ def test_admin_pause_overrides_the_artist(stylemint, admin, artist, collector, p
     assert receipt.decode_logs(stylemint.ProjectAdminPausedSet)[0].adminPaused
     stylemint.setProjectPaused(project_id, False, sender=artist)
     with ape.reverts(stylemint.ProjectPaused, projectId=project_id):
-        stylemint.mint(project_id, sender=collector, value=PRICE)
+        stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
     stylemint.setProjectAdminPaused(project_id, False, sender=admin)
-    stylemint.mint(project_id, sender=collector, value=PRICE)
+    stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
     assert stylemint.projectInfo(project_id).invocations == 1
 
 
@@ -197,14 +226,15 @@ def test_admin_pause_of_unknown_project(stylemint, admin):
         stylemint.setProjectAdminPaused(7, True, sender=admin)
 
 
-def test_platform_payout_change_routes_future_shares(stylemint, admin, platform, stranger, collector, project_id):
-    stylemint.mint(project_id, sender=collector, value=PRICE)
+def test_platform_payout_change_routes_future_shares(stylemint, chain, oracle, admin, platform, stranger, collector,
+                                                    project_id):
+    sell(stylemint, chain, oracle, project_id, collector)
     with ape.reverts(stylemint.ZeroAddress):
         stylemint.setPlatformPayout("0x0000000000000000000000000000000000000000", sender=admin)
     receipt = stylemint.setPlatformPayout(stranger, sender=admin)
     event = receipt.decode_logs(stylemint.PlatformPayoutSet)[0]
     assert event.previous == platform and event.current == stranger
-    stylemint.mint(project_id, sender=collector, value=PRICE)
+    sell(stylemint, chain, oracle, project_id, collector)
     assert stylemint.creditOf(platform) == PRICE // 10  # earned before the change stays
     assert stylemint.creditOf(stranger) == PRICE // 10
 

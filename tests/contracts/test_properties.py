@@ -4,12 +4,13 @@ import ape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.contracts.conftest import MANIFEST_HASH
+from tests.contracts.conftest import MANIFEST_HASH, REFUND_DELAY, fulfil, isolated, mint_token
 
 
 
 def chain_settings(max_examples: int) -> settings:
-    """Fixtures are module-scoped contracts; each example isolates its own chain changes."""
+    """Fixtures are module-scoped contracts; each example isolates its own chain changes (with
+    `isolated`, not ape's `chain.isolate()`, which swallows every exception raised inside it)."""
     return settings(
         max_examples=max_examples,
         deadline=None,
@@ -26,41 +27,102 @@ def test_split_adds_up_to_the_price(stylemint, price):
     assert artist_share >= price * 9 // 10
 
 
-# One step of a random session: ("mint", account index) or ("cap", new max editions).
+# One step of a random session.
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("mint"), st.integers(0, 3)),
         st.tuples(st.just("cap"), st.integers(0, 8)),
+        st.tuples(st.just("price"), st.integers(0, 10**18)),
+        st.tuples(st.just("fulfil"), st.integers(0, 7)),
+        st.tuples(st.just("refund"), st.integers(0, 7)),
+        st.tuples(st.just("withdraw"), st.integers(0, 1)),
+        st.tuples(st.just("mine"), st.sampled_from([1, REFUND_DELAY // 2, REFUND_DELAY])),
     ),
     min_size=1,
-    max_size=14,
+    max_size=16,
 )
 
 
-@chain_settings(40)
+@chain_settings(25)
 @given(max_editions=st.integers(1, 6), price=st.integers(0, 10**18), session=steps)
-def test_editions_never_exceed_the_cap(chain, stylemint, accounts, artist, platform, max_editions, price, session):
-    with chain.isolate():
+def test_escrow_and_credits_account_for_every_wei(chain, stylemint, accounts, artist, platform, oracle,
+                                                  max_editions, price, session):
+    """Random mints, fulfils, refunds, withdrawals, price and cap changes and idle blocks: the
+    balance always equals credits plus escrow, the split of each fulfilled sale sums to its
+    escrow, a refunded token is never fulfilled and a fulfilled one never refunded."""
+    with isolated(chain):
         receipt = stylemint.createProject("prop", "bafyprop", MANIFEST_HASH, price, max_editions, sender=artist)
         pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
         stylemint.setProjectPaused(pid, False, sender=artist)
         cap, minted_ids = max_editions, []
+        pending, fulfilled, refunded = {}, {}, set()  # pending: token -> (owner, price); fulfilled: -> owner
+        owed = {artist.address: 0, platform.address: 0}
         for action, value in session:
             if action == "mint":
+                collector = accounts[5 + value]
                 if len(minted_ids) < cap:
-                    receipt = stylemint.mint(pid, sender=accounts[5 + value], value=price)
-                    minted_ids.append(receipt.decode_logs(stylemint.Mint)[0].tokenId)
+                    token = mint_token(stylemint, pid, collector, value=price)
+                    minted_ids.append(token)
+                    pending[token] = (collector, price)
                 else:
                     with ape.reverts(stylemint.SoldOut):
-                        stylemint.mint(pid, sender=accounts[5 + value], value=price)
-            elif len(minted_ids) <= value <= cap:
-                stylemint.setProjectMaxEditions(pid, value, sender=artist)
-                cap = value
-            else:
-                with ape.reverts(stylemint.InvalidMaxEditions):
+                        mint_token(stylemint, pid, collector, value=price)
+            elif action == "cap":
+                if len(minted_ids) <= value <= cap:
                     stylemint.setProjectMaxEditions(pid, value, sender=artist)
+                    cap = value
+                else:
+                    with ape.reverts(stylemint.InvalidMaxEditions):
+                        stylemint.setProjectMaxEditions(pid, value, sender=artist)
+            elif action == "price":
+                stylemint.setProjectPrice(pid, value, sender=artist)
+                price = value
+            elif action in ("fulfil", "refund") and minted_ids:
+                token = minted_ids[value % len(minted_ids)]
+                mint_block = int(stylemint.escrowOf(token)[0]) if token in pending else 0
+                if action == "fulfil" and token in pending:
+                    owner, paid = pending.pop(token)
+                    fulfil(stylemint, chain, oracle, token)
+                    owed[artist.address] += paid - paid // 10
+                    owed[platform.address] += paid // 10
+                    fulfilled[token] = owner
+                elif action == "fulfil":
+                    with ape.reverts():
+                        fulfil(stylemint, chain, oracle, token)
+                elif token in pending and chain.blocks.head.number + 1 >= mint_block + REFUND_DELAY:
+                    owner, paid = pending.pop(token)
+                    receipt = stylemint.refund(token, sender=owner)
+                    assert receipt.decode_logs(stylemint.Refunded)[0].amount == paid
+                    refunded.add(token)
+                elif token in pending:
+                    with ape.reverts(stylemint.RefundNotYetAvailable):
+                        stylemint.refund(token, sender=pending[token][0])
+                elif token in fulfilled:
+                    with ape.reverts(stylemint.AlreadyFulfilled, tokenId=token):
+                        stylemint.refund(token, sender=fulfilled[token])
+                else:
+                    with ape.reverts(stylemint.TokenNotMinted, tokenId=token):
+                        stylemint.refund(token, sender=accounts[5])
+            elif action == "withdraw":
+                payee = (artist, platform)[value]
+                if owed[payee.address]:
+                    stylemint.withdraw(sender=payee)
+                    owed[payee.address] = 0
+                else:
+                    with ape.reverts(stylemint.NothingToWithdraw):
+                        stylemint.withdraw(sender=payee)
+            elif action == "mine":
+                chain.mine(value)
             info = stylemint.projectInfo(pid)
             assert info.invocations == len(minted_ids) <= info.maxEditions == cap <= max_editions
-        assert len(set(minted_ids)) == len(minted_ids)
+            escrow = sum(int(stylemint.escrowOf(t)[1]) for t in pending)
+            assert escrow == sum(paid for _, paid in pending.values())
+            credits = stylemint.creditOf(artist) + stylemint.creditOf(platform)
+            assert credits == sum(owed.values())
+            assert stylemint.balance == credits + escrow
+            assert all(stylemint.escrowOf(t) == (0, 0) for t in fulfilled)
         assert minted_ids == [pid * 1_000_000 + i for i in range(len(minted_ids))]
-        assert stylemint.balance == stylemint.creditOf(artist) + stylemint.creditOf(platform) == price * len(minted_ids)
+        assert all(stylemint.isFulfilled(t) for t in fulfilled)
+        for token in refunded:
+            with ape.reverts(stylemint.TokenNotMinted):
+                stylemint.isFulfilled(token)

@@ -23,6 +23,10 @@ JUSTIFIED = {
                        "WithdrawFailed(to, amount); the credit is zeroed before the call and nonReentrant "
                        "guards it (tested against a malicious receiver)",
     "pragma": "OpenZeppelin's files declare ^0.8.x ranges; StyleMint pins 0.8.37 exactly",
+    "costly-loop": "fulfillBatch writes each token's own storage (its escrow, its fulfillment) in the loop: "
+                   "that is the work itself, bounded by the oracle's batch size; credits are summed outside",
+    "naming-convention": "the deployment parameters RANDOMNESS_DELAY, REFUND_DELAY and WEAK_RANDOMNESS are "
+                         "immutables named like the constants they are after deployment",
 }
 
 

@@ -43,7 +43,9 @@ def make_oracle(node, sample, store, renderer, state, **config):
 
 
 def make_oracle_for(client, store, renderer, state, **config):
-    """The factory's oracle with the tests' short poll and backoff."""
+    """The factory's oracle with the tests' short poll and backoff. On instant-mining anvil it
+    mines the blocks a seed waits for (`dev_mine`); tests with real block times turn that off."""
+    config.setdefault("dev_mine", True)
     config.setdefault("poll_interval", 0.1)
     config.setdefault("backoff", 0.05)
     return factory.make_oracle(client=client, store=store, renderer=renderer, state=state, config=OracleConfig(**config))

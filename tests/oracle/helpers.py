@@ -207,3 +207,15 @@ class HungServer:
         self.listener.close()
         for connection in self.connections:
             connection.close()
+
+
+def canonical_seed(node_url: str, address: str, token_id: int, tx_hash: str) -> bytes:
+    """The seed a token must have on the chain as it is now: its mint transaction where it is
+    mined now, and the RANDAO of the block RANDOMNESS_DELAY after it (docs/RENDER_SPEC.md §1)."""
+    from backend.chain.client import StyleMintClient
+    from backend.render.seed import derive_seed
+
+    client = StyleMintClient(node_url, address)
+    receipt = client.receipt(tx_hash)
+    _, randao = client.block_randomness(int(receipt["blockNumber"]) + client.randomness_delay())
+    return derive_seed(client.chain_id(), client.address, token_id, tx_hash, randao)

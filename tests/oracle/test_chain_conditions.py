@@ -14,9 +14,8 @@ from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.dev import ape_contract as core
 from backend.oracle.keys import OracleSigner, dev_account
 from backend.oracle.service import OracleConfig, OracleNotAuthorized
-from backend.render.seed import derive_seed
 from tests.oracle.conftest import make_oracle, make_oracle_for, use_block_time
-from tests.oracle.helpers import DroppingRpcProxy, HungServer, transactions_from
+from tests.oracle.helpers import DroppingRpcProxy, HungServer, canonical_seed, transactions_from
 from tests.oracle.test_oracle import run_until_idle
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +53,7 @@ def test_a_lost_reply_to_the_broadcast_signs_no_second_transaction(chain, shared
     proxy = DroppingRpcProxy(node.url, "eth_sendRawTransaction", drop=2)
     client = StyleMintClient(proxy.url, sample.deployment.address, retries=3, backoff=0.05)
     oracle = make_oracle_for(client, store, shared_renderer, env / "state.sqlite",
-                             start_block=sample.deployment.block_number)
+                             start_block=sample.deployment.block_number, dev_mine=block_time is None)
     run_until_idle(oracle)
     proxy.close()
     assert proxy.dropped == 2  # two replies really were lost
@@ -62,7 +61,7 @@ def test_a_lost_reply_to_the_broadcast_signs_no_second_transaction(chain, shared
     assert len(sent) == 4 and all(tx["status"] == 1 for tx in sent)  # one transaction per token, none reverted
     assert sorted(tx["nonce"] for tx in sent) == list(range(4))
     for mint in mints:
-        assert bytes(sample.contract.tokenSeed(mint.token_id)) == derive_seed(mint.tx_hash, mint.block_hash)
+        assert bytes(sample.contract.tokenSeed(mint.token_id)) == canonical_seed(node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
 
 
 class ReorgDuringRender:
@@ -94,7 +93,7 @@ def test_a_mint_moved_during_its_render_is_fulfilled_with_its_canonical_seed(cha
     run_until_idle(oracle)
     new_hash = moved["receipt"]["blockHash"].to_0x_hex()
     assert new_hash != mint.block_hash
-    assert bytes(sample.contract.tokenSeed(mint.token_id)) == derive_seed(mint.tx_hash, new_hash)
+    assert bytes(sample.contract.tokenSeed(mint.token_id)) == canonical_seed(node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
     sent = transactions_from(node.url, oracle.signer.address)
     assert len(sent) == 1 and sent[0]["status"] == 1
 
@@ -105,18 +104,18 @@ def test_a_reorg_after_fulfillment_is_redone_and_the_old_fulfillment_cannot_land
     snapshot = rpc(oracle, "evm_snapshot")
     mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     run_until_idle(oracle)
-    old_seed = derive_seed(mint.tx_hash, mint.block_hash)
+    old_seed = canonical_seed(node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
     assert bytes(sample.contract.tokenSeed(mint.token_id)) == old_seed
     old_fulfill = oracle.jobs.get(mint.token_id).fulfill_tx
 
     # Mint and fulfillment leave the chain; the node includes both again, the mint in a new block.
     mint_receipt, old_fulfill_receipt = reorg_back_to(oracle, snapshot, raw_of(oracle, mint.tx_hash),
                                                       raw_of(oracle, old_fulfill))
-    assert old_fulfill_receipt["status"] == 0  # StaleMint: a seed from a replaced block cannot land
+    assert old_fulfill_receipt["status"] == 0  # a seed from a replaced block cannot land
     assert not sample.contract.isFulfilled(mint.token_id)
 
     run_until_idle(oracle)
-    new_seed = derive_seed(mint.tx_hash, mint_receipt["blockHash"].to_0x_hex())
+    new_seed = canonical_seed(node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
     assert bytes(sample.contract.tokenSeed(mint.token_id)) == new_seed != old_seed
     sent = transactions_from(node.url, oracle.signer.address)
     assert [tx["status"] for tx in sent] == [0, 1]  # the re-included stale one (reverted), then ours
@@ -139,7 +138,7 @@ def test_a_later_mint_that_takes_a_dropped_mints_token_id_is_fulfilled(chain, sh
     bob = core.mint(sample.contract, accounts.test_accounts[5], sample.project_id)
     assert bob.token_id == alice.token_id and bob.tx_hash != alice.tx_hash
     run_until_idle(oracle)
-    assert bytes(sample.contract.tokenSeed(bob.token_id)) == derive_seed(bob.tx_hash, bob.block_hash)
+    assert bytes(sample.contract.tokenSeed(bob.token_id)) == canonical_seed(node.url, sample.deployment.address, bob.token_id, bob.tx_hash)
     states = sorted((job.tx_hash == bob.tx_hash, job.state) for job in oracle.jobs.jobs())
     assert states == [(False, "dropped"), (True, "fulfilled")]
     sent = transactions_from(node.url, oracle.signer.address)
@@ -210,4 +209,4 @@ def test_a_stuck_fulfillment_is_replaced_at_its_nonce_not_doubled(chain, shared_
     sent = transactions_from(node.url, oracle.signer.address)
     assert len(sent) == 1 and sent[0]["status"] == 1 and sent[0]["hash"] == replaced.fulfill_tx
     assert oracle.chain.receipt(job.fulfill_tx) is None  # the stuck one never landed
-    assert bytes(sample.contract.tokenSeed(mint.token_id)) == derive_seed(mint.tx_hash, mint.block_hash)
+    assert bytes(sample.contract.tokenSeed(mint.token_id)) == canonical_seed(node.url, sample.deployment.address, mint.token_id, mint.tx_hash)

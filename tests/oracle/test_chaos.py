@@ -19,9 +19,8 @@ from backend.chain.client import StyleMintClient
 from backend.oracle.jobs import ACTIVE, JobStore
 from backend.oracle.keys import DEV_ORACLE_INDEX, dev_account
 from backend.oracle.service import CRASH_ENV
-from backend.render.seed import derive_seed
 from tests.oracle.conftest import use_block_time
-from tests.oracle.helpers import fulfill_events, transactions_from
+from tests.oracle.helpers import canonical_seed, fulfill_events, transactions_from
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -58,6 +57,7 @@ def test_thirty_mints_five_kills_three_reorgs_end_exactly_once(chain, env):
     client = StyleMintClient(node.url, sample.deployment.address)
     w3 = client.w3
     price = client.project_info(sample.project_id)["price"]
+    manifest_hash = client.project_info(sample.project_id)["manifestHash"]
     use_block_time(node, 2)
 
     def rpc(method, *params):
@@ -66,7 +66,7 @@ def test_thirty_mints_five_kills_three_reorgs_end_exactly_once(chain, env):
         return reply["result"]
 
     def mint_wave(collectors):
-        hashes = [client.contract.functions.mint(sample.project_id).transact({"from": c.address, "value": price})
+        hashes = [client.contract.functions.mint(sample.project_id, manifest_hash).transact({"from": c.address, "value": price})
                   for c in collectors]
         return [w3.eth.wait_for_transaction_receipt(h, timeout=60)["transactionHash"].to_0x_hex() for h in hashes]
 
@@ -115,7 +115,7 @@ def test_thirty_mints_five_kills_three_reorgs_end_exactly_once(chain, env):
     assert len(canonical) == 28
     for token_id, mint in canonical.items():
         assert client.block_hash(mint.block_number) == mint.block_hash
-        assert client.token_seed(token_id) == derive_seed(mint.tx_hash, mint.block_hash), token_id
+        assert client.token_seed(token_id) == canonical_seed(node.url, sample.deployment.address, token_id, mint.tx_hash), token_id
     events = fulfill_events(node.url, sample.deployment.address)
     assert sorted(e["tokenId"] for e in events) == sorted(canonical)
 

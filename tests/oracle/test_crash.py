@@ -21,9 +21,8 @@ from backend.chain.client import StyleMintClient
 from backend.oracle.jobs import ACTIVE, JobStore
 from backend.oracle.keys import DEV_ORACLE_INDEX, dev_account
 from backend.oracle.service import CRASH_ENV
-from backend.render.seed import derive_seed
 from tests.oracle.conftest import use_block_time
-from tests.oracle.helpers import fulfill_events, transactions_from
+from tests.oracle.helpers import canonical_seed, fulfill_events, transactions_from
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -51,12 +50,13 @@ def test_sigkill_at_the_moments_that_matter_loses_nothing_and_sends_nothing_twic
     use_block_time(node, 2)
     client = StyleMintClient(node.url, sample.deployment.address)
     price = client.project_info(sample.project_id)["price"]
+    manifest_hash = client.project_info(sample.project_id)["manifestHash"]
     minted = []
 
     def mint_all():  # collectors' transactions, each mined whenever the next block comes
         for i in range(30):
             collector = accounts.test_accounts[4 + i % 5].address
-            minted.append(client.contract.functions.mint(sample.project_id).transact({"from": collector, "value": price}))
+            minted.append(client.contract.functions.mint(sample.project_id, manifest_hash).transact({"from": collector, "value": price}))
             time.sleep(rng.uniform(0.05, 0.3))
 
     minter = threading.Thread(target=mint_all)
@@ -93,7 +93,7 @@ def test_sigkill_at_the_moments_that_matter_loses_nothing_and_sends_nothing_twic
     assert sorted(e["tokenId"] for e in events) == sorted(mints)
     for token_id, mint in mints.items():
         assert client.block_hash(mint.block_number) == mint.block_hash
-        assert client.token_seed(token_id) == derive_seed(mint.tx_hash, mint.block_hash)
+        assert client.token_seed(token_id) == canonical_seed(node.url, sample.deployment.address, token_id, mint.tx_hash)
 
     # What the oracle's key actually sent: 30 transactions, all to StyleMint, none reverted, nonces 0..29.
     sent = transactions_from(node.url, dev_account(DEV_ORACLE_INDEX).address)

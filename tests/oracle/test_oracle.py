@@ -10,9 +10,8 @@ from backend.dev import ape_contract as core
 from backend.ipfs.cid import cid_of
 from backend.oracle.jobs import JobStore
 from backend.render.samples import sample_manifest
-from backend.render.seed import derive_seed
 from tests.oracle.conftest import make_oracle, make_oracle_for
-from tests.oracle.helpers import FlakyProxy, FlakyStore, fulfill_events, metadata_of
+from tests.oracle.helpers import FlakyProxy, FlakyStore, canonical_seed, fulfill_events, metadata_of
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +51,7 @@ def test_twenty_mints_across_two_projects_fulfilled_exactly_once(chain, shared_r
     assert sorted(e["tokenId"] for e in events) == sorted(m.token_id for m in minted)  # each exactly once
     manifests = {sample.project_id: sample_manifest(), other_project: other_manifest}
     for mint in minted:
-        seed = derive_seed(mint.tx_hash, mint.block_hash)
+        seed = canonical_seed(node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
         assert bytes(sample.contract.tokenSeed(mint.token_id)) == seed
         metadata = metadata_of(store, sample.contract, mint.token_id)
         image = store.get(metadata["image"].removeprefix("ipfs://"))
@@ -73,10 +72,10 @@ def test_fulfillment_by_another_oracle_is_detected_not_resent(chain, shared_rend
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), rival, sender=admin)
     honest = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     liar = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
-    sample.contract.fulfill(honest.token_id, derive_seed(honest.tx_hash, honest.block_hash), "bafyrival",
-                            honest.block_number, honest.block_hash, sender=rival)
-    sample.contract.fulfill(liar.token_id, bytes.fromhex(liar.tx_hash[2:]), "bafyrival",  # bare tx hash
-                            liar.block_number, liar.block_hash, sender=rival)
+    rival_cid = cid_of(b"the rival's metadata")
+    core.fulfil(sample.contract, honest.token_id,
+                canonical_seed(node.url, sample.deployment.address, honest.token_id, honest.tx_hash), rival_cid, rival)
+    core.fulfil(sample.contract, liar.token_id, bytes.fromhex(liar.tx_hash[2:]), rival_cid, rival)  # bare tx hash
 
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     nonce_before = oracle.chain.w3.eth.get_transaction_count(oracle.signer.address)
@@ -162,8 +161,8 @@ def test_reorg_drops_a_vanished_mint_and_reseeds_a_reincluded_one(chain, shared_
     if minted_id != moved.token_id:
         # The re-included transaction minted the first free id; the old id of the vanished mint is gone.
         assert oracle.jobs.get(minted_id).state == "fulfilled"
-    assert bytes(sample.contract.tokenSeed(minted_id)) == derive_seed(moved.tx_hash, new_block_hash)
-    assert bytes(sample.contract.tokenSeed(minted_id)) != derive_seed(moved.tx_hash, moved.block_hash)
+    assert bytes(sample.contract.tokenSeed(minted_id)) == canonical_seed(node.url, sample.deployment.address, minted_id,
+                                                                         moved.tx_hash)
     states = {j.token_id: j.state for j in oracle.jobs.jobs()}
     assert states[minted_id] == "fulfilled"
     assert "dropped" in states.values()  # the vanished mint was dropped, never fulfilled

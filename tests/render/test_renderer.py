@@ -13,10 +13,10 @@ import torch
 from backend.render.manifest import StyleWeights
 from backend.render.renderer import ModelHashMismatch, RenderError, Renderer, prompt_for
 from backend.render.samples import sample_manifest
-from backend.render.seed import derive_seed
+from backend.render.seed import derive_seed_v1
 from tests.render.conftest import lora_bytes, png_chunk_types, safetensors_bytes
 
-SEEDS = [derive_seed("0x" + f"{i:02x}" * 32, "0x" + "aa" * 32) for i in range(1, 6)]
+SEEDS = [derive_seed_v1("0x" + f"{i:02x}" * 32, "0x" + "aa" * 32) for i in range(1, 6)]  # any 32 bytes
 BIN = Path(sys.executable).parent
 
 

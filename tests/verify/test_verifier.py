@@ -11,8 +11,9 @@ from backend.dev.anvil import free_port
 from backend.chain.client import StyleMintClient
 from backend.render.renderer import Renderer
 from backend.render.samples import sample_manifest
-from backend.render.seed import derive_seed
+from backend.render.seed import derive_seed, derive_seed_v1
 from backend.verify.verifier import Outcome, Verifier
+from tests.oracle.helpers import canonical_seed
 from tests.verify.conftest import verifier_for
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +55,8 @@ def test_other_thread_count_is_tolerant_or_exact(chain, shared_renderer, env):
     moved = None
     for i in range(40):  # thread count 1 vs 2 moves pixels for about 1 seed in 4 (measured)
         mint = core.mint(sample.contract, accounts.test_accounts[4 + i % 5], sample.project_id)
-        seed = derive_seed(mint.tx_hash, mint.block_hash)
+        core.randomness_block(sample.contract, mint.token_id)
+        seed = canonical_seed(node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
         if one_thread.render(sample_manifest(), seed).png != shared_renderer.render(sample_manifest(), seed).png:
             moved = mint
             break
@@ -92,42 +94,65 @@ def test_image_replaced_by_another_png_in_the_store(fulfilled, shared_renderer):
     assert "the image served for" in report.reason and "is not that content" in report.reason
 
 
+def claims_about(sample, victim, seed) -> dict:
+    """The provenance a forger writes for `victim` with `seed`: every chain fact right but the seed."""
+    number, block_hash, randao = core.randomness_block(sample.contract, victim.token_id)
+    return dict(token_id=str(victim.token_id), seed="0x" + seed.hex(), mint_tx=victim.tx_hash,
+                mint_block_hash=victim.block_hash, mint_block_number=victim.block_number,
+                randomness_block_number=number, randomness_block_hash=block_hash, randomness=randao)
+
+
 def lying_fulfill(sample, store, victim, seed, metadata):
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
     cid = store.add(json.dumps(metadata).encode())
-    sample.contract.fulfill(victim.token_id, seed, cid, victim.block_number, victim.block_hash, sender=liar)
+    core.fulfil(sample.contract, victim.token_id, seed, cid, liar)
 
 
 def test_metadata_pointing_at_another_tokens_image(fulfilled, shared_renderer):
     node, sample, store, mints, _ = fulfilled
     victim = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
-    seed = derive_seed(victim.tx_hash, victim.block_hash)
+    core.randomness_block(sample.contract, victim.token_id)
+    seed = canonical_seed(node.url, sample.deployment.address, victim.token_id, victim.tx_hash)
     metadata = json.loads(store.get(sample.contract.tokenMetadataCID(mints[0].token_id)))
-    metadata["provenance"].update(token_id=str(victim.token_id), seed="0x" + seed.hex(), mint_tx=victim.tx_hash,
-                                  mint_block_hash=victim.block_hash, mint_block_number=victim.block_number)
+    metadata["provenance"].update(claims_about(sample, victim, seed))
     lying_fulfill(sample, store, victim, seed, metadata)  # image still token 0's
     report = verifier_for(node, sample, store, models(shared_renderer)).verify(victim.token_id)
     assert report.outcome == "image_mismatch" and report.exit_code == Outcome.IMAGE_MISMATCH
     assert "not this seed's render" in report.reason
 
 
-@pytest.mark.parametrize("lie", ["random seed", "bare tx hash"])
+LIES = {
+    "random seed": "not derived from the mint",
+    "bare tx hash": "bare mint transaction hash",
+    "retired rule": "retired rule keccak256(mintTxHash ‖ mintBlockHash)",
+    "mint block's randao": "RANDAO of the wrong block",
+    "next block's randao": "RANDAO of the wrong block",
+}
+
+
+@pytest.mark.parametrize("lie", list(LIES))
 def test_oracle_lying_about_the_seed(fulfilled, shared_renderer, lie):
     node, sample, store, mints, _ = fulfilled
     victim = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
-    seed = b"\x42" * 32 if lie == "random seed" else bytes.fromhex(victim.tx_hash[2:])
+    number, _, _ = core.randomness_block(sample.contract, victim.token_id)
+    client = StyleMintClient(node.url, sample.deployment.address)
+    other_block = {"mint block's randao": victim.block_number, "next block's randao": number + 1}.get(lie)
+    if other_block is not None:
+        sample.contract.chain_manager.mine(2)
+        randao = client.block_randomness(other_block)[1]
+        seed = derive_seed(client.chain_id(), client.address, victim.token_id, victim.tx_hash, randao)
+    else:
+        seed = {"random seed": b"\x42" * 32, "bare tx hash": bytes.fromhex(victim.tx_hash[2:]),
+                "retired rule": derive_seed_v1(victim.tx_hash, victim.block_hash)}[lie]
     render = shared_renderer.render(sample_manifest(), seed)  # a consistent forgery for that seed
     metadata = json.loads(store.get(sample.contract.tokenMetadataCID(mints[0].token_id)))
     metadata["image"] = "ipfs://" + store.add(render.png)
-    metadata["provenance"].update(token_id=str(victim.token_id), seed="0x" + seed.hex(), mint_tx=victim.tx_hash,
-                                  mint_block_hash=victim.block_hash, mint_block_number=victim.block_number,
-                                  image_cid=metadata["image"][7:])
+    metadata["provenance"].update(claims_about(sample, victim, seed), image_cid=metadata["image"][7:])
     lying_fulfill(sample, store, victim, seed, metadata)
     report = verifier_for(node, sample, store, models(shared_renderer)).verify(victim.token_id)
     assert report.outcome == "seed_mismatch" and report.exit_code == Outcome.SEED_MISMATCH
-    expected = "bare mint transaction hash" if lie == "bare tx hash" else "not derived from the mint"
-    assert expected in report.reason
+    assert LIES[lie] in report.reason, report.reason
 
 
 def test_manifest_content_not_matching_its_hash(fulfilled, shared_renderer):
