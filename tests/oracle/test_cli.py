@@ -26,7 +26,7 @@ def test_run_until_idle_then_status_and_retry(chain, env):
     node, sample, store = chain
     for i in range(3):
         core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id)
-    done = stylemint(env, "oracle", "--rpc", node.url, "--until-idle", "--log-json", "--poll", "0.1")
+    done = stylemint(env, "oracle", "--rpc", node.url, "--until-idle", "--dev-mine", "--log-json", "--poll", "0.1")
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     assert any("event=fulfilled" in line["message"] for line in lines)
