@@ -73,6 +73,7 @@ def test_fulfillment_by_another_oracle_is_detected_not_resent(chain, shared_rend
     honest = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     liar = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     rival_cid = cid_of(b"the rival's metadata")
+    core.randomness_block(sample.contract, honest.token_id)  # the honest seed needs its randomness block
     core.fulfil(sample.contract, honest.token_id,
                 canonical_seed(node.url, sample.deployment.address, honest.token_id, honest.tx_hash), rival_cid, rival)
     core.fulfil(sample.contract, liar.token_id, bytes.fromhex(liar.tx_hash[2:]), rival_cid, rival)  # bare tx hash
