@@ -387,5 +387,67 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
     sys.exit(worst)
 
 
+@main.command()
+@click.option("--rpc", default=None, help="RPC URL (default: $STYLEMINT_RPC, else http://127.0.0.1:8545).")
+@click.option("--contract", default=None, help="StyleMint address (default: the recorded deployment).")
+@click.option("--ipfs", "ipfs_setting", default=None,
+              help="Where to fetch content: embedded, kubo+URL or gateway+URL (default: $STYLEMINT_IPFS).")
+@click.option("--from-block", type=click.IntRange(min=0), default=None,
+              help="First block to watch (default: the deployment's block).")
+@click.option("--confirmations", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Blocks a fulfilment must be buried under before it is checked.")
+@click.option("--poll", type=click.FloatRange(min=0.1), default=12.0, show_default=True,
+              help="Seconds between looks at the chain.")
+@click.option("--once", is_flag=True, help="Check everything up to the head, then exit (1 if any check failed).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per checked fulfilment.")
+def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, once, as_json):
+    """Verify every fulfilment as it lands and report each one whose check fails (a lying oracle)."""
+    import time
+
+    from backend.chain.abi import AbiUnavailable
+    from backend.chain.errors import ChainUnavailable
+    from backend.ipfs.config import IpfsConfigError, store_from_config
+    from backend.oracle.factory import resolve_target
+    from backend.render.renderer import quiet_libraries
+    from backend.verify.verifier import Outcome, Verifier
+    from backend.verify.watch import FulfilmentWatch, WatchState
+
+    quiet_libraries()
+    try:
+        client, start_block = resolve_target(rpc, contract)
+        content = store_from_config(ipfs_setting)
+    except (IpfsConfigError, AbiUnavailable, LookupError) as err:
+        raise InputError(str(err)) from None
+
+    def show(report):
+        if as_json:
+            click.echo(json.dumps({"token_id": report.token_id, "outcome": report.outcome,
+                                   "exit_code": report.exit_code, "reason": report.reason}))
+        elif report.exit_code == 0:
+            click.echo(f"ok     token {report.token_id}: {report.outcome}")
+        else:
+            click.echo(f"ALERT  token {report.token_id}: {report.outcome}: {report.reason}")
+
+    state = WatchState(next_block=start_block if from_block is None else from_block)
+    watcher = FulfilmentWatch(client, Verifier(client, content), confirmations=confirmations, on_report=show)
+    click.echo(f"watching fulfilments of {client.address} from block {state.next_block}", err=True)
+    try:
+        while True:
+            try:
+                watcher.poll(state)
+            except ChainUnavailable as err:
+                click.echo(f"chain unavailable, trying again in {poll:.0f} s: {err}", err=True)
+                if once:
+                    sys.exit(Outcome.UNREACHABLE.exit_code)
+            if once:
+                break
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        pass
+    click.echo(f"{state.checked} fulfilment(s) checked, {state.failed} failed; next block {state.next_block}",
+               err=True)
+    sys.exit(1 if state.failed else 0)
+
+
 if __name__ == "__main__":
     main()

@@ -141,6 +141,12 @@ class StyleMintClient:
     def mint_logs_in_receipt(self, receipt) -> list[MintLog]:
         return [self._mint_log(entry) for entry in self.contract.events.Mint().process_receipt(receipt, errors=DISCARD)]
 
+    def fulfilled_tokens(self, from_block: int, to_block: int) -> list[int]:
+        """Token ids of the TokenFulfilled logs in [from_block, to_block], in chain order."""
+        logs = self._logs("TokenFulfilled", f"eth_getLogs(TokenFulfilled {from_block}..{to_block})",
+                          from_block=from_block, to_block=to_block)
+        return [int(entry["args"]["tokenId"]) for entry in logs]
+
     def lock_block(self, project_id: int) -> int | None:
         """Block of the project's ProjectLocked event, or None if it is not locked."""
         logs = self._logs("ProjectLocked", "eth_getLogs(ProjectLocked)", from_block=0,

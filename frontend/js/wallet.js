@@ -34,10 +34,24 @@ const REVERTS = {
   AlreadyFulfilled: "This token is already rendered and paid out; it cannot be refunded.",
 };
 
+// ethers names a custom error only for calls it decodes itself; a revert in the gas estimate of a
+// transaction arrives as "unknown custom error" with the raw data, decoded here with our ABI.
+let errorsOf = null;
+
+function revertName(error) {
+  if (error?.revert?.name) return error.revert.name;
+  const data = error?.data ?? error?.info?.error?.data;
+  try {
+    return (typeof data === "string" && errorsOf?.parseError(data)?.name) || null;
+  } catch {
+    return null;
+  }
+}
+
 export function friendly(error) {
   const code = error?.code ?? error?.info?.error?.code ?? error?.error?.code;
   if (code === 4001 || code === "ACTION_REJECTED") return new Error("You rejected the request in your wallet.");
-  const name = error?.revert?.name;
+  const name = revertName(error);
   if (name && REVERTS[name]) return new Error(REVERTS[name]);
   const text = `${error?.message ?? ""} ${error?.info?.error?.message ?? ""} ${error?.error?.message ?? ""}`;
   if (code === "INSUFFICIENT_FUNDS" || /insufficient funds/i.test(text)) {
@@ -120,7 +134,9 @@ export async function contract() {
   else await ensureNetwork();
   const info = await contractInfo();
   const provider = new BrowserProvider(chosen, undefined, { cacheTimeout: -1 });
-  return new Contract(info.address, info.abi, await provider.getSigner());
+  const stylemint = new Contract(info.address, info.abi, await provider.getSigner());
+  errorsOf = stylemint.interface;
+  return stylemint;
 }
 
 // Run an action; show its error in words (unless already shown, like the wrong-network notice).

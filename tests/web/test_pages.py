@@ -1,7 +1,12 @@
 """The pages in a real browser (Debian Chromium via playwright) with an injected test wallet."""
 
+import time
+
 import pytest
 from ape import accounts
+
+from backend.ipfs.cid import cid_of
+from backend.render.samples import sample_manifest
 
 from backend.dev import ape_contract as core
 from tests.web.conftest import screenshot
@@ -141,9 +146,17 @@ def test_paused_and_insufficient_funds_messages(open_page, site):
     screenshot(poor, "insufficient-funds")
 
 
+def wait_fulfilled(contract, token_id, timeout=90):
+    deadline = time.monotonic() + timeout
+    while not contract.isFulfilled(token_id):
+        assert time.monotonic() < deadline, f"token {token_id} was not fulfilled in {timeout} s"
+        time.sleep(0.2)
+
+
 def test_artist_withdraws_the_split(open_page, site):
     base, node, sample, store = site
-    core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    record = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    wait_fulfilled(sample.contract, record.token_id)  # the price is credited at fulfilment, not at the mint
     page = open_page("/artist", account=ARTIST)
     page.click("#connect")
     page.wait_for_function("document.querySelector('#credit').innerText !== '-'")
@@ -152,3 +165,37 @@ def test_artist_withdraws_the_split(open_page, site):
     page.click("#withdraw")
     page.wait_for_selector("text=Withdrawn.", timeout=30_000)
     assert sample.contract.creditOf(ARTIST) == 0
+
+
+def test_a_manifest_swapped_after_the_page_loaded_is_not_bought(open_page, site):
+    base, node, sample, store = site
+    page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
+    page.wait_for_selector("#facts dd")
+    sample.contract.setProjectManifest(sample.project_id, cid_of(b"another style"), b"\x07" * 32,
+                                       sender=accounts.test_accounts[3])  # after the collector looked
+    page.click("#mint")
+    page.wait_for_selector("text=The artist changed this project's style", timeout=30_000)
+    assert sample.contract.projectInfo(sample.project_id).invocations == 0
+    screenshot(page, "manifest-changed")
+
+
+def test_collector_refunds_a_token_never_delivered(open_page, site):
+    base, node, sample, store = site
+    artist = accounts.test_accounts[3]
+    manifest = sample_manifest(name="Never pinned")
+    project_id = core.create_project(sample.contract, artist, name="Never pinned",
+                                     manifest_cid=cid_of(b"a manifest nobody pinned"), manifest_hash=manifest.sha256(),
+                                     price_wei=10**9, max_editions=3, unpause=True)
+    record = core.mint(sample.contract, accounts.test_accounts[4], project_id)  # the oracle cannot render it
+    page = open_page(f"/token?id={record.token_id}", account=COLLECTOR)
+    page.wait_for_selector("#escrow-note")
+    assert "held in escrow" in page.inner_text("#escrow") and page.query_selector("#refund") is None
+    assert sample.contract.balance == 10**9
+    sample.contract.chain_manager.mine(int(sample.contract.REFUND_DELAY()))
+    page.reload()
+    page.click("#refund")
+    page.wait_for_selector("text=Refunded in block", timeout=30_000)
+    screenshot(page, "refunded")
+    assert sample.contract.balance == 0  # the whole price went back
+    assert sample.contract.balanceOf(COLLECTOR) == 0  # the token is burned
+    assert sample.contract.projectInfo(project_id).invocations == 1  # the edition stays used
