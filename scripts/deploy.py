@@ -1,8 +1,10 @@
 """Deploy StyleMint: `ape run deploy --network ethereum:local:foundry --account TEST::0`.
 
 Works on any network ape knows (`--network ethereum:sepolia:node`, or a custom RPC configured in
-ape-config.yaml). Admin, platform payout and oracle default to the deploying account. The address
-is recorded in the data directory so that the other scripts, the oracle and the web app find it.
+ape-config.yaml). Admin, platform payout and oracle default to the deploying account. The delays
+default to the mainnet values (D = 128, R = 7,200 blocks, admin hand-over after 2 days; README
+"The contract") and to the dev values on a local chain (31337 or 1337). The address is recorded in
+the data directory so that the other scripts, the oracle and the web app find it.
 """
 
 import click
@@ -20,9 +22,26 @@ from backend.chain.deployments import Deployment, save
 @click.option("--oracle", default=None, help="Oracle address allowed to fulfill (default: the admin).")
 @click.option("--placeholder", default=core.DEFAULT_PLACEHOLDER_URI, show_default=False,
               help="tokenURI before fulfillment.")
-def cli(account, admin, payout, oracle, placeholder):
+@click.option("--randomness-delay", type=click.IntRange(2, 128), default=None,
+              help="D: blocks from a mint to the block whose RANDAO seeds it (default: 128, or 2 on a local chain).")
+@click.option("--refund-delay", type=click.IntRange(min=3), default=None,
+              help="R: blocks after a mint until an unfulfilled token is refundable (default: 7200, or 50 locally).")
+@click.option("--admin-delay", type=click.IntRange(min=0), default=None,
+              help="Seconds before a new admin takes over (default: 2 days, or 0 locally).")
+@click.option("--accept-weak-randomness", is_flag=True,
+              help="Deploy on a chain whose prevrandao is not RANDAO (docs/RENDER_SPEC.md §1: seeds are then "
+                   "only as fair as that chain); public on chain as WEAK_RANDOMNESS().")
+def cli(account, admin, payout, oracle, placeholder, randomness_delay, refund_delay, admin_delay,
+        accept_weak_randomness):
     """Deploy the StyleMint core and record its address."""
-    stylemint = core.deploy(account, admin=admin, payout=payout, oracle=oracle, placeholder=placeholder)
+    local = networks.provider.chain_id in (31337, 1337)
+    stylemint = core.deploy(
+        account, admin=admin, payout=payout, oracle=oracle, placeholder=placeholder,
+        randomness_delay=randomness_delay or (core.DEV_RANDOMNESS_DELAY if local else core.MAINNET_RANDOMNESS_DELAY),
+        refund_delay=refund_delay or (core.DEV_REFUND_DELAY if local else core.MAINNET_REFUND_DELAY),
+        admin_transfer_delay=(admin_delay if admin_delay is not None else
+                              core.DEV_ADMIN_TRANSFER_DELAY if local else core.MAINNET_ADMIN_TRANSFER_DELAY),
+        accept_weak_randomness=accept_weak_randomness)
     receipt = stylemint.creation_metadata.receipt
     path = save(Deployment(
         chain_id=networks.provider.chain_id,
@@ -32,3 +51,6 @@ def cli(account, admin, payout, oracle, placeholder):
     ))
     click.echo(f"StyleMint deployed at {stylemint.address} (block {receipt.block_number}, "
                f"{receipt.gas_used} gas); recorded in {path}")
+    click.echo(f"randomness delay {stylemint.RANDOMNESS_DELAY()} blocks, refunds after {stylemint.REFUND_DELAY()} "
+               f"blocks, admin hand-over delay {stylemint.defaultAdminDelay()} s"
+               + (", WEAK randomness accepted" if stylemint.WEAK_RANDOMNESS() else ""))
