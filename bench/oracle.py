@@ -76,7 +76,8 @@ def run(mints: int, batch: int, block_time: int) -> dict:
             client = StyleMintClient(node.url, sample.deployment.address)
             oracle = make_oracle(client=client, store=store, renderer=renderer, state=Path(tmp) / "state.sqlite",
                                  config=OracleConfig(start_block=sample.deployment.block_number,
-                                                     batch_size=batch, poll_interval=0.05))
+                                                     batch_size=batch, poll_interval=0.05,
+                                                     dev_mine=not block_time))  # instant mining: ask for blocks
             started = time.time()
             oracle.run(threading.Event(), until_idle=True)
             total = time.time() - started

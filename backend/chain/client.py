@@ -28,6 +28,10 @@ PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminP
                        "royaltyBps", "manifestHash", "name", "manifestCID")
 
 
+def _bytes32(hex_text: str) -> bytes:
+    return bytes.fromhex(hex_text.removeprefix("0x"))
+
+
 def connect(rpc_url: str, timeout: float) -> Web3:
     """A web3 connection whose every request times out after `timeout` s and is tried once: web3's
     own retries inside ours once held a hung RPC for minutes with nothing logged."""
@@ -220,17 +224,25 @@ class StyleMintClient:
                         randomness_block_hash: str) -> dict:
         """The unsigned `fulfill` with gas and fees filled in, nonce left to the caller. Raises
         ContractRevert when it would revert now (already fulfilled, stale mint, no role)."""
+        call = self.contract.functions.fulfill(token_id, seed, metadata_digest, _bytes32(randomness_block_hash))
+        return self._prepare(call, sender, f"fulfill({token_id}) estimate")
+
+    def prepare_fulfill_batch(self, sender: str, requests: list[tuple[int, bytes, bytes, str]]) -> dict:
+        """`fulfillBatch` of (token id, seed, metadata digest, randomness block hash) entries, as
+        `prepare_fulfill`; all or nothing, so one entry that would revert makes it raise."""
+        call = self.contract.functions.fulfillBatch([(token_id, seed, digest, _bytes32(block_hash))
+                                                     for token_id, seed, digest, block_hash in requests])
+        return self._prepare(call, sender, f"fulfillBatch({len(requests)}) estimate")
+
+    def _prepare(self, call, sender: str, what: str) -> dict:
         def build():
-            tx = self.contract.functions.fulfill(token_id, seed, metadata_digest,
-                                                 bytes.fromhex(randomness_block_hash.removeprefix("0x"))
-                                                 ).build_transaction({"from": sender, "nonce": 0,
-                                                                      "chainId": self.w3.eth.chain_id})
+            tx = call.build_transaction({"from": sender, "nonce": 0, "chainId": self.w3.eth.chain_id})
             # Estimates are exact for the state they ran on; seen on anvil right after a reorg, the
             # mined fulfillment needed more and ran out of gas. A margin costs nothing unused.
             tx["gas"] = int(tx["gas"] * GAS_MARGIN)
             return tx
 
-        return self._call(build, f"fulfill({token_id}) estimate")
+        return self._call(build, what)
 
     @staticmethod
     def sign(signer, tx: dict, nonce: int, fee_bump: float = 1.0) -> tuple[str, str]:

@@ -268,11 +268,39 @@ class JobStore:
             else:
                 nonce, replaced = self.free_nonce(address, chain_count), []
             tx_hash, raw = sign(nonce, len(replaced))
-            db.execute("UPDATE jobs SET state = 'submitted', fulfill_tx = ?, fulfill_raw = ?, fulfill_from = ?,"
-                       " fulfill_nonce = ?, fulfill_sent_block = ?, fulfill_replaced = ?, updated_at = ? WHERE id = ?",
-                       (tx_hash, raw, address.lower(), nonce, head, json.dumps(replaced) if replaced else None,
-                        time.time(), job_id))
+            self._write_signed(job_id, tx_hash, raw, address, nonce, head, replaced)
             return tx_hash, raw
+
+    def store_signed_batch(self, job_ids: list[int], owner: str, address: str, chain_count: int,
+                           sign, head: int) -> tuple[str, str] | None:
+        """`store_signed` for one transaction that fulfils several jobs (`fulfillBatch`): one free
+        nonce, the same signed bytes stored in every job's row, in one SQLite transaction. Only for
+        jobs that hold no unused nonce (the caller sends the others alone). None if a lease was lost."""
+        with self.transaction() as db:
+            marks = ",".join("?" * len(job_ids))
+            held = db.execute(f"SELECT COUNT(*) FROM jobs WHERE lease_owner = ? AND id IN ({marks})",
+                              (owner, *job_ids)).fetchone()[0]
+            if held != len(job_ids):
+                return None
+            nonce = self.free_nonce(address, chain_count)
+            tx_hash, raw = sign(nonce, 0)
+            for job_id in job_ids:
+                self._write_signed(job_id, tx_hash, raw, address, nonce, head, [])
+            return tx_hash, raw
+
+    def _write_signed(self, job_id: int, tx_hash: str, raw: str, address: str, nonce: int, head: int,
+                      replaced: list[str]) -> None:
+        self._db.execute(
+            "UPDATE jobs SET state = 'submitted', fulfill_tx = ?, fulfill_raw = ?, fulfill_from = ?, fulfill_nonce = ?,"
+            " fulfill_sent_block = ?, fulfill_replaced = ?, updated_at = ? WHERE id = ?",
+            (tx_hash, raw, address.lower(), nonce, head, json.dumps(replaced) if replaced else None, time.time(),
+             job_id))
+
+    def leads(self, job) -> bool:
+        """Whether `job` is the first (lowest id) of the jobs its signed transaction fulfils."""
+        row = self._db.execute("SELECT MIN(id) FROM jobs WHERE fulfill_tx = ? AND state = 'submitted'",
+                               (job.fulfill_tx,)).fetchone()
+        return row[0] in (None, job.id)
 
     def release(self, owner: str) -> None:
         self._db.execute("UPDATE jobs SET lease_owner = NULL, lease_expires = NULL WHERE lease_owner = ?", (owner,))

@@ -7,7 +7,9 @@
     seen        render       once block mint + D is confirmed: the seed, with    rendered | wait
                              the manifest in force at the mint
     rendered    pin          the PNG, then the ERC-721 metadata                  pinned | seen (PNG lost)
-    pinned      submit       sign fulfill once, store it, then broadcast it      submitted | fulfilled | failed
+    pinned      submit       sign once, store it, then broadcast it: the jobs    submitted | fulfilled | failed
+                             of a round in one fulfillBatch, a job re-signing
+                             at a nonce it holds alone
     submitted   confirm      receipt? else re-broadcast the same bytes, or       fulfilled | pinned | wait
                              replace a stuck one (same nonce, higher fee)
     fulfilled   watch        until mint and fulfillment are final_depth deep     final | submitted | wait | failed
@@ -170,7 +172,7 @@ class Oracle:
         self._manifests: dict[tuple[int, str], tuple[StyleManifest, str]] = {}
         self.times = StepTimes()
         self._steps: dict[str, Callable[[Job], Outcome]] = {
-            "rendered": self._pin, "pinned": self._submit, "submitted": self._confirm, "fulfilled": self._watch}
+            "rendered": self._pin, "submitted": self._confirm, "fulfilled": self._watch}
 
     # -- scanning -----------------------------------------------------------------------------
 
@@ -219,8 +221,10 @@ class Oracle:
                 ready = [job for job in jobs if job.id not in outcomes]
                 with self._timed("render"):
                     outcomes |= self._render([job for job in ready if job.state == "seen"])
+                with self._timed("chain"):
+                    outcomes |= self._submit_all([job for job in ready if job.state == "pinned"])
                 for job in ready:
-                    if job.state != "seen":
+                    if job.state not in ("seen", "pinned"):
                         with self._timed(BUCKET[job.state]):
                             outcomes[job.id] = self._guarded(self._steps[job.state], job)
                 jobs = self._apply_all(jobs, outcomes)
@@ -444,9 +448,53 @@ class Oracle:
         _failpoint("after_broadcast")
         return Advance("submitted", {}, f"tx={tx_hash}")
 
-    def _submit(self, job: Job) -> Outcome:
-        """pinned -> submitted, unless the chain already has the fulfillment (then never resend)."""
-        return self._fulfilled_on_chain(job) or self._sign_and_store(job)
+    def _submit_all(self, jobs: list[Job]) -> dict[int, Outcome]:
+        """pinned -> submitted, unless the chain already has the fulfillment (then never resend).
+        Jobs that hold no unused nonce go out together in one `fulfillBatch`; a job re-signing at a
+        nonce it holds (its mint moved, its transaction is stuck) goes alone, replacing its own."""
+        outcomes: dict[int, Outcome] = {}
+        fresh: list[Job] = []
+        chain_count = self.chain.transaction_count(self.signer.address) if jobs else 0
+        for job in jobs:
+            done = self._guarded(self._fulfilled_on_chain, job)
+            if done is not None:
+                outcomes[job.id] = done
+            elif job.fulfill_nonce is not None and job.fulfill_nonce >= chain_count and \
+                    (job.fulfill_from or "") == self.signer.address.lower():
+                outcomes[job.id] = self._guarded(self._sign_and_store, job)
+            else:
+                fresh.append(job)
+        if len(fresh) == 1:
+            outcomes[fresh[0].id] = self._guarded(self._sign_and_store, fresh[0])
+        elif fresh:
+            try:
+                outcomes |= self._sign_and_store_batch(fresh)
+            except Exception as err:  # noqa: BLE001 - the same outcome for every job of the batch
+                outcomes |= {job.id: self._outcome_of(err, job) for job in fresh}
+        return outcomes
+
+    def _sign_and_store_batch(self, jobs: list[Job]) -> dict[int, Outcome]:
+        """One `fulfillBatch` for `jobs`, signed once and stored in every job's row, then broadcast.
+        If any entry would revert now (a reorg a moment ago), each job is sent alone instead, so one
+        stale token does not hold back the others."""
+        requests = [(job.token_id, bytes.fromhex(job.seed[2:]), raw_digest(job.metadata_cid), job.randomness_block_hash)
+                    for job in jobs]
+        try:
+            tx = self.chain.prepare_fulfill_batch(self.signer.address, requests)
+        except ContractRevert:
+            return {job.id: self._guarded(self._sign_and_store, job) for job in jobs}
+        chain_count = self.chain.transaction_count(self.signer.address)
+        signed = self.jobs.store_signed_batch(
+            [job.id for job in jobs], self.config.worker_id, self.signer.address, chain_count,
+            lambda nonce, replacements: self.chain.sign(self.signer, tx, nonce, self.config.fee_bump ** replacements),
+            self.chain.head())
+        if signed is None:
+            return {job.id: Wait("lease lost before signing") for job in jobs}
+        tx_hash, raw = signed
+        _failpoint("after_sign")
+        self.chain.broadcast(raw)  # a lost reply is harmless: confirm re-broadcasts the same bytes
+        _failpoint("after_broadcast")
+        return {job.id: Advance("submitted", {}, f"tx={tx_hash} batch={len(jobs)}") for job in jobs}
 
     def _receipt_of_any(self, job: Job):
         """The receipt of whichever transaction signed for this job's nonce made it (or None)."""
@@ -483,13 +531,21 @@ class Oracle:
             except RpcRejected as err:  # e.g. its fees no longer cover the base fee: sign anew, same nonce
                 log.warning("event=stuck token=%d tx=%s nonce=%d: %s; replacing", job.token_id, job.fulfill_tx,
                             job.fulfill_nonce, err)
-                return self._sign_and_store(job)
+                return self._replace(job)
             return Wait(f"tx={job.fulfill_tx} not in the node's pool: re-broadcast the same bytes")
         if self.chain.head() - (job.fulfill_sent_block or 0) >= self.config.stuck_blocks:
             log.warning("event=stuck token=%d tx=%s nonce=%d: replacing with higher fees", job.token_id,
                         job.fulfill_tx, job.fulfill_nonce)
-            return self._sign_and_store(job)
+            return self._replace(job)
         return Wait("fulfill transaction still in the mempool")
+
+    def _replace(self, job: Job) -> Outcome:
+        """Re-sign a stuck fulfillment at its nonce. For a batch, only its first job does (two
+        replacements at one nonce with the same fee would refuse each other); the others find their
+        nonce used by a transaction not in their list and sign again."""
+        if not self.jobs.leads(job):
+            return Wait(f"tx={job.fulfill_tx} is a batch: its first job replaces it")
+        return self._sign_and_store(job)
 
     def _watch(self, job: Job) -> Outcome:
         """fulfilled -> final once mint and fulfillment are final_depth deep; a fulfillment that a

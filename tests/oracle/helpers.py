@@ -219,3 +219,14 @@ def canonical_seed(node_url: str, address: str, token_id: int, tx_hash: str) -> 
     receipt = client.receipt(tx_hash)
     _, randao = client.block_randomness(int(receipt["blockNumber"]) + client.randomness_delay())
     return derive_seed(client.chain_id(), client.address, token_id, tx_hash, randao)
+
+
+def tokens_fulfilled_by(node_url: str, address: str, tx_hash: str) -> list[int]:
+    """Token ids whose TokenFulfilled log a (successful) transaction emitted: one for `fulfill`,
+    several for `fulfillBatch`."""
+    from web3.logs import DISCARD
+
+    w3 = Web3(Web3.HTTPProvider(node_url))
+    contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=stylemint_abi())
+    receipt = w3.eth.get_transaction_receipt(tx_hash)
+    return [int(e["args"]["tokenId"]) for e in contract.events.TokenFulfilled().process_receipt(receipt, errors=DISCARD)]

@@ -11,7 +11,9 @@ from backend.ipfs.cid import cid_of
 from backend.oracle.jobs import JobStore
 from backend.render.samples import sample_manifest
 from tests.oracle.conftest import make_oracle, make_oracle_for
-from tests.oracle.helpers import FlakyProxy, FlakyStore, canonical_seed, fulfill_events, metadata_of
+from tests.oracle.helpers import (
+    FlakyProxy, FlakyStore, canonical_seed, fulfill_events, metadata_of, tokens_fulfilled_by, transactions_from,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -64,6 +66,23 @@ def test_twenty_mints_across_two_projects_fulfilled_exactly_once(chain, shared_r
         assert metadata["name"] == f"{manifests[mint.project_id].name} #{mint.token_id % 1_000_000 + 1}"
         assert sample.contract.tokenURI(mint.token_id) == f"ipfs://{sample.contract.tokenMetadataCID(mint.token_id)}"
     assert oracle.status()["counts"]["fulfilled"] == 20
+
+
+def test_a_round_of_jobs_goes_out_in_one_batch_transaction(chain, shared_renderer, env):
+    node, sample, store = chain
+    minted = [core.mint(sample.contract, accounts.test_accounts[4 + i % 4], sample.project_id) for i in range(8)]
+    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", batch_size=4)
+    run_until_idle(oracle)
+    sent = transactions_from(node.url, oracle.signer.address)
+    assert all(tx["status"] == 1 for tx in sent) and [tx["nonce"] for tx in sent] == list(range(len(sent)))
+    per_tx = [tokens_fulfilled_by(node.url, sample.deployment.address, tx["hash"]) for tx in sent]
+    assert sorted(t for tokens in per_tx for t in tokens) == sorted(m.token_id for m in minted)  # each once
+    assert len(sent) == 2 and [len(tokens) for tokens in per_tx] == [4, 4]  # two rounds of four
+    for mint in minted:
+        job = oracle.jobs.get(mint.token_id)
+        assert job.state == "fulfilled" and job.fulfill_tx in {tx["hash"] for tx in sent}
+        assert bytes(sample.contract.tokenSeed(mint.token_id)) == canonical_seed(
+            node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
 
 
 def test_fulfillment_by_another_oracle_is_detected_not_resent(chain, shared_renderer, env):
