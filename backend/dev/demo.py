@@ -2,7 +2,7 @@
 
 It starts a local anvil on 127.0.0.1, deploys StyleMint, pins the sample style manifest to the
 embedded IPFS store and opens the sample project as a dev artist, serves the web app (pages, API,
-IPFS gateway) on 127.0.0.1, runs the render oracle (reference model), mints one token as a dev
+IPFS gateway) on 127.0.0.1, runs the render oracle (the shipped stylemint-tiny model and its Stipple style), mints one token as a dev
 collector, waits for its fulfillment and prints the token URI, the metadata and the URLs.
 """
 
@@ -19,6 +19,7 @@ from backend.config import data_dir
 from backend.dev import ape_contract as core
 from backend.dev.anvil import Anvil
 from backend.dev.sample import deploy_sample
+from backend.render.samples import tiny_manifest
 
 
 def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo) -> None:
@@ -35,7 +36,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
     store = store_from_config()
     with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
         echo(f"chain      {node.url} (chain id {networks.provider.chain_id})")
-        sample = deploy_sample(node.url, store, echo=echo)
+        sample = deploy_sample(node.url, store, echo=echo, manifest=tiny_manifest("stipple"))
         contract, project_id = sample.contract, sample.project_id
         artist, collector, platform = accounts.test_accounts[3], accounts.test_accounts[4], accounts.test_accounts[2]
 
@@ -57,7 +58,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
                                                  dev_mine=True))
         oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)
         oracle_thread.start()
-        echo(f"oracle     running as {oracle.signer.address} (reference model, embedded IPFS)")
+        echo(f"oracle     running as {oracle.signer.address} (stylemint-tiny, embedded IPFS)")
 
         record = core.mint(contract, collector, project_id)
         delay = int(contract.RANDOMNESS_DELAY())
@@ -83,6 +84,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         image = data_dir() / "demo" / f"{record.token_id}.png"
         image.write_bytes(store.get(image_cid))
         echo(f"seed       0x{seed.hex()} = keccak256(domain ‖ chain ‖ contract ‖ token ‖ mint tx ‖ RANDAO)")
+        echo(f"prompt     {metadata['provenance']['prompt']} (model {metadata['provenance']['model_id']})")
         echo(f"tokenURI   {contract.tokenURI(record.token_id)}")
         echo(f"image      {gateway}/ipfs/{image_cid}  (copy: {image})")
         echo(f"metadata   {gateway}/ipfs/{metadata_cid}")

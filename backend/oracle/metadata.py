@@ -37,6 +37,7 @@ def build_metadata(
         {"trait_type": "Artist", "value": artist},
         {"trait_type": "Edition", "value": edition, "display_type": "number"},
         {"trait_type": "Style", "value": manifest.name},
+        {"trait_type": "Model", "value": manifest.model.id},
     ] + [{"trait_type": name, "value": value} for name, value in sorted(render.traits.items())]
     document = {
         "name": f"{project_name} #{edition}",
@@ -62,6 +63,7 @@ def build_metadata(
             "contract": contract,
             "manifest_cid": manifest_cid,
             "manifest_sha256": manifest_sha256,
+            "model_id": manifest.model.id,
             "model_sha256": render.model_sha256,
             "prompt": render.prompt,
             "renderer_version": render.renderer_version,

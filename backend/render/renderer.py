@@ -26,7 +26,7 @@ import numpy as np
 from backend import __version__ as backend_version
 from backend.config import data_dir
 from backend.errors import PermanentError
-from backend.render import environment
+from backend.render import environment, shipped
 from backend.render.manifest import SCHEDULERS, StyleManifest
 from backend.render.model_hash import model_sha256
 from backend.render.reference_model import BUILD_LOCK, build_reference_model
@@ -41,7 +41,6 @@ _MODEL_BUILD_LOCK = BUILD_LOCK
 RENDERER_VERSION = f"stylemint-render/1 ({backend_version})"
 REFERENCE = "reference"
 PNG_COMPRESS_LEVEL = 9
-LATENT_CHANNELS = 4
 
 # Fetches style weights by CID (the IPFS layer provides it); returns the file's bytes.
 WeightsFetcher = Callable[[str], bytes]
@@ -144,7 +143,11 @@ class Renderer:
     # -- model --------------------------------------------------------------------------
 
     def model_dir(self, model_id: str) -> Path:
-        """Local directory of a model: the built-in reference, a path, or a hub snapshot."""
+        """Local directory of a model: the shipped stylemint-tiny, the built-in reference, a path, or a hub snapshot."""
+        if model_id == shipped.MODEL_ID:
+            if not (shipped.MODEL_DIR / "model_index.json").exists():
+                raise RenderError(f"the shipped model is missing from {shipped.MODEL_DIR}: reinstall stylemint")
+            return shipped.MODEL_DIR
         if model_id == REFERENCE:
             directory = self.models_dir / REFERENCE
             with _MODEL_BUILD_LOCK:
@@ -160,7 +163,7 @@ class Renderer:
             return Path(snapshot_download(model_id, local_files_only=os.environ.get("HF_HUB_OFFLINE", "1") != "0"))
         except Exception as err:  # the hub's errors vary by version; the message is what matters
             raise RenderError(
-                f"model {model_id!r} is neither 'reference', a local directory, nor a hub model available "
+                f"model {model_id!r} is neither {shipped.MODEL_ID!r}, 'reference', a local directory, nor a hub model available "
                 f"offline ({type(err).__name__}); download it where the hub is reachable (HF_HUB_OFFLINE=0)"
             ) from None
 
@@ -279,7 +282,12 @@ class Renderer:
         """Float images in [0, 1] (B, H, W, 3) for `seeds`, run at exactly `batch_size` rows."""
         import torch
 
-        shape = (LATENT_CHANNELS, manifest.height // 8, manifest.width // 8)
+        # The latent grid is the model's own (SD: 4 x H/8 x W/8; stylemint-tiny: 4 x H/4 x W/4).
+        factor = pipe.vae_scale_factor
+        multiple = factor * 2 ** (len(pipe.unet.config.block_out_channels) - 1)
+        if manifest.width % multiple or manifest.height % multiple:
+            raise RenderError(f"{manifest.width}x{manifest.height}: this model renders sizes that are multiples of {multiple}")
+        shape = (pipe.unet.config.in_channels, manifest.height // factor, manifest.width // factor)
         padding = self.batch_size - len(seeds)
         rows = [initial_latents(seed, shape) for seed in seeds] + [np.zeros(shape, dtype=np.float32)] * padding
         prompts = [prompt_for(manifest, seed)[0] for seed in seeds] + [""] * padding

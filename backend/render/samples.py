@@ -1,13 +1,23 @@
-"""The sample style project that the demo, the tests and the benchmarks render with."""
+"""The sample style projects: the demo's, on the shipped model, and the mechanism tests' on `reference`."""
 
 from __future__ import annotations
 
+from backend.render import shipped
 from backend.render.manifest import StyleManifest
 from backend.render.reference_model import REFERENCE_MODEL_SHA256, REFERENCE_SIZE
 
+# The words stylemint-tiny was trained on (backend/model/procedural.py); a prompt made of them is
+# one the model follows.
+TINY_VARIABLES = {
+    "colour": ["red", "amber", "yellow", "green", "blue", "violet"],
+    "shape": ["circle", "square", "triangle", "stripe"],
+    "place": ["in the centre", "on the left", "on the right", "at the top", "at the bottom"],
+    "ground": ["dark", "light"],
+}
+
 
 def sample_manifest(**overrides) -> StyleManifest:
-    """'Tidal Glass' on the offline reference model; keyword arguments replace fields."""
+    """'Tidal Glass' on the offline reference model (random weights: the mechanism, not the art)."""
     document = {
         "name": "Tidal Glass",
         "model": {"id": "reference", "sha256": REFERENCE_MODEL_SHA256},
@@ -24,5 +34,39 @@ def sample_manifest(**overrides) -> StyleManifest:
         "height": REFERENCE_SIZE,
         "dtype": "float32",
     }
+    document.update(overrides)
+    return StyleManifest.model_validate(document)
+
+
+def style_weights(trigger: str) -> dict:
+    """The manifest entry for a shipped style: its CID (Kubo-identical, computed here) and sha256."""
+    from backend.ipfs.cid import cid_of
+
+    style = shipped.STYLES[trigger]
+    return {"kind": "lora", "cid": cid_of(style.read()), "sha256": style.sha256, "scale": 1.0}
+
+
+def tiny_manifest(style: str | None = "stipple", **overrides) -> StyleManifest:
+    """A shape study on stylemint-tiny, drawn in one shipped style (None: the base model's look).
+
+    The defaults (DPM-Solver++ 10 steps, guidance 3, empty negative prompt: the model's
+    unconditional caption) are the ones bench/model.py measures.
+    """
+    prompt = "one {colour} {shape} {place} on a {ground} ground"
+    document = {
+        "name": f"{shipped.STYLES[style].name} Shapes" if style else "Shape Studies",
+        "model": {"id": shipped.MODEL_ID, "sha256": shipped.MODEL_SHA256},
+        "prompt": f"{prompt}, {style} style" if style else prompt,
+        "variables": TINY_VARIABLES,
+        "negative_prompt": "",
+        "scheduler": {"name": "dpm++2m", "config": {}},
+        "steps": 10,
+        "guidance_scale": 3.0,
+        "width": shipped.IMAGE_SIZE,
+        "height": shipped.IMAGE_SIZE,
+        "dtype": "float32",
+    }
+    if style:
+        document["style_weights"] = style_weights(style)
     document.update(overrides)
     return StyleManifest.model_validate(document)

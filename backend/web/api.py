@@ -108,10 +108,10 @@ def manifests():
 
 @bp.get("/manifests/template")
 def manifest_template():
-    """A valid starting manifest on the offline reference model (the artist page fills in the rest)."""
-    from backend.render.samples import sample_manifest
+    """A valid starting manifest on the shipped stylemint-tiny model (the artist page fills in the rest)."""
+    from backend.render.samples import tiny_manifest
 
-    return jsonify(sample_manifest().model_dump(mode="json"))
+    return jsonify(tiny_manifest(style=None).model_dump(mode="json"))
 
 
 @bp.get("/openapi.json")

@@ -11,6 +11,7 @@ try {
       : el("div", { class: "art placeholder" }, "no edition yet"),
     el("h3", {}, project.name),
     el("div", {}, `by ${short(project.artist)}`),
+    project.manifest ? el("div", { class: "model" }, `model ${project.manifest.model.id}`) : "",
     el("div", {}, eth(project.price_wei)),
     el("div", { class: "left" }, `${project.remaining} of ${project.max_editions} left`),
     project.paused || project.admin_paused ? el("div", {}, "paused") : ""));

@@ -8,6 +8,13 @@ const button = document.getElementById("mint");
 const pending = document.getElementById("pending");
 let shown = null; // the project as displayed: the mint pays for exactly this manifest
 
+// Which model renders this project, and the style weights layered on it, as the manifest pins them.
+function modelLine(manifest) {
+  const model = `${manifest.model.id} (sha256 ${manifest.model.sha256.slice(0, 16)}...)`;
+  const weights = manifest.style_weights;
+  return weights ? `${model} + ${weights.kind} ${weights.cid} (sha256 ${weights.sha256.slice(0, 16)}...)` : model;
+}
+
 async function load() {
   const project = await getJSON(`/api/projects/${id}`);
   document.getElementById("name").textContent = project.name;
@@ -16,6 +23,7 @@ async function load() {
     ["Price", eth(project.price_wei)],
     ["Editions", `${project.minted} minted, ${project.remaining} of ${project.max_editions} left`],
     ["Style", project.manifest ? project.manifest.prompt : project.manifest_cid],
+    ["Model", project.manifest ? modelLine(project.manifest) : "unknown (manifest not available)"],
     ["Status", project.paused || project.admin_paused ? "paused" : project.locked ? "open, locked" : "open"],
   ]);
   document.getElementById("previews").replaceChildren(...project.previews.map((p) =>

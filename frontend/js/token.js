@@ -22,7 +22,7 @@ async function load() {
     facts(document.getElementById("provenance"), [
       ["Seed", p.seed], ["Mint transaction", p.mint_tx], ["Mint block", `${p.mint_block_number} (${p.mint_block_hash})`],
       ["Randomness", `RANDAO ${p.randomness} of block ${p.randomness_block_number} (${p.randomness_block_hash})`],
-      ["Manifest", `${p.manifest_cid} (sha256 ${p.manifest_sha256})`], ["Model sha256", p.model_sha256],
+      ["Manifest", `${p.manifest_cid} (sha256 ${p.manifest_sha256})`], ["Model", `${p.model_id ?? "model"} (sha256 ${p.model_sha256})`],
       ["Prompt", p.prompt], ["Environment", JSON.stringify(p.environment)], ["PNG sha256", p.png_sha256],
     ]);
   } else {

@@ -94,6 +94,9 @@ def test_demo_once_mints_renders_and_fulfills(cli_env):
     metadata = json.loads(out[out.index("{"):])
     assert metadata["image"] == f"ipfs://{image_cid}"
     assert metadata["provenance"]["seed"] == seed and metadata["provenance"]["mint_tx"] == tx_hash
+    # The demo's project is the shipped model with its Stipple style, and says so.
+    assert metadata["provenance"]["model_id"] == "stylemint-tiny" and metadata["provenance"]["prompt"].endswith(", stipple style")
+    assert f"prompt     {metadata['provenance']['prompt']} (model stylemint-tiny)" in out
     # Everything the demo printed is in the embedded store and hashes to its CID.
     from backend.ipfs.embedded import EmbeddedStore
 

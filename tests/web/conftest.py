@@ -19,7 +19,12 @@ from backend.config import PROJECT_ROOT
 from backend.verify.verifier import Verifier
 from backend.web import create_app
 from backend.web.chain_view import ChainView
-from tests.oracle.conftest import chain, env, make_oracle, shared_renderer  # noqa: F401  (fixtures)
+from backend.dev.anvil import Anvil
+from backend.dev.sample import deploy_sample
+from backend.ipfs.embedded import EmbeddedStore
+from backend.render.renderer import Renderer
+from backend.render.samples import tiny_manifest
+from tests.oracle.conftest import env, make_oracle, shared_renderer  # noqa: F401  (fixtures)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -71,10 +76,24 @@ WALLET_JS = """
 
 
 @pytest.fixture
+def chain(env):  # noqa: F811
+    """anvil + the demo's sample project: stylemint-tiny with the Stipple style (1 gwei, 100 editions),
+    so the pages show real renders."""
+    from ape import networks
+
+    with Anvil(log_path=env / "anvil.log") as node:
+        with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
+            store = EmbeddedStore(env / "data" / "ipfs")
+            sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=100, manifest=tiny_manifest("stipple"))
+            yield node, sample, store
+
+
+@pytest.fixture
 def site(chain, shared_renderer, env):  # noqa: F811
     """The whole product running: chain, oracle thread, app. Yields (base url, node, sample, store)."""
     node, sample, store = chain
-    oracle = make_oracle(node, sample, store, shared_renderer, env / "data" / "oracle" / "state.sqlite",
+    renderer = Renderer(device="cpu", threads=2, models_dir=shared_renderer.models_dir, fetch_weights=store.get)
+    oracle = make_oracle(node, sample, store, renderer, env / "data" / "oracle" / "state.sqlite",
                          poll_interval=0.2)
     stop = threading.Event()
     oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)

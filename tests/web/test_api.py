@@ -8,7 +8,8 @@ from ape import accounts
 from backend.dev import ape_contract as core
 from backend.ipfs.cid import cid_of
 from backend.render.manifest import MAX_MANIFEST_BYTES
-from backend.render.samples import sample_manifest
+from backend.render import shipped
+from backend.render.samples import sample_manifest, tiny_manifest
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +38,8 @@ def test_projects_and_project(site):
     listing = get(site, "/api/projects").json()["projects"]
     assert [p["id"] for p in listing] == [1] and listing[0]["remaining"] == 100
     one = get(site, "/api/projects/1").json()
-    assert one["manifest"]["name"] == "Tidal Glass" and one["manifest_sha256"] == "0x" + sample_manifest().sha256_hex()
+    assert one["manifest"]["name"] == "Stipple Shapes" and one["manifest_sha256"] == "0x" + tiny_manifest("stipple").sha256_hex()
+    assert one["manifest"]["model"]["id"] == "stylemint-tiny" and one["manifest"]["style_weights"]["kind"] == "lora"
     assert one["price_wei"] == str(10**9) and one["artist"] == accounts.test_accounts[3].address
     assert get(site, "/api/projects/9").status_code == 404
     bad = get(site, "/api/projects/abc")
@@ -90,7 +92,7 @@ def test_manifest_pinning_and_rejections_change_nothing(site):
 
 def test_template_openapi_pages_and_vendor(site):
     template = get(site, "/api/manifests/template").json()
-    assert template["model"]["id"] == "reference"
+    assert template["model"] == {"id": "stylemint-tiny", "sha256": shipped.MODEL_SHA256}
     spec = get(site, "/api/openapi.json").json()
     assert spec["openapi"].startswith("3.1") and "/api/manifests" in spec["paths"] and "/ipfs/{cid}" in spec["paths"]
     for path in ("/", "/project", "/token", "/artist", "/mine", "/static/js/wallet.js", "/static/style.css"):

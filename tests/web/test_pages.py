@@ -1,5 +1,6 @@
 """The pages in a real browser (Debian Chromium via playwright) with an injected test wallet."""
 
+import json
 import time
 
 import pytest
@@ -21,6 +22,7 @@ def test_collector_connects_mints_and_sees_the_render(open_page, site):
     page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
     page.wait_for_selector("#facts dd")
     assert "100 of 100 left" in page.inner_text("#facts")
+    assert "stylemint-tiny (sha256" in page.inner_text("#facts") and "+ lora" in page.inner_text("#facts")
     screenshot(page, "project")
     page.click("#mint")
     page.wait_for_selector("#tx", timeout=30_000)
@@ -35,6 +37,7 @@ def test_collector_connects_mints_and_sees_the_render(open_page, site):
     seed = "0x" + bytes(sample.contract.tokenSeed(1_000_000)).hex()
     assert seed in provenance and sample.contract.tokenMetadataCID(1_000_000) in page.inner_text("#facts")
     assert COLLECTOR in page.inner_text("#facts")
+    assert "stylemint-tiny (sha256" in provenance and ", stipple style" in provenance
     screenshot(page, "token")
     page.click("#verify")
     page.wait_for_selector("#outcome", timeout=60_000)
@@ -46,7 +49,8 @@ def test_gallery_lists_projects(open_page, site):
     base, node, sample, store = site
     page = open_page("/", account=COLLECTOR)
     page.wait_for_selector(".card.project")
-    assert "Tidal Glass" in page.inner_text("#projects") and "100 of 100 left" in page.inner_text("#projects")
+    assert "Stipple Shapes" in page.inner_text("#projects") and "100 of 100 left" in page.inner_text("#projects")
+    assert "model stylemint-tiny" in page.inner_text("#projects")
     screenshot(page, "gallery")
 
 
@@ -61,6 +65,7 @@ def test_artist_creates_and_unpauses_a_project_that_then_appears_in_the_gallery(
     info = sample.contract.projectInfo(2)
     assert info.name == "Night Ferns" and info.maxEditions == 12 and info.paused
     assert store.has(info.manifestCID)  # pinned through the API
+    assert json.loads(store.get(info.manifestCID))["model"]["id"] == "stylemint-tiny"  # the shipped model by default
     page.wait_for_selector("[data-project='2'] .toggle")
     page.click("[data-project='2'] .toggle")
     page.wait_for_selector("text=Unpaused.", timeout=30_000)
@@ -69,6 +74,7 @@ def test_artist_creates_and_unpauses_a_project_that_then_appears_in_the_gallery(
     gallery = open_page("/", account=ARTIST)
     gallery.wait_for_selector("text=Night Ferns")
     assert "12 of 12 left" in gallery.inner_text("#projects")
+    assert "model stylemint-tiny" in gallery.inner_text("#projects")
 
 
 def test_sold_out_shows_its_message(open_page, site):
@@ -124,7 +130,7 @@ def test_chooser_when_several_wallets_announce_then_my_tokens(open_page, site):
     screenshot(page, "wallet-chooser")
     page.click("button[data-wallet='dev.stylemint.testwallet']")
     page.wait_for_selector("#tokens .card")
-    assert "Tidal Glass" in page.inner_text("#tokens") or "Token 1000000" in page.inner_text("#tokens")
+    assert "Stipple Shapes" in page.inner_text("#tokens") or "Token 1000000" in page.inner_text("#tokens")
     assert page.inner_text("#account").startswith("0x15d3")
     screenshot(page, "my-tokens")
 

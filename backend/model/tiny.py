@@ -1,0 +1,156 @@
+"""stylemint-tiny: the architecture of the shipped text-to-image model, in the Stable Diffusion layout.
+
+A model whose words steer its pictures, small enough to train from scratch on a 2-core CPU and to
+render a 64x64 image in well under a second there, while loading with the stock
+`StableDiffusionPipeline.from_pretrained` like any production model (so the renderer, oracle and
+verifier treat it exactly as they would SD 1.5):
+- VAE: `AutoencoderKL`, 64x64x3 <-> 16x16x4 (factor 4), trained on all four rendering treatments
+  so that the style adapters can be decoded too.
+- UNet: `UNet2DConditionModel` on 16x16 latents, cross-attention at 8x8 and 4x4 only (attention at
+  16x16 measured about 4x slower per step here), and the caption pooled into the timestep embedding
+  (`addition_embed_type="text"`: the stock pipeline feeds it from the same text states, no extra
+  inputs), which is what makes colour and shape words act on every resolution.
+- Text: a 2-layer, width-64 `CLIPTextModel` over a word-level CLIP BPE vocabulary: every caption
+  word is one token (its merges are generated), any other text falls back to single bytes.
+- Scheduler: DDIM over the cosine (`squaredcos_cap_v2`) training schedule, epsilon prediction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backend.model import procedural
+
+MODEL_ID = "stylemint-tiny"
+IMAGE_SIZE = procedural.SIZE
+LATENT_SIZE = 16
+LATENT_CHANNELS = 4
+MAX_TOKENS = 20
+TRAIN_TIMESTEPS = 1000
+BETA_SCHEDULE = "squaredcos_cap_v2"
+
+# Where the shipped, trained weights live (committed; see the README's "Shipped model").
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MODEL_DIR = WEIGHTS_DIR / MODEL_ID
+STYLES_DIR = WEIGHTS_DIR / "styles"
+
+
+def _byte_alphabet() -> list[str]:
+    from tokenizers import pre_tokenizers
+
+    return sorted(pre_tokenizers.ByteLevel.alphabet())
+
+
+def vocab_and_merges(words: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """A CLIP BPE vocabulary in which each of `words` is a single token, learned by `tokenizers`.
+
+    CLIP's BPE splits a word into characters (the last one suffixed `</w>`) and applies merges by
+    rank; hand-made merge chains conflict between words (measured: "inkline" split by a merge of
+    "light"), so the merges come from the library's own BPE trainer run on the word list until
+    nothing is left to merge. The byte alphabet stays in the vocabulary: any other text falls
+    back to single characters. `tokenizer()` checks every word.
+    """
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    special = ["<|startoftext|>", "<|endoftext|>"]
+    alphabet = _byte_alphabet()
+    bpe = Tokenizer(models.BPE(end_of_word_suffix="</w>"))
+    bpe.pre_tokenizer = pre_tokenizers.Whitespace()
+    trainer = trainers.BpeTrainer(
+        vocab_size=100_000, min_frequency=1, special_tokens=special, initial_alphabet=alphabet,
+        end_of_word_suffix="</w>", show_progress=False,
+    )
+    bpe.train_from_iterator(words, trainer=trainer)
+    learned = __import__("json").loads(bpe.to_str())["model"]
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for char in alphabet:
+        vocab[char] = len(vocab)
+    for char in alphabet:
+        vocab[char + "</w>"] = len(vocab)
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in learned["merges"]]
+    for left, right in merges:
+        vocab.setdefault(left + right, len(vocab))
+    return vocab, merges
+
+
+def tokenizer():
+    from transformers import CLIPTokenizer
+
+    words = procedural.vocabulary()
+    vocab, merges = vocab_and_merges(words)
+    tok = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=MAX_TOKENS,
+                        unk_token="<|endoftext|>", bos_token="<|startoftext|>", eos_token="<|endoftext|>",
+                        pad_token="<|endoftext|>")
+    for word in words:
+        ids = tok(word, add_special_tokens=False)["input_ids"]
+        if ids != [vocab[word + "</w>"]]:
+            raise RuntimeError(f"tokenizer splits {word!r} into {ids}: the generated merges conflict")
+    return tok
+
+
+def text_encoder(vocab_size: int):
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    return CLIPTextModel(CLIPTextConfig(
+        vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, max_position_embeddings=MAX_TOKENS, projection_dim=64,
+        bos_token_id=0, eos_token_id=1, pad_token_id=1,
+    ))
+
+
+def unet():
+    from diffusers import UNet2DConditionModel
+
+    return UNet2DConditionModel(
+        sample_size=LATENT_SIZE,
+        in_channels=LATENT_CHANNELS,
+        out_channels=LATENT_CHANNELS,
+        layers_per_block=1,
+        block_out_channels=(64, 64, 96),
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=64,
+        attention_head_dim=4,
+        norm_num_groups=16,
+        addition_embed_type="text",
+        addition_embed_type_num_heads=4,
+    )
+
+
+def vae():
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        in_channels=3, out_channels=3, latent_channels=LATENT_CHANNELS,
+        block_out_channels=(32, 48, 64), mid_block_add_attention=False,
+        down_block_types=("DownEncoderBlock2D",) * 3,
+        up_block_types=("UpDecoderBlock2D",) * 3,
+        layers_per_block=1, norm_num_groups=16, sample_size=IMAGE_SIZE,
+    )
+
+
+def train_scheduler():
+    from diffusers import DDPMScheduler
+
+    return DDPMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type="epsilon",
+                         clip_sample=False)
+
+
+def render_scheduler():
+    from diffusers import DDIMScheduler
+
+    return DDIMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type="epsilon",
+                         clip_sample=False, set_alpha_to_one=False, timestep_spacing="trailing", steps_offset=1)
+
+
+def pipeline(*, vae_model, unet_model, text_model, tok):
+    from diffusers import StableDiffusionPipeline
+
+    return StableDiffusionPipeline(
+        vae=vae_model, unet=unet_model, text_encoder=text_model, tokenizer=tok, scheduler=render_scheduler(),
+        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+    )
+
+
+def parameter_count(module) -> int:
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,295 @@
+"""Training stylemint-tiny from nothing on a CPU: VAE, then UNet + text encoder, then one LoRA per style.
+
+Why this recipe (measured on the 2-core development machine, torch 2.13, 2 threads):
+- The VAE is fully convolutional (no mid-block attention), so it trains on 32x32 crops at a
+  quarter of the cost of whole images (0.47 s per batch of 32) and still encodes 64x64 images.
+  It sees all four treatments: the adapters' textures must be decodable by the shared decoder.
+- The UNet trains on latents encoded once (posterior means), with the text encoder jointly,
+  10 % caption dropout (classifier-free guidance needs the empty caption), min-SNR-5 loss
+  weighting (faster convergence at the same step count) and an EMA of the weights, which is
+  what ships. 0.5 s per batch of 32.
+- Each style is a LoRA (rank 8, attention, feed-forward, resnet convs and time projections) on
+  the frozen base, trained on half styled images with the trigger word and half plain images
+  without it (prior preservation): the adapter must leave prompts without its trigger alone.
+Training is not bit-reproducible across CPUs (thread scheduling, ISA), which is why the results
+are committed with pinned hashes; this module reproduces a model of the same quality.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from backend.model import procedural, tiny
+
+log = logging.getLogger(__name__)
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Step counts and data sizes; the defaults are what the shipped weights were trained with."""
+
+    seed: int = 20261127
+    vae_images: int = 12_000
+    vae_steps: int = 700
+    base_images: int = 20_000
+    base_steps: int = 5_000
+    style_images: int = 4_000
+    style_steps: int = 400
+    batch: int = 32
+    threads: int = 2
+
+    def scaled(self, factor: float) -> "Recipe":
+        """A proportionally smaller run (smoke tests of the training code itself)."""
+        def shrink(n: int) -> int:
+            return max(2, int(n * factor))
+
+        return Recipe(self.seed, shrink(self.vae_images), shrink(self.vae_steps), shrink(self.base_images),
+                      shrink(self.base_steps), shrink(self.style_images), shrink(self.style_steps),
+                      min(self.batch, shrink(self.base_images)), self.threads)
+
+
+def _to_tensor(images: np.ndarray):
+    import torch
+
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
+class _Progress:
+    """One line every `every` steps: loss (running mean), steps per second and time left."""
+
+    def __init__(self, name: str, total: int, report: Report, every: int = 50):
+        self.name, self.total, self.report, self.every = name, total, report, every
+        self.started = time.perf_counter()
+        self.losses: list[float] = []
+
+    def step(self, index: int, loss: float) -> None:
+        self.losses.append(loss)
+        done = index + 1
+        if done % self.every == 0 or done == self.total:
+            elapsed = time.perf_counter() - self.started
+            left = elapsed / done * (self.total - done)
+            mean = sum(self.losses[-self.every:]) / len(self.losses[-self.every:])
+            self.report(f"{self.name}: step {done}/{self.total} loss {mean:.4f} "
+                        f"({elapsed:.0f} s, about {left:.0f} s left)")
+
+
+def _schedule(step: int, total: int, peak: float, warmup: int = 100) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup))))
+
+
+def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = None, peak: float = 1e-3):
+    """Train (or, given `vae`, continue training) the autoencoder for `steps` (default: the recipe's)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(recipe.seed)
+    per = recipe.vae_images // len(procedural.TREATMENTS)
+    parts = []
+    for index, treatment in enumerate(procedural.TREATMENTS):
+        count = recipe.vae_images - per * 3 if treatment == "plain" else per
+        parts.append(procedural.dataset(recipe.seed + 100 + index, count, treatment)[0])
+    images = _to_tensor(np.concatenate(parts))
+    steps = steps or recipe.vae_steps
+    report(f"vae: {len(images)} images (all treatments), {steps} steps on 32x32 crops")
+    torch.manual_seed(recipe.seed)
+    vae = vae or tiny.vae()
+    optimiser = torch.optim.AdamW(vae.parameters(), lr=peak, weight_decay=0.0)
+    progress = _Progress("vae", steps, report)
+    vae.train()
+    for step in range(steps):
+        for group in optimiser.param_groups:
+            group["lr"] = _schedule(step, steps, peak)
+        index = torch.randint(0, len(images), (recipe.batch,), generator=generator)
+        x0, y0 = (int(v) for v in torch.randint(0, tiny.IMAGE_SIZE - 32 + 1, (2,), generator=generator) // 4 * 4)
+        batch = images[index, :, y0:y0 + 32, x0:x0 + 32]
+        posterior = vae.encode(batch).latent_dist
+        reconstruction = vae.decode(posterior.sample(generator=generator)).sample
+        loss = (reconstruction - batch).abs().mean() + (reconstruction - batch).pow(2).mean() \
+            + 1e-6 * posterior.kl().mean()
+        loss.backward()
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        progress.step(step, loss.item())
+    vae.eval()
+    return vae
+
+
+def encode(vae, images: np.ndarray, batch: int = 256):
+    """Posterior means, unscaled (the caller applies the scaling factor)."""
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(images), batch):
+            out.append(vae.encode(_to_tensor(images[start:start + batch])).latent_dist.mean)
+    return torch.cat(out)
+
+
+def _snr_weights(scheduler, timesteps):
+    alphas = scheduler.alphas_cumprod[timesteps]
+    snr = alphas / (1 - alphas)
+    return snr.clamp(max=5.0) / snr
+
+
+def _diffusion_loss(unet, text_states, latents, scheduler, generator):
+    import torch
+
+    noise = torch.randn(latents.shape, generator=generator)
+    timesteps = torch.randint(0, tiny.TRAIN_TIMESTEPS, (len(latents),), generator=generator)
+    noisy = scheduler.add_noise(latents, noise, timesteps)
+    predicted = unet(noisy, timesteps, text_states).sample
+    per_sample = (predicted - noise).pow(2).mean(dim=(1, 2, 3))
+    return (per_sample * _snr_weights(scheduler, timesteps)).mean()
+
+
+def _ids(tok, captions: list[str]):
+    return tok(captions, padding="max_length", max_length=tiny.MAX_TOKENS, truncation=True, return_tensors="pt").input_ids
+
+
+def train_base(recipe: Recipe, vae, tok, report: Report):
+    import torch
+
+    images, scenes = procedural.dataset(recipe.seed + 1, recipe.base_images, "plain")
+    latents = encode(vae, images)
+    scale = float(1.0 / latents.std())
+    vae.register_to_config(scaling_factor=scale)
+    latents = latents * scale
+    ids = _ids(tok, [s.caption for s in scenes])
+    empty = _ids(tok, [""])[0]
+    report(f"base: {len(latents)} captioned images, latent scale {scale:.4f}, {recipe.base_steps} steps")
+    torch.manual_seed(recipe.seed + 2)
+    unet, text = tiny.unet(), tiny.text_encoder(len(tok))
+    ema_unet, ema_text = copy.deepcopy(unet).requires_grad_(False), copy.deepcopy(text).requires_grad_(False)
+    parameters = list(unet.parameters()) + list(text.parameters())
+    optimiser = torch.optim.AdamW(parameters, lr=6e-4, weight_decay=1e-2)
+    scheduler = tiny.train_scheduler()
+    generator = torch.Generator().manual_seed(recipe.seed + 3)
+    progress = _Progress("base", recipe.base_steps, report)
+    unet.train()
+    text.train()
+    for step in range(recipe.base_steps):
+        for group in optimiser.param_groups:
+            group["lr"] = _schedule(step, recipe.base_steps, 6e-4)
+        index = torch.randint(0, len(latents), (recipe.batch,), generator=generator)
+        batch_ids = ids[index].clone()
+        dropped = torch.rand(recipe.batch, generator=generator) < 0.1
+        batch_ids[dropped] = empty
+        loss = _diffusion_loss(unet, text(batch_ids)[0], latents[index], scheduler, generator)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        decay = min(0.999, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for live, ema in ((unet, ema_unet), (text, ema_text)):
+                for p, e in zip(live.parameters(), ema.parameters()):
+                    e.mul_(decay).add_(p.detach(), alpha=1 - decay)
+        progress.step(step, loss.item())
+    return ema_unet.eval(), ema_text.eval()
+
+
+LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2",
+                "conv1", "conv2", "time_emb_proj"]
+
+
+def train_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report) -> dict:
+    """A LoRA state dict (diffusers naming) that draws `style` when the prompt has its trigger."""
+    import torch
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    index_of = procedural.STYLES.index(style)
+    styled_images, styled_scenes = procedural.dataset(recipe.seed + 10 + index_of, recipe.style_images, style)
+    plain_images, plain_scenes = procedural.dataset(recipe.seed + 20 + index_of, recipe.style_images, "plain")
+    scale = vae.config.scaling_factor
+    styled_latents, plain_latents = encode(vae, styled_images) * scale, encode(vae, plain_images) * scale
+    with torch.inference_mode():
+        styled_states = text(_ids(tok, [procedural.styled(s.caption, style) for s in styled_scenes]))[0]
+        plain_states = text(_ids(tok, [s.caption for s in plain_scenes]))[0]
+    report(f"style {style}: {len(styled_latents)} styled + {len(plain_latents)} plain images, {recipe.style_steps} steps")
+    torch.manual_seed(recipe.seed + 30 + index_of)
+    student = copy.deepcopy(unet)
+    student.requires_grad_(False)
+    student.add_adapter(LoraConfig(r=8, lora_alpha=8, init_lora_weights="gaussian", target_modules=LORA_TARGETS))
+    parameters = [p for p in student.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(parameters, lr=1e-3, weight_decay=0.0)
+    scheduler = tiny.train_scheduler()
+    generator = torch.Generator().manual_seed(recipe.seed + 40 + index_of)
+    progress = _Progress(f"style {style}", recipe.style_steps, report)
+    half = max(1, recipe.batch // 2)
+    student.train()
+    for step in range(recipe.style_steps):
+        for group in optimiser.param_groups:
+            group["lr"] = _schedule(step, recipe.style_steps, 1e-3, warmup=20)
+        a = torch.randint(0, len(styled_latents), (half,), generator=generator)
+        b = torch.randint(0, len(plain_latents), (half,), generator=generator)
+        latents = torch.cat([styled_latents[a], plain_latents[b]])
+        states = torch.cat([styled_states[a], plain_states[b]])
+        loss = _diffusion_loss(student, states, latents, scheduler, generator)
+        loss.backward()
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        progress.step(step, loss.item())
+    from diffusers.utils import convert_state_dict_to_diffusers
+
+    return convert_state_dict_to_diffusers(get_peft_model_state_dict(student))
+
+
+def save_style(state: dict, path: Path) -> None:
+    """One safetensors file in the layout `load_lora_weights` reads (keys under `unet.`)."""
+    from diffusers import StableDiffusionPipeline
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    StableDiffusionPipeline.save_lora_weights(path.parent, unet_lora_layers=state, weight_name=path.name,
+                                              safe_serialization=True)
+
+
+def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print) -> dict:
+    """Train everything into `output` (`stylemint-tiny/` and `styles/<name>.safetensors`); returns timings."""
+    import torch
+
+    from backend.render.model_hash import model_sha256
+    from backend.render.renderer import quiet_libraries
+
+    quiet_libraries()
+    torch.set_num_threads(recipe.threads)
+    output = Path(output)
+    timings = {}
+    started = time.perf_counter()
+    tok = tiny.tokenizer()
+    checkpoint = output / "vae-checkpoint"
+    if (checkpoint / "config.json").exists():  # a run that stopped after its VAE resumes from it
+        from diffusers import AutoencoderKL
+
+        vae = AutoencoderKL.from_pretrained(checkpoint).eval()
+        report(f"vae: resumed from {checkpoint}")
+    else:
+        vae = train_vae(recipe, report)
+        vae.save_pretrained(checkpoint)
+    timings["vae_s"] = time.perf_counter() - started
+    mark = time.perf_counter()
+    unet, text = train_base(recipe, vae, tok, report)
+    timings["base_s"] = time.perf_counter() - mark
+    pipe = tiny.pipeline(vae_model=vae, unet_model=unet, text_model=text, tok=tok)
+    pipe.save_pretrained(output / tiny.MODEL_ID, safe_serialization=True)
+    report(f"saved {output / tiny.MODEL_ID} (sha256 {model_sha256(output / tiny.MODEL_ID)})")
+    for style in procedural.STYLES:
+        mark = time.perf_counter()
+        state = train_style(recipe, style, vae, unet, text, tok, report)
+        save_style(state, output / "styles" / f"{style}.safetensors")
+        timings[f"style_{style}_s"] = time.perf_counter() - mark
+    shutil.rmtree(checkpoint, ignore_errors=True)
+    timings["total_s"] = time.perf_counter() - started
+    report("timings: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
+    return timings

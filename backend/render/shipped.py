@@ -1,0 +1,57 @@
+"""The model and the three artist styles that ship with stylemint, with their pinned hashes.
+
+stylemint-tiny is trained from scratch on this project's procedural captioned set (see
+backend/model/): a 64x64 text-to-image latent diffusion model in the Stable Diffusion layout whose
+colour and shape words steer the picture. Training is not bit-reproducible across CPUs, so the
+trained files are committed (the one exception to "no weights in git") and pinned here: a model
+directory or a style file whose sha256 differs is refused by the renderer, like any model.
+
+Each style is a LoRA (one safetensors file) trained on one procedural rendering treatment; its
+trigger word in a prompt turns it on, and without the word the adapter leaves the picture alone.
+They are what an artist would register as a style: bytes, a hash and a trigger word.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+MODEL_ID = "stylemint-tiny"
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MODEL_DIR = WEIGHTS_DIR / MODEL_ID
+STYLES_DIR = WEIGHTS_DIR / "styles"
+IMAGE_SIZE = 64
+
+# sha256 of the model directory as `model_sha256` computes it (docs/RENDER_SPEC.md).
+MODEL_SHA256 = "0" * 64
+
+
+@dataclass(frozen=True)
+class ShippedStyle:
+    name: str
+    trigger: str
+    description: str
+    sha256: str
+
+    @property
+    def path(self) -> Path:
+        return STYLES_DIR / f"{self.trigger}.safetensors"
+
+    def read(self) -> bytes:
+        """The style's bytes, refused if they are not the pinned ones."""
+        data = self.path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != self.sha256:
+            raise ValueError(f"{self.path} hashes to {digest}, the shipped {self.name!r} style is {self.sha256}")
+        return data
+
+
+STYLES: dict[str, ShippedStyle] = {
+    style.trigger: style
+    for style in (
+        ShippedStyle("Stipple", "stipple", "pointillist dots: every shape built from a grid of round dots", "0" * 64),
+        ShippedStyle("Inkline", "inkline", "hard ink outlines around flat fills", "0" * 64),
+        ShippedStyle("Haze", "haze", "soft gradients: blurred edges, a glow in each shape, a shaded ground", "0" * 64),
+    )
+}

@@ -1,0 +1,79 @@
+"""The shipped stylemint-tiny model and its styles: pinned bytes, deterministic renders, words that
+steer the picture, and styles that act only when their trigger word is in the prompt."""
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from backend.ipfs.cid import cid_of
+from backend.model import judges
+from backend.render import shipped
+from backend.render.model_hash import model_sha256
+from backend.render.renderer import ModelHashMismatch, RenderError, Renderer
+from backend.render.samples import tiny_manifest
+
+SEEDS = [hashlib.sha256(b"shipped %d" % i).digest() for i in range(12)]
+
+
+@pytest.fixture(scope="module")
+def styles_by_cid():
+    return {cid_of(style.read()): style.read() for style in shipped.STYLES.values()}
+
+
+@pytest.fixture(scope="module")
+def tiny(styles_by_cid):
+    return Renderer(device="cpu", threads=2, batch_size=1, fetch_weights=styles_by_cid.__getitem__)
+
+
+def test_shipped_files_are_the_pinned_ones():
+    assert model_sha256(shipped.MODEL_DIR) == shipped.MODEL_SHA256
+    for style in shipped.STYLES.values():
+        assert hashlib.sha256(style.path.read_bytes()).hexdigest() == style.sha256, style.name
+    total = sum(p.stat().st_size for p in shipped.WEIGHTS_DIR.rglob("*") if p.is_file())
+    assert total <= 25 * 1024 * 1024  # the budget for weights in git
+
+
+def test_a_shipped_render_is_deterministic_and_seed_sensitive(tiny):
+    manifest = tiny_manifest(style=None)
+    first, again = tiny.render(manifest, SEEDS[0]), tiny.render(manifest, SEEDS[0])
+    assert first.png == again.png and (first.width, first.height) == (64, 64)
+    other = tiny.render(manifest, SEEDS[1])
+    assert np.mean(first.pixels() != other.pixels()) > 0.2
+
+
+def test_the_colour_words_steer_the_picture(tiny):
+    """Most renders show the colour their prompt names (the bench measures this on 100 seeds)."""
+    manifest = tiny_manifest(style=None)
+    results = tiny.render_batch(manifest, SEEDS)
+    right = [judges.colour_of(r.pixels()) == r.traits["colour"] for r in results]
+    assert sum(right) >= 9, [(r.prompt, judges.colour_of(r.pixels())) for r in results]
+
+
+def test_a_style_acts_only_with_its_trigger(tiny):
+    """Same words and seed: the Stipple adapter loaded but no trigger stays close to the base
+    render; with the trigger the picture changes far more."""
+    base, styled = tiny_manifest(style=None), tiny_manifest(style="stipple")
+    untriggered = styled.model_copy(update={"prompt": base.prompt})
+    far, near = [], []
+    for seed in SEEDS[:4]:
+        plain = tiny.render(base, seed).pixels().astype(int)
+        near.append(np.abs(tiny.render(untriggered, seed).pixels().astype(int) - plain).mean())
+        far.append(np.abs(tiny.render(styled, seed).pixels().astype(int) - plain).mean())
+    assert np.mean(far) > 3 * np.mean(near), (far, near)
+
+
+def test_a_tampered_style_or_model_is_refused(styles_by_cid, tmp_path):
+    manifest = tiny_manifest(style="inkline")
+    cid = manifest.style_weights.cid
+    forged = {**styles_by_cid, cid: styles_by_cid[cid][:-1] + b"\x00"}
+    with pytest.raises(ModelHashMismatch, match="style weights"):
+        Renderer(device="cpu", threads=2, fetch_weights=forged.__getitem__).render(manifest, SEEDS[0])
+    wrong_pin = tiny_manifest(style=None, model={"id": shipped.MODEL_ID, "sha256": "1" * 64})
+    with pytest.raises(ModelHashMismatch, match="refusing to render"):
+        Renderer(device="cpu", threads=2).render(wrong_pin, SEEDS[0])
+
+
+def test_a_size_the_model_cannot_render_is_a_clear_error(tiny):
+    with pytest.raises(RenderError, match="multiples of 16"):
+        tiny.render(tiny_manifest(style=None, width=72, height=72), SEEDS[0])
