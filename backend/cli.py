@@ -166,11 +166,16 @@ def check_manifest(path, write_canonical):
 
 
 @manifest.command("sample")
-def sample_manifest_command():
-    """Print the sample manifest (reference model) in canonical form."""
-    from backend.render.samples import sample_manifest
+@click.option("--model", "model_id", type=click.Choice(["stylemint-tiny", "reference"]), default="stylemint-tiny",
+              show_default=True, help="The shipped model, or the random-weight reference (mechanism only).")
+@click.option("--style", type=click.Choice(["stipple", "inkline", "haze", "none"]), default="stipple", show_default=True,
+              help="Shipped style for stylemint-tiny (none: the base model's look).")
+def sample_manifest_command(model_id, style):
+    """Print a sample manifest in canonical form (default: the demo's, stylemint-tiny + Stipple)."""
+    from backend.render.samples import sample_manifest, tiny_manifest
 
-    click.echo(sample_manifest().canonical_bytes().decode(), nl=False)
+    chosen = sample_manifest() if model_id == "reference" else tiny_manifest(None if style == "none" else style)
+    click.echo(chosen.canonical_bytes().decode(), nl=False)
 
 
 @main.command()

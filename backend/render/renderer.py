@@ -208,9 +208,16 @@ class Renderer:
 
     def _apply_style_weights(self, pipe, manifest: StyleManifest) -> None:
         weights = manifest.style_weights
-        if self.fetch_weights is None:
-            raise RenderError("manifest has style weights but this renderer has no way to fetch them by CID")
-        data = self.fetch_weights(weights.cid)
+        # A shipped style's bytes are on disk; any other weights come from the fetcher (IPFS). The
+        # sha256 below is checked either way, so where the bytes came from cannot change a render.
+        local = shipped.style_for_cid(weights.cid)
+        if local is not None and local.sha256 == weights.sha256:
+            data = local.path.read_bytes()
+        elif self.fetch_weights is None:
+            raise RenderError(f"manifest has style weights {weights.cid}, which are not a shipped style, "
+                              "and this renderer has no way to fetch them by CID")
+        else:
+            data = self.fetch_weights(weights.cid)
         digest = hashlib.sha256(data).hexdigest()
         if digest != weights.sha256:
             raise ModelHashMismatch(f"style weights {weights.cid} hash to {digest}, manifest pins {weights.sha256}")

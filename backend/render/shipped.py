@@ -55,3 +55,20 @@ STYLES: dict[str, ShippedStyle] = {
         ShippedStyle("Haze", "haze", "soft gradients: blurred edges, a glow in each shape, a shaded ground", "0" * 64),
     )
 }
+
+
+_BY_CID: dict[str, ShippedStyle] = {}
+
+
+def style_for_cid(cid: str) -> ShippedStyle | None:
+    """The shipped style whose file has this CID (Kubo-identical, computed from the file), if any."""
+    from backend.ipfs.cid import canonical, cid_of
+
+    if not _BY_CID:
+        for style in STYLES.values():
+            if style.path.exists():
+                _BY_CID[cid_of(style.path.read_bytes())] = style
+    try:
+        return _BY_CID.get(canonical(cid))
+    except ValueError:
+        return None

@@ -13,7 +13,7 @@ from pathlib import Path
 from backend.config import PROJECT_ROOT
 
 BACKEND = PROJECT_ROOT / "backend"
-RUNTIME = ("chain", "render", "ipfs", "oracle", "verify", "web")
+RUNTIME = ("chain", "render", "ipfs", "oracle", "verify", "web", "model")
 
 
 def module_name(path: Path) -> str:

@@ -91,3 +91,24 @@ def test_manifest_sample_and_check(tmp_path):
     checked = stylemint("manifest", "check", str(pretty), "--write-canonical", str(canonical), data_dir=tmp_path)
     assert "not in canonical form" in checked.stdout
     assert canonical.read_bytes() == path.read_bytes()
+
+
+def test_the_default_sample_renders_the_shipped_model_and_style_offline(tmp_path):
+    """`manifest sample` then `render`, as the README shows: stylemint-tiny + Stipple, no IPFS needed
+    (the shipped style's bytes are on disk and checked against the manifest's sha256)."""
+    sample = stylemint("manifest", "sample", data_dir=tmp_path)
+    manifest = json.loads(sample.stdout)
+    assert manifest["model"]["id"] == "stylemint-tiny" and manifest["prompt"].endswith(", stipple style")
+    path = tmp_path / "m.json"
+    path.write_text(sample.stdout)
+    out = tmp_path / "t.png"
+    done = stylemint("render", "--manifest", str(path), "--seed", "0x" + "5b" * 32, "-o", str(out), "--json",
+                     data_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    from PIL import Image
+
+    assert Image.open(out).size == (64, 64)
+    plain = json.loads(stylemint("manifest", "sample", "--style", "none", data_dir=tmp_path).stdout)
+    assert "style_weights" not in plain or plain["style_weights"] is None
+    reference = json.loads(stylemint("manifest", "sample", "--model", "reference", data_dir=tmp_path).stdout)
+    assert reference["model"]["id"] == "reference"

@@ -65,10 +65,18 @@ def test_a_style_acts_only_with_its_trigger(tiny):
 
 def test_a_tampered_style_or_model_is_refused(styles_by_cid, tmp_path):
     manifest = tiny_manifest(style="inkline")
-    cid = manifest.style_weights.cid
-    forged = {**styles_by_cid, cid: styles_by_cid[cid][:-1] + b"\x00"}
+    weights = manifest.style_weights
+    # A manifest that pins other bytes under the shipped file's CID: the shipped file does not
+    # stand in for them, and what the fetcher returns must hash to the pin.
+    repinned = manifest.model_copy(update={"style_weights": weights.model_copy(update={"sha256": "3" * 64})})
     with pytest.raises(ModelHashMismatch, match="style weights"):
-        Renderer(device="cpu", threads=2, fetch_weights=forged.__getitem__).render(manifest, SEEDS[0])
+        Renderer(device="cpu", threads=2, fetch_weights=styles_by_cid.__getitem__).render(repinned, SEEDS[0])
+    with pytest.raises(RenderError, match="not a shipped style"):
+        Renderer(device="cpu", threads=2).render(repinned, SEEDS[0])
+    # The shipped style itself needs no fetcher: its bytes are on disk and match the pin.
+    fetched = []
+    Renderer(device="cpu", threads=2, fetch_weights=fetched.append).render(manifest, SEEDS[0])
+    assert fetched == []
     wrong_pin = tiny_manifest(style=None, model={"id": shipped.MODEL_ID, "sha256": "1" * 64})
     with pytest.raises(ModelHashMismatch, match="refusing to render"):
         Renderer(device="cpu", threads=2).render(wrong_pin, SEEDS[0])
