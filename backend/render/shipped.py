@@ -24,7 +24,7 @@ STYLES_DIR = WEIGHTS_DIR / "styles"
 IMAGE_SIZE = 64
 
 # sha256 of the model directory as `model_sha256` computes it (docs/RENDER_SPEC.md).
-MODEL_SHA256 = "0" * 64
+MODEL_SHA256 = "4246a26f7c3c901cb33a160fb83b4c5632ae36e44321f3a515faf341b135fb81"
 
 
 @dataclass(frozen=True)
