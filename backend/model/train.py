@@ -8,8 +8,8 @@ Why this recipe (measured on the 2-core development machine, torch 2.13, 2 threa
   10 % caption dropout (classifier-free guidance needs the empty caption), min-SNR-5 loss
   weighting (faster convergence at the same step count) and an EMA of the weights, which is
   what ships. 0.5 s per batch of 32.
-- Each style is a LoRA (rank 8, attention, feed-forward, resnet convs and time projections) on
-  the frozen base, trained on half styled images with the trigger word and half plain images
+- Each style is a LoRA (rank 8, attention, feed-forward, resnet convs and time projections of
+  the UNet; attention and MLP of the text encoder) on the frozen base, with an unweighted loss, trained on half styled images with the trigger word and half plain images
   without it (prior preservation; a fifth of those with the empty caption, which classifier-free
   guidance renders as its unconditional branch): the adapter must leave prompts without its
   trigger alone.
@@ -144,7 +144,7 @@ def _snr_weights(scheduler, timesteps):
     return snr.clamp(max=5.0) / snr
 
 
-def _diffusion_loss(unet, text_states, latents, scheduler, generator):
+def _diffusion_loss(unet, text_states, latents, scheduler, generator, snr_weighted: bool = True):
     import torch
 
     noise = torch.randn(latents.shape, generator=generator)
@@ -152,7 +152,7 @@ def _diffusion_loss(unet, text_states, latents, scheduler, generator):
     noisy = scheduler.add_noise(latents, noise, timesteps)
     predicted = unet(noisy, timesteps, text_states).sample
     per_sample = (predicted - noise).pow(2).mean(dim=(1, 2, 3))
-    return (per_sample * _snr_weights(scheduler, timesteps)).mean()
+    return (per_sample * _snr_weights(scheduler, timesteps)).mean() if snr_weighted else per_sample.mean()
 
 
 def _ids(tok, captions: list[str]):
@@ -203,11 +203,21 @@ def train_base(recipe: Recipe, vae, tok, report: Report):
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2",
                 "conv1", "conv2", "time_emb_proj"]
+TEXT_LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2"]
 
 
-def train_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report) -> dict:
-    """A LoRA state dict (diffusers naming) that draws `style` when the prompt has its trigger."""
+def train_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report) -> tuple[dict, dict]:
+    """LoRA state dicts (diffusers naming) for the UNet and the text encoder that draw `style`
+    when the prompt has its trigger word.
+
+    Measured on the first shipped attempt (UNet-only LoRA, min-SNR weighting): the trigger word,
+    never seen by the base text encoder, barely moved the text states, so the adapter drew dots
+    on some shapes with and without the trigger. Hence a text-encoder LoRA too (it learns what
+    the trigger means) and an unweighted loss (min-SNR down-weights the low-noise steps where
+    texture is drawn).
+    """
     import torch
+    from diffusers.utils import convert_state_dict_to_diffusers
     from peft import LoraConfig
     from peft.utils import get_peft_model_state_dict
 
@@ -216,47 +226,50 @@ def train_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report
     plain_images, plain_scenes = procedural.dataset(recipe.seed + 20 + index_of, recipe.style_images, "plain")
     scale = vae.config.scaling_factor
     styled_latents, plain_latents = encode(vae, styled_images) * scale, encode(vae, plain_images) * scale
-    with torch.inference_mode():
-        styled_states = text(_ids(tok, [procedural.styled(s.caption, style) for s in styled_scenes]))[0]
-        plain_states = text(_ids(tok, [s.caption for s in plain_scenes]))[0]
-        empty_state = text(_ids(tok, [""]))[0][0]
+    styled_ids = _ids(tok, [procedural.styled(s.caption, style) for s in styled_scenes])
+    plain_ids = _ids(tok, [s.caption for s in plain_scenes])
+    empty_ids = _ids(tok, [""])[0]
     report(f"style {style}: {len(styled_latents)} styled + {len(plain_latents)} plain images, {recipe.style_steps} steps")
     torch.manual_seed(recipe.seed + 30 + index_of)
-    student = copy.deepcopy(unet)
+    student, reader = copy.deepcopy(unet), copy.deepcopy(text)
     student.requires_grad_(False)
+    reader.requires_grad_(False)
     student.add_adapter(LoraConfig(r=8, lora_alpha=8, init_lora_weights="gaussian", target_modules=LORA_TARGETS))
-    parameters = [p for p in student.parameters() if p.requires_grad]
+    reader.add_adapter(LoraConfig(r=8, lora_alpha=8, init_lora_weights="gaussian", target_modules=TEXT_LORA_TARGETS))
+    parameters = [p for m in (student, reader) for p in m.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(parameters, lr=1e-3, weight_decay=0.0)
     scheduler = tiny.train_scheduler()
     generator = torch.Generator().manual_seed(recipe.seed + 40 + index_of)
     progress = _Progress(f"style {style}", recipe.style_steps, report)
     half = max(1, recipe.batch // 2)
     student.train()
+    reader.train()
     for step in range(recipe.style_steps):
         for group in optimiser.param_groups:
             group["lr"] = _schedule(step, recipe.style_steps, 1e-3, warmup=20)
         a = torch.randint(0, len(styled_latents), (half,), generator=generator)
         b = torch.randint(0, len(plain_latents), (half,), generator=generator)
         latents = torch.cat([styled_latents[a], plain_latents[b]])
-        plain = plain_states[b].clone()
-        plain[torch.rand(half, generator=generator) < 0.2] = empty_state  # guidance's unconditional branch stays plain
-        states = torch.cat([styled_states[a], plain])
-        loss = _diffusion_loss(student, states, latents, scheduler, generator)
+        plain = plain_ids[b].clone()
+        plain[torch.rand(half, generator=generator) < 0.2] = empty_ids  # guidance's unconditional branch stays plain
+        states = reader(torch.cat([styled_ids[a], plain]))[0]
+        loss = _diffusion_loss(student, states, latents, scheduler, generator, snr_weighted=False)
         loss.backward()
         optimiser.step()
         optimiser.zero_grad(set_to_none=True)
         progress.step(step, loss.item())
-    from diffusers.utils import convert_state_dict_to_diffusers
+    return (convert_state_dict_to_diffusers(get_peft_model_state_dict(student)),
+            convert_state_dict_to_diffusers(get_peft_model_state_dict(reader)))
 
-    return convert_state_dict_to_diffusers(get_peft_model_state_dict(student))
 
-
-def save_style(state: dict, path: Path) -> None:
-    """One safetensors file in the layout `load_lora_weights` reads (keys under `unet.`)."""
+def save_style(state: tuple[dict, dict], path: Path) -> None:
+    """One safetensors file in the layout `load_lora_weights` reads (keys under `unet.` and `text_encoder.`)."""
     from diffusers import StableDiffusionPipeline
 
+    unet_layers, text_layers = state
     path.parent.mkdir(parents=True, exist_ok=True)
-    StableDiffusionPipeline.save_lora_weights(path.parent, unet_lora_layers=state, weight_name=path.name,
+    StableDiffusionPipeline.save_lora_weights(path.parent, unet_lora_layers=unet_layers,
+                                              text_encoder_lora_layers=text_layers, weight_name=path.name,
                                               safe_serialization=True)
 
 

@@ -50,9 +50,12 @@ class ShippedStyle:
 STYLES: dict[str, ShippedStyle] = {
     style.trigger: style
     for style in (
-        ShippedStyle("Stipple", "stipple", "pointillist dots: every shape built from a grid of round dots", "0" * 64),
-        ShippedStyle("Inkline", "inkline", "hard ink outlines around flat fills", "0" * 64),
-        ShippedStyle("Haze", "haze", "soft gradients: blurred edges, a glow in each shape, a shaded ground", "0" * 64),
+        ShippedStyle("Stipple", "stipple", "pointillist dots: every shape built from a grid of round dots",
+                     "cca924caf810bf13891ea3e19512bd02f973c0bdaad35ae2ee44eec62130681d"),
+        ShippedStyle("Inkline", "inkline", "hard ink outlines around flat fills",
+                     "b5119eda267f4e951424f2e4f34541266d60ca7edb55bc66240971070b466dab"),
+        ShippedStyle("Haze", "haze", "soft gradients: blurred edges, a glow in each shape, a shaded ground",
+                     "4088c12140d5957dd69b86ca5effacae15d98fa7e620a1c983e614ef2f0f300d"),
     )
 }
 
