@@ -217,7 +217,6 @@ def train_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report
     texture is drawn).
     """
     import torch
-    from diffusers.utils import convert_state_dict_to_diffusers
     from peft import LoraConfig
     from peft.utils import get_peft_model_state_dict
 
@@ -258,8 +257,11 @@ def train_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report
         optimiser.step()
         optimiser.zero_grad(set_to_none=True)
         progress.step(step, loss.item())
-    return (convert_state_dict_to_diffusers(get_peft_model_state_dict(student)),
-            convert_state_dict_to_diffusers(get_peft_model_state_dict(reader)))
+    # peft's own key names (lora_A / lora_B), not `convert_state_dict_to_diffusers`: that renames
+    # only the attention layers (to the old lora.down / lora.up form) and leaves conv and
+    # feed-forward keys as they are, and `load_lora_weights` then silently skips every attention
+    # adapter (measured: peft's "inconsistency" warning, attention LoRA not applied).
+    return get_peft_model_state_dict(student), get_peft_model_state_dict(reader)
 
 
 def save_style(state: tuple[dict, dict], path: Path) -> None:

@@ -51,11 +51,11 @@ STYLES: dict[str, ShippedStyle] = {
     style.trigger: style
     for style in (
         ShippedStyle("Stipple", "stipple", "pointillist dots: every shape built from a grid of round dots",
-                     "cca924caf810bf13891ea3e19512bd02f973c0bdaad35ae2ee44eec62130681d"),
+                     "2b3e569de8b570a6c6e1da7d389b2476ecfa67ece2a572afd5e45d7315ff5074"),
         ShippedStyle("Inkline", "inkline", "hard ink outlines around flat fills",
-                     "b5119eda267f4e951424f2e4f34541266d60ca7edb55bc66240971070b466dab"),
+                     "ed85202723d481e06dcec2436bd49bbc9df0eb3a66118a548a4aba236810b574"),
         ShippedStyle("Haze", "haze", "soft gradients: blurred edges, a glow in each shape, a shaded ground",
-                     "4088c12140d5957dd69b86ca5effacae15d98fa7e620a1c983e614ef2f0f300d"),
+                     "77585de3eff46a51eeadbb2fbe6d65f28526edda13e8354858703464ec266040"),
     )
 }
 
