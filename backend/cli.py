@@ -118,7 +118,7 @@ def build_reference(directory):
               help="Folder for stylemint-tiny/ and styles/<trigger>.safetensors (must not exist yet).")
 @click.option("--scale", type=click.FloatRange(min=0.001, max=1.0), default=1.0, show_default=True,
               help="Fraction of the shipped recipe's images and steps (1.0 reproduces the shipped quality; "
-                   "about 70 minutes on 2 CPU threads).")
+                   "about 85 minutes on 2 CPU threads).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
 def train_tiny(output, scale, threads):
     """Train stylemint-tiny and its three styles from scratch on the procedural set (CPU)."""

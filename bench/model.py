@@ -61,12 +61,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100, help="renders per prompt family")
     parser.add_argument("--sheets", type=Path, default=Path("artifacts/model"), help="folder for contact sheets")
+    parser.add_argument("--judge-steps", type=int, default=1200, help="training steps of each CNN judge")
+    parser.add_argument("--judge-images", type=int, default=6000, help="procedural images each CNN judge trains on")
     args = parser.parse_args()
     figures: dict[str, object] = {}
     started = time.perf_counter()
 
     print("training the judges on procedural images ...", file=sys.stderr)
-    shape_judge, style_judge = judges.shape_judge(), judges.style_judge()
+    shape_judge = judges.shape_judge(count=args.judge_images, steps=args.judge_steps)
+    style_judge = judges.style_judge(count=args.judge_images, steps=args.judge_steps)
     figures["shape_judge_held_out_accuracy"] = round(shape_judge.held_out_accuracy, 3)
     figures["style_judge_held_out_accuracy"] = round(style_judge.held_out_accuracy, 3)
     held_images, held_scenes = procedural.dataset(991, 400, "plain", single_only=True)
@@ -130,6 +133,7 @@ def main() -> None:
     figures["model_mb"] = round(model_bytes / 1e6, 2)
     figures["styles_mb"] = round(style_bytes / 1e6, 2)
     figures["seeds_per_family"] = args.seeds
+    figures["judge_steps"] = args.judge_steps
     figures["default_steps"] = base.steps
     figures["default_scheduler"] = base.scheduler.name
     figures["bench_seconds"] = round(time.perf_counter() - started, 1)

@@ -172,7 +172,7 @@ def train_classifier(images: np.ndarray, targets: list[str], labels: tuple[str, 
     return judge
 
 
-def shape_judge(seed: int = 7, count: int = 6000) -> Classifier:
+def shape_judge(seed: int = 7, count: int = 6000, steps: int = 1200) -> Classifier:
     """Which of the four shapes a single-figure image shows (trained on one-shape scenes, all treatments)."""
     def data(base: int, n: int):
         images, scenes = [], []
@@ -183,10 +183,10 @@ def shape_judge(seed: int = 7, count: int = 6000) -> Classifier:
         return np.concatenate(images), [s.shapes[0].kind for s in scenes]
 
     images, targets = data(seed * 100, count)
-    return train_classifier(images, targets, procedural.SHAPES, data(seed * 100 + 50, 800), seed=seed)
+    return train_classifier(images, targets, procedural.SHAPES, data(seed * 100 + 50, 800), steps=steps, seed=seed)
 
 
-def style_judge(seed: int = 11, count: int = 6000) -> Classifier:
+def style_judge(seed: int = 11, count: int = 6000, steps: int = 1200) -> Classifier:
     """Which rendering treatment an image shows: plain (the base model) or one of the three styles."""
     def data(base: int, n: int):
         images, targets = [], []
@@ -197,4 +197,4 @@ def style_judge(seed: int = 11, count: int = 6000) -> Classifier:
         return np.concatenate(images), targets
 
     images, targets = data(seed * 100, count)
-    return train_classifier(images, targets, procedural.TREATMENTS, data(seed * 100 + 50, 800), seed=seed)
+    return train_classifier(images, targets, procedural.TREATMENTS, data(seed * 100 + 50, 800), steps=steps, seed=seed)
