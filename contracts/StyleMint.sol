@@ -99,6 +99,12 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @notice `tokenURI` of a minted token before the oracle fulfills it.
     string public placeholderURI;
 
+    /// @notice The manifest hash the platform admin approved for each project; a project mints only
+    /// while its current manifest is the approved one (so changing it needs a new approval).
+    mapping(uint256 projectId => bytes32 manifestHash) public approvedManifestHash;
+    /// @notice The lowest price any project mints at: each mint pays for its render and fulfilment.
+    uint256 public minimumPrice;
+
     mapping(uint256 projectId => Project) private _projects;
     mapping(uint256 tokenId => Escrow) private _escrows;
     mapping(uint256 tokenId => Fulfillment) private _fulfillments;
@@ -130,6 +136,10 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     event ProjectRoyaltySet(uint256 indexed projectId, uint256 royaltyBps);
     /// @notice Manifest and cap are frozen from now on.
     event ProjectLocked(uint256 indexed projectId);
+    /// @notice The platform admin approved this manifest of the project for minting (zero: revoked).
+    event ProjectApproved(uint256 indexed projectId, bytes32 manifestHash);
+    /// @notice The platform admin set the minimum mint price.
+    event MinimumPriceSet(uint256 minimumPrice);
     /// @notice A token was minted; the oracle derives the seed from this log's transaction and the
     /// RANDAO of the block `RANDOMNESS_DELAY` after it.
     /// @param minter the token's first owner (the recipient of `mintTo`)
@@ -198,6 +208,10 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @notice This chain's `prevrandao` is not RANDAO output; deploy with `acceptWeakRandomness`
     /// only after reading docs/RENDER_SPEC.md.
     error NoUsableRandomness(uint256 prevrandao);
+    /// @notice The platform admin has not approved the project's current manifest.
+    error ProjectNotApproved(uint256 projectId, bytes32 manifestHash);
+    /// @notice The price is below the platform's minimum (which pays for the render and fulfilment).
+    error PriceBelowMinimum(uint256 price, uint256 minimumPrice);
     /// @notice The caller has no credit to withdraw.
     error NothingToWithdraw(address payee);
     /// @notice The recipient refused the payment; the credit is kept.
@@ -276,7 +290,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     ) external returns (uint256 projectId) {
         if (bytes(projectName).length == 0 || bytes(projectName).length > MAX_NAME_LENGTH) revert InvalidName();
         _checkManifest(manifestCID, manifestHash);
-        if (price > type(uint128).max) revert InvalidPrice(price);
+        _checkPrice(price);
         if (maxEditions == 0 || maxEditions > ONE_MILLION) revert InvalidMaxEditions(maxEditions, 1, ONE_MILLION);
 
         projectId = nextProjectId++;
@@ -303,7 +317,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @param projectId the project
     /// @param price exact price in wei
     function setProjectPrice(uint256 projectId, uint256 price) external onlyArtist(projectId) {
-        if (price > type(uint128).max) revert InvalidPrice(price);
+        _checkPrice(price);
         _projects[projectId].price = uint128(price);
         emit ProjectPriceSet(projectId, price);
     }
@@ -368,6 +382,29 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     {
         _projects[projectId].adminPaused = adminPaused;
         emit ProjectAdminPausedSet(projectId, adminPaused);
+    }
+
+    /// @notice Approve a project's manifest for minting (curation, as Art Blocks does), or revoke
+    /// with zero. The approval is of one manifest: if the artist sets another, minting stops until
+    /// that one is approved too.
+    /// @param projectId the project
+    /// @param manifestHash the manifest hash approved (normally the project's current one)
+    function approveProject(uint256 projectId, bytes32 manifestHash)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+        existingProject(projectId)
+    {
+        approvedManifestHash[projectId] = manifestHash;
+        emit ProjectApproved(projectId, manifestHash);
+    }
+
+    /// @notice Set the lowest price any project may mint at (existing projects below it stop
+    /// minting until their artist raises the price).
+    /// @param price the minimum, in wei
+    function setMinimumPrice(uint256 price) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (price > type(uint128).max) revert InvalidPrice(price);
+        minimumPrice = price;
+        emit MinimumPriceSet(price);
     }
 
     /// @notice Set where future platform shares are credited (past credits stay with their payee).
@@ -613,6 +650,11 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     // ---------------------------------------------------------------- internals
 
+    function _checkPrice(uint256 price) private view {
+        if (price > type(uint128).max) revert InvalidPrice(price);
+        if (price < minimumPrice) revert PriceBelowMinimum(price, minimumPrice);
+    }
+
     function _checkManifest(string calldata manifestCID, bytes32 manifestHash) private pure {
         if (bytes(manifestCID).length == 0 || bytes(manifestCID).length > MAX_CID_LENGTH) revert InvalidCID();
         if (manifestHash == bytes32(0)) revert ZeroHash();
@@ -633,6 +675,8 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         if (msg.value != price) revert WrongPayment(price, msg.value);
         bytes32 manifestHash = project.manifestHash;
         if (manifestHash != expectedManifestHash) revert ManifestChanged(projectId, expectedManifestHash, manifestHash);
+        if (approvedManifestHash[projectId] != manifestHash) revert ProjectNotApproved(projectId, manifestHash);
+        if (price < minimumPrice) revert PriceBelowMinimum(price, minimumPrice);
 
         project.invocations = uint32(invocation + 1);
         tokenId = projectId * ONE_MILLION + invocation;

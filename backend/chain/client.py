@@ -170,21 +170,29 @@ class StyleMintClient:
             log_index=int(entry["logIndex"]),
         )
 
-    def manifest_events(self, project_id: int) -> list[tuple[str, bytes]]:
-        """(CID, hash) of every manifest the project ever had: creation, then each change."""
+    def manifest_events(self, project_id: int, to_block: int | str = "latest") -> list[tuple[str, bytes, int, int]]:
+        """(CID, hash, block, log index) of every manifest the project had up to `to_block`:
+        creation, then each change, in chain order."""
         entries = []
         for event in ("ProjectCreated", "ProjectManifestSet"):
-            entries += self._logs(event, f"eth_getLogs({event})", from_block=0,
+            entries += self._logs(event, f"eth_getLogs({event})", from_block=0, to_block=to_block,
                                   argument_filters={"projectId": project_id})
-        return [(e["args"]["manifestCID"], bytes(e["args"]["manifestHash"])) for e in entries]
+        found = [(e["args"]["manifestCID"], bytes(e["args"]["manifestHash"]), int(e["blockNumber"]), int(e["logIndex"]))
+                 for e in entries]
+        return sorted(found, key=lambda entry: (entry[2], entry[3]))
 
-    def manifest_cid(self, project_id: int, manifest_hash: str, info: dict | None = None) -> str | None:
-        """CID of the project's manifest with this sha256 (hex): the current one, else the last set with it."""
-        info = info or self.project_info(project_id)
-        if bytes(info["manifestHash"]).hex() == manifest_hash:
-            return info["manifestCID"]
-        matches = [cid for cid, digest in self.manifest_events(project_id) if digest.hex() == manifest_hash]
-        return matches[-1] if matches else None
+    def manifest_in_force(self, mint: MintLog) -> tuple[str, bytes] | None:
+        """(CID, hash) of the manifest the project had when this Mint log was emitted: the last
+        ProjectCreated/ProjectManifestSet before it in chain order. A later change, even one that sets
+        the same hash under another CID string, never affects an earlier token."""
+        before = [(cid, digest) for cid, digest, block, index in self.manifest_events(mint.project_id, mint.block_number)
+                  if (block, index) < (mint.block_number, mint.log_index)]
+        return before[-1] if before else None
+
+    def mint_log(self, token_id: int) -> MintLog | None:
+        """The token's Mint log, or None when there is not exactly one."""
+        logs = self.mint_logs_for_token(token_id)
+        return logs[0] if len(logs) == 1 else None
 
     # -- views --------------------------------------------------------------------------------
 

@@ -82,10 +82,14 @@ def create_project(
     price_wei: int,
     max_editions: int,
     unpause: bool = False,
+    approve_by=None,
 ) -> int:
-    """Open a project as `artist` (it starts paused; `unpause` opens it for minting)."""
+    """Open a project as `artist` (it starts paused; `unpause` opens it for minting); with
+    `approve_by` (the platform admin) its manifest is approved for minting too."""
     receipt = contract.createProject(name, manifest_cid, manifest_hash, price_wei, max_editions, sender=artist)
     project_id = int(receipt.decode_logs(contract.ProjectCreated)[0].projectId)
+    if approve_by is not None:
+        contract.approveProject(project_id, manifest_hash, sender=approve_by)
     if unpause:
         contract.setProjectPaused(project_id, False, sender=artist)
     return project_id

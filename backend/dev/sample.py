@@ -62,7 +62,7 @@ def deploy_sample(node_url: str, store, *, echo=lambda *_: None, price_wei: int 
     manifest_cid = pin_manifest(store, manifest)
     project_id = core.create_project(
         contract, artist, name=manifest.name, manifest_cid=manifest_cid, manifest_hash=manifest.sha256(),
-        price_wei=price_wei, max_editions=max_editions, unpause=True,
+        price_wei=price_wei, max_editions=max_editions, unpause=True, approve_by=deployer,
     )
     echo(f"project    #{project_id} '{manifest.name}' by {artist.address}, {price_wei / 1e18} ETH, "
          f"{max_editions} editions, manifest ipfs://{manifest_cid}")

@@ -46,11 +46,13 @@ from typing import Callable, Union
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert, RpcRejected
 from backend.errors import PermanentError, StyleMintError
-from backend.ipfs.cid import raw_digest
+from backend.ipfs.cid import InvalidCID, canonical, raw_digest
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import ACTIVE, Job, JobStore, mint_fields
-from backend.oracle.metadata import build_metadata
+from backend.render.metadata import build_metadata
+from backend.render.environment import class_differences
 from backend.render.manifest import StyleManifest, parse_manifest
+from backend.render.policy import OperatorPolicy
 from backend.render.renderer import Renderer, RenderResult
 from backend.render.seed import derive_seed
 from backend.retry import RetryPolicy
@@ -124,6 +126,8 @@ class OracleConfig:
     # On a development chain that mines only when asked (anvil without --block-time), mine the
     # blocks a seed's randomness is waiting for instead of waiting forever. Never on a real chain.
     dev_mine: bool = False
+    # What this operator will render (backend/render/policy.py); checked before every render.
+    policy: OperatorPolicy = field(default_factory=OperatorPolicy.from_env)
     # Unique per process, so two workers on one host never share leases; a supervisor that
     # restarts a worker with a fixed `--worker-id` gets its leases back at once.
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
@@ -169,7 +173,7 @@ class Oracle:
                 f"The admin grants it with grantRole(ORACLE_ROLE(), {signer.address}).")
         self.jobs.bind(self.chain_id, chain.address)
         self.randomness_delay = chain.randomness_delay()
-        self._manifests: dict[tuple[int, str], tuple[StyleManifest, str]] = {}
+        self._manifests: dict[str, StyleManifest] = {}  # by sha256: same hash, same bytes
         self.times = StepTimes()
         self._steps: dict[str, Callable[[Job], Outcome]] = {
             "rendered": self._pin, "submitted": self._confirm, "fulfilled": self._watch}
@@ -326,20 +330,37 @@ class Oracle:
         log.warning("event=cancel token=%d nonce=%d tx=%s: the mint is gone, its fulfillment must not land",
                     job.token_id, job.fulfill_nonce, tx_hash)
 
-    def manifest_for(self, project_id: int, manifest_hash: str) -> tuple[StyleManifest, str, dict]:
-        """The manifest in force at the mint (by hash) and its CID, fetched and checked."""
+    def manifest_for(self, job: Job) -> tuple[StyleManifest, str, dict]:
+        """The manifest in force at the job's mint and its CID there (as the verifier resolves it),
+        fetched and checked against the Mint log's hash; refused when this oracle cannot render
+        in the environment it commits to."""
         try:
-            info = self.chain.project_info(project_id)
+            info = self.chain.project_info(job.project_id)
         except ContractRevert:
-            raise JobRejected(f"unknown project {project_id} on contract {self.chain.address}") from None
-        key = (project_id, manifest_hash)
-        if key not in self._manifests:
-            cid = self.chain.manifest_cid(project_id, manifest_hash, info)
-            if cid is None:
-                raise JobRejected(f"no manifest with hash 0x{manifest_hash} was ever set on project {project_id}")
-            self._manifests[key] = (parse_manifest(self.store.get(cid), expected_sha256=manifest_hash), cid)
-        manifest, cid = self._manifests[key]
-        return manifest, cid, info
+            raise JobRejected(f"unknown project {job.project_id} on contract {self.chain.address}") from None
+        mint = self.chain.mint_log(job.token_id)
+        in_force = self.chain.manifest_in_force(mint) if mint else None
+        if in_force is None or in_force[1].hex() != job.manifest_hash:
+            raise JobRejected(f"no manifest with hash 0x{job.manifest_hash} was in force on project "
+                              f"{job.project_id} at the mint of token {job.token_id}")
+        cid = in_force[0]
+        if job.manifest_hash not in self._manifests:
+            try:
+                data = self.store.get(canonical(cid))
+            except InvalidCID:
+                raise JobRejected(f"the manifest CID set on project {job.project_id}, {cid!r}, is not a CID") from None
+            manifest = parse_manifest(data, expected_sha256=job.manifest_hash)
+            problems = self.config.policy.problems(manifest)
+            if problems:
+                raise JobRejected("the operator policy refuses this manifest: " + "; ".join(problems))
+            if manifest.environment is not None:
+                differences = class_differences(manifest.environment.model_dump(), self.renderer.fingerprint(manifest))
+                if differences:
+                    raise JobRejected("this oracle cannot render in the environment the project commits to: "
+                                      + ", ".join(f"{k} {v['other']!r} here, {v['committed']!r} committed"
+                                                  for k, v in differences.items()))
+            self._manifests[job.manifest_hash] = manifest
+        return self._manifests[job.manifest_hash], cid, info
 
     def _randomness(self, job: Job) -> tuple[str, str] | Outcome:
         """(hash, prevrandao) of the job's randomness block once it has `confirmations` blocks on
@@ -364,11 +385,11 @@ class Oracle:
                 groups[(job.project_id, job.manifest_hash)].append((job, randomness))
             else:
                 outcomes[job.id] = randomness
-        for (project_id, manifest_hash), group in groups.items():
+        for group in groups.values():
             seeds = [derive_seed(self.chain_id, self.chain.address, job.token_id, job.tx_hash, randao)
                      for job, (_, randao) in group]
             try:
-                manifest, _, _ = self.manifest_for(project_id, manifest_hash)
+                manifest, _, _ = self.manifest_for(group[0][0])
                 results = self.renderer.render_batch(manifest, seeds)
             except Exception as err:  # noqa: BLE001 - the same outcome for every job of the group
                 outcomes.update({job.id: self._outcome_of(err, job) for job, _ in group})
@@ -398,7 +419,7 @@ class Oracle:
         png = path.read_bytes() if path.is_file() else b""
         if hashlib.sha256(png).hexdigest() != job.png_sha256:
             return Advance("seen", {}, "render file lost: rendering again")
-        manifest, manifest_cid, info = self.manifest_for(job.project_id, job.manifest_hash)
+        manifest, manifest_cid, info = self.manifest_for(job)
         result = RenderResult(png=png, timings={}, **json.loads(job.render_info))
         image_cid = self.store.add(png)
         metadata = build_metadata(

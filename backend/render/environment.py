@@ -78,7 +78,39 @@ def fingerprint(device: str, dtype: str, threads: int, batch_size: int) -> dict:
     }
 
 
-# Fields whose difference means "another environment": a verifier expecting exact bytes must match
-# all of them; any difference downgrades to a tolerance comparison.
-EXACT_MATCH_FIELDS = ("torch", "diffusers", "transformers", "numpy", "device_name", "cuda",
-                      "cpu_capability", "threads", "dtype", "batch_size")
+# The environment class a project commits to in its manifest (`environment`): the fields whose
+# value changes a render's bytes. Two machines that agree on all of them render byte-identical
+# images (measured, ../shared/TOOLCHAIN.md); dtype is the manifest's own `dtype`. `device_name`
+# counts on CUDA only (cuBLAS picks kernels per GPU model), `cpu_capability` on CPU only (the
+# instruction set torch dispatches to); the other is recorded as null.
+CLASS_FIELDS = ("device", "device_name", "cpu_capability", "torch", "diffusers", "transformers", "numpy",
+                "threads", "batch_size")
+
+
+def environment_class(fingerprint: dict) -> dict:
+    """The committed-class view of a fingerprint (what a manifest's `environment` holds)."""
+    device = str(fingerprint.get("device", "")).split(":")[0]
+    on_cuda = device == "cuda"
+    return {
+        "device": device,
+        "device_name": fingerprint.get("device_name") if on_cuda else None,
+        "cpu_capability": None if on_cuda else fingerprint.get("cpu_capability"),
+        "torch": fingerprint.get("torch"),
+        "diffusers": fingerprint.get("diffusers"),
+        "transformers": fingerprint.get("transformers"),
+        "numpy": fingerprint.get("numpy"),
+        "threads": fingerprint.get("threads"),
+        "batch_size": fingerprint.get("batch_size"),
+    }
+
+
+def class_differences(committed: dict, other: dict) -> dict:
+    """{field: {"committed": a, "other": b}} for every class field where `other` differs."""
+    theirs = environment_class(other) if "python" in other else other
+    return {k: {"committed": committed.get(k), "other": theirs.get(k)} for k in CLASS_FIELDS
+            if committed.get(k) != theirs.get(k)}
+
+
+def this_machine_class(device: str = "cpu", threads: int = DEFAULT_THREADS, batch_size: int = 1) -> dict:
+    """The class this machine renders in: what a sample project commits to."""
+    return environment_class(fingerprint(device, "float32", threads, batch_size))

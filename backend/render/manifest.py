@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import string
 from typing import Annotated, Literal
@@ -31,11 +32,40 @@ SCHEDULERS = {
     "lms": "LMSDiscreteScheduler",
     "heun": "HeunDiscreteScheduler",
 }
-# Scheduler settings an artist may override; values must be JSON scalars.
-SCHEDULER_OPTIONS = {
-    "timestep_spacing", "steps_offset", "beta_schedule", "beta_start", "beta_end",
-    "prediction_type", "use_karras_sigmas", "final_sigmas_type", "solver_order", "algorithm_type",
+# Scheduler settings an artist may override, each with its closed set or bounds: an unbounded
+# option is a cost an artist chooses and the oracle pays (solver_order 1e9 allocates linearly).
+# The stochastic algorithm types are left out: a render draws no noise after its initial latents.
+SCHEDULER_OPTIONS: dict[str, frozenset | tuple] = {
+    "timestep_spacing": frozenset({"leading", "trailing", "linspace"}),
+    "steps_offset": (int, 0, 10),
+    "beta_schedule": frozenset({"linear", "scaled_linear", "squaredcos_cap_v2"}),
+    "beta_start": (float, 1e-6, 0.1),
+    "beta_end": (float, 1e-4, 0.999),
+    "prediction_type": frozenset({"epsilon", "v_prediction", "sample"}),
+    "use_karras_sigmas": (bool,),
+    "final_sigmas_type": frozenset({"zero", "sigma_min"}),
+    "solver_order": (int, 1, 3),
+    "algorithm_type": frozenset({"dpmsolver++", "dpmsolver"}),
 }
+
+
+def _check_option(key: str, value) -> None:
+    """One scheduler option against its closed set or bounds (ValueError names the rule)."""
+    rule = SCHEDULER_OPTIONS[key]
+    if isinstance(rule, frozenset):
+        if not isinstance(value, str) or value not in rule:
+            raise ValueError(f"scheduler option {key} must be one of {sorted(rule)}")
+        return
+    kind = rule[0]
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"scheduler option {key} must be true or false")
+        return
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise ValueError(f"scheduler option {key} must be an integer {rule[1]}..{rule[2]}")
+    if not numeric or not math.isfinite(value) or not rule[1] <= value <= rule[2]:
+        raise ValueError(f"scheduler option {key} must be a finite number {rule[1]}..{rule[2]}")
 
 
 class ManifestError(ValueError, PermanentError):
@@ -76,9 +106,11 @@ class SchedulerSpec(_Strict):
     @field_validator("config")
     @classmethod
     def _options(cls, value: dict) -> dict:
-        unknown = sorted(set(value) - SCHEDULER_OPTIONS)
+        unknown = sorted(set(value) - set(SCHEDULER_OPTIONS))
         if unknown:
             raise ValueError(f"unknown scheduler options {unknown}; allowed: {sorted(SCHEDULER_OPTIONS)}")
+        for key, option in value.items():
+            _check_option(key, option)
         return value
 
 
@@ -98,6 +130,37 @@ class StyleWeights(_Strict):
         return self
 
 
+Version = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z.+_-]+$")]
+
+
+class RenderEnvironment(_Strict):
+    """The render environment class the project commits to (docs/RENDER_SPEC.md §5).
+
+    Tokens are rendered in it, and an auditor in it must reproduce them byte for byte. Without a
+    commitment the oracle could claim any environment per token and so switch on the verifier's
+    tolerance; with one, a claim that differs is itself a lie the verifier names. Bounded, since a
+    verifier renders at this batch shape: `batch_size` <= 8.
+    """
+
+    device: Literal["cpu", "cuda"]
+    device_name: str | None = Field(default=None, min_length=1, max_length=128)
+    cpu_capability: str | None = Field(default=None, min_length=1, max_length=32)
+    torch: Version
+    diffusers: Version
+    transformers: Version
+    numpy: Version
+    threads: int = Field(ge=1, le=64)
+    batch_size: int = Field(ge=1, le=8)
+
+    @model_validator(mode="after")
+    def _device_fields(self) -> "RenderEnvironment":
+        if self.device == "cuda" and (not self.device_name or self.cpu_capability is not None):
+            raise ValueError("a cuda environment names its GPU (device_name) and no cpu_capability")
+        if self.device == "cpu" and (not self.cpu_capability or self.device_name is not None):
+            raise ValueError("a cpu environment names its cpu_capability (e.g. AVX512) and no device_name")
+        return self
+
+
 class StyleManifest(_Strict):
     """What a style project renders with. See docs/RENDER_SPEC.md for every field."""
 
@@ -114,6 +177,7 @@ class StyleManifest(_Strict):
     height: int = Field(ge=64, le=2048)
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     style_weights: StyleWeights | None = None
+    environment: RenderEnvironment | None = None
 
     @field_validator("guidance_scale", mode="before")
     @classmethod
@@ -142,6 +206,9 @@ class StyleManifest(_Strict):
     @model_validator(mode="after")
     def _template_matches_variables(self) -> "StyleManifest":
         fields = set()
+        if "{{" in self.prompt or "}}" in self.prompt:
+            # str.format would turn {{x}} into {x}: one more rule for every reimplementation. Forbidden.
+            raise ValueError("prompt template: literal braces ({{ or }}) are not allowed")
         try:
             for _, field, spec, conversion in string.Formatter().parse(self.prompt):
                 if field is not None:
@@ -174,6 +241,10 @@ def canonical_json(document) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON (only finite numbers are)")
+
+
 def parse_manifest(data: bytes | str | dict, *, expected_sha256: bytes | str | None = None) -> StyleManifest:
     """Validate a manifest; with `expected_sha256`, the given bytes must hash to it.
 
@@ -193,8 +264,10 @@ def parse_manifest(data: bytes | str | dict, *, expected_sha256: bytes | str | N
         if actual != expected:
             raise ManifestError(f"manifest hash mismatch: bytes hash to {actual.hex()}, expected {expected.hex()}")
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        document = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise ManifestError("manifest is nested too deeply") from None
+    except ValueError as err:  # not UTF-8, not JSON, NaN/Infinity, an integer past Python's digit limit
         raise ManifestError(f"manifest is not JSON: {err}") from None
     if not isinstance(document, dict):
         raise ManifestError("manifest must be a JSON object")

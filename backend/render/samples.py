@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.render import shipped
+from backend.render import environment, shipped
 from backend.render.manifest import StyleManifest
 from backend.render.reference_model import REFERENCE_MODEL_SHA256, REFERENCE_SIZE
 
@@ -33,6 +33,7 @@ def sample_manifest(**overrides) -> StyleManifest:
         "width": REFERENCE_SIZE,
         "height": REFERENCE_SIZE,
         "dtype": "float32",
+        "environment": environment.this_machine_class(),
     }
     document.update(overrides)
     return StyleManifest.model_validate(document)
@@ -65,6 +66,7 @@ def tiny_manifest(style: str | None = "stipple", **overrides) -> StyleManifest:
         "width": shipped.IMAGE_SIZE,
         "height": shipped.IMAGE_SIZE,
         "dtype": "float32",
+        "environment": environment.this_machine_class(),
     }
     if style:
         document["style_weights"] = style_weights(style)

@@ -5,18 +5,23 @@ Each check closes one hole (docs/VERIFY.md says which):
 2. seed     the Mint log for this token is in a canonical block and the seed is derived from
             its transaction and the RANDAO of block mint + D (docs/RENDER_SPEC.md §1), not
             something the oracle chose; a seed from the retired rule or another block is named
-3. manifest the manifest in force at the mint (its hash is in the Mint log) fetched by CID hashes
-            to that value; whether the project was locked before the mint (warning if not)
-4. metadata the metadata and image fetched by CID (re-hashed); provenance agrees with the chain
+3. manifest the manifest in force at the mint (the last one set before the Mint log, from the
+            event history) hashes to the Mint log's value; whether the project was locked first
+4. metadata the metadata and image fetched by CID (re-hashed); every claim the verifier can derive
+            (chain facts, names, traits, prompt, hashes of the bytes, the committed environment)
+            is checked and a false one is named; whatever an oracle wrote is type-checked first
 5. model    the model's weights hash equals the manifest's
-6. render   re-render and compare: exact (same PNG bytes), tolerant (another environment, pixels
-            within the documented threshold) or mismatch
+6. render   re-render in the committed environment and compare: exact (same PNG bytes), tolerant
+            (only when this machine is outside the committed environment class; small edits
+            cannot be excluded then, and it has its own exit code) or mismatch
+
+Every input an oracle or an artist controls ends in a verdict, never in a traceback.
 """
 
 from __future__ import annotations
 
 import io
-import json
+import logging
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -26,13 +31,16 @@ import numpy as np
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.chain.types import MintLog, to_hex
-from backend.ipfs.cid import canonical, cid_of
+from backend.ipfs.cid import InvalidCID, canonical, cid_of
 from backend.ipfs.errors import IpfsError, IpfsUnavailable
 from backend.ipfs.store import ContentStore
-from backend.render.environment import EXACT_MATCH_FIELDS
+from backend.render.environment import class_differences
 from backend.render.manifest import ManifestError, StyleManifest, parse_manifest
 from backend.render.renderer import ModelHashMismatch, RenderError, Renderer, RenderResult
 from backend.render.seed import derive_seed, derive_seed_v1
+from backend.verify import claims
+
+log = logging.getLogger(__name__)
 
 # A render in another environment may move a few pixels by a level or two (measured: thread
 # count 1 vs 2 changed at most 1 level on under 0.01 % of pixels). Beyond this it is another image.
@@ -40,11 +48,17 @@ TOLERANCE_MAX_ABS = 4
 TOLERANCE_MIN_PSNR = 40.0
 
 
+MAX_TOKEN_ID = 2**256 - 1
+# What a provenance claim may make the verifier do when the manifest commits to no environment.
+MAX_THREADS = 64
+MAX_BATCH = 8
+
+
 class Outcome(IntEnum):
-    """Exit codes of `stylemint verify`: 0 only for exact or tolerant."""
+    """Exit codes of `stylemint verify`: 0 only for exact; 3 for tolerant (not proven exact)."""
 
     EXACT = 0
-    TOLERANT = 1  # reported as exit code 0 as well
+    TOLERANT = 3
     IMAGE_MISMATCH = 10
     SEED_MISMATCH = 11
     MANIFEST_MISMATCH = 12
@@ -53,10 +67,11 @@ class Outcome(IntEnum):
     NOT_FULFILLED = 15
     UNKNOWN_TOKEN = 16
     UNREACHABLE = 17
+    ERROR = 18  # a bug in the verifier: reported, never a traceback
 
     @property
     def exit_code(self) -> int:
-        return 0 if self in (Outcome.EXACT, Outcome.TOLERANT) else int(self)
+        return int(self)
 
 
 class Refuted(Exception):
@@ -83,6 +98,9 @@ class Report:
     reason: str = ""
     checks: list[Check] = field(default_factory=list)
     comparison: dict = field(default_factory=dict)
+    # False unless the pinned image is proven to be exactly the render (byte- or pixel-identical):
+    # a tolerant verdict cannot exclude small edits within the tolerance.
+    small_edits_excluded: bool = False
     timings: dict[str, float] = field(default_factory=lambda: {"chain_s": 0.0, "ipfs_s": 0.0, "render_s": 0.0})
 
     def to_json(self) -> dict:
@@ -98,7 +116,8 @@ def compare_pixels(expected: np.ndarray, actual: np.ndarray) -> dict:
         "same_shape": True,
         "max_abs_diff": int(difference.max()),
         "differing_share": float(np.mean(difference.max(axis=-1) > 0)),
-        "psnr_db": math.inf if mse == 0 else round(10 * math.log10(255**2 / mse), 2),
+        # Identical pixels have no finite PSNR: null, since JSON has no Infinity.
+        "psnr_db": None if mse == 0 else round(10 * math.log10(255**2 / mse), 2),
     }
 
 
@@ -128,25 +147,34 @@ class Verifier:
         finally:
             report.timings[bucket] += time.perf_counter() - started
 
-    def _fetch(self, report: Report, cid: str, what: str) -> bytes:
-        """Content by CID from whatever source, re-hashed here: no store or gateway is trusted."""
+    def _fetch(self, report: Report, cid: str, what: str, *, same_cid: bool = True) -> bytes:
+        """Content by CID from whatever source, re-hashed here: no store or gateway is trusted.
+
+        `same_cid=False` for content authenticated otherwise (the manifest, by the sha256 in the
+        Mint log): any CID form of the same bytes is accepted then."""
         outcome = {"manifest": Outcome.MANIFEST_MISMATCH, "image": Outcome.IMAGE_MISMATCH}.get(what, Outcome.METADATA_MISMATCH)
         try:
-            data = self._timed("ipfs_s", report, self.content.get, cid)
+            name = canonical(cid)
+        except InvalidCID:
+            report.checks.append(Check(what if what != "image" else "metadata", False, f"the {what} CID {cid!r} is not a CID"))
+            raise Refuted(outcome, f"the {what} CID {cid!r} is not a CID") from None
+        try:
+            data = self._timed("ipfs_s", report, self.content.get, name)
         except IpfsUnavailable as err:
             raise Refuted(Outcome.UNREACHABLE, f"{what} {cid}: {err}") from None
         except IpfsError as err:
             raise Refuted(outcome, f"{what} {cid} cannot be fetched intact: {err}") from None
-        if cid_of(data) != canonical(cid):
+        if same_cid and cid_of(data) != name:
             report.checks.append(Check(what if what != "image" else "metadata", False,
                                        f"the {what} served for {cid} hashes to {cid_of(data)}"))
             raise Refuted(outcome, f"the {what} served for {cid} is not that content (it hashes to {cid_of(data)})")
         return data
 
-    def renderer_for(self, fingerprint: dict) -> Renderer:
-        """A renderer set up like the one that made the image (threads, batch shape), unless overridden."""
-        threads = self.threads or int(fingerprint.get("threads", 2))
-        batch_size = self.batch_size or int(fingerprint.get("batch_size", 1))
+    def renderer_for(self, environment: dict) -> Renderer:
+        """A renderer set up in the committed environment's thread count and batch shape (bounded
+        by the manifest schema), unless this auditor overrides them."""
+        threads = self.threads or environment["threads"]
+        batch_size = self.batch_size or environment["batch_size"]
         key = (self.device, threads, batch_size)
         if key not in self._renderers:
             self._renderers[key] = Renderer(
@@ -159,11 +187,19 @@ class Verifier:
     def verify(self, token_id: int) -> Report:
         report = Report(token_id=token_id)
         try:
+            if isinstance(token_id, bool) or not isinstance(token_id, int) or not 0 <= token_id <= MAX_TOKEN_ID:
+                raise Refuted(Outcome.UNKNOWN_TOKEN, f"token ids are integers 0 .. 2^256-1, got {token_id!r}")
             outcome, reason = self._verify(token_id, report)
         except Refuted as refuted:
             outcome, reason = refuted.outcome, refuted.reason
+        except claims.FalseClaim as err:
+            report.checks.append(Check("metadata", False, str(err)))
+            outcome, reason = Outcome.METADATA_MISMATCH, str(err)
         except ChainUnavailable as err:
             outcome, reason = Outcome.UNREACHABLE, str(err)
+        except Exception as err:  # noqa: BLE001 - an auditor gets a verdict, never a traceback
+            log.exception("verifying token %s", token_id)
+            outcome, reason = Outcome.ERROR, f"the verifier could not finish: {type(err).__name__}: {err}"
         report.outcome = outcome.name.lower()
         report.exit_code = outcome.exit_code
         report.reason = reason
@@ -255,12 +291,16 @@ class Verifier:
         return "not derived from the mint"
 
     def _check_manifest(self, token: "_Token", report: Report) -> None:
-        """3. The manifest in force at the mint hashes to the Mint log's value; was the project locked?"""
+        """3. The manifest in force at the mint (event history up to the Mint log) hashes to the
+        Mint log's value; was the project locked before the mint?"""
         manifest_hash = token.mint.manifest_hash.hex()
-        cid = token.manifest_cid = self._chain(report, self.chain.manifest_cid, token.project_id, manifest_hash)
-        if cid is None:
-            raise Refuted(Outcome.MANIFEST_MISMATCH, f"no manifest with hash 0x{manifest_hash} was set on the project")
-        manifest_bytes = self._fetch(report, cid, "manifest")
+        in_force = self._chain(report, self.chain.manifest_in_force, token.mint)
+        if in_force is None or in_force[1] != token.mint.manifest_hash:
+            report.checks.append(Check("manifest", False, "the Mint log's manifest hash was not in force at the mint",
+                                       {"on_chain_hash": "0x" + manifest_hash}))
+            raise Refuted(Outcome.MANIFEST_MISMATCH, f"no manifest with hash 0x{manifest_hash} was in force at the mint")
+        cid = token.manifest_cid = in_force[0]
+        manifest_bytes = self._fetch(report, cid, "manifest", same_cid=False)
         try:
             token.manifest = parse_manifest(manifest_bytes, expected_sha256=manifest_hash)
         except ManifestError as err:
@@ -269,23 +309,24 @@ class Verifier:
             raise Refuted(Outcome.MANIFEST_MISMATCH, f"manifest {cid}: {err}") from None
         locked_block = self._chain(report, self.chain.lock_block, token.project_id)
         locked_before = locked_block is not None and locked_block <= token.mint.block_number
+        committed = token.manifest.environment
         report.checks.append(Check("manifest", True, f"manifest {cid} hashes to the on-chain 0x{manifest_hash[:12]}...",
                                    {"manifest_cid": cid, "manifest_sha256": "0x" + manifest_hash,
-                                    "locked_block": locked_block}))
+                                    "locked_block": locked_block,
+                                    "committed_environment": committed.model_dump() if committed else None}))
         if not locked_before:
             report.checks.append(Check("manifest", True, "project was not locked before this mint: its artist could "
                                        "still change the style at the time", {"locked_block": locked_block},
                                        warning=True))
+        if committed is None:
+            report.checks.append(Check("manifest", True, "the manifest commits to no render environment: only a "
+                                       "byte-exact re-render counts", warning=True))
 
     def _check_metadata(self, token: "_Token", report: Report) -> None:
-        """4. Metadata and image fetched by CID (re-hashed); every provenance claim agrees with the chain."""
+        """4. Metadata and image fetched by CID (re-hashed); every claim checked against what the
+        chain, the manifest, the seed and the image bytes say."""
         metadata_bytes = self._fetch(report, token.metadata_cid, "metadata")
-        try:
-            metadata = json.loads(metadata_bytes)
-            token.provenance = metadata["provenance"]
-            token.image_cid = metadata["image"].removeprefix("ipfs://")
-        except (ValueError, KeyError, AttributeError, TypeError):
-            raise Refuted(Outcome.METADATA_MISMATCH, "metadata is not stylemint ERC-721 metadata with provenance") from None
+        metadata, token.provenance, token.image_cid = claims.parse(metadata_bytes)
         mint = token.mint
         expected = {
             "token_id": str(token.token_id), "seed": "0x" + token.seed.hex(), "mint_tx": mint.tx_hash,
@@ -301,14 +342,31 @@ class Verifier:
             report.checks.append(Check("metadata", False, "provenance disagrees with the chain", disagreements))
             raise Refuted(Outcome.METADATA_MISMATCH,
                           f"metadata provenance disagrees with the chain on {', '.join(sorted(disagreements))}")
+        token.environment = claims.environment(token.provenance, token.manifest.environment, MAX_THREADS, MAX_BATCH)
         token.image = self._fetch(report, token.image_cid, "image")
+        try:
+            token.pixels = _pixels(token.image)
+        except Exception:  # noqa: BLE001 - Pillow raises many types for bytes that are not an image
+            report.checks.append(Check("metadata", False, f"the image {token.image_cid} is not a PNG image"))
+            raise Refuted(Outcome.IMAGE_MISMATCH, f"the image {token.image_cid} is not a PNG image") from None
+        info = self._chain(report, self.chain.project_info, token.project_id)
+        derived = claims.derive(
+            token_id=token.token_id, project_id=token.project_id, project_name=info["name"], artist=info["artist"],
+            manifest=token.manifest, manifest_cid=token.manifest_cid, seed=token.seed, image=token.image,
+            pixels=token.pixels, image_cid=token.image_cid, chain_id=self.chain.chain_id(), contract=self.chain.address,
+            mint=mint, randomness_block=token.randomness_block, claimed=metadata)
+        lies = claims.differences(derived, metadata)
+        if lies:
+            report.checks.append(Check("metadata", False, "metadata claims that are false",
+                                       {path: {"metadata": got, "derived": want} for path, (got, want) in lies.items()}))
+            raise Refuted(Outcome.METADATA_MISMATCH, f"metadata claims are false: {', '.join(lies)}")
         report.checks.append(Check("metadata", True, f"metadata {token.metadata_cid} and image {token.image_cid} "
-                                   "fetched intact; provenance agrees",
+                                   "fetched intact; every derivable claim is true",
                                    {"image_cid": token.image_cid, "png_sha256": token.provenance.get("png_sha256")}))
 
     def _check_model(self, token: "_Token", report: Report) -> RenderResult:
         """5. The model's weights hash as the manifest pins (checked by the renderer as it loads), then render."""
-        renderer = self.renderer_for(token.provenance.get("environment") or {})
+        renderer = self.renderer_for(token.environment)
         try:
             result = self._timed("render_s", report, renderer.render, token.manifest, token.seed)
         except ModelHashMismatch as err:
@@ -322,30 +380,41 @@ class Verifier:
         return result
 
     def _check_render(self, token: "_Token", result: RenderResult, report: Report) -> tuple[Outcome, str]:
-        """6. The re-render against the pinned image: exact, tolerant, or a mismatch."""
-        original = token.provenance.get("environment") or {}
-        ours = result.fingerprint
-        differing_env = {k: {"original": original.get(k), "here": ours.get(k)} for k in EXACT_MATCH_FIELDS
-                         if original.get(k) != ours.get(k)}
+        """6. The re-render against the pinned image: exact; tolerant only where this machine is
+        outside the committed environment class; else a mismatch."""
+        committed = token.manifest.environment
+        here = class_differences(committed.model_dump(), result.fingerprint) if committed else None
         report.comparison = {"rendered_png_sha256": result.png_sha256, "rendered_cid": cid_of(result.png),
-                             "pinned_cid": token.image_cid, "environment_differences": differing_env}
+                             "pinned_cid": token.image_cid, "environment_differences": here or {}}
         if result.png == token.image:
+            report.small_edits_excluded = True
             report.checks.append(Check("render", True, "re-render is byte-identical to the pinned image (same CID)",
                                        report.comparison))
             return Outcome.EXACT, "exact: the pinned image is the render of this token's seed"
-        pixels = compare_pixels(_pixels(token.image), result.pixels())
+        pixels = compare_pixels(token.pixels, result.pixels())
         report.comparison.update(pixels)
+        if committed is None or not here:
+            why = ("the manifest commits to no render environment, so only a byte-exact re-render counts"
+                   if committed is None else "re-rendered in the committed environment, where renders are byte-exact")
+            report.checks.append(Check("render", False, f"re-render differs from the pinned image ({why})",
+                                       report.comparison))
+            return Outcome.IMAGE_MISMATCH, f"mismatch: the pinned image is not this seed's render ({why})"
         within = (pixels.get("same_shape") and pixels["max_abs_diff"] <= TOLERANCE_MAX_ABS
-                  and pixels["psnr_db"] >= TOLERANCE_MIN_PSNR)
-        if within and (differing_env or pixels["max_abs_diff"] == 0):
-            detail = ("pixel-identical, PNG encoding differs" if pixels["max_abs_diff"] == 0 else
-                      f"max diff {pixels['max_abs_diff']} levels on {pixels['differing_share']:.4%} of pixels, "
-                      f"PSNR {pixels['psnr_db']} dB, environment differs in {', '.join(differing_env) or 'encoder'}")
-            report.checks.append(Check("render", True, f"within tolerance: {detail}", report.comparison))
-            return Outcome.TOLERANT, f"tolerant: {detail}"
-        report.checks.append(Check("render", False, "re-render differs from the pinned image", report.comparison))
-        why = ("in the same environment" if not differing_env else "beyond the tolerance")
-        return Outcome.IMAGE_MISMATCH, f"mismatch: the pinned image is not this seed's render ({why})"
+                  and (pixels["psnr_db"] is None or pixels["psnr_db"] >= TOLERANCE_MIN_PSNR))
+        if not within:
+            report.checks.append(Check("render", False, "re-render differs beyond the tolerance", report.comparison))
+            return Outcome.IMAGE_MISMATCH, "mismatch: the pinned image is not this seed's render (beyond the tolerance)"
+        outside = ", ".join(f"{k} {v['other']} here, {v['committed']} committed" for k, v in here.items())
+        if pixels["max_abs_diff"] == 0:
+            report.small_edits_excluded = True
+            detail = f"pixel-identical, PNG encoding differs; this machine is outside the committed environment ({outside})"
+        else:
+            detail = (f"max diff {pixels['max_abs_diff']} levels on {pixels['differing_share']:.4%} of pixels, "
+                      f"PSNR {pixels['psnr_db']} dB; this machine is outside the committed environment ({outside}), "
+                      "so small edits within the tolerance cannot be excluded: re-run in the committed "
+                      "environment for an exact verdict")
+        report.checks.append(Check("render", True, f"within tolerance: {detail}", report.comparison))
+        return Outcome.TOLERANT, f"tolerant: {detail}"
 
 
 @dataclass
@@ -361,5 +430,7 @@ class _Token:
     manifest_cid: str = ""
     manifest: StyleManifest | None = None
     provenance: dict = field(default_factory=dict)
+    environment: dict = field(default_factory=dict)  # threads and batch shape to re-render at
     image_cid: str = ""
     image: bytes = b""
+    pixels: np.ndarray | None = None

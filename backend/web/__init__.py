@@ -1,25 +1,47 @@
-"""The Flask app: an app factory with one blueprint per resource (Flask tutorial layout)."""
+"""The Flask app: an app factory with one blueprint per resource (Flask tutorial layout).
+
+What a browser on another web site can make this app do is bounded here, once for every route:
+the Host header must name this server (Flask's TRUSTED_HOSTS: a DNS-rebinding page reaches
+127.0.0.1 under its own name), a state-changing request from a page must come from one of this
+server's own origins, and pinning is rate-limited per client (Flask-Limiter).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+import logging
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+log = logging.getLogger(__name__)
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app.
 
     `config` may set IPFS_STORE (a content store), CHAIN_VIEW (chain + store + oracle state, for
-    the API), VERIFIER, PUBLIC_RPC_URL (what the pages tell wallets) and MAX_CONTENT_LENGTH.
+    the API), VERIFIER, PUBLIC_RPC_URL (the RPC URL wallets are told; none by default: the
+    server's own RPC URL is private), PUBLIC_URLS (the URLs visitors reach this server at; the
+    loopback names are always accepted), PIN_RATE_LIMIT, POLICY (the operator policy for pinned
+    manifests) and MAX_CONTENT_LENGTH.
     """
     app = Flask(__name__, static_folder=None)  # frontend/ is served by the pages blueprint
-    app.config.from_mapping(MAX_CONTENT_LENGTH=1024 * 1024, JSON_SORT_KEYS=False)
+    app.config.from_mapping(MAX_CONTENT_LENGTH=1024 * 1024, JSON_SORT_KEYS=False, PUBLIC_URLS=[],
+                            PIN_RATE_LIMIT="10 per minute;100 per day", PUBLIC_RPC_URL=None)
     if config:
         app.config.update(config)
     if "IPFS_STORE" not in app.config:
         from backend.ipfs.config import store_from_config
 
         app.config["IPFS_STORE"] = store_from_config()
+    public = [urlsplit(url) for url in app.config["PUBLIC_URLS"]]
+    app.config["TRUSTED_HOSTS"] = LOOPBACK_HOSTS + [url.hostname for url in public if url.hostname]
+    origins = {f"{url.scheme}://{url.netloc}" for url in public}
 
     from backend.web import api, gateway, pages, verify_api
     from backend.web.chain_view import close_jobs
@@ -28,11 +50,34 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(verify_api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    # One limiter per app (its counts in memory): pins cost storage forever, so each client gets
+    # a bounded number of them.
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
+    pin_limit = app.config["PIN_RATE_LIMIT"]
+    app.view_functions["api.manifests"] = limiter.limit(
+        pin_limit, error_message=f"pin limit reached ({pin_limit} per client); try again later")(app.view_functions["api.manifests"])
     app.teardown_appcontext(close_jobs)
+
+    @app.before_request
+    def same_origin_only():
+        """A page on another site may send a simple POST to 127.0.0.1; it carries its Origin."""
+        origin = request.headers.get("Origin")
+        if request.method in UNSAFE_METHODS and origin is not None:
+            if origin != request.host_url.rstrip("/") and origin not in origins:
+                abort(403, description=f"requests from {origin[:100]} are not accepted; use this site's own pages")
 
     @app.errorhandler(HTTPException)
     def json_error(error: HTTPException):
-        """Every error is JSON with a message, never an HTML page."""
-        return jsonify(error=error.name, message=error.description), error.code
+        """Every error is JSON with a message, never an HTML page; headers such as Allow kept."""
+        response = jsonify(error=error.name, message=error.description)
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(InternalServerError(description="the server failed on this request; it is logged"))
 
     return app

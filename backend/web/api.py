@@ -10,7 +10,9 @@ from backend.chain.abi import stylemint_abi
 from backend.chain.errors import ChainUnavailable
 from backend.ipfs.errors import IpfsError, UploadTooLarge
 from backend.render.manifest import MAX_MANIFEST_BYTES, ManifestError, parse_manifest
+from backend.render.policy import DEFAULT_POLICY
 from backend.web.chain_view import NotFoundError
+from backend.web.ids import parse_id
 from backend.web.openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -22,12 +24,6 @@ def _view():
     if view is None:
         abort(503, description="this server has no chain connection configured")
     return view
-
-
-def _int_id(text: str, what: str) -> int:
-    if not text.isdigit() or len(text) > 30:
-        abort(400, description=f"{what} must be a non-negative integer, got {text!r}")
-    return int(text)
 
 
 @bp.errorhandler(NotFoundError)
@@ -43,7 +39,7 @@ def chain_down(error):
 @bp.get("/health")
 def health():
     view = current_app.config.get("CHAIN_VIEW")
-    report = {"status": "ok", "chain": None, "ipfs": repr(current_app.config["IPFS_STORE"])}
+    report = {"status": "ok", "chain": None, "ipfs": type(current_app.config["IPFS_STORE"]).__name__}
     if view is not None:
         try:
             report["chain"] = {"chain_id": view.chain.chain_id(), "block": view.chain.head(),
@@ -68,12 +64,12 @@ def projects():
 
 @bp.get("/projects/<project_id>")
 def project(project_id: str):
-    return jsonify(_view().project(_int_id(project_id, "project id")))
+    return jsonify(_view().project(parse_id(project_id, "project id")))
 
 
 @bp.get("/tokens/<token_id>")
 def token(token_id: str):
-    return jsonify(_view().token(_int_id(token_id, "token id")))
+    return jsonify(_view().token(parse_id(token_id, "token id")))
 
 
 @bp.get("/tokens")
@@ -87,6 +83,9 @@ def tokens():
 @bp.post("/manifests")
 def manifests():
     """Validate an artist's manifest, pin its canonical bytes, return CID and hash."""
+    if request.mimetype != "application/json":
+        # text/plain would let any web page post here without a CORS preflight.
+        abort(415, description="send the manifest as Content-Type: application/json")
     raw = request.get_data(cache=False)
     if len(raw) > MAX_MANIFEST_BYTES:
         abort(413, description=f"manifest is {len(raw)} bytes; the limit is {MAX_MANIFEST_BYTES}")
@@ -96,6 +95,9 @@ def manifests():
         manifest = parse_manifest(raw)
     except ManifestError as err:
         abort(422, description=str(err))
+    problems = current_app.config.get("POLICY", DEFAULT_POLICY).problems(manifest)
+    if problems:
+        abort(422, description="the operator policy refuses this manifest: " + "; ".join(problems))
     canonical = manifest.canonical_bytes()
     try:
         cid = current_app.config["IPFS_STORE"].add(canonical)

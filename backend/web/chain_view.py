@@ -10,6 +10,7 @@ from flask import g
 from backend.chain import edition_of, project_of, token_id_of
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ContractRevert
+from backend.ipfs.cid import InvalidCID, canonical
 from backend.ipfs.errors import IpfsError
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import JobStore
@@ -30,9 +31,10 @@ class ChainView:
     def _json_by_cid(self, cache: dict, cid: str) -> dict | None:
         if cid not in cache:
             try:
-                cache[cid] = json.loads(self.store.get(cid))
-            except (IpfsError, ValueError):
+                document = json.loads(self.store.get(cid))
+            except (IpfsError, ValueError, RecursionError):
                 return None  # not cached: it may become available
+            cache[cid] = document if isinstance(document, dict) else None  # an oracle may pin anything
         return cache[cid]
 
     # -- projects ---------------------------------------------------------------------------
@@ -96,8 +98,11 @@ class ChainView:
         image = metadata = None
         if fulfilled:
             metadata = self._json_by_cid(self._metadata, self.chain.view("tokenMetadataCID", token_id))
-            if metadata and isinstance(metadata.get("image"), str):
-                image = "/ipfs/" + metadata["image"].removeprefix("ipfs://")
+            if metadata and isinstance(metadata.get("image"), str) and metadata["image"].startswith("ipfs://"):
+                try:
+                    image = "/ipfs/" + canonical(metadata["image"].removeprefix("ipfs://"))
+                except InvalidCID:
+                    image = None
         job_state, error = self._job_state(token_id)
         if fulfilled:
             state = "fulfilled"
@@ -121,7 +126,8 @@ class ChainView:
         summary["escrow"] = None if not mint_block else {
             "amount_wei": str(amount), "mint_block": mint_block, "head": self.chain.head(),
             "refundable_from_block": mint_block + int(self.chain.view("REFUND_DELAY"))}
-        summary["provenance"] = (summary["metadata"] or {}).get("provenance")
+        provenance = (summary["metadata"] or {}).get("provenance")
+        summary["provenance"] = provenance if isinstance(provenance, dict) else None
         return summary
 
     def tokens_of(self, owner: str) -> list[dict]:

@@ -72,11 +72,12 @@ def deploy_core(admin, platform, oracle, *, deployer=None, admin_delay=0, random
 
 
 @pytest.fixture
-def project_id(stylemint, artist):
+def project_id(stylemint, artist, admin):
     """An open (unpaused) project: PRICE, MAX_EDITIONS editions."""
     receipt = stylemint.createProject("Tidal Glass", MANIFEST_CID, MANIFEST_HASH, PRICE, MAX_EDITIONS, sender=artist)
     pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
     stylemint.setProjectPaused(pid, False, sender=artist)
+    stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
     return pid
 
 

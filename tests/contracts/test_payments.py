@@ -46,10 +46,12 @@ def hostile(project, stylemint, admin):
 
 
 @pytest.fixture
-def hostile_project(stylemint, hostile, stranger):
+def hostile_project(stylemint, hostile, stranger, admin):
     """A project whose artist is the hostile contract."""
     receipt = hostile.createProject("bafyhostile", MANIFEST_HASH, PRICE, 10, sender=stranger)
-    return receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+    project_id = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+    stylemint.approveProject(project_id, MANIFEST_HASH, sender=admin)
+    return project_id
 
 
 @pytest.mark.parametrize("mode", [REVERT, BURN_GAS, REENTER_WITHDRAW, REENTER_MINT])

@@ -244,3 +244,47 @@ def test_views_of_unknown_project(stylemint):
         stylemint.projectInfo(3)
     with ape.reverts(stylemint.UnknownProject, projectId=3):
         stylemint.remainingEditions(3)
+
+
+def test_a_project_mints_only_with_its_current_manifest_approved(stylemint, admin, artist, collector, stranger):
+    receipt = stylemint.createProject("Curated", MANIFEST_CID, MANIFEST_HASH, PRICE, MAX_EDITIONS, sender=artist)
+    pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+    stylemint.setProjectPaused(pid, False, sender=artist)
+    with ape.reverts(stylemint.ProjectNotApproved, projectId=pid, manifestHash=MANIFEST_HASH):
+        stylemint.mint(pid, MANIFEST_HASH, sender=collector, value=PRICE)
+    for who in (artist, stranger):  # only the platform admin curates
+        with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
+            stylemint.approveProject(pid, MANIFEST_HASH, sender=who)
+    approved = stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+    assert [(e.projectId, bytes(e.manifestHash)) for e in approved.decode_logs(stylemint.ProjectApproved)] == [(pid, MANIFEST_HASH)]
+    stylemint.mint(pid, MANIFEST_HASH, sender=collector, value=PRICE)
+    # A new manifest (say, 2048x2048 at 150 steps) needs its own approval before anyone mints it.
+    stylemint.setProjectManifest(pid, NEW_CID, NEW_HASH, sender=artist)
+    with ape.reverts(stylemint.ProjectNotApproved, projectId=pid, manifestHash=NEW_HASH):
+        stylemint.mint(pid, NEW_HASH, sender=collector, value=PRICE)
+    stylemint.approveProject(pid, NEW_HASH, sender=admin)
+    stylemint.mint(pid, NEW_HASH, sender=collector, value=PRICE)
+    stylemint.approveProject(pid, b"\x00" * 32, sender=admin)  # revoked
+    with ape.reverts(stylemint.ProjectNotApproved):
+        stylemint.mint(pid, NEW_HASH, sender=collector, value=PRICE)
+    assert stylemint.projectInfo(pid).invocations == 2 and stylemint.balance == 2 * PRICE
+    with ape.reverts(stylemint.UnknownProject):
+        stylemint.approveProject(999, MANIFEST_HASH, sender=admin)
+
+
+def test_the_minimum_price_makes_every_mint_pay_for_its_render(stylemint, admin, artist, collector, project_id):
+    with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
+        stylemint.setMinimumPrice(PRICE + 1, sender=artist)
+    receipt = stylemint.setMinimumPrice(PRICE + 1, sender=admin)
+    assert receipt.decode_logs(stylemint.MinimumPriceSet)[0].minimumPrice == PRICE + 1
+    with ape.reverts(stylemint.PriceBelowMinimum, price=0, minimumPrice=PRICE + 1):
+        stylemint.createProject("Free", MANIFEST_CID, MANIFEST_HASH, 0, 300, sender=artist)
+    with ape.reverts(stylemint.PriceBelowMinimum, price=PRICE, minimumPrice=PRICE + 1):
+        stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE)  # priced before the minimum rose
+    with ape.reverts(stylemint.PriceBelowMinimum):
+        stylemint.setProjectPrice(project_id, 1, sender=artist)
+    assert stylemint.projectInfo(project_id).invocations == 0 and stylemint.balance == 0
+    stylemint.setProjectPrice(project_id, PRICE + 1, sender=artist)
+    stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE + 1)
+    with ape.reverts(stylemint.InvalidPrice):
+        stylemint.setMinimumPrice(2**128, sender=admin)

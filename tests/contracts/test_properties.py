@@ -45,7 +45,7 @@ steps = st.lists(
 
 @chain_settings(25)
 @given(max_editions=st.integers(1, 6), price=st.integers(0, 10**18), session=steps)
-def test_escrow_and_credits_account_for_every_wei(chain, stylemint, accounts, artist, platform, oracle,
+def test_escrow_and_credits_account_for_every_wei(chain, stylemint, accounts, admin, artist, platform, oracle,
                                                   max_editions, price, session):
     """Random mints, fulfils, refunds, withdrawals, price and cap changes and idle blocks: the
     balance always equals credits plus escrow, the split of each fulfilled sale sums to its
@@ -54,6 +54,7 @@ def test_escrow_and_credits_account_for_every_wei(chain, stylemint, accounts, ar
         receipt = stylemint.createProject("prop", "bafyprop", MANIFEST_HASH, price, max_editions, sender=artist)
         pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
         stylemint.setProjectPaused(pid, False, sender=artist)
+        stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
         cap, minted_ids = max_editions, []
         pending, fulfilled, refunded = {}, {}, set()  # pending: token -> (owner, price); fulfilled: -> owner
         owed = {artist.address: 0, platform.address: 0}

@@ -35,7 +35,8 @@ def second_project(sample, store):
                                scheduler={"name": "ddim"}, guidance_scale=1.0)
     cid = store.add(manifest.canonical_bytes())
     project_id = core.create_project(sample.contract, accounts.test_accounts[5], name=manifest.name, manifest_cid=cid,
-                                     manifest_hash=manifest.sha256(), price_wei=10**9, max_editions=50, unpause=True)
+                                     manifest_hash=manifest.sha256(), price_wei=10**9, max_editions=50, unpause=True,
+                                     approve_by=accounts.test_accounts[0])
     return project_id, manifest
 
 
@@ -125,16 +126,16 @@ def test_persistent_failure_is_visible_then_retried_on_command(chain, shared_ren
     # A project whose manifest was never pinned where the oracle looks.
     manifest = sample_manifest(name="Unpinned", steps=4)
     project_id = core.create_project(sample.contract, accounts.test_accounts[3], name="Unpinned",
-                                     manifest_cid=cid_of(b"a manifest nobody pinned"), manifest_hash=manifest.sha256(),
-                                     price_wei=0, max_editions=3, unpause=True)
+                                     manifest_cid=cid_of(manifest.canonical_bytes()), manifest_hash=manifest.sha256(),
+                                     price_wei=0, max_editions=3, unpause=True,
+                                     approve_by=accounts.test_accounts[0])
     mint = core.mint(sample.contract, accounts.test_accounts[4], project_id)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", max_attempts=3)
     run_until_idle(oracle)
     job = oracle.jobs.get(mint.token_id)
     assert job.state == "failed" and "gave up after 3 attempts" in job.last_error and "NotFound" in job.last_error
-    # The artist pins the manifest under that CID... (here: re-create the project with the real CID)
-    real_cid = store.add(manifest.canonical_bytes())
-    sample.contract.setProjectManifest(project_id, real_cid, manifest.sha256(), sender=accounts.test_accounts[3])
+    # The artist pins the manifest (the same bytes, so the CID named on chain).
+    store.add(manifest.canonical_bytes())
     assert oracle.jobs.retry_failed() == 1
     run_until_idle(oracle)
     assert oracle.jobs.get(mint.token_id).state == "fulfilled"

@@ -83,6 +83,7 @@ def test_sold_out_shows_its_message(open_page, site):
     receipt = sample.contract.createProject("Tiny", sample.manifest_cid, sample_hash(sample), 0, 1, sender=artist)
     project_id = receipt.decode_logs(sample.contract.ProjectCreated)[0].projectId
     sample.contract.setProjectPaused(project_id, False, sender=artist)
+    sample.contract.approveProject(project_id, sample_hash(sample), sender=accounts.test_accounts[0])
     core.mint(sample.contract, accounts.test_accounts[5], project_id)
     page = open_page(f"/project?id={project_id}", account=COLLECTOR)
     page.wait_for_selector(".message.error")
@@ -191,7 +192,8 @@ def test_collector_refunds_a_token_never_delivered(open_page, site):
     manifest = sample_manifest(name="Never pinned")
     project_id = core.create_project(sample.contract, artist, name="Never pinned",
                                      manifest_cid=cid_of(b"a manifest nobody pinned"), manifest_hash=manifest.sha256(),
-                                     price_wei=10**9, max_editions=3, unpause=True)
+                                     price_wei=10**9, max_editions=3, unpause=True,
+                                     approve_by=accounts.test_accounts[0])
     record = core.mint(sample.contract, accounts.test_accounts[4], project_id)  # the oracle cannot render it
     page = open_page(f"/token?id={record.token_id}", account=COLLECTOR)
     page.wait_for_selector("#escrow-note")
