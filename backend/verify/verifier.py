@@ -396,6 +396,8 @@ class Verifier:
         if committed is None or not here:
             why = ("the manifest commits to no render environment, so only a byte-exact re-render counts"
                    if committed is None else "re-rendered in the committed environment, where renders are byte-exact")
+            if pixels.get("same_shape") and pixels["max_abs_diff"] == 0:
+                why += "; the pixels are identical, the PNG encoding is not the canonical one"
             report.checks.append(Check("render", False, f"re-render differs from the pinned image ({why})",
                                        report.comparison))
             return Outcome.IMAGE_MISMATCH, f"mismatch: the pinned image is not this seed's render ({why})"

@@ -1,5 +1,6 @@
 """Verifier fixtures: a chain with honestly fulfilled tokens (anvil, embedded store, oracle)."""
 
+import json
 import threading
 
 import pytest
@@ -24,3 +25,56 @@ def fulfilled(chain, shared_renderer, env):  # noqa: F811
 def verifier_for(node, sample, store, models_dir, **options):
     return Verifier(StyleMintClient(node.url, sample.deployment.address, retries=1, backoff=0.01), store,
                     models_dir=models_dir, **options)
+
+
+def honest_metadata(node, sample, store, renderer, victim, *, png_of=None) -> tuple[dict, bytes]:
+    """(metadata, seed) an honest oracle would pin for `victim`, with the image it would pin
+    (through `png_of(pixels) -> png` when given: a careful liar edits the pixels and recomputes
+    every hash, so that only the render comparison can catch it)."""
+    import hashlib
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from backend.render.metadata import build_metadata
+    from tests.oracle.helpers import canonical_seed
+
+    client = StyleMintClient(node.url, sample.deployment.address)
+    number, block_hash, randao = core.randomness_block(sample.contract, victim.token_id)
+    seed = canonical_seed(node.url, sample.deployment.address, victim.token_id, victim.tx_hash)
+    info = client.project_info(victim.project_id)
+    manifest_cid = client.manifest_in_force(client.mint_log(victim.token_id))[0]
+    from backend.render.manifest import parse_manifest
+
+    manifest = parse_manifest(store.get(manifest_cid))
+    render = renderer.render(manifest, seed)
+    if png_of is not None:
+        png = png_of(render.pixels().copy())
+        try:
+            pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).tobytes()
+        except Exception:  # noqa: BLE001 - a liar may pin bytes that are no image at all
+            pixels = png
+        render.png, render.png_sha256 = png, hashlib.sha256(png).hexdigest()
+        render.pixel_sha256 = hashlib.sha256(pixels).hexdigest()
+    image_cid = store.add(render.png)
+    document = build_metadata(
+        token_id=victim.token_id, project_id=victim.project_id, project_name=info["name"], artist=info["artist"],
+        manifest=manifest, manifest_cid=manifest_cid, manifest_sha256="0x" + manifest.sha256_hex(), render=render,
+        image_cid=image_cid, chain_id=client.chain_id(), contract=client.address, mint_tx=victim.tx_hash,
+        mint_block_number=victim.block_number, mint_block_hash=victim.block_hash, randomness_block_number=number,
+        randomness_block_hash=block_hash, randomness=randao)
+    return json.loads(document), seed
+
+
+def fulfil_with(sample, store, victim, seed, metadata) -> str:
+    """Fulfil `victim` as a second, lying oracle would, with these metadata bytes or document."""
+    from ape import accounts
+
+    admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
+    if not sample.contract.hasRole(sample.contract.ORACLE_ROLE(), liar):
+        sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
+    data = metadata if isinstance(metadata, bytes) else json.dumps(metadata).encode()
+    cid = store.add(data)
+    core.fulfil(sample.contract, victim.token_id, seed, cid, liar)
+    return cid
