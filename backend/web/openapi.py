@@ -1,48 +1,101 @@
-"""The OpenAPI 3.1 description of the JSON API (served at /api/openapi.json)."""
+"""The OpenAPI 3.1 description of the JSON API (served at /api/openapi.json).
 
+Every status code a route can answer is declared, and every error body is the Error schema:
+tests/web/test_hardening.py runs schemathesis over this document against the app, so a route
+and its description cannot drift apart. The manifest body's schema is the manifest model's own
+(pydantic), so the document and the validator are one source.
+"""
+
+from backend.render.manifest import StyleManifest
+
+_ERROR_SCHEMA = {"type": "object", "required": ["error", "message"],
+                 "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
 _ERROR = {"$ref": "#/components/responses/Error"}
+_OBJECT = {"application/json": {"schema": {"type": "object"}}}
+MAX_UINT256 = 2**256 - 1
+# The manifest's JSON schema, its sub-models under components/schemas where OpenAPI refers to them.
+_MANIFEST = StyleManifest.model_json_schema(ref_template="#/components/schemas/{model}")
+_MODELS = _MANIFEST.pop("$defs", {})
+# The canonical CIDs this gateway names (CIDv1, base32, sha2-256, raw or dag-pb): every string
+# this pattern matches is a valid CID (the last character carries 3 bits and 2 zero pad bits).
+CID_PATTERN = r"^baf(kr|yb)ei[a-h][a-z2-7]{50}[aeimquy4]$"
 
 
-def _get(summary: str, params: list | None = None, ok: str = "OK", extra: dict | None = None) -> dict:
-    responses = {"200": {"description": ok, "content": {"application/json": {"schema": {"type": "object"}}}}}
-    responses.update(extra or {})
+def _errors(*codes: int) -> dict:
+    return {str(code): _ERROR for code in codes}
+
+
+def _get(summary: str, params: list | None = None, errors: tuple = (), ok: dict | None = None) -> dict:
+    responses = {"200": ok or {"description": "OK", "content": _OBJECT}}
+    responses.update(_errors(*errors))
     return {"get": {"summary": summary, "parameters": params or [], "responses": responses}}
 
 
-def _path_param(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+def _id_param(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_UINT256}}
 
+
+_CHAIN = (502, 503)  # the chain RPC is down; the server has no chain configured
+_REPORT = {"type": "object", "required": ["token_id", "outcome", "exit_code", "reason", "checks"],
+           "properties": {"token_id": {"type": "integer"}, "outcome": {"type": "string"},
+                          "exit_code": {"type": "integer"}, "reason": {"type": "string"},
+                          "checks": {"type": "array"}, "cached": {"type": "boolean"},
+                          "small_edits_excluded": {"type": "boolean"}}}
+_REPORT_ERROR = {"description": "A report whose verdict is an error, with the Error fields",
+                 "content": {"application/json": {"schema": {"allOf": [_REPORT, _ERROR_SCHEMA]}}}}
 
 OPENAPI = {
     "openapi": "3.1.0",
-    "info": {"title": "stylemint API", "version": "1.0.0",
+    "info": {"title": "stylemint API", "version": "1.1.0",
              "description": "Style projects, tokens and their renders; every error is JSON with a message."},
     "paths": {
-        "/api/health": _get("Service health: chain reachability and the content store", extra={"503": _ERROR}),
-        "/api/contract": _get("Contract address, chain id and ABI for the pages", extra={"503": _ERROR}),
-        "/api/projects": _get("All style projects with artist, price, editions left and a preview"),
-        "/api/projects/{id}": _get("One project: on-chain data, manifest and preview images", [_path_param("id")],
-                                   extra={"400": _ERROR, "404": _ERROR}),
+        "/api/health": _get("Service health: chain reachability and the content store's kind", errors=(503,)),
+        "/api/contract": _get("Contract address, chain id, ABI and the public RPC URL for wallets (null if none)",
+                              errors=_CHAIN),
+        "/api/projects": _get("All style projects with artist, price, editions left and a preview", errors=_CHAIN),
+        "/api/projects/{id}": _get("One project: on-chain data, manifest and preview images", [_id_param("id")],
+                                   errors=(400, 404, *_CHAIN)),
         "/api/tokens/{id}": _get("One token: owner, state (pending, rendering, fulfilled, failed), image, provenance",
-                                 [_path_param("id")], extra={"400": _ERROR, "404": _ERROR}),
+                                 [_id_param("id")], errors=(400, 404, *_CHAIN)),
         "/api/tokens": _get("Tokens owned by an address", [{"name": "owner", "in": "query", "required": True,
                                                             "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}}],
-                            extra={"400": _ERROR}),
+                            errors=(400, *_CHAIN)),
         "/api/manifests": {"post": {
-            "summary": "Validate an artist's style manifest, pin its canonical bytes, return CID and sha256",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "summary": "Validate an artist's style manifest against the schema and the operator policy, pin its "
+                       "canonical bytes, return CID and sha256 (rate-limited per client; same-origin pages only)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StyleManifest"}}}},
             "responses": {"201": {"description": "Pinned", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"cid": {"type": "string"}, "sha256": {"type": "string"},
-                                                 "canonical": {"type": "string"}}}}}},
-                          "400": _ERROR, "413": _ERROR, "422": _ERROR, "502": _ERROR}}},
-        "/api/verify/{id}": _get("The auditor's verification report for a token (cached per token and environment)",
-                                 [_path_param("id")], extra={"400": _ERROR, "404": _ERROR, "502": _ERROR, "503": _ERROR}),
-        "/ipfs/{cid}": {"get": {"summary": "Content by CID from the embedded store (immutable)",
-                                "parameters": [{"name": "cid", "in": "path", "required": True, "schema": {"type": "string"}}],
-                                "responses": {"200": {"description": "The content"}, "304": {"description": "Not modified"},
-                                              "400": _ERROR, "404": _ERROR, "500": _ERROR}}},
+                "type": "object", "required": ["cid", "sha256", "canonical"],
+                "properties": {"cid": {"type": "string"}, "sha256": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"},
+                               "canonical": {"type": "string"}}}}}},
+                          **_errors(400, 403, 413, 415, 422, 429, 502)}}},
+        "/api/manifests/template": _get("A valid starting manifest on the shipped stylemint-tiny model"),
+        "/api/verify/{id}": {"get": {
+            "summary": "The auditor's verification report for a token (cached per token; a re-render runs off the "
+                       "request thread, and a request that would wait long gets 202 and asks again)",
+            "parameters": [_id_param("id")],
+            "responses": {
+                "200": {"description": "The report", "content": {"application/json": {"schema": _REPORT}}},
+                "202": {"description": "The re-render is queued or running; ask again (Retry-After)",
+                        "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["token_id", "status", "message"],
+                            "properties": {"token_id": {"type": "integer"}, "status": {"enum": ["queued", "running"]},
+                                           "message": {"type": "string"}}}}}},
+                "400": _ERROR, "404": _REPORT_ERROR, "500": _REPORT_ERROR, "502": _REPORT_ERROR, "503": _ERROR}}},
+        "/api/openapi.json": _get("This document"),
+        "/ipfs/{cid}": {"get": {
+            "summary": "Content by CID from the embedded store (immutable); CIDv0 and other multibases are accepted too",
+            "parameters": [{"name": "cid", "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": CID_PATTERN}}],
+            "responses": {
+                "200": {"description": "The content, its type sniffed from the bytes",
+                        "content": {kind: {"schema": {}} for kind in (
+                            "image/png", "image/jpeg", "image/gif", "image/webp", "application/json",
+                            "text/plain", "application/octet-stream")}},
+                "304": {"description": "Not modified"},
+                **_errors(400, 404, 500, 503)}}},
     },
-    "components": {"responses": {"Error": {"description": "Error", "content": {"application/json": {"schema": {
-        "type": "object", "required": ["error", "message"],
-        "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}}}}}},
+    "components": {"schemas": {**_MODELS, "StyleManifest": _MANIFEST}, "responses": {"Error": {"description": "Error", "content": {"application/json": {
+        "schema": _ERROR_SCHEMA}}}}},
 }
