@@ -184,7 +184,11 @@ def sample_manifest_command(model_id, style):
 @click.option("--rpc", default=None, help="RPC URL (default: $STYLEMINT_RPC, else http://127.0.0.1:8545).")
 @click.option("--contract", default=None, help="StyleMint address (default: the recorded deployment).")
 @click.option("--ipfs", "ipfs_setting", default=None, help="Content store setting (default: $STYLEMINT_IPFS).")
-def serve(host, port, rpc, contract, ipfs_setting):
+@click.option("--public-rpc", default=None,
+              help="RPC URL the pages give wallets (default: none; --rpc is never published).")
+@click.option("--public-url", "public_urls", multiple=True,
+              help="A URL visitors reach this server at (repeatable); Host and Origin must match it or loopback.")
+def serve(host, port, rpc, contract, ipfs_setting, public_rpc, public_urls):
     """Serve the pages, the JSON API and the IPFS gateway."""
     from werkzeug.serving import make_server
 
@@ -193,7 +197,7 @@ def serve(host, port, rpc, contract, ipfs_setting):
     from backend.chain.abi import AbiUnavailable
 
     try:
-        app = build_app(rpc=rpc, contract=contract, ipfs=ipfs_setting)
+        app = build_app(rpc=rpc, contract=contract, ipfs=ipfs_setting, public_rpc=public_rpc, public_urls=public_urls)
     except (AbiUnavailable, LookupError) as err:
         raise InputError(str(err)) from None
     server = make_server(host, port, app, threaded=True)
@@ -358,7 +362,10 @@ def _print_report(report) -> None:
 @click.option("--device", default=None, help="Render device (default: as $STYLEMINT_DEVICE / auto).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, as_json):
-    """Prove or refute that a token's image is the render of its mint's seed (exit 0: exact or tolerant)."""
+    """Prove or refute that a token's image is the render of its mint's seed.
+
+    Exit 0: exact. 3: tolerant (this machine is outside the project's committed render
+    environment; the pixels are close, but small edits cannot be excluded). 10-18: a failure."""
     from backend.chain.abi import AbiUnavailable
     from backend.ipfs.config import IpfsConfigError, store_from_config
     from backend.oracle.factory import resolve_target
@@ -453,6 +460,8 @@ def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, once, as
                                    "exit_code": report.exit_code, "reason": report.reason}))
         elif report.exit_code == 0:
             click.echo(f"ok     token {report.token_id}: {report.outcome}")
+        elif report.outcome == "tolerant":
+            click.echo(f"warn   token {report.token_id}: {report.reason}")
         else:
             click.echo(f"ALERT  token {report.token_id}: {report.outcome}: {report.reason}")
 

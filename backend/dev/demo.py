@@ -45,7 +45,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         for stale in state.parent.glob("oracle.sqlite*"):  # every demo starts a fresh chain
             stale.unlink()
         client = StyleMintClient(node.url, sample.deployment.address)
-        app = build_app(client=client, store=store, oracle_state=state)
+        app = build_app(client=client, store=store, oracle_state=state, public_rpc=node.url)  # the dev chain is public here
         server = make_server("127.0.0.1", int(os.environ.get("DEMO_PORT", 0)), app, threaded=True)
         gateway = f"http://127.0.0.1:{server.server_port}"
         threading.Thread(target=server.serve_forever, daemon=True).start()

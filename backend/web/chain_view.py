@@ -64,6 +64,8 @@ class ChainView:
             "minted": minted,
             "remaining": int(info["maxEditions"]) - minted,
             "paused": bool(info["paused"]),
+            # Minting needs the platform admin's approval of exactly this manifest.
+            "approved": bytes(self.chain.view("approvedManifestHash", project_id)) == bytes(info["manifestHash"]),
             "admin_paused": bool(info["adminPaused"]),
             "locked": bool(info["locked"]),
             "royalty_bps": int(info["royaltyBps"]),

@@ -13,7 +13,11 @@ from backend.web.chain_view import ChainView
 
 
 def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, contract: str | None = None,
-              ipfs: str | None = None, oracle_state: Path | None = None, public_rpc: str | None = None, store=None):
+              ipfs: str | None = None, oracle_state: Path | None = None, public_rpc: str | None = None,
+              public_urls: tuple[str, ...] = (), store=None):
+    """The app over one chain and store. `public_rpc` is what wallets are told (none by default:
+    the server's own RPC URL may carry a key or name a private node); `public_urls` are the
+    addresses visitors use besides the loopback names (Host and Origin are checked against them)."""
     if client is None:
         client, _ = resolve_target(rpc, contract)
     store = store if store is not None else store_from_config(ipfs)
@@ -21,5 +25,6 @@ def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, 
         "IPFS_STORE": store,
         "CHAIN_VIEW": ChainView(client, store, oracle_state or default_state_path()),
         "VERIFIER": Verifier(client, store),
-        "PUBLIC_RPC_URL": public_rpc or client.rpc_url,
+        "PUBLIC_RPC_URL": public_rpc,
+        "PUBLIC_URLS": list(public_urls),
     })

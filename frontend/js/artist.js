@@ -52,7 +52,8 @@ document.getElementById("create").addEventListener("submit", (event) => {
       parseEther(form.get("price")), BigInt(form.get("editions")));
     const receipt = await tx.wait();
     const created = eventIn(stylemint, receipt, "ProjectCreated");
-    showMessage(`Project ${created.args.projectId} created (paused). Unpause it to open minting.`, "ok");
+    showMessage(`Project ${created.args.projectId} created (paused). Unpause it to open minting; ` +
+      "it mints once the platform approves its manifest.", "ok");
     await refresh();
   });
 });

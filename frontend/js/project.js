@@ -24,11 +24,13 @@ async function load() {
     ["Editions", `${project.minted} minted, ${project.remaining} of ${project.max_editions} left`],
     ["Style", project.manifest ? project.manifest.prompt : project.manifest_cid],
     ["Model", project.manifest ? modelLine(project.manifest) : "unknown (manifest not available)"],
-    ["Status", project.paused || project.admin_paused ? "paused" : project.locked ? "open, locked" : "open"],
+    ["Status", !project.approved ? "awaiting approval" : project.paused || project.admin_paused ? "paused"
+      : project.locked ? "open, locked" : "open"],
   ]);
   document.getElementById("previews").replaceChildren(...project.previews.map((p) =>
     el("a", { class: "card", href: `/token?id=${p.token_id}` }, el("img", { src: p.image, alt: `token ${p.token_id}` }))));
   if (project.remaining === 0) showMessage("Sold out: every edition of this project has been minted.", "error");
+  else if (!project.approved) showMessage("The platform has not approved this project's manifest yet: it cannot be minted.", "error");
   else if (project.paused || project.admin_paused) showMessage("Minting is paused for this project.", "error");
   shown = project;
   return project;

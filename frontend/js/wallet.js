@@ -32,6 +32,8 @@ const REVERTS = {
   RefundNotYetAvailable: "A refund opens a while after the mint, if the token is still not rendered by then.",
   NotTokenOwner: "Only the token's owner can ask for its refund.",
   AlreadyFulfilled: "This token is already rendered and paid out; it cannot be refunded.",
+  ProjectNotApproved: "The platform has not approved this project's current style yet; nothing was charged.",
+  PriceBelowMinimum: "That price is below the platform's minimum, which pays for each token's render.",
 };
 
 // ethers names a custom error only for calls it decodes itself; a revert in the gas estimate of a
@@ -89,6 +91,11 @@ async function switchNetwork() {
     await chosen.request({ method: "wallet_switchEthereumChain", params: [{ chainId }] });
   } catch (error) {
     if (error?.code !== 4902) { showMessage(friendly(error).message, "error"); return; }
+    if (!info.rpc_url) {
+      showMessage(`Your wallet does not know chain ${info.chain_id} and this site publishes no public RPC URL: ` +
+        "add the network to your wallet by hand.", "error");
+      return;
+    }
     await chosen.request({ method: "wallet_addEthereumChain", params: [{
       chainId, chainName: `stylemint (chain ${info.chain_id})`, rpcUrls: [info.rpc_url],
       nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },

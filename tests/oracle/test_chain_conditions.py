@@ -75,6 +75,9 @@ class ReorgDuringRender:
     def __init__(self, renderer, reorg):
         self.renderer, self.reorg, self.done = renderer, reorg, False
 
+    def __getattr__(self, name):  # everything else is the real renderer's (its fingerprint, say)
+        return getattr(self.renderer, name)
+
     def render_batch(self, manifest, seeds):
         if not self.done:
             self.done = True
