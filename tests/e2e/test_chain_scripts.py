@@ -45,6 +45,10 @@ def test_deploy_create_mint_scripts(anvil_node, cli_env):
     )
     assert created.returncode == 0, created.stderr + created.stdout
     assert "project 1 created" in created.stdout
+    refused = ape_run("mint", cli_env, "--account", "TEST::4", "--project", "1")  # not approved yet
+    assert refused.returncode != 0 and "ProjectNotApproved" in refused.stdout + refused.stderr
+    approved = ape_run("approve_project", cli_env, "--account", "TEST::0", "--project", "1")
+    assert approved.returncode == 0 and "project 1 approved" in approved.stdout, approved.stderr + approved.stdout
 
     minted = ape_run("mint", cli_env, "--account", "TEST::4", "--project", "1")
     assert minted.returncode == 0, minted.stderr + minted.stdout

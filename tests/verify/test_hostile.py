@@ -288,3 +288,23 @@ def test_identical_pixels_give_valid_json_everywhere(fulfilled, shared_renderer,
                             input=result.stdout, capture_output=True, text=True, timeout=60)
     assert parsed.returncode == 0 and parsed.stdout.split() == ["image_mismatch", "0", "null"], parsed.stderr
     assert "PNG encoding" in json.loads(result.stdout)["reason"]
+
+
+def test_the_oracle_applies_the_operator_policy_before_rendering(chain, shared_renderer, env):
+    """A manifest pinned elsewhere (not through the API) still gets no render past the policy."""
+    from backend.render.policy import OperatorPolicy
+
+    node, sample, store = chain
+    mint = victim_of(sample)
+    renders = []
+    original = shared_renderer.render_batch
+    shared_renderer.render_batch = lambda *a, **k: renders.append(1) or original(*a, **k)
+    try:
+        oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite",
+                             policy=OperatorPolicy(max_pixel_steps=64 * 64 * 4))
+        oracle.run(threading.Event(), until_idle=True)
+    finally:
+        shared_renderer.render_batch = original
+    job = oracle.jobs.get(mint.token_id)
+    assert job.state == "failed" and "operator policy" in job.last_error and "32,768 pixel-steps" in job.last_error
+    assert renders == [] and not sample.contract.isFulfilled(mint.token_id)
