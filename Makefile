@@ -57,6 +57,7 @@ bench: setup
 	$(VENV)/bin/python bench/gas.py
 	$(VENV)/bin/python bench/render.py
 	$(VENV)/bin/python bench/model.py
+	$(VENV)/bin/python bench/environment_class.py
 	$(VENV)/bin/python bench/ipfs.py
 	$(VENV)/bin/python bench/oracle.py
 	$(VENV)/bin/python bench/verify.py

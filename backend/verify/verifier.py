@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
@@ -34,6 +33,7 @@ from backend.chain.types import MintLog, to_hex
 from backend.ipfs.cid import InvalidCID, canonical, cid_of
 from backend.ipfs.errors import IpfsError, IpfsUnavailable
 from backend.ipfs.store import ContentStore
+from backend.render.compare import TOLERANCE_MAX_ABS, TOLERANCE_MIN_PSNR, compare_pixels, within_tolerance  # noqa: F401
 from backend.render.environment import class_differences
 from backend.render.manifest import ManifestError, StyleManifest, parse_manifest
 from backend.render.renderer import ModelHashMismatch, RenderError, Renderer, RenderResult
@@ -41,12 +41,6 @@ from backend.render.seed import derive_seed, derive_seed_v1
 from backend.verify import claims
 
 log = logging.getLogger(__name__)
-
-# A render in another environment may move a few pixels by a level or two (measured: thread
-# count 1 vs 2 changed at most 1 level on under 0.01 % of pixels). Beyond this it is another image.
-TOLERANCE_MAX_ABS = 4
-TOLERANCE_MIN_PSNR = 40.0
-
 
 MAX_TOKEN_ID = 2**256 - 1
 # What a provenance claim may make the verifier do when the manifest commits to no environment.
@@ -105,20 +99,6 @@ class Report:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-def compare_pixels(expected: np.ndarray, actual: np.ndarray) -> dict:
-    if expected.shape != actual.shape:
-        return {"same_shape": False, "expected_shape": list(expected.shape), "actual_shape": list(actual.shape)}
-    difference = np.abs(expected.astype(np.int16) - actual.astype(np.int16))
-    mse = float(np.mean(difference.astype(np.float64) ** 2))
-    return {
-        "same_shape": True,
-        "max_abs_diff": int(difference.max()),
-        "differing_share": float(np.mean(difference.max(axis=-1) > 0)),
-        # Identical pixels have no finite PSNR: null, since JSON has no Infinity.
-        "psnr_db": None if mse == 0 else round(10 * math.log10(255**2 / mse), 2),
-    }
 
 
 def _pixels(png: bytes) -> np.ndarray:
@@ -401,9 +381,7 @@ class Verifier:
             report.checks.append(Check("render", False, f"re-render differs from the pinned image ({why})",
                                        report.comparison))
             return Outcome.IMAGE_MISMATCH, f"mismatch: the pinned image is not this seed's render ({why})"
-        within = (pixels.get("same_shape") and pixels["max_abs_diff"] <= TOLERANCE_MAX_ABS
-                  and (pixels["psnr_db"] is None or pixels["psnr_db"] >= TOLERANCE_MIN_PSNR))
-        if not within:
+        if not within_tolerance(pixels):
             report.checks.append(Check("render", False, "re-render differs beyond the tolerance", report.comparison))
             return Outcome.IMAGE_MISMATCH, "mismatch: the pinned image is not this seed's render (beyond the tolerance)"
         outside = ", ".join(f"{k} {v['other']} here, {v['committed']} committed" for k, v in here.items())
