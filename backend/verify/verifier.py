@@ -33,7 +33,7 @@ from backend.chain.types import MintLog, to_hex
 from backend.ipfs.cid import InvalidCID, canonical, cid_of
 from backend.ipfs.errors import IpfsError, IpfsUnavailable
 from backend.ipfs.store import ContentStore
-from backend.render.compare import TOLERANCE_MAX_ABS, TOLERANCE_MIN_PSNR, compare_pixels, within_tolerance  # noqa: F401
+from backend.render.compare import compare_pixels, within_tolerance
 from backend.render.environment import class_differences
 from backend.render.manifest import ManifestError, StyleManifest, parse_manifest
 from backend.render.renderer import ModelHashMismatch, RenderError, Renderer, RenderResult
