@@ -130,6 +130,16 @@ class StyleWeights(_Strict):
         return self
 
 
+class Style(StyleWeights):
+    """A style the project blends and pays by measured contribution: its adapter and the trigger
+    word(s) in the prompt that invoke it (docs/RENDER_SPEC.md §13)."""
+
+    trigger: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9]*( [a-z][a-z0-9]*)*$")
+
+
+ATTRIBUTION_METHODS = ("attention", "counterfactual")
+MAX_STYLES = 4
+
 Version = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z.+_-]+$")]
 
 
@@ -177,6 +187,9 @@ class StyleManifest(_Strict):
     height: int = Field(ge=64, le=2048)
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     style_weights: StyleWeights | None = None
+    # Styles blended and attributed (section 13); `style_weights` is one unattributed adapter.
+    styles: list[Style] = Field(default_factory=list, max_length=MAX_STYLES)
+    attribution: Literal["attention", "counterfactual"] = "attention"
     environment: RenderEnvironment | None = None
 
     @field_validator("guidance_scale", mode="before")
@@ -217,6 +230,14 @@ class StyleManifest(_Strict):
                     fields.add(field)
         except ValueError as err:
             raise ValueError(f"prompt template: {err}") from None
+        if self.styles and self.style_weights:
+            raise ValueError("give either style_weights (one unattributed adapter) or styles, not both")
+        triggers = [style.trigger for style in self.styles]
+        if len(set(triggers)) != len(triggers):
+            raise ValueError(f"style triggers must differ: {triggers}")
+        for trigger in triggers:
+            if not _contains_words(self.prompt, trigger):
+                raise ValueError(f"style trigger {trigger!r} is not a word of the prompt, so nothing invokes it")
         missing, unused = fields - set(self.variables), set(self.variables) - fields
         if missing:
             raise ValueError(f"prompt uses undefined variables {sorted(missing)}")
@@ -235,6 +256,11 @@ class StyleManifest(_Strict):
 
     def sha256_hex(self) -> str:
         return self.sha256().hex()
+
+
+def _contains_words(text: str, words: str) -> bool:
+    """Whether `words` occurs in `text` as whole words (not inside a longer word)."""
+    return re.search(r"(?<![a-z0-9])" + re.escape(words) + r"(?![a-z0-9])", text) is not None
 
 
 def canonical_json(document) -> bytes:

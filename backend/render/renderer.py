@@ -17,6 +17,7 @@ import logging
 import os
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -26,7 +27,7 @@ import numpy as np
 from backend import __version__ as backend_version
 from backend.config import data_dir
 from backend.errors import PermanentError
-from backend.render import environment, shipped
+from backend.render import attribution, environment, shipped
 from backend.render.manifest import SCHEDULERS, StyleManifest
 from backend.render.model_hash import model_sha256
 from backend.render.reference_model import BUILD_LOCK, build_reference_model
@@ -81,6 +82,10 @@ class RenderResult:
     fingerprint: dict
     renderer_version: str = RENDERER_VERSION
     timings: dict[str, float] = field(default_factory=dict)
+    # Per style: trigger, score, weight in basis points, heat-map CID (attribution.describe);
+    # None for a manifest without `styles`. The heat-map PNGs by CID, for the oracle to pin.
+    attribution: dict | None = None
+    heatmaps: dict[str, bytes] = field(default_factory=dict)
 
     def pixels(self) -> np.ndarray:
         from PIL import Image
@@ -120,6 +125,7 @@ class Renderer:
         models_dir: Path | None = None,
         fetch_weights: WeightsFetcher | None = None,
         progress_bar: bool = False,
+        attribute: bool = True,
     ):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -129,6 +135,7 @@ class Renderer:
         self.models_dir = Path(models_dir) if models_dir else data_dir() / "models"
         self.fetch_weights = fetch_weights
         self.progress_bar = progress_bar
+        self.attribute = attribute  # False: no attribution (the tests' "without recording" side)
         self._pipelines: dict[tuple, object] = {}
         self._hashes: dict[str, str] = {}
         self._batch_checked: set[str] = set()
@@ -184,7 +191,8 @@ class Renderer:
         if manifest.dtype != "float32" and not self.device.startswith("cuda"):
             raise RenderError(f"dtype {manifest.dtype} needs a CUDA device; this renderer runs on {self.device}")
         directory = self.checked_model_dir(manifest)
-        key = (str(directory), manifest.dtype, manifest.scheduler.model_dump_json(), manifest.style_weights)
+        key = (str(directory), manifest.dtype, manifest.scheduler.model_dump_json(), manifest.style_weights,
+               tuple(manifest.styles))
         if key not in self._pipelines:
             with _MODEL_BUILD_LOCK:
                 self._pipelines[key] = self._load(directory, manifest)
@@ -200,14 +208,13 @@ class Renderer:
         )
         scheduler_class = getattr(diffusers, SCHEDULERS[manifest.scheduler.name])
         pipe.scheduler = scheduler_class.from_config(pipe.scheduler.config, **manifest.scheduler.config)
-        if manifest.style_weights:
-            self._apply_style_weights(pipe, manifest)
+        for weights in ([manifest.style_weights] if manifest.style_weights else manifest.styles):
+            self._apply_style_weights(pipe, weights)  # one after another, in manifest order
         pipe.to(self.device)
         pipe.set_progress_bar_config(disable=not self.progress_bar)
         return pipe
 
-    def _apply_style_weights(self, pipe, manifest: StyleManifest) -> None:
-        weights = manifest.style_weights
+    def _apply_style_weights(self, pipe, weights) -> None:
         # A shipped style's bytes are on disk; any other weights come from the fetcher (IPFS). The
         # sha256 below is checked either way, so where the bytes came from cannot change a render.
         local = shipped.style_for_cid(weights.cid)
@@ -285,8 +292,10 @@ class Renderer:
             self.batch_size = 1
         self._batch_checked.add(manifest.sha256_hex())
 
-    def _denoise(self, pipe, manifest, seeds, progress: Progress | None = None) -> np.ndarray:
-        """Float images in [0, 1] (B, H, W, 3) for `seeds`, run at exactly `batch_size` rows."""
+    def _denoise(self, pipe, manifest, seeds, progress: Progress | None = None,
+                 recorder: attribution.AttentionRecorder | None = None) -> np.ndarray:
+        """Float images in [0, 1] (B, H, W, 3) for `seeds`, run at exactly `batch_size` rows;
+        with a recorder, the cross-attention of the styles' triggers is recorded on the side."""
         import torch
 
         # The latent grid is the model's own (SD: 4 x H/8 x W/8; stylemint-tiny: 4 x H/4 x W/4).
@@ -305,7 +314,7 @@ class Renderer:
                 progress(step + 1, manifest.steps)
             return kwargs
 
-        with torch.inference_mode():
+        with torch.inference_mode(), attribution.recording(pipe.unet, recorder) if recorder else nullcontext():
             output = pipe(
                 prompt=prompts,
                 negative_prompt=[manifest.negative_prompt] * len(prompts) if manifest.negative_prompt else None,
@@ -319,14 +328,50 @@ class Renderer:
             )
         return output.images[: len(seeds)]
 
+    def _attention_recorder(self, pipe, manifest, seeds) -> attribution.AttentionRecorder:
+        positions = [[attribution.token_positions(pipe.tokenizer, prompt_for(manifest, seed)[0], style.trigger)
+                      for style in manifest.styles] for seed in seeds]
+        positions += [[[] for _ in manifest.styles]] * (self.batch_size - len(seeds))  # padding rows
+        factor = pipe.vae_scale_factor
+        guided = manifest.guidance_scale > 1 and pipe.unet.config.time_cond_proj_dim is None
+        return attribution.AttentionRecorder(positions, (manifest.height // factor, manifest.width // factor), guided)
+
+    def _attribute(self, pipe, manifest, seeds, images, recorder) -> list[tuple[dict, dict[str, bytes]]]:
+        """Per seed: the attribution and its heat maps (docs/RENDER_SPEC.md §13)."""
+        from backend.ipfs.cid import cid_of
+
+        size = (manifest.height, manifest.width)
+        triggers = [style.trigger for style in manifest.styles]
+        if manifest.attribution == "attention":
+            per_row = [(list(map(float, (m.sum() for m in maps))), maps) for maps in recorder.maps[:len(seeds)]]
+        else:  # counterfactual: the same seeds without each style's adapter, one style at a time
+            full = [quantise(image) for image in images]
+            per_row = [([], []) for _ in seeds]
+            for index in range(len(manifest.styles)):
+                without = manifest.model_copy(update={"styles": [s for j, s in enumerate(manifest.styles) if j != index]})
+                for row, image in enumerate(self._denoise(self.pipeline(without), without, seeds)):
+                    distance, per_pixel = attribution.pixel_distance(full[row], quantise(image))
+                    per_row[row][0].append(distance)
+                    per_row[row][1].append(per_pixel)
+        results = []
+        for scores, maps in per_row:
+            pngs = [attribution.heatmap_png(m, size) for m in maps]
+            cids = [cid_of(png) for png in pngs]
+            results.append((attribution.describe(manifest.attribution, triggers, scores, cids), dict(zip(cids, pngs))))
+        return results
+
     def _render_chunk(self, pipe, manifest, seeds, progress, load_seconds) -> list[RenderResult]:
         t0 = time.perf_counter()
-        images = self._denoise(pipe, manifest, seeds, progress)
+        attribute = self.attribute and bool(manifest.styles)
+        recorder = (self._attention_recorder(pipe, manifest, seeds)
+                    if attribute and manifest.attribution == "attention" else None)
+        images = self._denoise(pipe, manifest, seeds, progress, recorder)
+        attributed = self._attribute(pipe, manifest, seeds, images, recorder) if attribute else None
         t1 = time.perf_counter()
         fingerprint = self.fingerprint(manifest)
         manifest_sha = manifest.sha256_hex()
         results = []
-        for seed, image in zip(seeds, images):
+        for row, (seed, image) in enumerate(zip(seeds, images)):
             pixels = quantise(image)
             png = encode_png(pixels)
             prompt, traits = prompt_for(manifest, seed)
@@ -344,6 +389,8 @@ class Renderer:
                 fingerprint=fingerprint,
                 timings={"load_s": load_seconds, "render_s": (t1 - t0) / len(seeds),
                          "encode_s": time.perf_counter() - t1},
+                attribution=attributed[row][0] if attributed else None,
+                heatmaps=attributed[row][1] if attributed else {},
             ))
         return results
 

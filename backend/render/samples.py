@@ -69,6 +69,15 @@ def tiny_manifest(style: str | None = "stipple", **overrides) -> StyleManifest:
         "environment": environment.this_machine_class(),
     }
     if style:
-        document["style_weights"] = style_weights(style)
+        document["styles"] = [{"trigger": style, **style_weights(style)}]
     document.update(overrides)
     return StyleManifest.model_validate(document)
+
+
+def blend_manifest(scales: dict[str, float], **overrides) -> StyleManifest:
+    """Shapes drawn in several shipped styles at once, each adapter at its scale (the attribution
+    benchmark's blends): `blend_manifest({"stipple": 0.3, "inkline": 0.7})`."""
+    prompt = "one {colour} {shape} {place} on a {ground} ground, " + ", ".join(f"{s} style" for s in scales)
+    styles = [{"trigger": name, **style_weights(name), "scale": scale} for name, scale in scales.items()]
+    return tiny_manifest(None, name=" and ".join(shipped.STYLES[s].name for s in scales),
+                         prompt=prompt, styles=styles, **overrides)
