@@ -31,8 +31,7 @@ def pin_manifest(store, manifest) -> str:
     could never be rendered, so they go in first, and the CID the store reports must be the one
     the manifest names.
     """
-    weights = manifest.style_weights
-    if weights is not None:
+    for weights in ([manifest.style_weights] if manifest.style_weights else manifest.styles):
         style = next((s for s in shipped.STYLES.values() if s.sha256 == weights.sha256), None)
         if style is None:
             raise ValueError(f"style weights {weights.cid} are not a shipped style; pin them first")
@@ -66,8 +65,9 @@ def deploy_sample(node_url: str, store, *, echo=lambda *_: None, price_wei: int 
     )
     echo(f"project    #{project_id} '{manifest.name}' by {artist.address}, {price_wei / 1e18} ETH, "
          f"{max_editions} editions, manifest ipfs://{manifest_cid}")
+    adapters = [manifest.style_weights] if manifest.style_weights else manifest.styles
     echo(f"model      {manifest.model.id} (sha256 {manifest.model.sha256[:16]}...)"
-         + (f", style weights ipfs://{manifest.style_weights.cid}" if manifest.style_weights else ""))
+         + "".join(f", style weights ipfs://{w.cid}" for w in adapters))
     return SampleDeployment(contract, project_id, manifest_cid, deployment)
 
 

@@ -408,7 +408,9 @@ class Oracle:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-        info = {k: v for k, v in dataclasses.asdict(result).items() if k not in ("png", "timings")}
+        for heatmap in result.heatmaps.values():  # content-addressed: pinning again is a no-op
+            self.store.add(heatmap)
+        info = {k: v for k, v in dataclasses.asdict(result).items() if k not in ("png", "timings", "heatmaps")}
         return Advance("rendered", {"seed": result.seed, "render_path": str(path), "png_sha256": result.png_sha256,
                                     "render_info": json.dumps(info), "randomness_block_hash": randomness[0],
                                     "randomness": randomness[1]}, f"seed={result.seed}")

@@ -73,4 +73,6 @@ def build_metadata(
             "pixel_sha256": render.pixel_sha256,
         },
     }
+    if render.attribution is not None:  # each style's share of this image (RENDER_SPEC §13)
+        document["provenance"]["attribution"] = render.attribution
     return canonical_json(document)

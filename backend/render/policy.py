@@ -4,7 +4,7 @@ The manifest schema bounds what is renderable at all; the policy bounds what thi
 pay for (the oracle renders every approved project's mints and pays every fulfilment's gas). It
 is checked when a manifest is pinned through the API and again by the oracle before rendering,
 so a manifest pinned elsewhere gets no further. The defaults admit the shipped model's projects
-and Stable Diffusion at 512x512 and 50 steps; the environment overrides them
+and Stable Diffusion at 512x512 and 50 steps with up to four style adapters; the environment overrides them
 (STYLEMINT_MAX_PIXEL_STEPS, STYLEMINT_SCHEDULERS, STYLEMINT_MAX_ADAPTERS).
 """
 
@@ -20,7 +20,7 @@ from backend.render.manifest import SCHEDULERS, StyleManifest
 class OperatorPolicy:
     max_pixel_steps: int = 512 * 512 * 50  # width x height x steps: render time is about linear in it
     schedulers: frozenset[str] = frozenset(SCHEDULERS)
-    max_adapters: int = 1
+    max_adapters: int = 4
 
     @classmethod
     def from_env(cls) -> "OperatorPolicy":
@@ -41,7 +41,7 @@ class OperatorPolicy:
                          f"this operator renders at most {self.max_pixel_steps:,}")
         if manifest.scheduler.name not in self.schedulers:
             found.append(f"scheduler {manifest.scheduler.name} is not offered here; one of {sorted(self.schedulers)}")
-        adapters = 1 if manifest.style_weights else 0
+        adapters = 1 if manifest.style_weights else len(manifest.styles)
         if adapters > self.max_adapters:
             found.append(f"{adapters} style adapters; this operator loads at most {self.max_adapters}")
         return found

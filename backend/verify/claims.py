@@ -88,11 +88,17 @@ def derive(*, token_id: int, project_id: int, project_name: str, artist: str, ma
     if not isinstance(version, str) or len(version) > 64:
         raise FalseClaim("provenance.renderer_version must be a string of at most 64 characters")
     prompt, traits = prompt_for(manifest, seed)
+    # The attribution is re-computed with the render (Verifier._check_attribution); here only its
+    # presence and type are checked, so that the rest of the document can be compared now.
+    recorded = provenance.get("attribution")
+    if manifest.styles and not isinstance(recorded, dict):
+        raise FalseClaim("provenance.attribution must record each style's share: the manifest blends styles")
     render = RenderResult(
         png=image, png_sha256=hashlib.sha256(image).hexdigest(), pixel_sha256=hashlib.sha256(pixels.tobytes()).hexdigest(),
         width=manifest.width, height=manifest.height, seed="0x" + seed.hex(), prompt=prompt, traits=traits,
         model_sha256=manifest.model.sha256, manifest_sha256="0x" + mint.manifest_hash.hex(),
-        fingerprint=provenance["environment"], renderer_version=version)
+        fingerprint=provenance["environment"], renderer_version=version,
+        attribution=recorded if manifest.styles else None)
     document = build_metadata(
         token_id=token_id, project_id=project_id, project_name=project_name, artist=artist, manifest=manifest,
         manifest_cid=manifest_cid, manifest_sha256="0x" + mint.manifest_hash.hex(), render=render,

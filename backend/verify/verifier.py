@@ -14,6 +14,8 @@ Each check closes one hole (docs/VERIFY.md says which):
 6. render   re-render in the committed environment and compare: exact (same PNG bytes), tolerant
             (only when this machine is outside the committed environment class; small edits
             cannot be excluded then, and it has its own exit code) or mismatch
+7. attribution the style weights re-computed with the render equal the recorded ones (within
+            1 % per style outside the committed class)
 
 Every input an oracle or an artist controls ends in a verdict, never in a traceback.
 """
@@ -46,6 +48,9 @@ MAX_TOKEN_ID = 2**256 - 1
 # What a provenance claim may make the verifier do when the manifest commits to no environment.
 MAX_THREADS = 64
 MAX_BATCH = 8
+# Outside the committed environment the attention sums move in their last digits; a style's
+# weight may then differ by this many basis points (1 %) and still be the same attribution.
+ATTRIBUTION_TOLERANCE_BPS = 100
 
 
 class Outcome(IntEnum):
@@ -62,6 +67,7 @@ class Outcome(IntEnum):
     UNKNOWN_TOKEN = 16
     UNREACHABLE = 17
     ERROR = 18  # a bug in the verifier: reported, never a traceback
+    ATTRIBUTION_MISMATCH = 19
 
     @property
     def exit_code(self) -> int:
@@ -193,7 +199,10 @@ class Verifier:
         self._check_manifest(token, report)
         self._check_metadata(token, report)
         result = self._check_model(token, report)
-        return self._check_render(token, result, report)
+        outcome, reason = self._check_render(token, result, report)
+        if outcome in (Outcome.EXACT, Outcome.TOLERANT) and token.manifest.styles:
+            self._check_attribution(token, result, report)
+        return outcome, reason
 
     def _chain(self, report: Report, function, *args):
         return self._timed("chain_s", report, function, *args)
@@ -395,6 +404,34 @@ class Verifier:
                       "environment for an exact verdict")
         report.checks.append(Check("render", True, f"within tolerance: {detail}", report.comparison))
         return Outcome.TOLERANT, f"tolerant: {detail}"
+
+
+    def _check_attribution(self, token: "_Token", result: RenderResult, report: Report) -> None:
+        """7. The recorded style weights are what the render gives: identical (scores and heat-map
+        CIDs too) in the committed environment; each weight within 1 % outside it."""
+        recorded = token.provenance.get("attribution")
+        recomputed = result.attribution
+        report.comparison["attribution"] = {"recorded": recorded, "recomputed": recomputed}
+        in_class = not report.comparison.get("environment_differences")
+        if in_class:
+            lies = claims.differences(recomputed, recorded)
+        else:
+            shape = lambda a: [(s.get("trigger"), a.get("method")) for s in a.get("styles", [])] if isinstance(a, dict) else a
+            lies = {} if shape(recorded) == shape(recomputed) else {"attribution.styles": (recorded, recomputed)}
+            if not lies:
+                lies = {f"attribution.styles[{i}].weight_bps": (mine["weight_bps"], want["weight_bps"])
+                        for i, (mine, want) in enumerate(zip(recorded["styles"], recomputed["styles"]))
+                        if not isinstance(mine.get("weight_bps"), int)
+                        or abs(mine["weight_bps"] - want["weight_bps"]) > ATTRIBUTION_TOLERANCE_BPS}
+        if lies:
+            detail = ", ".join(f"{path}: {got!r:.60} recorded, {want!r:.60} recomputed" for path, (got, want) in lies.items())
+            report.checks.append(Check("attribution", False, f"the recorded attribution is not the render's: {detail}",
+                                       report.comparison["attribution"]))
+            raise Refuted(Outcome.ATTRIBUTION_MISMATCH, f"attribution mismatch: {detail}")
+        shares = ", ".join(f"{s['trigger']} {s['weight_bps'] / 100:.2f} %" for s in recomputed["styles"])
+        report.checks.append(Check("attribution", True, f"{recomputed['method']} attribution "
+                                   f"{'re-computed identically' if in_class else 'within 1 % per style'}: {shares}",
+                                   report.comparison["attribution"]))
 
 
 @dataclass

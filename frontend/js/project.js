@@ -11,8 +11,11 @@ let shown = null; // the project as displayed: the mint pays for exactly this ma
 // Which model renders this project, and the style weights layered on it, as the manifest pins them.
 function modelLine(manifest) {
   const model = `${manifest.model.id} (sha256 ${manifest.model.sha256.slice(0, 16)}...)`;
-  const weights = manifest.style_weights;
-  return weights ? `${model} + ${weights.kind} ${weights.cid} (sha256 ${weights.sha256.slice(0, 16)}...)` : model;
+  const adapters = manifest.style_weights ? [manifest.style_weights] : manifest.styles || [];
+  const styles = adapters.map((w) =>
+    `${w.trigger ? `"${w.trigger}" ` : ""}${w.kind} ${w.cid} (sha256 ${w.sha256.slice(0, 16)}..., scale ${w.scale})`);
+  const paid = manifest.styles?.length ? `; styles paid by ${manifest.attribution} attribution` : "";
+  return [model, ...styles].join(" + ") + paid;
 }
 
 async function load() {

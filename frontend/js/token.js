@@ -17,6 +17,7 @@ async function load() {
     ["Token URI", token.token_uri],
   ]);
   showEscrow(token);
+  showStyles(token.provenance?.attribution);
   const p = token.provenance;
   if (p) {
     facts(document.getElementById("provenance"), [
@@ -28,6 +29,31 @@ async function load() {
   } else {
     showMessage(token.state === "failed" ? `Rendering failed: ${token.error}` : "Not rendered yet: the oracle is working on it.", token.state === "failed" ? "error" : "info");
   }
+}
+
+// Each style's share of this image, and its heat map over the image (one at a time, toggled).
+function showStyles(attribution) {
+  const box = document.getElementById("styles");
+  const overlay = document.getElementById("heatmap");
+  if (!attribution?.styles?.length) return box.replaceChildren();
+  const buttons = [];
+  const rows = attribution.styles.map((style) => {
+    const button = el("button", { class: "heatmap-toggle", "aria-pressed": "false", "data-trigger": style.trigger,
+      onclick: () => {
+        const on = button.getAttribute("aria-pressed") !== "true";
+        buttons.forEach((b) => b.setAttribute("aria-pressed", "false"));
+        button.setAttribute("aria-pressed", String(on));
+        overlay.hidden = !on;
+        if (on) overlay.src = `/ipfs/${style.heatmap_cid}`;
+      } }, "Heat map");
+    buttons.push(button);
+    return el("tr", { class: "style-share" }, el("td", {}, style.trigger), el("td", {}, `${(style.weight_bps / 100).toFixed(2)} %`),
+      el("td", {}, button));
+  });
+  box.replaceChildren(el("h2", {}, "Styles"),
+    el("p", {}, `Each style's share of this image, measured by ${attribution.method} attribution (version ${attribution.version}); ` +
+      "re-computed by the verifier with the render."),
+    el("table", {}, el("tr", {}, el("th", {}, "style"), el("th", {}, "share"), el("th", {}, "")), ...rows));
 }
 
 function showEscrow(token) {

@@ -62,10 +62,10 @@ def test_a_style_adapter_changes_the_picture(tiny):
 
 def test_a_tampered_style_or_model_is_refused(styles_by_cid, tmp_path):
     manifest = tiny_manifest(style="inkline")
-    weights = manifest.style_weights
+    weights = manifest.styles[0]
     # A manifest that pins other bytes under the shipped file's CID: the shipped file does not
     # stand in for them, and what the fetcher returns must hash to the pin.
-    repinned = manifest.model_copy(update={"style_weights": weights.model_copy(update={"sha256": "3" * 64})})
+    repinned = manifest.model_copy(update={"styles": [weights.model_copy(update={"sha256": "3" * 64})]})
     with pytest.raises(ModelHashMismatch, match="style weights"):
         Renderer(device="cpu", threads=2, fetch_weights=styles_by_cid.__getitem__).render(repinned, SEEDS[0])
     with pytest.raises(RenderError, match="not a shipped style"):

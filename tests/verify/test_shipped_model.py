@@ -30,7 +30,7 @@ def test_a_stylemint_tiny_token_is_rendered_and_verified_exact(env, tmp_path):  
         with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
             store = EmbeddedStore(env / "data" / "ipfs")
             sample = deploy_sample(node.url, store, price_wei=10**9, manifest=manifest)
-            assert store.get(manifest.style_weights.cid) == shipped.STYLES["stipple"].read()
+            assert store.get(manifest.styles[0].cid) == shipped.STYLES["stipple"].read()
             mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id) for i in range(2)]
             renderer = Renderer(device="cpu", threads=2, models_dir=tmp_path / "models", fetch_weights=store.get)
             oracle = make_oracle(node, sample, store, renderer, env / "state.sqlite")
@@ -49,3 +49,8 @@ def test_a_stylemint_tiny_token_is_rendered_and_verified_exact(env, tmp_path):  
                 assert rendered.traits == {k: traits[k] for k in manifest.variables}
                 assert store.get(metadata["image"].removeprefix("ipfs://")) == rendered.png
                 assert rendered.pixels().shape == (64, 64, 3)
+                # The one style's attribution, its heat map pinned, re-computed by the verifier.
+                recorded = metadata["provenance"]["attribution"]
+                assert recorded == rendered.attribution and recorded["styles"][0]["weight_bps"] == 10_000
+                assert store.get(recorded["styles"][0]["heatmap_cid"]).startswith(b"\x89PNG")
+                assert any(c.step == "attribution" and c.passed for c in report.checks)

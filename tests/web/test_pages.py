@@ -22,7 +22,7 @@ def test_collector_connects_mints_and_sees_the_render(open_page, site):
     page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
     page.wait_for_selector("#facts dd")
     assert "100 of 100 left" in page.inner_text("#facts")
-    assert "stylemint-tiny (sha256" in page.inner_text("#facts") and "+ lora" in page.inner_text("#facts")
+    assert "stylemint-tiny (sha256" in page.inner_text("#facts") and "+ \"stipple\" lora" in page.inner_text("#facts")
     screenshot(page, "project")
     page.click("#mint")
     page.wait_for_selector("#tx", timeout=30_000)
@@ -207,3 +207,24 @@ def test_collector_refunds_a_token_never_delivered(open_page, site):
     assert sample.contract.balance == 0  # the whole price went back
     assert sample.contract.balanceOf(COLLECTOR) == 0  # the token is burned
     assert sample.contract.projectInfo(project_id).invocations == 1  # the edition stays used
+
+
+def test_the_token_page_shows_each_styles_share_and_its_heat_map(open_page, site):
+    base, node, sample, store = site
+    record = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    wait_fulfilled(sample.contract, record.token_id)
+    import json as _json
+
+    attribution = _json.loads(store.get(sample.contract.tokenMetadataCID(record.token_id)))["provenance"]["attribution"]
+    page = open_page(f"/token?id={record.token_id}", account=COLLECTOR)
+    page.wait_for_selector(".style-share")
+    assert page.inner_text(".style-share").split() == ["stipple", "100.00", "%", "Heat", "map"]
+    assert "attention attribution" in page.inner_text("#styles")
+    assert page.is_hidden("#heatmap")
+    page.click("button.heatmap-toggle[data-trigger=stipple]")
+    page.wait_for_function("document.getElementById('heatmap').naturalWidth === 64")
+    assert page.get_attribute("#heatmap", "src") == f"/ipfs/{attribution['styles'][0]['heatmap_cid']}"
+    assert page.is_visible("#heatmap") and page.get_attribute(".heatmap-toggle", "aria-pressed") == "true"
+    screenshot(page, "token-heatmap")
+    page.click("button.heatmap-toggle[data-trigger=stipple]")  # the toggle hides it again
+    assert page.is_hidden("#heatmap")
