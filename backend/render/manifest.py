@@ -23,13 +23,13 @@ MAX_MANIFEST_BYTES = 64 * 1024
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 # Deterministic (non-ancestral) schedulers: each step is a pure function of the model output, so
-# no extra noise is drawn after the initial latents.
+# no extra noise is drawn after the initial latents. LMS is not offered: diffusers' LMS needs scipy,
+# which stylemint does not install, and every render with it failed (found by rendering them all).
 SCHEDULERS = {
     "ddim": "DDIMScheduler",
     "euler": "EulerDiscreteScheduler",
     "dpm++2m": "DPMSolverMultistepScheduler",
     "pndm": "PNDMScheduler",
-    "lms": "LMSDiscreteScheduler",
     "heun": "HeunDiscreteScheduler",
 }
 # Scheduler settings an artist may override, each with its closed set or bounds: an unbounded
