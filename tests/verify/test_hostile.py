@@ -308,3 +308,59 @@ def test_the_oracle_applies_the_operator_policy_before_rendering(chain, shared_r
     job = oracle.jobs.get(mint.token_id)
     assert job.state == "failed" and "operator policy" in job.last_error and "32,768 pixel-steps" in job.last_error
     assert renders == [] and not sample.contract.isFulfilled(mint.token_id)
+
+
+# -- attribution (issue 15): the recorded weights are what the render gives ----------------------
+
+@pytest.fixture
+def blend_project(chain):
+    """A project of two styles at 0.3 and 0.7 on the sample contract."""
+    from backend.dev.sample import pin_manifest
+    from backend.render.samples import blend_manifest
+
+    node, sample, store = chain
+    manifest = blend_manifest({"stipple": 0.3, "inkline": 0.7})
+    project_id = core.create_project(sample.contract, accounts.test_accounts[3], name=manifest.name,
+                                     manifest_cid=pin_manifest(store, manifest), manifest_hash=manifest.sha256(),
+                                     price_wei=0, max_editions=10, unpause=True, approve_by=accounts.test_accounts[0])
+    return node, sample, store, project_id
+
+
+@pytest.mark.parametrize("tamper", ["none", "weights", "score", "heat map", "dropped"])
+def test_a_tampered_attribution_is_caught(blend_project, shared_renderer, tamper):
+    node, sample, store, project_id = blend_project
+    victim = core.mint(sample.contract, accounts.test_accounts[COLLECTOR], project_id)
+    metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim)
+    styles = metadata["provenance"]["attribution"]["styles"]
+    assert [s["trigger"] for s in styles] == ["stipple", "inkline"] and sum(s["weight_bps"] for s in styles) == 10_000
+    if tamper == "weights":  # still summing to 10,000: the stipple artist is paid more
+        styles[0]["weight_bps"], styles[1]["weight_bps"] = styles[0]["weight_bps"] + 2000, styles[1]["weight_bps"] - 2000
+    elif tamper == "score":
+        styles[1]["score"] *= 1.5
+    elif tamper == "heat map":
+        styles[0]["heatmap_cid"] = styles[1]["heatmap_cid"]
+    elif tamper == "dropped":
+        del metadata["provenance"]["attribution"]
+    fulfil_with(sample, store, victim, seed, metadata)
+    report = verify(node, sample, store, shared_renderer, victim.token_id)
+    if tamper == "none":
+        assert report.outcome == "exact" and report.checks[-1].step == "attribution" and report.checks[-1].passed
+        assert "stipple" in report.checks[-1].detail and "inkline" in report.checks[-1].detail
+    elif tamper == "dropped":
+        assert report.outcome == "metadata_mismatch" and "provenance.attribution" in report.reason
+    else:
+        assert report.outcome == "attribution_mismatch" and report.exit_code == Outcome.ATTRIBUTION_MISMATCH == 19
+        assert {"weights": "weight_bps", "score": "score", "heat map": "heatmap_cid"}[tamper] in report.reason
+
+
+def test_outside_the_committed_class_the_attribution_is_checked_within_one_percent(blend_project, shared_renderer):
+    node, sample, store, project_id = blend_project
+    victim = core.mint(sample.contract, accounts.test_accounts[COLLECTOR], project_id)
+    metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim)
+    fulfil_with(sample, store, victim, seed, metadata)
+    report = verify(node, sample, store, shared_renderer, victim.token_id, threads=1)  # outside the class
+    assert report.outcome in ("exact", "tolerant") and report.checks[-1].step == "attribution", report.reason
+    assert "within 1 % per style" in report.checks[-1].detail
+    recomputed = report.comparison["attribution"]["recomputed"]["styles"]
+    assert all(abs(a["weight_bps"] - b["weight_bps"]) <= 100
+               for a, b in zip(recomputed, metadata["provenance"]["attribution"]["styles"]))
