@@ -58,53 +58,81 @@ def token_positions(tokenizer, prompt: str, words: str) -> list[int]:
 
 
 class AttentionRecorder:
-    """Accumulates, per image row and style, the attention maps of the style's trigger tokens."""
+    """Accumulates, per image row and style, the attention maps of the style's trigger tokens.
+
+    The query and key are taken as the attention module computed them (forward hooks on its
+    `to_q` and `to_k`), so nothing of the UNet is computed twice; only the probabilities
+    softmax(Q K^T * scale) per head, in float32, for the conditional rows."""
 
     def __init__(self, positions: list[list[list[int]]], latent_hw: tuple[int, int], guided: bool):
         self.positions = positions  # [row][style] -> token positions
         self.latent_hw = latent_hw
         self.guided = guided
-        self.maps = [[np.zeros(latent_hw, dtype=np.float64) for _ in row] for row in positions]
+        self._sums: list[list[dict]] = [[{} for _ in row] for row in positions]  # per attention grid size
+        self._captured: dict[int, dict] = {}  # per attention module: its q and k of the current call
+        self._owner: dict[int, object] = {}  # projection module -> its attention module
+
+    @property
+    def maps(self) -> list[list[np.ndarray]]:
+        """Per row and style, the map on the latent grid (float64): each attention resolution's sum
+        over layers and steps, brought to the latent grid bilinearly, added smallest first."""
+        import torch.nn.functional as F
+
+        result = []
+        for row in self._sums:
+            maps = []
+            for by_size in row:
+                total = np.zeros(self.latent_hw)
+                for size in sorted(by_size):
+                    grid = by_size[size].view(1, 1, *size)
+                    if size != self.latent_hw:
+                        grid = F.interpolate(grid, size=self.latent_hw, mode="bilinear", align_corners=False)
+                    total = total + grid[0, 0].cpu().numpy()
+                maps.append(total)
+            result.append(maps)
+        return result
+
+    def capture(self, name: str):
+        def hook(module, _args, output):
+            self._captured.setdefault(id(self._owner[id(module)]), {})[name] = output
+        return hook
 
     def hook(self, module, args, kwargs, _output):
         import torch
-        import torch.nn.functional as F
 
-        hidden = args[0] if args else kwargs["hidden_states"]
-        context = kwargs.get("encoder_hidden_states")
-        if context is None:
+        captured = self._captured.pop(id(module), {})
+        if kwargs.get("encoder_hidden_states") is None or "q" not in captured or "k" not in captured:
             return
         with torch.no_grad():
-            if hidden.ndim == 4:
-                batch, channels, height, width = hidden.shape
-                hidden = hidden.view(batch, channels, height * width).transpose(1, 2)
-            if module.norm_cross:
-                context = module.norm_encoder_hidden_states(context)
-            query = module.head_to_batch_dim(module.to_q(hidden))
-            key = module.head_to_batch_dim(module.to_k(context))
-            probs = module.get_attention_scores(query, key, None)  # (batch * heads, pixels, tokens)
-            batch = hidden.shape[0]
-            probs = probs.view(batch, module.heads, probs.shape[1], probs.shape[2]).float()
-            rows = probs[batch // 2:] if self.guided else probs
-            pixels = probs.shape[2]
+            query, key = captured["q"], captured["k"]
+            batch, pixels = query.shape[0], query.shape[1]
+            first = batch // 2 if self.guided else 0  # the conditional half of the guidance batch
+            heads = module.heads
+            query = query[first:].unflatten(-1, (heads, -1)).transpose(1, 2).float()  # (rows, heads, pixels, d)
+            key = key[first:].unflatten(-1, (heads, -1)).transpose(1, 2).float()  # (rows, heads, tokens, d)
+            probs = torch.softmax(query @ key.transpose(-1, -2) * module.scale, dim=-1)
             lh, lw = self.latent_hw
             h = round(lh * math.sqrt(pixels / (lh * lw)))
-            w = pixels // h
+            size = (h, pixels // h)
             for row, styles in enumerate(self.positions):
                 for index, positions in enumerate(styles):
-                    if not positions:
-                        continue
-                    grid = rows[row][:, :, positions].sum(dim=(0, 2)).view(1, 1, h, w).double()
-                    if (h, w) != (lh, lw):
-                        grid = F.interpolate(grid, size=(lh, lw), mode="bilinear", align_corners=False)
-                    self.maps[row][index] += grid[0, 0].cpu().numpy()
+                    if positions:
+                        mass = probs[row][:, :, positions].sum(dim=(0, 2)).double()
+                        sums = self._sums[row][index]
+                        sums[size] = mass if size not in sums else sums[size] + mass
 
 
 @contextmanager
 def recording(unet, recorder: AttentionRecorder):
-    """Hooks on every cross-attention module (`attn2` of each transformer block), removed after."""
-    handles = [module.register_forward_hook(recorder.hook, with_kwargs=True)
-               for name, module in unet.named_modules() if name.endswith("attn2")]
+    """Hooks on every cross-attention module (`attn2` of each transformer block) and its query and
+    key projections; removed after."""
+    modules = [module for name, module in unet.named_modules() if name.endswith("attn2")]
+    recorder._owner.update({id(m.to_q): m for m in modules} | {id(m.to_k): m for m in modules})
+    handles = []
+    for module in modules:
+        handles.append(module.to_q.register_forward_hook(recorder.capture("q")))
+        handles.append(module.to_k.register_forward_hook(recorder.capture("k")))
+        handles.append(module.register_forward_hook(recorder.hook, with_kwargs=True))
     try:
         yield recorder
     finally:

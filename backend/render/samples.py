@@ -70,6 +70,9 @@ def tiny_manifest(style: str | None = "stipple", **overrides) -> StyleManifest:
     }
     if style:
         document["styles"] = [{"trigger": style, **style_weights(style)}]
+        # bench/attribution.py decided: on stylemint-tiny the counterfactual weights track the
+        # adapters' scales (rank correlation 1.0) and the attention weights do not (README).
+        document["attribution"] = "counterfactual"
     document.update(overrides)
     return StyleManifest.model_validate(document)
 
@@ -79,5 +82,6 @@ def blend_manifest(scales: dict[str, float], **overrides) -> StyleManifest:
     benchmark's blends): `blend_manifest({"stipple": 0.3, "inkline": 0.7})`."""
     prompt = "one {colour} {shape} {place} on a {ground} ground, " + ", ".join(f"{s} style" for s in scales)
     styles = [{"trigger": name, **style_weights(name), "scale": scale} for name, scale in scales.items()]
+    overrides.setdefault("attribution", "counterfactual")
     return tiny_manifest(None, name=" and ".join(shipped.STYLES[s].name for s in scales),
                          prompt=prompt, styles=styles, **overrides)

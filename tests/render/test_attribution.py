@@ -30,7 +30,8 @@ def plain():
 
 @pytest.mark.parametrize("scheduler", sorted(SCHEDULERS))
 def test_recording_leaves_the_image_bytes_unchanged(recording, plain, scheduler):
-    manifest = blend_manifest({"stipple": 0.5, "haze": 0.5}, scheduler={"name": scheduler, "config": {}})
+    manifest = blend_manifest({"stipple": 0.5, "haze": 0.5}, scheduler={"name": scheduler, "config": {}},
+                              attribution="attention")
     recorded, unrecorded = recording.render(manifest, SEED), plain.render(manifest, SEED)
     assert recorded.png == unrecorded.png
     assert recorded.attribution is not None and unrecorded.attribution is None
@@ -47,8 +48,9 @@ def test_counterfactual_renders_leave_the_token_image_alone(recording, plain):
     assert set(result.heatmaps) == {s["heatmap_cid"] for s in result.attribution["styles"]}
 
 
-def test_one_style_gets_everything_and_its_heat_map_is_a_canonical_png(recording):
-    result = recording.render(tiny_manifest("stipple"), SEED)
+@pytest.mark.parametrize("method", ["attention", "counterfactual"])
+def test_one_style_gets_everything_and_its_heat_map_is_a_canonical_png(recording, method):
+    result = recording.render(tiny_manifest("stipple", attribution=method), SEED)
     (style,) = result.attribution["styles"]
     assert style["weight_bps"] == 10_000 and style["trigger"] == "stipple"
     png = result.heatmaps[style["heatmap_cid"]]
@@ -60,11 +62,12 @@ def test_one_style_gets_everything_and_its_heat_map_is_a_canonical_png(recording
 
 
 def test_attribution_is_the_same_in_another_process(recording):
-    manifest = blend_manifest({"stipple": 0.3, "inkline": 0.7})
-    here = recording.render(manifest, SEED).attribution
+    here = [recording.render(blend_manifest({"stipple": 0.3, "inkline": 0.7}, attribution=method), SEED).attribution
+            for method in ("attention", "counterfactual")]
     script = ("import json; from backend.render.renderer import Renderer; from backend.render.samples import blend_manifest; "
-              "print(json.dumps(Renderer(device='cpu', threads=2).render(blend_manifest({'stipple': 0.3, 'inkline': 0.7}), "
-              f"bytes(range(32))).attribution))")
+              "r = Renderer(device='cpu', threads=2); "
+              "print(json.dumps([r.render(blend_manifest({'stipple': 0.3, 'inkline': 0.7}, attribution=m), "
+              "bytes(range(32))).attribution for m in ('attention', 'counterfactual')]))")
     done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == here

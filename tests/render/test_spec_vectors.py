@@ -10,7 +10,7 @@ from backend.render.environment import class_differences
 from backend.render.manifest import canonical_json, parse_manifest
 from backend.render.compare import compare_pixels, within_tolerance
 from backend.render.renderer import Renderer
-from backend.verify.verifier import _pixels
+from backend.verify.verifier import ATTRIBUTION_TOLERANCE_BPS, _pixels
 
 DOCS = PROJECT_ROOT / "docs"
 VECTORS = json.loads((DOCS / "test-vectors.json").read_text())["vectors"]
@@ -28,5 +28,9 @@ def test_a_vector_renders_as_written(vector, models_dir):
     if not class_differences(committed.model_dump(), result.fingerprint):
         assert result.png == expected_png
         assert (result.png_sha256, result.pixel_sha256) == (vector["png_sha256"], vector["pixel_sha256"])
+        assert result.attribution == vector["attribution"]  # scores, weights and heat-map CIDs
     else:  # another CPU or library versions than the vector's committed class: the documented tolerance
         assert within_tolerance(compare_pixels(_pixels(expected_png), result.pixels()))
+        if vector["attribution"]:
+            assert all(abs(mine["weight_bps"] - theirs["weight_bps"]) <= ATTRIBUTION_TOLERANCE_BPS
+                       for mine, theirs in zip(result.attribution["styles"], vector["attribution"]["styles"]))
