@@ -83,6 +83,7 @@ def render(manifest_path, seed, output, device, threads, batch_size, as_json):
         "prompt": result.prompt,
         "traits": result.traits,
         "fingerprint": result.fingerprint,
+        "attribution": result.attribution,
         "seconds": round(sum(result.timings.values()), 3),
     }
     if as_json:
@@ -93,6 +94,9 @@ def render(manifest_path, seed, output, device, threads, batch_size, as_json):
         click.echo(f"pixel sha256  {result.pixel_sha256}")
         click.echo(f"prompt        {result.prompt}")
         click.echo("environment   " + ", ".join(f"{k}={v}" for k, v in result.fingerprint.items()))
+        if result.attribution:
+            click.echo(f"attribution   {result.attribution['method']}: " + ", ".join(
+                f"{s['trigger']} {s['weight_bps'] / 100:.2f} %" for s in result.attribution["styles"]))
 
 
 @main.group()
