@@ -137,10 +137,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=4, help="seeds per blend scale")
     parser.add_argument("--scenes", type=int, default=24, help="scenes for the word IoU")
     parser.add_argument("--overhead-renders", type=int, default=12)
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args()
     quiet_libraries()
-    recording, plain = Renderer(device="cpu", threads=2), Renderer(device="cpu", threads=2, attribute=False)
-    print("model: stylemint-tiny, 64x64, dpm++2m 10 steps, guidance 3, CPU 2 threads")
+    recording = Renderer(device=args.device, threads=2)
+    plain = Renderer(device=args.device, threads=2, attribute=False)
+    name = recording.fingerprint(tiny_manifest(None))["device_name"]
+    print(f"model: stylemint-tiny, 64x64, dpm++2m 10 steps, guidance 3, {args.device} ({name}), 2 threads")
     print(f"attention_overhead_pct: {overhead(recording, plain, args.overhead_renders):.2f}")
     print(f"counterfactual_overhead_pct_one_style: "
           f"{overhead(recording, plain, args.overhead_renders // 2, 'counterfactual'):.2f}")
