@@ -413,16 +413,7 @@ class Verifier:
         recomputed = result.attribution
         report.comparison["attribution"] = {"recorded": recorded, "recomputed": recomputed}
         in_class = not report.comparison.get("environment_differences")
-        if in_class:
-            lies = claims.differences(recomputed, recorded)
-        else:
-            shape = lambda a: [(s.get("trigger"), a.get("method")) for s in a.get("styles", [])] if isinstance(a, dict) else a
-            lies = {} if shape(recorded) == shape(recomputed) else {"attribution.styles": (recorded, recomputed)}
-            if not lies:
-                lies = {f"attribution.styles[{i}].weight_bps": (mine["weight_bps"], want["weight_bps"])
-                        for i, (mine, want) in enumerate(zip(recorded["styles"], recomputed["styles"]))
-                        if not isinstance(mine.get("weight_bps"), int)
-                        or abs(mine["weight_bps"] - want["weight_bps"]) > ATTRIBUTION_TOLERANCE_BPS}
+        lies = claims.differences(recomputed, recorded) if in_class else _attribution_outside_class(recorded, recomputed)
         if lies:
             detail = ", ".join(f"{path}: {got!r:.60} recorded, {want!r:.60} recomputed" for path, (got, want) in lies.items())
             report.checks.append(Check("attribution", False, f"the recorded attribution is not the render's: {detail}",
@@ -432,6 +423,20 @@ class Verifier:
         report.checks.append(Check("attribution", True, f"{recomputed['method']} attribution "
                                    f"{'re-computed identically' if in_class else 'within 1 % per style'}: {shares}",
                                    report.comparison["attribution"]))
+
+
+def _attribution_outside_class(recorded: dict, recomputed: dict) -> dict[str, tuple]:
+    """Outside the committed class: the same method and triggers, each weight within the tolerance."""
+    def outline(attribution) -> list:
+        return [(attribution.get("method"), style.get("trigger") if isinstance(style, dict) else style)
+                for style in attribution.get("styles", [])] if isinstance(attribution, dict) else [attribution]
+
+    if outline(recorded) != outline(recomputed):
+        return {"attribution.styles": (recorded, recomputed)}
+    return {f"attribution.styles[{i}].weight_bps": (mine.get("weight_bps"), want["weight_bps"])
+            for i, (mine, want) in enumerate(zip(recorded["styles"], recomputed["styles"]))
+            if not isinstance(mine.get("weight_bps"), int)
+            or abs(mine["weight_bps"] - want["weight_bps"]) > ATTRIBUTION_TOLERANCE_BPS}
 
 
 @dataclass
