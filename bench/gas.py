@@ -75,6 +75,11 @@ def main() -> None:
         figures["lifecycle_single_fulfil_gas_per_token"] = figures["mint_gas_median"] + figures["fulfill_gas"]
         figures["withdraw_gas"] = stylemint.withdraw(sender=artist).gas_used
 
+        registry = admin.deploy(core.ape_project().StyleRegistry)
+        figures["style_registry_deploy_gas"] = registry.creation_metadata.receipt.gas_used
+        figures["register_style_gas"] = registry.registerStyle(
+            "Stipple", "stipple", METADATA_CID, b"\x33" * 32, 0, sender=artist).gas_used
+
         bare = admin.deploy(core.ape_project().BareERC721)
         figures["oz_safemint_gas"] = bare.safeMint(collectors[0], 1, sender=admin).gas_used
         figures["oz_safemint_gas_second"] = bare.safeMint(collectors[0], 2, sender=admin).gas_used

@@ -1,7 +1,8 @@
 """Static analysis: Slither on StyleMint's own code finds nothing High or Medium, and every lower
 finding is fixed or justified here.
 
-`--include-paths` keeps every result that has an element in contracts/StyleMint.sol (the old
+`--include-paths` keeps every result that has an element in contracts/StyleMint.sol or
+contracts/StyleRegistry.sol (the old
 `--filter-paths node_modules` dropped any result that also touched OpenZeppelin, which hid a
 `shadowing-local` in StyleMint itself). contracts/testing/ holds deliberately hostile helpers and
 is not analysed.
@@ -38,7 +39,7 @@ def run_slither(tmp_path: Path) -> dict:
         "--solc", str(SOLC),
         "--solc-standard-json",
         "--solc-remaps", "@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/",
-        "--include-paths", r"contracts/StyleMint\.sol",
+        "--include-paths", r"contracts/Style(Mint|Registry)\.sol",
         "--json", str(report),
     ]
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
