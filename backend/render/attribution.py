@@ -70,7 +70,6 @@ class AttentionRecorder:
         self.guided = guided
         self._sums: list[list[dict]] = [[{} for _ in row] for row in positions]  # per attention grid size
         self._captured: dict[int, dict] = {}  # per attention module: its q and k of the current call
-        self._owner: dict[int, object] = {}  # projection module -> its attention module
 
     @property
     def maps(self) -> list[list[np.ndarray]]:
@@ -92,9 +91,10 @@ class AttentionRecorder:
             result.append(maps)
         return result
 
-    def capture(self, name: str):
-        def hook(module, _args, output):
-            self._captured.setdefault(id(self._owner[id(module)]), {})[name] = output
+    def capture(self, attention, name: str):
+        """A hook for one of `attention`'s projections that keeps its output for `hook`."""
+        def hook(_projection, _args, output):
+            self._captured.setdefault(id(attention), {})[name] = output
         return hook
 
     def hook(self, module, args, kwargs, _output):
@@ -127,11 +127,10 @@ def recording(unet, recorder: AttentionRecorder):
     """Hooks on every cross-attention module (`attn2` of each transformer block) and its query and
     key projections; removed after."""
     modules = [module for name, module in unet.named_modules() if name.endswith("attn2")]
-    recorder._owner.update({id(m.to_q): m for m in modules} | {id(m.to_k): m for m in modules})
     handles = []
     for module in modules:
-        handles.append(module.to_q.register_forward_hook(recorder.capture("q")))
-        handles.append(module.to_k.register_forward_hook(recorder.capture("k")))
+        handles.append(module.to_q.register_forward_hook(recorder.capture(module, "q")))
+        handles.append(module.to_k.register_forward_hook(recorder.capture(module, "k")))
         handles.append(module.register_forward_hook(recorder.hook, with_kwargs=True))
     try:
         yield recorder

@@ -271,6 +271,15 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON (only finite numbers are)")
 
 
+def strict_json(raw: bytes | str):
+    """JSON as this project accepts it from others: finite numbers only; nesting too deep for the
+    parser is a ValueError like any other bad input."""
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def parse_manifest(data: bytes | str | dict, *, expected_sha256: bytes | str | None = None) -> StyleManifest:
     """Validate a manifest; with `expected_sha256`, the given bytes must hash to it.
 
@@ -290,10 +299,8 @@ def parse_manifest(data: bytes | str | dict, *, expected_sha256: bytes | str | N
         if actual != expected:
             raise ManifestError(f"manifest hash mismatch: bytes hash to {actual.hex()}, expected {expected.hex()}")
     try:
-        document = json.loads(raw, parse_constant=_no_constant)
-    except RecursionError:
-        raise ManifestError("manifest is nested too deeply") from None
-    except ValueError as err:  # not UTF-8, not JSON, NaN/Infinity, an integer past Python's digit limit
+        document = strict_json(raw)
+    except ValueError as err:  # not UTF-8, not JSON, NaN/Infinity, too deep, an integer past Python's digit limit
         raise ManifestError(f"manifest is not JSON: {err}") from None
     if not isinstance(document, dict):
         raise ManifestError("manifest must be a JSON object")

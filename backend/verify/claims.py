@@ -17,7 +17,7 @@ import numpy as np
 from backend.chain.types import MintLog
 from backend.ipfs.cid import InvalidCID, canonical
 from backend.render.environment import class_differences
-from backend.render.manifest import RenderEnvironment, StyleManifest
+from backend.render.manifest import RenderEnvironment, StyleManifest, strict_json
 from backend.render.metadata import build_metadata
 from backend.render.renderer import RenderResult, prompt_for
 
@@ -26,16 +26,10 @@ class FalseClaim(ValueError):
     """Metadata that is malformed or claims something false; the message names the field."""
 
 
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse(data: bytes) -> tuple[dict, dict, str]:
     """(metadata, provenance, image CID) from the metadata bytes, or FalseClaim saying what is wrong."""
     try:
-        metadata = json.loads(data, parse_constant=_no_constant)
-    except RecursionError:
-        raise FalseClaim("metadata is nested too deeply") from None
+        metadata = strict_json(data)
     except ValueError as err:
         raise FalseClaim(f"metadata is not JSON: {err}") from None
     if not isinstance(metadata, dict):

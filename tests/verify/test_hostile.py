@@ -33,6 +33,24 @@ def verify(node, sample, store, renderer, token_id, **options):
     return verifier_for(node, sample, store, renderer.models_dir, **options).verify(token_id)
 
 
+def forged(fulfilled, renderer, *, edit=lambda metadata: None, png_of=None, document=None):
+    """A new token fulfilled by a lying oracle with its honest metadata edited (or with `document`
+    instead), then verified: the report."""
+    node, sample, store, _, _ = fulfilled
+    victim = victim_of(sample)
+    metadata, seed = honest_metadata(node, sample, store, renderer, victim, png_of=png_of)
+    edit(metadata)
+    fulfil_with(sample, store, victim, seed, metadata if document is None else document)
+    return verify(node, sample, store, renderer, victim.token_id)
+
+
+def counted_renders(monkeypatch, renderer) -> list:
+    """Every `render_batch` call on `renderer` from now on (the real render still runs)."""
+    calls, real = [], renderer.render_batch
+    monkeypatch.setattr(renderer, "render_batch", lambda *args, **kwargs: calls.append(args) or real(*args, **kwargs))
+    return calls
+
+
 def patch_edit(pixels):
     """A 24x24 patch moved by 4 levels: inside the old tolerance (max 4 levels, PSNR >= 40 dB)."""
     pixels[4:28, 4:28] = np.clip(pixels[4:28, 4:28].astype(np.int16) + 4, 0, 255).astype(np.uint8)
@@ -52,13 +70,8 @@ def hidden_pattern(pixels):
                          ids=["honest environment", "other numpy", "other cpu", "other thread count"])
 def test_an_edited_image_is_never_tolerated_whatever_environment_the_oracle_claims(
         fulfilled, shared_renderer, edit, claimed):
-    node, sample, store, _, _ = fulfilled
-    victim = victim_of(sample)
-    metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim, png_of=edit)
-    if claimed:
-        metadata["provenance"]["environment"].update(claimed)
-    fulfil_with(sample, store, victim, seed, metadata)
-    report = verify(node, sample, store, shared_renderer, victim.token_id)
+    report = forged(fulfilled, shared_renderer, png_of=edit,
+                    edit=lambda metadata: metadata["provenance"]["environment"].update(claimed or {}))
     assert report.exit_code != 0 and report.outcome != "tolerant"
     if claimed is None:  # the same environment renders byte-exact: any edit is a mismatch
         assert report.outcome == "image_mismatch" and "committed environment" in report.reason
@@ -68,7 +81,7 @@ def test_an_edited_image_is_never_tolerated_whatever_environment_the_oracle_clai
         assert all(key in report.reason for key in claimed)
 
 
-def test_a_manifest_commits_its_environment_and_the_oracle_refuses_another(chain, shared_renderer, env):
+def test_a_manifest_commits_its_environment_and_the_oracle_refuses_another(chain, shared_renderer, env, monkeypatch):
     """An oracle outside the committed class renders nothing: it fails the job with the reason."""
     node, sample, store = chain
     other = sample_manifest(name="Other class", environment={**sample_manifest().environment.model_dump(),
@@ -78,13 +91,8 @@ def test_a_manifest_commits_its_environment_and_the_oracle_refuses_another(chain
                                      manifest_hash=other.sha256(), price_wei=0, max_editions=2, unpause=True,
                                      approve_by=accounts.test_accounts[0])
     mint = core.mint(sample.contract, accounts.test_accounts[COLLECTOR], project_id)
-    renders = []
-    original = shared_renderer.render_batch
-    shared_renderer.render_batch = lambda *a, **k: renders.append(1) or original(*a, **k)
-    try:
-        make_oracle(node, sample, store, shared_renderer, env / "state.sqlite").run(threading.Event(), until_idle=True)
-    finally:
-        shared_renderer.render_batch = original
+    renders = counted_renders(monkeypatch, shared_renderer)
+    make_oracle(node, sample, store, shared_renderer, env / "state.sqlite").run(threading.Event(), until_idle=True)
     job = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite").jobs.get(mint.token_id)
     assert job.state == "failed" and "environment the project commits to" in job.last_error
     assert "'2.0.0' committed" in job.last_error
@@ -117,13 +125,8 @@ HOSTILE_METADATA = {
 
 @pytest.mark.parametrize("case", list(HOSTILE_METADATA))
 def test_hostile_metadata_gets_a_specific_verdict(fulfilled, shared_renderer, case):
-    node, sample, store, _, _ = fulfilled
     edit, words = HOSTILE_METADATA[case]
-    victim = victim_of(sample)
-    metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim)
-    edit(metadata)
-    fulfil_with(sample, store, victim, seed, metadata)
-    report = verify(node, sample, store, shared_renderer, victim.token_id)
+    report = forged(fulfilled, shared_renderer, edit=edit)
     assert report.outcome == "metadata_mismatch" and report.exit_code == Outcome.METADATA_MISMATCH, report.reason
     assert words in report.reason
 
@@ -131,20 +134,12 @@ def test_hostile_metadata_gets_a_specific_verdict(fulfilled, shared_renderer, ca
 @pytest.mark.parametrize("document", [b"[1, 2]", b"not json", b"[" * 60_000, b'{"x": NaN}'],
                          ids=["a list", "not json", "60,000 brackets", "NaN"])
 def test_metadata_that_is_not_an_object(fulfilled, shared_renderer, document):
-    node, sample, store, _, _ = fulfilled
-    victim = victim_of(sample)
-    _, seed = honest_metadata(node, sample, store, shared_renderer, victim)
-    fulfil_with(sample, store, victim, seed, document)
-    report = verify(node, sample, store, shared_renderer, victim.token_id)
+    report = forged(fulfilled, shared_renderer, document=document)
     assert report.outcome == "metadata_mismatch", report.reason
 
 
 def test_an_image_that_is_not_an_image(fulfilled, shared_renderer):
-    node, sample, store, _, _ = fulfilled
-    victim = victim_of(sample)
-    metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim, png_of=lambda _: b"GIF89a not a png")
-    fulfil_with(sample, store, victim, seed, metadata)
-    report = verify(node, sample, store, shared_renderer, victim.token_id)
+    report = forged(fulfilled, shared_renderer, png_of=lambda _: b"GIF89a not a png")
     assert report.outcome == "image_mismatch" and "is not a PNG image" in report.reason
 
 
@@ -217,12 +212,7 @@ FALSE_CLAIMS = {
 
 @pytest.mark.parametrize("claim", list(FALSE_CLAIMS))
 def test_a_false_claim_is_named(fulfilled, shared_renderer, claim):
-    node, sample, store, _, _ = fulfilled
-    victim = victim_of(sample)
-    metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim)
-    FALSE_CLAIMS[claim](metadata)
-    fulfil_with(sample, store, victim, seed, metadata)
-    report = verify(node, sample, store, shared_renderer, victim.token_id)
+    report = forged(fulfilled, shared_renderer, edit=FALSE_CLAIMS[claim])
     assert report.outcome == "metadata_mismatch", report.reason
     named = claim.split()[0] if claim != "extra field" else "rarity"
     assert named in report.reason and "metadata claims are false" in report.reason
@@ -230,11 +220,7 @@ def test_a_false_claim_is_named(fulfilled, shared_renderer, claim):
 
 def test_honest_metadata_built_by_the_test_is_exact(fulfilled, shared_renderer):
     """The forging helper itself builds what the oracle builds: unedited, it verifies exact."""
-    node, sample, store, _, _ = fulfilled
-    victim = victim_of(sample)
-    metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim)
-    fulfil_with(sample, store, victim, seed, metadata)
-    report = verify(node, sample, store, shared_renderer, victim.token_id)
+    report = forged(fulfilled, shared_renderer)
     assert report.outcome == "exact", report.reason
 
 
@@ -290,21 +276,16 @@ def test_identical_pixels_give_valid_json_everywhere(fulfilled, shared_renderer,
     assert "PNG encoding" in json.loads(result.stdout)["reason"]
 
 
-def test_the_oracle_applies_the_operator_policy_before_rendering(chain, shared_renderer, env):
+def test_the_oracle_applies_the_operator_policy_before_rendering(chain, shared_renderer, env, monkeypatch):
     """A manifest pinned elsewhere (not through the API) still gets no render past the policy."""
     from backend.render.policy import OperatorPolicy
 
     node, sample, store = chain
     mint = victim_of(sample)
-    renders = []
-    original = shared_renderer.render_batch
-    shared_renderer.render_batch = lambda *a, **k: renders.append(1) or original(*a, **k)
-    try:
-        oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite",
-                             policy=OperatorPolicy(max_pixel_steps=64 * 64 * 4))
-        oracle.run(threading.Event(), until_idle=True)
-    finally:
-        shared_renderer.render_batch = original
+    renders = counted_renders(monkeypatch, shared_renderer)
+    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite",
+                         policy=OperatorPolicy(max_pixel_steps=64 * 64 * 4))
+    oracle.run(threading.Event(), until_idle=True)
     job = oracle.jobs.get(mint.token_id)
     assert job.state == "failed" and "operator policy" in job.last_error and "32,768 pixel-steps" in job.last_error
     assert renders == [] and not sample.contract.isFulfilled(mint.token_id)
