@@ -34,7 +34,9 @@ $(VENV)/bin/anvil: node_modules/.installed $(VENV)/.installed
 # The compiled contracts: the services read the ABI from here (backend/chain/abi.py), never through
 # ape. A dependency cache left in contracts/.cache would push contracts/testing/* out of ape's scan.
 .build/__local__.json: contracts/*.sol contracts/testing/*.sol ape-config.yaml node_modules/.installed $(VENV)/.installed .solcx/solc-v$(SOLC_VERSION)
-	rm -rf contracts/.cache
+	# ape recompiles only changed files, not those that import them (MaliciousReceiver kept an old
+	# StyleMint struct layout): every build starts from nothing.
+	rm -rf contracts/.cache .build
 	$(VENV)/bin/ape compile
 	touch $@
 

@@ -9,12 +9,15 @@ import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {StyleRegistry} from "./StyleRegistry.sol";
 
 /// @title StyleMint: ERC-721 core for AI style projects
 /// @notice Artists open style projects (a pinned diffusion style manifest, a price, a capped
-/// number of editions). Collectors mint the manifest they saw; the price is held in escrow until
-/// an oracle fulfills the token with its seed and metadata, then 90 % is credited to the artist
-/// and 10 % to the platform, paid out by pull (`withdraw`). A token still unfulfilled
+/// number of editions), optionally blending styles from the opt-in StyleRegistry. Collectors mint
+/// the manifest they saw; the price is held in escrow until an oracle fulfills the token with its
+/// seed, metadata and each style's measured weight, then 10 % is credited to the platform, the
+/// project's style share of the rest to the styles' owners by weight, and the remainder to the
+/// artist, paid out by pull (`withdraw`). A token still unfulfilled
 /// `REFUND_DELAY` blocks after its mint can be refunded to its owner (it is burned).
 /// @dev Token ids follow Art Blocks: `projectId * 1_000_000 + invocation`, invocation from 0.
 /// The seed is `keccak256("stylemint.seed.v2" ‖ chainId ‖ contract ‖ tokenId ‖ mintTxHash ‖
@@ -50,6 +53,10 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     bool public immutable WEAK_RANDOMNESS;
     /// @notice Longest accepted project name, in bytes.
     uint256 public constant MAX_NAME_LENGTH = 64;
+    /// @notice Most styles one project may blend (the manifest's limit too).
+    uint256 public constant MAX_PROJECT_STYLES = 4;
+    /// @notice The style library projects blend styles from, fixed at deployment.
+    StyleRegistry public immutable STYLE_REGISTRY;
 
     uint256 private constant BPS_DENOMINATOR = 10_000;
     bytes4 private constant ERC4906_INTERFACE_ID = 0x49064906;
@@ -65,6 +72,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         bool locked; // manifest and cap frozen forever
         uint128 price;
         uint16 royaltyBps;
+        uint16 stylesShareBps; // share of the artist's 90 % that goes to the project's styles
         bytes32 manifestHash;
         string name;
         string manifestCID;
@@ -90,6 +98,15 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         bytes32 seed;
         bytes32 metadataDigest;
         bytes32 randomnessBlockHash;
+        uint16[] weightsBps;
+    }
+
+    /// @dev The credits of one fulfillment transaction, summed per payee in memory and written
+    /// once each at the end (a batch of one project writes each payee's credit once).
+    struct Ledger {
+        address[] payees;
+        uint256[] amounts;
+        uint256 count;
     }
 
     /// @notice Id the next `createProject` will return; project ids start at 1.
@@ -106,6 +123,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     uint256 public minimumPrice;
 
     mapping(uint256 projectId => Project) private _projects;
+    mapping(uint256 projectId => uint256[] styleIds) private _projectStyles;
     mapping(uint256 tokenId => Escrow) private _escrows;
     mapping(uint256 tokenId => Fulfillment) private _fulfillments;
     mapping(address payee => uint256) private _credits;
@@ -140,6 +158,8 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     event ProjectApproved(uint256 indexed projectId, bytes32 manifestHash);
     /// @notice The platform admin set the minimum mint price.
     event MinimumPriceSet(uint256 minimumPrice);
+    /// @notice The styles a project blends and the share of the artist's 90 % they are paid.
+    event ProjectStylesSet(uint256 indexed projectId, uint256[] styleIds, uint256 stylesShareBps);
     /// @notice A token was minted; the oracle derives the seed from this log's transaction and the
     /// RANDAO of the block `RANDOMNESS_DELAY` after it.
     /// @param minter the token's first owner (the recipient of `mintTo`)
@@ -147,6 +167,10 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     event Mint(uint256 indexed tokenId, uint256 indexed projectId, address indexed minter, bytes32 manifestHash);
     /// @notice The oracle attached the token's seed and metadata; the escrow went to artist and platform.
     event TokenFulfilled(uint256 indexed tokenId, bytes32 seed, bytes32 metadataDigest);
+    /// @notice What each of a blended token's styles was paid, and why: the weights (basis points,
+    /// in the project's style order) the oracle measured for this token's image. A retired style's
+    /// amount is zero (its share went to the artist).
+    event StylesPaid(uint256 indexed tokenId, uint256[] styleIds, uint16[] weightsBps, uint256[] amounts);
     /// @notice An unfulfilled token was burned and its price returned.
     event Refunded(uint256 indexed tokenId, address indexed owner, address to, uint256 amount);
     /// @notice A payee's credit grew from fulfilled sales.
@@ -212,6 +236,18 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     error ProjectNotApproved(uint256 projectId, bytes32 manifestHash);
     /// @notice The price is below the platform's minimum (which pays for the render and fulfilment).
     error PriceBelowMinimum(uint256 price, uint256 minimumPrice);
+    /// @notice More styles than `MAX_PROJECT_STYLES`, or one named twice.
+    error InvalidStyles(uint256 count, uint256 maximum);
+    /// @notice The styles' share must be 0..10,000 basis points, and 0 without styles.
+    error InvalidStylesShare(uint256 stylesShareBps);
+    /// @notice The style is retired: this project can no longer mint.
+    error ProjectStyleRetired(uint256 projectId, uint256 styleId);
+    /// @notice The style does not exist, or its owner does not admit this project (any more).
+    error ProjectStyleNotAllowed(uint256 projectId, uint256 styleId);
+    /// @notice A fulfillment must carry one weight per project style.
+    error WrongWeightCount(uint256 tokenId, uint256 expected, uint256 given);
+    /// @notice Style weights must sum to exactly 10,000 basis points.
+    error WeightsNotWhole(uint256 totalBps);
     /// @notice The caller has no credit to withdraw.
     error NothingToWithdraw(address payee);
     /// @notice The recipient refused the payment; the credit is kept.
@@ -246,6 +282,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         uint256 randomnessDelay; // D: blocks from the mint to the block whose RANDAO seeds it
         uint256 refundDelay; // R: blocks from the mint until an unfulfilled token is refundable
         bool acceptWeakRandomness; // deploy where prevrandao is not RANDAO (see RENDER_SPEC.md)
+        address styleRegistry; // the style library projects blend from
     }
 
     /// @param config the deployment parameters
@@ -253,7 +290,9 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         ERC721("StyleMint", "STYLE")
         AccessControlDefaultAdminRules(config.adminTransferDelay, config.admin)
     {
-        if (config.payout == address(0) || config.oracle == address(0)) revert ZeroAddress();
+        if (config.payout == address(0) || config.oracle == address(0) || config.styleRegistry == address(0)) {
+            revert ZeroAddress();
+        }
         if (
             config.randomnessDelay < MIN_RANDOMNESS_DELAY || config.randomnessDelay > MAX_RANDOMNESS_DELAY
                 || config.refundDelay <= config.randomnessDelay
@@ -265,6 +304,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         RANDOMNESS_DELAY = config.randomnessDelay;
         REFUND_DELAY = config.refundDelay;
         WEAK_RANDOMNESS = config.acceptWeakRandomness;
+        STYLE_REGISTRY = StyleRegistry(config.styleRegistry);
         _grantRole(ORACLE_ROLE, config.oracle);
         platformPayout = config.payout;
         placeholderURI = config.placeholder;
@@ -363,7 +403,40 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         emit ProjectRoyaltySet(projectId, royaltyBps);
     }
 
-    /// @notice Freeze manifest and edition cap forever, so nothing that changes a render can change.
+    /// @notice Name the registered styles the project blends (in the order of its manifest's
+    /// `styles`) and the share of the artist's 90 % paid to them by measured weight. Each must be
+    /// usable by this project now (open, or approved by its owner). What the admin approved
+    /// changes, so the approval is withdrawn until the admin approves again.
+    /// @param projectId the project (must be unlocked)
+    /// @param styleIds up to `MAX_PROJECT_STYLES` distinct style ids
+    /// @param stylesShareBps share of the artist's 90 % for the styles, 0..10,000 (0 without styles)
+    function setProjectStyles(uint256 projectId, uint256[] calldata styleIds, uint256 stylesShareBps)
+        external
+        onlyArtist(projectId)
+        onlyUnlocked(projectId)
+    {
+        uint256 count = styleIds.length;
+        if (count > MAX_PROJECT_STYLES) revert InvalidStyles(count, MAX_PROJECT_STYLES);
+        if (stylesShareBps > BPS_DENOMINATOR || (count == 0 && stylesShareBps != 0)) {
+            revert InvalidStylesShare(stylesShareBps);
+        }
+        for (uint256 i = 0; i < count; ++i) {
+            for (uint256 j = 0; j < i; ++j) {
+                if (styleIds[i] == styleIds[j]) revert InvalidStyles(count, MAX_PROJECT_STYLES);
+            }
+            _requireUsable(projectId, styleIds[i]);
+        }
+        _projectStyles[projectId] = styleIds;
+        _projects[projectId].stylesShareBps = uint16(stylesShareBps);
+        emit ProjectStylesSet(projectId, styleIds, stylesShareBps);
+        if (approvedManifestHash[projectId] != bytes32(0)) {
+            delete approvedManifestHash[projectId];
+            emit ProjectApproved(projectId, bytes32(0));
+        }
+    }
+
+    /// @notice Freeze manifest, styles and edition cap forever, so nothing that changes a render
+    /// or its split can change.
     /// @param projectId the project (must be unlocked)
     function lockProject(uint256 projectId) external onlyArtist(projectId) onlyUnlocked(projectId) {
         _projects[projectId].locked = true;
@@ -488,7 +561,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     // ---------------------------------------------------------------- oracle
 
-    /// @notice Attach a minted token's seed and metadata, once; releases its escrow as the 90/10 split.
+    /// @notice Attach a minted token's seed and metadata, once; releases its escrow by `splitSale`.
     /// @dev `randomnessBlockHash` is the hash of block `mintBlock + RANDOMNESS_DELAY` as the oracle
     /// saw it. That block's hash fixes every block before it, so while it is within the EVM's
     /// 256-block `blockhash` window, a fulfillment derived from a mint or a randomness block that a
@@ -498,51 +571,82 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @param seed the seed (docs/RENDER_SPEC.md)
     /// @param metadataDigest sha2-256 of the pinned ERC-721 metadata JSON (a single raw block)
     /// @param randomnessBlockHash hash of block `mintBlock + RANDOMNESS_DELAY`
-    function fulfill(uint256 tokenId, bytes32 seed, bytes32 metadataDigest, bytes32 randomnessBlockHash)
-        external
-        onlyRole(ORACLE_ROLE)
-    {
-        (address artist, uint256 artistShare, uint256 platformShare) =
-            _fulfill(tokenId, seed, metadataDigest, randomnessBlockHash);
-        _credit(artist, artistShare);
-        _credit(platformPayout, platformShare);
+    /// @param weightsBps each project style's measured share of this image, in the project's style
+    /// order, summing to 10,000 (empty for a project without styles)
+    function fulfill(
+        uint256 tokenId,
+        bytes32 seed,
+        bytes32 metadataDigest,
+        bytes32 randomnessBlockHash,
+        uint16[] calldata weightsBps
+    ) external onlyRole(ORACLE_ROLE) {
+        Ledger memory ledger = _newLedger(2 + MAX_PROJECT_STYLES);
+        _fulfill(tokenId, seed, metadataDigest, randomnessBlockHash, weightsBps, ledger);
+        _creditAll(ledger);
     }
 
     /// @notice `fulfill` for many tokens in one transaction; all or nothing.
-    /// @dev Credits are summed per run of tokens with the same artist and once for the platform,
-    /// so a batch of one project writes each credit once.
+    /// @dev Credits are summed per payee in memory and each written once at the end.
     /// @param requests one entry per token
     function fulfillBatch(FulfillRequest[] calldata requests) external onlyRole(ORACLE_ROLE) {
-        address artist = address(0);
-        uint256 artistTotal = 0;
-        uint256 platformTotal = 0;
+        Ledger memory ledger = _newLedger(1 + requests.length * (1 + MAX_PROJECT_STYLES));
         for (uint256 i = 0; i < requests.length; ++i) {
             FulfillRequest calldata request = requests[i];
-            (address tokenArtist, uint256 artistShare, uint256 platformShare) =
-                _fulfill(request.tokenId, request.seed, request.metadataDigest, request.randomnessBlockHash);
-            if (tokenArtist != artist) {
-                _credit(artist, artistTotal);
-                (artist, artistTotal) = (tokenArtist, 0);
-            }
-            artistTotal += artistShare;
-            platformTotal += platformShare;
+            _fulfill(
+                request.tokenId,
+                request.seed,
+                request.metadataDigest,
+                request.randomnessBlockHash,
+                request.weightsBps,
+                ledger
+            );
         }
-        _credit(artist, artistTotal);
-        _credit(platformPayout, platformTotal);
+        _creditAll(ledger);
     }
 
     // ---------------------------------------------------------------- views
 
     /// @notice The split of one sale; the one place where it is computed.
-    /// @dev The platform's share rounds down and the artist gets the rest, so the two always add
-    /// up to `price` and no wei is left unassigned. `mulDiv` gives `floor(price * 1000 / 10000)`
-    /// without overflowing for any uint256.
+    /// @dev Platform: `floor(price * 10 %)`. Styles' pool: `floor(rest * stylesShareBps / 10000)`.
+    /// Style i: `floor(pool * weightsBps[i] / 10000)`. Artist: everything else, so the parts always
+    /// add up to `price` and no wei is left unassigned; `mulDiv` cannot overflow for any uint256.
     /// @param price sale price in wei
-    /// @return artistShare 90 % (plus any rounding remainder)
+    /// @param stylesShareBps share of the artist's 90 % that goes to the styles (0..10,000)
+    /// @param weightsBps each style's weight; empty, or summing to exactly 10,000
+    /// @return artistShare the rest (90 % less the styles' amounts, plus every rounding remainder)
     /// @return platformShare 10 %, rounded down
-    function splitPrice(uint256 price) public pure returns (uint256 artistShare, uint256 platformShare) {
+    /// @return styleShares each style's amount, in the order of `weightsBps`
+    function splitSale(uint256 price, uint256 stylesShareBps, uint16[] memory weightsBps)
+        public
+        pure
+        returns (uint256 artistShare, uint256 platformShare, uint256[] memory styleShares)
+    {
+        if (stylesShareBps > BPS_DENOMINATOR) revert InvalidStylesShare(stylesShareBps);
         platformShare = Math.mulDiv(price, PLATFORM_SHARE_BPS, BPS_DENOMINATOR);
         artistShare = price - platformShare;
+        styleShares = new uint256[](weightsBps.length);
+        if (weightsBps.length == 0) return (artistShare, platformShare, styleShares);
+        uint256 pool = Math.mulDiv(artistShare, stylesShareBps, BPS_DENOMINATOR);
+        uint256 total = 0;
+        for (uint256 i = 0; i < weightsBps.length; ++i) {
+            total += weightsBps[i];
+            styleShares[i] = Math.mulDiv(pool, weightsBps[i], BPS_DENOMINATOR);
+            artistShare -= styleShares[i];
+        }
+        if (total != BPS_DENOMINATOR) revert WeightsNotWhole(total);
+    }
+
+    /// @notice The styles a project blends and the share of the artist's 90 % they are paid.
+    /// @param projectId the project
+    /// @return styleIds registry ids, in the order of the manifest's `styles`
+    /// @return stylesShareBps the styles' share, in basis points
+    function projectStyles(uint256 projectId)
+        external
+        view
+        existingProject(projectId)
+        returns (uint256[] memory styleIds, uint256 stylesShareBps)
+    {
+        return (_projectStyles[projectId], _projects[projectId].stylesShareBps);
     }
 
     /// @notice All stored data of a project.
@@ -677,6 +781,10 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         if (manifestHash != expectedManifestHash) revert ManifestChanged(projectId, expectedManifestHash, manifestHash);
         if (approvedManifestHash[projectId] != manifestHash) revert ProjectNotApproved(projectId, manifestHash);
         if (price < minimumPrice) revert PriceBelowMinimum(price, minimumPrice);
+        uint256[] storage styleIds = _projectStyles[projectId];
+        for (uint256 i = 0; i < styleIds.length; ++i) {
+            _requireUsable(projectId, styleIds[i]);
+        }
 
         project.invocations = uint32(invocation + 1);
         tokenId = projectId * ONE_MILLION + invocation;
@@ -684,11 +792,15 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         emit Mint(tokenId, projectId, to, manifestHash);
     }
 
-    /// @dev Checks and effects of one fulfillment; returns the split for the caller to credit.
-    function _fulfill(uint256 tokenId, bytes32 seed, bytes32 metadataDigest, bytes32 randomnessBlockHash)
-        private
-        returns (address artist, uint256 artistShare, uint256 platformShare)
-    {
+    /// @dev Checks and effects of one fulfillment; its split goes into `ledger` for the caller to credit.
+    function _fulfill(
+        uint256 tokenId,
+        bytes32 seed,
+        bytes32 metadataDigest,
+        bytes32 randomnessBlockHash,
+        uint16[] calldata weightsBps,
+        Ledger memory ledger
+    ) private {
         Escrow memory escrow = _escrows[tokenId];
         if (!(escrow.mintBlock > 0)) {
             if (_ownerOf(tokenId) == address(0)) revert TokenNotMinted(tokenId);
@@ -705,8 +817,66 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         _fulfillments[tokenId] = Fulfillment(seed, metadataDigest);
         emit TokenFulfilled(tokenId, seed, metadataDigest);
         emit MetadataUpdate(tokenId);
-        artist = _projects[tokenId / ONE_MILLION].artist;
-        (artistShare, platformShare) = splitPrice(escrow.amount);
+        _settle(tokenId, escrow.amount, weightsBps, ledger);
+    }
+
+    /// @dev The sale's split into `ledger`: the platform, each style's current owner by weight (a
+    /// style retired since the mint is paid nothing: its amount goes to the artist), the artist.
+    /// The registry is this deployment's own immutable contract, read only.
+    function _settle(uint256 tokenId, uint256 price, uint16[] calldata weightsBps, Ledger memory ledger) private {
+        uint256 projectId = tokenId / ONE_MILLION;
+        Project storage project = _projects[projectId];
+        uint256[] storage styleIds = _projectStyles[projectId];
+        uint256 count = styleIds.length;
+        if (weightsBps.length != count) revert WrongWeightCount(tokenId, count, weightsBps.length);
+        (uint256 artistShare, uint256 platformShare, uint256[] memory styleShares) =
+            splitSale(price, project.stylesShareBps, weightsBps);
+        if (count > 0) {
+            uint256[] memory ids = styleIds;
+            for (uint256 i = 0; i < count; ++i) {
+                (address payee, bool retired) = STYLE_REGISTRY.styleOwner(ids[i]);
+                if (retired) {
+                    artistShare += styleShares[i];
+                    styleShares[i] = 0;
+                } else {
+                    _record(ledger, payee, styleShares[i]);
+                }
+            }
+            emit StylesPaid(tokenId, ids, weightsBps, styleShares);
+        }
+        _record(ledger, project.artist, artistShare);
+        _record(ledger, platformPayout, platformShare);
+    }
+
+    /// @dev Reverts with why a project may not use a style now (retired, or not admitted).
+    function _requireUsable(uint256 projectId, uint256 styleId) private view {
+        if (STYLE_REGISTRY.mayUse(styleId, projectId)) return;
+        (address holder, bool retired) = STYLE_REGISTRY.styleOwner(styleId);
+        if (holder != address(0) && retired) revert ProjectStyleRetired(projectId, styleId);
+        revert ProjectStyleNotAllowed(projectId, styleId);
+    }
+
+    function _newLedger(uint256 capacity) private pure returns (Ledger memory) {
+        return Ledger(new address[](capacity), new uint256[](capacity), 0);
+    }
+
+    /// @dev Adds `amount` to the payee's entry (linear: a transaction has a handful of payees).
+    function _record(Ledger memory ledger, address payee, uint256 amount) private pure {
+        for (uint256 i = 0; i < ledger.count; ++i) {
+            if (ledger.payees[i] == payee) {
+                ledger.amounts[i] += amount;
+                return;
+            }
+        }
+        ledger.payees[ledger.count] = payee;
+        ledger.amounts[ledger.count] = amount;
+        ++ledger.count;
+    }
+
+    function _creditAll(Ledger memory ledger) private {
+        for (uint256 i = 0; i < ledger.count; ++i) {
+            _credit(ledger.payees[i], ledger.amounts[i]);
+        }
     }
 
     /// @dev Checks-effects-interactions: escrow deleted and token burned before the payment; a

@@ -181,6 +181,16 @@ contract StyleRegistry {
         return _styles[styleId];
     }
 
+    /// @notice Who is paid for a style now, and whether it is retired (StyleMint reads this at
+    /// every fulfillment, so a style's earnings follow its ownership).
+    /// @param styleId the style
+    /// @return owner the owner (zero for an unknown style)
+    /// @return retired true once retired
+    function styleOwner(uint256 styleId) external view returns (address owner, bool retired) {
+        Style storage style = _styles[styleId];
+        return (style.owner, style.retired);
+    }
+
     /// @notice Whether a project may use a style now: it exists, is not retired, and is open or
     /// approved for that project by its owner.
     /// @param styleId the style

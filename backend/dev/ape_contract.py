@@ -64,12 +64,30 @@ DEV_ADMIN_TRANSFER_DELAY = 0
 
 def deploy(deployer, *, admin=None, payout=None, oracle=None, placeholder: str = DEFAULT_PLACEHOLDER_URI,
            randomness_delay: int = DEV_RANDOMNESS_DELAY, refund_delay: int = DEV_REFUND_DELAY,
-           admin_transfer_delay: int = DEV_ADMIN_TRANSFER_DELAY, accept_weak_randomness: bool = False):
-    """Deploy StyleMint; admin, payout and oracle default to the deployer, delays to the dev values."""
+           admin_transfer_delay: int = DEV_ADMIN_TRANSFER_DELAY, accept_weak_randomness: bool = False,
+           style_registry=None):
+    """Deploy StyleMint; admin, payout and oracle default to the deployer, delays to the dev values,
+    and a new StyleRegistry (the style library) is deployed first unless one is given."""
     admin = admin or deployer
+    if style_registry is None:
+        style_registry = deployer.deploy(ape_project().StyleRegistry)
     config = (admin, payout or admin, oracle or admin, placeholder, admin_transfer_delay, randomness_delay,
-              refund_delay, accept_weak_randomness)
+              refund_delay, accept_weak_randomness, style_registry)
     return deployer.deploy(ape_project().StyleMint, config)
+
+
+def style_registry(contract):
+    """The StyleRegistry a StyleMint deployment blends styles from."""
+    return ape_project().StyleRegistry.at(contract.STYLE_REGISTRY())
+
+
+def register_style(contract, owner, *, name: str, trigger: str, adapter_cid: str, adapter_sha256: str,
+                   approved_only: bool = False) -> int:
+    """Register a style in the deployment's library as `owner`; returns its id."""
+    registry = style_registry(contract)
+    receipt = registry.registerStyle(name, trigger, adapter_cid, bytes.fromhex(adapter_sha256.removeprefix("0x")),
+                                     1 if approved_only else 0, sender=owner)
+    return int(receipt.decode_logs(registry.StyleRegistered)[0].styleId)
 
 
 def create_project(
@@ -83,11 +101,16 @@ def create_project(
     max_editions: int,
     unpause: bool = False,
     approve_by=None,
+    style_ids: tuple[int, ...] = (),
+    styles_share_bps: int = 0,
 ) -> int:
-    """Open a project as `artist` (it starts paused; `unpause` opens it for minting); with
-    `approve_by` (the platform admin) its manifest is approved for minting too."""
+    """Open a project as `artist` (it starts paused; `unpause` opens it for minting), blending
+    the registered `style_ids` (in the manifest's order) paid `styles_share_bps` of the artist's
+    90 %; with `approve_by` (the platform admin) its manifest is approved for minting too."""
     receipt = contract.createProject(name, manifest_cid, manifest_hash, price_wei, max_editions, sender=artist)
     project_id = int(receipt.decode_logs(contract.ProjectCreated)[0].projectId)
+    if style_ids:
+        contract.setProjectStyles(project_id, list(style_ids), styles_share_bps, sender=artist)
     if approve_by is not None:
         contract.approveProject(project_id, manifest_hash, sender=approve_by)
     if unpause:
@@ -140,10 +163,16 @@ def randomness_block(contract, token_id: int) -> tuple[int, str, str]:
     return number, to_hex(block["hash"]), to_hex(block["mixHash"])
 
 
-def fulfil(contract, token_id: int, seed: bytes, metadata_cid: str, sender):
+def fulfil(contract, token_id: int, seed: bytes, metadata_cid: str, sender, weights_bps: list[int] | None = None):
     """Fulfil a token by hand as `sender` (an account with ORACLE_ROLE): for tests, benches and a
-    rival oracle in the demos of what the verifier catches. Returns the receipt."""
+    rival oracle in the demos of what the verifier catches. Without `weights_bps`, a blended
+    project's styles are weighted equally (largest remainder). Returns the receipt."""
     from backend.ipfs.cid import raw_digest
+    from backend.render.attribution import basis_points
 
+    if weights_bps is None:
+        style_ids, _ = contract.projectStyles(token_id // 1_000_000)
+        weights_bps = basis_points([1.0] * len(style_ids)) if style_ids else []
     _, block_hash, _ = randomness_block(contract, token_id)
-    return contract.fulfill(token_id, seed, raw_digest(metadata_cid), bytes.fromhex(block_hash[2:]), sender=sender)
+    return contract.fulfill(token_id, seed, raw_digest(metadata_cid), bytes.fromhex(block_hash[2:]), weights_bps,
+                            sender=sender)

@@ -63,12 +63,12 @@ REFUND_DELAY = 20
 
 
 def deploy_core(admin, platform, oracle, *, deployer=None, admin_delay=0, randomness_delay=RANDOMNESS_DELAY,
-                refund_delay=REFUND_DELAY, weak=True, placeholder=PLACEHOLDER):
+                refund_delay=REFUND_DELAY, weak=True, placeholder=PLACEHOLDER, style_registry=None):
     """The in-process test chain (py-evm) has prevrandao 0, which the contract rightly refuses
     unless told the chain's randomness is weak; the anvil tests deploy without the flag."""
     return core.deploy(deployer or admin, admin=admin, payout=platform, oracle=oracle, placeholder=placeholder,
                        randomness_delay=randomness_delay, refund_delay=refund_delay,
-                       admin_transfer_delay=admin_delay, accept_weak_randomness=weak)
+                       admin_transfer_delay=admin_delay, accept_weak_randomness=weak, style_registry=style_registry)
 
 
 @pytest.fixture
@@ -100,9 +100,9 @@ def randomness_block(stylemint, chain, token_id) -> tuple[int, bytes]:
     return number, bytes(chain.blocks[number].hash)
 
 
-def fulfil(stylemint, chain, oracle, token_id, *, seed=SEED, digest=METADATA_DIGEST):
+def fulfil(stylemint, chain, oracle, token_id, *, seed=SEED, digest=METADATA_DIGEST, weights=()):
     _, block_hash = randomness_block(stylemint, chain, token_id)
-    return stylemint.fulfill(token_id, seed, digest, block_hash, sender=oracle)
+    return stylemint.fulfill(token_id, seed, digest, block_hash, list(weights), sender=oracle)
 
 
 def sell(stylemint, chain, oracle, project_id, sender, *, value=PRICE) -> int:

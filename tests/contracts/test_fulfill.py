@@ -48,7 +48,7 @@ def test_fulfill_waits_for_the_randomness_block(stylemint, chain, oracle, minted
             chain.mine(last_head - chain.blocks.head.number)
         with ape.reverts(stylemint.RandomnessNotReady, tokenId=minted,
                          randomnessBlockNumber=mint_block + RANDOMNESS_DELAY):
-            stylemint.fulfill(minted, SEED, METADATA_DIGEST, b"\x01" * 32, sender=oracle)
+            stylemint.fulfill(minted, SEED, METADATA_DIGEST, b"\x01" * 32, [], sender=oracle)
     receipt = fulfil(stylemint, chain, oracle, minted)
     assert receipt.block_number > mint_block + RANDOMNESS_DELAY
     assert stylemint.isFulfilled(minted) is True
@@ -72,7 +72,7 @@ def test_fulfill_needs_the_oracle_role(stylemint, chain, admin, collector, artis
 def test_fulfill_of_unminted_token(stylemint, chain, oracle, project_id):
     unminted = project_id * 1_000_000 + 1
     with ape.reverts(stylemint.TokenNotMinted, tokenId=unminted):
-        stylemint.fulfill(unminted, SEED, METADATA_DIGEST, b"\x01" * 32, sender=oracle)
+        stylemint.fulfill(unminted, SEED, METADATA_DIGEST, b"\x01" * 32, [], sender=oracle)
 
 
 def test_fulfill_rejects_zero_seed_and_zero_digest(stylemint, chain, oracle, minted):
@@ -147,18 +147,18 @@ def test_fulfill_refuses_a_randomness_block_that_is_not_canonical(stylemint, cha
     number, block_hash = randomness_block(stylemint, chain, minted)
     wrong = bytes(31) + b"\x01"
     with ape.reverts(stylemint.StaleMint, tokenId=minted, randomnessBlockNumber=number, randomnessBlockHash=wrong):
-        stylemint.fulfill(minted, SEED, METADATA_DIGEST, wrong, sender=oracle)
+        stylemint.fulfill(minted, SEED, METADATA_DIGEST, wrong, [], sender=oracle)
     mint_block_hash = bytes(chain.blocks[number - RANDOMNESS_DELAY].hash)  # the old rule's block
     with ape.reverts(stylemint.StaleMint):
-        stylemint.fulfill(minted, SEED, METADATA_DIGEST, mint_block_hash, sender=oracle)
+        stylemint.fulfill(minted, SEED, METADATA_DIGEST, mint_block_hash, [], sender=oracle)
     assert stylemint.isFulfilled(minted) is False
-    stylemint.fulfill(minted, SEED, METADATA_DIGEST, block_hash, sender=oracle)
+    stylemint.fulfill(minted, SEED, METADATA_DIGEST, block_hash, [], sender=oracle)
     assert stylemint.isFulfilled(minted) is True
 
 
 def test_beyond_the_blockhash_window_the_block_is_not_checked(stylemint, chain, oracle, minted):
     chain.mine(300)  # blockhash(randomness block) is 0 now: a reorg that deep is past finality
-    stylemint.fulfill(minted, SEED, METADATA_DIGEST, b"\x07" * 32, sender=oracle)
+    stylemint.fulfill(minted, SEED, METADATA_DIGEST, b"\x07" * 32, [], sender=oracle)
     assert bytes(stylemint.tokenSeed(minted)) == SEED
 
 
@@ -168,12 +168,12 @@ def test_batch_fulfills_every_token_and_credits_each_payee_once(stylemint, chain
     requests = []
     for i, token in enumerate(tokens):
         _, block_hash = randomness_block(stylemint, chain, token)
-        requests.append((token, bytes([i + 1]) * 32, hashlib.sha256(bytes([i])).digest(), block_hash))
+        requests.append((token, bytes([i + 1]) * 32, hashlib.sha256(bytes([i])).digest(), block_hash, []))
     receipt = stylemint.fulfillBatch(requests, sender=oracle)
     assert [e.tokenId for e in receipt.decode_logs(stylemint.TokenFulfilled)] == tokens
     credited = [(str(e.payee), e.amount) for e in receipt.decode_logs(stylemint.Credited)]
     assert credited == [(str(artist.address), 3 * PRICE * 9 // 10), (str(platform.address), 3 * PRICE // 10)]
-    for (token, seed, digest, _) in requests:
+    for (token, seed, digest, _, _) in requests:
         assert bytes(stylemint.tokenSeed(token)) == seed
         assert stylemint.tokenMetadataCID(token) == cid_of_raw_digest(digest)
     assert stylemint.balance == stylemint.creditOf(artist) + stylemint.creditOf(platform) == 3 * PRICE
@@ -181,12 +181,12 @@ def test_batch_fulfills_every_token_and_credits_each_payee_once(stylemint, chain
 
 def test_batch_is_all_or_nothing(stylemint, chain, oracle, project_id, collector):
     tokens = [mint_token(stylemint, project_id, collector) for _ in range(2)]
-    good = [(t, SEED, METADATA_DIGEST, randomness_block(stylemint, chain, t)[1]) for t in tokens]
+    good = [(t, SEED, METADATA_DIGEST, randomness_block(stylemint, chain, t)[1], []) for t in tokens]
     fulfil(stylemint, chain, oracle, tokens[1])
     with ape.reverts(stylemint.AlreadyFulfilled, tokenId=tokens[1]):
         stylemint.fulfillBatch(good, sender=oracle)
     assert stylemint.isFulfilled(tokens[0]) is False
-    stale = [good[0][:3] + (b"\x05" * 32,)]
+    stale = [good[0][:3] + (b"\x05" * 32, [])]
     with ape.reverts(stylemint.StaleMint):
         stylemint.fulfillBatch(stale, sender=oracle)
     with ape.reverts(stylemint.AccessControlUnauthorizedAccount):

@@ -20,6 +20,8 @@ def test_constructor_rejects_zero_addresses(project, admin, platform, oracle):
     for args in ((admin, zero, oracle), (admin, platform, zero)):
         with ape.reverts(project.StyleMint.ZeroAddress):
             deploy_core(*args)
+    with ape.reverts(project.StyleMint.ZeroAddress):
+        deploy_core(admin, platform, oracle, style_registry=zero)
 
 
 @pytest.mark.parametrize("randomness, refund", [(1, 20), (129, 200), (2, 2), (10, 5)])
@@ -32,8 +34,8 @@ def test_constructor_refuses_a_chain_without_randao_unless_told(project, chain, 
     # The in-process test chain's prevrandao is 0, as on chains whose PREVRANDAO is a constant.
     # (ape does not decode a constructor's custom error here, so the deployment is eth_call'ed.)
     code = project.StyleMint.contract_type.deployment_bytecode.bytecode
-    config = (admin.address, platform.address, oracle.address, PLACEHOLDER, 0, 2, 20, False)
-    args = encode(["(address,address,address,string,uint48,uint256,uint256,bool)"], [config]).hex()
+    config = (admin.address, platform.address, oracle.address, PLACEHOLDER, 0, 2, 20, False, oracle.address)
+    args = encode(["(address,address,address,string,uint48,uint256,uint256,bool,address)"], [config]).hex()
     with pytest.raises(Exception) as refused:
         chain.provider.web3.eth.call({"from": admin.address, "data": code + args})
     selector = function_signature_to_4byte_selector("NoUsableRandomness(uint256)")

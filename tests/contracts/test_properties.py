@@ -18,13 +18,43 @@ def chain_settings(max_examples: int) -> settings:
     )
 
 
+prices = st.one_of(st.integers(0, 10**6), st.integers(0, 2**128 - 1), st.integers(2**128, 2**256 - 1))
+
+
+@st.composite
+def whole_weights(draw, min_size=1):
+    """1..4 weights in basis points summing to exactly 10,000."""
+    count = draw(st.integers(min_size, 4))
+    cuts = sorted(draw(st.lists(st.integers(0, 10_000), min_size=count - 1, max_size=count - 1)))
+    return [b - a for a, b in zip([0, *cuts], [*cuts, 10_000])]
+
+
 @chain_settings(300)
-@given(price=st.one_of(st.integers(0, 10**6), st.integers(0, 2**128 - 1), st.integers(2**128, 2**256 - 1)))
+@given(price=prices)
 def test_split_adds_up_to_the_price(stylemint, price):
-    artist_share, platform_share = stylemint.splitPrice(price)
-    assert artist_share + platform_share == price
+    artist_share, platform_share, style_shares = stylemint.splitSale(price, 0, [])
+    assert artist_share + platform_share == price and list(style_shares) == []
     assert platform_share == price * 1000 // 10_000
     assert artist_share >= price * 9 // 10
+
+
+@chain_settings(300)
+@given(price=prices, share=st.integers(0, 10_000), weights=whole_weights())
+def test_split_with_styles_is_exact_for_any_price_and_weights(stylemint, price, share, weights):
+    artist_share, platform_share, style_shares = stylemint.splitSale(price, share, weights)
+    assert artist_share + platform_share + sum(style_shares) == price
+    assert platform_share == price * 1000 // 10_000
+    pool = (price - platform_share) * share // 10_000
+    assert list(style_shares) == [pool * w // 10_000 for w in weights]
+    assert pool - sum(style_shares) < len(weights)  # the artist keeps only the rounding of the pool
+
+
+@chain_settings(200)
+@given(price=prices, share=st.integers(0, 10_000),
+       weights=st.lists(st.integers(0, 2**16 - 1), min_size=1, max_size=4).filter(lambda w: sum(w) != 10_000))
+def test_weights_that_are_not_whole_revert(stylemint, price, share, weights):
+    with ape.reverts(stylemint.WeightsNotWhole, totalBps=sum(weights)):
+        stylemint.splitSale(price, share, weights)
 
 
 # One step of a random session.

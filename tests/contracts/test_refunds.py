@@ -35,7 +35,7 @@ def test_a_refunded_token_is_never_fulfilled(stylemint, chain, oracle, collector
     chain.mine(REFUND_DELAY)
     stylemint.refund(minted, sender=collector)
     with ape.reverts(stylemint.TokenNotMinted, tokenId=minted):
-        stylemint.fulfill(minted, b"\x01" * 32, b"\x02" * 32, block_hash, sender=oracle)
+        stylemint.fulfill(minted, b"\x01" * 32, b"\x02" * 32, block_hash, [], sender=oracle)
 
 
 def test_a_fulfilled_token_is_never_refunded(stylemint, chain, oracle, collector, minted):

@@ -1,0 +1,247 @@
+"""Projects that blend registered styles: which styles a project may name, minting refused once a
+style is retired or no longer admits the project, and every sale split through `splitSale`
+(platform 10 %, each style's current owner its share by weight, the artist the rest)."""
+
+import ape
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.contracts.conftest import MANIFEST_HASH, PRICE, fulfil, isolated, mint_token, randomness_block
+from tests.contracts.test_properties import chain_settings, whole_weights
+
+ADAPTER_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+OPEN, APPROVED_ONLY = 0, 1
+SHARE_BPS = 3_000  # 30 % of the artist's 90 % goes to the styles
+
+
+@pytest.fixture(scope="module")
+def registry(project, stylemint):
+    return project.StyleRegistry.at(stylemint.STYLE_REGISTRY())
+
+
+@pytest.fixture(scope="module")
+def style_owners(accounts):
+    return accounts[6], accounts[7], accounts[8]
+
+
+@pytest.fixture(scope="module")
+def styles(registry, style_owners):
+    """Three open styles, one per owner."""
+    ids = []
+    for i, (owner, trigger) in enumerate(zip(style_owners, ("stipple", "inkline", "haze"))):
+        receipt = registry.registerStyle(trigger.title(), trigger, ADAPTER_CID, bytes([i + 1]) * 32, OPEN, sender=owner)
+        ids.append(receipt.decode_logs(registry.StyleRegistered)[0].styleId)
+    return ids
+
+
+def open_project(stylemint, admin, artist, style_ids, share=SHARE_BPS) -> int:
+    receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
+    pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+    stylemint.setProjectStyles(pid, style_ids, share, sender=artist)
+    stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+    stylemint.setProjectPaused(pid, False, sender=artist)
+    return pid
+
+
+@pytest.fixture
+def blend(stylemint, admin, artist, styles):
+    """An open project blending the first two styles."""
+    return open_project(stylemint, admin, artist, styles[:2])
+
+
+def credits(stylemint, *accounts) -> list[int]:
+    return [stylemint.creditOf(a) for a in accounts]
+
+
+def test_a_project_names_its_styles_and_share(stylemint, admin, artist, styles):
+    receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
+    pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+    stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+    receipt = stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
+    event = receipt.decode_logs(stylemint.ProjectStylesSet)[0]
+    assert (list(event.styleIds), event.stylesShareBps) == (styles[:2], SHARE_BPS)
+    ids, share = stylemint.projectStyles(pid)
+    assert (list(ids), share) == (styles[:2], SHARE_BPS)
+    assert stylemint.projectInfo(pid).stylesShareBps == SHARE_BPS
+    # What the admin approved changed: the approval is withdrawn, with its event.
+    assert bytes(stylemint.approvedManifestHash(pid)) == bytes(32)
+    assert bytes(receipt.decode_logs(stylemint.ProjectApproved)[0].manifestHash) == bytes(32)
+
+
+@pytest.mark.parametrize("case", ["stranger", "too many", "duplicate", "share over 100 %", "share without styles",
+                                  "unknown style", "not approved", "retired", "locked"])
+def test_bad_style_settings_revert_and_change_nothing(stylemint, registry, admin, artist, stranger, styles,
+                                                      style_owners, chain, case):
+    with isolated(chain):
+        pid = open_project(stylemint, admin, artist, styles[:1])
+        before = stylemint.projectStyles(pid)
+        args, sender, error = (styles[:2], SHARE_BPS), artist, None
+        if case == "stranger":
+            sender, error = stranger, stylemint.NotProjectArtist
+        elif case == "too many":
+            extra = [registry.registerStyle("X", "x", ADAPTER_CID, b"\x09" * 32, OPEN, sender=stranger)
+                     .decode_logs(registry.StyleRegistered)[0].styleId for _ in range(2)]
+            args, error = ([*styles, *extra], SHARE_BPS), stylemint.InvalidStyles
+        elif case == "duplicate":
+            args, error = ([styles[0], styles[0]], SHARE_BPS), stylemint.InvalidStyles
+        elif case == "share over 100 %":
+            args, error = (styles[:2], 10_001), stylemint.InvalidStylesShare
+        elif case == "share without styles":
+            args, error = ([], 1), stylemint.InvalidStylesShare
+        elif case == "unknown style":
+            args, error = ([styles[0], 999], SHARE_BPS), stylemint.ProjectStyleNotAllowed
+        elif case == "not approved":
+            registry.setStyleTerms(styles[1], APPROVED_ONLY, sender=style_owners[1])
+            error = stylemint.ProjectStyleNotAllowed
+        elif case == "retired":
+            registry.retireStyle(styles[1], sender=style_owners[1])
+            error = stylemint.ProjectStyleRetired
+        elif case == "locked":
+            stylemint.lockProject(pid, sender=artist)
+            error = stylemint.ProjectIsLocked
+        with ape.reverts(error):
+            stylemint.setProjectStyles(pid, *args, sender=sender)
+        assert stylemint.projectStyles(pid) == before
+        assert bytes(stylemint.approvedManifestHash(pid)) == MANIFEST_HASH
+
+
+def test_an_approved_only_style_needs_its_owners_approval_of_the_project(stylemint, registry, admin, artist, styles,
+                                                                          style_owners, collector, chain):
+    with isolated(chain):
+        registry.setStyleTerms(styles[1], APPROVED_ONLY, sender=style_owners[1])
+        receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
+        pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+        with ape.reverts(stylemint.ProjectStyleNotAllowed, projectId=pid, styleId=styles[1]):
+            stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
+        registry.setProjectApproval(styles[1], pid, True, sender=style_owners[1])
+        stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
+        stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+        stylemint.setProjectPaused(pid, False, sender=artist)
+        mint_token(stylemint, pid, collector)
+        # The owner withdraws the approval: this project stops minting, with its own error.
+        registry.setProjectApproval(styles[1], pid, False, sender=style_owners[1])
+        balance, minted = stylemint.balance, stylemint.projectInfo(pid).invocations
+        with ape.reverts(stylemint.ProjectStyleNotAllowed, projectId=pid, styleId=styles[1]):
+            mint_token(stylemint, pid, collector)
+        assert (stylemint.balance, stylemint.projectInfo(pid).invocations) == (balance, minted)
+
+
+def test_a_retired_style_stops_new_mints_and_earns_nothing_more(stylemint, registry, chain, oracle, artist, platform,
+                                                                collector, styles, style_owners, blend):
+    token = mint_token(stylemint, blend, collector)
+    registry.retireStyle(styles[0], sender=style_owners[0])
+    balance, minted = stylemint.balance, stylemint.projectInfo(blend).invocations
+    with ape.reverts(stylemint.ProjectStyleRetired, projectId=blend, styleId=styles[0]):
+        mint_token(stylemint, blend, collector)
+    assert (stylemint.balance, stylemint.projectInfo(blend).invocations) == (balance, minted)
+    # The token minted before the retirement is still fulfilled; the retired style's share goes to
+    # the artist and its owner is credited nothing.
+    before = credits(stylemint, artist, platform, *style_owners[:2])
+    receipt = fulfil(stylemint, chain, oracle, token, weights=[6_000, 4_000])
+    platform_share = PRICE // 10
+    pool = (PRICE - platform_share) * SHARE_BPS // 10_000
+    second = pool * 4_000 // 10_000
+    after = credits(stylemint, artist, platform, *style_owners[:2])
+    assert [a - b for a, b in zip(after, before)] == [PRICE - platform_share - second, platform_share, 0, second]
+    paid = receipt.decode_logs(stylemint.StylesPaid)[0]
+    assert (list(paid.styleIds), list(paid.weightsBps), list(paid.amounts)) == (styles[:2], [6_000, 4_000], [0, second])
+
+
+def test_fulfil_pays_each_style_by_weight_and_the_artist_the_rest(stylemint, registry, chain, oracle, artist,
+                                                                  platform, collector, stranger, styles, style_owners,
+                                                                  blend):
+    token = mint_token(stylemint, blend, collector)
+    # Ownership moved since the mint: the new owner is paid.
+    registry.transferStyleOwnership(styles[1], stranger, sender=style_owners[1])
+    registry.acceptStyleOwnership(styles[1], sender=stranger)
+    before = credits(stylemint, artist, platform, style_owners[0], style_owners[1], stranger)
+    receipt = fulfil(stylemint, chain, oracle, token, weights=[7_501, 2_499])
+    platform_share = PRICE // 10
+    pool = (PRICE - platform_share) * SHARE_BPS // 10_000
+    first, second = pool * 7_501 // 10_000, pool * 2_499 // 10_000
+    after = credits(stylemint, artist, platform, style_owners[0], style_owners[1], stranger)
+    assert [a - b for a, b in zip(after, before)] == [
+        PRICE - platform_share - first - second, platform_share, first, 0, second]
+    assert sum(after) - sum(before) == PRICE
+    credited = {str(e.payee): e.amount for e in receipt.decode_logs(stylemint.Credited)}
+    assert credited == {str(artist.address): PRICE - platform_share - first - second,
+                        str(platform.address): platform_share, str(style_owners[0].address): first,
+                        str(stranger.address): second}
+
+
+@pytest.mark.parametrize("weights, error", [([], "WrongWeightCount"), ([10_000], "WrongWeightCount"),
+                                            ([5_000, 5_000, 0], "WrongWeightCount"), ([5_000, 4_999], "WeightsNotWhole"),
+                                            ([10_000, 1], "WeightsNotWhole")],
+                         ids=["none", "one", "three", "short", "over"])
+def test_weights_that_do_not_fit_the_project_revert_and_change_nothing(stylemint, chain, oracle, collector, blend,
+                                                                       weights, error):
+    token = mint_token(stylemint, blend, collector)
+    _, block_hash = randomness_block(stylemint, chain, token)
+    balance = stylemint.balance
+    with ape.reverts(getattr(stylemint, error)):
+        stylemint.fulfill(token, b"\x01" * 32, b"\x02" * 32, block_hash, weights, sender=oracle)
+    assert stylemint.isFulfilled(token) is False and stylemint.balance == balance
+    assert stylemint.escrowOf(token)[1] == PRICE
+
+
+def test_a_project_without_styles_takes_no_weights(stylemint, chain, oracle, collector, project_id):
+    token = mint_token(stylemint, project_id, collector)
+    with ape.reverts(stylemint.WrongWeightCount, tokenId=token, expected=0, given=1):
+        fulfil(stylemint, chain, oracle, token, weights=[10_000])
+    fulfil(stylemint, chain, oracle, token)
+    assert stylemint.isFulfilled(token)
+
+
+def test_a_batch_credits_each_payee_once(stylemint, chain, oracle, artist, platform, collector, styles, style_owners,
+                                         blend):
+    tokens = [mint_token(stylemint, blend, collector) for _ in range(3)]
+    weights = [[10_000, 0], [2_500, 7_500], [5_000, 5_000]]
+    requests = [(t, bytes([i + 1]) * 32, bytes([i + 9]) * 32, randomness_block(stylemint, chain, t)[1], w)
+                for i, (t, w) in enumerate(zip(tokens, weights))]
+    before = credits(stylemint, artist, platform, *style_owners[:2])
+    receipt = stylemint.fulfillBatch(requests, sender=oracle)
+    platform_share = PRICE // 10
+    pool = (PRICE - platform_share) * SHARE_BPS // 10_000
+    firsts = [pool * w[0] // 10_000 for w in weights]
+    seconds = [pool * w[1] // 10_000 for w in weights]
+    expected = [3 * (PRICE - platform_share) - sum(firsts) - sum(seconds), 3 * platform_share, sum(firsts), sum(seconds)]
+    after = credits(stylemint, artist, platform, *style_owners[:2])
+    assert [a - b for a, b in zip(after, before)] == expected
+    payees = [str(e.payee) for e in receipt.decode_logs(stylemint.Credited)]
+    assert sorted(payees) == sorted({str(a.address) for a in (artist, platform, *style_owners[:2])})
+    assert [list(e.weightsBps) for e in receipt.decode_logs(stylemint.StylesPaid)] == weights
+
+
+def test_locking_freezes_the_styles(stylemint, artist, styles, blend):
+    stylemint.lockProject(blend, sender=artist)
+    with ape.reverts(stylemint.ProjectIsLocked):
+        stylemint.setProjectStyles(blend, styles[:1], SHARE_BPS, sender=artist)
+
+
+@chain_settings(20)
+@given(price=st.integers(0, 10**20), share=st.integers(0, 10_000), weights=whole_weights(min_size=3),
+       retired=st.lists(st.booleans(), min_size=3, max_size=3))
+def test_every_sale_adds_up_and_a_retired_style_is_never_credited(stylemint, registry, chain, admin, oracle, artist,
+                                                                  platform, collector, styles, style_owners, price,
+                                                                  share, weights, retired):
+    """Any price, share and weights over three styles, any of them retired between mint and
+    fulfilment: the credits grow by exactly the price, a retired style's owner by nothing."""
+    weights = weights[:3] if len(weights) == 3 else [*weights[:2], sum(weights[2:])]
+    with isolated(chain):
+        pid = open_project(stylemint, admin, artist, styles, share)
+        stylemint.setProjectPrice(pid, price, sender=artist)
+        token = mint_token(stylemint, pid, collector, value=price)
+        for style_id, owner, gone in zip(styles, style_owners, retired):
+            if gone:
+                registry.retireStyle(style_id, sender=owner)
+        payees = (artist, platform, *style_owners)
+        before = credits(stylemint, *payees)
+        fulfil(stylemint, chain, oracle, token, weights=weights)
+        gained = [a - b for a, b in zip(credits(stylemint, *payees), before)]
+        assert sum(gained) == price
+        artist_share, platform_share, style_shares = stylemint.splitSale(price, share, weights)
+        assert gained[1] == platform_share
+        for i, gone in enumerate(retired):
+            assert gained[2 + i] == (0 if gone else style_shares[i])
+        assert gained[0] == artist_share + sum(s for s, gone in zip(style_shares, retired) if gone)
