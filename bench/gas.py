@@ -6,7 +6,9 @@ Mints come from several accounts (the first mint of an account pays for its bala
 ones do not); each holds its price in escrow until fulfilment, which credits the 90/10 split.
 `oz_safemint_gas` is a bare OpenZeppelin ERC721 `_safeMint` to a fresh account, measured in the
 same run as the floor. `fulfil_batch10_gas_per_token` is one `fulfillBatch` of ten tokens of one
-project divided by ten; `lifecycle_gas_per_token` is the median mint plus that.
+project divided by ten; `lifecycle_gas_per_token` is the median mint plus that. The `blend_*`
+figures are the same for a project blending two registered styles (30 % of the artist's 90 % to
+the styles), where every mint checks both styles and every fulfilment pays their owners by weight.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def main() -> None:
         admin, oracle, platform, artist, *collectors = accounts.test_accounts[: args.accounts + 4]
         figures: dict[str, int | float | str] = {"node": f"anvil {node.url}"}
 
-        stylemint = core.deploy(admin, payout=platform, oracle=oracle)
+        registry = admin.deploy(core.ape_project().StyleRegistry)
+        figures["style_registry_deploy_gas"] = registry.creation_metadata.receipt.gas_used
+        stylemint = core.deploy(admin, payout=platform, oracle=oracle, style_registry=registry)
         figures["deploy_gas"] = stylemint.creation_metadata.receipt.gas_used
 
         receipt = stylemint.createProject(
@@ -67,7 +71,8 @@ def main() -> None:
         batch = []
         for i, record in enumerate(records[1:11]):
             _, block_hash, _ = core.randomness_block(stylemint, record.token_id)
-            batch.append((record.token_id, bytes([i + 1]) * 32, bytes([0x40 + i]) * 32, bytes.fromhex(block_hash[2:])))
+            batch.append((record.token_id, bytes([i + 1]) * 32, bytes([0x40 + i]) * 32, bytes.fromhex(block_hash[2:]),
+                          []))
         batch_gas = stylemint.fulfillBatch(batch, sender=oracle).gas_used
         figures["fulfil_batch10_gas"] = batch_gas
         figures["fulfil_batch10_gas_per_token"] = batch_gas // len(batch)
@@ -75,10 +80,29 @@ def main() -> None:
         figures["lifecycle_single_fulfil_gas_per_token"] = figures["mint_gas_median"] + figures["fulfill_gas"]
         figures["withdraw_gas"] = stylemint.withdraw(sender=artist).gas_used
 
-        registry = admin.deploy(core.ape_project().StyleRegistry)
-        figures["style_registry_deploy_gas"] = registry.creation_metadata.receipt.gas_used
-        figures["register_style_gas"] = registry.registerStyle(
-            "Stipple", "stipple", METADATA_CID, b"\x33" * 32, 0, sender=artist).gas_used
+        owners = collectors[:2]
+        style_ids = []
+        for owner, trigger in zip(owners, ("stipple", "inkline")):
+            receipt = registry.registerStyle(trigger.title(), trigger, METADATA_CID, b"\x33" * 32, 0, sender=owner)
+            style_ids.append(int(receipt.decode_logs(registry.StyleRegistered)[0].styleId))
+        figures["register_style_gas"] = receipt.gas_used
+        blend = core.create_project(stylemint, artist, name="Blend", manifest_cid=METADATA_CID,
+                                    manifest_hash=b"\x11" * 32, price_wei=10**16, max_editions=1_000,
+                                    unpause=True, approve_by=admin, style_ids=tuple(style_ids),
+                                    styles_share_bps=3_000)
+        blend_mints = [core.mint(stylemint, collectors[i % len(collectors)], blend) for i in range(12)]
+        figures["blend_mint_gas_median"] = statistics.median(r.gas_used for r in blend_mints[1:])
+        figures["blend_fulfill_gas"] = core.fulfil(stylemint, blend_mints[0].token_id, b"\x22" * 32, METADATA_CID,
+                                                   oracle, weights_bps=[6_250, 3_750]).gas_used
+        batch = []
+        for i, record in enumerate(blend_mints[1:11]):
+            _, block_hash, _ = core.randomness_block(stylemint, record.token_id)
+            batch.append((record.token_id, bytes([i + 1]) * 32, bytes([0x60 + i]) * 32, bytes.fromhex(block_hash[2:]),
+                          [5_000 + 100 * i, 5_000 - 100 * i]))
+        batch_gas = stylemint.fulfillBatch(batch, sender=oracle).gas_used
+        figures["blend_fulfil_batch10_gas_per_token"] = batch_gas // len(batch)
+        figures["blend_lifecycle_gas_per_token"] = (figures["blend_mint_gas_median"]
+                                                    + figures["blend_fulfil_batch10_gas_per_token"])
 
         bare = admin.deploy(core.ape_project().BareERC721)
         figures["oz_safemint_gas"] = bare.safeMint(collectors[0], 1, sender=admin).gas_used

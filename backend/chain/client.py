@@ -16,7 +16,7 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.logs import DISCARD
 
-from backend.chain.abi import stylemint_abi
+from backend.chain.abi import contract_abi, stylemint_abi
 from backend.chain.errors import ChainUnavailable, ContractRevert, RpcRejected
 from backend.chain.types import MintLog, to_hex
 from backend.retry import RetryPolicy, with_retries
@@ -25,7 +25,8 @@ T = TypeVar("T")
 TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError, TimeoutError)
 GAS_MARGIN = 1.25
 PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminPaused", "locked", "price",
-                       "royaltyBps", "manifestHash", "name", "manifestCID")
+                       "royaltyBps", "stylesShareBps", "manifestHash", "name", "manifestCID")
+STYLE_INFO_FIELDS = ("owner", "retired", "terms", "adapterHash", "name", "trigger", "adapterCID")
 
 
 def _bytes32(hex_text: str) -> bytes:
@@ -61,7 +62,7 @@ def _translated(function: Callable[[], T], what: str, policy: RetryPolicy) -> T:
 def _error_name(err: ContractLogicError) -> str:
     """The custom error's name (from the ABI) when the revert data carries a known selector."""
     data = err.data if isinstance(err.data, str) else ""
-    for entry in stylemint_abi():
+    for entry in stylemint_abi() + contract_abi("StyleRegistry"):
         if entry.get("type") == "error":
             signature = f"{entry['name']}({','.join(i['type'] for i in entry.get('inputs', []))})"
             if data.startswith(to_hex(function_signature_to_4byte_selector(signature))):
@@ -76,6 +77,7 @@ class StyleMintClient:
         self.address = Web3.to_checksum_address(address)
         self.contract = self.w3.eth.contract(address=self.address, abi=stylemint_abi())
         self.retry = RetryPolicy(attempts=retries + 1, backoff=backoff)
+        self._registry = None
 
     def _call(self, function: Callable[[], T], what: str) -> T:
         return _translated(function, what, self.retry)
@@ -151,6 +153,17 @@ class StyleMintClient:
                           from_block=from_block, to_block=to_block)
         return [int(entry["args"]["tokenId"]) for entry in logs]
 
+    def styles_paid(self, token_id: int) -> dict | None:
+        """The token's StylesPaid log (style ids, weights in basis points, amounts), or None (a
+        project without styles, or not fulfilled)."""
+        logs = self._logs("StylesPaid", f"eth_getLogs(StylesPaid {token_id})", from_block=0,
+                          argument_filters={"tokenId": token_id})
+        if len(logs) != 1:
+            return None
+        args = logs[0]["args"]
+        return {"style_ids": [int(i) for i in args["styleIds"]], "weights_bps": [int(w) for w in args["weightsBps"]],
+                "amounts": [int(a) for a in args["amounts"]]}
+
     def lock_block(self, project_id: int) -> int | None:
         """Block of the project's ProjectLocked event, or None if it is not locked."""
         logs = self._logs("ProjectLocked", "eth_getLogs(ProjectLocked)", from_block=0,
@@ -203,6 +216,30 @@ class StyleMintClient:
     def project_info(self, project_id: int) -> dict:
         return dict(zip(PROJECT_INFO_FIELDS, self.view("projectInfo", project_id)))
 
+    def project_styles(self, project_id: int) -> tuple[list[int], int]:
+        """(registry style ids in the manifest's order, the styles' share in basis points)."""
+        style_ids, share = self.view("projectStyles", project_id)
+        return [int(i) for i in style_ids], int(share)
+
+    @property
+    def registry(self):
+        """The deployment's StyleRegistry (its address is immutable in StyleMint)."""
+        if self._registry is None:
+            address = self.view("STYLE_REGISTRY")
+            self._registry = self.w3.eth.contract(address=address, abi=contract_abi("StyleRegistry"))
+        return self._registry
+
+    def style_count(self) -> int:
+        return int(self._call(lambda: self.registry.functions.nextStyleId().call(), "nextStyleId")) - 1
+
+    def style_info(self, style_id: int) -> dict:
+        """Everything the registry holds about a style; ContractRevert (UnknownStyle) if none."""
+        info = self._call(lambda: self.registry.functions.styleInfo(style_id).call(), f"styleInfo({style_id})")
+        return dict(zip(STYLE_INFO_FIELDS, info))
+
+    def may_use(self, style_id: int, project_id: int) -> bool:
+        return bool(self._call(lambda: self.registry.functions.mayUse(style_id, project_id).call(), "mayUse"))
+
     def is_fulfilled(self, token_id: int) -> bool:
         return bool(self.view("isFulfilled", token_id))
 
@@ -229,17 +266,18 @@ class StyleMintClient:
         return self._call(lambda: self.w3.eth.get_transaction_count(address, block), "eth_getTransactionCount")
 
     def prepare_fulfill(self, sender: str, token_id: int, seed: bytes, metadata_digest: bytes,
-                        randomness_block_hash: str) -> dict:
+                        randomness_block_hash: str, weights_bps: list[int]) -> dict:
         """The unsigned `fulfill` with gas and fees filled in, nonce left to the caller. Raises
         ContractRevert when it would revert now (already fulfilled, stale mint, no role)."""
-        call = self.contract.functions.fulfill(token_id, seed, metadata_digest, _bytes32(randomness_block_hash))
+        call = self.contract.functions.fulfill(token_id, seed, metadata_digest, _bytes32(randomness_block_hash),
+                                               list(weights_bps))
         return self._prepare(call, sender, f"fulfill({token_id}) estimate")
 
-    def prepare_fulfill_batch(self, sender: str, requests: list[tuple[int, bytes, bytes, str]]) -> dict:
-        """`fulfillBatch` of (token id, seed, metadata digest, randomness block hash) entries, as
-        `prepare_fulfill`; all or nothing, so one entry that would revert makes it raise."""
-        call = self.contract.functions.fulfillBatch([(token_id, seed, digest, _bytes32(block_hash))
-                                                     for token_id, seed, digest, block_hash in requests])
+    def prepare_fulfill_batch(self, sender: str, requests: list[tuple[int, bytes, bytes, str, list[int]]]) -> dict:
+        """`fulfillBatch` of (token id, seed, metadata digest, randomness block hash, weights)
+        entries, as `prepare_fulfill`; all or nothing, so one entry that would revert makes it raise."""
+        call = self.contract.functions.fulfillBatch([(token_id, seed, digest, _bytes32(block_hash), list(weights))
+                                                     for token_id, seed, digest, block_hash, weights in requests])
         return self._prepare(call, sender, f"fulfillBatch({len(requests)}) estimate")
 
     def _prepare(self, call, sender: str, what: str) -> dict:

@@ -1,9 +1,11 @@
 """`stylemint demo`: the whole product on one machine, from an empty folder to a minted token.
 
-It starts a local anvil on 127.0.0.1, deploys StyleMint, pins the sample style manifest to the
-embedded IPFS store and opens the sample project as a dev artist, serves the web app (pages, API,
-IPFS gateway) on 127.0.0.1, runs the render oracle (the shipped stylemint-tiny model and its Stipple style), mints one token as a dev
-collector, waits for its fulfillment and prints the token URI, the metadata and the URLs.
+It starts a local anvil on 127.0.0.1, deploys StyleMint and its style library, registers the
+three shipped styles under three dev accounts (their owners), pins a manifest blending Stipple and
+Inkline to the embedded IPFS store and opens that project as a dev artist, serves the web app
+(pages, API, IPFS gateway) on 127.0.0.1, runs the render oracle (the shipped stylemint-tiny model),
+mints one token as a dev collector, waits for its fulfillment and prints who was credited how much
+and why (each style's measured weight), the token URI, the metadata and the URLs.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from backend.config import data_dir
 from backend.dev import ape_contract as core
 from backend.dev.anvil import Anvil
 from backend.dev.sample import deploy_sample
-from backend.render.samples import tiny_manifest
+from backend.render.samples import blend_manifest
 
 
 def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo) -> None:
@@ -36,7 +38,8 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
     store = store_from_config()
     with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
         echo(f"chain      {node.url} (chain id {networks.provider.chain_id})")
-        sample = deploy_sample(node.url, store, echo=echo, manifest=tiny_manifest("stipple"))
+        sample = deploy_sample(node.url, store, echo=echo, manifest=blend_manifest({"stipple": 0.8, "inkline": 0.5}),
+                               register_styles=True)
         contract, project_id = sample.contract, sample.project_id
         artist, collector, platform = accounts.test_accounts[3], accounts.test_accounts[4], accounts.test_accounts[2]
 
@@ -73,10 +76,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
             if time.monotonic() > deadline or not oracle_thread.is_alive():
                 raise click.ClickException(f"token {record.token_id} was not fulfilled; see `stylemint oracle status`")
             time.sleep(0.2)
-        artist_credit = int(contract.creditOf(artist))
-        platform_credit = int(contract.creditOf(platform))
-        echo(f"split      artist {artist_credit} wei + platform {platform_credit} wei "
-             f"= {artist_credit + platform_credit} wei paid at fulfilment")
+        _print_split(client, record.token_id, artist.address, platform.address, echo)
         seed = bytes(contract.tokenSeed(record.token_id))
         metadata_cid = contract.tokenMetadataCID(record.token_id)
         metadata = json.loads(store.get(metadata_cid))
@@ -103,6 +103,29 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         stop.set()
         oracle_thread.join(timeout=30)
         server.shutdown()
+
+
+def _print_split(client, token_id: int, artist: str, platform: str, echo) -> None:
+    """Who the fulfilment credited, how much, and why: the StylesPaid log's measured weights."""
+    from backend.chain.styles import registered_style
+
+    paid = client.styles_paid(token_id)
+    _, share_bps = client.project_styles(token_id // 1_000_000)
+    artist_credit, platform_credit = client.view("creditOf", artist), client.view("creditOf", platform)
+    echo(f"split      platform {platform} {_eth(platform_credit)} (10 %)")
+    total = artist_credit + platform_credit
+    paid = paid or {"style_ids": [], "weights_bps": [], "amounts": []}
+    for style_id, weight, amount in zip(paid["style_ids"], paid["weights_bps"], paid["amounts"]):
+        style = registered_style(client, style_id)
+        total += amount
+        echo(f"           style #{style_id} {style.name} owner {style.owner} {_eth(amount)}: measured weight "
+             f"{weight / 100:.2f} % of the styles' {share_bps / 100:g} % of the artist's 90 %")
+    echo(f"           artist {artist} {_eth(artist_credit)} (the rest)")
+    echo(f"           total {_eth(total)}, the price, credited at fulfilment; each payee withdraws it")
+
+
+def _eth(wei: int) -> str:
+    return f"{wei / 1e18:.6f} ETH ({wei} wei)"
 
 
 def main(once: bool | None = None) -> None:

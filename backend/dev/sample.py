@@ -5,7 +5,7 @@ manifest pinned, and the sample project open for minting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from backend.chain.deployments import Deployment, save
 from backend.dev import ape_contract as core
@@ -14,6 +14,8 @@ from backend.render.samples import sample_manifest
 
 SAMPLE_PRICE_WEI = 10**16  # 0.01 ETH
 SAMPLE_MAX_EDITIONS = 100
+SAMPLE_STYLES_SHARE_BPS = 3_000  # a blended sample project pays 30 % of the artist's 90 % to its styles
+STYLE_OWNER_ACCOUNTS = {"stipple": 5, "inkline": 6, "haze": 7}  # anvil dev accounts owning the shipped styles
 
 
 @dataclass
@@ -22,6 +24,7 @@ class SampleDeployment:
     project_id: int
     manifest_cid: str
     deployment: Deployment
+    style_ids: dict[str, int] = field(default_factory=dict)  # shipped style trigger -> registry id
 
 
 def pin_manifest(store, manifest) -> str:
@@ -41,10 +44,27 @@ def pin_manifest(store, manifest) -> str:
     return store.add(manifest.canonical_bytes())
 
 
+def register_shipped_styles(contract, store, owners: dict[str, object], *, echo=lambda *_: None) -> dict[str, int]:
+    """Pin each shipped style's adapter and register it in the deployment's style library under
+    its owner (trigger -> account); returns trigger -> style id."""
+    ids = {}
+    for trigger, owner in owners.items():
+        style = shipped.STYLES[trigger]
+        cid = store.add(style.read())
+        ids[trigger] = core.register_style(contract, owner, name=style.name, trigger=trigger, adapter_cid=cid,
+                                           adapter_sha256=style.sha256)
+        echo(f"style      #{ids[trigger]} {style.name} ('{trigger}') registered by {owner.address}, "
+             f"adapter ipfs://{cid}")
+    return ids
+
+
 def deploy_sample(node_url: str, store, *, echo=lambda *_: None, price_wei: int = SAMPLE_PRICE_WEI,
-                  max_editions: int = SAMPLE_MAX_EDITIONS, manifest=None) -> SampleDeployment:
+                  max_editions: int = SAMPLE_MAX_EDITIONS, manifest=None, register_styles: bool = False,
+                  styles_share_bps: int = SAMPLE_STYLES_SHARE_BPS) -> SampleDeployment:
     """Deploy StyleMint with the dev roles, pin the sample manifest (default: the reference
-    model's), open the sample project.
+    model's), open the sample project. With `register_styles`, the three shipped styles are
+    registered under anvil accounts 5-7 first and the project pays the styles its manifest
+    blends (`styles_share_bps` of the artist's 90 %).
 
     Call inside an ape provider context connected to `node_url`.
     """
@@ -58,16 +78,22 @@ def deploy_sample(node_url: str, store, *, echo=lambda *_: None, price_wei: int 
     save(deployment)
     echo(f"contract   StyleMint at {contract.address}")
     manifest = manifest or sample_manifest()
+    style_ids = register_shipped_styles(
+        contract, store, {t: accounts.test_accounts[i] for t, i in STYLE_OWNER_ACCOUNTS.items()},
+        echo=echo) if register_styles else {}
+    blended = tuple(style_ids[s.trigger] for s in manifest.styles or []) if style_ids else ()
     manifest_cid = pin_manifest(store, manifest)
     project_id = core.create_project(
         contract, artist, name=manifest.name, manifest_cid=manifest_cid, manifest_hash=manifest.sha256(),
         price_wei=price_wei, max_editions=max_editions, unpause=True, approve_by=deployer,
+        style_ids=blended, styles_share_bps=styles_share_bps if blended else 0,
     )
     echo(f"project    #{project_id} '{manifest.name}' by {artist.address}, {price_wei / 1e18} ETH, "
-         f"{max_editions} editions, manifest ipfs://{manifest_cid}")
+         f"{max_editions} editions, manifest ipfs://{manifest_cid}"
+         + (f", styles {list(blended)} paid {styles_share_bps / 100:g} % of the artist's 90 %" if blended else ""))
     adapters = [manifest.style_weights] if manifest.style_weights else manifest.styles
     echo(f"model      {manifest.model.id} (sha256 {manifest.model.sha256[:16]}...)"
          + "".join(f", style weights ipfs://{w.cid}" for w in adapters))
-    return SampleDeployment(contract, project_id, manifest_cid, deployment)
+    return SampleDeployment(contract, project_id, manifest_cid, deployment, style_ids)
 
 

@@ -45,6 +45,7 @@ from typing import Callable, Union
 
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert, RpcRejected
+from backend.chain.styles import manifest_mismatches, project_styles
 from backend.errors import PermanentError, StyleMintError
 from backend.ipfs.cid import InvalidCID, canonical, raw_digest
 from backend.ipfs.store import ContentStore
@@ -360,7 +361,24 @@ class Oracle:
                                       + ", ".join(f"{k} {v['other']!r} here, {v['committed']!r} committed"
                                                   for k, v in differences.items()))
             self._manifests[job.manifest_hash] = manifest
-        return self._manifests[job.manifest_hash], cid, info
+        manifest = self._manifests[job.manifest_hash]
+        registered, _ = project_styles(self.chain, job.project_id)
+        mismatches = manifest_mismatches(manifest.styles or [], registered)
+        if mismatches:
+            raise JobRejected("the manifest does not load the project's registered styles: " + "; ".join(mismatches))
+        return manifest, cid, info
+
+    def weights_for(self, job: Job) -> list[int]:
+        """The weights `fulfill` pays the project's styles by: this render's attribution, in the
+        project's (= the manifest's) style order; empty for a project without registered styles."""
+        style_ids, _ = self.chain.project_styles(job.project_id)
+        if not style_ids:
+            return []
+        attribution = json.loads(job.render_info or "{}").get("attribution") or {}
+        weights = [style.get("weight_bps") for style in attribution.get("styles", [])]
+        if len(weights) != len(style_ids) or sum(weights) != 10_000:
+            raise JobRejected(f"the render attributes {len(weights)} style(s), the project pays {len(style_ids)}")
+        return weights
 
     def _randomness(self, job: Job) -> tuple[str, str] | Outcome:
         """(hash, prevrandao) of the job's randomness block once it has `confirmations` blocks on
@@ -449,7 +467,8 @@ class Oracle:
         """Sign `fulfill` once and store it with its nonce, then broadcast those very bytes."""
         try:
             tx = self.chain.prepare_fulfill(self.signer.address, job.token_id, bytes.fromhex(job.seed[2:]),
-                                            raw_digest(job.metadata_cid), job.randomness_block_hash)
+                                            raw_digest(job.metadata_cid), job.randomness_block_hash,
+                                            self.weights_for(job))
         except ContractRevert as err:
             done = self._fulfilled_on_chain(job)
             if done is not None:
@@ -487,6 +506,9 @@ class Oracle:
                 outcomes[job.id] = self._guarded(self._sign_and_store, job)
             else:
                 fresh.append(job)
+        weights = {job.id: self._guarded(self.weights_for, job) for job in fresh}
+        outcomes |= {job.id: weights[job.id] for job in fresh if not isinstance(weights[job.id], list)}
+        fresh = [job for job in fresh if isinstance(weights[job.id], list)]
         if len(fresh) == 1:
             outcomes[fresh[0].id] = self._guarded(self._sign_and_store, fresh[0])
         elif fresh:
@@ -500,8 +522,8 @@ class Oracle:
         """One `fulfillBatch` for `jobs`, signed once and stored in every job's row, then broadcast.
         If any entry would revert now (a reorg a moment ago), each job is sent alone instead, so one
         stale token does not hold back the others."""
-        requests = [(job.token_id, bytes.fromhex(job.seed[2:]), raw_digest(job.metadata_cid), job.randomness_block_hash)
-                    for job in jobs]
+        requests = [(job.token_id, bytes.fromhex(job.seed[2:]), raw_digest(job.metadata_cid), job.randomness_block_hash,
+                     self.weights_for(job)) for job in jobs]
         try:
             tx = self.chain.prepare_fulfill_batch(self.signer.address, requests)
         except ContractRevert:

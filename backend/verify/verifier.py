@@ -31,6 +31,7 @@ from enum import IntEnum
 import numpy as np
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert
+from backend.chain.styles import manifest_mismatches, registered_style
 from backend.chain.types import MintLog, to_hex
 from backend.ipfs.cid import InvalidCID, canonical, cid_of
 from backend.ipfs.errors import IpfsError, IpfsUnavailable
@@ -202,6 +203,7 @@ class Verifier:
         outcome, reason = self._check_render(token, result, report)
         if outcome in (Outcome.EXACT, Outcome.TOLERANT) and token.manifest.styles:
             self._check_attribution(token, result, report)
+            self._check_payment(token, result, report)
         return outcome, reason
 
     def _chain(self, report: Report, function, *args):
@@ -423,6 +425,35 @@ class Verifier:
         report.checks.append(Check("attribution", True, f"{recomputed['method']} attribution "
                                    f"{'re-computed identically' if in_class else 'within 1 % per style'}: {shares}",
                                    report.comparison["attribution"]))
+
+
+    def _check_payment(self, token: "_Token", result: RenderResult, report: Report) -> None:
+        """8. The sale paid the styles by this render's weights: the StylesPaid log's weights are
+        the recomputed ones (identical in the committed environment, within 1 % outside it), and
+        the styles it paid are the adapters the manifest loads (CID, sha256, trigger)."""
+        paid = self._chain(report, self.chain.styles_paid, token.token_id)
+        if paid is None:  # a project without registered styles pays its artist the whole 90 %
+            report.checks.append(Check("payment", True, "the project pays no registered styles: the artist "
+                                       "received the whole 90 %", {"styles_paid": None}))
+            return
+        registered = [self._chain(report, registered_style, self.chain, style_id) for style_id in paid["style_ids"]]
+        recomputed = [style["weight_bps"] for style in result.attribution["styles"]]
+        detail = {"styles_paid": paid, "recomputed_weights_bps": recomputed,
+                  "registered": [style.to_json() for style in registered]}
+        problems = manifest_mismatches(token.manifest.styles, registered)
+        in_class = not report.comparison.get("environment_differences")
+        if len(paid["weights_bps"]) != len(recomputed):
+            problems.append(f"{len(paid['weights_bps'])} weights paid, {len(recomputed)} styles rendered")
+        elif any(p != r if in_class else abs(p - r) > ATTRIBUTION_TOLERANCE_BPS
+                 for p, r in zip(paid["weights_bps"], recomputed)):
+            problems.append(f"the sale paid weights {paid['weights_bps']} (bps), the render gives {recomputed}")
+        if problems:
+            report.checks.append(Check("payment", False, "; ".join(problems), detail))
+            raise Refuted(Outcome.ATTRIBUTION_MISMATCH, "the styles were not paid by this render: " + "; ".join(problems))
+        shares = ", ".join(f"{style.name} (id {style.style_id}) {amount} wei at {weight / 100:.2f} %"
+                           for style, weight, amount in zip(registered, paid["weights_bps"], paid["amounts"]))
+        report.checks.append(Check("payment", True, f"the sale paid each registered style by this render's weight: "
+                                   f"{shares}", detail))
 
 
 def _attribution_outside_class(recorded: dict, recomputed: dict) -> dict[str, tuple]:

@@ -88,8 +88,15 @@ def test_demo_once_mints_renders_and_fulfills(cli_env):
     out = result.stdout
     assert "minted     token 1000000" in out
     tx_hash = re.search(r"mint tx    (0x[0-9a-f]{64})", out).group(1)
-    split = re.search(r"artist (\d+) wei \+ platform (\d+) wei = (\d+) wei paid", out)
-    assert tuple(map(int, split.groups())) == (9 * 10**15, 10**15, 10**16)
+    # The split: platform 10 %, each registered style its measured weight of 30 % of the artist's
+    # 90 %, the artist the rest; the weights are the token's attribution.
+    wei = lambda pattern: [int(w) for w in re.findall(pattern + r".*?\((\d+) wei\)", out)]  # noqa: E731
+    (platform,), styles, (artist,), (total,) = (wei(r"split      platform"), wei(r"style #\d+ "),
+                                                wei(r"           artist"), wei(r"total"))
+    weights = [int(whole + cents) for whole, cents in re.findall(r"measured weight (\d+)\.(\d\d) %", out)]
+    pool = (10**16 - 10**15) * 3_000 // 10_000
+    assert platform == 10**15 and styles == [pool * w // 10_000 for w in weights] and len(weights) == 2
+    assert artist + platform + sum(styles) == total == 10**16
     seed = re.search(r"seed       (0x[0-9a-f]{64})", out).group(1)
     assert seed != tx_hash  # salted with the block hash, never the bare transaction hash
     metadata_cid = re.search(r"tokenURI   ipfs://(\w+)", out).group(1)
@@ -98,8 +105,11 @@ def test_demo_once_mints_renders_and_fulfills(cli_env):
     metadata = json.loads(out[out.index("{"):])
     assert metadata["image"] == f"ipfs://{image_cid}"
     assert metadata["provenance"]["seed"] == seed and metadata["provenance"]["mint_tx"] == tx_hash
-    # The demo's project is the shipped model with its Stipple style, and says so.
-    assert metadata["provenance"]["model_id"] == "stylemint-tiny" and metadata["provenance"]["prompt"].endswith(", stipple style")
+    # The demo's project is the shipped model blending its Stipple and Inkline styles, and says so.
+    assert metadata["provenance"]["model_id"] == "stylemint-tiny"
+    assert metadata["provenance"]["prompt"].endswith(", stipple style, inkline style")
+    assert [s["weight_bps"] for s in metadata["provenance"]["attribution"]["styles"]] == weights
+    assert len(re.findall(r"style      #\d \w+ \('\w+'\) registered by 0x", out)) == 3
     assert f"prompt     {metadata['provenance']['prompt']} (model stylemint-tiny)" in out
     # Everything the demo printed is in the embedded store and hashes to its CID.
     from backend.ipfs.embedded import EmbeddedStore

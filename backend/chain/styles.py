@@ -1,0 +1,75 @@
+"""The registered styles a project blends, and the one rule that ties its manifest to them.
+
+A blended project names registry styles on chain (in the order of its manifest's `styles`) and is
+paid out by the weights the oracle submits in that order. The contract cannot read a manifest, so
+the oracle (before rendering), the web API (before an artist sends `setProjectStyles`) and the
+verifier (from a token alone) all check here that the manifest loads exactly those adapters: same
+count, same order, CID, sha256 and trigger equal to the registry's. Otherwise a style could be paid
+for an adapter it never supplied, or an adapter used without its owner being paid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.ipfs.cid import InvalidCID, canonical
+
+
+@dataclass(frozen=True)
+class RegisteredStyle:
+    style_id: int
+    owner: str
+    retired: bool
+    approved_only: bool
+    name: str
+    trigger: str
+    adapter_cid: str
+    adapter_sha256: str  # 64 hex digits, no prefix
+
+    def to_json(self) -> dict:
+        return {"id": self.style_id, "owner": self.owner, "retired": self.retired,
+                "terms": "approved_only" if self.approved_only else "open", "name": self.name,
+                "trigger": self.trigger, "adapter_cid": self.adapter_cid, "adapter_sha256": "0x" + self.adapter_sha256}
+
+
+def registered_style(chain, style_id: int) -> RegisteredStyle:
+    """A style as the deployment's StyleRegistry holds it (ContractRevert if unknown)."""
+    info = chain.style_info(style_id)
+    return RegisteredStyle(style_id=style_id, owner=info["owner"], retired=bool(info["retired"]),
+                           approved_only=int(info["terms"]) == 1, name=info["name"], trigger=info["trigger"],
+                           adapter_cid=info["adapterCID"], adapter_sha256=bytes(info["adapterHash"]).hex())
+
+
+def project_styles(chain, project_id: int) -> tuple[list[RegisteredStyle], int]:
+    """(the project's registered styles in its manifest's order, their share in basis points)."""
+    style_ids, share_bps = chain.project_styles(project_id)
+    return [registered_style(chain, style_id) for style_id in style_ids], share_bps
+
+
+def _same_cid(a: str, b: str) -> bool:
+    try:
+        return canonical(a) == canonical(b)
+    except InvalidCID:
+        return a == b
+
+
+def manifest_mismatches(manifest_styles: list, registered: list[RegisteredStyle]) -> list[str]:
+    """Why a manifest's `styles` (objects with `cid`, `sha256`, `trigger`) are not exactly the
+    registered styles in the same order; empty when they are. A project without registered styles
+    places no condition (its artist is paid the whole 90 %)."""
+    if not registered:
+        return []
+    if len(manifest_styles) != len(registered):
+        return [f"the project blends {len(registered)} registered style(s) but the manifest loads "
+                f"{len(manifest_styles)}"]
+    problems = []
+    for position, (mine, theirs) in enumerate(zip(manifest_styles, registered), start=1):
+        where = f"style {position} (registry id {theirs.style_id}, {theirs.name!r})"
+        if not _same_cid(mine.cid, theirs.adapter_cid):
+            problems.append(f"{where}: the manifest loads adapter {mine.cid}, the registry has {theirs.adapter_cid}")
+        if mine.sha256.removeprefix("0x").lower() != theirs.adapter_sha256:
+            problems.append(f"{where}: adapter sha256 {mine.sha256} in the manifest, 0x{theirs.adapter_sha256} "
+                            "in the registry")
+        if mine.trigger != theirs.trigger:
+            problems.append(f"{where}: trigger {mine.trigger!r} in the manifest, {theirs.trigger!r} in the registry")
+    return problems
