@@ -64,12 +64,11 @@ def manifest_mismatches(manifest_styles: list, registered: list[RegisteredStyle]
                 f"{len(manifest_styles)}"]
     problems = []
     for position, (mine, theirs) in enumerate(zip(manifest_styles, registered), start=1):
-        where = f"style {position} (registry id {theirs.style_id}, {theirs.name!r})"
-        if not _same_cid(mine.cid, theirs.adapter_cid):
-            problems.append(f"{where}: the manifest loads adapter {mine.cid}, the registry has {theirs.adapter_cid}")
-        if mine.sha256.removeprefix("0x").lower() != theirs.adapter_sha256:
-            problems.append(f"{where}: adapter sha256 {mine.sha256} in the manifest, 0x{theirs.adapter_sha256} "
-                            "in the registry")
-        if mine.trigger != theirs.trigger:
-            problems.append(f"{where}: trigger {mine.trigger!r} in the manifest, {theirs.trigger!r} in the registry")
+        differ = [what for what, same in (
+            ("adapter CID", _same_cid(mine.cid, theirs.adapter_cid)),
+            ("adapter sha256", mine.sha256.removeprefix("0x").lower() == theirs.adapter_sha256),
+            (f"trigger ({mine.trigger!r})", mine.trigger == theirs.trigger)) if not same]
+        if differ:
+            problems.append(f"style {position} is registry style {theirs.style_id} {theirs.name!r} "
+                            f"(trigger {theirs.trigger!r}) but the manifest's {', '.join(differ)} differ")
     return problems

@@ -1,0 +1,118 @@
+"""A blended project end to end on anvil: the oracle checks the manifest against the style registry,
+fulfils with the render's weights, the contract pays each style's owner by them, and the verifier
+confirms the paid weights from the token alone; a mismatched manifest or lying weights are caught."""
+
+import json
+
+import pytest
+from ape import accounts
+
+from backend.chain.client import StyleMintClient
+from backend.dev import ape_contract as core
+from backend.dev.sample import STYLE_OWNER_ACCOUNTS, pin_manifest, register_shipped_styles
+from backend.render.samples import blend_manifest
+from tests.oracle.conftest import make_oracle, use_block_time
+from tests.oracle.helpers import tokens_fulfilled_by, transactions_from
+from tests.oracle.test_oracle import run_until_idle
+from tests.verify.conftest import honest_metadata, verifier_for
+
+pytestmark = pytest.mark.e2e
+
+PRICE = 10**9
+SHARE_BPS = 3_000
+
+
+@pytest.fixture
+def registered_blend(chain):
+    """Stipple and Inkline registered by their owners (anvil accounts 5 and 6), and a project
+    blending them at 0.3 and 0.7 that pays them 30 % of the artist's 90 %."""
+    node, sample, store = chain
+    owners = {t: accounts.test_accounts[STYLE_OWNER_ACCOUNTS[t]] for t in ("stipple", "inkline")}
+    style_ids = register_shipped_styles(sample.contract, store, owners)
+    manifest = blend_manifest({"stipple": 0.3, "inkline": 0.7})
+    project_id = core.create_project(
+        sample.contract, accounts.test_accounts[3], name=manifest.name, manifest_cid=pin_manifest(store, manifest),
+        manifest_hash=manifest.sha256(), price_wei=PRICE, max_editions=10, unpause=True,
+        approve_by=accounts.test_accounts[0], style_ids=(style_ids["stipple"], style_ids["inkline"]),
+        styles_share_bps=SHARE_BPS)
+    return node, sample, store, project_id, [owners["stipple"], owners["inkline"]]
+
+
+def credits(sample, payees) -> list[int]:
+    return [int(sample.contract.creditOf(p)) for p in payees]
+
+
+@pytest.mark.parametrize("block_time", [None, 1], ids=["instant", "1s-blocks"])
+def test_each_style_is_paid_its_measured_share_and_the_verifier_confirms_it(registered_blend, shared_renderer, env,
+                                                                           block_time):
+    node, sample, store, project_id, owners = registered_blend
+    artist, platform = accounts.test_accounts[3], accounts.test_accounts[2]
+    payees = [artist, platform, *owners]
+    before = credits(sample, payees)
+    mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], project_id) for i in range(2)]
+    use_block_time(node, block_time)
+    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", dev_mine=block_time is None)
+    run_until_idle(oracle)
+    sent = transactions_from(node.url, oracle.signer.address)
+    assert all(tx["status"] == 1 for tx in sent) and sorted(tx["nonce"] for tx in sent) == list(range(len(sent)))
+    fulfilled = [t for tx in sent for t in tokens_fulfilled_by(node.url, sample.deployment.address, tx["hash"])]
+    assert sorted(fulfilled) == sorted(m.token_id for m in mints)  # each token by exactly one transaction
+
+    client = StyleMintClient(node.url, sample.deployment.address)
+    pool = (PRICE - PRICE // 10) * SHARE_BPS // 10_000
+    owed = [0, 0]
+    for mint in mints:
+        metadata = json.loads(store.get(client.view("tokenMetadataCID", mint.token_id)))
+        weights = [s["weight_bps"] for s in metadata["provenance"]["attribution"]["styles"]]
+        paid = client.styles_paid(mint.token_id)
+        assert paid["weights_bps"] == weights and sum(weights) == 10_000 and len(set(weights)) == 2
+        assert paid["amounts"] == [pool * w // 10_000 for w in weights]
+        owed = [o + a for o, a in zip(owed, paid["amounts"])]
+        report = verifier_for(node, sample, store, shared_renderer.models_dir).verify(mint.token_id)
+        assert report.outcome == "exact", report.reason
+        payment = next(c for c in report.checks if c.step == "payment")
+        assert payment.passed and "Stipple (id 1)" in payment.detail and "Inkline (id 2)" in payment.detail
+    gained = [a - b for a, b in zip(credits(sample, payees), before)]
+    assert gained == [2 * (PRICE - PRICE // 10) - sum(owed), 2 * (PRICE // 10), *owed]
+    assert sum(gained) == 2 * PRICE
+
+
+def test_a_manifest_that_does_not_load_the_registered_adapters_is_refused(chain, shared_renderer, env):
+    """The project pays Stipple and Haze but its manifest loads Stipple and Inkline: nothing is
+    rendered or sent, the job fails naming the style, and the collector can take a refund."""
+    node, sample, store = chain
+    owners = {t: accounts.test_accounts[STYLE_OWNER_ACCOUNTS[t]] for t in ("stipple", "haze")}
+    style_ids = register_shipped_styles(sample.contract, store, owners)
+    manifest = blend_manifest({"stipple": 0.3, "inkline": 0.7})
+    project_id = core.create_project(
+        sample.contract, accounts.test_accounts[3], name=manifest.name, manifest_cid=pin_manifest(store, manifest),
+        manifest_hash=manifest.sha256(), price_wei=PRICE, max_editions=10, unpause=True,
+        approve_by=accounts.test_accounts[0], style_ids=(style_ids["stipple"], style_ids["haze"]),
+        styles_share_bps=SHARE_BPS)
+    mint = core.mint(sample.contract, accounts.test_accounts[4], project_id)
+    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
+    run_until_idle(oracle)
+    job = oracle.jobs.get(mint.token_id)
+    assert job.state == "failed" and job.render_path is None
+    assert job.last_error == ("the manifest does not load the project's registered styles: style 2 is registry style "
+                              "2 'Haze' (trigger 'haze') but the manifest's adapter CID, adapter sha256, trigger "
+                              "('inkline') differ")
+    assert transactions_from(node.url, oracle.signer.address) == []
+    assert sample.contract.isFulfilled(mint.token_id) is False
+
+
+def test_weights_paid_that_are_not_the_renders_are_caught(registered_blend, shared_renderer):
+    """A lying oracle pins honest metadata but pays the styles other weights: the verifier names it."""
+    node, sample, store, project_id, owners = registered_blend
+    victim = core.mint(sample.contract, accounts.test_accounts[4], project_id)
+    metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim)
+    honest = [s["weight_bps"] for s in metadata["provenance"]["attribution"]["styles"]]
+    lie = [honest[0] + 1_500, honest[1] - 1_500]
+
+    admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
+    sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
+    cid = store.add(json.dumps(metadata).encode())
+    core.fulfil(sample.contract, victim.token_id, seed, cid, liar, weights_bps=lie)
+    report = verifier_for(node, sample, store, shared_renderer.models_dir).verify(victim.token_id)
+    assert report.outcome == "attribution_mismatch" and report.exit_code == 19
+    assert f"the sale paid weights {lie}" in report.reason and str(honest) in report.reason
