@@ -153,6 +153,17 @@ class StyleMintClient:
                           from_block=from_block, to_block=to_block)
         return [int(entry["args"]["tokenId"]) for entry in logs]
 
+    def all_styles_paid(self) -> dict[int, dict]:
+        """Every StylesPaid log, by token id (what the style library's earnings add up)."""
+        logs = self._logs("StylesPaid", "eth_getLogs(StylesPaid)", from_block=0)
+        return {int(e["args"]["tokenId"]): {"style_ids": [int(i) for i in e["args"]["styleIds"]],
+                                             "weights_bps": [int(w) for w in e["args"]["weightsBps"]],
+                                             "amounts": [int(a) for a in e["args"]["amounts"]]} for e in logs}
+
+    def transaction_value(self, tx_hash: str) -> int:
+        """Wei a transaction paid (a mint's price)."""
+        return int(self._call(lambda: self.w3.eth.get_transaction(tx_hash)["value"], "eth_getTransactionByHash"))
+
     def styles_paid(self, token_id: int) -> dict | None:
         """The token's StylesPaid log (style ids, weights in basis points, amounts), or None (a
         project without styles, or not fulfilled)."""

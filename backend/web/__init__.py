@@ -54,8 +54,10 @@ def create_app(config: dict | None = None) -> Flask:
     # a bounded number of them.
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
     pin_limit = app.config["PIN_RATE_LIMIT"]
-    app.view_functions["api.manifests"] = limiter.limit(
-        pin_limit, error_message=f"pin limit reached ({pin_limit} per client); try again later")(app.view_functions["api.manifests"])
+    for endpoint in ("api.manifests", "api.adapters"):
+        app.view_functions[endpoint] = limiter.limit(
+            pin_limit, error_message=f"pin limit reached ({pin_limit} per client); try again later")(
+            app.view_functions[endpoint])
     app.teardown_appcontext(close_jobs)
 
     @app.before_request

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
+import safetensors
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from backend.chain.abi import stylemint_abi
-from backend.chain.errors import ChainUnavailable
+from backend.chain.abi import contract_abi, stylemint_abi
+from backend.chain.errors import ChainUnavailable, ContractRevert
+from backend.chain.styles import manifest_mismatches, registered_style
 from backend.ipfs.errors import IpfsError, UploadTooLarge
 from backend.render.manifest import MAX_MANIFEST_BYTES, ManifestError, parse_manifest
 from backend.render.policy import DEFAULT_POLICY
@@ -17,6 +20,17 @@ from backend.web.openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+MAX_ADAPTER_BYTES = 32 * 1024 * 1024  # a LoRA for SD-1.5 is a few MB; the shipped ones are 1.5 MB
+
+
+def safetensors_problem(data: bytes) -> str | None:
+    """Why `data` is not a safetensors file of at least one tensor (safetensors' own parser), or
+    None. Checked before anything is pinned."""
+    try:
+        tensors = safetensors.deserialize(data)
+    except Exception as err:  # noqa: BLE001 - the library raises its own SafetensorError and others
+        return str(err)[:200]
+    return None if tensors else "it holds no tensors"
 
 
 def _view():
@@ -53,7 +67,8 @@ def health():
 def contract():
     view = _view()
     return jsonify(address=view.chain.address, chain_id=view.chain.chain_id(), abi=stylemint_abi(),
-                   rpc_url=current_app.config.get("PUBLIC_RPC_URL"))
+                   rpc_url=current_app.config.get("PUBLIC_RPC_URL"),
+                   style_registry={"address": view.chain.registry.address, "abi": contract_abi("StyleRegistry")})
 
 
 @bp.get("/projects")
@@ -80,9 +95,58 @@ def tokens():
     return jsonify(owner=owner, tokens=_view().tokens_of(owner))
 
 
+@bp.get("/styles")
+def styles():
+    return jsonify(styles=_view().styles())
+
+
+@bp.get("/styles/<style_id>")
+def style(style_id: str):
+    return jsonify(_view().style(parse_id(style_id, "style id")))
+
+
+@bp.get("/earnings/<address>")
+def earnings(address: str):
+    if not ADDRESS.match(address):
+        abort(400, description="the address must be 0x-prefixed 20 bytes")
+    return jsonify(_view().earnings(address))
+
+
+@bp.post("/adapters")
+def adapters():
+    """Pin a style's adapter file (a LoRA or textual inversion in safetensors) for `registerStyle`;
+    returns its CID and sha256, the two values the registry records."""
+    if request.mimetype != "application/octet-stream":
+        abort(415, description="send the adapter file as Content-Type: application/octet-stream")
+    request.max_content_length = MAX_ADAPTER_BYTES  # the app's 1 MiB default is for JSON
+    data = request.get_data(cache=False)
+    if len(data) > MAX_ADAPTER_BYTES:
+        abort(413, description=f"the adapter is {len(data)} bytes; the limit is {MAX_ADAPTER_BYTES}")
+    problem = safetensors_problem(data)
+    if problem:
+        abort(422, description=f"not a safetensors adapter: {problem}")
+    try:
+        cid = current_app.config["IPFS_STORE"].add(data)
+    except UploadTooLarge as err:
+        abort(413, description=str(err))
+    except IpfsError as err:
+        abort(502, description=f"could not pin the adapter: {err}")
+    return jsonify(cid=cid, sha256="0x" + hashlib.sha256(data).hexdigest(), size=len(data)), 201
+
+
+def _registry_styles(text: str) -> list:
+    """The registry styles named by `?styles=1,2` (the ids the artist will give `setProjectStyles`)."""
+    ids = [parse_id(part.strip(), "style id") for part in text.split(",") if part.strip()]
+    try:
+        return [registered_style(_view().chain, style_id) for style_id in ids]
+    except ContractRevert:
+        abort(422, description=f"the style library has no style among {ids}")
+
+
 @bp.post("/manifests")
 def manifests():
-    """Validate an artist's manifest, pin its canonical bytes, return CID and hash."""
+    """Validate an artist's manifest, pin its canonical bytes, return CID and hash. With
+    `?styles=1,2` the manifest must load exactly those registered styles' adapters, in that order."""
     if request.mimetype != "application/json":
         # text/plain would let any web page post here without a CORS preflight.
         abort(415, description="send the manifest as Content-Type: application/json")
@@ -98,6 +162,10 @@ def manifests():
     problems = current_app.config.get("POLICY", DEFAULT_POLICY).problems(manifest)
     if problems:
         abort(422, description="the operator policy refuses this manifest: " + "; ".join(problems))
+    if request.args.get("styles"):
+        mismatches = manifest_mismatches(manifest.styles or [], _registry_styles(request.args["styles"]))
+        if mismatches:
+            abort(422, description="the manifest does not load the registered styles: " + "; ".join(mismatches))
     canonical = manifest.canonical_bytes()
     try:
         cid = current_app.config["IPFS_STORE"].add(canonical)

@@ -10,6 +10,7 @@ from flask import g
 from backend.chain import edition_of, project_of, token_id_of
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ContractRevert
+from backend.chain.styles import project_styles, registered_style
 from backend.ipfs.cid import InvalidCID, canonical
 from backend.ipfs.errors import IpfsError
 from backend.ipfs.store import ContentStore
@@ -73,7 +74,79 @@ class ChainView:
             "manifest_sha256": "0x" + bytes(info["manifestHash"]).hex(),
             "manifest": self._json_by_cid(self._manifests, info["manifestCID"]),
             "previews": preview_images,
+            **self._styles_of(project_id),
         }
+
+    def _styles_of(self, project_id: int) -> dict:
+        """The registered styles a project blends, whether each still admits it, and their share."""
+        registered, share_bps = project_styles(self.chain, project_id)
+        styles = [{**style.to_json(), "usable": self.chain.may_use(style.style_id, project_id)} for style in registered]
+        return {"styles": styles, "styles_share_bps": share_bps}
+
+    # -- the style library --------------------------------------------------------------------
+
+    def styles(self) -> list[dict]:
+        """Every registered style with the projects that blend it, their mints, what it earned and
+        a few of its renders (read from the chain's logs; issue 17's indexer will serve this)."""
+        paid = self.chain.all_styles_paid()
+        blends = {pid: self.chain.project_styles(pid)[0] for pid in self.project_ids()}
+        return [self._style_entry(style_id, paid, blends) for style_id in range(1, self.chain.style_count() + 1)]
+
+    def style(self, style_id: int) -> dict:
+        if not 1 <= style_id <= self.chain.style_count():
+            raise NotFoundError(f"style {style_id} does not exist")
+        paid = self.chain.all_styles_paid()
+        blends = {pid: self.chain.project_styles(pid)[0] for pid in self.project_ids()}
+        return self._style_entry(style_id, paid, blends)
+
+    def _style_entry(self, style_id: int, paid: dict[int, dict], blends: dict[int, list[int]]) -> dict:
+        entry = registered_style(self.chain, style_id).to_json()
+        projects = [pid for pid, ids in blends.items() if style_id in ids]
+        entry["projects"] = []
+        samples = []
+        for pid in projects:
+            info = self.chain.project_info(pid)
+            entry["projects"].append({"id": pid, "name": info["name"], "minted": int(info["invocations"])})
+            if len(samples) < 3:
+                samples += self.project(pid, previews=3 - len(samples))["previews"]
+        entry["mints"] = sum(p["minted"] for p in entry["projects"])
+        entry["earned_wei"] = str(sum(amount for payment in paid.values()
+                                      for sid, amount in zip(payment["style_ids"], payment["amounts"]) if sid == style_id))
+        entry["samples"] = samples
+        return entry
+
+    def earnings(self, address: str) -> dict:
+        """What an account earned: per project it is the artist of (sales, revenue, the platform's
+        and the styles' parts, its own) and per style it owns; plus its credit not yet withdrawn."""
+        address = address.lower()
+        paid = self.chain.all_styles_paid()
+        projects = []
+        for pid in self.project_ids():
+            info = self.chain.project_info(pid)
+            if info["artist"].lower() != address:
+                continue
+            sales = revenue = to_styles = platform = 0
+            for invocation in range(int(info["invocations"])):
+                token_id = token_id_of(pid, invocation)
+                if not self._exists(token_id) or self.chain.escrow_of(token_id)[0]:
+                    continue  # pending (still in escrow) or refunded
+                price = self.chain.transaction_value(self.chain.mint_logs_for_token(token_id)[0].tx_hash)
+                sales, revenue, platform = sales + 1, revenue + price, platform + price // 10
+                to_styles += sum((paid.get(token_id) or {"amounts": []})["amounts"])
+            projects.append({"id": pid, "name": info["name"], "sales": sales, "revenue_wei": str(revenue),
+                             "platform_wei": str(platform), "styles_wei": str(to_styles),
+                             "artist_wei": str(revenue - platform - to_styles)})
+        styles = [{"id": s["id"], "name": s["name"], "retired": s["retired"], "mints": s["mints"],
+                   "earned_wei": s["earned_wei"]} for s in self.styles() if s["owner"].lower() == address]
+        return {"address": address, "credit_wei": str(self.chain.view("creditOf", self.chain.w3.to_checksum_address(address))),
+                "projects": projects, "styles": styles}
+
+    def _exists(self, token_id: int) -> bool:
+        try:
+            self.chain.view("ownerOf", token_id)
+        except ContractRevert:
+            return False
+        return True
 
     # -- tokens -----------------------------------------------------------------------------
 
@@ -130,6 +203,9 @@ class ChainView:
             "refundable_from_block": mint_block + int(self.chain.view("REFUND_DELAY"))}
         provenance = (summary["metadata"] or {}).get("provenance")
         summary["provenance"] = provenance if isinstance(provenance, dict) else None
+        summary["styles_paid"] = self.chain.styles_paid(token_id) if summary["state"] == "fulfilled" else None
+        if summary["styles_paid"]:
+            summary["styles_paid"]["amounts"] = [str(a) for a in summary["styles_paid"]["amounts"]]
         return summary
 
     def tokens_of(self, owner: str) -> list[dict]:

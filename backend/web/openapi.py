@@ -64,12 +64,33 @@ OPENAPI = {
         "/api/manifests": {"post": {
             "summary": "Validate an artist's style manifest against the schema and the operator policy, pin its "
                        "canonical bytes, return CID and sha256 (rate-limited per client; same-origin pages only)",
+            "parameters": [{"name": "styles", "in": "query", "required": False,
+                            "description": "Registry style ids the project will name (e.g. 1,2): the manifest must "
+                                           "load exactly their adapters, in that order",
+                            "schema": {"type": "string", "pattern": "^[0-9]{1,78}(,[0-9]{1,78}){0,3}$"}}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StyleManifest"}}}},
             "responses": {"201": {"description": "Pinned", "content": {"application/json": {"schema": {
                 "type": "object", "required": ["cid", "sha256", "canonical"],
                 "properties": {"cid": {"type": "string"}, "sha256": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"},
                                "canonical": {"type": "string"}}}}}},
                           **_errors(400, 403, 413, 415, 422, 429, 502)}}},
+        "/api/styles": _get("The style library: every registered style with its owner, trigger, terms, the "
+                            "projects that blend it, their mints, what it earned and sample renders", errors=_CHAIN),
+        "/api/styles/{id}": _get("One registered style", [_id_param("id")], errors=(400, 404, *_CHAIN)),
+        "/api/earnings/{address}": _get(
+            "What an account earned: per project it is the artist of, per style it owns, and its credit",
+            [{"name": "address", "in": "path", "required": True,
+              "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}}], errors=(400, *_CHAIN)),
+        "/api/adapters": {"post": {
+            "summary": "Pin a style's adapter (a safetensors file, at most 32 MiB) for registerStyle; returns CID "
+                       "and sha256 (rate-limited per client; same-origin pages only)",
+            "requestBody": {"required": True, "content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"201": {"description": "Pinned", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["cid", "sha256", "size"],
+                "properties": {"cid": {"type": "string"}, "sha256": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"},
+                               "size": {"type": "integer"}}}}}},
+                          **_errors(403, 413, 415, 422, 429, 502)}}},
         "/api/manifests/template": _get("A valid starting manifest on the shipped stylemint-tiny model"),
         "/api/verify/{id}": {"get": {
             "summary": "The auditor's verification report for a token (cached per token; a re-render runs off the "

@@ -18,6 +18,15 @@ function modelLine(manifest) {
   return [model, ...styles].join(" + ") + paid;
 }
 
+// Who shares a sale: the platform 10 %, the registered styles their share of the artist's 90 % by
+// each token's measured weights, the artist the rest.
+function stylesLine(project) {
+  if (!project.styles.length) return "none registered: the artist receives the whole 90 % (the platform 10 %)";
+  const share = project.styles_share_bps / 100;
+  return `${share} % of the artist's 90 % goes to ${project.styles.map((s) => s.name).join(" and ")}, ` +
+    "split per token by each style's measured contribution to its image; the platform takes 10 %, the artist the rest";
+}
+
 async function load() {
   const project = await getJSON(`/api/projects/${id}`);
   document.getElementById("name").textContent = project.name;
@@ -27,12 +36,20 @@ async function load() {
     ["Editions", `${project.minted} minted, ${project.remaining} of ${project.max_editions} left`],
     ["Style", project.manifest ? project.manifest.prompt : project.manifest_cid],
     ["Model", project.manifest ? modelLine(project.manifest) : "unknown (manifest not available)"],
-    ["Status", !project.approved ? "awaiting approval" : project.paused || project.admin_paused ? "paused"
+    ["Styles paid", stylesLine(project)],
+    ["Status", project.styles.some((s) => !s.usable) ? "closed: a style it blends is retired or no longer admits it"
+      : !project.approved ? "awaiting approval" : project.paused || project.admin_paused ? "paused"
       : project.locked ? "open, locked" : "open"],
   ]);
   document.getElementById("previews").replaceChildren(...project.previews.map((p) =>
     el("a", { class: "card", href: `/token?id=${p.token_id}` }, el("img", { src: p.image, alt: `token ${p.token_id}` }))));
-  if (project.remaining === 0) showMessage("Sold out: every edition of this project has been minted.", "error");
+  const unusable = project.styles.filter((s) => !s.usable);
+  document.getElementById("styles").replaceChildren(...project.styles.map((s) =>
+    el("li", { "data-style": s.id }, el("a", { href: "/styles" }, `${s.name} (#${s.id}, "${s.trigger}")`),
+      ` owned by ${s.owner}`, s.retired ? " · retired" : !s.usable ? " · no longer admits this project" : "")));
+  if (unusable.length) showMessage(`${unusable.map((s) => s.name).join(", ")} ${unusable.some((s) => s.retired)
+    ? "was retired by its owner" : "no longer admits this project"}: this project can no longer mint.`, "error");
+  else if (project.remaining === 0) showMessage("Sold out: every edition of this project has been minted.", "error");
   else if (!project.approved) showMessage("The platform has not approved this project's manifest yet: it cannot be minted.", "error");
   else if (project.paused || project.admin_paused) showMessage("Minting is paused for this project.", "error");
   shown = project;

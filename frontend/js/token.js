@@ -1,6 +1,6 @@
 import { getJSON } from "./api.js";
 import { contract, guarded, initNav } from "./wallet.js";
-import { el, facts, param, showMessage } from "./ui.js";
+import { el, eth, facts, param, showMessage } from "./ui.js";
 
 initNav();
 const id = param("id");
@@ -17,7 +17,7 @@ async function load() {
     ["Token URI", token.token_uri],
   ]);
   showEscrow(token);
-  showStyles(token.provenance?.attribution);
+  showStyles(token.provenance?.attribution, token.styles_paid);
   const p = token.provenance;
   if (p) {
     facts(document.getElementById("provenance"), [
@@ -32,12 +32,13 @@ async function load() {
 }
 
 // Each style's share of this image, and its heat map over the image (one at a time, toggled).
-function showStyles(attribution) {
+// With `paid` (the StylesPaid log), what each registered style's owner was paid for this sale.
+function showStyles(attribution, paid) {
   const box = document.getElementById("styles");
   const overlay = document.getElementById("heatmap");
   if (!attribution?.styles?.length) return box.replaceChildren();
   const buttons = [];
-  const rows = attribution.styles.map((style) => {
+  const rows = attribution.styles.map((style, i) => {
     const button = el("button", { class: "heatmap-toggle", "aria-pressed": "false", "data-trigger": style.trigger,
       onclick: () => {
         const on = button.getAttribute("aria-pressed") !== "true";
@@ -48,12 +49,13 @@ function showStyles(attribution) {
       } }, "Heat map");
     buttons.push(button);
     return el("tr", { class: "style-share" }, el("td", {}, style.trigger), el("td", {}, `${(style.weight_bps / 100).toFixed(2)} %`),
-      el("td", {}, button));
+      ...(paid ? [el("td", { class: "paid" }, `${eth(paid.amounts[i])} to style #${paid.style_ids[i]}`)] : []), el("td", {}, button));
   });
   box.replaceChildren(el("h2", {}, "Styles"),
     el("p", {}, `Each style's share of this image, measured by ${attribution.method} attribution (version ${attribution.version}); ` +
       "re-computed by the verifier with the render."),
-    el("table", {}, el("tr", {}, el("th", {}, "style"), el("th", {}, "share"), el("th", {}, "")), ...rows));
+    el("table", {}, el("tr", {}, el("th", {}, "style"), el("th", {}, "share"), ...(paid ? [el("th", {}, "paid")] : []),
+      el("th", {}, "")), ...rows));
 }
 
 function showEscrow(token) {

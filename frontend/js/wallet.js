@@ -34,20 +34,33 @@ const REVERTS = {
   AlreadyFulfilled: "This token is already rendered and paid out; it cannot be refunded.",
   ProjectNotApproved: "The platform has not approved this project's current style yet; nothing was charged.",
   PriceBelowMinimum: "That price is below the platform's minimum, which pays for each token's render.",
+  ProjectStyleRetired: "A style this project blends was retired by its owner: the project can no longer mint. Nothing was charged.",
+  ProjectStyleNotAllowed: "A style this project blends no longer admits it (its owner withdrew the approval, or it does not exist). Nothing was charged.",
+  InvalidStyles: "A project blends at most 4 different registered styles.",
+  InvalidStylesShare: "The styles' share must be 0 to 100 % of the artist's 90 % (0 without styles).",
+  NotStyleOwner: "Only the style's owner can do this.",
+  StyleIsRetired: "This style is retired; it can no longer change.",
+  InvalidStyleName: "The style name must be 1 to 64 bytes.",
+  InvalidTrigger: "The trigger must be lowercase words (a-z, 0-9, each starting with a letter) separated by single spaces.",
+  InvalidAdapter: "The adapter needs a pinned CID and its sha256.",
+  UnknownStyle: "There is no style with that id.",
 };
 
 // ethers names a custom error only for calls it decodes itself; a revert in the gas estimate of a
 // transaction arrives as "unknown custom error" with the raw data, decoded here with our ABI.
-let errorsOf = null;
+const errorsOf = new Set();
 
 function revertName(error) {
   if (error?.revert?.name) return error.revert.name;
   const data = error?.data ?? error?.info?.error?.data;
-  try {
-    return (typeof data === "string" && errorsOf?.parseError(data)?.name) || null;
-  } catch {
-    return null;
+  if (typeof data !== "string") return null;
+  for (const abi of errorsOf) {
+    try {
+      const name = abi.parseError(data)?.name;
+      if (name) return name;
+    } catch { /* not this contract's error */ }
   }
+  return null;
 }
 
 export function friendly(error) {
@@ -142,8 +155,19 @@ export async function contract() {
   const info = await contractInfo();
   const provider = new BrowserProvider(chosen, undefined, { cacheTimeout: -1 });
   const stylemint = new Contract(info.address, info.abi, await provider.getSigner());
-  errorsOf = stylemint.interface;
+  errorsOf.add(stylemint.interface);
   return stylemint;
+}
+
+// The style library (StyleRegistry) of this deployment, signing with the connected wallet.
+export async function registry() {
+  if (!chosen) await connect();
+  else await ensureNetwork();
+  const { style_registry: info } = await contractInfo();
+  const provider = new BrowserProvider(chosen, undefined, { cacheTimeout: -1 });
+  const styles = new Contract(info.address, info.abi, await provider.getSigner());
+  errorsOf.add(styles.interface);
+  return styles;
 }
 
 // Run an action; show its error in words (unless already shown, like the wrong-network notice).

@@ -170,7 +170,7 @@ def test_artist_withdraws_the_split(open_page, site):
     assert page.inner_text("#credit") == "0.0000000009"  # 90 % of 1 gwei
     assert page.evaluate("window.__walletCalls.eth_requestAccounts") == 1  # one click, one connect
     page.click("#withdraw")
-    page.wait_for_selector("text=Withdrawn.", timeout=30_000)
+    page.wait_for_selector("text=Withdrawn 0.0000000009 ETH.", timeout=30_000)
     assert sample.contract.creditOf(ARTIST) == 0
 
 
