@@ -85,6 +85,16 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     page.wait_for_selector(f"text=Withdrawn {earned / 1e18:.10f}".rstrip("0") + " ETH.", timeout=30_000)
     assert sample.contract.creditOf(OWNER) == 0
 
+    # The artist's dashboard splits the sale: platform 10 %, the styles their weights, the artist the rest.
+    dashboard = open_page("/artist", account=ARTIST)
+    dashboard.click("#connect")
+    dashboard.wait_for_selector("#earnings tbody tr:nth-child(2)")
+    cells = dashboard.inner_text("#earnings tbody tr:nth-child(2)").split("\t")
+    to_styles = sum(int(a) for a in paid.iloc[0]["event_arguments"]["amounts"])
+    assert cells == ["Dots and Lines", "1", "0.01 ETH", "0.001 ETH", f"{to_styles / 1e18:.10f}".rstrip("0") + " ETH",
+                     f"{(price - price // 10 - to_styles) / 1e18:.10f}".rstrip("0") + " ETH"]
+    screenshot(dashboard, "artist-earnings")
+
     # The owner retires Stipple: the project page says so and a mint is refused in plain words.
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("[data-style='1'] .retire")
