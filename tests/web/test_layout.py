@@ -7,7 +7,7 @@ import pytest
 from backend.web import create_app
 from backend.web.pages import PAGES
 
-SCRIPTS = {"": "gallery", "project": "project", "token": "token", "artist": "artist", "mine": "mine"}
+SCRIPTS = {"": "gallery", "project": "project", "token": "token", "artist": "artist", "mine": "mine", "styles": "styles"}
 
 
 @pytest.fixture
