@@ -89,6 +89,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         echo(f"image      {gateway}/ipfs/{image_cid}  (copy: {image})")
         echo(f"metadata   {gateway}/ipfs/{metadata_cid}")
         echo(f"token page {gateway}/token?id={record.token_id}")
+        _print_verification(client, store, record.token_id, echo)
         echo(json.dumps(metadata, indent=2))
         if not once:
             echo(f"\nRunning: chain {node.url}, app {gateway}/, oracle. Open the app, connect a wallet on "
@@ -122,6 +123,18 @@ def _print_split(client, token_id: int, artist: str, platform: str, echo) -> Non
              f"{weight / 100:.2f} % of the styles' {share_bps / 100:g} % of the artist's 90 %")
     echo(f"           artist {artist} {_eth(artist_credit)} (the rest)")
     echo(f"           total {_eth(total)}, the price, credited at fulfilment; each payee withdraws it")
+
+
+def _print_verification(client, store, token_id: int, echo) -> None:
+    """What an auditor's `stylemint verify` says of the token: the re-render, and the paid weights."""
+    from backend.verify.verifier import Verifier
+
+    report = Verifier(client, store).verify(token_id)
+    echo(f"verified   {report.outcome.upper()} (exit {report.exit_code}): {report.reason}")
+    for check in report.checks:
+        if check.step in ("attribution", "payment"):
+            echo(f"           {check.step}: {check.detail}")
+    echo(f"           auditors: stylemint verify {token_id} --rpc {client.rpc_url} --contract {client.address}")
 
 
 def _eth(wei: int) -> str:

@@ -110,6 +110,10 @@ def test_demo_once_mints_renders_and_fulfills(cli_env):
     assert metadata["provenance"]["prompt"].endswith(", stipple style, inkline style")
     assert [s["weight_bps"] for s in metadata["provenance"]["attribution"]["styles"]] == weights
     assert len(re.findall(r"style      #\d \w+ \('\w+'\) registered by 0x", out)) == 3
+    # And an auditor's verifier, run by the demo, confirms the image and the paid weights.
+    assert "verified   EXACT (exit 0)" in out
+    assert re.search(r"payment: the sale paid each registered style by this render's weight: "
+                     rf"Stipple \(id 1\) {styles[0]} wei at {weights[0] / 100:.2f} %", out)
     assert f"prompt     {metadata['provenance']['prompt']} (model stylemint-tiny)" in out
     # Everything the demo printed is in the embedded store and hashes to its CID.
     from backend.ipfs.embedded import EmbeddedStore
