@@ -372,7 +372,7 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
     environment; the pixels are close, but small edits cannot be excluded). 10-18: a failure."""
     from backend.chain.abi import AbiUnavailable
     from backend.ipfs.config import IpfsConfigError, store_from_config
-    from backend.oracle.factory import resolve_target
+    from backend.oracle.factory import resolve_target, rpc_url
     from backend.chain.errors import ChainUnavailable
     from backend.render.renderer import quiet_libraries
     from backend.verify.verifier import Outcome, Verifier
@@ -388,7 +388,7 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
     except (AbiUnavailable, LookupError) as err:
         raise InputError(str(err)) from None
     except (ChainUnavailable, OSError) as err:
-        click.echo(f"UNREACHABLE: {err}", err=True)
+        click.echo(f"UNREACHABLE: the RPC at {rpc_url(rpc)} did not answer: {err}", err=True)
         sys.exit(Outcome.UNREACHABLE.exit_code)
     verifier = Verifier(client, content, threads=threads, device=device)
 
@@ -464,7 +464,7 @@ def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, once, as
                                    "exit_code": report.exit_code, "reason": report.reason}))
         elif report.exit_code == 0:
             click.echo(f"ok     token {report.token_id}: {report.outcome}")
-        elif report.outcome == "tolerant":
+        elif report.outcome in ("tolerant", "unavailable"):  # not proven exact, no evidence of a lie
             click.echo(f"warn   token {report.token_id}: {report.reason}")
         else:
             click.echo(f"ALERT  token {report.token_id}: {report.outcome}: {report.reason}")

@@ -164,6 +164,25 @@ class StyleMintClient:
         """Wei a transaction paid (a mint's price)."""
         return int(self._call(lambda: self.w3.eth.get_transaction(tx_hash)["value"], "eth_getTransactionByHash"))
 
+    def contract_logs(self, from_block: int, to_block: int, events: tuple[str, ...]) -> list[dict]:
+        """The contract's logs of these events in [from_block, to_block], decoded, in chain order:
+        {event, args (bytes as 0x-hex), block, block_hash, log_index, tx}. One eth_getLogs."""
+        abis = {e["name"]: e for e in self.contract.abi if e.get("type") == "event" and e["name"] in events}
+        topics = {to_hex(Web3.keccak(text=f"{name}({','.join(i['type'] for i in abi['inputs'])})")): name
+                  for name, abi in abis.items()}
+        raw = self._call(lambda: self.w3.eth.get_logs({"address": self.address, "fromBlock": from_block,
+                                                      "toBlock": to_block, "topics": [list(topics)]}),
+                         f"eth_getLogs({from_block}..{to_block})")
+        decoded = []
+        for entry in raw:
+            name = topics[to_hex(entry["topics"][0])]
+            log = getattr(self.contract.events, name)().process_log(entry)
+            decoded.append({"event": name, "block": int(entry["blockNumber"]), "block_hash": to_hex(entry["blockHash"]),
+                            "log_index": int(entry["logIndex"]), "tx": to_hex(entry["transactionHash"]),
+                            "args": {k: to_hex(v) if isinstance(v, (bytes, bytearray)) else v
+                                     for k, v in log["args"].items()}})
+        return sorted(decoded, key=lambda e: (e["block"], e["log_index"]))
+
     def styles_paid(self, token_id: int) -> dict | None:
         """The token's StylesPaid log (style ids, weights in basis points, amounts), or None (a
         project without styles, or not fulfilled)."""

@@ -27,13 +27,16 @@ def embedded_store(root: Path | None = None) -> EmbeddedStore:
     return EmbeddedStore(root or data_dir() / "ipfs")
 
 
-def store_from_config(setting: str | None = None, *, root: Path | None = None):
+def store_from_config(setting: str | None = None, *, root: Path | None = None, flag: str = "--ipfs"):
+    """The store a setting names; errors blame `flag` when the setting came from it, else the
+    STYLEMINT_IPFS variable."""
+    source = flag if setting is not None else "STYLEMINT_IPFS"
     setting = (setting if setting is not None else os.environ.get("STYLEMINT_IPFS", "embedded")).strip()
     if setting in ("", "embedded"):
         return embedded_store(root)
     kind, _, url = setting.partition("+")
     if not url.startswith(("http://", "https://")):
-        raise IpfsConfigError(f"STYLEMINT_IPFS={setting!r}: expected embedded, kubo+<url>, gateway+<url> or psa+<url>")
+        raise IpfsConfigError(f"{source} {setting!r}: expected embedded, kubo+<url>, gateway+<url> or psa+<url>")
     if kind == "kubo":
         return KuboBackend(url)
     if kind == "gateway":
@@ -43,4 +46,4 @@ def store_from_config(setting: str | None = None, *, root: Path | None = None):
     if kind == "psa":
         origins = [o for o in os.environ.get("STYLEMINT_PSA_ORIGINS", "").split(",") if o]
         return PinningServiceBackend(embedded_store(root), PinningServiceClient(url), origins)
-    raise IpfsConfigError(f"STYLEMINT_IPFS={setting!r}: unknown backend {kind!r} (embedded, kubo, gateway, psa)")
+    raise IpfsConfigError(f"{source} {setting!r}: unknown backend {kind!r} (embedded, kubo, gateway, psa)")

@@ -23,9 +23,14 @@ def default_state_path() -> Path:
     return data_dir() / "oracle" / "state.sqlite"
 
 
+def rpc_url(rpc: str | None) -> str:
+    """The RPC URL a command uses: the flag, else $STYLEMINT_RPC, else the local default."""
+    return rpc or os.environ.get("STYLEMINT_RPC", DEFAULT_RPC)
+
+
 def resolve_target(rpc: str | None, contract: str | None) -> tuple[StyleMintClient, int]:
     """The contract client and its start block (the recorded deployment's block if known)."""
-    rpc = rpc or os.environ.get("STYLEMINT_RPC", DEFAULT_RPC)
+    rpc = rpc_url(rpc)
     start_block = 0
     if contract is None:
         deployment = load(rpc_call(rpc, lambda w3: w3.eth.chain_id, "eth_chainId"))

@@ -34,7 +34,7 @@ from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.chain.styles import manifest_mismatches, registered_style
 from backend.chain.types import MintLog, to_hex
 from backend.ipfs.cid import InvalidCID, canonical, cid_of
-from backend.ipfs.errors import IpfsError, IpfsUnavailable
+from backend.ipfs.errors import IpfsError, IpfsUnavailable, NotFound
 from backend.ipfs.store import ContentStore
 from backend.render.compare import compare_pixels, within_tolerance
 from backend.render.environment import class_differences
@@ -69,6 +69,7 @@ class Outcome(IntEnum):
     UNREACHABLE = 17
     ERROR = 18  # a bug in the verifier: reported, never a traceback
     ATTRIBUTION_MISMATCH = 19
+    UNAVAILABLE = 20  # content this verifier's source does not have: not checked, never a mismatch
 
     @property
     def exit_code(self) -> int:
@@ -149,6 +150,11 @@ class Verifier:
             data = self._timed("ipfs_s", report, self.content.get, name)
         except IpfsUnavailable as err:
             raise Refuted(Outcome.UNREACHABLE, f"{what} {cid}: {err}") from None
+        except NotFound as err:  # absent from this source is no evidence about the token
+            reason = (f"the {what} {name} could not be fetched from {self.content!r} ({err}): the token was not "
+                      "checked; pass --ipfs with a node or gateway that has it")
+            report.checks.append(Check(what if what != "image" else "metadata", False, reason))
+            raise Refuted(Outcome.UNAVAILABLE, reason) from None
         except IpfsError as err:
             raise Refuted(outcome, f"{what} {cid} cannot be fetched intact: {err}") from None
         if same_cid and cid_of(data) != name:
@@ -183,7 +189,7 @@ class Verifier:
             report.checks.append(Check("metadata", False, str(err)))
             outcome, reason = Outcome.METADATA_MISMATCH, str(err)
         except ChainUnavailable as err:
-            outcome, reason = Outcome.UNREACHABLE, str(err)
+            outcome, reason = Outcome.UNREACHABLE, f"the RPC at {self.chain.rpc_url} did not answer: {err}"
         except Exception as err:  # noqa: BLE001 - an auditor gets a verdict, never a traceback
             log.exception("verifying token %s", token_id)
             outcome, reason = Outcome.ERROR, f"the verifier could not finish: {type(err).__name__}: {err}"

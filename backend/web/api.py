@@ -92,7 +92,32 @@ def tokens():
     owner = request.args.get("owner", "")
     if not ADDRESS.match(owner):
         abort(400, description="query parameter owner must be a 0x-prefixed 20-byte address")
-    return jsonify(owner=owner, tokens=_view().tokens_of(owner))
+    limit = _int_arg("limit", 100, 1, 500)
+    offset = _int_arg("offset", 0, 0, 10**9)
+    tokens, total = _view().tokens_of(owner, limit=limit, offset=offset)
+    return jsonify(owner=owner, tokens=tokens, total=total, limit=limit, offset=offset)
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        abort(400, description=f"query parameter {name} must be an integer {low}..{high}, got {text[:40]!r}")
+    return int(text)
+
+
+@bp.get("/projects/<project_id>/tokens")
+def project_tokens(project_id: str):
+    """A page of the project's editions, optionally filtered: `?trait=Colour:red&trait=Shape:circle`."""
+    traits = {}
+    for value in request.args.getlist("trait"):
+        name, sep, wanted = value.partition(":")
+        if not sep or not name or len(value) > 200:
+            abort(400, description=f"trait filters are name:value, got {value[:80]!r}")
+        traits[name] = wanted
+    return jsonify(_view().project_tokens(parse_id(project_id, "project id"), page=_int_arg("page", 1, 1, 10**9),
+                                          per_page=_int_arg("per_page", 24, 1, 100), traits=traits))
 
 
 @bp.get("/styles")

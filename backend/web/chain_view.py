@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 from flask import g
@@ -10,8 +11,9 @@ from flask import g
 from backend.chain import edition_of, project_of, token_id_of
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ContractRevert
+from backend.chain.indexer import TokenIndex
 from backend.chain.styles import project_styles, registered_style
-from backend.ipfs.cid import InvalidCID, canonical
+from backend.ipfs.cid import InvalidCID, canonical, cid_of_raw_digest
 from backend.ipfs.errors import IpfsError
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import JobStore
@@ -22,12 +24,33 @@ class NotFoundError(LookupError):
 
 
 class ChainView:
-    def __init__(self, chain: StyleMintClient, store: ContentStore, oracle_state: Path | None = None):
+    """`index` (a TokenIndex) serves owners, galleries and traits; without one, an in-memory index
+    is built from `start_block` on first use (fine for a dev chain; `stylemint serve` keeps a file)."""
+
+    def __init__(self, chain: StyleMintClient, store: ContentStore, oracle_state: Path | None = None, *,
+                 index: TokenIndex | None = None, start_block: int = 0):
         self.chain = chain
         self.store = store
         self.oracle_state = Path(oracle_state) if oracle_state else None
         self._manifests: dict[str, dict | None] = {}
         self._metadata: dict[str, dict | None] = {}
+        self._index = index
+        self._start_block = start_block
+        self._sync_lock = threading.Lock()
+
+    def index(self) -> TokenIndex:
+        """The token index, caught up with the chain (two RPC calls when nothing is new)."""
+        with self._sync_lock:
+            if self._index is None:
+                self._index = TokenIndex(Path(":memory:"), self.chain, start_block=self._start_block,
+                                         metadata=self._metadata_document)
+            elif self._index.metadata is None:
+                self._index.metadata = self._metadata_document
+            self._index.sync()
+        return self._index
+
+    def _metadata_document(self, cid: str) -> dict | None:
+        return self._json_by_cid(self._metadata, cid)
 
     def _json_by_cid(self, cache: dict, cid: str) -> dict | None:
         if cid not in cache:
@@ -164,15 +187,25 @@ class ChainView:
         job = jobs.get(token_id) if jobs else None
         return (job.state, job.last_error) if job else (None, None)
 
-    def token_summary(self, token_id: int) -> dict:
-        try:
-            owner = self.chain.view("ownerOf", token_id)
-        except ContractRevert:
-            raise NotFoundError(f"token {token_id} does not exist") from None
-        fulfilled = self.chain.is_fulfilled(token_id)
+    def token_summary(self, token_id: int, entry: dict | None = None) -> dict:
+        """Owner, state, image and metadata; from the index entry when there is one (no RPC)."""
+        if entry is None:
+            entry = self.index().token(token_id)
+        if entry is not None and entry["owner"] is None:
+            raise NotFoundError(f"token {token_id} does not exist (it was refunded and burned)")
+        if entry is not None:
+            owner, fulfilled = self.chain.w3.to_checksum_address(entry["owner"]), entry["fulfilled_block"] is not None
+        else:  # not indexed (yet): ask the chain
+            try:
+                owner = self.chain.view("ownerOf", token_id)
+            except ContractRevert:
+                raise NotFoundError(f"token {token_id} does not exist") from None
+            fulfilled = self.chain.is_fulfilled(token_id)
         image = metadata = None
         if fulfilled:
-            metadata = self._json_by_cid(self._metadata, self.chain.view("tokenMetadataCID", token_id))
+            cid = (cid_of_raw_digest(bytes.fromhex(entry["metadata_digest"][2:])) if entry
+                   else self.chain.view("tokenMetadataCID", token_id))
+            metadata = self._json_by_cid(self._metadata, cid)
             if metadata and isinstance(metadata.get("image"), str) and metadata["image"].startswith("ipfs://"):
                 try:
                     image = "/ipfs/" + canonical(metadata["image"].removeprefix("ipfs://"))
@@ -189,15 +222,19 @@ class ChainView:
             state = "pending"
         return {"token_id": token_id, "project_id": project_of(token_id),
                 "edition": edition_of(token_id), "owner": owner, "state": state, "error": error,
-                "image": image, "metadata": metadata}
+                "image": image, "metadata": metadata, "traits": (entry or {}).get("traits", {})}
 
     def token(self, token_id: int) -> dict:
-        summary = self.token_summary(token_id)
+        entry = self.index().token(token_id)
+        summary = self.token_summary(token_id, entry)
         summary["token_uri"] = self.chain.view("tokenURI", token_id)
         summary["seed"] = "0x" + self.chain.token_seed(token_id).hex()
-        mints = self.chain.mint_logs_for_token(token_id)
-        summary["mint_tx"] = mints[0].tx_hash if mints else None
-        mint_block, amount = self.chain.escrow_of(token_id)
+        if entry is not None:
+            summary["mint_tx"] = entry["mint_tx"]
+        else:
+            mints = self.chain.mint_logs_for_token(token_id)
+            summary["mint_tx"] = mints[0].tx_hash if mints else None
+        mint_block, amount = (0, 0) if summary["state"] == "fulfilled" else self.chain.escrow_of(token_id)
         summary["escrow"] = None if not mint_block else {
             "amount_wei": str(amount), "mint_block": mint_block, "head": self.chain.head(),
             "refundable_from_block": mint_block + int(self.chain.view("REFUND_DELAY"))}
@@ -208,16 +245,27 @@ class ChainView:
             summary["styles_paid"]["amounts"] = [str(a) for a in summary["styles_paid"]["amounts"]]
         return summary
 
-    def tokens_of(self, owner: str) -> list[dict]:
-        owner = owner.lower()
-        tokens = []
-        for project_id in self.project_ids():
-            minted = int(self.chain.project_info(project_id)["invocations"])
-            for invocation in range(minted):
-                token_id = token_id_of(project_id, invocation)
-                if self.chain.view("ownerOf", token_id).lower() == owner:
-                    tokens.append(self.token_summary(token_id))
-        return tokens
+    def tokens_of(self, owner: str, *, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
+        """(a page of the tokens `owner` holds, how many it holds), from the index."""
+        index = self.index()
+        ids = index.tokens_of(owner, limit=limit, offset=offset)
+        return [self.token_summary(t, index.token(t)) for t in ids], index.count_of(owner)
+
+    def project_tokens(self, project_id: int, *, page: int, per_page: int, traits: dict[str, str]) -> dict:
+        """One page of a project's editions (filtered by traits) and the traits to filter by."""
+        self.project_info_or_404(project_id)
+        index = self.index()
+        entries, total = index.project_tokens(project_id, traits=traits, limit=per_page, offset=(page - 1) * per_page)
+        return {"project_id": project_id, "page": page, "per_page": per_page, "total": total,
+                "pages": max(1, -(-total // per_page)), "filter": traits,
+                "tokens": [self.token_summary(e["token_id"], e) for e in entries],
+                "traits": index.trait_values(project_id)}
+
+    def project_info_or_404(self, project_id: int) -> dict:
+        try:
+            return self.chain.project_info(project_id)
+        except ContractRevert:
+            raise NotFoundError(f"project {project_id} does not exist") from None
 
 
 def close_jobs(_error=None) -> None:

@@ -36,6 +36,10 @@ def _id_param(name: str) -> dict:
             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_UINT256}}
 
 
+def _int_query(name: str, low: int, high: int) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": "integer", "minimum": low, "maximum": high}}
+
+
 _CHAIN = (502, 503)  # the chain RPC is down; the server has no chain configured
 _REPORT = {"type": "object", "required": ["token_id", "outcome", "exit_code", "reason", "checks"],
            "properties": {"token_id": {"type": "integer"}, "outcome": {"type": "string"},
@@ -58,9 +62,20 @@ OPENAPI = {
                                    errors=(400, 404, *_CHAIN)),
         "/api/tokens/{id}": _get("One token: owner, state (pending, rendering, fulfilled, failed), image, provenance",
                                  [_id_param("id")], errors=(400, 404, *_CHAIN)),
-        "/api/tokens": _get("Tokens owned by an address", [{"name": "owner", "in": "query", "required": True,
-                                                            "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}}],
+        "/api/tokens": _get("A page of the tokens an address holds (from the token index), with the total",
+                            [{"name": "owner", "in": "query", "required": True,
+                              "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}},
+                             _int_query("limit", 1, 500), _int_query("offset", 0, 10**9)],
                             errors=(400, *_CHAIN)),
+        "/api/projects/{id}/tokens": _get(
+            "A page of a project's editions with their traits, filtered by `trait=name:value` (repeatable), "
+            "and each trait's values with counts", [_id_param("id"), _int_query("page", 1, 10**9),
+                                                    _int_query("per_page", 1, 100),
+                                                    {"name": "trait", "in": "query", "required": False,
+                                                     "schema": {"type": "array", "items": {
+                                                         "type": "string", "pattern": "^[^:]+:.*$", "maxLength": 200}},
+                                                     "style": "form", "explode": True}],
+            errors=(400, 404, *_CHAIN)),
         "/api/manifests": {"post": {
             "summary": "Validate an artist's style manifest against the schema and the operator policy, pin its "
                        "canonical bytes, return CID and sha256 (rate-limited per client; same-origin pages only)",

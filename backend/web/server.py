@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from backend.chain import deployments
 from backend.chain.client import StyleMintClient
+from backend.chain.indexer import TokenIndex
+from backend.config import data_dir
 from backend.ipfs.config import store_from_config
 from backend.oracle.factory import default_state_path, resolve_target
 from backend.verify.verifier import Verifier
@@ -21,9 +24,19 @@ def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, 
     if client is None:
         client, _ = resolve_target(rpc, contract)
     store = store if store is not None else store_from_config(ipfs)
+    chain_id = client.chain_id()
+    try:
+        recorded = deployments.load(chain_id)
+        start_block = recorded.block_number if recorded.address.lower() == client.address.lower() else 0
+    except LookupError:
+        start_block = 0
+    # The token index lives beside the other data, one file per chain and contract.
+    index = TokenIndex(data_dir() / "index" / f"{chain_id}-{client.address.lower()}.sqlite", client,
+                       start_block=start_block)
+    view = ChainView(client, store, oracle_state or default_state_path(), index=index)
     return create_app({
         "IPFS_STORE": store,
-        "CHAIN_VIEW": ChainView(client, store, oracle_state or default_state_path()),
+        "CHAIN_VIEW": view,
         "VERIFIER": Verifier(client, store),
         "PUBLIC_RPC_URL": public_rpc,
         "PUBLIC_URLS": list(public_urls),

@@ -1,15 +1,17 @@
 import { getJSON } from "./api.js";
-import { connect, guarded, initNav } from "./wallet.js";
+import { currentAccount, initNav } from "./wallet.js";
 import { el } from "./ui.js";
 
-initNav();
-document.getElementById("connect").addEventListener("click", () => guarded(show));
+// Shown as soon as the wallet is connected: on load when it already authorised this site, else
+// after the Connect click.
+initNav({ onConnect: show });
 
 async function show() {
-  const account = await connect();
-  const { tokens } = await getJSON(`/api/tokens?owner=${account}`);
+  const account = await currentAccount();
+  const { tokens, total } = await getJSON(`/api/tokens?owner=${account}&limit=500`);
   document.getElementById("tokens").replaceChildren(...(tokens.length ? tokens.map((t) =>
     el("a", { class: "card", href: `/token?id=${t.token_id}` },
       t.image ? el("img", { src: t.image, alt: `token ${t.token_id}` }) : el("div", {}, t.state),
-      el("div", {}, t.metadata?.name ?? `Token ${t.token_id}`))) : [el("p", {}, "No tokens yet.")]));
+      el("div", {}, t.metadata?.name ?? `Token ${t.token_id}`))) : [el("p", {}, "No tokens yet.")]),
+    ...(total > tokens.length ? [el("p", {}, `Showing ${tokens.length} of ${total}.`)] : []));
 }

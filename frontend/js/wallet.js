@@ -127,6 +127,17 @@ export async function ensureNetwork() {
   }
 }
 
+// Use `provider` with `accounts[0]`: show it in the nav and follow the wallet's changes (another
+// account: the page reloads for it; another network: checked again, with the switch offer).
+function adopt(provider, accounts) {
+  chosen = provider;
+  account = accounts[0];
+  provider.on?.("accountsChanged", (next) => (next?.[0]?.toLowerCase() !== account?.toLowerCase()) && location.reload());
+  provider.on?.("chainChanged", () => ensureNetwork().catch(() => {})); // a wrong network shows its own notice
+  document.getElementById("account").textContent = short(account);
+  document.getElementById("connect").hidden = true;
+}
+
 export async function connect() {
   const provider = await pickProvider();
   let accounts;
@@ -135,14 +146,27 @@ export async function connect() {
   } catch (error) {
     throw friendly(error);
   }
-  chosen = provider;
-  account = accounts[0];
-  provider.on?.("accountsChanged", () => location.reload());
-  provider.on?.("chainChanged", () => showMessage("Network changed.", "info"));
-  document.getElementById("account").textContent = short(account);
-  document.getElementById("connect").hidden = true;
+  adopt(provider, accounts);
   await ensureNetwork();
   return account;
+}
+
+// A wallet that already authorised this site answers `eth_accounts` without asking the user:
+// every page starts connected then. Never opens a wallet prompt or the chooser.
+async function restore() {
+  await new Promise((resolve) => setTimeout(resolve, 100)); // let announcements arrive
+  const wallets = [...announced.values()];
+  const provider = wallets.length === 1 ? wallets[0].provider : wallets.length === 0 ? window.ethereum : null;
+  if (!provider) return false;
+  try {
+    const accounts = await provider.request({ method: "eth_accounts" });
+    if (!accounts?.length) return false;
+    adopt(provider, accounts);
+    await ensureNetwork();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function currentAccount() {
@@ -186,6 +210,7 @@ export function initNav({ onConnect } = {}) {
     await connect();
     if (onConnect) await onConnect();
   }));
+  restore().then((connected) => connected && onConnect && guarded(onConnect));
 }
 
 // The first event called `name` that `stylemint` emitted in a transaction receipt.

@@ -42,11 +42,23 @@ def test_verify_exit_codes_for_failures(fulfilled, env):
     result = stylemint(env, "verify", "99000000", "--rpc", node.url)
     assert result.returncode == 16 and "UNKNOWN_TOKEN" in result.stdout
     result = stylemint(env, "verify", "1000000", "--rpc", "http://127.0.0.1:9", "--contract", sample.deployment.address)
-    assert result.returncode == 17
+    assert result.returncode == 17 and "the RPC at http://127.0.0.1:9 did not answer" in result.stdout  # names it
     result = stylemint(env, "verify", "--rpc", node.url)
     assert result.returncode == 2 and "give a TOKEN_ID or --project" in result.stderr
     result = stylemint(env, "verify", "1000000", "--rpc", node.url, "--ipfs", "ftp+x")
-    assert result.returncode == 2
+    assert result.returncode == 2 and "--ipfs 'ftp+x'" in result.stderr and "STYLEMINT_IPFS" not in result.stderr
+
+
+def test_content_this_store_lacks_is_unavailable_never_a_mismatch(fulfilled, env, tmp_path):
+    """The auditor's default store is their own, empty one: the token is not checked, and says so."""
+    node, sample, store, mints, _ = fulfilled
+    elsewhere = {**os.environ, "STYLEMINT_DATA_DIR": str(tmp_path / "auditor")}
+    result = subprocess.run([str(BIN / "stylemint"), "verify", str(mints[0].token_id), "--rpc", node.url,
+                             "--contract", sample.deployment.address], capture_output=True, text=True, timeout=300,
+                            env=elsewhere)
+    assert result.returncode == 20 and "UNAVAILABLE" in result.stdout, result.stdout + result.stderr
+    assert "could not be fetched" in result.stdout and "--ipfs" in result.stdout
+    assert "MISMATCH" not in result.stdout
 
 
 def test_verify_a_whole_project(fulfilled, env):

@@ -37,14 +37,17 @@ WALLET_JS = """
   let chainId = config.chainId;
   const listeners = {};
   const calls = window.__walletCalls = {};  // what the page asked the wallet, counted per method
+  let authorized = !!config.authorized;  // as a real wallet: eth_accounts is empty until the site is allowed
   const provider = {
     isStylemintTestWallet: true,
     async request({ method, params }) {
       calls[method] = (calls[method] || 0) + 1;
-      if (method === "eth_requestAccounts" || method === "eth_accounts") {
+      if (method === "eth_requestAccounts") {
         if (config.reject) throw Object.assign(new Error("User rejected the request."), { code: 4001 });
+        authorized = true;
         return [config.account];
       }
+      if (method === "eth_accounts") return authorized ? [config.account] : [];
       if (method === "eth_chainId") return chainId;
       if (method === "wallet_switchEthereumChain") {
         chainId = params[0].chainId;
@@ -126,11 +129,11 @@ def open_page(browser, site):
     base, node, _, _ = site
     contexts = []
 
-    def opener(path, *, account, chain_id=31337, reject=False, two_wallets=False):
+    def opener(path, *, account, chain_id=31337, reject=False, two_wallets=False, authorized=False):
         context = browser.new_context()
         contexts.append(context)
         config = {"account": account, "chainId": hex(chain_id), "rpc": node.url, "reject": reject,
-                  "twoWallets": two_wallets}
+                  "twoWallets": two_wallets, "authorized": authorized}
         context.add_init_script(WALLET_JS % json.dumps(config))
         page = context.new_page()
         page.goto(base + path)

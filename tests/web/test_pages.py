@@ -228,3 +228,23 @@ def test_the_token_page_shows_each_styles_share_and_its_heat_map(open_page, site
     screenshot(page, "token-heatmap")
     page.click("button.heatmap-toggle[data-trigger=stipple]")  # the toggle hides it again
     assert page.is_hidden("#heatmap")
+
+
+def test_a_wallet_that_authorised_the_site_is_restored_on_every_page(open_page, site):
+    base, node, sample, store = site
+    record = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    wait_fulfilled(sample.contract, record.token_id)
+    page = open_page("/mine", account=COLLECTOR, authorized=True)
+    page.wait_for_selector("#tokens a.card")  # no click: eth_accounts answered without a prompt
+    assert page.evaluate("window.__walletCalls.eth_requestAccounts") is None
+    assert page.is_hidden("#connect") and page.inner_text("#account") == "0x15d3…6A65"
+    artist = open_page("/artist", account=ARTIST, authorized=True)
+    artist.wait_for_function("document.querySelector('#credit').innerText !== '-'")
+    assert artist.inner_text("#credit") == "0.0000000009"
+    # A site the wallet has not authorised stays disconnected until the click, and never prompts.
+    fresh = open_page("/mine", account=COLLECTOR)
+    fresh.wait_for_function("window.__walletCalls.eth_accounts >= 1")
+    assert fresh.is_visible("#connect") and fresh.inner_text("#tokens") == ""
+    assert fresh.evaluate("window.__walletCalls.eth_requestAccounts") is None
+    fresh.click("#connect")
+    fresh.wait_for_selector("#tokens a.card")
