@@ -25,6 +25,8 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from backend.ipfs.cid import cid_of_raw_digest
+
 SCHEMA = """
 PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -36,9 +38,10 @@ CREATE INDEX IF NOT EXISTS events_token ON events (token_id, block, log_index);
 CREATE TABLE IF NOT EXISTS tokens (
     token_id TEXT PRIMARY KEY, sort_key INTEGER NOT NULL, project_id INTEGER NOT NULL, edition INTEGER NOT NULL,
     owner TEXT, minter TEXT NOT NULL, mint_block INTEGER NOT NULL, mint_tx TEXT NOT NULL,
-    fulfilled_block INTEGER, metadata_digest TEXT, traits_loaded INTEGER NOT NULL DEFAULT 0);
+    fulfilled_block INTEGER, seed TEXT, metadata_cid TEXT, traits_loaded INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS tokens_owner ON tokens (owner, sort_key);
 CREATE INDEX IF NOT EXISTS tokens_project ON tokens (project_id, sort_key);
+CREATE INDEX IF NOT EXISTS tokens_traits_pending ON tokens (traits_loaded) WHERE traits_loaded = 0;
 CREATE TABLE IF NOT EXISTS traits (
     token_id TEXT NOT NULL, trait_type TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (token_id, trait_type));
 CREATE INDEX IF NOT EXISTS traits_value ON traits (trait_type, value, token_id);
@@ -140,26 +143,29 @@ class TokenIndex:
             owner = None if data["to"] == ZERO else data["to"].lower()  # to zero: burned (refunded)
             self._db.execute("UPDATE tokens SET owner = ? WHERE token_id = ?", (owner, key))
         elif kind == "TokenFulfilled":
-            self._db.execute("UPDATE tokens SET fulfilled_block = ?, metadata_digest = ?, traits_loaded = 0 "
-                             "WHERE token_id = ?", (block, data["metadataDigest"], key))
+            cid = cid_of_raw_digest(bytes.fromhex(data["metadataDigest"].removeprefix("0x")))
+            self._db.execute("UPDATE tokens SET fulfilled_block = ?, seed = ?, metadata_cid = ?, traits_loaded = 0 "
+                             "WHERE token_id = ?", (block, data["seed"], cid, key))
 
     def _load_traits(self) -> None:
+        """Traits of fulfilled tokens from their metadata, written 500 tokens per transaction."""
         if self.metadata is None:
             return
-        from backend.ipfs.cid import cid_of_raw_digest
-
-        pending = self._db.execute("SELECT token_id, metadata_digest FROM tokens WHERE fulfilled_block IS NOT NULL "
-                                   "AND traits_loaded = 0").fetchall()
-        for token_id, digest in pending:
-            document = self.metadata(cid_of_raw_digest(bytes.fromhex(digest.removeprefix("0x"))))
-            if document is None:
-                continue  # not available yet: the next sync tries again
-            attributes = document.get("attributes") if isinstance(document, dict) else None
-            traits = [(token_id, str(a["trait_type"])[:64], str(a["value"])[:128]) for a in attributes or []
-                      if isinstance(a, dict) and "trait_type" in a and "value" in a]
+        pending = self._db.execute("SELECT token_id, metadata_cid FROM tokens WHERE traits_loaded = 0 "
+                                   "AND metadata_cid IS NOT NULL").fetchall()
+        for start in range(0, len(pending), 500):
+            traits, loaded = [], []
+            for token_id, cid in pending[start:start + 500]:
+                document = self.metadata(cid)
+                if document is None:
+                    continue  # not available yet: the next sync tries again
+                attributes = document.get("attributes") if isinstance(document, dict) else None
+                traits += [(token_id, str(a["trait_type"])[:64], str(a["value"])[:128]) for a in attributes or []
+                           if isinstance(a, dict) and "trait_type" in a and "value" in a]
+                loaded.append((token_id,))
             with self._write():
                 self._db.executemany("INSERT OR REPLACE INTO traits VALUES (?, ?, ?)", traits)
-                self._db.execute("UPDATE tokens SET traits_loaded = 1 WHERE token_id = ?", (token_id,))
+                self._db.executemany("UPDATE tokens SET traits_loaded = 1 WHERE token_id = ?", loaded)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -187,14 +193,14 @@ class TokenIndex:
 
     def token(self, token_id: int) -> dict | None:
         row = self._db.execute("SELECT token_id, project_id, edition, owner, minter, mint_block, mint_tx, "
-                               "fulfilled_block, metadata_digest FROM tokens WHERE token_id = ?",
+                               "fulfilled_block, metadata_cid, seed FROM tokens WHERE token_id = ?",
                                (str(token_id),)).fetchone()
         if row is None:
             return None
         traits = dict(self._db.execute("SELECT trait_type, value FROM traits WHERE token_id = ? ORDER BY trait_type",
                                        (row[0],)).fetchall())
         return {"token_id": int(row[0]), "project_id": row[1], "edition": row[2], "owner": row[3], "minter": row[4],
-                "mint_block": row[5], "mint_tx": row[6], "fulfilled_block": row[7], "metadata_digest": row[8],
+                "mint_block": row[5], "mint_tx": row[6], "fulfilled_block": row[7], "metadata_cid": row[8], "seed": row[9],
                 "traits": traits}
 
     def trait_values(self, project_id: int) -> dict[str, dict[str, int]]:

@@ -13,7 +13,7 @@ from backend.chain.client import StyleMintClient
 from backend.chain.errors import ContractRevert
 from backend.chain.indexer import TokenIndex
 from backend.chain.styles import project_styles, registered_style
-from backend.ipfs.cid import InvalidCID, canonical, cid_of_raw_digest
+from backend.ipfs.cid import InvalidCID, canonical
 from backend.ipfs.errors import IpfsError
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import JobStore
@@ -203,8 +203,7 @@ class ChainView:
             fulfilled = self.chain.is_fulfilled(token_id)
         image = metadata = None
         if fulfilled:
-            cid = (cid_of_raw_digest(bytes.fromhex(entry["metadata_digest"][2:])) if entry
-                   else self.chain.view("tokenMetadataCID", token_id))
+            cid = entry["metadata_cid"] if entry else self.chain.view("tokenMetadataCID", token_id)
             metadata = self._json_by_cid(self._metadata, cid)
             if metadata and isinstance(metadata.get("image"), str) and metadata["image"].startswith("ipfs://"):
                 try:
@@ -227,8 +226,11 @@ class ChainView:
     def token(self, token_id: int) -> dict:
         entry = self.index().token(token_id)
         summary = self.token_summary(token_id, entry)
-        summary["token_uri"] = self.chain.view("tokenURI", token_id)
-        summary["seed"] = "0x" + self.chain.token_seed(token_id).hex()
+        if entry is not None and entry["fulfilled_block"] is not None:  # what the contract answers, from the index
+            summary["token_uri"], summary["seed"] = "ipfs://" + entry["metadata_cid"], entry["seed"]
+        else:
+            summary["token_uri"] = self.chain.view("tokenURI", token_id)
+            summary["seed"] = "0x" + self.chain.token_seed(token_id).hex()
         if entry is not None:
             summary["mint_tx"] = entry["mint_tx"]
         else:

@@ -3,6 +3,8 @@
 import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from backend.ipfs.cid import CHUNK_SIZE, MAX_LINKS, InvalidCID, build_dag, canonical, cid_of, parse_cid
 from tests.ipfs.conftest import node_add
@@ -65,3 +67,14 @@ def test_cidv0_input_is_accepted_and_canonicalised():
 def test_malformed_cids_are_refused(text):
     with pytest.raises(InvalidCID):
         parse_cid(text)
+
+
+@given(digest=st.binary(min_size=32, max_size=32))
+def test_the_raw_cid_text_of_a_digest_is_multiformats_own(digest):
+    from multiformats import CID, multihash
+
+    from backend.ipfs.cid import cid_of_raw_digest, raw_digest
+
+    text = cid_of_raw_digest(digest)
+    assert text == str(CID("base32", 1, "raw", multihash.wrap(digest, "sha2-256")))
+    assert raw_digest(text) == digest
