@@ -63,6 +63,7 @@ bench: setup
 	$(VENV)/bin/python bench/ipfs.py
 	$(VENV)/bin/python bench/oracle.py
 	$(VENV)/bin/python bench/verify.py
+	$(VENV)/bin/python bench/web.py
 
 serve: setup
 	$(VENV)/bin/stylemint serve

@@ -20,6 +20,7 @@ Single writer: one process syncs (the web app, under a lock); any number read.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -38,7 +39,8 @@ CREATE INDEX IF NOT EXISTS events_token ON events (token_id, block, log_index);
 CREATE TABLE IF NOT EXISTS tokens (
     token_id TEXT PRIMARY KEY, sort_key INTEGER NOT NULL, project_id INTEGER NOT NULL, edition INTEGER NOT NULL,
     owner TEXT, minter TEXT NOT NULL, mint_block INTEGER NOT NULL, mint_tx TEXT NOT NULL,
-    fulfilled_block INTEGER, seed TEXT, metadata_cid TEXT, traits_loaded INTEGER NOT NULL DEFAULT 0);
+    fulfilled_block INTEGER, seed TEXT, metadata_cid TEXT, traits_loaded INTEGER NOT NULL DEFAULT 0,
+    name TEXT, image TEXT);
 CREATE INDEX IF NOT EXISTS tokens_owner ON tokens (owner, sort_key);
 CREATE INDEX IF NOT EXISTS tokens_project ON tokens (project_id, sort_key);
 CREATE INDEX IF NOT EXISTS tokens_traits_pending ON tokens (traits_loaded) WHERE traits_loaded = 0;
@@ -48,6 +50,7 @@ CREATE INDEX IF NOT EXISTS traits_value ON traits (trait_type, value, token_id);
 """
 
 ZERO = "0x0000000000000000000000000000000000000000"
+IMAGE = re.compile(r"^ipfs://(baf[a-z2-7]{50,100})$")  # a CIDv1 base32 image link, as the oracle pins it
 EVENTS = ("Mint", "Transfer", "TokenFulfilled")
 
 
@@ -64,6 +67,7 @@ class TokenIndex:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        self._trait_values: dict[int, dict] = {}
         stored = self._meta("contract")
         if stored is not None and stored != chain.address:
             raise ValueError(f"{self.path} indexes contract {stored}, not {chain.address}: use another file")
@@ -91,6 +95,8 @@ class TokenIndex:
                     self._db.executemany("INSERT OR REPLACE INTO blocks VALUES (?, ?)",
                                          {(e["block"], e["block_hash"]) for e in logs} | {(end, end_hash)})
                     self._set_meta("next_block", str(end + 1))
+                if logs:
+                    self._trait_values.clear()
                 applied += len(logs)
                 start = end + 1
             self._load_traits()
@@ -114,6 +120,7 @@ class TokenIndex:
             for token_id in touched:
                 self._rebuild(token_id)
             self._set_meta("next_block", str(keep + 1))
+        self._trait_values.clear()
 
     def _rebuild(self, token_id: str) -> None:
         self._db.execute("DELETE FROM tokens WHERE token_id = ?", (token_id,))
@@ -159,13 +166,18 @@ class TokenIndex:
                 document = self.metadata(cid)
                 if document is None:
                     continue  # not available yet: the next sync tries again
-                attributes = document.get("attributes") if isinstance(document, dict) else None
-                traits += [(token_id, str(a["trait_type"])[:64], str(a["value"])[:128]) for a in attributes or []
+                document = document if isinstance(document, dict) else {}
+                attributes = document.get("attributes") if isinstance(document.get("attributes"), list) else []
+                traits += [(token_id, str(a["trait_type"])[:64], str(a["value"])[:128]) for a in attributes
                            if isinstance(a, dict) and "trait_type" in a and "value" in a]
-                loaded.append((token_id,))
+                image = IMAGE.match(document["image"]) if isinstance(document.get("image"), str) else None
+                name = document.get("name") if isinstance(document.get("name"), str) else None
+                loaded.append((name and name[:200], f"/ipfs/{image.group(1)}" if image else None, token_id))
             with self._write():
                 self._db.executemany("INSERT OR REPLACE INTO traits VALUES (?, ?, ?)", traits)
-                self._db.executemany("UPDATE tokens SET traits_loaded = 1 WHERE token_id = ?", loaded)
+                self._db.executemany("UPDATE tokens SET traits_loaded = 1, name = ?, image = ? WHERE token_id = ?",
+                                     loaded)
+            self._trait_values.clear()
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -193,24 +205,28 @@ class TokenIndex:
 
     def token(self, token_id: int) -> dict | None:
         row = self._db.execute("SELECT token_id, project_id, edition, owner, minter, mint_block, mint_tx, "
-                               "fulfilled_block, metadata_cid, seed FROM tokens WHERE token_id = ?",
+                               "fulfilled_block, metadata_cid, seed, name, image FROM tokens WHERE token_id = ?",
                                (str(token_id),)).fetchone()
         if row is None:
             return None
         traits = dict(self._db.execute("SELECT trait_type, value FROM traits WHERE token_id = ? ORDER BY trait_type",
                                        (row[0],)).fetchall())
         return {"token_id": int(row[0]), "project_id": row[1], "edition": row[2], "owner": row[3], "minter": row[4],
-                "mint_block": row[5], "mint_tx": row[6], "fulfilled_block": row[7], "metadata_cid": row[8], "seed": row[9],
+                "mint_block": row[5], "mint_tx": row[6], "fulfilled_block": row[7], "metadata_cid": row[8], "seed": row[9], "name": row[10], "image": row[11],
                 "traits": traits}
 
     def trait_values(self, project_id: int) -> dict[str, dict[str, int]]:
-        """Each trait's values among the project's live tokens, with counts (the filter's choices)."""
+        """Each trait's values among the project's live tokens, with counts (the filter's choices);
+        kept until the next change (a GROUP BY over 20,000 traits was most of a gallery request)."""
+        if project_id in self._trait_values:
+            return self._trait_values[project_id]
         rows = self._db.execute("SELECT x.trait_type, x.value, COUNT(*) FROM traits x JOIN tokens t USING (token_id) "
                                 "WHERE t.project_id = ? AND t.owner IS NOT NULL GROUP BY x.trait_type, x.value "
                                 "ORDER BY x.trait_type, x.value", (project_id,))
         values: dict[str, dict[str, int]] = {}
         for trait_type, value, count in rows:
             values.setdefault(trait_type, {})[value] = count
+        self._trait_values[project_id] = values
         return values
 
     def next_block(self) -> int:

@@ -187,6 +187,13 @@ class ChainView:
         job = jobs.get(token_id) if jobs else None
         return (job.state, job.last_error) if job else (None, None)
 
+    def _pending_state(self, token_id: int) -> tuple[str, str | None]:
+        """(failed | rendering | pending, the failure's reason) of a token not fulfilled yet."""
+        job_state, error = self._job_state(token_id)
+        if job_state == "failed":
+            return "failed", error
+        return ("rendering" if job_state in ("rendered", "pinned", "submitted", "seen") else "pending"), error
+
     def token_summary(self, token_id: int, entry: dict | None = None) -> dict:
         """Owner, state, image and metadata; from the index entry when there is one (no RPC)."""
         if entry is None:
@@ -210,15 +217,7 @@ class ChainView:
                     image = "/ipfs/" + canonical(metadata["image"].removeprefix("ipfs://"))
                 except InvalidCID:
                     image = None
-        job_state, error = self._job_state(token_id)
-        if fulfilled:
-            state = "fulfilled"
-        elif job_state == "failed":
-            state = "failed"
-        elif job_state in ("rendered", "pinned", "submitted", "seen"):
-            state = "rendering"
-        else:
-            state = "pending"
+        state, error = ("fulfilled", None) if fulfilled else self._pending_state(token_id)
         return {"token_id": token_id, "project_id": project_of(token_id),
                 "edition": edition_of(token_id), "owner": owner, "state": state, "error": error,
                 "image": image, "metadata": metadata, "traits": (entry or {}).get("traits", {})}
@@ -260,8 +259,15 @@ class ChainView:
         entries, total = index.project_tokens(project_id, traits=traits, limit=per_page, offset=(page - 1) * per_page)
         return {"project_id": project_id, "page": page, "per_page": per_page, "total": total,
                 "pages": max(1, -(-total // per_page)), "filter": traits,
-                "tokens": [self.token_summary(e["token_id"], e) for e in entries],
+                "tokens": [self._edition(e) for e in entries],
                 "traits": index.trait_values(project_id)}
+
+    def _edition(self, entry: dict) -> dict:
+        """A gallery entry from the index alone (no metadata document read per token)."""
+        state = "fulfilled" if entry["fulfilled_block"] is not None else self._pending_state(entry["token_id"])[0]
+        return {"token_id": entry["token_id"], "project_id": entry["project_id"], "edition": entry["edition"],
+                "owner": self.chain.w3.to_checksum_address(entry["owner"]), "state": state, "name": entry["name"],
+                "image": entry["image"], "traits": entry["traits"]}
 
     def project_info_or_404(self, project_id: int) -> dict:
         try:

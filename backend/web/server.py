@@ -31,7 +31,7 @@ def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, 
     except LookupError:
         start_block = 0
     # The token index lives beside the other data, one file per chain and contract.
-    index = TokenIndex(data_dir() / "index" / f"v1-{chain_id}-{client.address.lower()}.sqlite", client,
+    index = TokenIndex(data_dir() / "index" / f"v2-{chain_id}-{client.address.lower()}.sqlite", client,
                        start_block=start_block)
     view = ChainView(client, store, oracle_state or default_state_path(), index=index)
     return create_app({

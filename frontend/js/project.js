@@ -7,6 +7,9 @@ const id = Number(param("id"));
 const button = document.getElementById("mint");
 const pending = document.getElementById("pending");
 let shown = null; // the project as displayed: the mint pays for exactly this manifest
+const PER_PAGE = 24;
+let page = 1;
+const filter = {}; // trait type -> value
 
 // Which model renders this project, and the style weights layered on it, as the manifest pins them.
 function modelLine(manifest) {
@@ -37,12 +40,11 @@ async function load() {
     ["Style", project.manifest ? project.manifest.prompt : project.manifest_cid],
     ["Model", project.manifest ? modelLine(project.manifest) : "unknown (manifest not available)"],
     ["Styles paid", stylesLine(project)],
-    ["Status", project.styles.some((s) => !s.usable) ? "closed: a style it blends is retired or no longer admits it"
-      : !project.approved ? "awaiting approval" : project.paused || project.admin_paused ? "paused"
-      : project.locked ? "open, locked" : "open"],
+    ["Status", closedBecause(project) ? `closed: ${closedBecause(project)}` : project.locked ? "open, locked" : "open"],
   ]);
-  document.getElementById("previews").replaceChildren(...project.previews.map((p) =>
-    el("a", { class: "card", href: `/token?id=${p.token_id}` }, el("img", { src: p.image, alt: `token ${p.token_id}` }))));
+  const reason = closedBecause(project);
+  button.disabled = reason !== null;
+  document.getElementById("mint-reason").textContent = reason ? `Minting is closed: ${reason}.` : "";
   const unusable = project.styles.filter((s) => !s.usable);
   document.getElementById("styles").replaceChildren(...project.styles.map((s) =>
     el("li", { "data-style": s.id }, el("a", { href: "/styles" }, `${s.name} (#${s.id}, "${s.trigger}")`),
@@ -54,6 +56,50 @@ async function load() {
   else if (project.paused || project.admin_paused) showMessage("Minting is paused for this project.", "error");
   shown = project;
   return project;
+}
+
+// Why this project cannot be minted now, as the page knows it (the contract checks again).
+function closedBecause(project) {
+  if (project.remaining === 0) return "sold out";
+  if (project.styles.some((s) => !s.usable)) return "a style it blends is retired or no longer admits it";
+  if (!project.approved) return "awaiting the platform's approval";
+  if (project.paused || project.admin_paused) return "paused";
+  return null;
+}
+
+// One page of editions (edition number, image or state, traits), filtered by the chosen traits.
+async function showEditions() {
+  const query = new URLSearchParams({ page, per_page: PER_PAGE });
+  for (const [name, value] of Object.entries(filter)) if (value) query.append("trait", `${name}:${value}`);
+  const result = await getJSON(`/api/projects/${id}/tokens?${query}`);
+  // Only traits that tell editions apart: not the project-wide ones, not the edition number itself.
+  const varying = Object.entries(result.traits).filter(([name, values]) =>
+    name !== "Edition" && (Object.keys(values).length > 1 || filter[name]));
+  const shown = new Set(varying.map(([name]) => name));
+  document.getElementById("filters").replaceChildren(...varying.map(([name, values]) =>
+    el("label", { class: "filter" }, `${name} `, selectFor(name, values))));
+  document.getElementById("editions").replaceChildren(...(result.tokens.length ? result.tokens.map((t) =>
+    el("a", { class: "card edition", href: `/token?id=${t.token_id}`, "data-token": t.token_id },
+      t.image ? el("img", { src: t.image, alt: `edition ${t.edition}` }) : el("div", { class: "art placeholder" }, t.state),
+      el("div", { class: "edition-number" }, `#${t.edition}`),
+      el("div", { class: "traits" }, Object.entries(t.traits).filter(([k]) => shown.has(k)).map(([k, v]) => `${k}: ${v}`)
+        .join(" · "))))
+    : [el("p", {}, Object.keys(filter).length ? "No edition has these traits." : "No edition minted yet.")]));
+  const pages = document.getElementById("pages");
+  pages.replaceChildren(
+    el("button", { id: "prev", onclick: () => { page -= 1; guarded(showEditions); } }, "Previous"),
+    el("span", { id: "page-of" }, ` Page ${result.page} of ${result.pages} (${result.total} editions) `),
+    el("button", { id: "next", onclick: () => { page += 1; guarded(showEditions); } }, "Next"));
+  pages.querySelector("#prev").disabled = result.page <= 1;
+  pages.querySelector("#next").disabled = result.page >= result.pages;
+}
+
+function selectFor(name, values) {
+  const select = el("select", { "data-trait": name }, el("option", { value: "" }, "any"),
+    ...Object.entries(values).map(([value, count]) => el("option", { value }, `${value} (${count})`)));
+  select.value = filter[name] ?? "";
+  select.addEventListener("change", () => { filter[name] = select.value; page = 1; guarded(showEditions); });
+  return select;
 }
 
 async function waitForRender(tokenId) {
@@ -83,4 +129,4 @@ button.addEventListener("click", () => guarded(async () => {
   location.href = `/token?id=${tokenId}`;
 }));
 
-guarded(load);
+guarded(async () => { await load(); await showEditions(); });

@@ -166,3 +166,40 @@ def test_oracle_state_is_opened_once_per_request_and_closed(site, monkeypatch):
     tokens = get(site, f"/api/tokens?owner={collector.address}").json()["tokens"]
     assert len(tokens) == 3 and all(t["state"] in ("pending", "rendering", "fulfilled") for t in tokens)
     assert len(opened) == 1 and closed == opened
+
+
+def test_project_editions_pages_traits_and_owners_come_from_the_index(site):
+    import time
+
+    base, node, sample, store = site
+    alice, bob = accounts.test_accounts[4], accounts.test_accounts[5]
+    mints = [core.mint(sample.contract, alice, sample.project_id) for _ in range(3)]
+    deadline = time.monotonic() + 90
+    while not all(sample.contract.isFulfilled(m.token_id) for m in mints):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    sample.contract.transferFrom(alice, bob, mints[1].token_id, sender=alice)
+    page = get(site, f"/api/projects/{sample.project_id}/tokens?per_page=2").json()
+    assert (page["total"], page["pages"], page["page"]) == (3, 2, 1)
+    assert [t["token_id"] for t in page["tokens"]] == [m.token_id for m in mints[:2]]
+    assert [t["edition"] for t in page["tokens"]] == [1, 2] and page["tokens"][1]["owner"] == bob.address
+    second = get(site, f"/api/projects/{sample.project_id}/tokens?per_page=2&page=2").json()
+    assert [t["token_id"] for t in second["tokens"]] == [mints[2].token_id]
+    # Traits are the metadata's attributes; a filter returns exactly the tokens that have the value.
+    documents = {m.token_id: json.loads(store.get(sample.contract.tokenMetadataCID(m.token_id))) for m in mints}
+    wanted = documents[mints[0].token_id]["attributes"][-1]
+    matching = [t for t, d in documents.items() if wanted in d["attributes"]]
+    assert page["traits"][wanted["trait_type"]][str(wanted["value"])] == len(matching)
+    filtered = get(site, f"/api/projects/{sample.project_id}/tokens?trait={wanted['trait_type']}:{wanted['value']}").json()
+    assert [t["token_id"] for t in filtered["tokens"]] == matching and filtered["total"] == len(matching)
+    assert filtered["tokens"][0]["traits"][wanted["trait_type"]] == str(wanted["value"])
+    # Owners and the token view agree with the contract.
+    assert [t["token_id"] for t in get(site, f"/api/tokens?owner={bob.address}").json()["tokens"]] == [mints[1].token_id]
+    owned = get(site, f"/api/tokens?owner={alice.address}&limit=1").json()
+    assert owned["total"] == 2 and len(owned["tokens"]) == 1
+    token = get(site, f"/api/tokens/{mints[0].token_id}").json()
+    assert token["token_uri"] == sample.contract.tokenURI(mints[0].token_id)
+    assert token["seed"] == "0x" + bytes(sample.contract.tokenSeed(mints[0].token_id)).hex()
+    for bad in ("trait=nocolon", "page=0", "per_page=101", "page=x"):
+        assert get(site, f"/api/projects/{sample.project_id}/tokens?{bad}").status_code == 400, bad
+    assert get(site, "/api/projects/99/tokens").status_code == 404

@@ -88,9 +88,38 @@ def test_sold_out_shows_its_message(open_page, site):
     page = open_page(f"/project?id={project_id}", account=COLLECTOR)
     page.wait_for_selector(".message.error")
     assert "Sold out" in page.inner_text("#messages")
-    page.click("#mint")  # the contract's own refusal is shown in words too
-    page.wait_for_function("document.querySelector('#messages').innerText.includes('Sold out')")
+    assert page.is_disabled("#mint") and page.inner_text("#mint-reason") == "Minting is closed: sold out."
+    assert "sold out" in page.inner_text("#facts")  # the status, not "open"
     screenshot(page, "sold-out")
+
+
+def test_a_refusal_after_the_page_loaded_is_shown_in_words(open_page, site):
+    """The page showed an open project; it changed before the click: the contract's custom error
+    (raw revert data in the gas estimate) is decoded into the page's own words."""
+    base, node, sample, store = site
+    artist = accounts.test_accounts[3]
+    receipt = sample.contract.createProject("Last One", sample.manifest_cid, sample_hash(sample), 0, 1, sender=artist)
+    project_id = receipt.decode_logs(sample.contract.ProjectCreated)[0].projectId
+    sample.contract.setProjectPaused(project_id, False, sender=artist)
+    sample.contract.approveProject(project_id, sample_hash(sample), sender=accounts.test_accounts[0])
+    page = open_page(f"/project?id={project_id}", account=COLLECTOR)
+    page.wait_for_selector("#facts dd")
+    assert page.is_enabled("#mint") and page.inner_text("#messages") == ""
+    core.mint(sample.contract, accounts.test_accounts[5], project_id)  # someone else takes the last edition
+    page.click("#mint")
+    page.wait_for_selector("text=Sold out: every edition of this project has been minted.", timeout=30_000)
+    assert "unknown custom error" not in page.inner_text("#messages")
+    paused = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
+    paused.wait_for_selector("#facts dd")
+    sample.contract.setProjectPaused(sample.project_id, True, sender=artist)
+    paused.click("#mint")
+    paused.wait_for_selector("text=Minting is paused for this project.", timeout=30_000)
+    sample.contract.setProjectPaused(sample.project_id, False, sender=artist)
+    empty = open_page("/artist", account=accounts.test_accounts[7].address)
+    empty.click("#connect")
+    empty.wait_for_function("document.querySelector('#credit').innerText !== '-'")
+    empty.click("#withdraw")
+    empty.wait_for_selector("text=Nothing to withdraw yet.", timeout=30_000)
 
 
 def test_wrong_network_is_detected_and_switched(open_page, site):
@@ -142,8 +171,7 @@ def test_paused_and_insufficient_funds_messages(open_page, site):
     sample.contract.setProjectPaused(sample.project_id, True, sender=artist)
     page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
     page.wait_for_selector("text=Minting is paused for this project.")
-    page.click("#mint")
-    page.wait_for_function("document.querySelector('#messages').innerText.includes('paused')")
+    assert page.is_disabled("#mint") and page.inner_text("#mint-reason") == "Minting is closed: paused."
     sample.contract.setProjectPaused(sample.project_id, False, sender=artist)
     sample.contract.setProjectPrice(sample.project_id, 10**30, sender=artist)  # more than any dev account holds
     poor = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
@@ -248,3 +276,31 @@ def test_a_wallet_that_authorised_the_site_is_restored_on_every_page(open_page, 
     assert fresh.evaluate("window.__walletCalls.eth_requestAccounts") is None
     fresh.click("#connect")
     fresh.wait_for_selector("#tokens a.card")
+
+
+def test_the_edition_grid_numbers_filters_and_pages(open_page, site):
+    base, node, sample, store = site
+    mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id) for i in range(3)]
+    for mint in mints:
+        wait_fulfilled(sample.contract, mint.token_id)
+    page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
+    page.wait_for_selector(".card.edition img")
+    assert [c.inner_text() for c in page.query_selector_all(".edition-number")] == ["#1", "#2", "#3"]
+    assert page.inner_text("#page-of").strip() == "Page 1 of 1 (3 editions)"
+    assert page.is_disabled("#prev") and page.is_disabled("#next")
+    documents = [json.loads(store.get(sample.contract.tokenMetadataCID(m.token_id))) for m in mints]
+    values = {}
+    for document in documents:
+        for attribute in document["attributes"]:
+            values.setdefault(attribute["trait_type"], set()).add(str(attribute["value"]))
+    varying = sorted(name for name, seen in values.items() if len(seen) > 1 and name != "Edition")
+    assert varying  # three random editions of four prompt variables
+    trait = next(a for a in documents[0]["attributes"] if a["trait_type"] == varying[0])
+    assert page.query_selector("select[data-trait='Artist']") is None  # the same for every edition: no filter
+    matching = [i + 1 for i, d in enumerate(documents) if trait in d["attributes"]]
+    assert f"{trait['trait_type']}: {trait['value']}" in page.inner_text("[data-token='1000000'] .traits")
+    page.select_option(f"select[data-trait='{trait['trait_type']}']", str(trait["value"]))
+    page.wait_for_function(f"document.querySelectorAll('.card.edition').length === {len(matching)} && "
+                           f"document.getElementById('page-of').innerText.includes('({len(matching)} editions)')")
+    assert [c.inner_text() for c in page.query_selector_all(".edition-number")] == [f"#{n}" for n in matching]
+    screenshot(page, "project-editions-filtered")

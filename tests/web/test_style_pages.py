@@ -95,18 +95,22 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
                      f"{(price - price // 10 - to_styles) / 1e18:.10f}".rstrip("0") + " ETH"]
     screenshot(dashboard, "artist-earnings")
 
-    # The owner retires Stipple: the project page says so and a mint is refused in plain words.
+    # The owner retires Stipple while the collector has the project open: the mint is refused in
+    # plain words; reloaded, the page says why and offers no Mint.
+    collector.goto(base + "/project?id=2")
+    collector.wait_for_selector("#styles li[data-style='1']")
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("[data-style='1'] .retire")
     page.wait_for_selector("text=Stipple retired.", timeout=30_000)
     assert registry.styleInfo(1).retired
     minted = sample.contract.projectInfo(2).invocations
-    collector.goto(base + "/project?id=2")
-    collector.wait_for_selector("text=Stipple was retired by its owner: this project can no longer mint.")
-    assert "closed: a style it blends is retired" in collector.inner_text("#facts")
     collector.click("#mint")
     collector.wait_for_selector("text=A style this project blends was retired by its owner", timeout=30_000)
     assert sample.contract.projectInfo(2).invocations == minted
+    collector.reload()
+    collector.wait_for_selector("text=Stipple was retired by its owner: this project can no longer mint.")
+    assert "closed: a style it blends is retired" in collector.inner_text("#facts")
+    assert collector.is_disabled("#mint")
     screenshot(collector, "project-style-retired")
 
 
