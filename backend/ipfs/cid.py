@@ -34,8 +34,14 @@ def parse_cid(text: str | CID) -> CID:
     if isinstance(text, CID):
         return _check_cid(text, text)
     if not isinstance(text, str) or not text or len(text) > 200 or not text.isascii() or not text.isalnum():
-        raise InvalidCID(f"not a CID: {text!r}")
+        raise InvalidCID(f"not a CID: {_shown(text)}")
     return _parse_cid(text)
+
+
+def _shown(text) -> str:
+    """Bad input as an error message shows it: at most 80 characters of it, never all of it."""
+    shown = repr(text)
+    return shown if len(shown) <= 80 else f"{shown[:77]}... ({len(text) if isinstance(text, str) else '?'} characters)"
 
 
 @lru_cache(maxsize=65_536)
@@ -45,7 +51,7 @@ def _parse_cid(text: str) -> CID:
     try:
         cid = CID.decode(text)
     except Exception as err:  # multiformats raises several error types for bad input
-        raise InvalidCID(f"not a CID: {text!r} ({err})") from None
+        raise InvalidCID(f"not a CID: {_shown(text)} ({str(err)[:120]})") from None
     return _check_cid(cid, text)
 
 

@@ -38,7 +38,7 @@ def test_split_adds_up_to_the_price(stylemint, price):
     assert artist_share >= price * 9 // 10
 
 
-@chain_settings(300)
+@chain_settings(120)
 @given(price=prices, share=st.integers(0, 10_000), weights=whole_weights())
 def test_split_with_styles_is_exact_for_any_price_and_weights(stylemint, price, share, weights):
     artist_share, platform_share, style_shares = stylemint.splitSale(price, share, weights)
@@ -49,7 +49,7 @@ def test_split_with_styles_is_exact_for_any_price_and_weights(stylemint, price, 
     assert pool - sum(style_shares) < len(weights)  # the artist keeps only the rounding of the pool
 
 
-@chain_settings(200)
+@chain_settings(60)
 @given(price=prices, share=st.integers(0, 10_000),
        weights=st.lists(st.integers(0, 2**16 - 1), min_size=1, max_size=4).filter(lambda w: sum(w) != 10_000))
 def test_weights_that_are_not_whole_revert(stylemint, price, share, weights):

@@ -219,7 +219,7 @@ def test_locking_freezes_the_styles(stylemint, artist, styles, blend):
         stylemint.setProjectStyles(blend, styles[:1], SHARE_BPS, sender=artist)
 
 
-@chain_settings(20)
+@chain_settings(12)
 @given(price=st.integers(0, 10**20), share=st.integers(0, 10_000), weights=whole_weights(min_size=3),
        retired=st.lists(st.booleans(), min_size=3, max_size=3))
 def test_every_sale_adds_up_and_a_retired_style_is_never_credited(stylemint, registry, chain, admin, oracle, artist,

@@ -219,3 +219,34 @@ def test_every_response_conforms_to_the_openapi_document(case):
     semantic = ("/api/manifests", "/api/adapters")
     excluded = [checks.positive_data_acceptance] if case.operation.path in semantic else []
     case.call_and_validate(excluded_checks=excluded)
+
+
+def test_chunked_uploads_are_read_and_bounded_and_bad_cids_are_not_echoed(tmp_path):
+    """On a real server: a chunked body (no Content-Length) is read, one over the limit is refused
+    naming the limit, and a 5,000-character bad CID is not sent back whole."""
+    import threading
+
+    import httpx
+    from werkzeug.serving import make_server
+
+    from backend.ipfs.embedded import EmbeddedStore
+    from backend.render.manifest import MAX_MANIFEST_BYTES
+    from backend.render.samples import tiny_manifest
+    from backend.web import create_app
+
+    server = make_server("127.0.0.1", 0, create_app({"IPFS_STORE": EmbeddedStore(tmp_path / "ipfs")}), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        manifest = tiny_manifest("stipple").canonical_bytes()
+        chunks = [manifest[i:i + 100] for i in range(0, len(manifest), 100)]
+        pinned = httpx.post(f"{base}/api/manifests", content=iter(chunks), headers={"Content-Type": "application/json"})
+        assert pinned.status_code == 201 and pinned.json()["sha256"] == "0x" + tiny_manifest("stipple").sha256_hex()
+        big = iter([b"{" + b" " * (MAX_MANIFEST_BYTES + 10)])
+        refused = httpx.post(f"{base}/api/manifests", content=big, headers={"Content-Type": "application/json"})
+        assert refused.status_code == 413
+        assert refused.json()["message"] == f"the manifest is larger than the limit of {MAX_MANIFEST_BYTES} bytes"
+        bad = httpx.get(f"{base}/ipfs/{'x' * 5000}")
+        assert bad.status_code == 400 and len(bad.text) < 400 and "(5000 characters)" in bad.json()["message"]
+    finally:
+        server.shutdown()
