@@ -150,13 +150,17 @@ def adapters():
     problem = safetensors_problem(data)
     if problem:
         abort(422, description=f"not a safetensors adapter: {problem}")
+    return jsonify(cid=_pin(data, "adapter"), sha256="0x" + hashlib.sha256(data).hexdigest(), size=len(data)), 201
+
+
+def _pin(data: bytes, what: str) -> str:
+    """Add to the configured store; its refusals become 413 (too large) or 502 (store failed)."""
     try:
-        cid = current_app.config["IPFS_STORE"].add(data)
+        return current_app.config["IPFS_STORE"].add(data)
     except UploadTooLarge as err:
         abort(413, description=str(err))
     except IpfsError as err:
-        abort(502, description=f"could not pin the adapter: {err}")
-    return jsonify(cid=cid, sha256="0x" + hashlib.sha256(data).hexdigest(), size=len(data)), 201
+        abort(502, description=f"could not pin the {what}: {err}")
 
 
 def _registry_styles(text: str) -> list:
@@ -194,13 +198,8 @@ def manifests():
         if mismatches:
             abort(422, description="the manifest does not load the registered styles: " + "; ".join(mismatches))
     canonical = manifest.canonical_bytes()
-    try:
-        cid = current_app.config["IPFS_STORE"].add(canonical)
-    except UploadTooLarge as err:
-        abort(413, description=str(err))
-    except IpfsError as err:
-        abort(502, description=f"could not pin the manifest: {err}")
-    return jsonify(cid=cid, sha256="0x" + manifest.sha256_hex(), canonical=canonical.decode()), 201
+    return jsonify(cid=_pin(canonical, "manifest"), sha256="0x" + manifest.sha256_hex(),
+                   canonical=canonical.decode()), 201
 
 
 @bp.get("/manifests/template")

@@ -109,8 +109,8 @@ class ChainView:
     # -- the style library --------------------------------------------------------------------
 
     def styles(self) -> list[dict]:
-        """Every registered style with the projects that blend it, their mints, what it earned and
-        a few of its renders (read from the chain's logs; issue 17's indexer will serve this)."""
+        """Every registered style with the projects that blend it, their mints, what it earned (the
+        chain's StylesPaid logs, one eth_getLogs) and a few of its renders."""
         paid = self.chain.all_styles_paid()
         blends = {pid: self.chain.project_styles(pid)[0] for pid in self.project_ids()}
         return [self._style_entry(style_id, paid, blends) for style_id in range(1, self.chain.style_count() + 1)]
@@ -149,13 +149,13 @@ class ChainView:
             if info["artist"].lower() != address:
                 continue
             sales = revenue = to_styles = platform = 0
-            for invocation in range(int(info["invocations"])):
-                token_id = token_id_of(pid, invocation)
-                if not self._exists(token_id) or self.chain.escrow_of(token_id)[0]:
-                    continue  # pending (still in escrow) or refunded
-                price = self.chain.transaction_value(self.chain.mint_logs_for_token(token_id)[0].tx_hash)
+            entries, _ = self.index().project_tokens(pid, limit=1_000_000)  # refunded (burned) ones are not listed
+            for entry in entries:
+                if entry["fulfilled_block"] is None:
+                    continue  # still in escrow: nobody was paid yet
+                price = self.chain.transaction_value(entry["mint_tx"])
                 sales, revenue, platform = sales + 1, revenue + price, platform + price // 10
-                to_styles += sum((paid.get(token_id) or {"amounts": []})["amounts"])
+                to_styles += sum((paid.get(entry["token_id"]) or {"amounts": []})["amounts"])
             projects.append({"id": pid, "name": info["name"], "sales": sales, "revenue_wei": str(revenue),
                              "platform_wei": str(platform), "styles_wei": str(to_styles),
                              "artist_wei": str(revenue - platform - to_styles)})
@@ -163,13 +163,6 @@ class ChainView:
                    "earned_wei": s["earned_wei"]} for s in self.styles() if s["owner"].lower() == address]
         return {"address": address, "credit_wei": str(self.chain.view("creditOf", self.chain.w3.to_checksum_address(address))),
                 "projects": projects, "styles": styles}
-
-    def _exists(self, token_id: int) -> bool:
-        try:
-            self.chain.view("ownerOf", token_id)
-        except ContractRevert:
-            return False
-        return True
 
     # -- tokens -----------------------------------------------------------------------------
 

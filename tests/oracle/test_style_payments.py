@@ -22,20 +22,27 @@ PRICE = 10**9
 SHARE_BPS = 3_000
 
 
-@pytest.fixture
-def registered_blend(chain):
-    """Stipple and Inkline registered by their owners (anvil accounts 5 and 6), and a project
-    blending them at 0.3 and 0.7 that pays them 30 % of the artist's 90 %."""
-    node, sample, store = chain
-    owners = {t: accounts.test_accounts[STYLE_OWNER_ACCOUNTS[t]] for t in ("stipple", "inkline")}
+def open_blend(sample, store, registered: tuple[str, ...]) -> tuple[int, list]:
+    """Register the shipped styles `registered` under their owners and open a project whose
+    manifest blends Stipple at 0.3 and Inkline at 0.7, paying the registered ones 30 % of the
+    artist's 90 %; returns (project id, the owners)."""
+    owners = {t: accounts.test_accounts[STYLE_OWNER_ACCOUNTS[t]] for t in registered}
     style_ids = register_shipped_styles(sample.contract, store, owners)
     manifest = blend_manifest({"stipple": 0.3, "inkline": 0.7})
     project_id = core.create_project(
         sample.contract, accounts.test_accounts[3], name=manifest.name, manifest_cid=pin_manifest(store, manifest),
         manifest_hash=manifest.sha256(), price_wei=PRICE, max_editions=10, unpause=True,
-        approve_by=accounts.test_accounts[0], style_ids=(style_ids["stipple"], style_ids["inkline"]),
+        approve_by=accounts.test_accounts[0], style_ids=tuple(style_ids[t] for t in registered),
         styles_share_bps=SHARE_BPS)
-    return node, sample, store, project_id, [owners["stipple"], owners["inkline"]]
+    return project_id, [owners[t] for t in registered]
+
+
+@pytest.fixture
+def registered_blend(chain):
+    """Stipple and Inkline registered by their owners (anvil accounts 5 and 6), blended by a project."""
+    node, sample, store = chain
+    project_id, owners = open_blend(sample, store, ("stipple", "inkline"))
+    return node, sample, store, project_id, owners
 
 
 def credits(sample, payees) -> list[int]:
@@ -81,14 +88,7 @@ def test_a_manifest_that_does_not_load_the_registered_adapters_is_refused(chain,
     """The project pays Stipple and Haze but its manifest loads Stipple and Inkline: nothing is
     rendered or sent, the job fails naming the style, and the collector can take a refund."""
     node, sample, store = chain
-    owners = {t: accounts.test_accounts[STYLE_OWNER_ACCOUNTS[t]] for t in ("stipple", "haze")}
-    style_ids = register_shipped_styles(sample.contract, store, owners)
-    manifest = blend_manifest({"stipple": 0.3, "inkline": 0.7})
-    project_id = core.create_project(
-        sample.contract, accounts.test_accounts[3], name=manifest.name, manifest_cid=pin_manifest(store, manifest),
-        manifest_hash=manifest.sha256(), price_wei=PRICE, max_editions=10, unpause=True,
-        approve_by=accounts.test_accounts[0], style_ids=(style_ids["stipple"], style_ids["haze"]),
-        styles_share_bps=SHARE_BPS)
+    project_id, _ = open_blend(sample, store, ("stipple", "haze"))
     mint = core.mint(sample.contract, accounts.test_accounts[4], project_id)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     run_until_idle(oracle)
