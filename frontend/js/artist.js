@@ -1,5 +1,5 @@
 import { getJSON, postJSON } from "./api.js";
-import { contract, currentAccount, eventIn, guarded, initNav } from "./wallet.js";
+import { contract, currentAccount, eventIn, guarded, initNav, transact } from "./wallet.js";
 import { el, eth, showMessage } from "./ui.js";
 import { formatEther, parseEther } from "/vendor/ethers.js";
 
@@ -31,15 +31,7 @@ async function refresh() {
       && send((c) => c.lockProject(p.id), "Locked") }, "Lock"))));
 }
 
-async function send(call, done) {
-  await guarded(async () => {
-    const tx = await call(await contract());
-    showMessage(`Transaction ${tx.hash} sent…`, "info");
-    await tx.wait();
-    showMessage(`${done}.`, "ok");
-    await refresh();
-  });
-}
+const send = (call, done) => transact(contract, call, done, refresh);
 
 document.getElementById("create").addEventListener("submit", (event) => {
   event.preventDefault();

@@ -1,5 +1,5 @@
 import { getJSON } from "./api.js";
-import { contract, currentAccount, eventIn, guarded, initNav, registry } from "./wallet.js";
+import { contract, currentAccount, eventIn, guarded, initNav, registry, transact } from "./wallet.js";
 import { el, eth, short, showMessage } from "./ui.js";
 import { formatEther } from "/vendor/ethers.js";
 
@@ -49,15 +49,7 @@ function approve(event, style, approved) {
     approved ? `Project ${input.value} approved to use ${style.name}` : `Approval of project ${input.value} withdrawn`);
 }
 
-async function send(call, done) {
-  await guarded(async () => {
-    const tx = await call(await registry());
-    showMessage(`Transaction ${tx.hash} sent…`, "info");
-    await tx.wait();
-    showMessage(`${done}.`, "ok");
-    await refresh();
-  });
-}
+const send = (call, done) => transact(registry, call, done, refresh);
 
 async function pinAdapter(file) {
   const response = await fetch("/api/adapters", { method: "POST", headers: { "Content-Type": "application/octet-stream" },

@@ -213,6 +213,18 @@ export function initNav({ onConnect } = {}) {
   restore().then((connected) => connected && onConnect && guarded(onConnect));
 }
 
+// Send a transaction made by `call` on the contract `signer()` returns, tell the user as it goes,
+// then run `after` (a page's refresh); any refusal is shown in words by `guarded`.
+export async function transact(signer, call, done, after) {
+  await guarded(async () => {
+    const tx = await call(await signer());
+    showMessage(`Transaction ${tx.hash} sent…`, "info");
+    await tx.wait();
+    showMessage(`${done}.`, "ok");
+    await after?.();
+  });
+}
+
 // The first event called `name` that `stylemint` emitted in a transaction receipt.
 export function eventIn(stylemint, receipt, name) {
   for (const log of receipt.logs) {

@@ -80,10 +80,9 @@ def test_artist_creates_and_unpauses_a_project_that_then_appears_in_the_gallery(
 def test_sold_out_shows_its_message(open_page, site):
     base, node, sample, store = site
     artist = accounts.test_accounts[3]
-    receipt = sample.contract.createProject("Tiny", sample.manifest_cid, sample_hash(sample), 0, 1, sender=artist)
-    project_id = receipt.decode_logs(sample.contract.ProjectCreated)[0].projectId
-    sample.contract.setProjectPaused(project_id, False, sender=artist)
-    sample.contract.approveProject(project_id, sample_hash(sample), sender=accounts.test_accounts[0])
+    project_id = core.create_project(sample.contract, artist, name="Tiny", manifest_cid=sample.manifest_cid,
+                                     manifest_hash=sample_hash(sample), price_wei=0, max_editions=1, unpause=True,
+                                     approve_by=accounts.test_accounts[0])
     core.mint(sample.contract, accounts.test_accounts[5], project_id)
     page = open_page(f"/project?id={project_id}", account=COLLECTOR)
     page.wait_for_selector(".message.error")
@@ -98,10 +97,9 @@ def test_a_refusal_after_the_page_loaded_is_shown_in_words(open_page, site):
     (raw revert data in the gas estimate) is decoded into the page's own words."""
     base, node, sample, store = site
     artist = accounts.test_accounts[3]
-    receipt = sample.contract.createProject("Last One", sample.manifest_cid, sample_hash(sample), 0, 1, sender=artist)
-    project_id = receipt.decode_logs(sample.contract.ProjectCreated)[0].projectId
-    sample.contract.setProjectPaused(project_id, False, sender=artist)
-    sample.contract.approveProject(project_id, sample_hash(sample), sender=accounts.test_accounts[0])
+    project_id = core.create_project(sample.contract, artist, name="Last One", manifest_cid=sample.manifest_cid,
+                                     manifest_hash=sample_hash(sample), price_wei=0, max_editions=1, unpause=True,
+                                     approve_by=accounts.test_accounts[0])
     page = open_page(f"/project?id={project_id}", account=COLLECTOR)
     page.wait_for_selector("#facts dd")
     assert page.is_enabled("#mint") and page.inner_text("#messages") == ""
