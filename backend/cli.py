@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -192,7 +193,10 @@ def sample_manifest_command(model_id, style):
               help="RPC URL the pages give wallets (default: none; --rpc is never published).")
 @click.option("--public-url", "public_urls", multiple=True,
               help="A URL visitors reach this server at (repeatable); Host and Origin must match it or loopback.")
-def serve(host, port, rpc, contract, ipfs_setting, public_rpc, public_urls):
+@click.option("--explorer", default=None, metavar="URL",
+              help="A block explorer for this chain (e.g. https://sepolia.etherscan.io): token pages link "
+                   "transactions and addresses to it. Default: none (a local chain has none).")
+def serve(host, port, rpc, contract, ipfs_setting, public_rpc, public_urls, explorer):
     """Serve the pages, the JSON API and the IPFS gateway."""
     from werkzeug.serving import make_server
 
@@ -200,8 +204,11 @@ def serve(host, port, rpc, contract, ipfs_setting, public_rpc, public_urls):
 
     from backend.chain.abi import AbiUnavailable
 
+    if explorer and urlsplit(explorer).scheme not in ("http", "https"):
+        raise InputError(f"--explorer must be an http(s) URL, not {explorer[:80]!r}")
     try:
-        app = build_app(rpc=rpc, contract=contract, ipfs=ipfs_setting, public_rpc=public_rpc, public_urls=public_urls)
+        app = build_app(rpc=rpc, contract=contract, ipfs=ipfs_setting, public_rpc=public_rpc, public_urls=public_urls,
+                        explorer=explorer)
     except (AbiUnavailable, LookupError) as err:
         raise InputError(str(err)) from None
     server = make_server(host, port, app, threaded=True)

@@ -108,6 +108,10 @@ class StyleMintClient:
     def head(self) -> int:
         return self._call(lambda: self.w3.eth.block_number, "eth_blockNumber")
 
+    def block_timestamp(self, number: int) -> int | None:
+        block = self._call(lambda: self.w3.eth.get_block(number), f"eth_getBlockByNumber({number})")
+        return int(block["timestamp"]) if block else None
+
     def block_hash(self, number: int) -> str | None:
         block = self._call(lambda: self.w3.eth.get_block(number), f"eth_getBlockByNumber({number})")
         return to_hex(block["hash"]) if block else None

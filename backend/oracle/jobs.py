@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     fulfill_replaced TEXT,
     randomness_block_hash TEXT,
     randomness      TEXT,
+    activity        TEXT,
     seen_at         REAL NOT NULL,
     updated_at      REAL NOT NULL,
     UNIQUE (tx_hash, token_id)
@@ -102,6 +103,7 @@ class Job:
     fulfill_replaced: str | None
     randomness_block_hash: str | None  # hash of block block_number + D, as the seed was derived from it
     randomness: str | None  # that block's prevrandao (mixHash)
+    activity: str | None  # JSON: what the oracle is doing with this job right now, for the token page
     seen_at: float
     updated_at: float
 
@@ -115,7 +117,7 @@ def mint_fields(mint, previous: dict | None = None) -> dict:
               "tx_hash": mint.tx_hash, "block_number": mint.block_number, "block_hash": mint.block_hash,
               "seed": None, "render_path": None, "png_sha256": None, "render_info": None, "image_cid": None,
               "metadata_cid": None, "randomness_block_hash": None, "randomness": None, "fulfill_tx": None,
-              "fulfill_raw": None, "fulfill_sent_block": None,
+              "fulfill_raw": None, "fulfill_sent_block": None, "activity": None,
               "attempts": 0, "last_error": None, "next_attempt_at": 0}
     previous = previous or {}
     signed = ([previous["fulfill_tx"]] if previous.get("fulfill_tx") else []) + json.loads(
@@ -138,9 +140,10 @@ class JobStore:
     def _migrate(self) -> None:
         """State files from before jobs were keyed by mint keep their rows (and their cursor)."""
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        if "id" in columns and "randomness" not in columns:  # before seeds used the RANDAO
-            for column in ("randomness_block_hash", "randomness"):
-                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
+        if "id" in columns:  # columns added since jobs were keyed by mint
+            for column in ("randomness_block_hash", "randomness", "activity"):
+                if column not in columns:
+                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
         if not columns or "id" in columns:
             return
         old_tx = "fulfil_tx" if "fulfil_tx" in columns else "fulfill_tx"
@@ -301,6 +304,13 @@ class JobStore:
         row = self._db.execute("SELECT MIN(id) FROM jobs WHERE fulfill_tx = ? AND state = 'submitted'",
                                (job.fulfill_tx,)).fetchone()
         return row[0] in (None, job.id)
+
+    def set_activity(self, job_ids: list[int], activity: dict | None) -> None:
+        """What the oracle is doing with these jobs now (rendering step n of N, waiting and why), for
+        the token page; not part of a job's state, so it needs no lease and a reorg simply clears it."""
+        if job_ids:
+            self._db.execute(f"UPDATE jobs SET activity = ? WHERE id IN ({','.join('?' * len(job_ids))})",
+                             (json.dumps(activity) if activity else None, *job_ids))
 
     def release(self, owner: str) -> None:
         self._db.execute("UPDATE jobs SET lease_owner = NULL, lease_expires = NULL WHERE lease_owner = ?", (owner,))

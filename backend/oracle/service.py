@@ -124,6 +124,8 @@ class OracleConfig:
     stuck_blocks: int = 12
     fee_bump: float = 1.25
     renders_dir: Path | None = None
+    # The token page's "rendering, step n of N" is written at most this often (one SQLite write each).
+    progress_interval: float = 0.25
     # On a development chain that mines only when asked (anvil without --block-time), mine the
     # blocks a seed's randomness is waiting for instead of waiting forever. Never on a real chain.
     dev_mine: bool = False
@@ -263,7 +265,7 @@ class Oracle:
         """Store an outcome; returns the job again when it can take its next step in this pass."""
         owner = self.config.worker_id
         if isinstance(outcome, Advance):
-            stored = self.jobs.update(job.id, owner, state=outcome.state, **outcome.fields)
+            stored = self.jobs.update(job.id, owner, state=outcome.state, activity=None, **outcome.fields)
             if stored:
                 setback = outcome.state == "dropped" or PROGRESS.index(outcome.state) < PROGRESS.index(job.state)
                 log.log(logging.WARNING if setback else logging.INFO, "event=%s token=%d%s", outcome.state, job.token_id,
@@ -271,10 +273,11 @@ class Oracle:
                 return self.jobs.job(job.id) if outcome.state in ACTIVE else None
         elif isinstance(outcome, Wait):
             stored = self.jobs.update(job.id, owner, next_attempt_at=time.time() + (
-                outcome.seconds or self.config.poll_interval))
+                outcome.seconds or self.config.poll_interval),
+                activity=json.dumps({"phase": "waiting", "reason": outcome.reason}))
         elif isinstance(outcome, Fail):
             log.error("event=failed token=%d reason=%r", job.token_id, outcome.reason)
-            stored = self.jobs.update(job.id, owner, state="failed", last_error=outcome.reason[:500])
+            stored = self.jobs.update(job.id, owner, state="failed", last_error=outcome.reason[:500], activity=None)
         else:
             attempts = job.attempts + 1
             if attempts >= self.config.max_attempts:
@@ -283,7 +286,7 @@ class Oracle:
             log.warning("event=retry token=%d attempt=%d delay=%.1fs reason=%r", job.token_id, attempts, delay,
                         outcome.reason)
             stored = self.jobs.update(job.id, owner, attempts=attempts, last_error=outcome.reason[:500],
-                                      next_attempt_at=time.time() + delay)
+                                      next_attempt_at=time.time() + delay, activity=None)
         if not stored:
             log.warning("event=lease_lost token=%d: another worker holds this job now", job.token_id)
         return None
@@ -406,9 +409,10 @@ class Oracle:
         for group in groups.values():
             seeds = [derive_seed(self.chain_id, self.chain.address, job.token_id, job.tx_hash, randao)
                      for job, (_, randao) in group]
+            ids = [job.id for job, _ in group]
             try:
                 manifest, _, _ = self.manifest_for(group[0][0])
-                results = self.renderer.render_batch(manifest, seeds)
+                results = self.renderer.render_batch(manifest, seeds, progress=self._render_progress(ids))
             except Exception as err:  # noqa: BLE001 - the same outcome for every job of the group
                 outcomes.update({job.id: self._outcome_of(err, job) for job, _ in group})
                 continue
@@ -416,6 +420,18 @@ class Oracle:
             for (job, randomness), result in zip(group, results):
                 outcomes[job.id] = self._guarded(self._store_render, job, result, randomness)
         return outcomes
+
+    def _render_progress(self, job_ids: list[int]) -> Callable[[int, int], None]:
+        """Record 'rendering, step n of N' for the token page: the first and last step always, the
+        ones between at most every `progress_interval` seconds (each record is one SQLite write)."""
+        last, interval = [0.0], self.config.progress_interval
+
+        def progress(step: int, steps: int) -> None:
+            now = time.monotonic()
+            if step in (1, steps) or now - last[0] >= interval:
+                last[0] = now
+                self.jobs.set_activity(job_ids, {"phase": "rendering", "step": step, "steps": steps})
+        return progress
 
     def _store_render(self, job: Job, result: RenderResult, randomness: tuple[str, str]) -> Outcome:
         """Keep the PNG on disk (atomically) and the render's description in the job row."""

@@ -26,13 +26,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     `config` may set IPFS_STORE (a content store), CHAIN_VIEW (chain + store + oracle state, for
     the API), VERIFIER, PUBLIC_RPC_URL (the RPC URL wallets are told; none by default: the
-    server's own RPC URL is private), PUBLIC_URLS (the URLs visitors reach this server at; the
+    server's own RPC URL is private), EXPLORER_URL (a public chain's block explorer, linked from
+    token pages as <url>/tx/<hash> and <url>/address/<address>; none by default), PUBLIC_URLS (the URLs visitors reach this server at; the
     loopback names are always accepted), PIN_RATE_LIMIT, POLICY (the operator policy for pinned
     manifests) and MAX_CONTENT_LENGTH.
     """
     app = Flask(__name__, static_folder=None)  # frontend/ is served by the pages blueprint
     app.config.from_mapping(MAX_CONTENT_LENGTH=1024 * 1024, JSON_SORT_KEYS=False, PUBLIC_URLS=[],
-                            PIN_RATE_LIMIT="10 per minute;100 per day", PUBLIC_RPC_URL=None)
+                            PIN_RATE_LIMIT="10 per minute;100 per day", PUBLIC_RPC_URL=None,
+                            EXPLORER_URL=None)
     if config:
         app.config.update(config)
     if "IPFS_STORE" not in app.config:

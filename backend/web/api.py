@@ -67,7 +67,7 @@ def health():
 def contract():
     view = _view()
     return jsonify(address=view.chain.address, chain_id=view.chain.chain_id(), abi=stylemint_abi(),
-                   rpc_url=current_app.config.get("PUBLIC_RPC_URL"),
+                   rpc_url=current_app.config.get("PUBLIC_RPC_URL"), explorer_url=current_app.config.get("EXPLORER_URL"),
                    style_registry={"address": view.chain.registry.address, "abi": contract_abi("StyleRegistry")})
 
 

@@ -19,6 +19,12 @@ from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import JobStore
 
 
+# The oracle's job states as the token page names them (a fulfilled job whose transaction the
+# index has not seen yet is still "submitted"; a dropped mint waits to be seen again).
+PHASES = {"seen": "queued", "rendered": "pinning", "pinned": "submitting", "submitted": "submitted",
+          "fulfilled": "submitted", "final": "submitted", "failed": "failed", "dropped": "queued"}
+
+
 class NotFoundError(LookupError):
     """No such project or token."""
 
@@ -34,6 +40,7 @@ class ChainView:
         self.oracle_state = Path(oracle_state) if oracle_state else None
         self._manifests: dict[str, dict | None] = {}
         self._metadata: dict[str, dict | None] = {}
+        self._prices: dict[str, int] = {}
         self._index = index
         self._start_block = start_block
         self._sync_lock = threading.Lock()
@@ -175,17 +182,38 @@ class ChainView:
             g.oracle_jobs = JobStore(self.oracle_state)
         return g.oracle_jobs
 
-    def _job_state(self, token_id: int) -> tuple[str | None, str | None]:
+    def progress(self, token_id: int) -> dict:
+        """Where the oracle is with a token not fulfilled yet, as the token page shows it live:
+        `phase` is queued | waiting (for its randomness; `reason`) | rendering (`step` of `steps`) |
+        pinning | submitting | submitted (`fulfill_tx`) | failed (`reason`); `retrying` carries the
+        last error of a step the oracle will try again."""
         jobs = self.jobs()
         job = jobs.get(token_id) if jobs else None
-        return (job.state, job.last_error) if job else (None, None)
+        if job is None:
+            return {"phase": "queued"}
+        activity = json.loads(job.activity) if job.activity else {}
+        phase = PHASES.get(job.state, "queued")
+        if job.state == "seen" and activity.get("phase") in ("waiting", "rendering"):
+            phase = activity["phase"]
+        progress = {"phase": phase}
+        if phase == "rendering":
+            progress |= {"step": activity.get("step", 0), "steps": activity.get("steps", 0)}
+        elif phase == "waiting":
+            progress["reason"] = activity.get("reason")
+        elif phase == "failed":
+            progress["reason"] = job.last_error
+        elif phase == "submitted":
+            progress["fulfill_tx"] = job.fulfill_tx
+        if phase != "failed" and job.attempts:
+            progress["retrying"] = job.last_error
+        return progress
 
     def _pending_state(self, token_id: int) -> tuple[str, str | None]:
         """(failed | rendering | pending, the failure's reason) of a token not fulfilled yet."""
-        job_state, error = self._job_state(token_id)
-        if job_state == "failed":
-            return "failed", error
-        return ("rendering" if job_state in ("rendered", "pinned", "submitted", "seen") else "pending"), error
+        progress = self.progress(token_id)
+        if progress["phase"] == "failed":
+            return "failed", progress["reason"]
+        return ("pending" if progress["phase"] in ("queued", "waiting") else "rendering"), None
 
     def token_summary(self, token_id: int, entry: dict | None = None) -> dict:
         """Owner, state, image and metadata; from the index entry when there is one (no RPC)."""
@@ -224,10 +252,16 @@ class ChainView:
             summary["token_uri"] = self.chain.view("tokenURI", token_id)
             summary["seed"] = "0x" + self.chain.token_seed(token_id).hex()
         if entry is not None:
-            summary["mint_tx"] = entry["mint_tx"]
+            summary["mint_tx"], mint_block = entry["mint_tx"], entry["mint_block"]
         else:
             mints = self.chain.mint_logs_for_token(token_id)
-            summary["mint_tx"] = mints[0].tx_hash if mints else None
+            summary["mint_tx"], mint_block = (mints[0].tx_hash, mints[0].block_number) if mints else (None, None)
+        summary["mint"] = self._mint_facts(summary["mint_tx"], mint_block)
+        info = self.chain.project_info(summary["project_id"])
+        summary["project"] = {"name": info["name"], "artist": info["artist"], "max_editions": int(info["maxEditions"])}
+        summary["metadata_url"] = ("/ipfs/" + summary["token_uri"].removeprefix("ipfs://")
+                                   if summary["state"] == "fulfilled" and summary["token_uri"].startswith("ipfs://") else None)
+        summary["progress"] = None if summary["state"] == "fulfilled" else self.progress(token_id)
         mint_block, amount = (0, 0) if summary["state"] == "fulfilled" else self.chain.escrow_of(token_id)
         summary["escrow"] = None if not mint_block else {
             "amount_wei": str(amount), "mint_block": mint_block, "head": self.chain.head(),
@@ -238,6 +272,16 @@ class ChainView:
         if summary["styles_paid"]:
             summary["styles_paid"]["amounts"] = [str(a) for a in summary["styles_paid"]["amounts"]]
         return summary
+
+    def _mint_facts(self, tx_hash: str | None, block: int | None) -> dict | None:
+        """When and for how much a token was minted: the mint block's time and the transaction's
+        value (the price paid; a transaction's value never changes, so it is read once)."""
+        if tx_hash is None or block is None:
+            return None
+        if tx_hash not in self._prices:
+            self._prices[tx_hash] = self.chain.transaction_value(tx_hash)
+        return {"tx": tx_hash, "block": block, "timestamp": self.chain.block_timestamp(block),
+                "price_wei": str(self._prices[tx_hash])}
 
     def tokens_of(self, owner: str, *, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
         """(a page of the tokens `owner` holds, how many it holds), from the index."""

@@ -17,7 +17,7 @@ from backend.web.chain_view import ChainView
 
 def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, contract: str | None = None,
               ipfs: str | None = None, oracle_state: Path | None = None, public_rpc: str | None = None,
-              public_urls: tuple[str, ...] = (), store=None):
+              public_urls: tuple[str, ...] = (), store=None, explorer: str | None = None):
     """The app over one chain and store. `public_rpc` is what wallets are told (none by default:
     the server's own RPC URL may carry a key or name a private node); `public_urls` are the
     addresses visitors use besides the loopback names (Host and Origin are checked against them)."""
@@ -39,5 +39,6 @@ def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, 
         "CHAIN_VIEW": view,
         "VERIFIER": Verifier(client, store),
         "PUBLIC_RPC_URL": public_rpc,
+        "EXPLORER_URL": explorer.rstrip("/") if explorer else None,
         "PUBLIC_URLS": list(public_urls),
     })

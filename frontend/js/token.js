@@ -1,34 +1,135 @@
 import { getJSON } from "./api.js";
-import { contract, guarded, initNav } from "./wallet.js";
-import { el, eth, facts, param, showMessage } from "./ui.js";
+import { contract, contractInfo, guarded, initNav } from "./wallet.js";
+import { el, eth, facts, hashValue, param, showMessage, utc } from "./ui.js";
 
 initNav();
 const id = param("id");
 
-async function load() {
-  const token = await getJSON(`/api/tokens/${id}`);
-  document.getElementById("name").textContent = token.metadata?.name ?? `Token ${token.token_id}`;
-  if (token.image) document.getElementById("image").src = token.image;
+// The oracle's steps, in order, as the token page names them (see ChainView.progress).
+const STEPS = [
+  ["queued", "Minted", "the oracle has not started on it yet"],
+  ["waiting", "Seed randomness", "waiting for the block whose randomness completes the seed"],
+  ["rendering", "Render"],
+  ["pinning", "Pin to IPFS", "pinning the image and its metadata"],
+  ["submitting", "Submit to the chain", "signing the fulfilment"],
+  ["submitted", "Confirm on chain", "waiting for the fulfilment to be mined"],
+  ["fulfilled", "Fulfilled"],
+];
+const POLL_MS = 1000;
+let explorer = null;  // a public chain's block explorer, when the server names one
+
+async function refresh() {
+  let token;
+  try {
+    token = await getJSON(`/api/tokens/${id}`);
+  } catch (error) {
+    showImage(null, error.message);
+    throw error;
+  }
+  show(token);
+  if (token.state !== "fulfilled") setTimeout(() => guarded(refresh), token.state === "failed" ? 5 * POLL_MS : POLL_MS);
+}
+
+function show(token) {
+  document.getElementById("name").textContent = token.metadata?.name ?? `${token.project.name} #${token.edition}`;
+  document.getElementById("byline").replaceChildren(
+    el("a", { href: `/project?id=${token.project_id}` }, token.project.name), " by ",
+    address(token.project.artist), ` · #${token.edition} of ${token.project.max_editions}`);
+  showImage(token);
+  showProgress(token.progress, token.state);
+  showTraits(token.metadata?.attributes);
   facts(document.getElementById("facts"), [
-    ["Edition", token.edition],
-    ["Project", el("a", { href: `/project?id=${token.project_id}` }, token.project_id)],
-    ["Owner", token.owner],
-    ["State", token.state],
-    ["Token URI", token.token_uri],
+    ["Owner", address(token.owner)],
+    ["Minted", token.mint ? `${utc(token.mint.timestamp)} for ${eth(token.mint.price_wei)}` : "—"],
+    ["Mint transaction", token.mint ? transaction(token.mint.tx) : "—"],
+    ...(token.state === "fulfilled" ? [["Token URI", hashValue(token.token_uri)]] : []),
   ]);
+  document.getElementById("links").replaceChildren(...[
+    token.image && el("a", { href: token.image, id: "image-link" }, "Image"),
+    token.metadata_url && el("a", { href: token.metadata_url, id: "metadata-link" }, "Metadata"),
+    token.mint && explorer && el("a", { href: `${explorer}/tx/${token.mint.tx}` }, "Transaction on the explorer"),
+  ].filter(Boolean).flatMap((link, i) => (i ? [" · ", link] : [link])));
   showEscrow(token);
   showStyles(token.provenance?.attribution, token.styles_paid);
-  const p = token.provenance;
-  if (p) {
-    facts(document.getElementById("provenance"), [
-      ["Seed", p.seed], ["Mint transaction", p.mint_tx], ["Mint block", `${p.mint_block_number} (${p.mint_block_hash})`],
-      ["Randomness", `RANDAO ${p.randomness} of block ${p.randomness_block_number} (${p.randomness_block_hash})`],
-      ["Manifest", `${p.manifest_cid} (sha256 ${p.manifest_sha256})`], ["Model", `${p.model_id ?? "model"} (sha256 ${p.model_sha256})`],
-      ["Prompt", p.prompt], ["Environment", JSON.stringify(p.environment)], ["PNG sha256", p.png_sha256],
-    ]);
-  } else {
-    showMessage(token.state === "failed" ? `Rendering failed: ${token.error}` : "Not rendered yet: the oracle is working on it.", token.state === "failed" ? "error" : "info");
+  if (token.provenance) showProvenance(token.provenance);
+}
+
+function address(value) {
+  return hashValue(value, { href: explorer ? `${explorer}/address/${value}` : null });
+}
+
+function transaction(hash) {
+  return hashValue(hash, { href: explorer ? `${explorer}/tx/${hash}` : null });
+}
+
+// Never a broken image: the placeholder says why there is none (yet).
+function showImage(token, problem = null) {
+  const image = document.getElementById("image");
+  const placeholder = document.getElementById("placeholder");
+  if (token?.image) {
+    if (image.getAttribute("src") !== token.image) {
+      image.onload = () => { image.hidden = false; placeholder.hidden = true; };
+      image.onerror = () => { image.hidden = true; placeholder.hidden = false;
+        placeholder.textContent = "The image is not reachable from this server's IPFS node right now."; };
+      image.src = token.image;
+    }
+    return;
   }
+  image.hidden = true;
+  placeholder.hidden = false;
+  placeholder.textContent = problem ?? (token?.state === "failed" ? "Rendering failed"
+    : token?.state === "fulfilled" ? "Rendered; the image is not in this server's IPFS node yet." : "Not rendered yet");
+}
+
+function showProgress(progress, state) {
+  const list = document.getElementById("progress");
+  list.hidden = state === "fulfilled";
+  if (state === "fulfilled") return list.replaceChildren();
+  const at = STEPS.findIndex(([phase]) => phase === progress.phase);
+  list.replaceChildren(...STEPS.map(([phase, label, doing], i) => {
+    const item = el("li", { "data-phase": phase, class: progress.phase === "failed" ? "" : i < at ? "done" : i === at ? "current" : "" }, label);
+    if (i === at && phase === "rendering" && progress.steps) {
+      item.append(`: step ${progress.step} of ${progress.steps} `,
+        el("progress", { value: progress.step, max: progress.steps }));
+    }
+    if (i === at && doing) item.append(el("div", { class: "detail" }, progress.reason ?? doing));
+    if (i === at && phase === "submitted" && progress.fulfill_tx) item.append(" ", transaction(progress.fulfill_tx));
+    return item;
+  }));
+  if (progress.phase === "failed") {
+    list.append(el("li", { class: "failed", id: "failure" }, `Rendering failed: ${progress.reason}`));
+  } else if (progress.retrying) {
+    list.append(el("li", { class: "retrying" }, `Retrying after: ${progress.retrying}`));
+  }
+}
+
+function showTraits(attributes) {
+  const list = document.getElementById("traits");
+  list.replaceChildren(...(Array.isArray(attributes) ? attributes : []).map((a) =>
+    el("li", { class: "chip" }, el("span", { class: "trait-type" }, a.trait_type), " ", el("strong", {}, String(a.value)))));
+}
+
+// The environment is a flat record of the render's software and settings: one row each.
+function environmentTable(environment) {
+  if (!environment || typeof environment !== "object") return "—";
+  return el("table", { class: "environment" }, ...Object.entries(environment).map(([key, value]) =>
+    el("tr", {}, el("th", {}, key), el("td", {}, typeof value === "object" ? JSON.stringify(value) : String(value)))));
+}
+
+function showProvenance(p) {
+  facts(document.getElementById("provenance"), [
+    ["Seed", hashValue(p.seed)],
+    ["Mint transaction", transaction(p.mint_tx)],
+    ["Mint block", el("span", {}, `${p.mint_block_number} `, hashValue(p.mint_block_hash))],
+    ["Randomness", el("span", {}, "RANDAO ", hashValue(p.randomness), ` of block ${p.randomness_block_number} `,
+      hashValue(p.randomness_block_hash))],
+    ["Manifest", el("span", {}, hashValue(p.manifest_cid, { href: `/ipfs/${p.manifest_cid}` }), " sha256 ",
+      hashValue(p.manifest_sha256))],
+    ["Model", el("span", {}, `${p.model_id ?? "model"} `, hashValue(p.model_sha256))],
+    ["Prompt", p.prompt],
+    ["Environment", environmentTable(p.environment)],
+    ["PNG sha256", hashValue(p.png_sha256)],
+  ]);
 }
 
 // Each style's share of this image, and its heat map over the image (one at a time, toggled).
@@ -37,6 +138,7 @@ function showStyles(attribution, paid) {
   const box = document.getElementById("styles");
   const overlay = document.getElementById("heatmap");
   if (!attribution?.styles?.length) return box.replaceChildren();
+  if (box.childElementCount) return;  // shown once: a fulfilled token's attribution never changes
   const buttons = [];
   const rows = attribution.styles.map((style, i) => {
     const button = el("button", { class: "heatmap-toggle", "aria-pressed": "false", "data-trigger": style.trigger,
@@ -62,18 +164,20 @@ function showEscrow(token) {
   const box = document.getElementById("escrow");
   const escrow = token.escrow;
   if (!escrow) return box.replaceChildren();
+  if (box.querySelector(".message.ok")) return;  // refunded: the page keeps saying so
   const open = escrow.head + 1 >= escrow.refundable_from_block;
-  box.replaceChildren(el("p", { class: "message info", id: "escrow-note" },
-    `The price (${escrow.amount_wei} wei) is held in escrow until the token is rendered. ` +
+  const note = el("p", { class: "message info", id: "escrow-note" },
+    `The price (${eth(escrow.amount_wei)}) is held in escrow until the token is rendered. ` +
     (open ? "It still is not: its owner can take the money back (the token is burned)."
-      : `If it is still not rendered at block ${escrow.refundable_from_block}, its owner can take the money back.`)));
-  if (open) {
-    box.append(el("button", { id: "refund", onclick: () => guarded(async () => {
-      const stylemint = await contract();
-      const receipt = await (await stylemint.refund(token.token_id)).wait();
-      box.replaceChildren(el("p", { class: "message ok" }, `Refunded in block ${receipt.blockNumber}; the token is burned.`));
-    }) }, "Refund"));
-  }
+      : `If it is still not rendered at block ${escrow.refundable_from_block}, its owner can take the money back.`));
+  const refund = open && el("button", { id: "refund", onclick: () => guarded(async () => {
+    const stylemint = await contract();
+    const receipt = await (await stylemint.refund(token.token_id)).wait();
+    box.replaceChildren(el("p", { class: "message ok" }, `Refunded in block ${receipt.blockNumber}; the token is burned.`));
+  }) }, "Refund");
+  const current = box.querySelector("#escrow-note");
+  if (current?.textContent === note.textContent && !!box.querySelector("#refund") === !!refund) return;  // no flicker
+  box.replaceChildren(note, ...(refund ? [refund] : []));
 }
 
 function fetchReport() {
@@ -97,4 +201,7 @@ document.getElementById("verify").addEventListener("click", () => guarded(async 
       el("li", {}, `${check.warning ? "⚠" : check.passed ? "✓" : "✗"} ${check.step}: ${check.detail}`))));
 }));
 
-guarded(load);
+guarded(async () => {
+  explorer = (await contractInfo()).explorer_url;
+  await refresh();
+});

@@ -32,3 +32,20 @@ export function facts(target, entries) {
 export function param(name) {
   return new URLSearchParams(location.search).get(name);
 }
+
+// A long hex value or CID, shortened for reading, whole in its title and on the copy button;
+// a link when `href` is given.
+export function hashValue(value, { href = null, label = null } = {}) {
+  if (value === null || value === undefined) return "—";
+  const text = label ?? (value.length > 18 ? `${value.slice(0, 10)}…${value.slice(-6)}` : value);
+  const shown = href ? el("a", { href, title: value }, text) : el("code", { title: value }, text);
+  const button = el("button", { class: "copy", type: "button", "data-copy": value, "aria-label": `copy ${value}`,
+    onclick: () => navigator.clipboard.writeText(value).then(() => {
+      button.textContent = "Copied";
+      setTimeout(() => { button.textContent = "Copy"; }, 1500);
+    }, () => { button.textContent = "Select and copy"; }) }, "Copy");
+  return el("span", { class: "hash" }, shown, button);
+}
+
+// A block time (unix seconds) as "2026-11-27 10:42 UTC": the same for every visitor.
+export const utc = (seconds) => `${new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;

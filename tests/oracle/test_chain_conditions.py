@@ -78,11 +78,11 @@ class ReorgDuringRender:
     def __getattr__(self, name):  # everything else is the real renderer's (its fingerprint, say)
         return getattr(self.renderer, name)
 
-    def render_batch(self, manifest, seeds):
+    def render_batch(self, manifest, seeds, progress=None):
         if not self.done:
             self.done = True
             self.reorg()
-        return self.renderer.render_batch(manifest, seeds)
+        return self.renderer.render_batch(manifest, seeds, progress)
 
 
 def test_a_mint_moved_during_its_render_is_fulfilled_with_its_canonical_seed(chain, shared_renderer, env):

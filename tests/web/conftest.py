@@ -91,20 +91,54 @@ def chain(env):  # noqa: F811
             yield node, sample, store
 
 
+class GatedRenderer:
+    """Fault injection: a slow GPU. The real renderer, held after its second denoising step until
+    `gate` is set (it is, unless a test clears it), so a page can be looked at mid-render."""
+
+    def __init__(self, renderer, gate: threading.Event):
+        self.renderer, self.gate = renderer, gate
+
+    def __getattr__(self, name):
+        return getattr(self.renderer, name)
+
+    def render_batch(self, manifest, seeds, progress=None):
+        def held(step, steps):
+            if progress:
+                progress(step, steps)
+            if step == 2:
+                self.gate.wait(timeout=120)
+        return self.renderer.render_batch(manifest, seeds, held)
+
+
 @pytest.fixture
-def site(chain, shared_renderer, env):  # noqa: F811
+def render_gate():
+    gate = threading.Event()
+    gate.set()
+    yield gate
+    gate.set()
+
+
+@pytest.fixture
+def app_config(request):
+    """Extra app settings for one test (`@pytest.mark.parametrize("app_config", [...], indirect=True)`)."""
+    return getattr(request, "param", {})
+
+
+@pytest.fixture
+def site(chain, shared_renderer, env, render_gate, app_config):  # noqa: F811
     """The whole product running: chain, oracle thread, app. Yields (base url, node, sample, store)."""
     node, sample, store = chain
-    renderer = Renderer(device="cpu", threads=2, models_dir=shared_renderer.models_dir, fetch_weights=store.get)
+    renderer = GatedRenderer(Renderer(device="cpu", threads=2, models_dir=shared_renderer.models_dir,
+                                      fetch_weights=store.get), render_gate)
     oracle = make_oracle(node, sample, store, renderer, env / "data" / "oracle" / "state.sqlite",
-                         poll_interval=0.2)
+                         poll_interval=0.2, progress_interval=0)
     stop = threading.Event()
     oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)
     oracle_thread.start()
     client = StyleMintClient(node.url, sample.deployment.address)
     app = create_app({"IPFS_STORE": store, "CHAIN_VIEW": ChainView(client, store, env / "data" / "oracle" / "state.sqlite"),
                       "VERIFIER": Verifier(client, store, models_dir=shared_renderer.models_dir),
-                      "PUBLIC_RPC_URL": node.url})
+                      "PUBLIC_RPC_URL": node.url, **app_config})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}", node, sample, store

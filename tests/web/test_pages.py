@@ -2,10 +2,14 @@
 
 import json
 import time
+from datetime import datetime, timezone
 
 import pytest
 from ape import accounts
 
+from eth_utils import keccak
+
+from backend.dev.anvil import rpc_call
 from backend.ipfs.cid import cid_of
 from backend.render.samples import sample_manifest
 
@@ -35,14 +39,65 @@ def test_collector_connects_mints_and_sees_the_render(open_page, site):
     assert page.evaluate("document.getElementById('image').naturalWidth") == 64
     provenance = page.inner_text("#provenance")
     seed = "0x" + bytes(sample.contract.tokenSeed(1_000_000)).hex()
-    assert seed in provenance and sample.contract.tokenMetadataCID(1_000_000) in page.inner_text("#facts")
-    assert COLLECTOR in page.inner_text("#facts")
-    assert "stylemint-tiny (sha256" in provenance and ", stipple style" in provenance
+    metadata_cid = sample.contract.tokenMetadataCID(1_000_000)
+    # Hashes are shortened for reading, whole in their title and copy button.
+    assert page.get_attribute(f'#provenance button.copy[data-copy="{seed}"]', "data-copy") == seed
+    assert seed not in provenance and f"{seed[:10]}…{seed[-6:]}" in provenance
+    assert page.query_selector(f'#facts [data-copy="ipfs://{metadata_cid}"]')
+    assert page.query_selector(f'#facts [data-copy="{COLLECTOR}"]')
+    assert "stylemint-tiny" in provenance and ", stipple style" in provenance
+    # What every mint site shows: project, artist, edition n of N, traits, mint time and price, links.
+    byline = " ".join(page.inner_text("#byline").split())
+    assert byline.startswith("Stipple Shapes by 0x90F79bf6…93b906") and byline.endswith("· #1 of 100")
+    metadata = json.loads(store.get(metadata_cid))
+    chips = page.inner_text("#traits")
+    assert len(metadata["attributes"]) >= 3 and all(str(a["value"]) in chips for a in metadata["attributes"])
+    assert f"{mint_time(node, 1_000_000)} for 0.000000001 ETH" in page.inner_text("#facts")
+    assert page.get_attribute("#metadata-link", "href") == f"/ipfs/{metadata_cid}"
+    assert page.get_attribute("#image-link", "href") == image
+    # The environment is a table of its entries, not a JSON blob.
+    environment = metadata["provenance"]["environment"]
+    assert page.locator("#provenance table.environment tr").count() == len(environment)
+    assert "{" not in page.inner_text("#provenance table.environment th")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click(f'#provenance button.copy[data-copy="{seed}"]')
+    page.wait_for_selector("#provenance button.copy:has-text('Copied')")
+    assert page.evaluate("navigator.clipboard.readText()") == seed
     screenshot(page, "token")
     page.click("#verify")
     page.wait_for_selector("#outcome", timeout=60_000)
     assert page.inner_text("#outcome").startswith("EXACT")
     screenshot(page, "token-verified")
+
+
+def test_the_token_page_follows_the_render_live_and_never_shows_a_broken_image(open_page, site, render_gate):
+    base, node, sample, store = site
+    render_gate.clear()  # the oracle's render stops after step 2 until the test lets it go on
+    record = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    page = open_page(f"/token?id={record.token_id}", account=COLLECTOR)
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads itself
+    page.wait_for_selector("#progress li.current[data-phase=rendering]:has-text('step 2 of')", timeout=60_000)
+    assert page.inner_text("#progress li.done").startswith("Minted")
+    assert page.get_attribute("#progress progress", "value") == "2"
+    assert page.is_hidden("#image") and page.get_attribute("#image", "src") is None  # no broken image
+    assert page.inner_text("#placeholder") == "Not rendered yet"
+    steps = page.evaluate("document.querySelector('#progress progress').max")
+    screenshot(page, "token-rendering")
+    render_gate.set()
+    page.wait_for_selector("#image:not([hidden])", timeout=60_000)
+    assert page.evaluate("document.getElementById('image').naturalWidth") == 64
+    assert page.is_hidden("#progress") and page.is_hidden("#placeholder")
+    assert page.evaluate("window.__sameDocument") is True  # it updated itself, no reload
+    page.wait_for_selector("#provenance dd")
+    assert steps == json.loads(store.get(sample.contract.projectInfo(sample.project_id).manifestCID))["steps"]
+
+
+def mint_time(node, token_id: int) -> str:
+    """The time of the block with the token's Mint log, as the pages print it (UTC, to the minute)."""
+    topic = "0x" + keccak(text="Mint(uint256,uint256,address,bytes32)").hex()
+    logs = rpc_call(node.url, "eth_getLogs", [{"fromBlock": "0x0", "topics": [topic, "0x%064x" % token_id]}])
+    block = rpc_call(node.url, "eth_getBlockByNumber", [logs[0]["blockNumber"], False])
+    return datetime.fromtimestamp(int(block["timestamp"], 16), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def test_gallery_lists_projects(open_page, site):
@@ -224,6 +279,10 @@ def test_collector_refunds_a_token_never_delivered(open_page, site):
     page = open_page(f"/token?id={record.token_id}", account=COLLECTOR)
     page.wait_for_selector("#escrow-note")
     assert "held in escrow" in page.inner_text("#escrow") and page.query_selector("#refund") is None
+    page.wait_for_selector("#failure", timeout=60_000)  # the oracle gave up; the page says why, by itself
+    assert "is not in the embedded store" in page.inner_text("#failure")
+    assert page.inner_text("#placeholder") == "Rendering failed"
+    screenshot(page, "token-failed")
     assert sample.contract.balance == 10**9
     sample.contract.chain_manager.mine(int(sample.contract.REFUND_DELAY()))
     page.reload()
