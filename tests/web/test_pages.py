@@ -70,6 +70,7 @@ def test_collector_connects_mints_and_sees_the_render(open_page, site):
     screenshot(page, "token-verified")
 
 
+@pytest.mark.parametrize("app_config", [{"EXPLORER_URL": "https://explorer.invalid"}], indirect=True)
 def test_the_token_page_follows_the_render_live_and_never_shows_a_broken_image(open_page, site, render_gate):
     base, node, sample, store = site
     render_gate.clear()  # the oracle's render stops after step 2 until the test lets it go on
@@ -81,6 +82,10 @@ def test_the_token_page_follows_the_render_live_and_never_shows_a_broken_image(o
     assert page.get_attribute("#progress progress", "value") == "2"
     assert page.is_hidden("#image") and page.get_attribute("#image", "src") is None  # no broken image
     assert page.inner_text("#placeholder") == "Not rendered yet"
+    # With a block explorer configured, transactions and addresses link to it (never visited here).
+    tx = record.tx_hash
+    assert page.get_attribute(f'#facts a[title="{tx}"]', "href") == f"https://explorer.invalid/tx/{tx}"
+    assert page.get_attribute(f'#byline a[title="{ARTIST}"]', "href") == f"https://explorer.invalid/address/{ARTIST}"
     steps = page.evaluate("document.querySelector('#progress progress').max")
     screenshot(page, "token-rendering")
     render_gate.set()
