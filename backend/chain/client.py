@@ -182,6 +182,12 @@ class StyleMintClient:
                                              "weights_bps": [int(w) for w in e["args"]["weightsBps"]],
                                              "amounts": [int(a) for a in e["args"]["amounts"]]} for e in logs}
 
+    def withdrawn_by(self, payee: str) -> int:
+        """Wei `payee` has withdrawn so far (its Withdrawn logs)."""
+        logs = self._logs("Withdrawn", f"eth_getLogs(Withdrawn {payee})", from_block=0,
+                          argument_filters={"payee": self.w3.to_checksum_address(payee)})
+        return sum(int(e["args"]["amount"]) for e in logs)
+
     def transaction_value(self, tx_hash: str) -> int:
         """Wei a transaction paid (a mint's price)."""
         return int(self._call(lambda: self.w3.eth.get_transaction(tx_hash)["value"], "eth_getTransactionByHash"))

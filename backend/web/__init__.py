@@ -26,7 +26,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     `config` may set IPFS_STORE (a content store), CHAIN_VIEW (chain + store + oracle state, for
     the API), VERIFIER, PUBLIC_RPC_URL (the RPC URL wallets are told; none by default: the
-    server's own RPC URL is private), EXPLORER_URL (a public chain's block explorer, linked from
+    server's own RPC URL is private), PREVIEW_RATE_LIMIT, PREVIEW_MAX_PIXEL_STEPS and PREVIEW_RENDERER
+    (backend/web/preview.py), EXPLORER_URL (a public chain's block explorer, linked from
     token pages as <url>/tx/<hash> and <url>/address/<address>; none by default), PUBLIC_URLS (the URLs visitors reach this server at; the
     loopback names are always accepted), PIN_RATE_LIMIT, POLICY (the operator policy for pinned
     manifests) and MAX_CONTENT_LENGTH.
@@ -34,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)  # frontend/ is served by the pages blueprint
     app.config.from_mapping(MAX_CONTENT_LENGTH=1024 * 1024, JSON_SORT_KEYS=False, PUBLIC_URLS=[],
                             PIN_RATE_LIMIT="10 per minute;100 per day", PUBLIC_RPC_URL=None,
+                            PREVIEW_RATE_LIMIT="6 per minute;60 per day",
                             EXPLORER_URL=None)
     if config:
         app.config.update(config)
@@ -45,12 +47,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["TRUSTED_HOSTS"] = LOOPBACK_HOSTS + [url.hostname for url in public if url.hostname]
     origins = {f"{url.scheme}://{url.netloc}" for url in public}
 
-    from backend.web import api, gateway, pages, verify_api
+    from backend.web import api, gateway, pages, preview, verify_api
     from backend.web.chain_view import close_jobs
 
     app.register_blueprint(gateway.bp)
     app.register_blueprint(verify_api.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(preview.bp)
     app.register_blueprint(pages.bp)
     # One limiter per app (its counts in memory): pins cost storage forever, so each client gets
     # a bounded number of them.
@@ -60,6 +63,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.view_functions[endpoint] = limiter.limit(
             pin_limit, error_message=f"pin limit reached ({pin_limit} per client); try again later")(
             app.view_functions[endpoint])
+    preview_limit = app.config["PREVIEW_RATE_LIMIT"]
+    app.view_functions["preview.preview"] = limiter.limit(
+        preview_limit, error_message=f"preview limit reached ({preview_limit} per client); try again later")(
+        app.view_functions["preview.preview"])
     app.teardown_appcontext(close_jobs)
 
     @app.before_request

@@ -12,7 +12,8 @@ from backend.chain.abi import contract_abi, stylemint_abi
 from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.chain.styles import manifest_mismatches, registered_style
 from backend.ipfs.errors import IpfsError, UploadTooLarge
-from backend.render.manifest import MAX_MANIFEST_BYTES, ManifestError, parse_manifest
+from backend.ipfs.cid import cid_of
+from backend.render.manifest import MAX_MANIFEST_BYTES, ManifestError, StyleManifest, parse_manifest
 from backend.render.policy import DEFAULT_POLICY
 from backend.web.chain_view import NotFoundError
 from backend.web.ids import parse_id
@@ -172,10 +173,9 @@ def _registry_styles(text: str) -> list:
         abort(422, description=f"the style library has no style among {ids}")
 
 
-@bp.post("/manifests")
-def manifests():
-    """Validate an artist's manifest, pin its canonical bytes, return CID and hash. With
-    `?styles=1,2` the manifest must load exactly those registered styles' adapters, in that order."""
+def checked_manifest() -> StyleManifest:
+    """The request body as a manifest that the schema and the operator policy accept (and, with
+    `?styles=1,2`, that loads exactly those registered styles' adapters, in order); else 4xx."""
     if request.mimetype != "application/json":
         # text/plain would let any web page post here without a CORS preflight.
         abort(415, description="send the manifest as Content-Type: application/json")
@@ -197,9 +197,21 @@ def manifests():
         mismatches = manifest_mismatches(manifest.styles or [], _registry_styles(request.args["styles"]))
         if mismatches:
             abort(422, description="the manifest does not load the registered styles: " + "; ".join(mismatches))
+    return manifest
+
+
+@bp.post("/manifests")
+def manifests():
+    """Validate an artist's manifest, pin its canonical bytes, return CID and hash. `?pin=0` pins
+    nothing and returns the CID it would have (the page creates the project first and pins after,
+    so a refused or abandoned create leaves nothing pinned)."""
+    manifest = checked_manifest()
     canonical = manifest.canonical_bytes()
+    if request.args.get("pin", "1") == "0":
+        return jsonify(cid=cid_of(canonical), sha256="0x" + manifest.sha256_hex(), canonical=canonical.decode(),
+                       pinned=False), 200
     return jsonify(cid=_pin(canonical, "manifest"), sha256="0x" + manifest.sha256_hex(),
-                   canonical=canonical.decode()), 201
+                   canonical=canonical.decode(), pinned=True), 201
 
 
 @bp.get("/manifests/template")

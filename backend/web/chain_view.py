@@ -145,9 +145,10 @@ class ChainView:
         entry["samples"] = samples
         return entry
 
-    def earnings(self, address: str) -> dict:
-        """What an account earned: per project it is the artist of (sales, revenue, the platform's
-        and the styles' parts, its own) and per style it owns; plus its credit not yet withdrawn."""
+    def earnings(self, address: str, *, sales_per_project: int = 50) -> dict:
+        """What an account earned: per project it is the artist of (minted, sales, revenue, the
+        platform's and the styles' parts, its own, and the latest sales one by one) and per style
+        it owns; plus what it withdrew and its credit not yet withdrawn."""
         address = address.lower()
         paid = self.chain.all_styles_paid()
         projects = []
@@ -156,20 +157,29 @@ class ChainView:
             if info["artist"].lower() != address:
                 continue
             sales = revenue = to_styles = platform = 0
+            sold = []
             entries, _ = self.index().project_tokens(pid, limit=1_000_000)  # refunded (burned) ones are not listed
             for entry in entries:
-                if entry["fulfilled_block"] is None:
-                    continue  # still in escrow: nobody was paid yet
-                price = self.chain.transaction_value(entry["mint_tx"])
-                sales, revenue, platform = sales + 1, revenue + price, platform + price // 10
-                to_styles += sum((paid.get(entry["token_id"]) or {"amounts": []})["amounts"])
-            projects.append({"id": pid, "name": info["name"], "sales": sales, "revenue_wei": str(revenue),
-                             "platform_wei": str(platform), "styles_wei": str(to_styles),
-                             "artist_wei": str(revenue - platform - to_styles)})
+                price = self._prices.get(entry["mint_tx"])
+                if price is None:
+                    price = self._prices[entry["mint_tx"]] = self.chain.transaction_value(entry["mint_tx"])
+                sale = {"token_id": entry["token_id"], "edition": entry["edition"], "buyer": self.chain.w3.to_checksum_address(entry["minter"]),
+                        "mint_block": entry["mint_block"], "price_wei": str(price), "state": "escrow"}
+                if entry["fulfilled_block"] is not None:  # in escrow, nobody was paid yet
+                    styles_part = sum((paid.get(entry["token_id"]) or {"amounts": []})["amounts"])
+                    sales, revenue, platform, to_styles = (sales + 1, revenue + price, platform + price // 10,
+                                                           to_styles + styles_part)
+                    sale |= {"state": "paid", "platform_wei": str(price // 10), "styles_wei": str(styles_part),
+                             "artist_wei": str(price - price // 10 - styles_part)}
+                sold.append(sale)
+            projects.append({"id": pid, "name": info["name"], "minted": int(info["invocations"]), "sales": sales,
+                             "revenue_wei": str(revenue), "platform_wei": str(platform), "styles_wei": str(to_styles),
+                             "artist_wei": str(revenue - platform - to_styles),
+                             "recent_sales": sorted(sold, key=lambda s: -s["mint_block"])[:sales_per_project]})
         styles = [{"id": s["id"], "name": s["name"], "retired": s["retired"], "mints": s["mints"],
                    "earned_wei": s["earned_wei"]} for s in self.styles() if s["owner"].lower() == address]
         return {"address": address, "credit_wei": str(self.chain.view("creditOf", self.chain.w3.to_checksum_address(address))),
-                "projects": projects, "styles": styles}
+                "withdrawn_wei": str(self.chain.withdrawn_by(address)), "projects": projects, "styles": styles}
 
     # -- tokens -----------------------------------------------------------------------------
 

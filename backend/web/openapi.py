@@ -49,6 +49,16 @@ _REPORT = {"type": "object", "required": ["token_id", "outcome", "exit_code", "r
 _REPORT_ERROR = {"description": "A report whose verdict is an error, with the Error fields",
                  "content": {"application/json": {"schema": {"allOf": [_REPORT, _ERROR_SCHEMA]}}}}
 
+_STYLES_PARAM = {"name": "styles", "in": "query", "required": False,
+                 "description": "Registry style ids the project will name (e.g. 1,2): the manifest must "
+                                "load exactly their adapters, in that order",
+                 "schema": {"type": "string", "pattern": "^[0-9]{1,78}(,[0-9]{1,78}){0,3}$"}}
+_MANIFEST_BODY = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StyleManifest"}}}}
+_PINNED = {"application/json": {"schema": {
+    "type": "object", "required": ["cid", "sha256", "canonical", "pinned"],
+    "properties": {"cid": {"type": "string"}, "sha256": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"},
+                   "canonical": {"type": "string"}, "pinned": {"type": "boolean"}}}}}
+
 OPENAPI = {
     "openapi": "3.1.0",
     "info": {"title": "stylemint API", "version": "1.1.0",
@@ -80,16 +90,24 @@ OPENAPI = {
         "/api/manifests": {"post": {
             "summary": "Validate an artist's style manifest against the schema and the operator policy, pin its "
                        "canonical bytes, return CID and sha256 (rate-limited per client; same-origin pages only)",
-            "parameters": [{"name": "styles", "in": "query", "required": False,
-                            "description": "Registry style ids the project will name (e.g. 1,2): the manifest must "
-                                           "load exactly their adapters, in that order",
-                            "schema": {"type": "string", "pattern": "^[0-9]{1,78}(,[0-9]{1,78}){0,3}$"}}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StyleManifest"}}}},
-            "responses": {"201": {"description": "Pinned", "content": {"application/json": {"schema": {
-                "type": "object", "required": ["cid", "sha256", "canonical"],
-                "properties": {"cid": {"type": "string"}, "sha256": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"},
-                               "canonical": {"type": "string"}}}}}},
+            "parameters": [_STYLES_PARAM, {"name": "pin", "in": "query", "required": False,
+                                           "description": "0: check and name the CID only, pin nothing",
+                                           "schema": {"type": "string", "enum": ["0", "1"]}}],
+            "requestBody": _MANIFEST_BODY,
+            "responses": {"201": {"description": "Pinned", "content": _PINNED},
+                          "200": {"description": "Checked, not pinned (pin=0)", "content": _PINNED},
                           **_errors(400, 403, 413, 415, 422, 429, 502)}}},
+        "/api/manifests/preview": {"post": {
+            "summary": "Render a few random seeds of a draft manifest, checked as for pinning and capped in "
+                       "width x height x steps; nothing is pinned (rate-limited per client; one at a time)",
+            "parameters": [_STYLES_PARAM, _int_query("count", 1, 4)],
+            "requestBody": _MANIFEST_BODY,
+            "responses": {"200": {"description": "The images as data URLs with seed, prompt and traits",
+                                  "content": {"application/json": {"schema": {
+                                      "type": "object", "required": ["images", "pinned"],
+                                      "properties": {"pinned": {"type": "boolean"}, "seconds": {"type": "number"},
+                                                     "images": {"type": "array", "items": {"type": "object"}}}}}}},
+                          **_errors(400, 403, 413, 415, 422, 429, 503)}}},
         "/api/styles": _get("The style library: every registered style with its owner, trigger, terms, the "
                             "projects that blend it, their mints, what it earned and sample renders", errors=_CHAIN),
         "/api/styles/{id}": _get("One registered style", [_id_param("id")], errors=(400, 404, *_CHAIN)),

@@ -1,6 +1,6 @@
 import { getJSON, postJSON } from "./api.js";
 import { contract, currentAccount, eventIn, guarded, initNav, transact } from "./wallet.js";
-import { el, eth, showMessage } from "./ui.js";
+import { el, eth, showMessage, short } from "./ui.js";
 import { formatEther, parseEther } from "/vendor/ethers.js";
 
 initNav({ onConnect: refresh });
@@ -12,66 +12,135 @@ async function refresh() {
   const { projects } = await getJSON("/api/projects");
   const mine = projects.filter((p) => p.artist.toLowerCase() === account);
   const earned = await getJSON(`/api/earnings/${account}`);
-  const row = (...cells) => el("tr", {}, ...cells.map((c) => el("td", {}, c)));
+  document.getElementById("withdrawn").textContent = eth(earned.withdrawn_wei);
+  showEarnings(earned);
+  document.getElementById("mine").replaceChildren(...mine.map(projectCard));
+}
+
+const row = (...cells) => el("tr", {}, ...cells.map((c) => el("td", {}, c)));
+
+function showEarnings(earned) {
   document.querySelector("#earnings tbody").replaceChildren(...earned.projects.map((p) =>
-    row(el("a", { href: `/project?id=${p.id}` }, p.name), String(p.sales), eth(p.revenue_wei), eth(p.platform_wei),
-      eth(p.styles_wei), eth(p.artist_wei))));
+    row(el("a", { href: `/project?id=${p.id}` }, p.name), String(p.minted), String(p.sales), eth(p.revenue_wei),
+      eth(p.platform_wei), eth(p.styles_wei), eth(p.artist_wei))));
   document.querySelector("#style-earnings tbody").replaceChildren(...earned.styles.map((s) =>
     row(`${s.name} (#${s.id})${s.retired ? ", retired" : ""}`, String(s.mints), eth(s.earned_wei))));
-  document.getElementById("mine").replaceChildren(...mine.map((p) => el("div", { class: "card", "data-project": p.id },
+  document.getElementById("style-earnings").hidden = !earned.styles.length;
+  const sales = earned.projects.flatMap((p) => p.recent_sales.map((sale) => ({ ...sale, project: p })));
+  document.querySelector("#sales tbody").replaceChildren(...(sales.length ? sales.map((sale) =>
+    el("tr", { class: "sale", "data-token": sale.token_id }, ...[
+      sale.project.name, el("a", { href: `/token?id=${sale.token_id}` }, `#${sale.edition}`),
+      el("span", { title: sale.buyer }, short(sale.buyer)), String(sale.mint_block), eth(sale.price_wei),
+      sale.state === "paid" ? "paid out" : "in escrow (until rendered)",
+      sale.state === "paid" ? eth(sale.artist_wei) : "—",
+    ].map((c) => el("td", {}, c))))
+    : [el("tr", {}, el("td", { colspan: 7 }, "No sales yet."))]));
+}
+
+// One small form per setting; each sends its own transaction and shows the revert in words.
+function settingForm(name, label, value, attributes, call) {
+  const form = el("form", { class: `inline setting-${name}` },
+    el("label", {}, `${label} `, el("input", { name, value, required: "", ...attributes })),
+    el("button", { type: "submit" }, "Set"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = form.elements[name].value.trim();
+    guarded(async () => send((c) => call(c, input), `${label} set to ${input}`));
+  });
+  return form;
+}
+
+function projectCard(p) {
+  const status = `${p.minted}/${p.max_editions} minted · ${p.paused ? "paused" : "open"}${p.locked ? " · locked" : ""}`;
+  return el("div", { class: "card", "data-project": p.id },
     el("h3", {}, el("a", { href: `/project?id=${p.id}` }, p.name)),
-    el("div", {}, `${eth(p.price_wei)} · ${p.minted}/${p.max_editions} · ${p.paused ? "paused" : "open"}${p.locked ? " · locked" : ""}`),
-    el("button", { class: "toggle", onclick: () => send((c) => c.setProjectPaused(p.id, !p.paused), p.paused ? "Unpaused" : "Paused") },
-      p.paused ? "Unpause" : "Pause"),
-    el("button", { onclick: () => {
-      const price = prompt("New price in ETH", formatEther(BigInt(p.price_wei)));
-      if (price !== null) send((c) => c.setProjectPrice(p.id, parseEther(price)), "Price set");
-    } }, "Set price"),
-    p.locked ? "" : el("button", { onclick: () => confirm("Lock for ever? The style and cap can never change again.")
-      && send((c) => c.lockProject(p.id), "Locked") }, "Lock"))));
+    el("div", { class: "status" }, status),
+    settingForm("price", "Price (ETH)", formatEther(BigInt(p.price_wei)), { inputmode: "decimal" },
+      (c, v) => c.setProjectPrice(p.id, parseEther(v))),
+    settingForm("royalty", "Royalty (%)", String(p.royalty_bps / 100), { type: "number", min: 0, max: 10, step: 0.01 },
+      (c, v) => c.setProjectRoyalty(p.id, Math.round(Number(v) * 100))),
+    p.locked ? "" : settingForm("cap", "Edition cap", String(p.max_editions), { type: "number", min: 1, step: 1 },
+      (c, v) => c.setProjectMaxEditions(p.id, BigInt(v))),
+    el("div", { class: "actions" },
+      el("button", { class: "toggle", onclick: () => send((c) => c.setProjectPaused(p.id, !p.paused), p.paused ? "Unpaused" : "Paused") },
+        p.paused ? "Unpause" : "Pause"),
+      p.locked ? "" : el("button", { onclick: () => confirm("Lock for ever? The style and cap can never change again.")
+        && send((c) => c.lockProject(p.id), "Locked") }, "Lock")));
 }
 
 const send = (call, done) => transact(contract, call, done, refresh);
 
+// The manifest the form describes, and the registry styles it blends (their adapters exactly as
+// the registry records them; each trigger must be a word of the prompt, or nothing invokes it).
+async function draft(form) {
+  let variables;
+  try { variables = JSON.parse(form.get("variables") || "{}"); } catch { throw new Error("Variables must be JSON, e.g. {\"surface\": [\"water\", \"glass\"]}"); }
+  const template = await getJSON("/api/manifests/template");
+  const size = Number(form.get("size"));
+  const styleIds = (form.get("styles") || "").split(",").map((s) => s.trim()).filter(Boolean);
+  const registered = await Promise.all(styleIds.map((sid) => getJSON(`/api/styles/${sid}`)));
+  let prompt = form.get("prompt");
+  for (const s of registered) if (!new RegExp(`\\b${s.trigger}\\b`).test(prompt)) prompt += `, ${s.trigger} style`;
+  const manifest = { ...template, name: form.get("name"), prompt, variables,
+    negative_prompt: form.get("negative_prompt"), scheduler: { name: form.get("scheduler"), config: {} },
+    steps: Number(form.get("steps")), guidance_scale: Number(form.get("guidance_scale")), width: size, height: size };
+  if (registered.length) {
+    manifest.styles = registered.map((s) => ({ kind: "lora", cid: s.adapter_cid, sha256: s.adapter_sha256.slice(2),
+      scale: 1.0, trigger: s.trigger }));
+    manifest.attribution = form.get("attribution");
+  }
+  return { manifest, styleIds, query: styleIds.length ? `styles=${styleIds.join(",")}` : "" };
+}
+
+document.getElementById("preview-button").addEventListener("click", () => guarded(async () => {
+  const { manifest, query } = await draft(new FormData(document.getElementById("create")));
+  const box = document.getElementById("preview");
+  box.replaceChildren(el("p", { class: "message info", id: "previewing" }, "Rendering a preview…"));
+  const preview = await postJSON(`/api/manifests/preview?count=4${query ? `&${query}` : ""}`, manifest)
+    .catch((error) => { box.replaceChildren(); throw error; });
+  box.replaceChildren(...preview.images.map((image) => el("figure", { class: "card preview" },
+    el("img", { src: image.png, alt: image.prompt, class: "art" }), el("figcaption", {}, image.prompt))));
+  showMessage(`Preview: ${preview.images.length} random seeds in ${preview.seconds} s; nothing was pinned.`, "info");
+}));
+
+// Check the manifest and learn its CID (nothing pinned), create the project on chain, and only
+// then pin: a refused or abandoned transaction leaves nothing pinned.
 document.getElementById("create").addEventListener("submit", (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   guarded(async () => {
-    let variables;
-    try { variables = JSON.parse(form.get("variables") || "{}"); } catch { throw new Error("Variables must be JSON, e.g. {\"surface\": [\"water\", \"glass\"]}"); }
-    const template = await getJSON("/api/manifests/template");
-    const size = Number(form.get("size"));
-    const styleIds = (form.get("styles") || "").split(",").map((s) => s.trim()).filter(Boolean);
-    const registered = await Promise.all(styleIds.map((sid) => getJSON(`/api/styles/${sid}`)));
-    // Each registered style's adapter, exactly as the registry records it; its trigger must be a
-    // word of the prompt, or nothing would invoke it.
-    let prompt = form.get("prompt");
-    for (const s of registered) if (!new RegExp(`\\b${s.trigger}\\b`).test(prompt)) prompt += `, ${s.trigger} style`;
-    const manifest = { ...template, name: form.get("name"), prompt, variables,
-      negative_prompt: form.get("negative_prompt"), scheduler: { name: form.get("scheduler"), config: {} },
-      steps: Number(form.get("steps")), guidance_scale: Number(form.get("guidance_scale")), width: size, height: size };
-    if (registered.length) {
-      manifest.styles = registered.map((s) => ({ kind: "lora", cid: s.adapter_cid, sha256: s.adapter_sha256.slice(2),
-        scale: 1.0, trigger: s.trigger }));
-      manifest.attribution = form.get("attribution");
-    }
-    const pinned = await postJSON(`/api/manifests${styleIds.length ? `?styles=${styleIds.join(",")}` : ""}`, manifest);
-    showMessage(`Manifest pinned as ${pinned.cid}; confirm the transaction in your wallet.`, "info");
+    const { manifest, styleIds, query } = await draft(form);
+    const checked = await postJSON(`/api/manifests?pin=0${query ? `&${query}` : ""}`, manifest);
+    showMessage("Manifest checked; confirm the project in your wallet.", "info");
     const stylemint = await contract();
-    const tx = await stylemint.createProject(form.get("name"), pinned.cid, pinned.sha256,
+    const tx = await stylemint.createProject(form.get("name"), checked.cid, checked.sha256,
       parseEther(form.get("price")), BigInt(form.get("editions")));
     const receipt = await tx.wait();
     const created = eventIn(stylemint, receipt, "ProjectCreated");
+    const projectId = created.args.projectId;
     if (styleIds.length) {
       const shareBps = Math.round(Number(form.get("share")) * 100);
-      showMessage(`Project ${created.args.projectId} created; confirm the styles and their ${shareBps / 100} % share in your wallet.`, "info");
-      await (await stylemint.setProjectStyles(created.args.projectId, styleIds.map(BigInt), shareBps)).wait();
+      showMessage(`Project ${projectId} created; confirm the styles and their ${shareBps / 100} % share in your wallet.`, "info");
+      await (await stylemint.setProjectStyles(projectId, styleIds.map(BigInt), shareBps)).wait();
     }
-    showMessage(`Project ${created.args.projectId} created (paused). Unpause it to open minting; ` +
-      "it mints once the platform approves its manifest.", "ok");
+    await pin(projectId, manifest, query, checked.cid);
     await refresh();
   });
 });
+
+async function pin(projectId, manifest, query, cid) {
+  try {
+    const pinned = await postJSON(`/api/manifests${query ? `?${query}` : ""}`, manifest);
+    if (pinned.cid !== cid) throw new Error(`the server pinned ${pinned.cid}, not the ${cid} the project names`);
+  } catch (error) {
+    showMessage(`Project ${projectId} is created, but its manifest could not be pinned (${error.message}); ` +
+      "the oracle cannot render it until it is.", "error",
+      { label: "Pin again", onClick: () => guarded(() => pin(projectId, manifest, query, cid)) });
+    return;
+  }
+  showMessage(`Project ${projectId} created (paused) and its manifest pinned as ${cid}. Unpause it to open minting; ` +
+    "it mints once the platform approves its manifest.", "ok");
+}
 
 document.getElementById("withdraw").addEventListener("click", () => guarded(async () => {
   const stylemint = await contract();

@@ -27,6 +27,7 @@ const REVERTS = {
   ProjectIsLocked: "This project is locked: its style and edition cap can no longer change.",
   NothingToWithdraw: "Nothing to withdraw yet.",
   InvalidMaxEditions: "That edition cap is not allowed (only lower, never below the editions minted).",
+  InvalidRoyalty: "The royalty can be at most 10 %.",
   InvalidName: "The name must be 1 to 64 bytes.",
   ManifestChanged: "The artist changed this project's style since you loaded the page; nothing was charged. Reload to see the new style.",
   RefundNotYetAvailable: "A refund opens a while after the mint, if the token is still not rendered by then.",
@@ -220,8 +221,8 @@ export async function transact(signer, call, done, after) {
     const tx = await call(await signer());
     showMessage(`Transaction ${tx.hash} sent…`, "info");
     await tx.wait();
+    await after?.();  // the page shows the new state before it says done: nothing changes under the reader
     showMessage(`${done}.`, "ok");
-    await after?.();
   });
 }
 

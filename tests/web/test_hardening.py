@@ -201,7 +201,10 @@ def test_a_cached_report_is_answered_while_another_render_runs(deployed):
 
 @pytest.fixture
 def api_schema(deployed):
-    app = app_for(deployed, PIN_RATE_LIMIT="10000 per minute", VERIFY_WAIT_SECONDS=5)
+    # Previews stop at their cost cap here (a 1 pixel-step cap refuses every manifest before a
+    # render): their renders are tested in the browser (tests/web/test_artist_page.py).
+    app = app_for(deployed, PIN_RATE_LIMIT="10000 per minute", PREVIEW_RATE_LIMIT="10000 per minute",
+                  PREVIEW_MAX_PIXEL_STEPS=1, VERIFY_WAIT_SECONDS=5)
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 
 
@@ -215,8 +218,8 @@ def test_every_response_conforms_to_the_openapi_document(case):
     exception: a manifest has cross-field rules JSON Schema cannot state (the prompt's placeholders
     are exactly the variables, the operator's cost bound), and an adapter is any bytes to JSON
     Schema but must parse as safetensors, so a schema-valid body may rightly get 422 and
-    `positive_data_acceptance` is not asked of POST /api/manifests and /api/adapters."""
-    semantic = ("/api/manifests", "/api/adapters")
+    `positive_data_acceptance` is not asked of POST /api/manifests, its preview and /api/adapters."""
+    semantic = ("/api/manifests", "/api/manifests/preview", "/api/adapters")
     excluded = [checks.positive_data_acceptance] if case.operation.path in semantic else []
     case.call_and_validate(excluded_checks=excluded)
 

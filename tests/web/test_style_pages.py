@@ -91,7 +91,7 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     dashboard.wait_for_selector("#earnings tbody tr:nth-child(2)")
     cells = dashboard.inner_text("#earnings tbody tr:nth-child(2)").split("\t")
     to_styles = sum(int(a) for a in paid.iloc[0]["event_arguments"]["amounts"])
-    assert cells == ["Dots and Lines", "1", "0.01 ETH", "0.001 ETH", f"{to_styles / 1e18:.10f}".rstrip("0") + " ETH",
+    assert cells == ["Dots and Lines", "1", "1", "0.01 ETH", "0.001 ETH", f"{to_styles / 1e18:.10f}".rstrip("0") + " ETH",
                      f"{(price - price // 10 - to_styles) / 1e18:.10f}".rstrip("0") + " ETH"]
     screenshot(dashboard, "artist-earnings")
 
