@@ -9,7 +9,7 @@ export APE_DATA_FOLDER := $(CURDIR)/.ape
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup browser test test-contracts demo bench chain serve clean
+.PHONY: setup browser test test-contracts demo bench chain serve clean mint
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENV)/bin/anvil .build/__local__.json browser
 
@@ -73,3 +73,12 @@ chain: setup
 
 clean:
 	rm -rf .build contracts/.cache .ape .stylemint artifacts crytic-export
+
+# Mint one edition from the command line, e.g. on the chain `make demo` runs (it prints this with
+# its own RPC and contract): make mint RPC=http://127.0.0.1:8545 CONTRACT=0x... PROJECT=1
+RPC ?= http://127.0.0.1:8545
+PROJECT ?= 1
+ACCOUNT ?= TEST::4
+mint:
+	APE_FOUNDRY_HOST=$(RPC) $(VENV)/bin/ape run mint --network ethereum:local:foundry --account $(ACCOUNT) \
+		--project $(PROJECT) $(if $(CONTRACT),--contract $(CONTRACT))

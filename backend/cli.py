@@ -349,6 +349,23 @@ def oracle_retry(ctx, token_id):
     click.echo(f"{count} failed job(s) queued again")
 
 
+def _with_recorded_gateway(content, client):
+    """The local store, then the gateway recorded with this contract's deployment (if any). An
+    unreachable RPC is left for the verifier to report, with the token it was checking."""
+    from backend.chain import deployments
+    from backend.chain.errors import ChainUnavailable
+    from backend.ipfs.gateway_client import GatewayReader
+    from backend.ipfs.store import ReadThrough
+
+    try:
+        recorded = deployments.load(client.chain_id())
+    except (LookupError, ChainUnavailable):
+        return content
+    if recorded.gateway and recorded.address.lower() == client.address.lower():
+        return ReadThrough(content, GatewayReader(recorded.gateway))
+    return content
+
+
 def _print_report(report) -> None:
     for check in report.checks:
         label = "WARN" if check.warning else ("PASS" if check.passed else "FAIL")
@@ -367,8 +384,9 @@ def _print_report(report) -> None:
 @click.option("--rpc", default=None, help="RPC URL (default: $STYLEMINT_RPC, else http://127.0.0.1:8545).")
 @click.option("--contract", default=None, help="StyleMint address (default: the recorded deployment).")
 @click.option("--ipfs", "ipfs_setting", default=None,
-              help="Where to fetch content: embedded, kubo+URL or gateway+URL (default: $STYLEMINT_IPFS). "
-                   "Every response is re-hashed, so no gateway needs to be trusted.")
+              help="Where to fetch content: embedded, kubo+URL or gateway+URL (default: $STYLEMINT_IPFS, then "
+                   "the gateway recorded with the deployment, if any). Every response is re-hashed, so no "
+                   "gateway needs to be trusted.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Override the recorded thread count.")
 @click.option("--device", default=None, help="Render device (default: as $STYLEMINT_DEVICE / auto).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
@@ -390,6 +408,8 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
     try:
         client, _ = resolve_target(rpc, contract)
         content = store_from_config(ipfs_setting)
+        if ipfs_setting is None:
+            content = _with_recorded_gateway(content, client)
     except IpfsConfigError as err:
         raise InputError(str(err)) from None
     except (AbiUnavailable, LookupError) as err:

@@ -31,8 +31,11 @@ from backend.chain.deployments import Deployment, save
 @click.option("--accept-weak-randomness", is_flag=True,
               help="Deploy on a chain whose prevrandao is not RANDAO (docs/RENDER_SPEC.md §1: seeds are then "
                    "only as fair as that chain); public on chain as WEAK_RANDOMNESS().")
+@click.option("--gateway", default=None, metavar="URL",
+              help="An HTTP IPFS gateway serving this deployment's content (e.g. the operator's `stylemint serve`): "
+                   "recorded, so `stylemint verify` reads there what its local store lacks.")
 def cli(account, admin, payout, oracle, placeholder, randomness_delay, refund_delay, admin_delay,
-        accept_weak_randomness):
+        accept_weak_randomness, gateway):
     """Deploy the StyleMint core and record its address."""
     local = networks.provider.chain_id in (31337, 1337)
     stylemint = core.deploy(
@@ -48,6 +51,7 @@ def cli(account, admin, payout, oracle, placeholder, randomness_delay, refund_de
         address=str(stylemint.address),
         block_number=int(receipt.block_number),
         rpc_url=getattr(networks.provider, "uri", None),
+        gateway=gateway.rstrip("/") if gateway else None,
     ))
     click.echo(f"StyleMint deployed at {stylemint.address} (block {receipt.block_number}, "
                f"{receipt.gas_used} gas); recorded in {path}")

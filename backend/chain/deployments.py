@@ -20,6 +20,9 @@ class Deployment:
     address: str
     block_number: int
     rpc_url: str | None = None
+    # An HTTP IPFS gateway that serves this deployment's content (its operator's `stylemint serve`):
+    # the verifier reads there what the local store does not have. Re-hashed, so never trusted.
+    gateway: str | None = None
 
 
 def deployments_file() -> Path:
@@ -44,7 +47,8 @@ def load(chain_id: int) -> Deployment:
             f"no StyleMint deployment recorded for chain {chain_id} in {deployments_file()}: "
             "deploy first (`ape run deploy --network ...`) or pass the contract address"
         )
-    return Deployment(**entries[str(chain_id)])
+    known = {name for name in Deployment.__dataclass_fields__}
+    return Deployment(**{k: v for k, v in entries[str(chain_id)].items() if k in known})
 
 
 def _read(path: Path) -> dict:

@@ -5,23 +5,53 @@ three shipped styles under three dev accounts (their owners), pins a manifest bl
 Inkline to the embedded IPFS store and opens that project as a dev artist, serves the web app
 (pages, API, IPFS gateway) on 127.0.0.1, runs the render oracle (the shipped stylemint-tiny model),
 mints one token as a dev collector, waits for its fulfillment and prints who was credited how much
-and why (each style's measured weight), the token URI, the metadata and the URLs.
+and why (each style's measured weight), where everything is, and commands to paste. Then it keeps
+running, printing the oracle's lines for every later mint (HTTP access logs stay quiet), until
+Ctrl-C or SIGTERM, which stop it cleanly with exit status 0.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import os
+import shlex
+import signal
+import sys
 import threading
 import time
+from pathlib import Path
 
 import click
 
-from backend.config import data_dir
+from backend.config import PROJECT_ROOT, data_dir
 from backend.dev import ape_contract as core
 from backend.dev.anvil import Anvil
-from backend.dev.sample import deploy_sample
+from backend.dev.sample import STYLE_OWNER_ACCOUNTS, deploy_sample
 from backend.render.samples import blend_manifest
+
+ROLES = {0: "deployer and platform admin", 1: "oracle: signs every fulfilment", 2: "platform payout: 10 % of each sale",
+         3: "artist of project #1", 4: "collector: mints the demo's token",
+         **{i: f"owner of the shipped style {name.capitalize()}" for name, i in STYLE_OWNER_ACCOUNTS.items()}}
+
+
+def _quiet_logs(echo) -> None:
+    """ape's per-transaction lines and werkzeug's access log out; the oracle's own lines in, as
+    `oracle     event=...` under the demo's other lines."""
+    from ape.logging import logger as ape_logger
+
+    ape_logger.set_level("WARNING")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    class Echo(logging.Handler):
+        def emit(self, record):
+            echo(f"oracle     {record.getMessage()}")
+
+    oracle_log = logging.getLogger("stylemint.oracle")
+    oracle_log.handlers[:] = [Echo(level=logging.INFO)]
+    oracle_log.setLevel(logging.INFO)
+    oracle_log.propagate = False
 
 
 def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo) -> None:
@@ -29,15 +59,24 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
     from ape import accounts, networks
     from werkzeug.serving import make_server
 
+    from backend.chain import deployments
     from backend.chain.client import StyleMintClient
     from backend.ipfs.config import store_from_config
     from backend.oracle.factory import make_oracle
     from backend.oracle.service import OracleConfig
     from backend.web.server import build_app
 
+    # ape's import turns Ctrl-C into exit status 130 at once; here it stops the demo cleanly instead.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    _quiet_logs(echo)
     store = store_from_config()
     with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
-        echo(f"chain      {node.url} (chain id {networks.provider.chain_id})")
+        chain_id = networks.provider.chain_id
+        echo("accounts   anvil's dev keys (public: never use them on a real chain)")
+        for index, role in ROLES.items():
+            echo(f"           #{index} {accounts.test_accounts[index].address}  {role}")
+        echo(f"chain      {node.url} (chain id {chain_id})")
         sample = deploy_sample(node.url, store, echo=echo, manifest=blend_manifest({"stipple": 0.8, "inkline": 0.5}),
                                register_styles=True)
         contract, project_id = sample.contract, sample.project_id
@@ -52,6 +91,8 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         server = make_server("127.0.0.1", int(os.environ.get("DEMO_PORT", 0)), app, threaded=True)
         gateway = f"http://127.0.0.1:{server.server_port}"
         threading.Thread(target=server.serve_forever, daemon=True).start()
+        # Recorded with the deployment, so an auditor's `stylemint verify` finds the content there.
+        deployments.save(dataclasses.replace(sample.deployment, gateway=gateway))
         echo(f"app        {gateway}/  (gallery, project, token, artist pages; API under /api; gateway /ipfs/<cid>)")
 
         # anvil mines a block per transaction here, so nothing else would mine the D blocks a seed
@@ -61,49 +102,61 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
                                                  dev_mine=True))
         oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)
         oracle_thread.start()
-        echo(f"oracle     running as {oracle.signer.address} (stylemint-tiny, embedded IPFS)")
+        echo(f"oracle     running as {oracle.signer.address} (account #1; stylemint-tiny, embedded IPFS)")
 
-        record = core.mint(contract, collector, project_id)
-        delay = int(contract.RANDOMNESS_DELAY())
-        echo(f"minted     token {record.token_id} to {record.minter}")
-        echo(f"mint tx    {record.tx_hash} (block {record.block_number}, {record.gas_used} gas)")
-        echo(f"escrow     {int(contract.escrowOf(record.token_id)[1])} wei held until the token is rendered "
-             f"(refundable from block {record.block_number + int(contract.REFUND_DELAY())})")
-        echo(f"randomness the seed waits for the RANDAO of block {record.block_number + delay} (mint + {delay})")
+        try:
+            record = core.mint(contract, collector, project_id)
+            delay = int(contract.RANDOMNESS_DELAY())
+            echo(f"minted     token {record.token_id} to {record.minter} (account #4)")
+            echo(f"mint tx    {record.tx_hash} (block {record.block_number}, {record.gas_used} gas)")
+            echo(f"escrow     {_eth(int(contract.escrowOf(record.token_id)[1]))} held until the token is rendered "
+                 f"(refundable from block {record.block_number + int(contract.REFUND_DELAY())})")
+            echo(f"randomness the seed waits for the RANDAO of block {record.block_number + delay} (mint + {delay})")
 
-        deadline = time.monotonic() + 180
-        while not contract.isFulfilled(record.token_id):
-            if time.monotonic() > deadline or not oracle_thread.is_alive():
-                raise click.ClickException(f"token {record.token_id} was not fulfilled; see `stylemint oracle status`")
-            time.sleep(0.2)
-        _print_split(client, record.token_id, artist.address, platform.address, echo)
-        seed = bytes(contract.tokenSeed(record.token_id))
-        metadata_cid = contract.tokenMetadataCID(record.token_id)
-        metadata = json.loads(store.get(metadata_cid))
-        image_cid = metadata["image"].removeprefix("ipfs://")
-        image = data_dir() / "demo" / f"{record.token_id}.png"
-        image.write_bytes(store.get(image_cid))
-        echo(f"seed       0x{seed.hex()} = keccak256(domain ‖ chain ‖ contract ‖ token ‖ mint tx ‖ RANDAO)")
-        echo(f"prompt     {metadata['provenance']['prompt']} (model {metadata['provenance']['model_id']})")
-        echo(f"tokenURI   {contract.tokenURI(record.token_id)}")
-        echo(f"image      {gateway}/ipfs/{image_cid}  (copy: {image})")
-        echo(f"metadata   {gateway}/ipfs/{metadata_cid}")
-        echo(f"token page {gateway}/token?id={record.token_id}")
-        _print_verification(client, store, record.token_id, echo)
-        echo(json.dumps(metadata, indent=2))
-        if not once:
-            echo(f"\nRunning: chain {node.url}, app {gateway}/, oracle. Open the app, connect a wallet on "
-                 f"{node.url} (chain id {networks.provider.chain_id}; anvil's dev keys) and mint, or run "
-                 f"`APE_FOUNDRY_HOST={node.url} ape run mint --network ethereum:local:foundry --account TEST::4 "
-                 f"--project {project_id}`. Ctrl-C stops.")
-            try:
-                while not stop.is_set() and node.process.poll() is None:
-                    stop.wait(1)
-            except KeyboardInterrupt:
-                echo("stopping")
-        stop.set()
-        oracle_thread.join(timeout=30)
-        server.shutdown()
+            deadline = time.monotonic() + 180
+            while not contract.isFulfilled(record.token_id):
+                if stop.is_set():
+                    return
+                if time.monotonic() > deadline or not oracle_thread.is_alive():
+                    raise click.ClickException(f"token {record.token_id} was not fulfilled; see "
+                                               f"`{_oracle_status_command(state)}`")
+                time.sleep(0.2)
+            _print_split(client, record.token_id, artist.address, platform.address, echo)
+            seed = bytes(contract.tokenSeed(record.token_id))
+            metadata_cid = contract.tokenMetadataCID(record.token_id)
+            metadata = json.loads(store.get(metadata_cid))
+            image_cid = metadata["image"].removeprefix("ipfs://")
+            image = data_dir() / "demo" / f"{record.token_id}.png"
+            image.write_bytes(store.get(image_cid))
+            echo(f"seed       0x{seed.hex()} = keccak256(domain ‖ chain ‖ contract ‖ token ‖ mint tx ‖ RANDAO)")
+            echo(f"prompt     {metadata['provenance']['prompt']} (model {metadata['provenance']['model_id']})")
+            echo(f"tokenURI   {contract.tokenURI(record.token_id)}")
+            echo(f"image      {gateway}/ipfs/{image_cid}  (copy: {image})")
+            echo(f"metadata   {gateway}/ipfs/{metadata_cid}")
+            echo(f"token page {gateway}/token?id={record.token_id}")
+            _print_verification(client, store, record.token_id, echo)
+            if once:
+                return
+            stylemint = shlex.quote(str(Path(sys.executable).parent / "stylemint"))
+            echo("")
+            echo("Running on 127.0.0.1 until Ctrl-C. Paste these:")
+            echo(f"  open the app      {gateway}/project?id={project_id}  (wallet: RPC {node.url}, chain id "
+                 f"{chain_id}; import dev key #4 to mint)")
+            echo(f"  mint another      make -C {shlex.quote(str(PROJECT_ROOT))} mint RPC={node.url} "
+                 f"CONTRACT={contract.address} PROJECT={project_id}")
+            echo(f"  verify a token    {stylemint} verify {record.token_id} --rpc {node.url} --contract {contract.address}")
+            echo(f"  oracle status     {_oracle_status_command(state)}")
+            echo("ready")
+            while not stop.is_set() and node.process.poll() is None:
+                stop.wait(0.5)
+        finally:
+            stop.set()
+            oracle_thread.join(timeout=30)
+            server.shutdown()
+
+
+def _oracle_status_command(state: Path) -> str:
+    return f"{shlex.quote(str(Path(sys.executable).parent / 'stylemint'))} oracle --state {shlex.quote(str(state))} status"
 
 
 def _print_split(client, token_id: int, artist: str, platform: str, echo) -> None:
@@ -113,15 +166,15 @@ def _print_split(client, token_id: int, artist: str, platform: str, echo) -> Non
     paid = client.styles_paid(token_id)
     _, share_bps = client.project_styles(token_id // 1_000_000)
     artist_credit, platform_credit = client.view("creditOf", artist), client.view("creditOf", platform)
-    echo(f"split      platform {platform} {_eth(platform_credit)} (10 %)")
+    echo(f"split      platform (#2) {platform} {_eth(platform_credit)} (10 %)")
     total = artist_credit + platform_credit
     paid = paid or {"style_ids": [], "weights_bps": [], "amounts": []}
     for style_id, weight, amount in zip(paid["style_ids"], paid["weights_bps"], paid["amounts"]):
         style = registered_style(client, style_id)
         total += amount
-        echo(f"           style #{style_id} {style.name} owner {style.owner} {_eth(amount)}: measured weight "
-             f"{weight / 100:.2f} % of the styles' {share_bps / 100:g} % of the artist's 90 %")
-    echo(f"           artist {artist} {_eth(artist_credit)} (the rest)")
+        echo(f"           style #{style_id} {style.name} (#{STYLE_OWNER_ACCOUNTS.get(style.trigger, '?')}) {style.owner} "
+             f"{_eth(amount)}: measured weight {weight / 100:.2f} % of the styles' {share_bps / 100:g} % of the artist's 90 %")
+    echo(f"           artist (#3) {artist} {_eth(artist_credit)} (the rest)")
     echo(f"           total {_eth(total)}, the price, credited at fulfilment; each payee withdraws it")
 
 
@@ -134,7 +187,6 @@ def _print_verification(client, store, token_id: int, echo) -> None:
     for check in report.checks:
         if check.step in ("attribution", "payment"):
             echo(f"           {check.step}: {check.detail}")
-    echo(f"           auditors: stylemint verify {token_id} --rpc {client.rpc_url} --contract {client.address}")
 
 
 def _eth(wei: int) -> str:
@@ -142,8 +194,15 @@ def _eth(wei: int) -> str:
 
 
 def main(once: bool | None = None) -> None:
-    """Run the demo; unless `once` (or DEMO_ONCE=1), keep everything up until Ctrl-C."""
+    """Run the demo; unless `once` (or DEMO_ONCE=1), keep everything up until Ctrl-C or SIGTERM,
+    either of which stops it cleanly (exit status 0)."""
     if once is None:
         once = os.environ.get("DEMO_ONCE", "") not in ("", "0")
-    with Anvil() as node:
-        run_demo(node, threading.Event(), once=once)
+    stop = threading.Event()
+    try:
+        with Anvil() as node:
+            run_demo(node, stop, once=once)
+    except KeyboardInterrupt:
+        stop.set()
+    if stop.is_set() and not once:
+        click.echo("stopped: chain, oracle and app are down")

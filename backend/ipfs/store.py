@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
-from backend.ipfs.errors import UploadTooLarge
+from backend.ipfs.errors import NotFound, UploadTooLarge
 
 DEFAULT_MAX_UPLOAD_BYTES = 128 * 1024 * 1024
 
@@ -18,6 +18,32 @@ def max_upload_bytes() -> int:
 def check_size(data: bytes, limit: int) -> None:
     if len(data) > limit:
         raise UploadTooLarge(f"{len(data)} bytes is over the upload limit of {limit} bytes; nothing was stored")
+
+
+class ReadThrough:
+    """Read from `first`; what it does not have (NotFound), from `then` (a gateway, say). Both
+    answer with bytes their caller re-hashes, so neither is trusted. Adds go to `first`."""
+
+    def __init__(self, first, then):
+        self.first, self.then = first, then
+
+    def __repr__(self) -> str:
+        return f"{self.first!r}, then {self.then!r}"
+
+    def get(self, cid: str) -> bytes:
+        try:
+            return self.first.get(cid)
+        except NotFound:
+            return self.then.get(cid)
+
+    def has(self, cid: str) -> bool:
+        return self.first.has(cid) or self.then.has(cid)
+
+    def add(self, data: bytes) -> str:
+        return self.first.add(data)
+
+    def pin(self, cid: str) -> None:
+        self.first.pin(cid)
 
 
 class ContentStore(Protocol):

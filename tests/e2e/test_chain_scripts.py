@@ -2,9 +2,14 @@
 
 import hashlib
 import json
+import queue
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -78,48 +83,104 @@ def test_create_project_rejects_a_bad_hash_before_sending(anvil_node, cli_env):
     assert int(nonce, 16) == 0  # the artist sent nothing
 
 
-def test_demo_once_mints_renders_and_fulfills(cli_env):
-    cli_env["DEMO_ONCE"] = "1"
-    result = subprocess.run(
-        [str(BIN / "stylemint"), "demo"], cwd=PROJECT_ROOT, env=cli_env,
-        capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr + result.stdout
-    out = result.stdout
-    assert "minted     token 1000000" in out
-    tx_hash = re.search(r"mint tx    (0x[0-9a-f]{64})", out).group(1)
-    # The split: platform 10 %, each registered style its measured weight of 30 % of the artist's
-    # 90 %, the artist the rest; the weights are the token's attribution.
-    wei = lambda pattern: [int(w) for w in re.findall(pattern + r".*?\((\d+) wei\)", out)]  # noqa: E731
-    (platform,), styles, (artist,), (total,) = (wei(r"split      platform"), wei(r"style #\d+ "),
-                                                wei(r"           artist"), wei(r"total"))
-    weights = [int(whole + cents) for whole, cents in re.findall(r"measured weight (\d+)\.(\d\d) %", out)]
-    pool = (10**16 - 10**15) * 3_000 // 10_000
-    assert platform == 10**15 and styles == [pool * w // 10_000 for w in weights] and len(weights) == 2
-    assert artist + platform + sum(styles) == total == 10**16
-    seed = re.search(r"seed       (0x[0-9a-f]{64})", out).group(1)
-    assert seed != tx_hash  # salted with the block hash, never the bare transaction hash
-    metadata_cid = re.search(r"tokenURI   ipfs://(\w+)", out).group(1)
-    gateway, image_cid = re.search(r"image      (http://127\.0\.0\.1:\d+)/ipfs/(\w+)", out).groups()
-    assert f"app        {gateway}/" in out and f"token page {gateway}/token?id=1000000" in out
-    metadata = json.loads(out[out.index("{"):])
-    assert metadata["image"] == f"ipfs://{image_cid}"
-    assert metadata["provenance"]["seed"] == seed and metadata["provenance"]["mint_tx"] == tx_hash
-    # The demo's project is the shipped model blending its Stipple and Inkline styles, and says so.
-    assert metadata["provenance"]["model_id"] == "stylemint-tiny"
-    assert metadata["provenance"]["prompt"].endswith(", stipple style, inkline style")
-    assert [s["weight_bps"] for s in metadata["provenance"]["attribution"]["styles"]] == weights
-    assert len(re.findall(r"style      #\d \w+ \('\w+'\) registered by 0x", out)) == 3
-    # And an auditor's verifier, run by the demo, confirms the image and the paid weights.
-    assert "verified   EXACT (exit 0)" in out
-    assert re.search(r"payment: the sale paid each registered style by this render's weight: "
-                     rf"Stipple \(id 1\) {styles[0]} wei at {weights[0] / 100:.2f} %", out)
-    assert f"prompt     {metadata['provenance']['prompt']} (model stylemint-tiny)" in out
-    # Everything the demo printed is in the embedded store and hashes to its CID.
-    from backend.ipfs.embedded import EmbeddedStore
+class Lines:
+    """A process's output lines, read by a thread, waited for with a timeout."""
 
-    store = EmbeddedStore(Path(cli_env["STYLEMINT_DATA_DIR"]) / "ipfs")
-    assert json.loads(store.get(metadata_cid)) == metadata
-    image = store.get(image_cid)
-    assert image.startswith(b"\x89PNG") and hashlib.sha256(image).hexdigest() == metadata["provenance"]["png_sha256"]
-    assert json.loads((Path(cli_env["STYLEMINT_DATA_DIR"]) / "deployments.json").read_text())["31337"]["address"]
+    def __init__(self, stream):
+        self.lines, self._queue = [], queue.Queue()
+        threading.Thread(target=lambda: [self._queue.put(line) for line in stream] + [self._queue.put(None)],
+                         daemon=True).start()
+
+    def until(self, pattern: str, timeout: float) -> re.Match:
+        deadline = time.monotonic() + timeout
+        for line in self.lines:
+            if match := re.search(pattern, line):
+                return match
+        while True:
+            line = self._queue.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert line is not None, "the demo exited:\n" + "".join(self.lines)
+            self.lines.append(line)
+            if match := re.search(pattern, line):
+                return match
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+def test_demo_mints_renders_verifies_prints_commands_that_work_and_stops_on_ctrl_c(cli_env, tmp_path):
+    demo = subprocess.Popen([str(BIN / "stylemint"), "demo"], cwd=PROJECT_ROOT, env=cli_env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = Lines(demo.stdout)
+    try:
+        output.until(r"^ready$", timeout=300)
+        out = output.text
+        assert "minted     token 1000000 to 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 (account #4)" in out
+        # A short summary: roles tied to account numbers, ETH amounts, no ape or access-log lines.
+        assert "#4 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65  collector" in out and "#1 0x70997970" in out
+        assert "escrow     0.010000 ETH (10000000000000000 wei) held" in out
+        assert "Confirmed" not in out and "SUCCESS" not in out and "HTTP/1.1" not in out
+        assert re.search(r"oracle     event=fulfilled token=1000000", out)  # the oracle's own lines
+        tx_hash = re.search(r"mint tx    (0x[0-9a-f]{64})", out).group(1)
+        # The split: platform 10 %, each registered style its measured weight of 30 % of the artist's
+        # 90 %, the artist the rest; the weights are the token's attribution.
+        wei = lambda pattern: [int(w) for w in re.findall(pattern + r".*?\((\d+) wei\)", out)]  # noqa: E731
+        (platform,), styles, (artist,), (total,) = (wei(r"split      platform"), wei(r"style #\d+ \w+ \(#"),
+                                                    wei(r"           artist"), wei(r"total"))
+        weights = [int(whole + cents) for whole, cents in re.findall(r"measured weight (\d+)\.(\d\d) %", out)]
+        pool = (10**16 - 10**15) * 3_000 // 10_000
+        assert platform == 10**15 and styles == [pool * w // 10_000 for w in weights] and len(weights) == 2
+        assert artist + platform + sum(styles) == total == 10**16
+        seed = re.search(r"seed       (0x[0-9a-f]{64})", out).group(1)
+        assert seed != tx_hash  # salted with the block hash, never the bare transaction hash
+        metadata_cid = re.search(r"tokenURI   ipfs://(\w+)", out).group(1)
+        gateway, image_cid = re.search(r"image      (http://127\.0\.0\.1:\d+)/ipfs/(\w+)", out).groups()
+        assert f"app        {gateway}/" in out and f"token page {gateway}/token?id=1000000" in out
+        # Everything the demo printed is in the embedded store and hashes to its CID.
+        from backend.ipfs.embedded import EmbeddedStore
+
+        store = EmbeddedStore(Path(cli_env["STYLEMINT_DATA_DIR"]) / "ipfs")
+        metadata = json.loads(store.get(metadata_cid))
+        assert metadata["image"] == f"ipfs://{image_cid}"
+        assert metadata["provenance"]["seed"] == seed and metadata["provenance"]["mint_tx"] == tx_hash
+        image = store.get(image_cid)
+        assert image.startswith(b"\x89PNG") and hashlib.sha256(image).hexdigest() == metadata["provenance"]["png_sha256"]
+        # The demo's project is the shipped model blending its Stipple and Inkline styles, and says so.
+        assert metadata["provenance"]["model_id"] == "stylemint-tiny"
+        assert metadata["provenance"]["prompt"].endswith(", stipple style, inkline style")
+        assert [s["weight_bps"] for s in metadata["provenance"]["attribution"]["styles"]] == weights
+        assert len(re.findall(r"style      #\d \w+ \('\w+'\) registered by 0x", out)) == 3
+        assert f"prompt     {metadata['provenance']['prompt']} (model stylemint-tiny)" in out
+        # And an auditor's verifier, run by the demo, confirms the image and the paid weights.
+        assert "verified   EXACT (exit 0)" in out
+        assert re.search(r"payment: the sale paid each registered style by this render's weight: "
+                         rf"Stipple \(id 1\) {styles[0]} wei at {weights[0] / 100:.2f} %", out)
+
+        # The commands it prints work as pasted: a second mint, rendered by the running oracle,
+        # whose lines appear in the demo's output ...
+        command = lambda name: re.search(rf"^  {name} +(.+)$", out, re.M).group(1)  # noqa: E731
+        minted = subprocess.run(command("mint another"), shell=True, env=cli_env, capture_output=True, text=True,
+                                timeout=180)
+        assert minted.returncode == 0, minted.stdout + minted.stderr
+        output.until(r"oracle     event=fulfilled token=1000001", timeout=120)
+        # ... the oracle's status ...
+        status = subprocess.run(command("oracle status"), shell=True, env=cli_env, capture_output=True, text=True,
+                                timeout=60)
+        assert status.returncode == 0 and "contract 0x" in status.stdout and "failed=0" in status.stdout, status.stderr
+        # ... and an auditor's verify, from a machine that has only the deployment record: the
+        # content comes through the gateway the demo recorded with it.
+        auditor = {**cli_env, "STYLEMINT_DATA_DIR": str(tmp_path / "auditor")}
+        (tmp_path / "auditor").mkdir()
+        shutil.copy(Path(cli_env["STYLEMINT_DATA_DIR"]) / "deployments.json", tmp_path / "auditor")
+        assert json.loads((tmp_path / "auditor" / "deployments.json").read_text())["31337"]["gateway"] == gateway
+        verified = subprocess.run(command("verify a token").replace("1000000", "1000001"), shell=True, env=auditor,
+                                  capture_output=True, text=True, timeout=300)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert "EXACT" in verified.stdout
+    finally:
+        demo.send_signal(signal.SIGINT)  # Ctrl-C
+        code = demo.wait(timeout=60)
+    output.until(r"^stopped: chain, oracle and app are down$", timeout=10)
+    assert code == 0, output.text[-2000:]
+    assert "Traceback" not in output.text
+    assert "HTTP/1.1" not in output.text  # the auditor's reads through the app's gateway made no access-log lines
