@@ -27,3 +27,4 @@ def test_each_page_is_the_layout_around_its_content(client, page):
     assert re.findall(r'src="/static/js/(\w+)\.js"', html) == [SCRIPTS[page]]
     assert "{%" not in html and "{#" not in html  # rendered, not served raw
     assert re.search(r"<title>stylemint: [\w ]+</title>", html)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html  # phones: no zoomed-out page

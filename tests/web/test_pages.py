@@ -366,3 +366,29 @@ def test_the_edition_grid_numbers_filters_and_pages(open_page, site):
                            f"document.getElementById('page-of').innerText.includes('({len(matching)} editions)')")
     assert [c.inner_text() for c in page.query_selector_all(".edition-number")] == [f"#{n}" for n in matching]
     screenshot(page, "project-editions-filtered")
+
+
+def test_every_page_fits_a_phone(open_page, site):
+    """390 px wide (a common phone): no page scrolls sideways, and the art comes first."""
+    base, node, sample, store = site
+    record = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    wait_fulfilled(sample.contract, record.token_id)
+    pages = {"gallery": ("/", ".card.project img"), "project": (f"/project?id={sample.project_id}", ".card.edition img"),
+             "token": (f"/token?id={record.token_id}", "#provenance dd"), "styles": ("/styles", "#register"),
+             "mine": ("/mine", "#tokens .card"), "artist": ("/artist", "#mine .card")}
+    page = open_page("/", account=COLLECTOR, authorized=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for name, (path, ready) in pages.items():
+        if name == "artist":
+            page = open_page("/", account=ARTIST, authorized=True)
+            page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(base + path)
+        page.wait_for_selector(ready, timeout=30_000)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} is {overflow} px wider than the phone"
+        screenshot(page, f"phone-{name}")
+    page = open_page(f"/token?id={record.token_id}", account=COLLECTOR)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_selector("#image:not([hidden])")
+    image, facts = page.locator("#image").bounding_box(), page.locator("#facts").bounding_box()
+    assert image["y"] < facts["y"] and image["width"] >= 300  # the image first, full width
