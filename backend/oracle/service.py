@@ -265,7 +265,7 @@ class Oracle:
         """Store an outcome; returns the job again when it can take its next step in this pass."""
         owner = self.config.worker_id
         if isinstance(outcome, Advance):
-            stored = self.jobs.update(job.id, owner, state=outcome.state, activity=None, **outcome.fields)
+            stored = self.jobs.update(job.id, owner, state=outcome.state, **{"activity": None, **outcome.fields})
             if stored:
                 setback = outcome.state == "dropped" or PROGRESS.index(outcome.state) < PROGRESS.index(job.state)
                 log.log(logging.WARNING if setback else logging.INFO, "event=%s token=%d%s", outcome.state, job.token_id,
