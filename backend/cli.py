@@ -262,9 +262,15 @@ def _setup_logging(as_json: bool) -> None:
               help="Development chains only (anvil without --block-time): mine the blocks a seed's randomness "
                    "waits for instead of waiting for them.")
 @click.option("--log-json", is_flag=True, help="One JSON object per log line.")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Render on this many Ray actors (a local Ray is started unless --ray-address is given); "
+                   "0: render in this process. Each token is still rendered alone (batch 1).")
+@click.option("--ray-address", default=None, help="Join this Ray cluster (e.g. ray://head:10001 or head:6379).")
+@click.option("--gpus-per-worker", type=click.FloatRange(min=0, min_open=True, max=1), default=None,
+              help="Fraction of a GPU per render actor: 0.25 puts 4 renders in flight per GPU (default: CPU slots).")
 @click.pass_context
 def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_block, account, keystore, worker_id,
-           final_depth, lease, until_idle, dev_mine, log_json):
+           final_depth, lease, until_idle, dev_mine, log_json, workers, ray_address, gpus_per_worker):
     """Run the render oracle: Mint event -> render -> pin -> fulfill, exactly once per token."""
     ctx.ensure_object(dict)
     ctx.obj.update(rpc=rpc, contract=contract, state=state)
@@ -291,13 +297,14 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
     from backend.oracle.service import OracleConfig, OracleNotAuthorized
 
     _setup_logging(log_json)
-    config = OracleConfig(start_block=start_block, confirmations=confirmations, batch_size=batch_size,
+    # A pass claims at least one job per render actor, so every actor has a render in flight.
+    config = OracleConfig(start_block=start_block, confirmations=confirmations, batch_size=max(batch_size, workers),
                           poll_interval=poll, lease_seconds=lease, final_depth=final_depth, dev_mine=dev_mine)
     if worker_id:
         config.worker_id = worker_id
     try:
         service = make_oracle(rpc=rpc, contract=contract, state=state, account=account, keystore=keystore,
-                              config=config)
+                              config=config, workers=workers, ray_address=ray_address, gpus_per_worker=gpus_per_worker)
     except (AbiUnavailable, KeyLoadError, LookupError, OracleNotAuthorized) as err:
         raise InputError(str(err)) from None
     import logging
@@ -305,7 +312,14 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
     logging.getLogger("stylemint.oracle").info(
         "event=start contract=%s chain=%d signer=%s worker=%s", service.chain.address, service.chain_id,
         service.signer.address, service.config.worker_id)
-    service.run(stop, until_idle=until_idle)
+    try:
+        service.run(stop, until_idle=until_idle)
+    finally:
+        if workers or ray_address:  # stop the actors (and the local Ray this process started)
+            import ray
+
+            service.renderer.shutdown()
+            ray.shutdown()
 
 
 def _job_store(ctx):

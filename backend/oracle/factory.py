@@ -50,8 +50,15 @@ def make_oracle(
     account: str | None = None,
     keystore: str | None = None,
     config: OracleConfig | None = None,
+    workers: int = 0,
+    ray_address: str | None = None,
+    gpus_per_worker: float | None = None,
 ) -> Oracle:
-    """An Oracle; `client` (or `rpc` + `contract`), store, renderer and signer default from settings."""
+    """An Oracle; `client` (or `rpc` + `contract`), store, renderer and signer default from settings.
+
+    With `workers` (or `ray_address`), renders go to a Ray actor pool (backend/oracle/ray_pool.py):
+    a local Ray started here, or the cluster at `ray_address`; `gpus_per_worker` = 1/k puts k
+    renders in flight on each GPU. Without either, the oracle renders in its own process."""
     start_block = 0
     if client is None:
         client, start_block = resolve_target(rpc, contract)
@@ -59,6 +66,11 @@ def make_oracle(
     if config.start_block == 0:
         config.start_block = start_block
     store = store if store is not None else store_from_config()
+    if renderer is None and (workers or ray_address):
+        from backend.oracle.ray_pool import RayRenderPool
+
+        renderer = RayRenderPool(workers or 1, local=Renderer(), fetch_weights=store.get, address=ray_address,
+                                 gpus_per_worker=gpus_per_worker)
     renderer = renderer or Renderer(fetch_weights=store.get)
     signer = signer or load_signer(client.chain_id(), alias=account, keystore=keystore)
     jobs = JobStore(state or default_state_path())
