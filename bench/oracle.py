@@ -1,6 +1,10 @@
 """Oracle throughput on anvil with the reference model on this CPU; prints `key: value` lines.
 
-    .venv/bin/python bench/oracle.py [--mints 100] [--batch 4] [--block-times 0,2]
+    .venv/bin/python bench/oracle.py [--mints 100] [--batch 4] [--block-times 0,2] [--workers 0,1,2]
+
+`--workers N` renders on N Ray actors (oracle --workers; each token alone, batch 1, each actor
+with cores/N torch threads); 0 renders in the oracle's process (batched where the renderer's
+probe allows, as before).
 
 Mints are sent first (from several accounts), then the oracle runs until idle, once with instant
 mining and once per given anvil block time (fulfillments are pipelined: a pass signs and sends
@@ -35,14 +39,17 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--block-times", default="0,2",
                         help="Comma-separated anvil block times, whole seconds (0: instant mining).")
+    parser.add_argument("--workers", default="0",
+                        help="Comma-separated render actor counts (0: render in the oracle's process).")
     args = parser.parse_args()
-    for block_time in (int(b) for b in args.block_times.split(",")):
-        for key, value in run(args.mints, args.batch, block_time).items():
-            print(f"{key}: {value}")
-        print()
+    for workers in (int(w) for w in args.workers.split(",")):
+        for block_time in (int(b) for b in args.block_times.split(",")):
+            for key, value in run(args.mints, args.batch, block_time, workers).items():
+                print(f"{key}: {value}")
+            print()
 
 
-def run(mints: int, batch: int, block_time: int) -> dict:
+def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
     import os
 
     from ape import accounts, networks
@@ -63,8 +70,16 @@ def run(mints: int, batch: int, block_time: int) -> dict:
                 networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
             store = EmbeddedStore(Path(tmp) / "ipfs")
             sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=mints)
-            renderer = Renderer(device="cpu", batch_size=batch)
-            renderer.render_batch(sample_manifest(), [b"\x01" * 32])  # build the model, run the batch probe
+            if workers:
+                from backend.oracle.ray_pool import RayRenderPool
+
+                threads = max(1, (os.cpu_count() or 1) // workers)
+                renderer = RayRenderPool(workers, local=Renderer(device="cpu", threads=threads), fetch_weights=store.get)
+                batch = max(batch, workers)
+                renderer.render_batch(sample_manifest(), [bytes([i + 1]) * 32 for i in range(workers)])  # load
+            else:
+                renderer = Renderer(device="cpu", batch_size=batch)
+                renderer.render_batch(sample_manifest(), [b"\x01" * 32])  # build the model, run the batch probe
             mint_times = {}
             for i in range(mints):
                 record = core.mint(sample.contract, accounts.test_accounts[4 + i % 6], sample.project_id)
@@ -88,18 +103,25 @@ def run(mints: int, batch: int, block_time: int) -> dict:
             latencies = [job.updated_at - mint_times[job.token_id] for job in oracle.jobs.jobs("fulfilled")]
             spent = oracle.times.render + oracle.times.pin + oracle.times.chain
             blocks = client.head() - sample.deployment.block_number
+            if workers:
+                import ray
+
+                renderer.shutdown()
+                ray.shutdown()
 
     return {
+        "workers": workers or "0 (in-process)",
+        "threads_per_render": renderer.threads,
         "block_time": f"{block_time} s" if block_time else "instant",
         "mints": mints,
         "fulfilled": fulfilled,
         "transactions_sent": sent,
         "blocks_used": blocks,
-        "render_batch": f"{batch} (effective {renderer.batch_size})",
+        "render_batch": f"{batch} jobs per pass (each render at batch {renderer.batch_size})",
         "total_seconds": round(total, 2),
         "fulfilled_per_minute": round(fulfilled / total * 60, 1),
-        "latency_p50_seconds": round(percentile(latencies, 0.5), 2),
-        "latency_p95_seconds": round(percentile(latencies, 0.95), 2),
+        "latency_p50_s": round(percentile(latencies, 0.5), 2),
+        "latency_p95_s": round(percentile(latencies, 0.95), 2),
         "share_render": round(oracle.times.render / spent, 3),
         "share_pin": round(oracle.times.pin / spent, 3),
         "share_chain": round(oracle.times.chain / spent, 3),

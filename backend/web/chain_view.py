@@ -41,6 +41,7 @@ class ChainView:
         self._manifests: dict[str, dict | None] = {}
         self._metadata: dict[str, dict | None] = {}
         self._prices: dict[str, int] = {}
+        self._mint_times: dict[tuple[str, int], int | None] = {}
         self._index = index
         self._start_block = start_block
         self._sync_lock = threading.Lock()
@@ -285,12 +286,15 @@ class ChainView:
 
     def _mint_facts(self, tx_hash: str | None, block: int | None) -> dict | None:
         """When and for how much a token was minted: the mint block's time and the transaction's
-        value (the price paid; a transaction's value never changes, so it is read once)."""
+        value (the price paid). Read once per mint and block: a reorg that moves the mint to
+        another block reads the time again."""
         if tx_hash is None or block is None:
             return None
         if tx_hash not in self._prices:
             self._prices[tx_hash] = self.chain.transaction_value(tx_hash)
-        return {"tx": tx_hash, "block": block, "timestamp": self.chain.block_timestamp(block),
+        if (tx_hash, block) not in self._mint_times:
+            self._mint_times[(tx_hash, block)] = self.chain.block_timestamp(block)
+        return {"tx": tx_hash, "block": block, "timestamp": self._mint_times[(tx_hash, block)],
                 "price_wei": str(self._prices[tx_hash])}
 
     def tokens_of(self, owner: str, *, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
