@@ -3,8 +3,8 @@
     .venv/bin/python bench/oracle.py [--mints 100] [--batch 4] [--block-times 0,2] [--workers 0,1,2]
 
 `--workers N` renders on N Ray actors (oracle --workers; each token alone, batch 1, each actor
-with cores/N torch threads); 0 renders in the oracle's process (batched where the renderer's
-probe allows, as before).
+with the committed thread count); 0 renders in the oracle's process (also batch 1). `--batch` is the
+jobs claimed per pass.
 
 Mints are sent first (from several accounts), then the oracle runs until idle, once with instant
 mining and once per given anvil block time (fulfillments are pipelined: a pass signs and sends
@@ -73,13 +73,14 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
             if workers:
                 from backend.oracle.ray_pool import RayRenderPool
 
-                threads = max(1, (os.cpu_count() or 1) // workers)
-                renderer = RayRenderPool(workers, local=Renderer(device="cpu", threads=threads), fetch_weights=store.get)
+                # Every actor renders with the thread count the project commits to (its environment
+                # class): fewer threads per actor would change the bytes the verifier re-renders.
+                renderer = RayRenderPool(workers, local=Renderer(device="cpu"), fetch_weights=store.get)
                 batch = max(batch, workers)
                 renderer.render_batch(sample_manifest(), [bytes([i + 1]) * 32 for i in range(workers)])  # load
-            else:
-                renderer = Renderer(device="cpu", batch_size=batch)
-                renderer.render_batch(sample_manifest(), [b"\x01" * 32])  # build the model, run the batch probe
+            else:  # batch 1: the sample project commits to it (a token's bytes never depend on its companions)
+                renderer = Renderer(device="cpu", batch_size=1)
+                renderer.render_batch(sample_manifest(), [b"\x01" * 32])  # build the model
             mint_times = {}
             for i in range(mints):
                 record = core.mint(sample.contract, accounts.test_accounts[4 + i % 6], sample.project_id)

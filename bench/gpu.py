@@ -1,0 +1,192 @@
+"""Deterministic renders in flight vs. plain diffusers batching, on one GPU; prints `key: value` lines.
+
+    .venv/bin/python bench/gpu.py [--images 16] [--inflight 1,2,4,8]            # CUDA: SD-1.5 size
+    .venv/bin/python bench/gpu.py --device cpu --size 64 --steps 4 --images 4   # a smoke run anywhere
+
+Every configuration runs in its own fresh process, one after another, on the same card:
+  1. the baseline: plain diffusers (no determinism settings), eager and `torch.compile(unet)`, at
+     batch 1 and batch 8;
+  2. stylemint's Renderer (deterministic settings, batch 1, canonical PNG) with k = 1, 2, 4, 8
+     renders in flight: k worker processes on the one GPU, as the oracle's Ray actors with
+     `num_gpus=1/k` are (plain processes here, so the device machine needs no Ray);
+  3. a solo render of every seed in one more fresh process: each stylemint image must be byte for
+     byte that one.
+Printed: images per second for each, the best stylemint figure over compiled plain diffusers at
+batch 8 (goal >= 0.8), and whether every image was byte-identical. The model is an
+SD-1.5-architecture pipeline with random weights (same compute as the real one; nothing is
+downloaded), 512x512, fp16, 20 steps, guidance 7.5 by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def seeds(n: int) -> list[bytes]:
+    return [hashlib.sha256(b"gpu bench seed %d" % i).digest() for i in range(n)]
+
+
+# -- children (each configuration in a fresh process) ------------------------------------------
+
+def plain(config: dict) -> dict:
+    """Plain diffusers: the pipeline as a user would run it, no determinism settings."""
+    import torch
+    from diffusers import StableDiffusionPipeline
+
+    dtype = getattr(torch, config["dtype"])
+    pipe = StableDiffusionPipeline.from_pretrained(config["model"], torch_dtype=dtype, safety_checker=None,
+                                                   requires_safety_checker=False, local_files_only=True)
+    pipe = pipe.to(config["device"])
+    pipe.set_progress_bar_config(disable=True)
+    if config["compile"]:
+        pipe.unet = torch.compile(pipe.unet)
+    batch, images = config["batch"], config["images"]
+    prompt = ["a bench prompt"] * batch
+
+    def run():
+        pipe(prompt, num_inference_steps=config["steps"], guidance_scale=7.5, height=config["size"],
+             width=config["size"], output_type="np")
+
+    run()  # load, compile, warm up
+    run()
+    _sync(config["device"])
+    started = time.perf_counter()
+    for _ in range(max(1, images // batch)):
+        run()
+    _sync(config["device"])
+    done = max(1, images // batch) * batch
+    return {"images_per_second": done / (time.perf_counter() - started)}
+
+
+_RENDERER = None
+
+
+def _worker_init(device: str, threads: int | None) -> None:
+    global _RENDERER
+    from backend.render.renderer import Renderer
+
+    _RENDERER = Renderer(device=device, threads=threads, batch_size=1)
+
+
+def _worker_render(manifest_json: str, seed: bytes) -> str:
+    from backend.render.manifest import parse_manifest
+
+    return _RENDERER.render(parse_manifest(manifest_json.encode()), seed).png_sha256
+
+
+def stylemint(config: dict) -> dict:
+    """k worker processes, each a batch-1 Renderer holding its pipeline, all renders in flight."""
+    k, todo = config["inflight"], seeds(config["images"])
+    with ProcessPoolExecutor(max_workers=k, mp_context=get_context("spawn"), initializer=_worker_init,
+                             initargs=(config["device"], config.get("threads"))) as pool:
+        list(pool.map(_worker_render, [config["manifest"]] * k, seeds(k)))  # load every worker's pipeline
+        list(pool.map(_worker_render, [config["manifest"]] * k, seeds(k)))  # and warm it up
+        _sync(config["device"])
+        started = time.perf_counter()
+        hashes = list(pool.map(_worker_render, [config["manifest"]] * len(todo), todo))
+        elapsed = time.perf_counter() - started
+    return {"images_per_second": len(todo) / elapsed, "png_sha256": hashes}
+
+
+def solo(config: dict) -> dict:
+    _worker_init(config["device"], config.get("threads"))
+    return {"png_sha256": [_worker_render(config["manifest"], seed) for seed in seeds(config["images"])]}
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def child(kind: str, config: dict, timeout: float) -> dict:
+    """Run one configuration in a fresh Python process; its result is the last stdout line."""
+    done = subprocess.run([sys.executable, __file__, "--child", kind, json.dumps(config)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:300]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- the run --------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="stylemint GPU concurrency benchmark")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--images", type=int, default=16)
+    parser.add_argument("--inflight", default="1,2,4,8")
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--timeout", type=float, default=240, help="Seconds per configuration.")
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "CONFIG"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, config = args.child[0], json.loads(args.child[1])
+        print(json.dumps({"plain": plain, "stylemint": stylemint, "solo": solo}[kind](config)))
+        return
+
+    import torch
+
+    from backend.render.model_hash import model_sha256
+    from backend.render.samples import sample_manifest
+    from bench.render import build_sd15_random
+
+    figures: dict = {"device": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "cpu",
+                     "torch": torch.__version__}
+    dtype = "float16" if args.device.startswith("cuda") else "float32"
+    with tempfile.TemporaryDirectory() as tmp:
+        model = Path(tmp) / "sd15-random"
+        build_sd15_random(model)
+        if dtype == "float32":  # CPU smoke run: the same architecture in float32
+            from diffusers import StableDiffusionPipeline
+
+            StableDiffusionPipeline.from_pretrained(model, torch_dtype=torch.float32).save_pretrained(model)
+        manifest = sample_manifest(model={"id": str(model), "sha256": model_sha256(model)}, width=args.size,
+                                   height=args.size, steps=args.steps, guidance_scale=7.5, dtype=dtype)
+        base = {"device": args.device, "model": str(model), "dtype": dtype, "size": args.size, "steps": args.steps,
+                "images": args.images, "manifest": manifest.canonical_bytes().decode()}
+        for compiled in (False, True):
+            for batch in (1, 8):
+                name = f"plain_{'compiled' if compiled else 'eager'}_b{batch}_images_per_second"
+                result = child("plain", {**base, "batch": batch, "compile": compiled}, args.timeout)
+                figures[name] = round(result["images_per_second"], 3) if "images_per_second" in result else result
+                print(f"{name}: {figures[name]}", flush=True)
+        reference = child("solo", base, args.timeout)
+        identical = True
+        best = 0.0
+        for k in (int(v) for v in args.inflight.split(",")):
+            result = child("stylemint", {**base, "inflight": k}, args.timeout)
+            name = f"stylemint_inflight{k}_images_per_second"
+            if "images_per_second" not in result:
+                figures[name] = result
+                identical = False
+            else:
+                figures[name] = round(result["images_per_second"], 3)
+                best = max(best, result["images_per_second"])
+                same = result["png_sha256"] == reference.get("png_sha256")
+                figures[f"stylemint_inflight{k}_byte_identical_to_solo"] = same
+                identical = identical and same
+            print(f"{name}: {figures[name]}", flush=True)
+        compiled_b8 = figures.get("plain_compiled_b8_images_per_second")
+        figures["best_stylemint_over_compiled_b8"] = (round(best / compiled_b8, 3)
+                                                      if isinstance(compiled_b8, float) and compiled_b8 else "n/a")
+        figures["every_image_byte_identical_to_solo"] = identical and "png_sha256" in reference
+    for key, value in figures.items():
+        print(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
