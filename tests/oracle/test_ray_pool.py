@@ -4,8 +4,11 @@ when a render actor is killed mid-render (Ray restarts it and retries its task).
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from ape import accounts
@@ -16,7 +19,9 @@ from backend.dev.anvil import Anvil
 from backend.dev.sample import deploy_sample
 from backend.ipfs.embedded import EmbeddedStore
 from backend.oracle.jobs import JobStore
+from backend.oracle.keys import DEV_ORACLE_INDEX, dev_account
 from backend.oracle.ray_pool import RayRenderPool
+from backend.oracle.service import CRASH_ENV
 from backend.render.renderer import Renderer
 from backend.render.samples import tiny_manifest
 from tests.oracle.conftest import make_oracle
@@ -24,6 +29,8 @@ from tests.oracle.helpers import tokens_fulfilled_by, transactions_from
 from tests.oracle.test_oracle import run_until_idle
 
 pytestmark = pytest.mark.e2e
+BIN = Path(sys.executable).parent
+ORACLE = dev_account(DEV_ORACLE_INDEX).address
 
 
 @pytest.fixture
@@ -51,7 +58,7 @@ def pool():
 def test_a_render_actor_killed_mid_render_changes_nothing(tiny_chain, pool, shared_renderer, env):
     node, sample, store = tiny_chain
     pool.fetch_weights = store.get
-    mints = [core.mint(sample.contract, accounts.test_accounts[4], sample.project_id) for _ in range(4)]
+    mints = [core.mint(sample.contract, accounts.test_accounts[4], sample.project_id) for _ in range(3)]
     state = env / "state.sqlite"
     oracle = make_oracle(node, sample, store, pool, state, batch_size=4)
     before = pool.actor_pids()
@@ -90,3 +97,30 @@ def test_a_render_actor_killed_mid_render_changes_nothing(tiny_chain, pool, shar
         solo = shared_renderer.render(manifest, metadata["provenance"]["seed"])
         assert metadata["provenance"]["png_sha256"] == solo.png_sha256
         assert metadata["provenance"]["environment"]["batch_size"] == 1
+
+
+def test_a_driver_killed_after_its_renders_came_back_ends_exactly_once(tiny_chain, shared_renderer, env):
+    """`stylemint oracle --workers 2` SIGKILLed between the renders' return and their storing, then
+    started again: the renders are lost and done again, and still each token is fulfilled once."""
+    node, sample, store = tiny_chain
+    mints = [core.mint(sample.contract, accounts.test_accounts[4], sample.project_id) for _ in range(2)]
+    command = [str(BIN / "stylemint"), "oracle", "--rpc", node.url, "--poll", "0.2", "--workers", "2", "--dev-mine"]
+    environment = {**os.environ, "STYLEMINT_DATA_DIR": str(env / "data")}
+    crashed = subprocess.run(command, env={**environment, CRASH_ENV: "after_render"}, capture_output=True, text=True,
+                             timeout=300)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    state = JobStore(env / "data" / "oracle" / "state.sqlite")
+    assert {job.state for job in state.jobs()} == {"seen"}  # nothing of the renders was kept
+    done = subprocess.run(command + ["--until-idle"], env=environment, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "event=render_pool workers=2" in done.stderr
+
+    sent = transactions_from(node.url, ORACLE)
+    assert all(tx["status"] == 1 for tx in sent) and sorted(tx["nonce"] for tx in sent) == list(range(len(sent)))
+    fulfilled = [t for tx in sent for t in tokens_fulfilled_by(node.url, sample.deployment.address, tx["hash"])]
+    assert sorted(fulfilled) == sorted(m.token_id for m in mints)
+    client = StyleMintClient(node.url, sample.deployment.address)
+    for mint in mints:
+        metadata = json.loads(store.get(client.view("tokenMetadataCID", mint.token_id)))
+        solo = shared_renderer.render(tiny_manifest("stipple"), metadata["provenance"]["seed"])
+        assert metadata["provenance"]["png_sha256"] == solo.png_sha256
