@@ -1,13 +1,12 @@
 """The artist's page in a real browser: preview before anything is pinned, a create that pins only
 after the chain accepted it, inline settings, the sales ledger and the balance."""
 
-import time
-
 import pytest
 from ape import accounts
 
 from backend.dev import ape_contract as core
 from tests.web.conftest import screenshot
+from tests.web.test_pages import wait_fulfilled
 
 pytestmark = pytest.mark.e2e
 ARTIST = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # anvil account 3: the sample project's artist
@@ -59,13 +58,6 @@ def test_preview_is_capped_and_rate_limited(site):
     statuses = [httpx.post(f"{base}/api/manifests/preview?count=1", json=manifest, timeout=60).status_code
                 for _ in range(5)]
     assert statuses == [200, 200, 200, 200, 429]  # 6 per minute per client; the two refusals above counted
-
-
-def wait_fulfilled(contract, token_id, timeout=90):
-    deadline = time.monotonic() + timeout
-    while not contract.isFulfilled(token_id):
-        assert time.monotonic() < deadline, f"token {token_id} was not fulfilled in {timeout} s"
-        time.sleep(0.2)
 
 
 def test_dashboard_sales_inline_settings_and_withdrawal(open_page, site):
