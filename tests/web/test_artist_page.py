@@ -10,7 +10,6 @@ from tests.web.test_pages import wait_fulfilled
 
 pytestmark = pytest.mark.e2e
 ARTIST = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # anvil account 3: the sample project's artist
-COLLECTOR = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"  # anvil account 4
 
 
 def stored_blocks(store) -> set:
