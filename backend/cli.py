@@ -364,20 +364,13 @@ def oracle_retry(ctx, token_id):
 
 
 def _with_recorded_gateway(content, client):
-    """The local store, then the gateway recorded with this contract's deployment (if any). An
-    unreachable RPC is left for the verifier to report, with the token it was checking."""
-    from backend.chain import deployments
-    from backend.chain.errors import ChainUnavailable
+    """The local store, then the gateway recorded with this contract's deployment (if any)."""
+    from backend.chain.deployments import recorded_gateway
     from backend.ipfs.gateway_client import GatewayReader
     from backend.ipfs.store import ReadThrough
 
-    try:
-        recorded = deployments.load(client.chain_id())
-    except (LookupError, ChainUnavailable):
-        return content
-    if recorded.gateway and recorded.address.lower() == client.address.lower():
-        return ReadThrough(content, GatewayReader(recorded.gateway))
-    return content
+    gateway = recorded_gateway(client.address)
+    return ReadThrough(content, GatewayReader(gateway)) if gateway else content
 
 
 def _print_report(report) -> None:

@@ -51,6 +51,15 @@ def load(chain_id: int) -> Deployment:
     return Deployment(**{k: v for k, v in entries[str(chain_id)].items() if k in known})
 
 
+def recorded_gateway(address: str) -> str | None:
+    """The gateway recorded with the deployment at `address` on any chain (no RPC needed: a
+    gateway is only a source of bytes that the reader re-hashes, never an authority)."""
+    for entry in _read(deployments_file()).values():
+        if entry.get("address", "").lower() == address.lower() and entry.get("gateway"):
+            return entry["gateway"]
+    return None
+
+
 def _read(path: Path) -> dict:
     if not path.exists():
         return {}

@@ -100,11 +100,12 @@ def test_a_render_actor_killed_mid_render_changes_nothing(tiny_chain, pool, shar
 
 
 def test_a_driver_killed_after_its_renders_came_back_ends_exactly_once(tiny_chain, shared_renderer, env):
-    """`stylemint oracle --workers 2` SIGKILLed between the renders' return and their storing, then
+    """`stylemint oracle --workers 1` SIGKILLed between the renders' return and their storing, then
     started again: the renders are lost and done again, and still each token is fulfilled once."""
     node, sample, store = tiny_chain
     mints = [core.mint(sample.contract, accounts.test_accounts[4], sample.project_id) for _ in range(2)]
-    command = [str(BIN / "stylemint"), "oracle", "--rpc", node.url, "--poll", "0.2", "--workers", "2", "--dev-mine"]
+    command = [str(BIN / "stylemint"), "oracle", "--rpc", node.url, "--poll", "0.2", "--workers", "1", "--dev-mine",
+               "--final-depth", "0"]
     environment = {**os.environ, "STYLEMINT_DATA_DIR": str(env / "data")}
     crashed = subprocess.run(command, env={**environment, CRASH_ENV: "after_render"}, capture_output=True, text=True,
                              timeout=300)
@@ -113,7 +114,7 @@ def test_a_driver_killed_after_its_renders_came_back_ends_exactly_once(tiny_chai
     assert {job.state for job in state.jobs()} == {"seen"}  # nothing of the renders was kept
     done = subprocess.run(command + ["--until-idle"], env=environment, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "event=render_pool workers=2" in done.stderr
+    assert "event=render_pool workers=1" in done.stderr
 
     sent = transactions_from(node.url, ORACLE)
     assert all(tx["status"] == 1 for tx in sent) and sorted(tx["nonce"] for tx in sent) == list(range(len(sent)))
