@@ -85,18 +85,19 @@ function showProgress(progress, state) {
   const list = document.getElementById("progress");
   list.hidden = state === "fulfilled";
   if (state === "fulfilled") return list.replaceChildren();
-  const at = STEPS.findIndex(([phase]) => phase === progress.phase);
+  const failed = progress.phase === "failed";
+  const at = failed ? 1 : STEPS.findIndex(([phase]) => phase === progress.phase);  // failed: minted, then stopped
   list.replaceChildren(...STEPS.map(([phase, label, doing], i) => {
-    const item = el("li", { "data-phase": phase, class: progress.phase === "failed" ? "" : i < at ? "done" : i === at ? "current" : "" }, label);
+    const item = el("li", { "data-phase": phase, class: i < at ? "done" : i === at && !failed ? "current" : "" }, label);
     if (i === at && phase === "rendering" && progress.steps) {
       item.append(`: step ${progress.step} of ${progress.steps} `,
         el("progress", { value: progress.step, max: progress.steps }));
     }
-    if (i === at && doing) item.append(el("div", { class: "detail" }, progress.reason ?? doing));
+    if (i === at && !failed && doing) item.append(el("div", { class: "detail" }, progress.reason ?? doing));
     if (i === at && phase === "submitted" && progress.fulfill_tx) item.append(" ", transaction(progress.fulfill_tx));
     return item;
   }));
-  if (progress.phase === "failed") {
+  if (failed) {
     list.append(el("li", { class: "failed", id: "failure" }, `Rendering failed: ${progress.reason}`));
   } else if (progress.retrying) {
     list.append(el("li", { class: "retrying" }, `Retrying after: ${progress.retrying}`));

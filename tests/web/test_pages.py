@@ -286,6 +286,8 @@ def test_collector_refunds_a_token_never_delivered(open_page, site):
     assert "held in escrow" in page.inner_text("#escrow") and page.query_selector("#refund") is None
     page.wait_for_selector("#failure", timeout=60_000)  # the oracle gave up; the page says why, by itself
     assert "is not in the embedded store" in page.inner_text("#failure")
+    assert page.locator("#progress li.done").all_inner_texts() == ["Minted"]  # minted, then it stopped
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # the long reason wraps
     assert page.inner_text("#placeholder") == "Rendering failed"
     screenshot(page, "token-failed")
     assert sample.contract.balance == 10**9
