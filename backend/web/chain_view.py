@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 from flask import g
@@ -42,6 +43,7 @@ class ChainView:
         self._metadata: dict[str, dict | None] = {}
         self._prices: dict[str, int] = {}
         self._mint_times: dict[tuple[str, int], int | None] = {}
+        self._projects: dict[int, tuple[float, dict]] = {}
         self._index = index
         self._start_block = start_block
         self._sync_lock = threading.Lock()
@@ -268,8 +270,7 @@ class ChainView:
             mints = self.chain.mint_logs_for_token(token_id)
             summary["mint_tx"], mint_block = (mints[0].tx_hash, mints[0].block_number) if mints else (None, None)
         summary["mint"] = self._mint_facts(summary["mint_tx"], mint_block)
-        info = self.chain.project_info(summary["project_id"])
-        summary["project"] = {"name": info["name"], "artist": info["artist"], "max_editions": int(info["maxEditions"])}
+        summary["project"] = self._project_facts(summary["project_id"])
         summary["metadata_url"] = ("/ipfs/" + summary["token_uri"].removeprefix("ipfs://")
                                    if summary["state"] == "fulfilled" and summary["token_uri"].startswith("ipfs://") else None)
         summary["progress"] = None if summary["state"] == "fulfilled" else self.progress(token_id)
@@ -283,6 +284,17 @@ class ChainView:
         if summary["styles_paid"]:
             summary["styles_paid"]["amounts"] = [str(a) for a in summary["styles_paid"]["amounts"]]
         return summary
+
+    def _project_facts(self, project_id: int, ttl: float = 10.0) -> dict:
+        """Name, artist and edition cap for token pages, read at most every `ttl` seconds per
+        project: `projectInfo` is the dearest call of a token request (13 ms here), name and artist
+        never change, and a lowered cap shows within `ttl`."""
+        cached = self._projects.get(project_id)
+        if cached is None or time.monotonic() - cached[0] > ttl:
+            info = self.chain.project_info(project_id)
+            cached = self._projects[project_id] = (time.monotonic(), {
+                "name": info["name"], "artist": info["artist"], "max_editions": int(info["maxEditions"])})
+        return cached[1]
 
     def _mint_facts(self, tx_hash: str | None, block: int | None) -> dict | None:
         """When and for how much a token was minted: the mint block's time and the transaction's
