@@ -163,9 +163,7 @@ class ChainView:
             sold = []
             entries, _ = self.index().project_tokens(pid, limit=1_000_000)  # refunded (burned) ones are not listed
             for entry in entries:
-                price = self._prices.get(entry["mint_tx"])
-                if price is None:
-                    price = self._prices[entry["mint_tx"]] = self.chain.transaction_value(entry["mint_tx"])
+                price = self._price(entry["mint_tx"])
                 sale = {"token_id": entry["token_id"], "edition": entry["edition"], "buyer": self.chain.w3.to_checksum_address(entry["minter"]),
                         "mint_block": entry["mint_block"], "price_wei": str(price), "state": "escrow"}
                 if entry["fulfilled_block"] is not None:  # in escrow, nobody was paid yet
@@ -302,12 +300,16 @@ class ChainView:
         another block reads the time again."""
         if tx_hash is None or block is None:
             return None
-        if tx_hash not in self._prices:
-            self._prices[tx_hash] = self.chain.transaction_value(tx_hash)
         if (tx_hash, block) not in self._mint_times:
             self._mint_times[(tx_hash, block)] = self.chain.block_timestamp(block)
         return {"tx": tx_hash, "block": block, "timestamp": self._mint_times[(tx_hash, block)],
-                "price_wei": str(self._prices[tx_hash])}
+                "price_wei": str(self._price(tx_hash))}
+
+    def _price(self, tx_hash: str) -> int:
+        """What a mint transaction paid (its value never changes, so it is read once)."""
+        if tx_hash not in self._prices:
+            self._prices[tx_hash] = self.chain.transaction_value(tx_hash)
+        return self._prices[tx_hash]
 
     def tokens_of(self, owner: str, *, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
         """(a page of the tokens `owner` holds, how many it holds), from the index."""
