@@ -219,9 +219,10 @@ class ChainView:
             progress["retrying"] = job.last_error
         return progress
 
-    def _pending_state(self, token_id: int) -> tuple[str, str | None]:
-        """(failed | rendering | pending, the failure's reason) of a token not fulfilled yet."""
-        progress = self.progress(token_id)
+    @staticmethod
+    def _pending_state(progress: dict) -> tuple[str, str | None]:
+        """(failed | rendering | pending, the failure's reason) of a token not fulfilled yet, from
+        the one `progress` read that the page also shows (two reads could straddle a failure)."""
         if progress["phase"] == "failed":
             return "failed", progress["reason"]
         return ("pending" if progress["phase"] in ("queued", "waiting") else "rendering"), None
@@ -249,10 +250,12 @@ class ChainView:
                     image = "/ipfs/" + canonical(metadata["image"].removeprefix("ipfs://"))
                 except InvalidCID:
                     image = None
-        state, error = ("fulfilled", None) if fulfilled else self._pending_state(token_id)
+        progress = None if fulfilled else self.progress(token_id)
+        state, error = ("fulfilled", None) if fulfilled else self._pending_state(progress)
         return {"token_id": token_id, "project_id": project_of(token_id),
                 "edition": edition_of(token_id), "owner": owner, "state": state, "error": error,
-                "image": image, "metadata": metadata, "traits": (entry or {}).get("traits", {})}
+                "progress": progress, "image": image, "metadata": metadata,
+                "traits": (entry or {}).get("traits", {})}
 
     def token(self, token_id: int) -> dict:
         entry = self.index().token(token_id)
@@ -271,7 +274,6 @@ class ChainView:
         summary["project"] = self._project_facts(summary["project_id"])
         summary["metadata_url"] = ("/ipfs/" + summary["token_uri"].removeprefix("ipfs://")
                                    if summary["state"] == "fulfilled" and summary["token_uri"].startswith("ipfs://") else None)
-        summary["progress"] = None if summary["state"] == "fulfilled" else self.progress(token_id)
         mint_block, amount = (0, 0) if summary["state"] == "fulfilled" else self.chain.escrow_of(token_id)
         summary["escrow"] = None if not mint_block else {
             "amount_wei": str(amount), "mint_block": mint_block, "head": self.chain.head(),
@@ -329,7 +331,8 @@ class ChainView:
 
     def _edition(self, entry: dict) -> dict:
         """A gallery entry from the index alone (no metadata document read per token)."""
-        state = "fulfilled" if entry["fulfilled_block"] is not None else self._pending_state(entry["token_id"])[0]
+        state = ("fulfilled" if entry["fulfilled_block"] is not None
+                 else self._pending_state(self.progress(entry["token_id"]))[0])
         return {"token_id": entry["token_id"], "project_id": entry["project_id"], "edition": entry["edition"],
                 "owner": self.chain.w3.to_checksum_address(entry["owner"]), "state": state, "name": entry["name"],
                 "image": entry["image"], "traits": entry["traits"]}

@@ -203,3 +203,29 @@ def test_project_editions_pages_traits_and_owners_come_from_the_index(site):
     for bad in ("trait=nocolon", "page=0", "per_page=101", "page=x"):
         assert get(site, f"/api/projects/{sample.project_id}/tokens?{bad}").status_code == 400, bad
     assert get(site, "/api/projects/99/tokens").status_code == 404
+
+
+def test_a_token_state_and_its_progress_come_from_one_read(site, render_gate, monkeypatch):
+    """The oracle can give up between two reads of its state; the token's state and the progress
+    shown beside it must still agree (a page said "Failed" in its step list and "Not rendered yet"
+    under the image). Fault injection: every read of the oracle's state sees a new outcome."""
+    from backend.web.chain_view import ChainView
+
+    render_gate.clear()  # the render holds, so the token stays unfulfilled
+    base, node, sample, store = site
+    mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    outcomes = iter([{"phase": "rendering", "step": 1, "steps": 10}, {"phase": "failed", "reason": "gave up"}] * 50)
+    reads = []
+
+    def changing(self, token_id):
+        reads.append(token_id)
+        return next(outcomes)
+
+    monkeypatch.setattr(ChainView, "progress", changing)
+    for _ in range(4):
+        token = get(site, f"/api/tokens/{mint.token_id}").json()
+        failed = token["progress"]["phase"] == "failed"
+        assert token["state"] == ("failed" if failed else "rendering")
+        assert token["error"] == ("gave up" if failed else None)
+    assert reads == [mint.token_id] * 4  # one read per request
+    render_gate.set()
