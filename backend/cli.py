@@ -406,12 +406,10 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
     from backend.ipfs.config import IpfsConfigError, store_from_config
     from backend.oracle.factory import resolve_target, rpc_url
     from backend.chain.errors import ChainUnavailable
-    from backend.render.renderer import quiet_libraries
     from backend.verify.verifier import Outcome, Verifier
 
     if (token_id is None) == (project_id is None):
         raise InputError("give a TOKEN_ID or --project ID")
-    quiet_libraries()
     try:
         client, _ = resolve_target(rpc, contract)
         content = store_from_config(ipfs_setting)
@@ -481,11 +479,9 @@ def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, once, as
     from backend.chain.errors import ChainUnavailable
     from backend.ipfs.config import IpfsConfigError, store_from_config
     from backend.oracle.factory import resolve_target
-    from backend.render.renderer import quiet_libraries
     from backend.verify.verifier import Outcome, Verifier
     from backend.verify.watch import FulfilmentWatch, WatchState
 
-    quiet_libraries()
     try:
         client, start_block = resolve_target(rpc, contract)
         content = store_from_config(ipfs_setting)

@@ -49,6 +49,19 @@ def test_verify_exit_codes_for_failures(fulfilled, env):
     assert result.returncode == 2 and "--ipfs 'ftp+x'" in result.stderr and "STYLEMINT_IPFS" not in result.stderr
 
 
+def test_a_verdict_that_needs_no_render_loads_no_render_library(tmp_path):
+    """An auditor's `verify` of a token id that cannot exist answers at once: torch and diffusers
+    (5 s of imports here) load only when a render is due."""
+    probe = ("import atexit, sys\n"
+             "atexit.register(lambda: print('LOADED', sorted(m for m in ('torch', 'diffusers') if m in sys.modules)))\n"
+             "sys.argv = ['stylemint', 'verify', '--rpc', 'http://127.0.0.1:9', '--contract', '0x' + '11' * 20, '--', '-1']\n"
+             "from backend.cli import main\nmain()\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "STYLEMINT_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 16 and "UNKNOWN_TOKEN" in result.stdout, result.stdout + result.stderr
+    assert "LOADED []" in result.stdout
+
+
 def test_content_this_store_lacks_is_unavailable_never_a_mismatch(fulfilled, env, tmp_path):
     """The auditor's default store is their own, empty one: the token is not checked, and says so."""
     node, sample, store, mints, _ = fulfilled
