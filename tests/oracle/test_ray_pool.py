@@ -104,8 +104,9 @@ def test_a_driver_killed_after_its_renders_came_back_ends_exactly_once(tiny_chai
     started again: the renders are lost and done again, and still each token is fulfilled once."""
     node, sample, store = tiny_chain
     mints = [core.mint(sample.contract, accounts.test_accounts[4], sample.project_id) for _ in range(2)]
+    # A supervised worker (a fixed id) takes its leases back at once instead of waiting out the dead one's.
     command = [str(BIN / "stylemint"), "oracle", "--rpc", node.url, "--poll", "0.2", "--workers", "1", "--dev-mine",
-               "--final-depth", "0"]
+               "--final-depth", "0", "--worker-id", "ray-driver"]
     environment = {**os.environ, "STYLEMINT_DATA_DIR": str(env / "data")}
     crashed = subprocess.run(command, env={**environment, CRASH_ENV: "after_render"}, capture_output=True, text=True,
                              timeout=300)
