@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from backend.config import PROJECT_ROOT, ensure_toolchain_env
 
@@ -29,18 +30,16 @@ DEFAULT_PLACEHOLDER_URI = (
 # ape-solidity copies dependency sources (all of OpenZeppelin) into contracts/.cache, and ape
 # scans at most 500 source files: a cache left behind by an earlier compile pushed
 # contracts/testing/* out of the build. The copy is rebuilt from .ape/packages on every compile.
-DEPENDENCY_CACHE = PROJECT_ROOT / "contracts" / ".cache"
+def clear_dependency_cache(root: Path = PROJECT_ROOT) -> None:
+    shutil.rmtree(root / "contracts" / ".cache", ignore_errors=True)
 
 
-def clear_dependency_cache() -> None:
-    shutil.rmtree(DEPENDENCY_CACHE, ignore_errors=True)
-
-
-@lru_cache(maxsize=1)
-def ape_project():
-    """This repository as an ape project (compiled on first use), whatever the working directory."""
-    clear_dependency_cache()
-    return Project(PROJECT_ROOT)
+@lru_cache(maxsize=2)
+def ape_project(root: Path = PROJECT_ROOT):
+    """This repository (or a copy of it at `root`) as an ape project, compiled on first use,
+    whatever the working directory."""
+    clear_dependency_cache(root)
+    return Project(root)
 
 
 @dataclass(frozen=True)

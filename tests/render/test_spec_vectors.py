@@ -1,5 +1,9 @@
 """The end-to-end test vectors an auditor reimplements against (docs/test-vectors.json and the
-PNGs beside it): manifest + seed -> PNG, byte for byte in the committed environment."""
+PNGs beside it): manifest + seed -> PNG, byte for byte in the committed environment.
+
+Two tests per vector, so a run says which check it made: the byte-exact one runs only inside the
+vector's committed environment class and is skipped, visibly and with the differences named,
+outside it; the tolerance one runs everywhere (an exact render is also within tolerance)."""
 
 import json
 
@@ -16,21 +20,38 @@ DOCS = PROJECT_ROOT / "docs"
 VECTORS = json.loads((DOCS / "test-vectors.json").read_text())["vectors"]
 
 
+_RENDERS: dict[str, object] = {}
+
+
+def render_of(vector, models_dir):
+    """The vector rendered on this machine at its committed threads and batch size (once per run)."""
+    if vector["name"] not in _RENDERS:
+        manifest = parse_manifest(canonical_json(vector["manifest"]))
+        assert manifest.sha256_hex() == vector["manifest_sha256"]
+        committed = manifest.environment
+        renderer = Renderer(device="cpu", threads=committed.threads, batch_size=committed.batch_size,
+                            models_dir=models_dir)
+        _RENDERS[vector["name"]] = (committed, renderer.render(manifest, bytes.fromhex(vector["seed"][2:])))
+    return _RENDERS[vector["name"]]
+
+
 @pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
-def test_a_vector_renders_as_written(vector, models_dir):
-    manifest = parse_manifest(canonical_json(vector["manifest"]))
-    assert manifest.sha256_hex() == vector["manifest_sha256"]
-    committed = manifest.environment
-    renderer = Renderer(device="cpu", threads=committed.threads, batch_size=committed.batch_size, models_dir=models_dir)
-    result = renderer.render(manifest, bytes.fromhex(vector["seed"][2:]))
-    expected_png = (DOCS / vector["png"]).read_bytes()
+def test_a_vector_renders_byte_for_byte_in_its_committed_class(vector, models_dir):
+    committed, result = render_of(vector, models_dir)
     assert result.prompt == vector["prompt"]
-    if not class_differences(committed.model_dump(), result.fingerprint):
-        assert result.png == expected_png
-        assert (result.png_sha256, result.pixel_sha256) == (vector["png_sha256"], vector["pixel_sha256"])
-        assert result.attribution == vector["attribution"]  # scores, weights and heat-map CIDs
-    else:  # another CPU or library versions than the vector's committed class: the documented tolerance
-        assert within_tolerance(compare_pixels(_pixels(expected_png), result.pixels()))
-        if vector["attribution"]:
-            assert all(abs(mine["weight_bps"] - theirs["weight_bps"]) <= ATTRIBUTION_TOLERANCE_BPS
-                       for mine, theirs in zip(result.attribution["styles"], vector["attribution"]["styles"]))
+    differences = class_differences(committed.model_dump(), result.fingerprint)
+    if differences:
+        pytest.skip(f"byte-exact check NOT run: this machine is outside the vector's committed class ({differences})")
+    assert result.png == (DOCS / vector["png"]).read_bytes()
+    assert (result.png_sha256, result.pixel_sha256) == (vector["png_sha256"], vector["pixel_sha256"])
+    assert result.attribution == vector["attribution"]  # scores, weights and heat-map CIDs
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_a_vector_renders_within_the_documented_tolerance_anywhere(vector, models_dir):
+    _, result = render_of(vector, models_dir)
+    assert result.prompt == vector["prompt"]
+    assert within_tolerance(compare_pixels(_pixels((DOCS / vector["png"]).read_bytes()), result.pixels()))
+    if vector["attribution"]:
+        assert all(abs(mine["weight_bps"] - theirs["weight_bps"]) <= ATTRIBUTION_TOLERANCE_BPS
+                   for mine, theirs in zip(result.attribution["styles"], vector["attribution"]["styles"]))
