@@ -337,20 +337,15 @@ def _job_store(ctx):
 @click.pass_context
 def oracle_status(ctx, as_json):
     """Counts per state, failed jobs with reasons, cursor and lag."""
-    jobs = _job_store(ctx)
-    counts = jobs.counts()
-    cursor = int(jobs.get_meta("cursor", "-1"))
-    head = int(jobs.get_meta("head", "0"))
-    failed = [{"token_id": j.token_id, "attempts": j.attempts, "reason": j.last_error} for j in jobs.jobs("failed")]
-    report = {"counts": counts, "cursor": cursor, "head_seen": head, "lag_blocks": max(0, head - cursor),
-              "failed": failed, "contract": jobs.get_meta("contract"), "chain": jobs.get_meta("chain")}
+    report = _job_store(ctx).status()
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
     click.echo(f"contract {report['contract']} on chain {report['chain']}")
-    click.echo("  ".join(f"{state}={n}" for state, n in counts.items()))
-    click.echo(f"cursor block {cursor}, head when last scanned {head}, lag {report['lag_blocks']} blocks")
-    for job in failed:
+    click.echo("  ".join(f"{state}={n}" for state, n in report["counts"].items()))
+    click.echo(f"cursor block {report['cursor']}, head when last scanned {report['head_seen']}, "
+               f"lag {report['lag_blocks']} blocks")
+    for job in report["failed"]:
         click.echo(f"failed token {job['token_id']} after {job['attempts']} attempts: {job['reason']}")
 
 

@@ -59,7 +59,7 @@ def main() -> None:
     from backend.ipfs.cid import raw_digest
     from backend.ipfs.embedded import EmbeddedStore
     from backend.web import create_app
-    from backend.web.chain_view import ChainView
+    from backend.web.catalog import Catalog
 
     figures: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp, Anvil(accounts=10) as node, \
@@ -107,8 +107,8 @@ def main() -> None:
         figures["index_seconds"] = round(elapsed, 1)
         figures["index_events_per_s"] = round(events / elapsed)
 
-        view = ChainView(client, store, index=index)
-        app = create_app({"IPFS_STORE": store, "CHAIN_VIEW": view})
+        view = Catalog(client, store, index=index)
+        app = create_app({"IPFS_STORE": store, "CATALOG": view})
         http = app.test_client()
         owner = collectors[0]
         pages = max(1, args.tokens // 24)

@@ -239,7 +239,7 @@ class JobStore:
                     f"UPDATE jobs SET lease_owner = ?, lease_expires = ? WHERE id IN ({','.join('?' * len(ids))})",
                     (owner, now + lease_seconds, *ids),
                 )
-        return [self.job(i) for i in ids]
+        return [self.by_id(i) for i in ids]
 
     def renew(self, owner: str, job_ids: list[int], lease_seconds: float) -> set[int]:
         """Extend this worker's leases; returns the ids it still holds (a lost lease is not renewed)."""
@@ -315,11 +315,11 @@ class JobStore:
     def release(self, owner: str) -> None:
         self._db.execute("UPDATE jobs SET lease_owner = NULL, lease_expires = NULL WHERE lease_owner = ?", (owner,))
 
-    def job(self, job_id: int) -> Job | None:
+    def by_id(self, job_id: int) -> Job | None:
         row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return Job(**dict(row)) if row else None
 
-    def get(self, token_id: int) -> Job | None:
+    def for_token(self, token_id: int) -> Job | None:
         """The token's current job: the newest one whose mint was not dropped, else the newest."""
         row = self._db.execute("SELECT * FROM jobs WHERE token_id = ? ORDER BY state = 'dropped', id DESC LIMIT 1",
                                (token_id,)).fetchone()
@@ -348,6 +348,16 @@ class JobStore:
         for row in self._db.execute("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state"):
             counts[row["state"]] = row["n"]
         return counts
+
+    def status(self, *, start_block: int = 0) -> dict:
+        """The oracle's state at a glance (`stylemint oracle status`): counts per state, the log
+        cursor (`start_block - 1` before the first scan), the head when last scanned, the lag in
+        blocks, failed jobs with their reasons, and the chain and contract this file is bound to."""
+        cursor = int(self.get_meta("cursor", str(start_block - 1)))
+        head = int(self.get_meta("head", "0"))
+        failed = [{"token_id": j.token_id, "attempts": j.attempts, "reason": j.last_error} for j in self.jobs("failed")]
+        return {"counts": self.counts(), "cursor": cursor, "head_seen": head, "lag_blocks": max(0, head - cursor),
+                "failed": failed, "contract": self.get_meta("contract"), "chain": self.get_meta("chain")}
 
     def jobs(self, state: str | None = None) -> list[Job]:
         query, args = "SELECT * FROM jobs", ()

@@ -50,6 +50,7 @@ from backend.errors import PermanentError, StyleMintError
 from backend.ipfs.cid import InvalidCID, canonical, raw_digest
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import ACTIVE, Job, JobStore, mint_fields
+from backend.oracle.phases import RENDERING, WAITING
 from backend.render.metadata import build_metadata
 from backend.render.environment import class_differences
 from backend.render.manifest import StyleManifest, parse_manifest
@@ -270,11 +271,11 @@ class Oracle:
                 setback = outcome.state == "dropped" or PROGRESS.index(outcome.state) < PROGRESS.index(job.state)
                 log.log(logging.WARNING if setback else logging.INFO, "event=%s token=%d%s", outcome.state, job.token_id,
                         f" {outcome.event}" if outcome.event else "")
-                return self.jobs.job(job.id) if outcome.state in ACTIVE else None
+                return self.jobs.by_id(job.id) if outcome.state in ACTIVE else None
         elif isinstance(outcome, Wait):
             stored = self.jobs.update(job.id, owner, next_attempt_at=time.time() + (
                 outcome.seconds or self.config.poll_interval),
-                activity=json.dumps({"phase": "waiting", "reason": outcome.reason}))
+                activity=json.dumps({"phase": WAITING, "reason": outcome.reason}))
         elif isinstance(outcome, Fail):
             log.error("event=failed token=%d reason=%r", job.token_id, outcome.reason)
             stored = self.jobs.update(job.id, owner, state="failed", last_error=outcome.reason[:500], activity=None)
@@ -430,7 +431,7 @@ class Oracle:
             now = time.monotonic()
             if step in (1, steps) or now - last[0] >= interval:
                 last[0] = now
-                self.jobs.set_activity(job_ids, {"phase": "rendering", "step": step, "steps": steps})
+                self.jobs.set_activity(job_ids, {"phase": RENDERING, "step": step, "steps": steps})
         return progress
 
     def _store_render(self, job: Job, result: RenderResult, randomness: tuple[str, str]) -> Outcome:
@@ -637,10 +638,7 @@ class Oracle:
     # -- running ------------------------------------------------------------------------------
 
     def status(self) -> dict:
-        counts = self.jobs.counts()
-        head = int(self.jobs.get_meta("head", "0"))
-        cursor = int(self.jobs.get_meta("cursor", str(self.config.start_block - 1)))
-        return {"counts": counts, "cursor": cursor, "head": head, "lag_blocks": max(0, head - cursor)}
+        return self.jobs.status(start_block=self.config.start_block)
 
     def progress_line(self) -> str:
         c = self.jobs.counts()

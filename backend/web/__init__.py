@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def create_app(config: dict | None = None) -> Flask:
     """Build the app.
 
-    `config` may set IPFS_STORE (a content store), CHAIN_VIEW (chain + store + oracle state, for
+    `config` may set IPFS_STORE (a content store), CATALOG (chain + store + oracle state, for
     the API), VERIFIER, PUBLIC_RPC_URL (the RPC URL wallets are told; none by default: the
     server's own RPC URL is private), PREVIEW_RATE_LIMIT, PREVIEW_MAX_PIXEL_STEPS and PREVIEW_RENDERER
     (backend/web/preview.py), EXPLORER_URL (a public chain's block explorer, linked from
@@ -48,7 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     origins = {f"{url.scheme}://{url.netloc}" for url in public}
 
     from backend.web import api, gateway, pages, preview, verify_api
-    from backend.web.chain_view import close_jobs
+    from backend.web.progress import close_jobs
 
     app.register_blueprint(gateway.bp)
     app.register_blueprint(verify_api.bp)

@@ -15,7 +15,8 @@ from backend.ipfs.errors import IpfsError, UploadTooLarge
 from backend.ipfs.cid import cid_of
 from backend.render.manifest import MAX_MANIFEST_BYTES, ManifestError, StyleManifest, parse_manifest
 from backend.render.policy import DEFAULT_POLICY
-from backend.web.chain_view import NotFoundError
+from backend.web.catalog import NotFoundError
+from backend.web.earnings import earnings
 from backend.web.ids import parse_id
 from backend.web.openapi import OPENAPI
 
@@ -34,8 +35,8 @@ def safetensors_problem(data: bytes) -> str | None:
     return None if tensors else "it holds no tensors"
 
 
-def _view():
-    view = current_app.config.get("CHAIN_VIEW")
+def _catalog():
+    view = current_app.config.get("CATALOG")
     if view is None:
         abort(503, description="this server has no chain connection configured")
     return view
@@ -53,7 +54,7 @@ def chain_down(error):
 
 @bp.get("/health")
 def health():
-    view = current_app.config.get("CHAIN_VIEW")
+    view = current_app.config.get("CATALOG")
     report = {"status": "ok", "chain": None, "ipfs": type(current_app.config["IPFS_STORE"]).__name__}
     if view is not None:
         try:
@@ -66,7 +67,7 @@ def health():
 
 @bp.get("/contract")
 def contract():
-    view = _view()
+    view = _catalog()
     return jsonify(address=view.chain.address, chain_id=view.chain.chain_id(), abi=stylemint_abi(),
                    rpc_url=current_app.config.get("PUBLIC_RPC_URL"), explorer_url=current_app.config.get("EXPLORER_URL"),
                    style_registry={"address": view.chain.registry.address, "abi": contract_abi("StyleRegistry")})
@@ -74,18 +75,18 @@ def contract():
 
 @bp.get("/projects")
 def projects():
-    view = _view()
+    view = _catalog()
     return jsonify(projects=[view.project(pid, previews=1) for pid in view.project_ids()])
 
 
 @bp.get("/projects/<project_id>")
 def project(project_id: str):
-    return jsonify(_view().project(parse_id(project_id, "project id")))
+    return jsonify(_catalog().project(parse_id(project_id, "project id")))
 
 
 @bp.get("/tokens/<token_id>")
 def token(token_id: str):
-    return jsonify(_view().token(parse_id(token_id, "token id")))
+    return jsonify(_catalog().token(parse_id(token_id, "token id")))
 
 
 @bp.get("/tokens")
@@ -95,7 +96,7 @@ def tokens():
         abort(400, description="query parameter owner must be a 0x-prefixed 20-byte address")
     limit = _int_arg("limit", 100, 1, 500)
     offset = _int_arg("offset", 0, 0, 10**9)
-    tokens, total = _view().tokens_of(owner, limit=limit, offset=offset)
+    tokens, total = _catalog().tokens_of(owner, limit=limit, offset=offset)
     return jsonify(owner=owner, tokens=tokens, total=total, limit=limit, offset=offset)
 
 
@@ -117,25 +118,25 @@ def project_tokens(project_id: str):
         if not sep or not name or len(value) > 200:
             abort(400, description=f"trait filters are name:value, got {value[:80]!r}")
         traits[name] = wanted
-    return jsonify(_view().project_tokens(parse_id(project_id, "project id"), page=_int_arg("page", 1, 1, 10**9),
+    return jsonify(_catalog().project_tokens(parse_id(project_id, "project id"), page=_int_arg("page", 1, 1, 10**9),
                                           per_page=_int_arg("per_page", 24, 1, 100), traits=traits))
 
 
 @bp.get("/styles")
 def styles():
-    return jsonify(styles=_view().styles())
+    return jsonify(styles=_catalog().styles())
 
 
 @bp.get("/styles/<style_id>")
 def style(style_id: str):
-    return jsonify(_view().style(parse_id(style_id, "style id")))
+    return jsonify(_catalog().style(parse_id(style_id, "style id")))
 
 
 @bp.get("/earnings/<address>")
 def earnings(address: str):
     if not ADDRESS.match(address):
         abort(400, description="the address must be 0x-prefixed 20 bytes")
-    return jsonify(_view().earnings(address))
+    return jsonify(earnings(_catalog(), address))
 
 
 @bp.post("/adapters")
@@ -168,7 +169,7 @@ def _registry_styles(text: str) -> list:
     """The registry styles named by `?styles=1,2` (the ids the artist will give `setProjectStyles`)."""
     ids = [parse_id(part.strip(), "style id") for part in text.split(",") if part.strip()]
     try:
-        return [registered_style(_view().chain, style_id) for style_id in ids]
+        return [registered_style(_catalog().chain, style_id) for style_id in ids]
     except ContractRevert:
         abort(422, description=f"the style library has no style among {ids}")
 

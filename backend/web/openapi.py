@@ -70,7 +70,7 @@ OPENAPI = {
         "/api/projects": _get("All style projects with artist, price, editions left and a preview", errors=_CHAIN),
         "/api/projects/{id}": _get("One project: on-chain data, manifest and preview images", [_id_param("id")],
                                    errors=(400, 404, *_CHAIN)),
-        "/api/tokens/{id}": _get("One token: owner, state (pending, rendering, fulfilled, failed), the oracle's live progress "
+        "/api/tokens/{id}": _get("One token: owner, state (pending, rendering, fulfilled, failed), the oracle's live progress and its named steps (phases) "
                               "until fulfilled, mint time and price, project, image, metadata, provenance",
                                  [_id_param("id")], errors=(400, 404, *_CHAIN)),
         "/api/tokens": _get("A page of the tokens an address holds (from the token index), with the total",

@@ -12,7 +12,7 @@ from backend.ipfs.config import store_from_config
 from backend.oracle.factory import default_state_path, resolve_target
 from backend.verify.verifier import Verifier
 from backend.web import create_app
-from backend.web.chain_view import ChainView
+from backend.web.catalog import Catalog
 
 
 def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, contract: str | None = None,
@@ -33,10 +33,10 @@ def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, 
     # The token index lives beside the other data, one file per chain and contract.
     index = TokenIndex(data_dir() / "index" / f"v2-{chain_id}-{client.address.lower()}.sqlite", client,
                        start_block=start_block)
-    view = ChainView(client, store, oracle_state or default_state_path(), index=index)
+    view = Catalog(client, store, oracle_state or default_state_path(), index=index)
     return create_app({
         "IPFS_STORE": store,
-        "CHAIN_VIEW": view,
+        "CATALOG": view,
         "VERIFIER": Verifier(client, store),
         "PUBLIC_RPC_URL": public_rpc,
         "EXPLORER_URL": explorer.rstrip("/") if explorer else None,

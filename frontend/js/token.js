@@ -5,16 +5,6 @@ import { el, eth, facts, hashValue, param, showMessage, utc } from "./ui.js";
 initNav();
 const id = param("id");
 
-// The oracle's steps, in order, as the token page names them (see ChainView.progress).
-const STEPS = [
-  ["queued", "Minted", "the oracle has not started on it yet"],
-  ["waiting", "Seed randomness", "waiting for the block whose randomness completes the seed"],
-  ["rendering", "Render"],
-  ["pinning", "Pin to IPFS", "pinning the image and its metadata"],
-  ["submitting", "Submit to the chain", "signing the fulfilment"],
-  ["submitted", "Confirm on chain", "waiting for the fulfilment to be mined"],
-  ["fulfilled", "Fulfilled"],
-];
 const POLL_MS = 1000;
 let explorer = null;  // a public chain's block explorer, when the server names one
 
@@ -36,7 +26,7 @@ function show(token) {
     el("a", { href: `/project?id=${token.project_id}` }, token.project.name), " by ",
     address(token.project.artist), ` · #${token.edition} of ${token.project.max_editions}`);
   showImage(token);
-  showProgress(token.progress, token.state);
+  showProgress(token.progress, token.state, token.phases);
   showTraits(token.metadata?.attributes);
   facts(document.getElementById("facts"), [
     ["Owner", address(token.owner)],
@@ -81,13 +71,14 @@ function showImage(token, problem = null) {
     : token?.state === "fulfilled" ? "Rendered; the image is not in this server's IPFS node yet." : "Not rendered yet");
 }
 
-function showProgress(progress, state) {
+// The oracle's steps, in order, with their labels: the API names them (backend/oracle/phases.py).
+function showProgress(progress, state, steps) {
   const list = document.getElementById("progress");
   list.hidden = state === "fulfilled";
   if (state === "fulfilled") return list.replaceChildren();
   const failed = progress.phase === "failed";
-  const at = failed ? 1 : STEPS.findIndex(([phase]) => phase === progress.phase);  // failed: minted, then stopped
-  list.replaceChildren(...STEPS.map(([phase, label, doing], i) => {
+  const at = failed ? 1 : steps.findIndex(({ name }) => name === progress.phase);  // failed: minted, then stopped
+  list.replaceChildren(...steps.map(({ name: phase, label, doing }, i) => {
     const item = el("li", { "data-phase": phase, class: i < at ? "done" : i === at && !failed ? "current" : "" }, label);
     if (i === at && phase === "rendering" && progress.steps) {
       item.append(`: step ${progress.step} of ${progress.steps} `,

@@ -19,6 +19,8 @@ export async function contractInfo() {
   return contractInfoCache;
 }
 
+// A message for every custom error of StyleMint and StyleRegistry, OpenZeppelin's included
+// (tests/web/test_revert_messages.py fails on an error without one).
 const REVERTS = {
   SoldOut: "Sold out: every edition of this project has been minted.",
   ProjectPaused: "Minting is paused for this project.",
@@ -45,6 +47,36 @@ const REVERTS = {
   InvalidTrigger: "The trigger must be lowercase words (a-z, 0-9, each starting with a letter) separated by single spaces.",
   InvalidAdapter: "The adapter needs a pinned CID and its sha256.",
   UnknownStyle: "There is no style with that id.",
+  UnknownProject: "There is no project with that id.",
+  TokenNotMinted: "There is no token with that id.",
+  InvalidPrice: "That price is not allowed.",
+  InvalidCID: "The CID is missing or too long (at most 100 characters).",
+  ZeroHash: "A sha256 of zero is not a hash: pin the content first.",
+  ZeroAddress: "The zero address cannot take this role.",
+  InvalidDelay: "That delay is outside the contract's bounds.",
+  RefundFailed: "The refund could not be sent to the owner's address; nothing changed.",
+  WithdrawFailed: "The payment could not be sent to your address; your credit is unchanged.",
+  NoUsableRandomness: "This chain gives no usable randomness for the seed.",
+  RandomnessNotReady: "The seed's randomness block is not mined yet; the oracle waits for it.",
+  StaleMint: "The mint was reorganised out of its block; the oracle renders it again from the canonical one.",
+  WeightsNotWhole: "The style weights must add up to exactly 100 %.",
+  WrongWeightCount: "One weight is needed per style the project blends.",
+  NotPendingOwner: "Only the account this style is being handed to can accept it.",
+  ReentrancyGuardReentrantCall: "A contract tried to call back into StyleMint during a payment; refused.",
+  SafeCastOverflowedUintDowncast: "A number is too large for the contract to store.",
+  AccessControlUnauthorizedAccount: "Your account does not hold the role this needs (admin or oracle).",
+  AccessControlBadConfirmation: "Only the account itself can renounce its own role.",
+  AccessControlEnforcedDefaultAdminDelay: "The admin hand-over is still in its waiting period.",
+  AccessControlEnforcedDefaultAdminRules: "The admin role changes only through the delayed hand-over.",
+  AccessControlInvalidDefaultAdmin: "That account is not the pending admin.",
+  ERC721NonexistentToken: "There is no such token (it was never minted, or it was refunded and burned).",
+  ERC721IncorrectOwner: "That account does not own this token.",
+  ERC721InsufficientApproval: "You are neither the owner of this token nor approved to move it.",
+  ERC721InvalidApprover: "That account cannot approve transfers of this token.",
+  ERC721InvalidOperator: "That address cannot be an operator.",
+  ERC721InvalidOwner: "That address cannot own tokens.",
+  ERC721InvalidReceiver: "The receiving contract does not accept ERC-721 tokens.",
+  ERC721InvalidSender: "That address cannot send this token.",
 };
 
 // ethers names a custom error only for calls it decodes itself; a revert in the gas estimate of a

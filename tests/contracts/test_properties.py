@@ -4,6 +4,7 @@ import ape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from backend.chain.split import split_sale
 from tests.contracts.conftest import MANIFEST_HASH, REFUND_DELAY, fulfil, isolated, mint_token
 
 
@@ -35,6 +36,7 @@ def test_split_adds_up_to_the_price(stylemint, price):
     artist_share, platform_share, style_shares = stylemint.splitSale(price, 0, [])
     assert artist_share + platform_share == price and list(style_shares) == []
     assert platform_share == price * 1000 // 10_000
+    assert split_sale(price) == (artist_share, platform_share, [])  # the Python mirror pays the same
     assert artist_share >= price * 9 // 10
 
 
@@ -47,6 +49,7 @@ def test_split_with_styles_is_exact_for_any_price_and_weights(stylemint, price, 
     pool = (price - platform_share) * share // 10_000
     assert list(style_shares) == [pool * w // 10_000 for w in weights]
     assert pool - sum(style_shares) < len(weights)  # the artist keeps only the rounding of the pool
+    assert split_sale(price, share, weights) == (artist_share, platform_share, list(style_shares))  # the mirror
 
 
 @chain_settings(60)

@@ -60,7 +60,7 @@ def test_a_lost_reply_to_the_broadcast_signs_no_second_transaction(chain, shared
     sent = transactions_from(node.url, oracle.signer.address)
     assert all(tx["status"] == 1 for tx in sent)  # none reverted
     assert sorted(tx["nonce"] for tx in sent) == list(range(len(sent)))
-    signed = {oracle.jobs.get(mint.token_id).fulfill_tx for mint in mints}
+    signed = {oracle.jobs.for_token(mint.token_id).fulfill_tx for mint in mints}
     assert {tx["hash"] for tx in sent} == signed  # every transaction mined is one the oracle signed once
     fulfilled = [t for tx in sent for t in tokens_fulfilled_by(node.url, sample.deployment.address, tx["hash"])]
     assert sorted(fulfilled) == sorted(m.token_id for m in mints)  # each token by exactly one transaction
@@ -113,7 +113,7 @@ def test_a_reorg_after_fulfillment_is_redone_and_the_old_fulfillment_cannot_land
     run_until_idle(oracle)
     old_seed = canonical_seed(node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
     assert bytes(sample.contract.tokenSeed(mint.token_id)) == old_seed
-    old_fulfill = oracle.jobs.get(mint.token_id).fulfill_tx
+    old_fulfill = oracle.jobs.for_token(mint.token_id).fulfill_tx
 
     # Mint and fulfillment leave the chain; the node includes both again, the mint in a new block.
     mint_receipt, old_fulfill_receipt = reorg_back_to(oracle, snapshot, raw_of(oracle, mint.tx_hash),
@@ -126,12 +126,12 @@ def test_a_reorg_after_fulfillment_is_redone_and_the_old_fulfillment_cannot_land
     assert bytes(sample.contract.tokenSeed(mint.token_id)) == new_seed != old_seed
     sent = transactions_from(node.url, oracle.signer.address)
     assert [tx["status"] for tx in sent] == [0, 1]  # the re-included stale one (reverted), then ours
-    assert oracle.jobs.get(mint.token_id).state == "fulfilled"
+    assert oracle.jobs.for_token(mint.token_id).state == "fulfilled"
 
     rpc(oracle, "anvil_mine", 6)  # deep enough: the token becomes final and is no longer watched
     time.sleep(0.2)  # the watch interval
     oracle.process_batch()
-    assert oracle.jobs.get(mint.token_id).state == "final"
+    assert oracle.jobs.for_token(mint.token_id).state == "final"
 
 
 def test_a_later_mint_that_takes_a_dropped_mints_token_id_is_fulfilled(chain, shared_renderer, env):
@@ -196,9 +196,9 @@ def test_a_stuck_fulfillment_is_replaced_at_its_nonce_not_doubled(chain, shared_
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", stuck_blocks=3)
     rpc(oracle, "evm_setAutomine", False)  # blocks only when this test mines them
     oracle.scan()
-    while oracle.jobs.get(mint.token_id).state != "submitted":
+    while oracle.jobs.for_token(mint.token_id).state != "submitted":
         oracle.process_batch()
-    job = oracle.jobs.get(mint.token_id)
+    job = oracle.jobs.for_token(mint.token_id)
     base_fee = oracle.chain.w3.eth.get_block("latest")["baseFeePerGas"]
     for _ in range(3):  # blocks whose base fee the fulfillment does not cover: it is stuck
         rpc(oracle, "anvil_setNextBlockBaseFeePerGas", hex(base_fee * 1000))
@@ -206,13 +206,13 @@ def test_a_stuck_fulfillment_is_replaced_at_its_nonce_not_doubled(chain, shared_
     assert oracle.chain.receipt(job.fulfill_tx) is None  # and the node dropped it from its pool
     time.sleep(0.3)
     oracle.process_batch()  # the node refuses the same bytes now: replaced: same nonce, fees from the node now, bumped
-    replaced = oracle.jobs.get(mint.token_id)
+    replaced = oracle.jobs.for_token(mint.token_id)
     assert replaced.fulfill_nonce == job.fulfill_nonce and replaced.fulfill_tx != job.fulfill_tx
     assert job.fulfill_tx in replaced.fulfill_replaced
     rpc(oracle, "evm_mine")
     time.sleep(0.3)
     oracle.process_batch()
-    assert oracle.jobs.get(mint.token_id).state == "fulfilled"
+    assert oracle.jobs.for_token(mint.token_id).state == "fulfilled"
     sent = transactions_from(node.url, oracle.signer.address)
     assert len(sent) == 1 and sent[0]["status"] == 1 and sent[0]["hash"] == replaced.fulfill_tx
     assert oracle.chain.receipt(job.fulfill_tx) is None  # the stuck one never landed

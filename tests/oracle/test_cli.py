@@ -42,11 +42,11 @@ def test_run_until_idle_then_status_and_retry(chain, env):
 
     # A failed job shows up with its reason and goes back in line on `retry`.
     jobs = JobStore(env / "data" / "oracle" / "state.sqlite")
-    jobs.update(jobs.get(1000000).id, None, state="failed", last_error="injected for the test")
+    jobs.update(jobs.for_token(1000000).id, None, state="failed", last_error="injected for the test")
     text = stylemint(env, "oracle", "status").stdout
     assert "failed token 1000000" in text and "injected for the test" in text
     assert "1 failed job(s) queued again" in stylemint(env, "oracle", "retry").stdout
-    assert jobs.get(1000000).state == "seen"
+    assert jobs.for_token(1000000).state == "seen"
 
 
 def test_status_without_state_is_a_clear_error(env):

@@ -27,7 +27,7 @@ def test_a_state_file_from_before_mint_keys_keeps_its_rows(tmp_path):
     with sqlite3.connect(path) as db:
         db.executescript(V1_SCHEMA)
     jobs = JobStore(path)
-    job = jobs.get(1000000)
+    job = jobs.for_token(1000000)
     assert (job.state, job.fulfill_tx, job.metadata_cid, job.fulfill_raw) == ("submitted", "0xfulfil", "bafymeta", None)
     assert jobs.record_mint(mint(1000001, "0xother")) == "new"
     assert jobs.counts()["submitted"] == 1 and jobs.counts()["seen"] == 1
@@ -51,11 +51,21 @@ def test_nonces_are_held_per_key_and_a_dropped_job_gives_its_back(tmp_path):
     for token in (1, 2, 3):
         signed[token] = jobs.store_signed(claimed[token], "w", "0xKEY", 0,
                                           lambda nonce, replaced: (f"0xhash{nonce}", f"0xraw{nonce}"), 100)
-    assert {t: jobs.get(t).fulfill_nonce for t in (1, 2, 3)} == {1: 0, 2: 1, 3: 2}
+    assert {t: jobs.for_token(t).fulfill_nonce for t in (1, 2, 3)} == {1: 0, 2: 1, 3: 2}
     jobs.update(claimed[2], None, state="dropped")  # its mint left the chain: nonce 1 is free again
     assert jobs.free_nonce("0xkey", 0) == 1
     assert jobs.free_nonce("0xother", 0) == 0  # another key's nonces are its own
     # Signing again for a job that holds an unused nonce replaces its transaction at that nonce.
     again = jobs.store_signed(claimed[3], "w", "0xKEY", 0, lambda nonce, replaced: (f"0xnew{nonce}-{replaced}", "0xr"), 101)
-    assert again == ("0xnew2-1", "0xr") and jobs.get(3).fulfill_replaced == '["0xhash2"]'
+    assert again == ("0xnew2-1", "0xr") and jobs.for_token(3).fulfill_replaced == '["0xhash2"]'
     assert jobs.store_signed(claimed[1], "intruder", "0xKEY", 0, lambda n, r: ("0x", "0x"), 102) is None  # no lease
+
+
+def test_every_job_state_has_a_phase_and_every_phase_a_label():
+    from backend.oracle.jobs import STATES
+    from backend.oracle.phases import ACTIVITIES, FAILED, PHASE_OF_STATE, PHASES
+
+    assert set(PHASE_OF_STATE) == set(STATES)  # a new state must say how the token page names it
+    names = [phase.name for phase in PHASES]
+    assert set(PHASE_OF_STATE.values()) - {FAILED} <= set(names) and set(ACTIVITIES) <= set(names)
+    assert len(set(names)) == len(names) and all(phase.label for phase in PHASES)

@@ -80,7 +80,7 @@ def test_a_round_of_jobs_goes_out_in_one_batch_transaction(chain, shared_rendere
     assert sorted(t for tokens in per_tx for t in tokens) == sorted(m.token_id for m in minted)  # each once
     assert len(sent) == 2 and [len(tokens) for tokens in per_tx] == [4, 4]  # two rounds of four
     for mint in minted:
-        job = oracle.jobs.get(mint.token_id)
+        job = oracle.jobs.for_token(mint.token_id)
         assert job.state == "fulfilled" and job.fulfill_tx in {tx["hash"] for tx in sent}
         assert bytes(sample.contract.tokenSeed(mint.token_id)) == canonical_seed(
             node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
@@ -102,8 +102,8 @@ def test_fulfillment_by_another_oracle_is_detected_not_resent(chain, shared_rend
     nonce_before = oracle.chain.w3.eth.get_transaction_count(oracle.signer.address)
     run_until_idle(oracle)
     assert oracle.chain.w3.eth.get_transaction_count(oracle.signer.address) == nonce_before  # sent nothing
-    assert oracle.jobs.get(honest.token_id).state == "fulfilled"
-    failed = oracle.jobs.get(liar.token_id)
+    assert oracle.jobs.for_token(honest.token_id).state == "fulfilled"
+    failed = oracle.jobs.for_token(liar.token_id)
     assert failed.state == "failed" and "fulfilled by another oracle with seed" in failed.last_error
     assert len(fulfill_events(node.url, sample.deployment.address)) == 2
 
@@ -114,9 +114,9 @@ def test_unknown_project_is_failed_with_a_reason(chain, shared_renderer, env):
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     oracle.scan()
     # A log decoded with a project the contract does not know (a foreign or corrupt event).
-    oracle.jobs.update(oracle.jobs.get(mint.token_id).id, None, project_id=99)
+    oracle.jobs.update(oracle.jobs.for_token(mint.token_id).id, None, project_id=99)
     run_until_idle(oracle)
-    job = oracle.jobs.get(mint.token_id)
+    job = oracle.jobs.for_token(mint.token_id)
     assert job.state == "failed" and "unknown project 99" in job.last_error
     assert not sample.contract.isFulfilled(mint.token_id)
 
@@ -132,13 +132,13 @@ def test_persistent_failure_is_visible_then_retried_on_command(chain, shared_ren
     mint = core.mint(sample.contract, accounts.test_accounts[4], project_id)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", max_attempts=3)
     run_until_idle(oracle)
-    job = oracle.jobs.get(mint.token_id)
+    job = oracle.jobs.for_token(mint.token_id)
     assert job.state == "failed" and "gave up after 3 attempts" in job.last_error and "NotFound" in job.last_error
     # The artist pins the manifest (the same bytes, so the CID named on chain).
     store.add(manifest.canonical_bytes())
     assert oracle.jobs.retry_failed() == 1
     run_until_idle(oracle)
-    assert oracle.jobs.get(mint.token_id).state == "fulfilled"
+    assert oracle.jobs.for_token(mint.token_id).state == "fulfilled"
 
 
 def test_manifest_changed_after_the_mint_renders_with_the_manifest_of_the_mint(chain, shared_renderer, env):
@@ -182,7 +182,7 @@ def test_reorg_drops_a_vanished_mint_and_reseeds_a_reincluded_one(chain, shared_
     run_until_idle(oracle)
     if minted_id != moved.token_id:
         # The re-included transaction minted the first free id; the old id of the vanished mint is gone.
-        assert oracle.jobs.get(minted_id).state == "fulfilled"
+        assert oracle.jobs.for_token(minted_id).state == "fulfilled"
     assert bytes(sample.contract.tokenSeed(minted_id)) == canonical_seed(node.url, sample.deployment.address, minted_id,
                                                                          moved.tx_hash)
     states = {j.token_id: j.state for j in oracle.jobs.jobs()}

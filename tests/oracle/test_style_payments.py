@@ -92,7 +92,7 @@ def test_a_manifest_that_does_not_load_the_registered_adapters_is_refused(chain,
     mint = core.mint(sample.contract, accounts.test_accounts[4], project_id)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     run_until_idle(oracle)
-    job = oracle.jobs.get(mint.token_id)
+    job = oracle.jobs.for_token(mint.token_id)
     assert job.state == "failed" and job.render_path is None
     assert job.last_error == ("the manifest does not load the project's registered styles: style 2 is registry style "
                               "2 'Haze' (trigger 'haze') but the manifest's adapter CID, adapter sha256, trigger "

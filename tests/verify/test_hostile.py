@@ -93,7 +93,7 @@ def test_a_manifest_commits_its_environment_and_the_oracle_refuses_another(chain
     mint = core.mint(sample.contract, accounts.test_accounts[COLLECTOR], project_id)
     renders = counted_renders(monkeypatch, shared_renderer)
     make_oracle(node, sample, store, shared_renderer, env / "state.sqlite").run(threading.Event(), until_idle=True)
-    job = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite").jobs.get(mint.token_id)
+    job = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite").jobs.for_token(mint.token_id)
     assert job.state == "failed" and "environment the project commits to" in job.last_error
     assert "'2.0.0' committed" in job.last_error
     assert renders == [] and not sample.contract.isFulfilled(mint.token_id)
@@ -182,7 +182,7 @@ def test_a_manifest_cid_that_is_not_a_cid_and_the_project_summary_goes_on(fulfil
     forged = core.mint(sample.contract, accounts.test_accounts[COLLECTOR], project_id)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     oracle.run(threading.Event(), until_idle=True)
-    job = oracle.jobs.get(pending.token_id)
+    job = oracle.jobs.for_token(pending.token_id)
     assert job.state == "failed" and "'not-a-cid', is not a CID" in job.last_error
     core.randomness_block(sample.contract, forged.token_id)
     from tests.oracle.helpers import canonical_seed
@@ -238,7 +238,7 @@ def test_a_later_manifest_change_never_breaks_earlier_tokens(fulfilled, shared_r
         sample.contract.setProjectManifest(sample.project_id, later_cid, manifest.sha256(), sender=artist)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     oracle.run(threading.Event(), until_idle=True)
-    assert oracle.jobs.get(pending.token_id).state == "fulfilled", oracle.jobs.get(pending.token_id).last_error
+    assert oracle.jobs.for_token(pending.token_id).state == "fulfilled", oracle.jobs.for_token(pending.token_id).last_error
     for token in (mints[0], pending):
         report = verify(node, sample, store, shared_renderer, token.token_id)
         assert report.outcome == "exact", report.reason
@@ -286,7 +286,7 @@ def test_the_oracle_applies_the_operator_policy_before_rendering(chain, shared_r
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite",
                          policy=OperatorPolicy(max_pixel_steps=64 * 64 * 4))
     oracle.run(threading.Event(), until_idle=True)
-    job = oracle.jobs.get(mint.token_id)
+    job = oracle.jobs.for_token(mint.token_id)
     assert job.state == "failed" and "operator policy" in job.last_error and "32,768 pixel-steps" in job.last_error
     assert renders == [] and not sample.contract.isFulfilled(mint.token_id)
 

@@ -18,7 +18,7 @@ from backend.chain.client import StyleMintClient
 from backend.config import PROJECT_ROOT
 from backend.verify.verifier import Verifier
 from backend.web import create_app
-from backend.web.chain_view import ChainView
+from backend.web.catalog import Catalog
 from backend.dev.anvil import Anvil
 from backend.dev.sample import deploy_sample
 from backend.ipfs.embedded import EmbeddedStore
@@ -136,7 +136,7 @@ def site(chain, shared_renderer, env, render_gate, app_config):  # noqa: F811
     oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)
     oracle_thread.start()
     client = StyleMintClient(node.url, sample.deployment.address)
-    app = create_app({"IPFS_STORE": store, "CHAIN_VIEW": ChainView(client, store, env / "data" / "oracle" / "state.sqlite"),
+    app = create_app({"IPFS_STORE": store, "CATALOG": Catalog(client, store, env / "data" / "oracle" / "state.sqlite"),
                       "VERIFIER": Verifier(client, store, models_dir=shared_renderer.models_dir),
                       "PUBLIC_RPC_URL": node.url, **app_config})
     server = make_server("127.0.0.1", 0, app, threaded=True)

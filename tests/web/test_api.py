@@ -146,11 +146,11 @@ def test_serve_command_binds_loopback(chain, env):
 
 
 def test_oracle_state_is_opened_once_per_request_and_closed(site, monkeypatch):
-    from backend.web import chain_view
+    from backend.web import progress
 
     opened, closed = [], []
 
-    class CountingJobStore(chain_view.JobStore):
+    class CountingJobStore(progress.JobStore):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             opened.append(self)
@@ -159,7 +159,7 @@ def test_oracle_state_is_opened_once_per_request_and_closed(site, monkeypatch):
             closed.append(self)
             super().close()
 
-    monkeypatch.setattr(chain_view, "JobStore", CountingJobStore)
+    monkeypatch.setattr(progress, "JobStore", CountingJobStore)
     collector = accounts.test_accounts[5]
     for _ in range(3):
         core.mint(site[2].contract, collector, site[2].project_id)
@@ -209,7 +209,7 @@ def test_a_token_state_and_its_progress_come_from_one_read(site, render_gate, mo
     """The oracle can give up between two reads of its state; the token's state and the progress
     shown beside it must still agree (a page said "Failed" in its step list and "Not rendered yet"
     under the image). Fault injection: every read of the oracle's state sees a new outcome."""
-    from backend.web.chain_view import ChainView
+    from backend.web.catalog import Catalog
 
     render_gate.clear()  # the render holds, so the token stays unfulfilled
     base, node, sample, store = site
@@ -221,7 +221,7 @@ def test_a_token_state_and_its_progress_come_from_one_read(site, render_gate, mo
         reads.append(token_id)
         return next(outcomes)
 
-    monkeypatch.setattr(ChainView, "progress", changing)
+    monkeypatch.setattr(Catalog, "progress", changing)
     for _ in range(4):
         token = get(site, f"/api/tokens/{mint.token_id}").json()
         failed = token["progress"]["phase"] == "failed"

@@ -20,7 +20,7 @@ from backend.ipfs.embedded import EmbeddedStore
 from backend.render.samples import sample_manifest, tiny_manifest
 from backend.verify.verifier import Verifier
 from backend.web import create_app
-from backend.web.chain_view import ChainView
+from backend.web.catalog import Catalog
 
 pytestmark = pytest.mark.e2e
 JSON = {"Content-Type": "application/json"}
@@ -44,7 +44,7 @@ def deployed(tmp_path_factory):
 def app_for(deployed, **config):
     node, sample, store, root = deployed
     client = StyleMintClient(node.url, sample.deployment.address, retries=1)
-    return create_app({"IPFS_STORE": store, "CHAIN_VIEW": ChainView(client, store, root / "oracle.sqlite"),
+    return create_app({"IPFS_STORE": store, "CATALOG": Catalog(client, store, root / "oracle.sqlite"),
                        "VERIFIER": Verifier(client, store, models_dir=root / "models"), "TESTING": True, **config})
 
 

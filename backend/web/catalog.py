@@ -1,4 +1,6 @@
-"""Read models for the API: projects and tokens as the pages show them, from chain + IPFS + oracle state."""
+"""Read models for the API: projects, tokens and styles as the pages show them, from chain + IPFS +
+oracle state. Money (backend/web/earnings.py) and the oracle's live progress (backend/web/progress.py)
+live in modules of their own."""
 
 from __future__ import annotations
 
@@ -6,8 +8,6 @@ import json
 import threading
 import time
 from pathlib import Path
-
-from flask import g
 
 from backend.chain import edition_of, project_of, token_id_of
 from backend.chain.client import StyleMintClient
@@ -17,21 +17,17 @@ from backend.chain.styles import project_styles, registered_style
 from backend.ipfs.cid import InvalidCID, canonical
 from backend.ipfs.errors import IpfsError
 from backend.ipfs.store import ContentStore
-from backend.oracle.jobs import JobStore
-
-
-# The oracle's job states as the token page names them (a fulfilled job whose transaction the
-# index has not seen yet is still "submitted"; a dropped mint waits to be seen again).
-PHASES = {"seen": "queued", "rendered": "pinning", "pinned": "submitting", "submitted": "submitted",
-          "fulfilled": "submitted", "final": "submitted", "failed": "failed", "dropped": "queued"}
+from backend.oracle.phases import FULFILLED, phases_json
+from backend.web.progress import open_jobs, pending_state, progress_of
 
 
 class NotFoundError(LookupError):
     """No such project or token."""
 
 
-class ChainView:
-    """`index` (a TokenIndex) serves owners, galleries and traits; without one, an in-memory index
+class Catalog:
+    """Projects, tokens and styles as the pages show them, read from the chain (through the token
+    index), IPFS and the oracle's state. `index` (a TokenIndex) serves owners, galleries and traits; without one, an in-memory index
     is built from `start_block` on first use (fine for a dev chain; `stylemint serve` keeps a file)."""
 
     def __init__(self, chain: StyleMintClient, store: ContentStore, oracle_state: Path | None = None, *,
@@ -148,84 +144,11 @@ class ChainView:
         entry["samples"] = samples
         return entry
 
-    def earnings(self, address: str, *, sales_per_project: int = 50) -> dict:
-        """What an account earned: per project it is the artist of (minted, sales, revenue, the
-        platform's and the styles' parts, its own, and the latest sales one by one) and per style
-        it owns; plus what it withdrew and its credit not yet withdrawn."""
-        address = address.lower()
-        paid = self.chain.all_styles_paid()
-        projects = []
-        for pid in self.project_ids():
-            info = self.chain.project_info(pid)
-            if info["artist"].lower() != address:
-                continue
-            sales = revenue = to_styles = platform = 0
-            sold = []
-            entries, _ = self.index().project_tokens(pid, limit=1_000_000)  # refunded (burned) ones are not listed
-            for entry in entries:
-                price = self._price(entry["mint_tx"])
-                sale = {"token_id": entry["token_id"], "edition": entry["edition"], "buyer": self.chain.w3.to_checksum_address(entry["minter"]),
-                        "mint_block": entry["mint_block"], "price_wei": str(price), "state": "escrow"}
-                if entry["fulfilled_block"] is not None:  # in escrow, nobody was paid yet
-                    styles_part = sum((paid.get(entry["token_id"]) or {"amounts": []})["amounts"])
-                    sales, revenue, platform, to_styles = (sales + 1, revenue + price, platform + price // 10,
-                                                           to_styles + styles_part)
-                    sale |= {"state": "paid", "platform_wei": str(price // 10), "styles_wei": str(styles_part),
-                             "artist_wei": str(price - price // 10 - styles_part)}
-                sold.append(sale)
-            projects.append({"id": pid, "name": info["name"], "minted": int(info["invocations"]), "sales": sales,
-                             "revenue_wei": str(revenue), "platform_wei": str(platform), "styles_wei": str(to_styles),
-                             "artist_wei": str(revenue - platform - to_styles),
-                             "recent_sales": sorted(sold, key=lambda s: -s["mint_block"])[:sales_per_project]})
-        styles = [{"id": s["id"], "name": s["name"], "retired": s["retired"], "mints": s["mints"],
-                   "earned_wei": s["earned_wei"]} for s in self.styles() if s["owner"].lower() == address]
-        return {"address": address, "credit_wei": str(self.chain.view("creditOf", self.chain.w3.to_checksum_address(address))),
-                "withdrawn_wei": str(self.chain.withdrawn_by(address)), "projects": projects, "styles": styles}
-
     # -- tokens -----------------------------------------------------------------------------
 
-    def jobs(self) -> JobStore | None:
-        """The oracle's state file, opened once per request (Flask's `g`) and closed when the request
-        ends (`close_jobs`, registered by the app factory), as Flask's tutorial does with its database."""
-        if not self.oracle_state or not self.oracle_state.exists():
-            return None
-        if "oracle_jobs" not in g:
-            g.oracle_jobs = JobStore(self.oracle_state)
-        return g.oracle_jobs
-
     def progress(self, token_id: int) -> dict:
-        """Where the oracle is with a token not fulfilled yet, as the token page shows it live:
-        `phase` is queued | waiting (for its randomness; `reason`) | rendering (`step` of `steps`) |
-        pinning | submitting | submitted (`fulfill_tx`) | failed (`reason`); `retrying` carries the
-        last error of a step the oracle will try again."""
-        jobs = self.jobs()
-        job = jobs.get(token_id) if jobs else None
-        if job is None:
-            return {"phase": "queued"}
-        activity = json.loads(job.activity) if job.activity else {}
-        phase = PHASES.get(job.state, "queued")
-        if job.state == "seen" and activity.get("phase") in ("waiting", "rendering"):
-            phase = activity["phase"]
-        progress = {"phase": phase}
-        if phase == "rendering":
-            progress |= {"step": activity.get("step", 0), "steps": activity.get("steps", 0)}
-        elif phase == "waiting":
-            progress["reason"] = activity.get("reason")
-        elif phase == "failed":
-            progress["reason"] = job.last_error
-        elif phase == "submitted":
-            progress["fulfill_tx"] = job.fulfill_tx
-        if phase != "failed" and job.attempts:
-            progress["retrying"] = job.last_error
-        return progress
-
-    @staticmethod
-    def _pending_state(progress: dict) -> tuple[str, str | None]:
-        """(failed | rendering | pending, the failure's reason) of a token not fulfilled yet, from
-        the one `progress` read that the page also shows (two reads could straddle a failure)."""
-        if progress["phase"] == "failed":
-            return "failed", progress["reason"]
-        return ("pending" if progress["phase"] in ("queued", "waiting") else "rendering"), None
+        """Where the oracle is with a token not fulfilled yet (backend/web/progress.py)."""
+        return progress_of(open_jobs(self.oracle_state), token_id)
 
     def token_summary(self, token_id: int, entry: dict | None = None) -> dict:
         """Owner, state, image and metadata; from the index entry when there is one (no RPC)."""
@@ -251,7 +174,7 @@ class ChainView:
                 except InvalidCID:
                     image = None
         progress = None if fulfilled else self.progress(token_id)
-        state, error = ("fulfilled", None) if fulfilled else self._pending_state(progress)
+        state, error = (FULFILLED, None) if fulfilled else pending_state(progress)
         return {"token_id": token_id, "project_id": project_of(token_id),
                 "edition": edition_of(token_id), "owner": owner, "state": state, "error": error,
                 "progress": progress, "image": image, "metadata": metadata,
@@ -280,7 +203,8 @@ class ChainView:
             "refundable_from_block": mint_block + int(self.chain.view("REFUND_DELAY"))}
         provenance = (summary["metadata"] or {}).get("provenance")
         summary["provenance"] = provenance if isinstance(provenance, dict) else None
-        summary["styles_paid"] = self.chain.styles_paid(token_id) if summary["state"] == "fulfilled" else None
+        summary["styles_paid"] = self.chain.styles_paid(token_id) if summary["state"] == FULFILLED else None
+        summary["phases"] = phases_json()  # the steps the page lists, named in one place
         if summary["styles_paid"]:
             summary["styles_paid"]["amounts"] = [str(a) for a in summary["styles_paid"]["amounts"]]
         return summary
@@ -305,9 +229,9 @@ class ChainView:
         if (tx_hash, block) not in self._mint_times:
             self._mint_times[(tx_hash, block)] = self.chain.block_timestamp(block)
         return {"tx": tx_hash, "block": block, "timestamp": self._mint_times[(tx_hash, block)],
-                "price_wei": str(self._price(tx_hash))}
+                "price_wei": str(self.price_of(tx_hash))}
 
-    def _price(self, tx_hash: str) -> int:
+    def price_of(self, tx_hash: str) -> int:
         """What a mint transaction paid (its value never changes, so it is read once)."""
         if tx_hash not in self._prices:
             self._prices[tx_hash] = self.chain.transaction_value(tx_hash)
@@ -332,7 +256,7 @@ class ChainView:
     def _edition(self, entry: dict) -> dict:
         """A gallery entry from the index alone (no metadata document read per token)."""
         state = ("fulfilled" if entry["fulfilled_block"] is not None
-                 else self._pending_state(self.progress(entry["token_id"]))[0])
+                 else pending_state(self.progress(entry["token_id"]))[0])
         return {"token_id": entry["token_id"], "project_id": entry["project_id"], "edition": entry["edition"],
                 "owner": self.chain.w3.to_checksum_address(entry["owner"]), "state": state, "name": entry["name"],
                 "image": entry["image"], "traits": entry["traits"]}
@@ -343,8 +267,3 @@ class ChainView:
         except ContractRevert:
             raise NotFoundError(f"project {project_id} does not exist") from None
 
-
-def close_jobs(_error=None) -> None:
-    jobs = g.pop("oracle_jobs", None)
-    if jobs is not None:
-        jobs.close()
