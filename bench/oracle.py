@@ -33,6 +33,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def count_rpc_calls(client) -> "Counter[str]":
+    """Count every JSON-RPC request the oracle's client sends, by method (scans included)."""
+    from collections import Counter
+
+    calls: Counter[str] = Counter()
+    send = client.w3.provider.make_request
+
+    def counted(method, params):
+        calls[str(method)] += 1
+        return send(method, params)
+
+    client.w3.provider.make_request = counted
+    return calls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="stylemint oracle benchmark")
     parser.add_argument("--mints", type=int, default=100)
@@ -90,6 +105,7 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
                 rpc_call(node.url, "evm_setAutomine", [False])
 
             client = StyleMintClient(node.url, sample.deployment.address)
+            rpc_calls = count_rpc_calls(client)
             oracle = make_oracle(client=client, store=store, renderer=renderer, state=Path(tmp) / "state.sqlite",
                                  config=OracleConfig(start_block=sample.deployment.block_number,
                                                      batch_size=batch, poll_interval=0.05,
@@ -126,6 +142,8 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
         "share_render": round(oracle.times.render / spent, 3),
         "share_pin": round(oracle.times.pin / spent, 3),
         "share_chain": round(oracle.times.chain / spent, 3),
+        "rpc_calls_per_fulfilled_token": round(sum(rpc_calls.values()) / max(1, fulfilled), 1),
+        "rpc_calls_by_method": ", ".join(f"{m} {n}" for m, n in rpc_calls.most_common()),
         "note": "latency counts from mint receipt, all mints sent before the oracle started (a backlog)",
     }
 
