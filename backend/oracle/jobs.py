@@ -252,43 +252,29 @@ class JobStore:
             return {r["id"] for r in db.execute(f"SELECT id FROM jobs WHERE lease_owner = ? AND id IN ({marks})",
                                                 (owner, *job_ids))}
 
-    def store_signed(self, job_id: int, owner: str, address: str, chain_count: int,
+    def store_signed(self, job_ids: list[int], owner: str, address: str, chain_count: int,
                      sign, head: int) -> tuple[str, str] | None:
-        """Reserve a nonce, sign with it and store the signed fulfillment, in one transaction, before
-        anything is broadcast. A job that already holds an unused nonce (its mint moved, or its
-        transaction is stuck) signs at that nonce again, replacing the earlier transaction.
-        `sign(nonce, replacements)` -> (hash, raw). Returns them, or None if the lease was lost."""
+        """Reserve a nonce, sign with it and store the signed fulfillment in every job's row (one
+        job: `fulfill`; several: `fulfillBatch`), in one transaction, before anything is broadcast.
+        A lone job that already holds an unused nonce (its mint moved, or its transaction is stuck)
+        signs at that nonce again, replacing the earlier transaction; jobs sent together hold none.
+        `sign(nonce, replacements)` -> (hash, raw). Returns them, or None if a lease was lost."""
         with self.transaction() as db:
-            row = db.execute("SELECT * FROM jobs WHERE id = ? AND lease_owner = ?", (job_id, owner)).fetchone()
-            if row is None:
+            rows = db.execute(f"SELECT * FROM jobs WHERE lease_owner = ? AND id IN ({','.join('?' * len(job_ids))})",
+                              (owner, *job_ids)).fetchall()
+            if len(rows) != len(job_ids):
                 return None
-            replaced = json.loads(row["fulfill_replaced"] or "[]")
-            same_key = (row["fulfill_from"] or "").lower() == address.lower()
-            if same_key and row["fulfill_nonce"] is not None and row["fulfill_nonce"] >= chain_count:
-                nonce = row["fulfill_nonce"]
-                if row["fulfill_tx"]:
-                    replaced.append(row["fulfill_tx"])
-            else:
-                nonce, replaced = self.free_nonce(address, chain_count), []
+            nonce, replaced = self.free_nonce(address, chain_count), []
+            if len(rows) == 1:
+                row = rows[0]
+                same_key = (row["fulfill_from"] or "").lower() == address.lower()
+                if same_key and row["fulfill_nonce"] is not None and row["fulfill_nonce"] >= chain_count:
+                    nonce, replaced = row["fulfill_nonce"], json.loads(row["fulfill_replaced"] or "[]")
+                    if row["fulfill_tx"]:
+                        replaced.append(row["fulfill_tx"])
             tx_hash, raw = sign(nonce, len(replaced))
-            self._write_signed(job_id, tx_hash, raw, address, nonce, head, replaced)
-            return tx_hash, raw
-
-    def store_signed_batch(self, job_ids: list[int], owner: str, address: str, chain_count: int,
-                           sign, head: int) -> tuple[str, str] | None:
-        """`store_signed` for one transaction that fulfils several jobs (`fulfillBatch`): one free
-        nonce, the same signed bytes stored in every job's row, in one SQLite transaction. Only for
-        jobs that hold no unused nonce (the caller sends the others alone). None if a lease was lost."""
-        with self.transaction() as db:
-            marks = ",".join("?" * len(job_ids))
-            held = db.execute(f"SELECT COUNT(*) FROM jobs WHERE lease_owner = ? AND id IN ({marks})",
-                              (owner, *job_ids)).fetchone()[0]
-            if held != len(job_ids):
-                return None
-            nonce = self.free_nonce(address, chain_count)
-            tx_hash, raw = sign(nonce, 0)
             for job_id in job_ids:
-                self._write_signed(job_id, tx_hash, raw, address, nonce, head, [])
+                self._write_signed(job_id, tx_hash, raw, address, nonce, head, replaced)
             return tx_hash, raw
 
     def _write_signed(self, job_id: int, tx_hash: str, raw: str, address: str, nonce: int, head: int,

@@ -6,7 +6,7 @@
                              its randomness block (mint + D) the one we used?
     seen        render       once block mint + D is confirmed: the seed, with    rendered | wait
                              the manifest in force at the mint
-    rendered    pin          the PNG, then the ERC-721 metadata                  pinned | seen (PNG lost)
+    rendered    pin          heat maps, the PNG, then the ERC-721 metadata       pinned | seen (file lost)
     pinned      submit       sign once, store it, then broadcast it: the jobs    submitted | fulfilled | failed
                              of a round in one fulfillBatch, a job re-signing
                              at a nonce it holds alone
@@ -14,14 +14,14 @@
                              replace a stuck one (same nonce, higher fee)
     fulfilled   watch        until mint and fulfillment are final_depth deep     final | submitted | wait | failed
 
-Each step takes a job and returns an outcome: `Advance` (to a state, with the fields to store),
-`Wait` (look again after a delay), `Retry` (a passing failure: back off) or `Fail` (no retry can
-fix it). One loop, `process_batch`, claims jobs and runs the step for each job's state, round
-after round, until every job waits, backs off or ends; leases are renewed every round. Renders
-of one manifest go in one call (a batch of one is a batch). Errors become outcomes in one place,
-`_outcome_of`: `TransientError` -> Retry, `PermanentError` -> Fail, anything else -> Retry, logged.
-The one exception to "steps return outcomes": a signed fulfillment is stored together with its
-nonce in one SQLite transaction before it is broadcast (`JobStore.store_signed`).
+Each step takes a job and returns an outcome (backend/oracle/outcomes.py: Advance, Wait, Retry,
+Fail; errors become outcomes in one place there). One loop, `process_batch`, claims jobs and runs
+the step for each job's state, round after round, until every job waits, backs off or ends;
+leases are renewed every round. Renders of one manifest go in one call (a batch of one is a
+batch). What the render step resolved (manifest, CID, project name and artist, the styles paid)
+is handed forward to pin and submit in memory (`JobContext`), resolved again only after a
+restart. The transaction side (sign once, store, broadcast, confirm, replace, cancel) is
+backend/oracle/transactions.py.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import hashlib
 import json
 import logging
 import os
-import signal
 import socket
 import tempfile
 import threading
@@ -41,19 +40,22 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable
 
 from backend.chain.client import StyleMintClient
-from backend.chain.errors import ChainUnavailable, ContractRevert, RpcRejected
+from backend.chain.errors import ChainUnavailable, ContractRevert
+from backend.chain.manifests import ManifestNotInForce, manifest_at_mint
 from backend.chain.styles import manifest_mismatches, project_styles
-from backend.errors import PermanentError, StyleMintError
-from backend.ipfs.cid import InvalidCID, canonical, raw_digest
+from backend.errors import PermanentError
+from backend.ipfs.cid import InvalidCID, canonical, cid_of
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import ACTIVE, Job, JobStore, mint_fields
+from backend.oracle.outcomes import Advance, Fail, JobRejected, Outcome, Wait, failpoint, guarded, outcome_of
 from backend.oracle.phases import RENDERING, WAITING
+from backend.oracle.transactions import FulfilmentSender
 from backend.render.metadata import build_metadata
 from backend.render.environment import class_differences
-from backend.render.manifest import StyleManifest, parse_manifest
+from backend.render.manifest import StyleManifest
 from backend.render.policy import OperatorPolicy
 from backend.render.renderer import Renderer, RenderResult
 from backend.render.seed import derive_seed
@@ -62,47 +64,8 @@ from backend.retry import RetryPolicy
 log = logging.getLogger("stylemint.oracle")
 
 
-class JobRejected(PermanentError):
-    """This job cannot be done (unknown project, no such manifest, fulfilled by someone else)."""
-
-
 class OracleNotAuthorized(PermanentError):
     """The signing key lacks ORACLE_ROLE: every fulfillment would revert."""
-
-
-# Fault injection for the crash tests: SIGKILL this process at a named point of the loop.
-CRASH_ENV = "STYLEMINT_ORACLE_CRASH_AT"
-
-
-def _failpoint(name: str) -> None:
-    if os.environ.get(CRASH_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-@dataclass(frozen=True)
-class Advance:
-    state: str
-    fields: dict = field(default_factory=dict)
-    event: str = ""
-
-
-@dataclass(frozen=True)
-class Wait:
-    reason: str
-    seconds: float = 0.0  # 0: the configured poll interval
-
-
-@dataclass(frozen=True)
-class Retry:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Fail:
-    reason: str
-
-
-Outcome = Union[Advance, Wait, Retry, Fail]
 
 
 @dataclass
@@ -151,6 +114,17 @@ class StepTimes:
     chain: float = 0.0
 
 
+@dataclass(frozen=True)
+class JobContext:
+    """What a job's render step resolved and its pin and submit steps use again (no second lookup)."""
+
+    manifest: StyleManifest
+    manifest_cid: str
+    project_name: str
+    artist: str
+    style_count: int  # registered styles the project pays, in the manifest's order
+
+
 # The order a job moves forward in; an Advance to an earlier state (a reorg, a lost render, a
 # reverted or vanished transaction) is logged as a warning.
 PROGRESS = ("seen", "rendered", "pinned", "submitted", "fulfilled", "final", "failed")
@@ -166,10 +140,10 @@ class Oracle:
         self.store = store
         self.renderer = renderer
         self.jobs = jobs
-        self.signer = signer
         self.config = config or OracleConfig()
         self.renders_dir = Path(self.config.renders_dir or Path(jobs.path).parent / "renders")
         self.renders_dir.mkdir(parents=True, exist_ok=True)
+        self.sender = FulfilmentSender(chain, jobs, signer, self.config, self.weights_for)
         self.chain_id = chain.chain_id()
         if not chain.has_role("ORACLE_ROLE", signer.address):
             raise OracleNotAuthorized(
@@ -177,10 +151,21 @@ class Oracle:
                 f"The admin grants it with grantRole(ORACLE_ROLE(), {signer.address}).")
         self.jobs.bind(self.chain_id, chain.address)
         self.randomness_delay = chain.randomness_delay()
-        self._manifests: dict[str, StyleManifest] = {}  # by sha256: same hash, same bytes
+        self._manifest_cache: dict[str, bytes] = {}  # by CID
+        self._renderable: set[str] = set()  # manifest hashes that passed the policy and environment checks
+        self._contexts: dict[int, JobContext] = {}  # by job id: resolved at render, handed forward
         self.times = StepTimes()
         self._steps: dict[str, Callable[[Job], Outcome]] = {
-            "rendered": self._pin, "submitted": self._confirm, "fulfilled": self._watch}
+            "rendered": self._pin, "submitted": self.sender.confirm, "fulfilled": self._watch}
+
+    @property
+    def signer(self):
+        """The key fulfilments are signed with (held by the transaction side)."""
+        return self.sender.signer
+
+    @signer.setter
+    def signer(self, signer) -> None:
+        self.sender.signer = signer
 
     # -- scanning -----------------------------------------------------------------------------
 
@@ -225,38 +210,20 @@ class Oracle:
                 jobs = [job for job in jobs if job.id in held]
                 with self._timed("chain"):
                     outcomes = {job.id: outcome for job in jobs
-                                if (outcome := self._guarded(self._check_mint, job)) is not None}
+                                if (outcome := guarded(self._check_mint, job)) is not None}
                 ready = [job for job in jobs if job.id not in outcomes]
                 with self._timed("render"):
                     outcomes |= self._render([job for job in ready if job.state == "seen"])
                 with self._timed("chain"):
-                    outcomes |= self._submit_all([job for job in ready if job.state == "pinned"])
+                    outcomes |= self.sender.submit_all([job for job in ready if job.state == "pinned"])
                 for job in ready:
                     if job.state not in ("seen", "pinned"):
                         with self._timed(BUCKET[job.state]):
-                            outcomes[job.id] = self._guarded(self._steps[job.state], job)
+                            outcomes[job.id] = guarded(self._steps[job.state], job)
                 jobs = self._apply_all(jobs, outcomes)
         finally:
             self.jobs.release(self.config.worker_id)
         return len(claimed)
-
-    def _guarded(self, step: Callable[..., Outcome | None], job: Job, *args) -> Outcome | None:
-        try:
-            return step(job, *args)
-        except Exception as err:  # noqa: BLE001 - every failure becomes an outcome; the loop never dies
-            return self._outcome_of(err, job)
-
-    @staticmethod
-    def _outcome_of(err: Exception, job: Job) -> Outcome:
-        """The one exception map: PermanentError fails the job, anything else backs off."""
-        if isinstance(err, JobRejected):
-            return Fail(str(err))
-        reason = f"{type(err).__name__}: {err}"
-        if isinstance(err, PermanentError):
-            return Fail(reason)
-        if not isinstance(err, StyleMintError):
-            log.exception("event=unexpected_error token=%d", job.token_id)
-        return Retry(reason)
 
     def _apply_all(self, jobs: list[Job], outcomes: dict[int, Outcome]) -> list[Job]:
         going_on = (self._apply(job, outcomes[job.id]) for job in jobs)
@@ -267,6 +234,8 @@ class Oracle:
         owner = self.config.worker_id
         if isinstance(outcome, Advance):
             stored = self.jobs.update(job.id, owner, state=outcome.state, **{"activity": None, **outcome.fields})
+            if outcome.state == "seen" or outcome.state not in ACTIVE:  # moved, lost or done: resolve anew
+                self._contexts.pop(job.id, None)
             if stored:
                 setback = outcome.state == "dropped" or PROGRESS.index(outcome.state) < PROGRESS.index(job.state)
                 log.log(logging.WARNING if setback else logging.INFO, "event=%s token=%d%s", outcome.state, job.token_id,
@@ -279,6 +248,7 @@ class Oracle:
         elif isinstance(outcome, Fail):
             log.error("event=failed token=%d reason=%r", job.token_id, outcome.reason)
             stored = self.jobs.update(job.id, owner, state="failed", last_error=outcome.reason[:500], activity=None)
+            self._contexts.pop(job.id, None)
         else:
             attempts = job.attempts + 1
             if attempts >= self.config.max_attempts:
@@ -307,7 +277,7 @@ class Oracle:
         receipt = self.chain.receipt(job.tx_hash)
         mints = [m for m in self.chain.mint_logs_in_receipt(receipt) if m.token_id == job.token_id] if receipt else []
         if not mints or receipt["status"] != 1:
-            self._cancel_unused_nonce(job)
+            self.sender.cancel_unused_nonce(job)
             return Advance("dropped", {"last_error": "mint transaction is no longer in the canonical chain"},
                            f"tx={job.tx_hash} reason=mint no longer in the canonical chain")
         mint = mints[0]
@@ -322,39 +292,26 @@ class Oracle:
                                f"randomness block {number} reorganised from={job.randomness_block_hash} to={now}")
         return None
 
-    def _cancel_unused_nonce(self, job: Job) -> None:
-        """A dropped job's fulfillment must not land, and its nonce must not stay a gap: replace it
-        with a 0-value transfer to ourselves at that nonce (skipped when the nonce is used)."""
-        if job.fulfill_nonce is None or (job.fulfill_from or "") != self.signer.address.lower():
-            return
-        if self.chain.transaction_count(self.signer.address) > job.fulfill_nonce:
-            return
-        replacements = 1 + len(json.loads(job.fulfill_replaced or "[]"))
-        tx_hash, raw = self.chain.sign_cancel(self.signer, job.fulfill_nonce, self.config.fee_bump ** replacements)
-        self.chain.broadcast(raw)
-        log.warning("event=cancel token=%d nonce=%d tx=%s: the mint is gone, its fulfillment must not land",
-                    job.token_id, job.fulfill_nonce, tx_hash)
-
-    def manifest_for(self, job: Job) -> tuple[StyleManifest, str, dict]:
-        """The manifest in force at the job's mint and its CID there (as the verifier resolves it),
-        fetched and checked against the Mint log's hash; refused when this oracle cannot render
-        in the environment it commits to."""
+    def manifest_for(self, job: Job) -> JobContext:
+        """What the job renders and pins with: the manifest in force at its mint and its CID there
+        (backend/chain/manifests.py, the verifier's rule too), the project's name and artist and
+        its registered styles; refused when this oracle cannot render in the environment the
+        project commits to, or when the manifest does not load the project's registered styles."""
         try:
             info = self.chain.project_info(job.project_id)
         except ContractRevert:
             raise JobRejected(f"unknown project {job.project_id} on contract {self.chain.address}") from None
         mint = self.chain.mint_log(job.token_id)
-        in_force = self.chain.manifest_in_force(mint) if mint else None
-        if in_force is None or in_force[1].hex() != job.manifest_hash:
+        if mint is None or mint.manifest_hash.hex() != job.manifest_hash:
             raise JobRejected(f"no manifest with hash 0x{job.manifest_hash} was in force on project "
                               f"{job.project_id} at the mint of token {job.token_id}")
-        cid = in_force[0]
-        if job.manifest_hash not in self._manifests:
-            try:
-                data = self.store.get(canonical(cid))
-            except InvalidCID:
-                raise JobRejected(f"the manifest CID set on project {job.project_id}, {cid!r}, is not a CID") from None
-            manifest = parse_manifest(data, expected_sha256=job.manifest_hash)
+        try:
+            manifest, cid = manifest_at_mint(self.chain, mint, self._manifest_bytes)
+        except ManifestNotInForce as err:
+            raise JobRejected(str(err)) from None
+        except InvalidCID:
+            raise JobRejected(f"the manifest CID set on project {job.project_id} is not a CID") from None
+        if job.manifest_hash not in self._renderable:
             problems = self.config.policy.problems(manifest)
             if problems:
                 raise JobRejected("the operator policy refuses this manifest: " + "; ".join(problems))
@@ -364,24 +321,37 @@ class Oracle:
                     raise JobRejected("this oracle cannot render in the environment the project commits to: "
                                       + ", ".join(f"{k} {v['other']!r} here, {v['committed']!r} committed"
                                                   for k, v in differences.items()))
-            self._manifests[job.manifest_hash] = manifest
-        manifest = self._manifests[job.manifest_hash]
+            self._renderable.add(job.manifest_hash)
         registered, _ = project_styles(self.chain, job.project_id)
         mismatches = manifest_mismatches(manifest.styles or [], registered)
         if mismatches:
             raise JobRejected("the manifest does not load the project's registered styles: " + "; ".join(mismatches))
-        return manifest, cid, info
+        return JobContext(manifest, cid, info["name"], info["artist"], len(registered))
+
+    def _manifest_bytes(self, cid: str) -> bytes:
+        """A manifest's bytes by CID, kept: content-addressed, so the same CID is the same bytes."""
+        name = canonical(cid)
+        if name not in self._manifest_cache:
+            self._manifest_cache[name] = self.store.get(name)
+        return self._manifest_cache[name]
+
+    def context_of(self, job: Job) -> JobContext:
+        """The context the render step resolved for this job, handed forward to pin and submit;
+        resolved again only after a restart (or when the render happened in another worker)."""
+        if job.id not in self._contexts:
+            self._contexts[job.id] = self.manifest_for(job)
+        return self._contexts[job.id]
 
     def weights_for(self, job: Job) -> list[int]:
         """The weights `fulfill` pays the project's styles by: this render's attribution, in the
         project's (= the manifest's) style order; empty for a project without registered styles."""
-        style_ids, _ = self.chain.project_styles(job.project_id)
-        if not style_ids:
+        styles = self.context_of(job).style_count
+        if not styles:
             return []
         attribution = json.loads(job.render_info or "{}").get("attribution") or {}
         weights = [style.get("weight_bps") for style in attribution.get("styles", [])]
-        if len(weights) != len(style_ids) or sum(weights) != 10_000:
-            raise JobRejected(f"the render attributes {len(weights)} style(s), the project pays {len(style_ids)}")
+        if len(weights) != styles or sum(weights) != 10_000:
+            raise JobRejected(f"the render attributes {len(weights)} style(s), the project pays {styles}")
         return weights
 
     def _randomness(self, job: Job) -> tuple[str, str] | Outcome:
@@ -402,7 +372,7 @@ class Oracle:
         outcomes: dict[int, Outcome] = {}
         groups: dict[tuple[int, str], list[tuple[Job, tuple[str, str]]]] = defaultdict(list)
         for job in jobs:
-            randomness = self._guarded(self._randomness, job)
+            randomness = guarded(self._randomness, job)
             if isinstance(randomness, tuple):
                 groups[(job.project_id, job.manifest_hash)].append((job, randomness))
             else:
@@ -412,14 +382,15 @@ class Oracle:
                      for job, (_, randao) in group]
             ids = [job.id for job, _ in group]
             try:
-                manifest, _, _ = self.manifest_for(group[0][0])
-                results = self.renderer.render_batch(manifest, seeds, progress=self._render_progress(ids))
+                context = self.manifest_for(group[0][0])
+                self._contexts.update((job.id, context) for job, _ in group)
+                results = self.renderer.render_batch(context.manifest, seeds, progress=self._render_progress(ids))
             except Exception as err:  # noqa: BLE001 - the same outcome for every job of the group
-                outcomes.update({job.id: self._outcome_of(err, job) for job, _ in group})
+                outcomes.update({job.id: outcome_of(err, job) for job, _ in group})
                 continue
-            _failpoint("after_render")
+            failpoint("after_render")
             for (job, randomness), result in zip(group, results):
-                outcomes[job.id] = self._guarded(self._store_render, job, result, randomness)
+                outcomes[job.id] = guarded(self._store_render, job, result, randomness)
         return outcomes
 
     def _render_progress(self, job_ids: list[int]) -> Callable[[int, int], None]:
@@ -435,34 +406,46 @@ class Oracle:
         return progress
 
     def _store_render(self, job: Job, result: RenderResult, randomness: tuple[str, str]) -> Outcome:
-        """Keep the PNG on disk (atomically) and the render's description in the job row."""
+        """Keep the PNG and the heat maps on disk (atomically) and the render's description in the
+        job row; nothing is pinned before the pin step."""
         path = self.renders_dir / f"{job.token_id}-{result.seed[2:18]}.png"
-        fd, tmp = tempfile.mkstemp(dir=self.renders_dir, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(result.png)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        for heatmap in result.heatmaps.values():  # content-addressed: pinning again is a no-op
-            self.store.add(heatmap)
+        for target, data in [(path, result.png), *((self.renders_dir / cid, png) for cid, png in result.heatmaps.items())]:
+            self._write_atomically(target, data)
         info = {k: v for k, v in dataclasses.asdict(result).items() if k not in ("png", "timings", "heatmaps")}
         return Advance("rendered", {"seed": result.seed, "render_path": str(path), "png_sha256": result.png_sha256,
                                     "render_info": json.dumps(info), "randomness_block_hash": randomness[0],
                                     "randomness": randomness[1]}, f"seed={result.seed}")
 
+    def _write_atomically(self, path: Path, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.renders_dir, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
     def _pin(self, job: Job) -> Outcome:
-        """rendered -> pinned: content-addressed, so pinning again after a crash gives the same CIDs."""
+        """rendered -> pinned: heat maps, image, then metadata. Content-addressed, so pinning again
+        after a crash gives the same CIDs; a render whose files were lost is done again."""
         path = Path(job.render_path or "")
         png = path.read_bytes() if path.is_file() else b""
-        if hashlib.sha256(png).hexdigest() != job.png_sha256:
+        info = json.loads(job.render_info)
+        heatmap_cids = [style["heatmap_cid"] for style in (info.get("attribution") or {}).get("styles", [])
+                        if style.get("heatmap_cid")]
+        heatmaps = {cid: (self.renders_dir / cid).read_bytes() if (self.renders_dir / cid).is_file() else b""
+                    for cid in heatmap_cids}
+        if hashlib.sha256(png).hexdigest() != job.png_sha256 or any(cid_of(data) != canonical(cid)
+                                                                    for cid, data in heatmaps.items()):
             return Advance("seen", {}, "render file lost: rendering again")
-        manifest, manifest_cid, info = self.manifest_for(job)
-        result = RenderResult(png=png, timings={}, **json.loads(job.render_info))
+        context = self.context_of(job)
+        for heatmap in heatmaps.values():
+            self.store.add(heatmap)
         image_cid = self.store.add(png)
         metadata = build_metadata(
-            token_id=job.token_id, project_id=job.project_id, project_name=info["name"], artist=info["artist"],
-            manifest=manifest, manifest_cid=manifest_cid, manifest_sha256="0x" + job.manifest_hash,
-            render=result, image_cid=image_cid, chain_id=self.chain_id, contract=self.chain.address,
+            token_id=job.token_id, project_id=job.project_id, project_name=context.project_name,
+            artist=context.artist, manifest=context.manifest, manifest_cid=context.manifest_cid,
+            manifest_sha256="0x" + job.manifest_hash, render=RenderResult(png=png, timings={}, **info),
+            image_cid=image_cid, chain_id=self.chain_id, contract=self.chain.address,
             mint_tx=job.tx_hash, mint_block_number=job.block_number, mint_block_hash=job.block_hash,
             randomness_block_number=job.block_number + self.randomness_delay,
             randomness_block_hash=job.randomness_block_hash, randomness=job.randomness,
@@ -470,144 +453,6 @@ class Oracle:
         metadata_cid = self.store.add(metadata)
         return Advance("pinned", {"image_cid": image_cid, "metadata_cid": metadata_cid},
                        f"image={image_cid} metadata={metadata_cid}")
-
-    def _fulfilled_on_chain(self, job: Job) -> Outcome | None:
-        """Idempotency: the chain's own record of this token's fulfillment, if it has one."""
-        if not self.chain.is_fulfilled(job.token_id):
-            return None
-        on_chain = "0x" + self.chain.token_seed(job.token_id).hex()
-        if on_chain != job.seed:
-            return Fail(f"token was fulfilled by another oracle with seed {on_chain}, expected {job.seed}")
-        return Advance("fulfilled", {"attempts": 0, "last_error": None}, "already fulfilled on chain")
-
-    def _sign_and_store(self, job: Job) -> Outcome:
-        """Sign `fulfill` once and store it with its nonce, then broadcast those very bytes."""
-        try:
-            tx = self.chain.prepare_fulfill(self.signer.address, job.token_id, bytes.fromhex(job.seed[2:]),
-                                            raw_digest(job.metadata_cid), job.randomness_block_hash,
-                                            self.weights_for(job))
-        except ContractRevert as err:
-            done = self._fulfilled_on_chain(job)
-            if done is not None:
-                return done
-            if err.name in ("StaleMint", "RandomnessNotReady"):  # a reorg a moment ago: the next check follows it
-                return Retry(str(err))
-            return Fail(f"fulfill would revert: {err}")
-        chain_count = self.chain.transaction_count(self.signer.address)
-        head = self.chain.head()
-        signed = self.jobs.store_signed(
-            job.id, self.config.worker_id, self.signer.address, chain_count,
-            lambda nonce, replacements: self.chain.sign(self.signer, tx, nonce, self.config.fee_bump ** replacements),
-            head)
-        if signed is None:
-            return Wait("lease lost before signing")
-        tx_hash, raw = signed
-        _failpoint("after_sign")
-        self.chain.broadcast(raw)  # a lost reply is harmless: confirm re-broadcasts the same bytes
-        _failpoint("after_broadcast")
-        return Advance("submitted", {}, f"tx={tx_hash}")
-
-    def _submit_all(self, jobs: list[Job]) -> dict[int, Outcome]:
-        """pinned -> submitted, unless the chain already has the fulfillment (then never resend).
-        Jobs that hold no unused nonce go out together in one `fulfillBatch`; a job re-signing at a
-        nonce it holds (its mint moved, its transaction is stuck) goes alone, replacing its own."""
-        outcomes: dict[int, Outcome] = {}
-        fresh: list[Job] = []
-        chain_count = self.chain.transaction_count(self.signer.address) if jobs else 0
-        for job in jobs:
-            done = self._guarded(self._fulfilled_on_chain, job)
-            if done is not None:
-                outcomes[job.id] = done
-            elif job.fulfill_nonce is not None and job.fulfill_nonce >= chain_count and \
-                    (job.fulfill_from or "") == self.signer.address.lower():
-                outcomes[job.id] = self._guarded(self._sign_and_store, job)
-            else:
-                fresh.append(job)
-        weights = {job.id: self._guarded(self.weights_for, job) for job in fresh}
-        outcomes |= {job.id: weights[job.id] for job in fresh if not isinstance(weights[job.id], list)}
-        fresh = [job for job in fresh if isinstance(weights[job.id], list)]
-        if len(fresh) == 1:
-            outcomes[fresh[0].id] = self._guarded(self._sign_and_store, fresh[0])
-        elif fresh:
-            try:
-                outcomes |= self._sign_and_store_batch(fresh)
-            except Exception as err:  # noqa: BLE001 - the same outcome for every job of the batch
-                outcomes |= {job.id: self._outcome_of(err, job) for job in fresh}
-        return outcomes
-
-    def _sign_and_store_batch(self, jobs: list[Job]) -> dict[int, Outcome]:
-        """One `fulfillBatch` for `jobs`, signed once and stored in every job's row, then broadcast.
-        If any entry would revert now (a reorg a moment ago), each job is sent alone instead, so one
-        stale token does not hold back the others."""
-        requests = [(job.token_id, bytes.fromhex(job.seed[2:]), raw_digest(job.metadata_cid), job.randomness_block_hash,
-                     self.weights_for(job)) for job in jobs]
-        try:
-            tx = self.chain.prepare_fulfill_batch(self.signer.address, requests)
-        except ContractRevert:
-            return {job.id: self._guarded(self._sign_and_store, job) for job in jobs}
-        chain_count = self.chain.transaction_count(self.signer.address)
-        signed = self.jobs.store_signed_batch(
-            [job.id for job in jobs], self.config.worker_id, self.signer.address, chain_count,
-            lambda nonce, replacements: self.chain.sign(self.signer, tx, nonce, self.config.fee_bump ** replacements),
-            self.chain.head())
-        if signed is None:
-            return {job.id: Wait("lease lost before signing") for job in jobs}
-        tx_hash, raw = signed
-        _failpoint("after_sign")
-        self.chain.broadcast(raw)  # a lost reply is harmless: confirm re-broadcasts the same bytes
-        _failpoint("after_broadcast")
-        return {job.id: Advance("submitted", {}, f"tx={tx_hash} batch={len(jobs)}") for job in jobs}
-
-    def _receipt_of_any(self, job: Job):
-        """The receipt of whichever transaction signed for this job's nonce made it (or None)."""
-        for tx_hash in [job.fulfill_tx, *json.loads(job.fulfill_replaced or "[]")]:
-            receipt = self.chain.receipt(tx_hash) if tx_hash else None
-            if receipt is not None:
-                return tx_hash, receipt
-        return None, None
-
-    def _confirm(self, job: Job) -> Outcome:
-        """submitted -> fulfilled. Not mined: re-broadcast the same bytes, or replace them when stuck."""
-        _failpoint("in_confirm")
-        tx_hash, receipt = self._receipt_of_any(job)
-        if receipt is not None and receipt["status"] == 1:
-            if tx_hash != job.fulfill_tx:  # an earlier signature for this nonce was mined
-                return self._fulfilled_on_chain(job) or Advance("pinned", {"fulfill_tx": None, "fulfill_raw": None},
-                                                                f"tx={tx_hash} fulfilled another mint position")
-            return Advance("fulfilled", {"attempts": 0, "last_error": None},
-                           f"tx={tx_hash} block={receipt['blockNumber']}")
-        if receipt is not None:  # reverted: its nonce is spent; sign a new one unless it is done
-            return self._fulfilled_on_chain(job) or Advance("pinned", {"fulfill_tx": None, "fulfill_raw": None},
-                                                            f"tx={tx_hash} reverted: signing again")
-        if job.fulfill_raw is None:  # a state file from before signatures were stored
-            return (Wait("fulfill transaction still in the mempool") if self.chain.transaction_pending(job.fulfill_tx)
-                    else Advance("pinned", {"fulfill_tx": None}, f"tx={job.fulfill_tx} vanished: sending again"))
-        if self.chain.transaction_count(self.signer.address) > job.fulfill_nonce:
-            # The nonce went to a transaction of ours that is not in this job's list.
-            return self._fulfilled_on_chain(job) or Advance(
-                "pinned", {"fulfill_tx": None, "fulfill_raw": None, "fulfill_nonce": None, "fulfill_replaced": None},
-                f"nonce {job.fulfill_nonce} was used by another transaction: signing again")
-        if not self.chain.transaction_pending(job.fulfill_tx):
-            try:
-                self.chain.broadcast(job.fulfill_raw)
-            except RpcRejected as err:  # e.g. its fees no longer cover the base fee: sign anew, same nonce
-                log.warning("event=stuck token=%d tx=%s nonce=%d: %s; replacing", job.token_id, job.fulfill_tx,
-                            job.fulfill_nonce, err)
-                return self._replace(job)
-            return Wait(f"tx={job.fulfill_tx} not in the node's pool: re-broadcast the same bytes")
-        if self.chain.head() - (job.fulfill_sent_block or 0) >= self.config.stuck_blocks:
-            log.warning("event=stuck token=%d tx=%s nonce=%d: replacing with higher fees", job.token_id,
-                        job.fulfill_tx, job.fulfill_nonce)
-            return self._replace(job)
-        return Wait("fulfill transaction still in the mempool")
-
-    def _replace(self, job: Job) -> Outcome:
-        """Re-sign a stuck fulfillment at its nonce. For a batch, only its first job does (two
-        replacements at one nonce with the same fee would refuse each other); the others find their
-        nonce used by a transaction not in their list and sign again."""
-        if not self.jobs.leads(job):
-            return Wait(f"tx={job.fulfill_tx} is a batch: its first job replaces it")
-        return self._sign_and_store(job)
 
     def _watch(self, job: Job) -> Outcome:
         """fulfilled -> final once mint and fulfillment are final_depth deep; a fulfillment that a

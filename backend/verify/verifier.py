@@ -31,6 +31,7 @@ from enum import IntEnum
 import numpy as np
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert
+from backend.chain.manifests import ManifestNotInForce, manifest_at_mint
 from backend.chain.styles import manifest_mismatches, registered_style
 from backend.chain.types import MintLog, to_hex
 from backend.ipfs.cid import InvalidCID, canonical, cid_of
@@ -38,7 +39,7 @@ from backend.ipfs.errors import IpfsError, IpfsUnavailable, NotFound
 from backend.ipfs.store import ContentStore
 from backend.render.compare import compare_pixels, within_tolerance
 from backend.render.environment import class_differences
-from backend.render.manifest import ManifestError, StyleManifest, parse_manifest
+from backend.render.manifest import ManifestError, StyleManifest
 from backend.render.renderer import ModelHashMismatch, RenderError, Renderer, RenderResult
 from backend.render.seed import derive_seed, derive_seed_v1
 from backend.verify import claims
@@ -291,19 +292,21 @@ class Verifier:
         """3. The manifest in force at the mint (event history up to the Mint log) hashes to the
         Mint log's value; was the project locked before the mint?"""
         manifest_hash = token.mint.manifest_hash.hex()
-        in_force = self._chain(report, self.chain.manifest_in_force, token.mint)
-        if in_force is None or in_force[1] != token.mint.manifest_hash:
+
+        def fetch(cid: str) -> bytes:
+            token.manifest_cid = cid
+            return self._fetch(report, cid, "manifest", same_cid=False)
+
+        try:  # the oracle's own rule (backend/chain/manifests.py); its chain lookup is not timed apart
+            token.manifest, cid = manifest_at_mint(self.chain, token.mint, fetch)
+        except ManifestNotInForce:
             report.checks.append(Check("manifest", False, "the Mint log's manifest hash was not in force at the mint",
                                        {"on_chain_hash": "0x" + manifest_hash}))
-            raise Refuted(Outcome.MANIFEST_MISMATCH, f"no manifest with hash 0x{manifest_hash} was in force at the mint")
-        cid = token.manifest_cid = in_force[0]
-        manifest_bytes = self._fetch(report, cid, "manifest", same_cid=False)
-        try:
-            token.manifest = parse_manifest(manifest_bytes, expected_sha256=manifest_hash)
+            raise Refuted(Outcome.MANIFEST_MISMATCH, f"no manifest with hash 0x{manifest_hash} was in force at the mint") from None
         except ManifestError as err:
             report.checks.append(Check("manifest", False, str(err),
-                                       {"manifest_cid": cid, "on_chain_hash": "0x" + manifest_hash}))
-            raise Refuted(Outcome.MANIFEST_MISMATCH, f"manifest {cid}: {err}") from None
+                                       {"manifest_cid": token.manifest_cid, "on_chain_hash": "0x" + manifest_hash}))
+            raise Refuted(Outcome.MANIFEST_MISMATCH, f"manifest {token.manifest_cid}: {err}") from None
         locked_block = self._chain(report, self.chain.lock_block, token.project_id)
         locked_before = locked_block is not None and locked_block <= token.mint.block_number
         committed = token.manifest.environment

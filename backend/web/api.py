@@ -16,7 +16,7 @@ from backend.ipfs.cid import cid_of
 from backend.render.manifest import MAX_MANIFEST_BYTES, ManifestError, StyleManifest, parse_manifest
 from backend.render.policy import DEFAULT_POLICY
 from backend.web.catalog import NotFoundError
-from backend.web.earnings import earnings
+from backend.web.earnings import earnings as earnings_of
 from backend.web.ids import parse_id
 from backend.web.openapi import OPENAPI
 
@@ -136,7 +136,7 @@ def style(style_id: str):
 def earnings(address: str):
     if not ADDRESS.match(address):
         abort(400, description="the address must be 0x-prefixed 20 bytes")
-    return jsonify(earnings(_catalog(), address))
+    return jsonify(earnings_of(_catalog(), address))
 
 
 @bp.post("/adapters")

@@ -19,7 +19,7 @@ from backend.chain.client import StyleMintClient
 from backend.chain.types import to_hex
 from backend.oracle.jobs import ACTIVE, JobStore
 from backend.oracle.keys import DEV_ORACLE_INDEX, dev_account
-from backend.oracle.service import CRASH_ENV
+from backend.oracle.outcomes import CRASH_ENV
 from tests.oracle.conftest import use_block_time
 from tests.oracle.helpers import canonical_seed, fulfill_events, tokens_fulfilled_by, transactions_from
 

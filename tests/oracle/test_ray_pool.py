@@ -21,7 +21,7 @@ from backend.ipfs.embedded import EmbeddedStore
 from backend.oracle.jobs import JobStore
 from backend.oracle.keys import DEV_ORACLE_INDEX, dev_account
 from backend.oracle.ray_pool import RayRenderPool
-from backend.oracle.service import CRASH_ENV
+from backend.oracle.outcomes import CRASH_ENV
 from backend.render.renderer import Renderer
 from backend.render.samples import tiny_manifest
 from tests.oracle.conftest import make_oracle

@@ -1,0 +1,173 @@
+"""The oracle's transaction side: sign each fulfilment once, store it, broadcast it, confirm it,
+replace it when stuck and cancel it when its mint is gone.
+
+The invariant is "one nonce, at most one fulfilment, and never a signature lost": a transaction
+is signed once and stored with its nonce in one SQLite transaction before it is broadcast
+(`JobStore.store_signed`), so a crash or a lost reply re-broadcasts the same bytes instead of
+signing a second transaction; a stuck one is replaced at the same nonce with higher fees, and
+every hash signed for that nonce is watched. One signing path serves one token (`fulfill`) and
+several (`fulfillBatch`, the same bytes stored in each job's row).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Callable
+
+from backend.chain.client import StyleMintClient
+from backend.chain.errors import ContractRevert, RpcRejected
+from backend.ipfs.cid import raw_digest
+from backend.oracle.jobs import Job, JobStore
+from backend.oracle.outcomes import Advance, Fail, Outcome, Retry, Wait, failpoint, guarded, outcome_of
+
+log = logging.getLogger("stylemint.oracle")
+
+
+class FulfilmentSender:
+    """`weights_for(job)` gives the style weights a job's fulfilment pays by (the oracle's rule)."""
+
+    def __init__(self, chain: StyleMintClient, jobs: JobStore, signer, config, weights_for: Callable[[Job], list[int]]):
+        self.chain, self.jobs, self.signer, self.config = chain, jobs, signer, config
+        self.weights_for = weights_for
+
+    def fulfilled_on_chain(self, job: Job) -> Outcome | None:
+        """Idempotency: the chain's own record of this token's fulfillment, if it has one."""
+        if not self.chain.is_fulfilled(job.token_id):
+            return None
+        on_chain = "0x" + self.chain.token_seed(job.token_id).hex()
+        if on_chain != job.seed:
+            return Fail(f"token was fulfilled by another oracle with seed {on_chain}, expected {job.seed}")
+        return Advance("fulfilled", {"attempts": 0, "last_error": None}, "already fulfilled on chain")
+
+    def _holds_unused_nonce(self, job: Job, chain_count: int) -> bool:
+        return (job.fulfill_nonce is not None and job.fulfill_nonce >= chain_count
+                and (job.fulfill_from or "") == self.signer.address.lower())
+
+    def submit_all(self, jobs: list[Job]) -> dict[int, Outcome]:
+        """pinned -> submitted, unless the chain already has the fulfillment (then never resend).
+        Jobs that hold no unused nonce go out together in one `fulfillBatch`; a job re-signing at a
+        nonce it holds (its mint moved, its transaction is stuck) goes alone, replacing its own."""
+        outcomes: dict[int, Outcome] = {}
+        weights: dict[int, list[int]] = {}
+        for job in jobs:
+            done = guarded(self.fulfilled_on_chain, job)
+            if done is None:
+                done = guarded(lambda j: weights.__setitem__(j.id, self.weights_for(j)), job)
+            if done is not None:
+                outcomes[job.id] = done
+        to_send = [job for job in jobs if job.id in weights]
+        chain_count = self.chain.transaction_count(self.signer.address) if to_send else 0
+        fresh = [job for job in to_send if not self._holds_unused_nonce(job, chain_count)]
+        for job in to_send:
+            if job not in fresh:
+                outcomes[job.id] = self._sign_alone(job, weights)
+        if fresh:
+            try:
+                outcomes |= self._sign_and_store(fresh, weights)
+            except Exception as err:  # noqa: BLE001 - the same outcome for every job of the transaction
+                outcomes |= {job.id: outcome_of(err, job) for job in fresh}
+        return outcomes
+
+    def _sign_alone(self, job: Job, weights: dict[int, list[int]]) -> Outcome:
+        return guarded(lambda j: self._sign_and_store([j], weights)[j.id], job)
+
+    def _sign_and_store(self, jobs: list[Job], weights: dict[int, list[int]]) -> dict[int, Outcome]:
+        """Sign one transaction for `jobs` (`fulfill` for one, `fulfillBatch` for several) once, store
+        it with its nonce in every job's row, then broadcast those very bytes. If an entry of a batch
+        would revert now (a reorg a moment ago), each job is sent alone instead, so one stale token
+        does not hold back the others."""
+        entries = [(job.token_id, bytes.fromhex(job.seed[2:]), raw_digest(job.metadata_cid),
+                    job.randomness_block_hash, weights[job.id]) for job in jobs]
+        try:
+            tx = (self.chain.prepare_fulfill(self.signer.address, *entries[0]) if len(jobs) == 1
+                  else self.chain.prepare_fulfill_batch(self.signer.address, entries))
+        except ContractRevert as err:
+            if len(jobs) > 1:
+                return {job.id: self._sign_alone(job, weights) for job in jobs}
+            return {jobs[0].id: self._would_revert(jobs[0], err)}
+        chain_count = self.chain.transaction_count(self.signer.address)
+        signed = self.jobs.store_signed(
+            [job.id for job in jobs], self.config.worker_id, self.signer.address, chain_count,
+            lambda nonce, replacements: self.chain.sign(self.signer, tx, nonce, self.config.fee_bump ** replacements),
+            self.chain.head())
+        if signed is None:
+            return {job.id: Wait("lease lost before signing") for job in jobs}
+        tx_hash, raw = signed
+        failpoint("after_sign")
+        self.chain.broadcast(raw)  # a lost reply is harmless: confirm re-broadcasts the same bytes
+        failpoint("after_broadcast")
+        event = f"tx={tx_hash}" + (f" batch={len(jobs)}" if len(jobs) > 1 else "")
+        return {job.id: Advance("submitted", {}, event) for job in jobs}
+
+    def _would_revert(self, job: Job, err: ContractRevert) -> Outcome:
+        done = self.fulfilled_on_chain(job)
+        if done is not None:
+            return done
+        if err.name in ("StaleMint", "RandomnessNotReady"):  # a reorg a moment ago: the next check follows it
+            return Retry(str(err))
+        return Fail(f"fulfill would revert: {err}")
+
+    def _receipt_of_any(self, job: Job):
+        """The receipt of whichever transaction signed for this job's nonce made it (or None)."""
+        for tx_hash in [job.fulfill_tx, *json.loads(job.fulfill_replaced or "[]")]:
+            receipt = self.chain.receipt(tx_hash) if tx_hash else None
+            if receipt is not None:
+                return tx_hash, receipt
+        return None, None
+
+    def confirm(self, job: Job) -> Outcome:
+        """submitted -> fulfilled. Not mined: re-broadcast the same bytes, or replace them when stuck."""
+        failpoint("in_confirm")
+        tx_hash, receipt = self._receipt_of_any(job)
+        if receipt is not None and receipt["status"] == 1:
+            if tx_hash != job.fulfill_tx:  # an earlier signature for this nonce was mined
+                return self.fulfilled_on_chain(job) or Advance("pinned", {"fulfill_tx": None, "fulfill_raw": None},
+                                                               f"tx={tx_hash} fulfilled another mint position")
+            return Advance("fulfilled", {"attempts": 0, "last_error": None},
+                           f"tx={tx_hash} block={receipt['blockNumber']}")
+        if receipt is not None:  # reverted: its nonce is spent; sign a new one unless it is done
+            return self.fulfilled_on_chain(job) or Advance("pinned", {"fulfill_tx": None, "fulfill_raw": None},
+                                                           f"tx={tx_hash} reverted: signing again")
+        if job.fulfill_raw is None:  # a state file from before signatures were stored
+            return (Wait("fulfill transaction still in the mempool") if self.chain.transaction_pending(job.fulfill_tx)
+                    else Advance("pinned", {"fulfill_tx": None}, f"tx={job.fulfill_tx} vanished: sending again"))
+        if self.chain.transaction_count(self.signer.address) > job.fulfill_nonce:
+            # The nonce went to a transaction of ours that is not in this job's list.
+            return self.fulfilled_on_chain(job) or Advance(
+                "pinned", {"fulfill_tx": None, "fulfill_raw": None, "fulfill_nonce": None, "fulfill_replaced": None},
+                f"nonce {job.fulfill_nonce} was used by another transaction: signing again")
+        if not self.chain.transaction_pending(job.fulfill_tx):
+            try:
+                self.chain.broadcast(job.fulfill_raw)
+            except RpcRejected as err:  # e.g. its fees no longer cover the base fee: sign anew, same nonce
+                log.warning("event=stuck token=%d tx=%s nonce=%d: %s; replacing", job.token_id, job.fulfill_tx,
+                            job.fulfill_nonce, err)
+                return self._replace(job)
+            return Wait(f"tx={job.fulfill_tx} not in the node's pool: re-broadcast the same bytes")
+        if self.chain.head() - (job.fulfill_sent_block or 0) >= self.config.stuck_blocks:
+            log.warning("event=stuck token=%d tx=%s nonce=%d: replacing with higher fees", job.token_id,
+                        job.fulfill_tx, job.fulfill_nonce)
+            return self._replace(job)
+        return Wait("fulfill transaction still in the mempool")
+
+    def _replace(self, job: Job) -> Outcome:
+        """Re-sign a stuck fulfillment at its nonce. For a batch, only its first job does (two
+        replacements at one nonce with the same fee would refuse each other); the others find their
+        nonce used by a transaction not in their list and sign again."""
+        if not self.jobs.leads(job):
+            return Wait(f"tx={job.fulfill_tx} is a batch: its first job replaces it")
+        return self._sign_and_store([job], {job.id: self.weights_for(job)})[job.id]
+
+    def cancel_unused_nonce(self, job: Job) -> None:
+        """A dropped job's fulfillment must not land, and its nonce must not stay a gap: replace it
+        with a 0-value transfer to ourselves at that nonce (skipped when the nonce is used)."""
+        if job.fulfill_nonce is None or (job.fulfill_from or "") != self.signer.address.lower():
+            return
+        if self.chain.transaction_count(self.signer.address) > job.fulfill_nonce:
+            return
+        replacements = 1 + len(json.loads(job.fulfill_replaced or "[]"))
+        tx_hash, raw = self.chain.sign_cancel(self.signer, job.fulfill_nonce, self.config.fee_bump ** replacements)
+        self.chain.broadcast(raw)
+        log.warning("event=cancel token=%d nonce=%d tx=%s: the mint is gone, its fulfillment must not land",
+                    job.token_id, job.fulfill_nonce, tx_hash)
