@@ -399,7 +399,7 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
     environment; the pixels are close, but small edits cannot be excluded). 10-18: a failure."""
     from backend.chain.abi import AbiUnavailable
     from backend.ipfs.config import IpfsConfigError, store_from_config
-    from backend.oracle.factory import resolve_target, rpc_url
+    from backend.chain.deployments import resolve_target, rpc_url
     from backend.chain.errors import ChainUnavailable
     from backend.verify.verifier import Outcome, Verifier
 
@@ -461,21 +461,21 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
 @click.option("--from-block", type=click.IntRange(min=0), default=None,
               help="First block to watch (default: the deployment's block).")
 @click.option("--confirmations", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Blocks a fulfilment must be buried under before it is checked.")
+              help="Blocks a fulfillment must be buried under before it is checked.")
 @click.option("--poll", type=click.FloatRange(min=0.1), default=12.0, show_default=True,
               help="Seconds between looks at the chain.")
 @click.option("--once", is_flag=True, help="Check everything up to the head, then exit (1 if any check failed).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per checked fulfilment.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per checked fulfillment.")
 def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, once, as_json):
-    """Verify every fulfilment as it lands and report each one whose check fails (a lying oracle)."""
+    """Verify every fulfillment as it lands and report each one whose check fails (a lying oracle)."""
     import time
 
     from backend.chain.abi import AbiUnavailable
     from backend.chain.errors import ChainUnavailable
     from backend.ipfs.config import IpfsConfigError, store_from_config
-    from backend.oracle.factory import resolve_target
+    from backend.chain.deployments import resolve_target
     from backend.verify.verifier import Outcome, Verifier
-    from backend.verify.watch import FulfilmentWatch, WatchState
+    from backend.verify.watch import FulfillmentWatch, WatchState
 
     try:
         client, start_block = resolve_target(rpc, contract)
@@ -495,8 +495,8 @@ def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, once, as
             click.echo(f"ALERT  token {report.token_id}: {report.outcome}: {report.reason}")
 
     state = WatchState(next_block=start_block if from_block is None else from_block)
-    watcher = FulfilmentWatch(client, Verifier(client, content), confirmations=confirmations, on_report=show)
-    click.echo(f"watching fulfilments of {client.address} from block {state.next_block}", err=True)
+    watcher = FulfillmentWatch(client, Verifier(client, content), confirmations=confirmations, on_report=show)
+    click.echo(f"watching fulfillments of {client.address} from block {state.next_block}", err=True)
     try:
         while True:
             try:
@@ -510,7 +510,7 @@ def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, once, as
             time.sleep(poll)
     except KeyboardInterrupt:
         pass
-    click.echo(f"{state.checked} fulfilment(s) checked, {state.failed} failed; next block {state.next_block}",
+    click.echo(f"{state.checked} fulfillment(s) checked, {state.failed} failed; next block {state.next_block}",
                err=True)
     sys.exit(1 if state.failed else 0)
 

@@ -3,12 +3,12 @@
     make bench            (or: .venv/bin/python bench/gas.py [--mints 100] [--accounts 5])
 
 Mints come from several accounts (the first mint of an account pays for its balance slot, later
-ones do not); each holds its price in escrow until fulfilment, which credits the 90/10 split.
+ones do not); each holds its price in escrow until fulfillment, which credits the 90/10 split.
 `oz_safemint_gas` is a bare OpenZeppelin ERC721 `_safeMint` to a fresh account, measured in the
-same run as the floor. `fulfil_batch10_gas_per_token` is one `fulfillBatch` of ten tokens of one
+same run as the floor. `fulfill_batch10_gas_per_token` is one `fulfillBatch` of ten tokens of one
 project divided by ten; `lifecycle_gas_per_token` is the median mint plus that. The `blend_*`
 figures are the same for a project blending two registered styles (30 % of the artist's 90 % to
-the styles), where every mint checks both styles and every fulfilment pays their owners by weight.
+the styles), where every mint checks both styles and every fulfillment pays their owners by weight.
 """
 
 from __future__ import annotations
@@ -67,17 +67,17 @@ def main() -> None:
         figures["mints_measured"] = f"{len(mint_gas)} from {len(collectors)} accounts"
 
         first = records[0]
-        figures["fulfill_gas"] = core.fulfil(stylemint, first.token_id, b"\x22" * 32, METADATA_CID, oracle).gas_used
+        figures["fulfill_gas"] = core.fulfill(stylemint, first.token_id, b"\x22" * 32, METADATA_CID, oracle).gas_used
         batch = []
         for i, record in enumerate(records[1:11]):
             _, block_hash, _ = core.randomness_block(stylemint, record.token_id)
             batch.append((record.token_id, bytes([i + 1]) * 32, bytes([0x40 + i]) * 32, bytes.fromhex(block_hash[2:]),
                           []))
         batch_gas = stylemint.fulfillBatch(batch, sender=oracle).gas_used
-        figures["fulfil_batch10_gas"] = batch_gas
-        figures["fulfil_batch10_gas_per_token"] = batch_gas // len(batch)
-        figures["lifecycle_gas_per_token"] = figures["mint_gas_median"] + figures["fulfil_batch10_gas_per_token"]
-        figures["lifecycle_single_fulfil_gas_per_token"] = figures["mint_gas_median"] + figures["fulfill_gas"]
+        figures["fulfill_batch10_gas"] = batch_gas
+        figures["fulfill_batch10_gas_per_token"] = batch_gas // len(batch)
+        figures["lifecycle_gas_per_token"] = figures["mint_gas_median"] + figures["fulfill_batch10_gas_per_token"]
+        figures["lifecycle_single_fulfill_gas_per_token"] = figures["mint_gas_median"] + figures["fulfill_gas"]
         figures["withdraw_gas"] = stylemint.withdraw(sender=artist).gas_used
 
         owners = collectors[:2]
@@ -92,7 +92,7 @@ def main() -> None:
                                     styles_share_bps=3_000)
         blend_mints = [core.mint(stylemint, collectors[i % len(collectors)], blend) for i in range(12)]
         figures["blend_mint_gas_median"] = statistics.median(r.gas_used for r in blend_mints[1:])
-        figures["blend_fulfill_gas"] = core.fulfil(stylemint, blend_mints[0].token_id, b"\x22" * 32, METADATA_CID,
+        figures["blend_fulfill_gas"] = core.fulfill(stylemint, blend_mints[0].token_id, b"\x22" * 32, METADATA_CID,
                                                    oracle, weights_bps=[6_250, 3_750]).gas_used
         batch = []
         for i, record in enumerate(blend_mints[1:11]):
@@ -100,9 +100,9 @@ def main() -> None:
             batch.append((record.token_id, bytes([i + 1]) * 32, bytes([0x60 + i]) * 32, bytes.fromhex(block_hash[2:]),
                           [5_000 + 100 * i, 5_000 - 100 * i]))
         batch_gas = stylemint.fulfillBatch(batch, sender=oracle).gas_used
-        figures["blend_fulfil_batch10_gas_per_token"] = batch_gas // len(batch)
+        figures["blend_fulfill_batch10_gas_per_token"] = batch_gas // len(batch)
         figures["blend_lifecycle_gas_per_token"] = (figures["blend_mint_gas_median"]
-                                                    + figures["blend_fulfil_batch10_gas_per_token"])
+                                                    + figures["blend_fulfill_batch10_gas_per_token"])
 
         bare = admin.deploy(core.ape_project().BareERC721)
         figures["oz_safemint_gas"] = bare.safeMint(collectors[0], 1, sender=admin).gas_used

@@ -82,7 +82,7 @@ def main() -> None:
         from backend.ipfs.cid import cid_of
 
         weights[cid_of(data)] = data
-    renderer = Renderer(device="cpu", threads=2, batch_size=1, fetch_weights=weights.__getitem__)
+    renderer = Renderer(device="cpu", threads=2, batch_size=1, fetch_adapter=weights.__getitem__)
 
     print(f"rendering {args.seeds} seeds per family ...", file=sys.stderr)
     base = tiny_manifest(style=None)

@@ -15,6 +15,7 @@ each mint's receipt (the moment the collector starts waiting) to its fulfill rec
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import sys
 import tempfile
 import threading
@@ -33,10 +34,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def count_rpc_calls(client) -> "Counter[str]":
+def count_rpc_calls(client) -> Counter:
     """Count every JSON-RPC request the oracle's client sends, by method (scans included)."""
-    from collections import Counter
-
     calls: Counter[str] = Counter()
     send = client.w3.provider.make_request
 
@@ -90,7 +89,7 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
 
                 # Every actor renders with the thread count the project commits to (its environment
                 # class): fewer threads per actor would change the bytes the verifier re-renders.
-                renderer = RayRenderPool(workers, local=Renderer(device="cpu"), fetch_weights=store.get)
+                renderer = RayRenderPool(workers, local=Renderer(device="cpu"), fetch_adapter=store.get)
                 batch = max(batch, workers)
                 renderer.render_batch(sample_manifest(), [bytes([i + 1]) * 32 for i in range(workers)])  # load
             else:  # batch 1: the sample project commits to it (a token's bytes never depend on its companions)

@@ -94,7 +94,7 @@ def main() -> None:
         batches = [requests[i:i + 100] for i in range(0, len(requests), 100)]
         send_all(w3, [{"from": oracle, "to": client.address, "gas": 8_000_000,
                        "data": contract.encode_abi("fulfillBatch", [batch])} for batch in batches], per_block=3)
-        figures["fulfil_seconds"] = round(time.perf_counter() - started, 1)
+        figures["fulfill_seconds"] = round(time.perf_counter() - started, 1)
 
         metadata = lambda cid: json.loads(store.get(cid)) if store.has(cid) else None  # noqa: E731
         index = TokenIndex(Path(tmp) / "index.sqlite", client, start_block=sample.deployment.block_number,

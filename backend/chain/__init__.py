@@ -1,4 +1,7 @@
-"""Contract access: the local node, deployment (ape), the web3 client, and the token id convention."""
+"""Contract access over plain web3 for the services: the client, ABI, events and errors, recorded
+deployments, the styles a project blends, the manifest in force at a mint, the split's Python
+mirror, and the token id convention. (Deploying and driving the contract through ape is
+backend/dev/, for scripts and tests only.)"""
 
 # Art Blocks' convention, as the contract computes it: tokenId = projectId * 1_000_000 + invocation.
 TOKEN_ID_MULTIPLIER = 1_000_000

@@ -11,7 +11,10 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from backend.chain.client import StyleMintClient, rpc_call
 from backend.config import data_dir
+
+DEFAULT_RPC = "http://127.0.0.1:8545"
 
 
 @dataclass(frozen=True)
@@ -64,3 +67,18 @@ def _read(path: Path) -> dict:
     if not path.exists():
         return {}
     return json.loads(path.read_text())
+
+
+def rpc_url(rpc: str | None) -> str:
+    """The RPC URL a command uses: the flag, else $STYLEMINT_RPC, else the local default."""
+    return rpc or os.environ.get("STYLEMINT_RPC", DEFAULT_RPC)
+
+
+def resolve_target(rpc: str | None, contract: str | None) -> tuple[StyleMintClient, int]:
+    """The contract client and its start block (the recorded deployment's block if known)."""
+    rpc = rpc_url(rpc)
+    start_block = 0
+    if contract is None:
+        deployment = load(rpc_call(rpc, lambda w3: w3.eth.chain_id, "eth_chainId"))
+        contract, start_block = deployment.address, deployment.block_number
+    return StyleMintClient(rpc, contract), start_block

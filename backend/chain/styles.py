@@ -40,7 +40,7 @@ def registered_style(chain, style_id: int) -> RegisteredStyle:
                            adapter_cid=info["adapterCID"], adapter_sha256=bytes(info["adapterHash"]).hex())
 
 
-def project_styles(chain, project_id: int) -> tuple[list[RegisteredStyle], int]:
+def registered_styles_of(chain, project_id: int) -> tuple[list[RegisteredStyle], int]:
     """(the project's registered styles in its manifest's order, their share in basis points)."""
     style_ids, share_bps = chain.project_styles(project_id)
     return [registered_style(chain, style_id) for style_id in style_ids], share_bps

@@ -162,8 +162,8 @@ def randomness_block(contract, token_id: int) -> tuple[int, str, str]:
     return number, to_hex(block["hash"]), to_hex(block["mixHash"])
 
 
-def fulfil(contract, token_id: int, seed: bytes, metadata_cid: str, sender, weights_bps: list[int] | None = None):
-    """Fulfil a token by hand as `sender` (an account with ORACLE_ROLE): for tests, benches and a
+def fulfill(contract, token_id: int, seed: bytes, metadata_cid: str, sender, weights_bps: list[int] | None = None):
+    """Fulfill a token by hand as `sender` (an account with ORACLE_ROLE): for tests, benches and a
     rival oracle in the demos of what the verifier catches. Without `weights_bps`, a blended
     project's styles are weighted equally (largest remainder). Returns the receipt."""
     from backend.ipfs.cid import raw_digest

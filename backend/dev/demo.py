@@ -31,7 +31,7 @@ from backend.dev.anvil import Anvil
 from backend.dev.sample import STYLE_OWNER_ACCOUNTS, deploy_sample
 from backend.render.samples import blend_manifest
 
-ROLES = {0: "deployer and platform admin", 1: "oracle: signs every fulfilment", 2: "platform payout: 10 % of each sale",
+ROLES = {0: "deployer and platform admin", 1: "oracle: signs every fulfillment", 2: "platform payout: 10 % of each sale",
          3: "artist of project #1", 4: "collector: mints the demo's token",
          **{i: f"owner of the shipped style {name.capitalize()}" for name, i in STYLE_OWNER_ACCOUNTS.items()}}
 
@@ -160,7 +160,7 @@ def _oracle_status_command(state: Path) -> str:
 
 
 def _print_split(client, token_id: int, artist: str, platform: str, echo) -> None:
-    """Who the fulfilment credited, how much, and why: the StylesPaid log's measured weights."""
+    """Who the fulfillment credited, how much, and why: the StylesPaid log's measured weights."""
     from backend.chain.styles import registered_style
 
     paid = client.styles_paid(token_id)
@@ -175,7 +175,7 @@ def _print_split(client, token_id: int, artist: str, platform: str, echo) -> Non
         echo(f"           style #{style_id} {style.name} (#{STYLE_OWNER_ACCOUNTS.get(style.trigger, '?')}) {style.owner} "
              f"{_eth(amount)}: measured weight {weight / 100:.2f} % of the styles' {share_bps / 100:g} % of the artist's 90 %")
     echo(f"           artist (#3) {artist} {_eth(artist_credit)} (the rest)")
-    echo(f"           total {_eth(total)}, the price, credited at fulfilment; each payee withdraws it")
+    echo(f"           total {_eth(total)}, the price, credited at fulfillment; each payee withdraws it")
 
 
 def _print_verification(client, store, token_id: int, echo) -> None:

@@ -4,11 +4,10 @@ unless the caller hands it in.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from backend.chain.client import StyleMintClient, rpc_call
-from backend.chain.deployments import load
+from backend.chain.client import StyleMintClient
+from backend.chain.deployments import resolve_target
 from backend.config import data_dir
 from backend.ipfs.config import store_from_config
 from backend.oracle.jobs import JobStore
@@ -16,26 +15,8 @@ from backend.oracle.keys import load_signer
 from backend.oracle.service import Oracle, OracleConfig
 from backend.render.renderer import Renderer
 
-DEFAULT_RPC = "http://127.0.0.1:8545"
-
-
 def default_state_path() -> Path:
     return data_dir() / "oracle" / "state.sqlite"
-
-
-def rpc_url(rpc: str | None) -> str:
-    """The RPC URL a command uses: the flag, else $STYLEMINT_RPC, else the local default."""
-    return rpc or os.environ.get("STYLEMINT_RPC", DEFAULT_RPC)
-
-
-def resolve_target(rpc: str | None, contract: str | None) -> tuple[StyleMintClient, int]:
-    """The contract client and its start block (the recorded deployment's block if known)."""
-    rpc = rpc_url(rpc)
-    start_block = 0
-    if contract is None:
-        deployment = load(rpc_call(rpc, lambda w3: w3.eth.chain_id, "eth_chainId"))
-        contract, start_block = deployment.address, deployment.block_number
-    return StyleMintClient(rpc, contract), start_block
 
 
 def make_oracle(
@@ -69,9 +50,9 @@ def make_oracle(
     if renderer is None and (workers or ray_address):
         from backend.oracle.ray_pool import RayRenderPool
 
-        renderer = RayRenderPool(workers or 1, local=Renderer(), fetch_weights=store.get, address=ray_address,
+        renderer = RayRenderPool(workers or 1, local=Renderer(), fetch_adapter=store.get, address=ray_address,
                                  gpus_per_worker=gpus_per_worker)
-    renderer = renderer or Renderer(fetch_weights=store.get)
+    renderer = renderer or Renderer(fetch_adapter=store.get)
     signer = signer or load_signer(client.chain_id(), alias=account, keystore=keystore)
     jobs = JobStore(state or default_state_path())
     return Oracle(client, store, renderer, jobs, signer, config)

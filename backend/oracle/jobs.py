@@ -286,7 +286,7 @@ class JobStore:
              job_id))
 
     def leads(self, job) -> bool:
-        """Whether `job` is the first (lowest id) of the jobs its signed transaction fulfils."""
+        """Whether `job` is the first (lowest id) of the jobs its signed transaction fulfills."""
         row = self._db.execute("SELECT MIN(id) FROM jobs WHERE fulfill_tx = ? AND state = 'submitted'",
                                (job.fulfill_tx,)).fetchone()
         return row[0] in (None, job.id)

@@ -1,4 +1,4 @@
-"""The words for where a token is between its mint and its fulfilment: one table, read by the
+"""The words for where a token is between its mint and its fulfillment: one table, read by the
 oracle (what it records while it works), the web view (a job's state as the token page names it)
 and, through the API, the token page itself. A new step is added here and nowhere else.
 """
@@ -20,8 +20,8 @@ PHASES = (
     Phase("waiting", "Seed randomness", "waiting for the block whose randomness completes the seed"),
     Phase("rendering", "Render", None),
     Phase("pinning", "Pin to IPFS", "pinning the image and its metadata"),
-    Phase("submitting", "Submit to the chain", "signing the fulfilment"),
-    Phase("submitted", "Confirm on chain", "waiting for the fulfilment to be mined"),
+    Phase("submitting", "Submit to the chain", "signing the fulfillment"),
+    Phase("submitted", "Confirm on chain", "waiting for the fulfillment to be mined"),
     Phase("fulfilled", "Fulfilled", None),
 )
 QUEUED, WAITING, RENDERING, PINNING, SUBMITTING, SUBMITTED, FULFILLED = (phase.name for phase in PHASES)

@@ -27,16 +27,16 @@ log = logging.getLogger("stylemint.oracle")
 
 class RenderActorCore:
     """What one actor does, as a plain class (tested without Ray): one Renderer at batch 1, with
-    the style weights the driver sent (the actor needs no IPFS access of its own)."""
+    the style adapters (LoRA files) the driver sent (the actor needs no IPFS access of its own)."""
 
     def __init__(self, renderer_options: dict):
-        self._weights: dict[str, bytes] = {}
-        self.renderer = Renderer(batch_size=1, fetch_weights=self._weights.__getitem__, **renderer_options)
+        self._adapters: dict[str, bytes] = {}
+        self.renderer = Renderer(batch_size=1, fetch_adapter=self._adapters.__getitem__, **renderer_options)
 
-    def render(self, manifest_bytes: bytes, weights: dict[str, bytes], seed: bytes) -> RenderResult:
+    def render(self, manifest_bytes: bytes, adapters: dict[str, bytes], seed: bytes) -> RenderResult:
         from backend.render.manifest import parse_manifest
 
-        self._weights.update(weights)
+        self._adapters.update(adapters)
         return self.renderer.render(parse_manifest(manifest_bytes), seed)
 
     def pid(self) -> int:
@@ -65,10 +65,10 @@ class RayRenderPool:
 
     `local` is a Renderer configured like the actors (device, threads; batch 1): it answers
     everything but rendering (the fingerprint the oracle checks against a project's committed
-    environment) and never loads a model. `fetch_weights` reads style weights by CID for the
+    environment) and never loads a model. `fetch_adapter` reads style adapters by CID for the
     actors (the oracle's content store)."""
 
-    def __init__(self, workers: int, *, local: Renderer, fetch_weights=None, address: str | None = None,
+    def __init__(self, workers: int, *, local: Renderer, fetch_adapter=None, address: str | None = None,
                  gpus_per_worker: float | None = None, cpus_per_worker: float = 1.0):
         import ray
 
@@ -78,7 +78,7 @@ class RayRenderPool:
             raise ValueError("a render pool renders each token alone (batch size 1)")
         ray_init(address, num_cpus=None if address else max(workers, os.cpu_count() or 1))
         self.local = local
-        self.fetch_weights = fetch_weights
+        self.fetch_adapter = fetch_adapter
         options = {"device": local.device, "threads": local.threads, "models_dir": local.models_dir}
         actor = ray.remote(max_restarts=-1, max_task_retries=-1)(RenderActorCore)
         placement = {"num_gpus": gpus_per_worker} if gpus_per_worker else {"num_cpus": cpus_per_worker}
@@ -90,13 +90,13 @@ class RayRenderPool:
     def __getattr__(self, name):  # fingerprint, device, threads, ...: the actors' configuration
         return getattr(self.local, name)
 
-    def _weights_for(self, manifest: StyleManifest) -> dict[str, bytes]:
+    def _adapters_for(self, manifest: StyleManifest) -> dict[str, bytes]:
         """Every non-shipped style weight the manifest loads, read once here for all actors."""
         needed = [manifest.style_weights] if manifest.style_weights else list(manifest.styles)
         missing = [w.cid for w in needed if shipped.style_for_cid(w.cid) is None]
-        if missing and self.fetch_weights is None:
-            raise ValueError("this render pool has no way to fetch style weights by CID")
-        return {cid: self.fetch_weights(cid) for cid in missing}
+        if missing and self.fetch_adapter is None:
+            raise ValueError("this render pool has no way to fetch style adapters by CID")
+        return {cid: self.fetch_adapter(cid) for cid in missing}
 
     def render_batch(self, manifest: StyleManifest, seeds: Sequence[bytes | str],
                      progress: Progress | None = None) -> list[RenderResult]:
@@ -109,12 +109,12 @@ class RayRenderPool:
         if progress:
             progress(0, manifest.steps)  # the steps run in the actors; the page shows the render started
         manifest_bytes = ray.put(manifest.canonical_bytes())
-        weights = ray.put(self._weights_for(manifest))
+        adapters = ray.put(self._adapters_for(manifest))
         refs = []
         for seed in seeds:
             actor = self.actors[self._next % len(self.actors)]
             self._next += 1
-            refs.append(actor.render.remote(manifest_bytes, weights, as_bytes32(seed, "seed")))
+            refs.append(actor.render.remote(manifest_bytes, adapters, as_bytes32(seed, "seed")))
         results = ray.get(refs)
         if progress:
             progress(manifest.steps, manifest.steps)

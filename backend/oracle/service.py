@@ -45,14 +45,14 @@ from typing import Callable
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.chain.manifests import ManifestNotInForce, manifest_at_mint
-from backend.chain.styles import manifest_mismatches, project_styles
+from backend.chain.styles import manifest_mismatches, registered_styles_of
 from backend.errors import PermanentError
 from backend.ipfs.cid import InvalidCID, canonical, cid_of
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import ACTIVE, Job, JobStore, mint_fields
 from backend.oracle.outcomes import Advance, Fail, JobRejected, Outcome, Wait, failpoint, guarded, outcome_of
 from backend.oracle.phases import RENDERING, WAITING
-from backend.oracle.transactions import FulfilmentSender
+from backend.oracle.transactions import FulfillmentSender
 from backend.render.metadata import build_metadata
 from backend.render.environment import class_differences
 from backend.render.manifest import StyleManifest
@@ -143,7 +143,7 @@ class Oracle:
         self.config = config or OracleConfig()
         self.renders_dir = Path(self.config.renders_dir or Path(jobs.path).parent / "renders")
         self.renders_dir.mkdir(parents=True, exist_ok=True)
-        self.sender = FulfilmentSender(chain, jobs, signer, self.config, self.weights_for)
+        self.sender = FulfillmentSender(chain, jobs, signer, self.config, self.weights_for)
         self.chain_id = chain.chain_id()
         if not chain.has_role("ORACLE_ROLE", signer.address):
             raise OracleNotAuthorized(
@@ -160,7 +160,7 @@ class Oracle:
 
     @property
     def signer(self):
-        """The key fulfilments are signed with (held by the transaction side)."""
+        """The key fulfillments are signed with (held by the transaction side)."""
         return self.sender.signer
 
     @signer.setter
@@ -322,7 +322,7 @@ class Oracle:
                                       + ", ".join(f"{k} {v['other']!r} here, {v['committed']!r} committed"
                                                   for k, v in differences.items()))
             self._renderable.add(job.manifest_hash)
-        registered, _ = project_styles(self.chain, job.project_id)
+        registered, _ = registered_styles_of(self.chain, job.project_id)
         mismatches = manifest_mismatches(manifest.styles or [], registered)
         if mismatches:
             raise JobRejected("the manifest does not load the project's registered styles: " + "; ".join(mismatches))

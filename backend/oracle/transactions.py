@@ -1,7 +1,7 @@
-"""The oracle's transaction side: sign each fulfilment once, store it, broadcast it, confirm it,
+"""The oracle's transaction side: sign each fulfillment once, store it, broadcast it, confirm it,
 replace it when stuck and cancel it when its mint is gone.
 
-The invariant is "one nonce, at most one fulfilment, and never a signature lost": a transaction
+The invariant is "one nonce, at most one fulfillment, and never a signature lost": a transaction
 is signed once and stored with its nonce in one SQLite transaction before it is broadcast
 (`JobStore.store_signed`), so a crash or a lost reply re-broadcasts the same bytes instead of
 signing a second transaction; a stuck one is replaced at the same nonce with higher fees, and
@@ -24,8 +24,8 @@ from backend.oracle.outcomes import Advance, Fail, Outcome, Retry, Wait, failpoi
 log = logging.getLogger("stylemint.oracle")
 
 
-class FulfilmentSender:
-    """`weights_for(job)` gives the style weights a job's fulfilment pays by (the oracle's rule)."""
+class FulfillmentSender:
+    """`weights_for(job)` gives the style weights a job's fulfillment pays by (the oracle's rule)."""
 
     def __init__(self, chain: StyleMintClient, jobs: JobStore, signer, config, weights_for: Callable[[Job], list[int]]):
         self.chain, self.jobs, self.signer, self.config = chain, jobs, signer, config

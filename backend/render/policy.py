@@ -1,7 +1,7 @@
 """The operator's policy: what a manifest may cost to render on this platform's oracle.
 
 The manifest schema bounds what is renderable at all; the policy bounds what this operator will
-pay for (the oracle renders every approved project's mints and pays every fulfilment's gas). It
+pay for (the oracle renders every approved project's mints and pays every fulfillment's gas). It
 is checked when a manifest is pinned through the API and again by the oracle before rendering,
 so a manifest pinned elsewhere gets no further. The defaults admit the shipped model's projects
 and Stable Diffusion at 512x512 and 50 steps with up to four style adapters; the environment overrides them

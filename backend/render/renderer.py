@@ -123,7 +123,7 @@ class Renderer:
         threads: int | None = None,
         batch_size: int = 1,
         models_dir: Path | None = None,
-        fetch_weights: WeightsFetcher | None = None,
+        fetch_adapter: WeightsFetcher | None = None,
         progress_bar: bool = False,
         attribute: bool = True,
     ):
@@ -133,7 +133,7 @@ class Renderer:
         self.threads = threads or environment.default_threads()
         self.batch_size = batch_size
         self.models_dir = Path(models_dir) if models_dir else data_dir() / "models"
-        self.fetch_weights = fetch_weights
+        self.fetch_adapter = fetch_adapter
         self.progress_bar = progress_bar
         self.attribute = attribute  # False: no attribution (the tests' "without recording" side)
         self._pipelines: dict[tuple, object] = {}
@@ -208,34 +208,34 @@ class Renderer:
         )
         scheduler_class = getattr(diffusers, SCHEDULERS[manifest.scheduler.name])
         pipe.scheduler = scheduler_class.from_config(pipe.scheduler.config, **manifest.scheduler.config)
-        for weights in ([manifest.style_weights] if manifest.style_weights else manifest.styles):
-            self._apply_style_weights(pipe, weights)  # one after another, in manifest order
+        for adapter in ([manifest.style_weights] if manifest.style_weights else manifest.styles):
+            self._apply_adapter(pipe, adapter)  # one after another, in manifest order
         pipe.to(self.device)
         pipe.set_progress_bar_config(disable=not self.progress_bar)
         return pipe
 
-    def _apply_style_weights(self, pipe, weights) -> None:
-        # A shipped style's bytes are on disk; any other weights come from the fetcher (IPFS). The
+    def _apply_adapter(self, pipe, adapter) -> None:
+        # A shipped style's bytes are on disk; any other adapter comes from the fetcher (IPFS). The
         # sha256 below is checked either way, so where the bytes came from cannot change a render.
-        local = shipped.style_for_cid(weights.cid)
-        if local is not None and local.sha256 == weights.sha256:
+        local = shipped.style_for_cid(adapter.cid)
+        if local is not None and local.sha256 == adapter.sha256:
             data = local.path.read_bytes()
-        elif self.fetch_weights is None:
-            raise RenderError(f"manifest has style weights {weights.cid}, which are not a shipped style, "
+        elif self.fetch_adapter is None:
+            raise RenderError(f"manifest loads the style adapter {adapter.cid}, which are not a shipped style, "
                               "and this renderer has no way to fetch them by CID")
         else:
-            data = self.fetch_weights(weights.cid)
+            data = self.fetch_adapter(adapter.cid)
         digest = hashlib.sha256(data).hexdigest()
-        if digest != weights.sha256:
-            raise ModelHashMismatch(f"style weights {weights.cid} hash to {digest}, manifest pins {weights.sha256}")
+        if digest != adapter.sha256:
+            raise ModelHashMismatch(f"style adapter {adapter.cid} hashes to {digest}, manifest pins {adapter.sha256}")
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "weights.safetensors"
+            path = Path(tmp) / "adapter.safetensors"
             path.write_bytes(data)
-            if weights.kind == "textual_inversion":
-                pipe.load_textual_inversion(str(path), token=weights.token)
+            if adapter.kind == "textual_inversion":
+                pipe.load_textual_inversion(str(path), token=adapter.token)
             else:
                 pipe.load_lora_weights(str(path))
-                pipe.fuse_lora(lora_scale=weights.scale)
+                pipe.fuse_lora(lora_scale=adapter.scale)
                 pipe.unload_lora_weights()  # keep the fused weights, drop the adapter
 
     # -- render -------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def sample_manifest(**overrides) -> StyleManifest:
     return StyleManifest.model_validate(document)
 
 
-def style_weights(trigger: str) -> dict:
+def shipped_adapter(trigger: str) -> dict:
     """The manifest entry for a shipped style: its CID (Kubo-identical, computed here) and sha256."""
     from backend.ipfs.cid import cid_of
 
@@ -69,7 +69,7 @@ def tiny_manifest(style: str | None = "stipple", **overrides) -> StyleManifest:
         "environment": environment.this_machine_class(),
     }
     if style:
-        document["styles"] = [{"trigger": style, **style_weights(style)}]
+        document["styles"] = [{"trigger": style, **shipped_adapter(style)}]
         # bench/attribution.py decided: on stylemint-tiny the counterfactual weights track the
         # adapters' scales (rank correlation 1.0) and the attention weights do not (README).
         document["attribution"] = "counterfactual"
@@ -81,7 +81,7 @@ def blend_manifest(scales: dict[str, float], **overrides) -> StyleManifest:
     """Shapes drawn in several shipped styles at once, each adapter at its scale (the attribution
     benchmark's blends): `blend_manifest({"stipple": 0.3, "inkline": 0.7})`."""
     prompt = "one {colour} {shape} {place} on a {ground} ground, " + ", ".join(f"{s} style" for s in scales)
-    styles = [{"trigger": name, **style_weights(name), "scale": scale} for name, scale in scales.items()]
+    styles = [{"trigger": name, **shipped_adapter(name), "scale": scale} for name, scale in scales.items()]
     overrides.setdefault("attribution", "counterfactual")
     return tiny_manifest(None, name=" and ".join(shipped.STYLES[s].name for s in scales),
                          prompt=prompt, styles=styles, **overrides)

@@ -173,7 +173,7 @@ class Verifier:
         if key not in self._renderers:
             self._renderers[key] = Renderer(
                 device=self.device, threads=threads, batch_size=batch_size, models_dir=self.models_dir,
-                fetch_weights=self.content.get)
+                fetch_adapter=self.content.get)
         return self._renderers[key]
 
     # -- the verification ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Verify every fulfilment as it lands, so that a lying oracle is caught within minutes.
+"""Verify every fulfillment as it lands, so that a lying oracle is caught within minutes.
 
 The contract cannot check a seed (docs/RENDER_SPEC.md §1): anyone holding ORACLE_ROLE, the admin
 included once it grants itself the role, can attach any seed and image. `stylemint verify`
@@ -22,7 +22,7 @@ class WatchState:
     failed: int = 0
 
 
-class FulfilmentWatch:
+class FulfillmentWatch:
     def __init__(self, chain: StyleMintClient, verifier: Verifier, *, confirmations: int = 0,
                  on_report: Callable[[Report], None] = lambda report: None):
         self.chain = chain
@@ -31,7 +31,7 @@ class FulfilmentWatch:
         self.on_report = on_report
 
     def poll(self, state: WatchState) -> list[Report]:
-        """Verify the fulfilments from `state.next_block` to head - confirmations; advance the state."""
+        """Verify the fulfillments from `state.next_block` to head - confirmations; advance the state."""
         to_block = self.chain.head() - self.confirmations
         if to_block < state.next_block:
             return []

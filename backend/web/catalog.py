@@ -13,7 +13,7 @@ from backend.chain import edition_of, project_of, token_id_of
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ContractRevert
 from backend.chain.indexer import TokenIndex
-from backend.chain.styles import project_styles, registered_style
+from backend.chain.styles import registered_style, registered_styles_of
 from backend.ipfs.cid import InvalidCID, canonical
 from backend.ipfs.errors import IpfsError
 from backend.ipfs.store import ContentStore
@@ -108,7 +108,7 @@ class Catalog:
 
     def _styles_of(self, project_id: int) -> dict:
         """The registered styles a project blends, whether each still admits it, and their share."""
-        registered, share_bps = project_styles(self.chain, project_id)
+        registered, share_bps = registered_styles_of(self.chain, project_id)
         styles = [{**style.to_json(), "usable": self.chain.may_use(style.style_id, project_id)} for style in registered]
         return {"styles": styles, "styles_share_bps": share_bps}
 

@@ -40,7 +40,7 @@ class PreviewRenderer:
             if self._renderer is None:
                 verifier = current_app.config.get("VERIFIER")
                 self._renderer = Renderer(models_dir=getattr(verifier, "models_dir", None), attribute=False,
-                                          fetch_weights=current_app.config["IPFS_STORE"].get)
+                                          fetch_adapter=current_app.config["IPFS_STORE"].get)
             return self._renderer.render_batch(manifest, seeds)
         finally:
             self._lock.release()

@@ -9,7 +9,8 @@ from backend.chain.client import StyleMintClient
 from backend.chain.indexer import TokenIndex
 from backend.config import data_dir
 from backend.ipfs.config import store_from_config
-from backend.oracle.factory import default_state_path, resolve_target
+from backend.chain.deployments import resolve_target
+from backend.oracle.factory import default_state_path
 from backend.verify.verifier import Verifier
 from backend.web import create_app
 from backend.web.catalog import Catalog

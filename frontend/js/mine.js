@@ -10,8 +10,7 @@ async function show() {
   const account = await currentAccount();
   const { tokens, total } = await getJSON(`/api/tokens?owner=${account}&limit=500`);
   document.getElementById("tokens").replaceChildren(...(tokens.length ? tokens.map((t) =>
-    el("a", { class: "card", href: `/token?id=${t.token_id}` },
-      t.image ? el("img", { src: t.image, alt: `token ${t.token_id}` }) : el("div", {}, t.state),
-      el("div", {}, t.metadata?.name ?? `Token ${t.token_id}`))) : [el("p", {}, "No tokens yet.")]),
+    linkCard(`/token?id=${t.token_id}`, { image: t.image, alt: `token ${t.token_id}`, placeholder: t.state,
+      lines: [el("div", {}, t.metadata?.name ?? `Token ${t.token_id}`)] })) : [el("p", {}, "No tokens yet.")]),
     ...(total > tokens.length ? [el("p", {}, `Showing ${tokens.length} of ${total}.`)] : []));
 }

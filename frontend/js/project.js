@@ -79,11 +79,12 @@ async function showEditions() {
   document.getElementById("filters").replaceChildren(...varying.map(([name, values]) =>
     el("label", { class: "filter" }, `${name} `, selectFor(name, values))));
   document.getElementById("editions").replaceChildren(...(result.tokens.length ? result.tokens.map((t) =>
-    el("a", { class: "card edition", href: `/token?id=${t.token_id}`, "data-token": t.token_id },
-      t.image ? el("img", { src: t.image, alt: `edition ${t.edition}` }) : el("div", { class: "art placeholder" }, t.state),
-      el("div", { class: "edition-number" }, `#${t.edition}`),
-      el("div", { class: "traits" }, Object.entries(t.traits).filter(([k]) => shown.has(k)).map(([k, v]) => `${k}: ${v}`)
-        .join(" · "))))
+    linkCard(`/token?id=${t.token_id}`, {
+      image: t.image, alt: `edition ${t.edition}`, placeholder: t.state,
+      attributes: { class: "edition", "data-token": t.token_id }, lines: [
+        el("div", { class: "edition-number" }, `#${t.edition}`),
+        el("div", { class: "traits" }, Object.entries(t.traits).filter(([k]) => shown.has(k)).map(([k, v]) => `${k}: ${v}`)
+          .join(" · "))] }))
     : [el("p", {}, Object.keys(filter).length ? "No edition has these traits." : "No edition minted yet.")]));
   const pages = document.getElementById("pages");
   pages.replaceChildren(

@@ -34,11 +34,15 @@ function card(style) {
     ...controls);
 }
 
-async function refresh() {
-  account = (await currentAccount().catch(() => null))?.toLowerCase() ?? null;
+async function showStyles() {
   const { styles } = await getJSON("/api/styles");
   document.getElementById("styles").replaceChildren(...(styles.length ? styles.map(card)
     : [el("p", {}, "No styles are registered yet.")]));
+}
+
+async function refresh() {
+  account = (await currentAccount().catch(() => null))?.toLowerCase() ?? null;
+  await showStyles();
   if (account) document.getElementById("credit").textContent = formatEther(await (await contract()).creditOf(account));
 }
 
@@ -66,26 +70,16 @@ document.getElementById("register").addEventListener("submit", (event) => {
     await currentAccount();
     const pinned = await pinAdapter(form.get("adapter"));
     showMessage(`Adapter pinned as ${pinned.cid} (sha256 ${pinned.sha256.slice(0, 12)}…); confirm the registration in your wallet.`, "info");
-    const styles = await registry();
-    const tx = await styles.registerStyle(form.get("name"), form.get("trigger"), pinned.cid, pinned.sha256, Number(form.get("terms")));
-    const registered = eventIn(styles, await tx.wait(), "StyleRegistered");
-    showMessage(`Style #${registered.args.styleId} "${form.get("name")}" registered. Projects can now blend it.`, "ok");
-    await refresh();
+    await transact(registry, (styles) => styles.registerStyle(form.get("name"), form.get("trigger"), pinned.cid,
+      pinned.sha256, Number(form.get("terms"))), (styles, receipt) =>
+      `Style #${eventIn(styles, receipt, "StyleRegistered").args.styleId} "${form.get("name")}" registered. ` +
+      "Projects can now blend it", refresh);
   });
 });
 
 document.getElementById("withdraw").addEventListener("click", () => guarded(async () => {
-  const stylemint = await contract();
-  const amount = await stylemint.creditOf(await currentAccount());
-  const tx = await stylemint.withdraw();
-  showMessage(`Transaction ${tx.hash} sent…`, "info");
-  await tx.wait();
-  showMessage(`Withdrawn ${formatEther(amount)} ETH.`, "ok");
-  await refresh();
+  const amount = await (await contract()).creditOf(await currentAccount());
+  await transact(contract, (stylemint) => stylemint.withdraw(), `Withdrawn ${formatEther(amount)} ETH`, refresh);
 }));
 
-guarded(async () => {
-  const { styles } = await getJSON("/api/styles");
-  document.getElementById("styles").replaceChildren(...(styles.length ? styles.map(card)
-    : [el("p", {}, "No styles are registered yet.")]));
-});
+guarded(showStyles);

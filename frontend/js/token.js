@@ -1,4 +1,4 @@
-import { getJSON } from "./api.js";
+import { getJSON, sleep } from "./api.js";
 import { contract, contractInfo, guarded, initNav } from "./wallet.js";
 import { el, eth, facts, hashValue, param, showMessage, utc } from "./ui.js";
 
@@ -182,7 +182,7 @@ document.getElementById("verify").addEventListener("click", () => guarded(async 
   let report = await fetchReport();
   while (report.status === "queued" || report.status === "running") {  // 202: the server re-renders; ask again
     verdict.replaceChildren(el("p", { class: "message info" }, `Re-rendering and checking… (${report.status})`));
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await sleep(2000);
     report = await fetchReport();
   }
   // Only exact is proof; tolerant means this server is outside the committed environment.

@@ -11,6 +11,14 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// A card that links to a token or project page: its image, or a placeholder saying why there is
+// none yet, then its lines. `attributes` adds classes (after "card") and data attributes.
+export function linkCard(href, { image, alt, placeholder, lines = [], attributes = {} }) {
+  const { class: extra, ...rest } = attributes;
+  return el("a", { class: extra ? `card ${extra}` : "card", href, ...rest },
+    image ? el("img", { src: image, alt }) : el("div", { class: "art placeholder" }, placeholder), ...lines);
+}
+
 export function showMessage(text, kind = "info", action = null) {
   const box = el("div", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
   if (action) box.append(" ", el("button", { onclick: action.onClick }, action.label));

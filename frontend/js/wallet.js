@@ -1,7 +1,7 @@
 // Wallet connection: EIP-6963 discovery (a chooser when several wallets announce), window.ethereum
 // as fallback, network check with a switch request, and wallet / contract errors in plain words.
 import { BrowserProvider, Contract } from "/vendor/ethers.js";
-import { getJSON } from "./api.js";
+import { getJSON, sleep } from "./api.js";
 import { el, showMessage, short } from "./ui.js";
 
 const announced = new Map();
@@ -122,7 +122,7 @@ function chooseFrom(wallets) {
 }
 
 async function pickProvider() {
-  await new Promise((resolve) => setTimeout(resolve, 100)); // let announcements arrive
+  await sleep(100); // let announcements arrive
   const wallets = [...announced.values()];
   if (wallets.length === 1) return wallets[0].provider;
   if (wallets.length > 1) return chooseFrom(wallets);
@@ -187,7 +187,7 @@ export async function connect() {
 // A wallet that already authorised this site answers `eth_accounts` without asking the user:
 // every page starts connected then. Never opens a wallet prompt or the chooser.
 async function restore() {
-  await new Promise((resolve) => setTimeout(resolve, 100)); // let announcements arrive
+  await sleep(100); // let announcements arrive
   const wallets = [...announced.values()];
   const provider = wallets.length === 1 ? wallets[0].provider : wallets.length === 0 ? window.ethereum : null;
   if (!provider) return false;
@@ -206,25 +206,25 @@ export async function currentAccount() {
   return account ?? connect();
 }
 
-export async function contract() {
+// A contract (`{address, abi}` from /api/contract) signing with the connected wallet, on the right
+// network; its custom errors are decoded into words from then on.
+async function signerFor(info) {
   if (!chosen) await connect();
   else await ensureNetwork();
-  const info = await contractInfo();
   const provider = new BrowserProvider(chosen, undefined, { cacheTimeout: -1 });
-  const stylemint = new Contract(info.address, info.abi, await provider.getSigner());
-  errorsOf.add(stylemint.interface);
-  return stylemint;
+  const signed = new Contract(info.address, info.abi, await provider.getSigner());
+  errorsOf.add(signed.interface);
+  return signed;
 }
 
-// The style library (StyleRegistry) of this deployment, signing with the connected wallet.
+// StyleMint of this deployment.
+export async function contract() {
+  return signerFor(await contractInfo());
+}
+
+// The style library (StyleRegistry) of this deployment.
 export async function registry() {
-  if (!chosen) await connect();
-  else await ensureNetwork();
-  const { style_registry: info } = await contractInfo();
-  const provider = new BrowserProvider(chosen, undefined, { cacheTimeout: -1 });
-  const styles = new Contract(info.address, info.abi, await provider.getSigner());
-  errorsOf.add(styles.interface);
-  return styles;
+  return signerFor((await contractInfo()).style_registry);
 }
 
 // Run an action; show its error in words (unless already shown, like the wrong-network notice).
@@ -247,14 +247,16 @@ export function initNav({ onConnect } = {}) {
 }
 
 // Send a transaction made by `call` on the contract `signer()` returns, tell the user as it goes,
-// then run `after` (a page's refresh); any refusal is shown in words by `guarded`.
+// then run `after` (a page's refresh) and say `done` (a text, or a function of the contract and the
+// receipt that returns one); any refusal is shown in words by `guarded`.
 export async function transact(signer, call, done, after) {
   await guarded(async () => {
-    const tx = await call(await signer());
+    const signed = await signer();
+    const tx = await call(signed);
     showMessage(`Transaction ${tx.hash} sent…`, "info");
-    await tx.wait();
+    const receipt = await tx.wait();
     await after?.();  // the page shows the new state before it says done: nothing changes under the reader
-    showMessage(`${done}.`, "ok");
+    showMessage(`${typeof done === "function" ? done(signed, receipt) : done}.`, "ok");
   });
 }
 

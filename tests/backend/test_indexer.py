@@ -9,7 +9,7 @@ from ape import accounts
 from backend.chain.client import StyleMintClient
 from backend.chain.indexer import TokenIndex
 from backend.dev import ape_contract as core
-from tests.oracle.conftest import chain, env  # noqa: F401  (fixtures)
+from tests.oracle.conftest import sample_chain, env  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
 
@@ -20,11 +20,11 @@ def rpc(client, method, *params):
     return reply["result"]
 
 
-def fulfil_with_traits(sample, store, token_id, colour):
+def fulfill_with_traits(sample, store, token_id, colour):
     document = {"name": f"token {token_id}", "attributes": [{"trait_type": "Colour", "value": colour},
                                                            {"trait_type": "Project", "value": "Sample"}]}
     cid = store.add(json.dumps(document).encode())
-    core.fulfil(sample.contract, token_id, bytes([token_id % 250 + 1]) * 32, cid, accounts.test_accounts[1])
+    core.fulfill(sample.contract, token_id, bytes([token_id % 250 + 1]) * 32, cid, accounts.test_accounts[1])
 
 
 def index_for(env, sample, store):  # noqa: F811
@@ -48,16 +48,16 @@ def assert_matches_chain(index, client, sample):
     assert {t["token_id"]: t["owner"] for t in indexed} == on_chain and total == len(on_chain)
 
 
-def test_owners_projects_and_traits_follow_the_chain(chain, env):  # noqa: F811
-    node, sample, store = chain
+def test_owners_projects_and_traits_follow_the_chain(sample_chain, env):  # noqa: F811
+    node, sample, store = sample_chain
     alice, bob, carol = accounts.test_accounts[4:7]
     mints = [core.mint(sample.contract, who, sample.project_id) for who in (alice, bob, alice, carol)]
     sample.contract.transferFrom(alice, bob, mints[0].token_id, sender=alice)
     for mint, colour in zip(mints[:3], ("red", "blue", "red")):
-        fulfil_with_traits(sample, store, mint.token_id, colour)
+        fulfill_with_traits(sample, store, mint.token_id, colour)
     client, index = index_for(env, sample, store)
     applied = index.sync()
-    assert applied == 4 + 4 + 1 + 3  # Mint and Transfer per token, one transfer, three fulfilments
+    assert applied == 4 + 4 + 1 + 3  # Mint and Transfer per token, one transfer, three fulfillments
     ids = [m.token_id for m in mints]
     assert index.tokens_of(alice.address) == [ids[2]]
     assert index.tokens_of(bob.address.upper().replace("0X", "0x")) == [ids[0], ids[1]]
@@ -72,17 +72,17 @@ def test_owners_projects_and_traits_follow_the_chain(chain, env):  # noqa: F811
     assert_matches_chain(index, client, sample)
 
 
-def test_a_reorg_is_undone_and_a_restart_goes_on(chain, env):  # noqa: F811
-    node, sample, store = chain
+def test_a_reorg_is_undone_and_a_restart_goes_on(sample_chain, env):  # noqa: F811
+    node, sample, store = sample_chain
     alice, bob = accounts.test_accounts[4:6]
     first = core.mint(sample.contract, alice, sample.project_id)
     client, index = index_for(env, sample, store)
     index.sync()
     snapshot = rpc(client, "evm_snapshot")
-    # On the branch that will be replaced: two more mints, a transfer and a fulfilment.
+    # On the branch that will be replaced: two more mints, a transfer and a fulfillment.
     dropped = [core.mint(sample.contract, bob, sample.project_id) for _ in range(2)]
     sample.contract.transferFrom(alice, bob, first.token_id, sender=alice)
-    fulfil_with_traits(sample, store, dropped[0].token_id, "red")
+    fulfill_with_traits(sample, store, dropped[0].token_id, "red")
     index.sync()
     assert index.tokens_of(bob.address) == [first.token_id, *[d.token_id for d in dropped]]
     # The reorg: back to the snapshot, then a different history of more blocks.
@@ -107,8 +107,8 @@ def test_a_reorg_is_undone_and_a_restart_goes_on(chain, env):  # noqa: F811
     assert_matches_chain(index, client, sample)
 
 
-def test_an_index_file_belongs_to_one_contract(chain, env):  # noqa: F811
-    node, sample, store = chain
+def test_an_index_file_belongs_to_one_contract(sample_chain, env):  # noqa: F811
+    node, sample, store = sample_chain
     client, index = index_for(env, sample, store)
     index.close()
     other = StyleMintClient(node.url, "0x" + "11" * 20)

@@ -100,15 +100,15 @@ def randomness_block(stylemint, chain, token_id) -> tuple[int, bytes]:
     return number, bytes(chain.blocks[number].hash)
 
 
-def fulfil(stylemint, chain, oracle, token_id, *, seed=SEED, digest=METADATA_DIGEST, weights=()):
+def fulfill(stylemint, chain, oracle, token_id, *, seed=SEED, digest=METADATA_DIGEST, weights=()):
     _, block_hash = randomness_block(stylemint, chain, token_id)
     return stylemint.fulfill(token_id, seed, digest, block_hash, list(weights), sender=oracle)
 
 
 def sell(stylemint, chain, oracle, project_id, sender, *, value=PRICE) -> int:
-    """Mint and fulfil: the sale is complete and its split credited."""
+    """Mint and fulfill: the sale is complete and its split credited."""
     token_id = mint_token(stylemint, project_id, sender, value=value)
-    fulfil(stylemint, chain, oracle, token_id)
+    fulfill(stylemint, chain, oracle, token_id)
     return token_id
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from backend.ipfs.cid import cid_of_raw_digest
 from tests.contracts.conftest import (
-    METADATA_CID, METADATA_DIGEST, PLACEHOLDER, PRICE, RANDOMNESS_DELAY, SEED, fulfil, isolated, mint_token, randomness_block,
+    METADATA_CID, METADATA_DIGEST, PLACEHOLDER, PRICE, RANDOMNESS_DELAY, SEED, fulfill, isolated, mint_token, randomness_block,
 )
 
 
@@ -19,7 +19,7 @@ def test_fulfill_stores_seed_and_digest_and_emits_4906(stylemint, chain, oracle,
     assert stylemint.isFulfilled(minted) is False
     assert stylemint.tokenSeed(minted) == b"\x00" * 32
     assert stylemint.tokenMetadataCID(minted) == ""
-    receipt = fulfil(stylemint, chain, oracle, minted)
+    receipt = fulfill(stylemint, chain, oracle, minted)
     fulfilled = receipt.decode_logs(stylemint.TokenFulfilled)[0]
     assert fulfilled.tokenId == minted and bytes(fulfilled.seed) == SEED
     assert bytes(fulfilled.metadataDigest) == METADATA_DIGEST
@@ -36,7 +36,7 @@ def test_fulfill_stores_seed_and_digest_and_emits_4906(stylemint, chain, oracle,
 def test_token_uri_spells_the_raw_block_cid_as_ipfs_does(stylemint, chain, oracle, project_id, collector, digest):
     with isolated(chain):
         token = mint_token(stylemint, project_id, collector)
-        fulfil(stylemint, chain, oracle, token, digest=digest)
+        fulfill(stylemint, chain, oracle, token, digest=digest)
         assert stylemint.tokenURI(token) == "ipfs://" + cid_of_raw_digest(digest)
 
 
@@ -49,15 +49,15 @@ def test_fulfill_waits_for_the_randomness_block(stylemint, chain, oracle, minted
         with ape.reverts(stylemint.RandomnessNotReady, tokenId=minted,
                          randomnessBlockNumber=mint_block + RANDOMNESS_DELAY):
             stylemint.fulfill(minted, SEED, METADATA_DIGEST, b"\x01" * 32, [], sender=oracle)
-    receipt = fulfil(stylemint, chain, oracle, minted)
+    receipt = fulfill(stylemint, chain, oracle, minted)
     assert receipt.block_number > mint_block + RANDOMNESS_DELAY
     assert stylemint.isFulfilled(minted) is True
 
 
 def test_fulfill_only_once(stylemint, chain, oracle, minted):
-    fulfil(stylemint, chain, oracle, minted)
+    fulfill(stylemint, chain, oracle, minted)
     with ape.reverts(stylemint.AlreadyFulfilled, tokenId=minted):
-        fulfil(stylemint, chain, oracle, minted, seed=b"\x09" * 32, digest=b"\x08" * 32)
+        fulfill(stylemint, chain, oracle, minted, seed=b"\x09" * 32, digest=b"\x08" * 32)
     assert bytes(stylemint.tokenSeed(minted)) == SEED
     assert stylemint.tokenMetadataCID(minted) == METADATA_CID
 
@@ -65,7 +65,7 @@ def test_fulfill_only_once(stylemint, chain, oracle, minted):
 def test_fulfill_needs_the_oracle_role(stylemint, chain, admin, collector, artist, minted):
     for caller in (admin, collector, artist):
         with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
-            fulfil(stylemint, chain, caller, minted)
+            fulfill(stylemint, chain, caller, minted)
     assert stylemint.isFulfilled(minted) is False
 
 
@@ -77,9 +77,9 @@ def test_fulfill_of_unminted_token(stylemint, chain, oracle, project_id):
 
 def test_fulfill_rejects_zero_seed_and_zero_digest(stylemint, chain, oracle, minted):
     with ape.reverts(stylemint.ZeroHash):
-        fulfil(stylemint, chain, oracle, minted, seed=b"\x00" * 32)
+        fulfill(stylemint, chain, oracle, minted, seed=b"\x00" * 32)
     with ape.reverts(stylemint.ZeroHash):
-        fulfil(stylemint, chain, oracle, minted, digest=b"\x00" * 32)
+        fulfill(stylemint, chain, oracle, minted, digest=b"\x00" * 32)
     assert stylemint.isFulfilled(minted) is False
 
 
@@ -87,9 +87,9 @@ def test_oracle_role_is_managed_by_the_admin(stylemint, chain, admin, oracle, st
     role = stylemint.ORACLE_ROLE()
     stylemint.revokeRole(role, oracle, sender=admin)
     with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
-        fulfil(stylemint, chain, oracle, minted)
+        fulfill(stylemint, chain, oracle, minted)
     stylemint.grantRole(role, stranger, sender=admin)
-    fulfil(stylemint, chain, stranger, minted)
+    fulfill(stylemint, chain, stranger, minted)
     assert stylemint.isFulfilled(minted) is True
 
 
@@ -136,7 +136,7 @@ def test_supports_interface(stylemint, interface_id, supported):
 
 
 def test_transfer_keeps_seed_and_uri(stylemint, chain, oracle, collector, stranger, minted):
-    fulfil(stylemint, chain, oracle, minted)
+    fulfill(stylemint, chain, oracle, minted)
     stylemint.transferFrom(collector, stranger, minted, sender=collector)
     assert stylemint.ownerOf(minted) == stranger
     assert stylemint.tokenURI(minted) == f"ipfs://{METADATA_CID}"
@@ -182,7 +182,7 @@ def test_batch_fulfills_every_token_and_credits_each_payee_once(stylemint, chain
 def test_batch_is_all_or_nothing(stylemint, chain, oracle, project_id, collector):
     tokens = [mint_token(stylemint, project_id, collector) for _ in range(2)]
     good = [(t, SEED, METADATA_DIGEST, randomness_block(stylemint, chain, t)[1], []) for t in tokens]
-    fulfil(stylemint, chain, oracle, tokens[1])
+    fulfill(stylemint, chain, oracle, tokens[1])
     with ape.reverts(stylemint.AlreadyFulfilled, tokenId=tokens[1]):
         stylemint.fulfillBatch(good, sender=oracle)
     assert stylemint.isFulfilled(tokens[0]) is False

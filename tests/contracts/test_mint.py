@@ -3,7 +3,7 @@ and the price held in escrow until the token is fulfilled."""
 
 import ape
 
-from tests.contracts.conftest import MANIFEST_HASH, MAX_EDITIONS, PRICE, fulfil, sell
+from tests.contracts.conftest import MANIFEST_HASH, MAX_EDITIONS, PRICE, fulfill, sell
 
 
 def test_mint_assigns_art_blocks_token_ids_and_emits_mint(stylemint, project_id, collector, stranger):
@@ -94,7 +94,7 @@ def test_mint_holds_the_price_in_escrow_until_fulfilled(stylemint, chain, oracle
     assert receipt.decode_logs(stylemint.Credited) == []
     assert stylemint.escrowOf(token) == (receipt.block_number, PRICE)
     assert stylemint.creditOf(artist) == stylemint.creditOf(platform) == 0
-    receipt = fulfil(stylemint, chain, oracle, token)
+    receipt = fulfill(stylemint, chain, oracle, token)
     credited = {str(e.payee): e.amount for e in receipt.decode_logs(stylemint.Credited)}
     assert credited == {str(artist.address): PRICE * 9 // 10, str(platform.address): PRICE // 10}
     assert stylemint.creditOf(artist) == PRICE * 9 // 10
@@ -114,7 +114,7 @@ def test_free_project_mints_without_credits(stylemint, chain, oracle, artist, co
     stylemint.setProjectPrice(project_id, 0, sender=artist)
     receipt = stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=0)
     assert receipt.decode_logs(stylemint.Credited) == []
-    receipt = fulfil(stylemint, chain, oracle, project_id * 1_000_000)
+    receipt = fulfill(stylemint, chain, oracle, project_id * 1_000_000)
     assert receipt.decode_logs(stylemint.Credited) == []
     assert stylemint.creditOf(artist) == 0 and stylemint.creditOf(platform) == 0
     assert stylemint.ownerOf(project_id * 1_000_000) == collector

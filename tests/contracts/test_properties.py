@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.chain.split import split_sale
-from tests.contracts.conftest import MANIFEST_HASH, REFUND_DELAY, fulfil, isolated, mint_token
+from tests.contracts.conftest import MANIFEST_HASH, REFUND_DELAY, fulfill, isolated, mint_token
 
 
 
@@ -66,7 +66,7 @@ steps = st.lists(
         st.tuples(st.just("mint"), st.integers(0, 3)),
         st.tuples(st.just("cap"), st.integers(0, 8)),
         st.tuples(st.just("price"), st.integers(0, 10**18)),
-        st.tuples(st.just("fulfil"), st.integers(0, 7)),
+        st.tuples(st.just("fulfill"), st.integers(0, 7)),
         st.tuples(st.just("refund"), st.integers(0, 7)),
         st.tuples(st.just("withdraw"), st.integers(0, 1)),
         st.tuples(st.just("mine"), st.sampled_from([1, REFUND_DELAY // 2, REFUND_DELAY])),
@@ -80,7 +80,7 @@ steps = st.lists(
 @given(max_editions=st.integers(1, 6), price=st.integers(0, 10**18), session=steps)
 def test_escrow_and_credits_account_for_every_wei(chain, stylemint, accounts, admin, artist, platform, oracle,
                                                   max_editions, price, session):
-    """Random mints, fulfils, refunds, withdrawals, price and cap changes and idle blocks: the
+    """Random mints, fulfills, refunds, withdrawals, price and cap changes and idle blocks: the
     balance always equals credits plus escrow, the split of each fulfilled sale sums to its
     escrow, a refunded token is never fulfilled and a fulfilled one never refunded."""
     with isolated(chain):
@@ -111,18 +111,18 @@ def test_escrow_and_credits_account_for_every_wei(chain, stylemint, accounts, ad
             elif action == "price":
                 stylemint.setProjectPrice(pid, value, sender=artist)
                 price = value
-            elif action in ("fulfil", "refund") and minted_ids:
+            elif action in ("fulfill", "refund") and minted_ids:
                 token = minted_ids[value % len(minted_ids)]
                 mint_block = int(stylemint.escrowOf(token)[0]) if token in pending else 0
-                if action == "fulfil" and token in pending:
+                if action == "fulfill" and token in pending:
                     owner, paid = pending.pop(token)
-                    fulfil(stylemint, chain, oracle, token)
+                    fulfill(stylemint, chain, oracle, token)
                     owed[artist.address] += paid - paid // 10
                     owed[platform.address] += paid // 10
                     fulfilled[token] = owner
-                elif action == "fulfil":
+                elif action == "fulfill":
                     with ape.reverts():
-                        fulfil(stylemint, chain, oracle, token)
+                        fulfill(stylemint, chain, oracle, token)
                 elif token in pending and chain.blocks.head.number + 1 >= mint_block + REFUND_DELAY:
                     owner, paid = pending.pop(token)
                     receipt = stylemint.refund(token, sender=owner)

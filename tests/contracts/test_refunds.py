@@ -4,7 +4,7 @@ import ape
 import pytest
 
 from tests.contracts.conftest import (
-    MANIFEST_HASH, PRICE, REFUND_DELAY, deploy_core, fulfil, mint_token, randomness_block,
+    MANIFEST_HASH, PRICE, REFUND_DELAY, deploy_core, fulfill, mint_token, randomness_block,
 )
 
 ACCEPT, REVERT, BURN_GAS, REENTER_WITHDRAW, REENTER_MINT, REENTER_REFUND, REJECT_TOKENS = range(7)
@@ -40,7 +40,7 @@ def test_a_refunded_token_is_never_fulfilled(stylemint, chain, oracle, collector
 
 def test_a_fulfilled_token_is_never_refunded(stylemint, chain, oracle, collector, minted):
     chain.mine(REFUND_DELAY)
-    fulfil(stylemint, chain, oracle, minted)  # late, but before any refund: the sale completes
+    fulfill(stylemint, chain, oracle, minted)  # late, but before any refund: the sale completes
     with ape.reverts(stylemint.AlreadyFulfilled, tokenId=minted):
         stylemint.refund(minted, sender=collector)
     assert stylemint.ownerOf(minted) == collector

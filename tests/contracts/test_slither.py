@@ -26,7 +26,7 @@ JUSTIFIED = {
     "pragma": "OpenZeppelin's files declare ^0.8.x ranges; StyleMint pins 0.8.37 exactly",
     "costly-loop": "fulfillBatch writes each token's own storage (its escrow, its fulfillment) in the loop: "
                    "that is the work itself, bounded by the oracle's batch size; credits are summed outside",
-    "calls-loop": "mint and fulfil read each of a project's styles (at most MAX_PROJECT_STYLES = 4) from "
+    "calls-loop": "mint and fulfill read each of a project's styles (at most MAX_PROJECT_STYLES = 4) from "
                   "STYLE_REGISTRY, this deployment's own immutable StyleRegistry, with view calls: the callee "
                   "cannot re-enter or be swapped, and a project's artist chose those styles",
     "naming-convention": "the deployment parameters RANDOMNESS_DELAY, REFUND_DELAY and WEAK_RANDOMNESS are "

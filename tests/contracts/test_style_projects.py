@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.contracts.conftest import MANIFEST_HASH, PRICE, fulfil, isolated, mint_token, randomness_block
+from tests.contracts.conftest import MANIFEST_HASH, PRICE, fulfill, isolated, mint_token, randomness_block
 from tests.contracts.test_properties import chain_settings, whole_weights
 
 ADAPTER_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
@@ -138,7 +138,7 @@ def test_a_retired_style_stops_new_mints_and_earns_nothing_more(stylemint, regis
     # The token minted before the retirement is still fulfilled; the retired style's share goes to
     # the artist and its owner is credited nothing.
     before = credits(stylemint, artist, platform, *style_owners[:2])
-    receipt = fulfil(stylemint, chain, oracle, token, weights=[6_000, 4_000])
+    receipt = fulfill(stylemint, chain, oracle, token, weights=[6_000, 4_000])
     platform_share = PRICE // 10
     pool = (PRICE - platform_share) * SHARE_BPS // 10_000
     second = pool * 4_000 // 10_000
@@ -148,7 +148,7 @@ def test_a_retired_style_stops_new_mints_and_earns_nothing_more(stylemint, regis
     assert (list(paid.styleIds), list(paid.weightsBps), list(paid.amounts)) == (styles[:2], [6_000, 4_000], [0, second])
 
 
-def test_fulfil_pays_each_style_by_weight_and_the_artist_the_rest(stylemint, registry, chain, oracle, artist,
+def test_fulfill_pays_each_style_by_weight_and_the_artist_the_rest(stylemint, registry, chain, oracle, artist,
                                                                   platform, collector, stranger, styles, style_owners,
                                                                   blend):
     token = mint_token(stylemint, blend, collector)
@@ -156,7 +156,7 @@ def test_fulfil_pays_each_style_by_weight_and_the_artist_the_rest(stylemint, reg
     registry.transferStyleOwnership(styles[1], stranger, sender=style_owners[1])
     registry.acceptStyleOwnership(styles[1], sender=stranger)
     before = credits(stylemint, artist, platform, style_owners[0], style_owners[1], stranger)
-    receipt = fulfil(stylemint, chain, oracle, token, weights=[7_501, 2_499])
+    receipt = fulfill(stylemint, chain, oracle, token, weights=[7_501, 2_499])
     platform_share = PRICE // 10
     pool = (PRICE - platform_share) * SHARE_BPS // 10_000
     first, second = pool * 7_501 // 10_000, pool * 2_499 // 10_000
@@ -188,8 +188,8 @@ def test_weights_that_do_not_fit_the_project_revert_and_change_nothing(stylemint
 def test_a_project_without_styles_takes_no_weights(stylemint, chain, oracle, collector, project_id):
     token = mint_token(stylemint, project_id, collector)
     with ape.reverts(stylemint.WrongWeightCount, tokenId=token, expected=0, given=1):
-        fulfil(stylemint, chain, oracle, token, weights=[10_000])
-    fulfil(stylemint, chain, oracle, token)
+        fulfill(stylemint, chain, oracle, token, weights=[10_000])
+    fulfill(stylemint, chain, oracle, token)
     assert stylemint.isFulfilled(token)
 
 
@@ -226,7 +226,7 @@ def test_every_sale_adds_up_and_a_retired_style_is_never_credited(stylemint, reg
                                                                   platform, collector, styles, style_owners, price,
                                                                   share, weights, retired):
     """Any price, share and weights over three styles, any of them retired between mint and
-    fulfilment: the credits grow by exactly the price, a retired style's owner by nothing."""
+    fulfillment: the credits grow by exactly the price, a retired style's owner by nothing."""
     weights = weights[:3] if len(weights) == 3 else [*weights[:2], sum(weights[2:])]
     with isolated(chain):
         pid = open_project(stylemint, admin, artist, styles, share)
@@ -237,7 +237,7 @@ def test_every_sale_adds_up_and_a_retired_style_is_never_credited(stylemint, reg
                 registry.retireStyle(style_id, sender=owner)
         payees = (artist, platform, *style_owners)
         before = credits(stylemint, *payees)
-        fulfil(stylemint, chain, oracle, token, weights=weights)
+        fulfill(stylemint, chain, oracle, token, weights=weights)
         gained = [a - b for a, b in zip(credits(stylemint, *payees), before)]
         assert sum(gained) == price
         artist_share, platform_share, style_shares = stylemint.splitSale(price, share, weights)

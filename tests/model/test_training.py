@@ -35,7 +35,7 @@ def test_train_tiny_writes_a_model_and_styles_that_render(tmp_path):
     stipple = (output / "styles" / "stipple.safetensors").read_bytes()
     manifest = tiny_manifest(style=None, model={"id": str(model_dir), "sha256": digest}, style_weights={
         "kind": "lora", "cid": cid_of(stipple), "sha256": hashlib.sha256(stipple).hexdigest(), "scale": 1.0})
-    result = Renderer(device="cpu", threads=2, fetch_weights=styles.__getitem__).render(manifest, b"\x07" * 32)
+    result = Renderer(device="cpu", threads=2, fetch_adapter=styles.__getitem__).render(manifest, b"\x07" * 32)
     assert (result.width, result.height) == (64, 64) and result.png.startswith(b"\x89PNG")
 
 

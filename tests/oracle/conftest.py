@@ -18,7 +18,7 @@ def env(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def chain(env):
+def sample_chain(env):
     """anvil + an ape provider connected to it + the sample project (price 1 gwei, 100 editions).
     Instant mining; `use_block_time` switches to a block every N seconds afterwards."""
     from ape import networks

@@ -46,8 +46,8 @@ def raw_of(oracle, tx_hash):
 
 
 @pytest.mark.parametrize("block_time", [None, 1], ids=["instant", "1s-blocks"])
-def test_a_lost_reply_to_the_broadcast_signs_no_second_transaction(chain, shared_renderer, env, block_time):
-    node, sample, store = chain
+def test_a_lost_reply_to_the_broadcast_signs_no_second_transaction(sample_chain, shared_renderer, env, block_time):
+    node, sample, store = sample_chain
     mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id) for i in range(4)]
     use_block_time(node, block_time)
     proxy = DroppingRpcProxy(node.url, "eth_sendRawTransaction", drop=2)
@@ -85,8 +85,8 @@ class ReorgDuringRender:
         return self.renderer.render_batch(manifest, seeds, progress)
 
 
-def test_a_mint_moved_during_its_render_is_fulfilled_with_its_canonical_seed(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_a_mint_moved_during_its_render_is_fulfilled_with_its_canonical_seed(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     probe = make_oracle(node, sample, store, shared_renderer, env / "probe.sqlite")
     snapshot = rpc(probe, "evm_snapshot")
     mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
@@ -105,8 +105,8 @@ def test_a_mint_moved_during_its_render_is_fulfilled_with_its_canonical_seed(cha
     assert len(sent) == 1 and sent[0]["status"] == 1
 
 
-def test_a_reorg_after_fulfillment_is_redone_and_the_old_fulfillment_cannot_land(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_a_reorg_after_fulfillment_is_redone_and_the_old_fulfillment_cannot_land(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     oracle = watching_oracle(node, sample, store, shared_renderer, env)
     snapshot = rpc(oracle, "evm_snapshot")
     mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
@@ -134,8 +134,8 @@ def test_a_reorg_after_fulfillment_is_redone_and_the_old_fulfillment_cannot_land
     assert oracle.jobs.for_token(mint.token_id).state == "final"
 
 
-def test_a_later_mint_that_takes_a_dropped_mints_token_id_is_fulfilled(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_a_later_mint_that_takes_a_dropped_mints_token_id_is_fulfilled(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     oracle = watching_oracle(node, sample, store, shared_renderer, env)
     snapshot = rpc(oracle, "evm_snapshot")
     alice = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
@@ -155,8 +155,8 @@ def test_a_later_mint_that_takes_a_dropped_mints_token_id_is_fulfilled(chain, sh
     assert len(sent) <= 2  # at most one cancel (a 0-value transfer to itself) for Alice's nonce
 
 
-def test_a_key_without_the_oracle_role_refuses_to_start(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_a_key_without_the_oracle_role_refuses_to_start(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     client = StyleMintClient(node.url, sample.deployment.address)
     from backend.oracle import factory
 
@@ -190,8 +190,8 @@ def test_default_worker_ids_are_unique_per_process_and_run():
 
 
 
-def test_a_stuck_fulfillment_is_replaced_at_its_nonce_not_doubled(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_a_stuck_fulfillment_is_replaced_at_its_nonce_not_doubled(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", stuck_blocks=3)
     rpc(oracle, "evm_setAutomine", False)  # blocks only when this test mines them

@@ -2,7 +2,7 @@
 matter and three reorgs (one after the wave was fulfilled, one mid-processing, one that drops
 two mints for good so later mints take their token ids). Afterwards, counted on the canonical
 chain: every mint fulfilled exactly once with the seed of its canonical mint and randomness
-block, one successful fulfill transaction per token, the only reverted ones fulfilments signed
+block, one successful fulfill transaction per token, the only reverted ones fulfillments signed
 for blocks a reorg replaced, nonces without gaps, and the oracle's state agreeing with the chain."""
 
 import os
@@ -53,8 +53,8 @@ def until_idle(node_url, env_dir):
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-def test_thirty_mints_five_kills_three_reorgs_end_exactly_once(chain, env):
-    node, sample, store = chain
+def test_thirty_mints_five_kills_three_reorgs_end_exactly_once(sample_chain, env):
+    node, sample, store = sample_chain
     client = StyleMintClient(node.url, sample.deployment.address)
     w3 = client.w3
     price = client.project_info(sample.project_id)["price"]
@@ -125,7 +125,7 @@ def test_thirty_mints_five_kills_three_reorgs_end_exactly_once(chain, env):
     landed = [t for tx in fulfillments if tx["status"] == 1
               for t in tokens_fulfilled_by(node.url, sample.deployment.address, tx["hash"])]
     assert sorted(landed) == sorted(canonical), sent  # every canonical token fulfilled by exactly one transaction
-    # A fulfilment still in the node's pool when a reorg removed its randomness block (the test
+    # A fulfillment still in the node's pool when a reorg removed its randomness block (the test
     # reorgs right after a SIGKILL that followed a broadcast) is mined against the new chain; no
     # oracle can recall it. The contract must refuse exactly those: every reverted transaction
     # names a randomness block hash that is not canonical now, and nothing else reverted.

@@ -22,8 +22,8 @@ def stylemint(env_dir, *args, **extra_env):
                           env={**os.environ, "STYLEMINT_DATA_DIR": str(env_dir / "data"), **extra_env})
 
 
-def test_run_until_idle_then_status_and_retry(chain, env):
-    node, sample, store = chain
+def test_run_until_idle_then_status_and_retry(sample_chain, env):
+    node, sample, store = sample_chain
     for i in range(3):
         core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id)
     done = stylemint(env, "oracle", "--rpc", node.url, "--until-idle", "--dev-mine", "--log-json", "--poll", "0.1")

@@ -44,8 +44,8 @@ def start_oracle(node_url, env_dir, runs, crash_at=None):
     )
 
 
-def test_sigkill_at_the_moments_that_matter_loses_nothing_and_sends_nothing_twice(chain, env):
-    node, sample, store = chain
+def test_sigkill_at_the_moments_that_matter_loses_nothing_and_sends_nothing_twice(sample_chain, env):
+    node, sample, store = sample_chain
     rng = random.Random(20261125)
     use_block_time(node, 2)
     client = StyleMintClient(node.url, sample.deployment.address)

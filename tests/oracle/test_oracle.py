@@ -40,8 +40,8 @@ def second_project(sample, store):
     return project_id, manifest
 
 
-def test_twenty_mints_across_two_projects_fulfilled_exactly_once(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_twenty_mints_across_two_projects_fulfilled_exactly_once(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     other_project, other_manifest = second_project(sample, store)
     minted = []
     for i in range(20):
@@ -69,8 +69,8 @@ def test_twenty_mints_across_two_projects_fulfilled_exactly_once(chain, shared_r
     assert oracle.status()["counts"]["fulfilled"] == 20
 
 
-def test_a_round_of_jobs_goes_out_in_one_batch_transaction(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_a_round_of_jobs_goes_out_in_one_batch_transaction(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     minted = [core.mint(sample.contract, accounts.test_accounts[4 + i % 4], sample.project_id) for i in range(8)]
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", batch_size=4)
     run_until_idle(oracle)
@@ -86,17 +86,17 @@ def test_a_round_of_jobs_goes_out_in_one_batch_transaction(chain, shared_rendere
             node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
 
 
-def test_fulfillment_by_another_oracle_is_detected_not_resent(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_fulfillment_by_another_oracle_is_detected_not_resent(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     admin, rival = accounts.test_accounts[0], accounts.test_accounts[7]
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), rival, sender=admin)
     honest = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     liar = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     rival_cid = cid_of(b"the rival's metadata")
     core.randomness_block(sample.contract, honest.token_id)  # the honest seed needs its randomness block
-    core.fulfil(sample.contract, honest.token_id,
+    core.fulfill(sample.contract, honest.token_id,
                 canonical_seed(node.url, sample.deployment.address, honest.token_id, honest.tx_hash), rival_cid, rival)
-    core.fulfil(sample.contract, liar.token_id, bytes.fromhex(liar.tx_hash[2:]), rival_cid, rival)  # bare tx hash
+    core.fulfill(sample.contract, liar.token_id, bytes.fromhex(liar.tx_hash[2:]), rival_cid, rival)  # bare tx hash
 
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     nonce_before = oracle.chain.w3.eth.get_transaction_count(oracle.signer.address)
@@ -108,8 +108,8 @@ def test_fulfillment_by_another_oracle_is_detected_not_resent(chain, shared_rend
     assert len(fulfill_events(node.url, sample.deployment.address)) == 2
 
 
-def test_unknown_project_is_failed_with_a_reason(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_unknown_project_is_failed_with_a_reason(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     oracle.scan()
@@ -121,8 +121,8 @@ def test_unknown_project_is_failed_with_a_reason(chain, shared_renderer, env):
     assert not sample.contract.isFulfilled(mint.token_id)
 
 
-def test_persistent_failure_is_visible_then_retried_on_command(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_persistent_failure_is_visible_then_retried_on_command(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     # A project whose manifest was never pinned where the oracle looks.
     manifest = sample_manifest(name="Unpinned", steps=4)
     project_id = core.create_project(sample.contract, accounts.test_accounts[3], name="Unpinned",
@@ -141,8 +141,8 @@ def test_persistent_failure_is_visible_then_retried_on_command(chain, shared_ren
     assert oracle.jobs.for_token(mint.token_id).state == "fulfilled"
 
 
-def test_manifest_changed_after_the_mint_renders_with_the_manifest_of_the_mint(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_manifest_changed_after_the_mint_renders_with_the_manifest_of_the_mint(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     changed = sample_manifest(prompt="a changed style, {hour}, {palette}")
     sample.contract.setProjectManifest(sample.project_id, store.add(changed.canonical_bytes()), changed.sha256(),
@@ -158,8 +158,8 @@ def test_manifest_changed_after_the_mint_renders_with_the_manifest_of_the_mint(c
     assert first["prompt"].startswith("a study of tidal glass") and second["prompt"].startswith("a changed style")
 
 
-def test_reorg_drops_a_vanished_mint_and_reseeds_a_reincluded_one(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_reorg_drops_a_vanished_mint_and_reseeds_a_reincluded_one(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     w3 = make_oracle(node, sample, store, shared_renderer, env / "probe.sqlite").chain.w3
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
     vanished = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
@@ -191,8 +191,8 @@ def test_reorg_drops_a_vanished_mint_and_reseeds_a_reincluded_one(chain, shared_
     assert len(fulfill_events(node.url, sample.deployment.address)) == 1
 
 
-def test_outages_of_ipfs_and_rpc_are_waited_out(chain, shared_renderer, env, caplog):
-    node, sample, store = chain
+def test_outages_of_ipfs_and_rpc_are_waited_out(sample_chain, shared_renderer, env, caplog):
+    node, sample, store = sample_chain
     for i in range(4):
         core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id)
     proxy = FlakyProxy(node.port)
@@ -212,8 +212,8 @@ def test_outages_of_ipfs_and_rpc_are_waited_out(chain, shared_renderer, env, cap
     assert len(fulfill_events(node.url, sample.deployment.address)) == 4
 
 
-def test_two_workers_share_the_store_without_double_work(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_two_workers_share_the_store_without_double_work(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     admin, second = accounts.test_accounts[0], accounts.test_accounts[7]
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), second, sender=admin)
     for i in range(12):

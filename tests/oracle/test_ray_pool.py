@@ -57,7 +57,7 @@ def pool():
 
 def test_a_render_actor_killed_mid_render_changes_nothing(tiny_chain, pool, shared_renderer, env):
     node, sample, store = tiny_chain
-    pool.fetch_weights = store.get
+    pool.fetch_adapter = store.get
     mints = [core.mint(sample.contract, accounts.test_accounts[4], sample.project_id) for _ in range(3)]
     state = env / "state.sqlite"
     oracle = make_oracle(node, sample, store, pool, state, batch_size=4)

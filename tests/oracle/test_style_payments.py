@@ -1,5 +1,5 @@
 """A blended project end to end on anvil: the oracle checks the manifest against the style registry,
-fulfils with the render's weights, the contract pays each style's owner by them, and the verifier
+fulfills with the render's weights, the contract pays each style's owner by them, and the verifier
 confirms the paid weights from the token alone; a mismatched manifest or lying weights are caught."""
 
 import json
@@ -38,9 +38,9 @@ def open_blend(sample, store, registered: tuple[str, ...]) -> tuple[int, list]:
 
 
 @pytest.fixture
-def registered_blend(chain):
+def registered_blend(sample_chain):
     """Stipple and Inkline registered by their owners (anvil accounts 5 and 6), blended by a project."""
-    node, sample, store = chain
+    node, sample, store = sample_chain
     project_id, owners = open_blend(sample, store, ("stipple", "inkline"))
     return node, sample, store, project_id, owners
 
@@ -84,10 +84,10 @@ def test_each_style_is_paid_its_measured_share_and_the_verifier_confirms_it(regi
     assert sum(gained) == 2 * PRICE
 
 
-def test_a_manifest_that_does_not_load_the_registered_adapters_is_refused(chain, shared_renderer, env):
+def test_a_manifest_that_does_not_load_the_registered_adapters_is_refused(sample_chain, shared_renderer, env):
     """The project pays Stipple and Haze but its manifest loads Stipple and Inkline: nothing is
     rendered or sent, the job fails naming the style, and the collector can take a refund."""
-    node, sample, store = chain
+    node, sample, store = sample_chain
     project_id, _ = open_blend(sample, store, ("stipple", "haze"))
     mint = core.mint(sample.contract, accounts.test_accounts[4], project_id)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
@@ -112,7 +112,7 @@ def test_weights_paid_that_are_not_the_renders_are_caught(registered_blend, shar
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
     cid = store.add(json.dumps(metadata).encode())
-    core.fulfil(sample.contract, victim.token_id, seed, cid, liar, weights_bps=lie)
+    core.fulfill(sample.contract, victim.token_id, seed, cid, liar, weights_bps=lie)
     report = verifier_for(node, sample, store, shared_renderer.models_dir).verify(victim.token_id)
     assert report.outcome == "attribution_mismatch" and report.exit_code == 19
     assert f"the sale paid weights {lie}" in report.reason and str(honest) in report.reason

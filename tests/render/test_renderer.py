@@ -151,7 +151,7 @@ def test_unknown_model_and_unsupported_dtype(renderer):
 def test_textual_inversion_weights_fetched_by_cid_and_checked(models_dir):
     embedding = safetensors_bytes({"emb_params": torch.randn(1, 32, generator=torch.Generator().manual_seed(3))})
     store = {"bafyembedding": embedding}
-    renderer = Renderer(device="cpu", threads=2, models_dir=models_dir, fetch_weights=store.__getitem__)
+    renderer = Renderer(device="cpu", threads=2, models_dir=models_dir, fetch_adapter=store.__getitem__)
     weights = StyleWeights(kind="textual_inversion", cid="bafyembedding",
                            sha256=hashlib.sha256(embedding).hexdigest(), token="<tide>")
     styled = sample_manifest(prompt="a study in <tide> at {hour}, {palette}", style_weights=weights)
@@ -169,7 +169,7 @@ def test_lora_weights_change_the_render(renderer, models_dir):
     store = {"bafylora": lora}
     styled = sample_manifest(style_weights={"kind": "lora", "cid": "bafylora",
                                             "sha256": hashlib.sha256(lora).hexdigest(), "scale": 1.0})
-    lora_renderer = Renderer(device="cpu", threads=2, models_dir=models_dir, fetch_weights=store.__getitem__)
+    lora_renderer = Renderer(device="cpu", threads=2, models_dir=models_dir, fetch_adapter=store.__getitem__)
     first = lora_renderer.render(styled, SEEDS[0])
     assert first.png == lora_renderer.render(styled, SEEDS[0]).png
     assert first.png != renderer.render(sample_manifest(), SEEDS[0]).png

@@ -23,7 +23,7 @@ def styles_by_cid():
 
 @pytest.fixture(scope="module")
 def tiny(styles_by_cid):
-    return Renderer(device="cpu", threads=2, batch_size=1, fetch_weights=styles_by_cid.__getitem__)
+    return Renderer(device="cpu", threads=2, batch_size=1, fetch_adapter=styles_by_cid.__getitem__)
 
 
 def test_shipped_files_are_the_pinned_ones():
@@ -67,12 +67,12 @@ def test_a_tampered_style_or_model_is_refused(styles_by_cid, tmp_path):
     # stand in for them, and what the fetcher returns must hash to the pin.
     repinned = manifest.model_copy(update={"styles": [weights.model_copy(update={"sha256": "3" * 64})]})
     with pytest.raises(ModelHashMismatch, match="style weights"):
-        Renderer(device="cpu", threads=2, fetch_weights=styles_by_cid.__getitem__).render(repinned, SEEDS[0])
+        Renderer(device="cpu", threads=2, fetch_adapter=styles_by_cid.__getitem__).render(repinned, SEEDS[0])
     with pytest.raises(RenderError, match="not a shipped style"):
         Renderer(device="cpu", threads=2).render(repinned, SEEDS[0])
     # The shipped style itself needs no fetcher: its bytes are on disk and match the pin.
     fetched = []
-    Renderer(device="cpu", threads=2, fetch_weights=fetched.append).render(manifest, SEEDS[0])
+    Renderer(device="cpu", threads=2, fetch_adapter=fetched.append).render(manifest, SEEDS[0])
     assert fetched == []
     wrong_pin = tiny_manifest(style=None, model={"id": shipped.MODEL_ID, "sha256": "1" * 64})
     with pytest.raises(ModelHashMismatch, match="refusing to render"):

@@ -9,13 +9,13 @@ from ape import accounts
 from backend.dev import ape_contract as core
 from backend.chain.client import StyleMintClient
 from backend.verify.verifier import Verifier
-from tests.oracle.conftest import chain, env, make_oracle, shared_renderer  # noqa: F401  (fixtures)
+from tests.oracle.conftest import sample_chain, env, make_oracle, shared_renderer  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
-def fulfilled(chain, shared_renderer, env):  # noqa: F811
+def fulfilled(sample_chain, shared_renderer, env):  # noqa: F811
     """Three honestly fulfilled tokens and a verifier pointed at the chain and the store."""
-    node, sample, store = chain
+    node, sample, store = sample_chain
     mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id) for i in range(3)]
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     oracle.run(threading.Event(), until_idle=True)
@@ -67,8 +67,8 @@ def honest_metadata(node, sample, store, renderer, victim, *, png_of=None) -> tu
     return json.loads(document), seed
 
 
-def fulfil_with(sample, store, victim, seed, metadata) -> str:
-    """Fulfil `victim` as a second, lying oracle would, with these metadata bytes or document."""
+def fulfill_with(sample, store, victim, seed, metadata) -> str:
+    """Fulfill `victim` as a second, lying oracle would, with these metadata bytes or document."""
     from ape import accounts
 
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
@@ -76,5 +76,5 @@ def fulfil_with(sample, store, victim, seed, metadata) -> str:
         sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
     data = metadata if isinstance(metadata, bytes) else json.dumps(metadata).encode()
     cid = store.add(data)
-    core.fulfil(sample.contract, victim.token_id, seed, cid, liar)
+    core.fulfill(sample.contract, victim.token_id, seed, cid, liar)
     return cid

@@ -18,7 +18,7 @@ from backend.render.renderer import encode_png
 from backend.render.samples import sample_manifest
 from backend.verify.verifier import Outcome, compare_pixels
 from tests.oracle.conftest import make_oracle
-from tests.verify.conftest import fulfil_with, honest_metadata, verifier_for
+from tests.verify.conftest import fulfill_with, honest_metadata, verifier_for
 from tests.verify.test_cli_api import stylemint
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +40,7 @@ def forged(fulfilled, renderer, *, edit=lambda metadata: None, png_of=None, docu
     victim = victim_of(sample)
     metadata, seed = honest_metadata(node, sample, store, renderer, victim, png_of=png_of)
     edit(metadata)
-    fulfil_with(sample, store, victim, seed, metadata if document is None else document)
+    fulfill_with(sample, store, victim, seed, metadata if document is None else document)
     return verify(node, sample, store, renderer, victim.token_id)
 
 
@@ -81,9 +81,9 @@ def test_an_edited_image_is_never_tolerated_whatever_environment_the_oracle_clai
         assert all(key in report.reason for key in claimed)
 
 
-def test_a_manifest_commits_its_environment_and_the_oracle_refuses_another(chain, shared_renderer, env, monkeypatch):
+def test_a_manifest_commits_its_environment_and_the_oracle_refuses_another(sample_chain, shared_renderer, env, monkeypatch):
     """An oracle outside the committed class renders nothing: it fails the job with the reason."""
-    node, sample, store = chain
+    node, sample, store = sample_chain
     other = sample_manifest(name="Other class", environment={**sample_manifest().environment.model_dump(),
                                                              "torch": "2.0.0"})
     cid = store.add(other.canonical_bytes())
@@ -188,7 +188,7 @@ def test_a_manifest_cid_that_is_not_a_cid_and_the_project_summary_goes_on(fulfil
     from tests.oracle.helpers import canonical_seed
 
     seed = canonical_seed(node.url, sample.deployment.address, forged.token_id, forged.tx_hash)
-    fulfil_with(sample, store, forged, seed, {"name": "x"})
+    fulfill_with(sample, store, forged, seed, {"name": "x"})
     report = verify(node, sample, store, shared_renderer, forged.token_id)
     assert report.outcome == "manifest_mismatch" and "'not-a-cid' is not a CID" in report.reason
     result = stylemint(env, "verify", "--project", str(project_id), "--rpc", node.url)
@@ -265,7 +265,7 @@ def test_identical_pixels_give_valid_json_everywhere(fulfilled, shared_renderer,
         return buffer.getvalue()
 
     metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim, png_of=reencode)
-    fulfil_with(sample, store, victim, seed, metadata)
+    fulfill_with(sample, store, victim, seed, metadata)
     assert compare_pixels(np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2, 3), np.uint8))["psnr_db"] is None
     result = stylemint(env, "verify", str(victim.token_id), "--rpc", node.url, "--json")
     assert result.returncode == Outcome.IMAGE_MISMATCH, result.stdout + result.stderr
@@ -276,11 +276,11 @@ def test_identical_pixels_give_valid_json_everywhere(fulfilled, shared_renderer,
     assert "PNG encoding" in json.loads(result.stdout)["reason"]
 
 
-def test_the_oracle_applies_the_operator_policy_before_rendering(chain, shared_renderer, env, monkeypatch):
+def test_the_oracle_applies_the_operator_policy_before_rendering(sample_chain, shared_renderer, env, monkeypatch):
     """A manifest pinned elsewhere (not through the API) still gets no render past the policy."""
     from backend.render.policy import OperatorPolicy
 
-    node, sample, store = chain
+    node, sample, store = sample_chain
     mint = victim_of(sample)
     renders = counted_renders(monkeypatch, shared_renderer)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite",
@@ -294,12 +294,12 @@ def test_the_oracle_applies_the_operator_policy_before_rendering(chain, shared_r
 # -- attribution (issue 15): the recorded weights are what the render gives ----------------------
 
 @pytest.fixture
-def blend_project(chain):
+def blend_project(sample_chain):
     """A project of two styles at 0.3 and 0.7 on the sample contract."""
     from backend.dev.sample import pin_manifest
     from backend.render.samples import blend_manifest
 
-    node, sample, store = chain
+    node, sample, store = sample_chain
     manifest = blend_manifest({"stipple": 0.3, "inkline": 0.7})
     project_id = core.create_project(sample.contract, accounts.test_accounts[3], name=manifest.name,
                                      manifest_cid=pin_manifest(store, manifest), manifest_hash=manifest.sha256(),
@@ -322,7 +322,7 @@ def test_a_tampered_attribution_is_caught(blend_project, shared_renderer, tamper
         styles[0]["heatmap_cid"] = styles[1]["heatmap_cid"]
     elif tamper == "dropped":
         del metadata["provenance"]["attribution"]
-    fulfil_with(sample, store, victim, seed, metadata)
+    fulfill_with(sample, store, victim, seed, metadata)
     report = verify(node, sample, store, shared_renderer, victim.token_id)
     if tamper == "none":
         attribution = next(c for c in report.checks if c.step == "attribution")
@@ -339,7 +339,7 @@ def test_outside_the_committed_class_the_attribution_is_checked_within_one_perce
     node, sample, store, project_id = blend_project
     victim = core.mint(sample.contract, accounts.test_accounts[COLLECTOR], project_id)
     metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim)
-    fulfil_with(sample, store, victim, seed, metadata)
+    fulfill_with(sample, store, victim, seed, metadata)
     report = verify(node, sample, store, shared_renderer, victim.token_id, threads=1)  # outside the class
     attribution = next(c for c in report.checks if c.step == "attribution")
     assert report.outcome in ("exact", "tolerant") and attribution.passed, report.reason

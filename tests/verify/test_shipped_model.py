@@ -32,7 +32,7 @@ def test_a_stylemint_tiny_token_is_rendered_and_verified_exact(env, tmp_path):  
             sample = deploy_sample(node.url, store, price_wei=10**9, manifest=manifest)
             assert store.get(manifest.styles[0].cid) == shipped.STYLES["stipple"].read()
             mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id) for i in range(2)]
-            renderer = Renderer(device="cpu", threads=2, models_dir=tmp_path / "models", fetch_weights=store.get)
+            renderer = Renderer(device="cpu", threads=2, models_dir=tmp_path / "models", fetch_adapter=store.get)
             oracle = make_oracle(node, sample, store, renderer, env / "state.sqlite")
             oracle.run(threading.Event(), until_idle=True)
 

@@ -14,7 +14,7 @@ from backend.render.samples import sample_manifest
 from backend.render.seed import derive_seed, derive_seed_v1
 from backend.verify.verifier import Outcome, Verifier
 from tests.oracle.helpers import canonical_seed
-from tests.verify.conftest import fulfil_with, honest_metadata, verifier_for
+from tests.verify.conftest import fulfill_with, honest_metadata, verifier_for
 
 pytestmark = pytest.mark.e2e
 
@@ -35,8 +35,8 @@ def test_honest_token_is_exact(fulfilled, shared_renderer):
     assert all(v >= 0 for v in report.timings.values()) and report.timings["render_s"] > 0
 
 
-def test_locked_project_has_no_warning(chain, shared_renderer, env):
-    node, sample, store = chain
+def test_locked_project_has_no_warning(sample_chain, shared_renderer, env):
+    node, sample, store = sample_chain
     sample.contract.lockProject(sample.project_id, sender=accounts.test_accounts[3])
     mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     from tests.oracle.conftest import make_oracle
@@ -47,10 +47,10 @@ def test_locked_project_has_no_warning(chain, shared_renderer, env):
     assert report.outcome == "exact" and not any(c.warning for c in report.checks)
 
 
-def test_other_thread_count_is_tolerant_or_exact(chain, shared_renderer, env):
+def test_other_thread_count_is_tolerant_or_exact(sample_chain, shared_renderer, env):
     """Simulate another environment with another thread count: the verdict is never a mismatch,
     and a token whose pixels do move is reported tolerant with the measured difference."""
-    node, sample, store = chain
+    node, sample, store = sample_chain
     one_thread = Renderer(device="cpu", threads=1, models_dir=models(shared_renderer))
     moved = None
     for i in range(40):  # thread count 1 vs 2 moves pixels for about 1 seed in 4 (measured)
@@ -108,7 +108,7 @@ def lying_fulfill(sample, store, victim, seed, metadata):
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
     cid = store.add(json.dumps(metadata).encode())
-    core.fulfil(sample.contract, victim.token_id, seed, cid, liar)
+    core.fulfill(sample.contract, victim.token_id, seed, cid, liar)
 
 
 def test_metadata_pointing_at_another_tokens_image(fulfilled, shared_renderer):
@@ -119,7 +119,7 @@ def test_metadata_pointing_at_another_tokens_image(fulfilled, shared_renderer):
     other = json.loads(store.get(sample.contract.tokenMetadataCID(mints[0].token_id)))
     other_png = store.get(other["image"].removeprefix("ipfs://"))
     metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim, png_of=lambda _: other_png)
-    fulfil_with(sample, store, victim, seed, metadata)
+    fulfill_with(sample, store, victim, seed, metadata)
     report = verifier_for(node, sample, store, models(shared_renderer)).verify(victim.token_id)
     assert report.outcome == "image_mismatch" and report.exit_code == Outcome.IMAGE_MISMATCH
     assert "not this seed's render" in report.reason
@@ -185,8 +185,8 @@ def test_modified_model_weights(fulfilled, shared_renderer, tmp_path):
     assert "refusing to render" in report.reason
 
 
-def test_never_fulfilled_and_unknown_tokens(chain, shared_renderer):
-    node, sample, store = chain
+def test_never_fulfilled_and_unknown_tokens(sample_chain, shared_renderer):
+    node, sample, store = sample_chain
     mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     verifier = verifier_for(node, sample, store, models(shared_renderer))
     pending = verifier.verify(mint.token_id)
@@ -195,8 +195,8 @@ def test_never_fulfilled_and_unknown_tokens(chain, shared_renderer):
     assert unknown.outcome == "unknown_token" and unknown.exit_code == Outcome.UNKNOWN_TOKEN
 
 
-def test_unreachable_rpc(chain, shared_renderer):
-    node, sample, store = chain
+def test_unreachable_rpc(sample_chain, shared_renderer):
+    node, sample, store = sample_chain
     verifier = Verifier(StyleMintClient(f"http://127.0.0.1:{free_port()}", sample.deployment.address, retries=1,
                                         backoff=0.01), store, models_dir=models(shared_renderer))
     report = verifier.verify(1_000_000)

@@ -1,18 +1,18 @@
-"""The watch: every fulfilment verified as it lands; a lying oracle's token is reported."""
+"""The watch: every fulfillment verified as it lands; a lying oracle's token is reported."""
 
 import json
 
 from ape import accounts
 
 from backend.dev import ape_contract as core
-from backend.verify.watch import FulfilmentWatch, WatchState
+from backend.verify.watch import FulfillmentWatch, WatchState
 from tests.verify.conftest import verifier_for
 from tests.verify.test_cli_api import stylemint
 from tests.verify.test_verifier import claims_about, lying_fulfill, models
 
 
 def lie_about_a_new_token(sample, store, honest_token):
-    """The rival oracle fulfils a new token with a seed of its choosing and a consistent forgery."""
+    """The rival oracle fulfills a new token with a seed of its choosing and a consistent forgery."""
     victim = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     seed = b"\x42" * 32
     metadata = json.loads(store.get(sample.contract.tokenMetadataCID(honest_token)))
@@ -21,10 +21,10 @@ def lie_about_a_new_token(sample, store, honest_token):
     return victim.token_id
 
 
-def test_the_watch_checks_each_fulfilment_once_and_reports_the_lie(fulfilled, shared_renderer):
+def test_the_watch_checks_each_fulfillment_once_and_reports_the_lie(fulfilled, shared_renderer):
     node, sample, store, mints, _ = fulfilled
     seen = []
-    watcher = FulfilmentWatch(verifier_for(node, sample, store, models(shared_renderer)).chain,
+    watcher = FulfillmentWatch(verifier_for(node, sample, store, models(shared_renderer)).chain,
                               verifier_for(node, sample, store, models(shared_renderer)), on_report=seen.append)
     state = WatchState(next_block=sample.deployment.block_number)
     first = watcher.poll(state)
@@ -46,4 +46,4 @@ def test_watch_command_once_exits_1_and_names_the_token(fulfilled, env):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     outcomes = {line["token_id"]: line["outcome"] for line in lines}
     assert outcomes == {**{m.token_id: "exact" for m in mints}, liar_token: "seed_mismatch"}
-    assert "4 fulfilment(s) checked, 1 failed" in result.stderr
+    assert "4 fulfillment(s) checked, 1 failed" in result.stderr

@@ -79,7 +79,7 @@ WALLET_JS = """
 
 
 @pytest.fixture
-def chain(env):  # noqa: F811
+def stipple_chain(env):  # noqa: F811
     """anvil + the demo's sample project: stylemint-tiny with the Stipple style (1 gwei, 100 editions),
     so the pages show real renders."""
     from ape import networks
@@ -125,11 +125,11 @@ def app_config(request):
 
 
 @pytest.fixture
-def site(chain, shared_renderer, env, render_gate, app_config):  # noqa: F811
+def site(stipple_chain, shared_renderer, env, render_gate, app_config):  # noqa: F811
     """The whole product running: chain, oracle thread, app. Yields (base url, node, sample, store)."""
-    node, sample, store = chain
+    node, sample, store = stipple_chain
     renderer = GatedRenderer(Renderer(device="cpu", threads=2, models_dir=shared_renderer.models_dir,
-                                      fetch_weights=store.get), render_gate)
+                                      fetch_adapter=store.get), render_gate)
     oracle = make_oracle(node, sample, store, renderer, env / "data" / "oracle" / "state.sqlite",
                          poll_interval=0.2, progress_interval=0)
     stop = threading.Event()

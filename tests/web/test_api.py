@@ -109,7 +109,7 @@ def test_every_documented_path_is_served(site):
         assert get(site, concrete).status_code != 405 or "post" in spec["paths"][path], path
 
 
-def test_serve_command_binds_loopback(chain, env):
+def test_serve_command_binds_loopback(stipple_chain, env):
     import os
     import subprocess
     import sys
@@ -120,7 +120,7 @@ def test_serve_command_binds_loopback(chain, env):
 
     from backend.dev.anvil import free_port
 
-    node, sample, store = chain
+    node, sample, store = stipple_chain
     port = free_port()
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "stylemint"), "serve", "--port", str(port), "--rpc", node.url,

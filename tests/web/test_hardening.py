@@ -87,11 +87,11 @@ def test_hostile_manifests_are_422_and_pin_nothing(deployed, api, body, words):
 def test_a_token_whose_metadata_is_a_list_breaks_no_page(deployed, api):
     node, sample, store, _ = deployed
     from tests.oracle.helpers import canonical_seed
-    from tests.verify.conftest import fulfil_with
+    from tests.verify.conftest import fulfill_with
 
     mint = core.mint(sample.contract, accounts.test_accounts[6], sample.project_id)
     core.randomness_block(sample.contract, mint.token_id)
-    fulfil_with(sample, store, mint, canonical_seed(node.url, sample.deployment.address, mint.token_id, mint.tx_hash),
+    fulfill_with(sample, store, mint, canonical_seed(node.url, sample.deployment.address, mint.token_id, mint.tx_hash),
                 b"[1, 2, 3]")
     token = api.get(f"/api/tokens/{mint.token_id}")
     assert token.status_code == 200 and token.json["metadata"] is None and token.json["image"] is None

@@ -249,7 +249,7 @@ def wait_fulfilled(contract, token_id, timeout=90):
 def test_artist_withdraws_the_split(open_page, site):
     base, node, sample, store = site
     record = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
-    wait_fulfilled(sample.contract, record.token_id)  # the price is credited at fulfilment, not at the mint
+    wait_fulfilled(sample.contract, record.token_id)  # the price is credited at fulfillment, not at the mint
     page = open_page("/artist", account=ARTIST)
     page.click("#connect")
     page.wait_for_function("document.querySelector('#credit').innerText !== '-'")
