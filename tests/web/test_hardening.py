@@ -22,7 +22,7 @@ from backend.verify.verifier import Verifier
 from backend.web import create_app
 from backend.web.catalog import Catalog
 
-pytestmark = pytest.mark.e2e
+# API tests: one anvil for the module, no oracle and no browser (they run in make test-fast).
 JSON = {"Content-Type": "application/json"}
 
 
