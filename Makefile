@@ -9,7 +9,7 @@ export APE_DATA_FOLDER := $(CURDIR)/.ape
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup browser test test-contracts demo bench chain serve clean mint
+.PHONY: setup browser test test-fast test-contracts demo bench chain serve clean mint
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(VENV)/bin/anvil .build/__local__.json browser
 
@@ -48,6 +48,11 @@ browser:
 
 test: setup
 	$(VENV)/bin/pytest
+
+# The edit loop: unit, contract and API tests; no anvil end-to-end, no browser, no chaos, no training
+# (the lanes are assigned by what a test starts: tests/conftest.py).
+test-fast: setup
+	$(VENV)/bin/pytest -m "not e2e and not browser and not chaos and not process and not slow"
 
 test-contracts: setup
 	$(VENV)/bin/pytest tests/contracts

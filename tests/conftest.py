@@ -10,7 +10,7 @@ from backend.dev.ape_contract import clear_dependency_cache  # noqa: E402  (afte
 clear_dependency_cache()
 
 
-# The lanes (`make test-fast` runs everything not marked e2e, browser, chaos or slow). A test is
+# The lanes (`make test-fast` runs everything not marked e2e, browser, chaos, process or slow). A test is
 # placed by what it starts, so a new test lands in the right lane without a marker of its own.
 ANVIL_END_TO_END = {"sample_chain", "stipple_chain", "site", "anvil_node", "tiny_chain", "fulfilled"}
 BROWSER = {"open_page", "browser"}

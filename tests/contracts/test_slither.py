@@ -8,6 +8,7 @@ contracts/StyleRegistry.sol (the old
 is not analysed.
 """
 
+import pytest
 import json
 import os
 import subprocess
@@ -50,6 +51,7 @@ def run_slither(tmp_path: Path) -> dict:
     return json.loads(report.read_text())
 
 
+@pytest.mark.process
 def test_no_high_or_medium_and_every_other_finding_justified(tmp_path):
     report = run_slither(tmp_path)
     assert report["success"], report.get("error")

@@ -61,6 +61,7 @@ def test_one_style_gets_everything_and_its_heat_map_is_a_canonical_png(recording
     assert image.mode == "L" and image.size == (64, 64) and image.getextrema()[1] == 255
 
 
+@pytest.mark.process
 def test_attribution_is_the_same_in_another_process(recording):
     here = [recording.render(blend_manifest({"stipple": 0.3, "inkline": 0.7}, attribution=method), SEED).attribution
             for method in ("attention", "counterfactual")]

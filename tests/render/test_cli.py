@@ -14,6 +14,8 @@ from backend.render.samples import sample_manifest
 
 BIN = Path(sys.executable).parent
 
+pytestmark = pytest.mark.process  # the CLI in a fresh Python process, as a user runs it
+
 
 def stylemint(*args, data_dir, cwd=None):
     return subprocess.run(

@@ -28,6 +28,7 @@ def test_same_seed_twice_gives_identical_bytes(renderer):
     assert first.pixel_sha256 == hashlib.sha256(first.pixels().tobytes()).hexdigest()
 
 
+@pytest.mark.process
 def test_same_seed_in_another_process_gives_identical_bytes(renderer, models_dir, tmp_path):
     expected = renderer.render(sample_manifest(), SEEDS[1])
     manifest_path = tmp_path / "m.json"
