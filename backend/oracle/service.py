@@ -305,12 +305,17 @@ class Oracle:
         if mint is None or mint.manifest_hash.hex() != job.manifest_hash:
             raise JobRejected(f"no manifest with hash 0x{job.manifest_hash} was in force on project "
                               f"{job.project_id} at the mint of token {job.token_id}")
+
+        def fetch(cid: str) -> bytes:
+            try:
+                return self._manifest_bytes(cid)
+            except InvalidCID:
+                raise JobRejected(f"the manifest CID set on project {job.project_id}, {cid!r}, is not a CID") from None
+
         try:
-            manifest, cid = manifest_at_mint(self.chain, mint, self._manifest_bytes)
+            manifest, cid = manifest_at_mint(self.chain, mint, fetch)
         except ManifestNotInForce as err:
             raise JobRejected(str(err)) from None
-        except InvalidCID:
-            raise JobRejected(f"the manifest CID set on project {job.project_id} is not a CID") from None
         if job.manifest_hash not in self._renderable:
             problems = self.config.policy.problems(manifest)
             if problems:

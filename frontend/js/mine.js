@@ -1,6 +1,6 @@
 import { getJSON } from "./api.js";
 import { currentAccount, initNav } from "./wallet.js";
-import { el } from "./ui.js";
+import { el, linkCard } from "./ui.js";
 
 // Shown as soon as the wallet is connected: on load when it already authorised this site, else
 // after the Connect click.

@@ -1,6 +1,6 @@
 import { getJSON, sleep } from "./api.js";
 import { contract, eventIn, guarded, initNav } from "./wallet.js";
-import { el, eth, facts, param, showMessage } from "./ui.js";
+import { el, eth, facts, linkCard, param, showMessage } from "./ui.js";
 
 initNav();
 const id = Number(param("id"));
