@@ -52,10 +52,11 @@ class FulfillmentSender:
         weights: dict[int, list[int]] = {}
         for job in jobs:
             done = guarded(self.fulfilled_on_chain, job)
-            if done is None:
-                done = guarded(lambda j: weights.__setitem__(j.id, self.weights_for(j)), job)
-            if done is not None:
-                outcomes[job.id] = done
+            paid_by = self._weights_or_outcome(job) if done is None else done
+            if isinstance(paid_by, list):
+                weights[job.id] = paid_by
+            else:
+                outcomes[job.id] = paid_by
         to_send = [job for job in jobs if job.id in weights]
         chain_count = self.chain.transaction_count(self.signer.address) if to_send else 0
         fresh = [job for job in to_send if not self._holds_unused_nonce(job, chain_count)]
@@ -68,6 +69,13 @@ class FulfillmentSender:
             except Exception as err:  # noqa: BLE001 - the same outcome for every job of the transaction
                 outcomes |= {job.id: outcome_of(err, job) for job in fresh}
         return outcomes
+
+    def _weights_or_outcome(self, job: Job) -> list[int] | Outcome:
+        """The weights this job's fulfillment pays by, computed once per submission, or why not."""
+        try:
+            return self.weights_for(job)
+        except Exception as err:  # noqa: BLE001 - a job that cannot be weighed ends as an outcome
+            return outcome_of(err, job)
 
     def _sign_alone(self, job: Job, weights: dict[int, list[int]]) -> Outcome:
         return guarded(lambda j: self._sign_and_store([j], weights)[j.id], job)
