@@ -21,18 +21,13 @@ class ManifestNotInForce(PermanentError):
     """The Mint log names a manifest hash that its project did not have at the mint."""
 
 
-def manifest_cid_at_mint(chain, mint: MintLog) -> str:
-    """The CID of the manifest in force at `mint`, checked against the Mint log's hash."""
-    in_force = chain.manifest_in_force(mint)
-    if in_force is None or in_force[1] != mint.manifest_hash:
-        raise ManifestNotInForce(f"no manifest with hash 0x{mint.manifest_hash.hex()} was in force on project "
-                                 f"{mint.project_id} at the mint of token {mint.token_id}")
-    return in_force[0]
-
-
 def manifest_at_mint(chain, mint: MintLog, fetch: Callable[[str], bytes]) -> tuple[StyleManifest, str]:
     """(manifest, CID) in force at `mint`: its bytes from `fetch(cid)` (which may raise the
     caller's own errors: a verifier and an oracle treat missing content differently), parsed
     strictly and checked against the Mint log's hash (ManifestError otherwise)."""
-    cid = manifest_cid_at_mint(chain, mint)
+    in_force = chain.manifest_in_force(mint)
+    if in_force is None or in_force[1] != mint.manifest_hash:
+        raise ManifestNotInForce(f"no manifest with hash 0x{mint.manifest_hash.hex()} was in force on project "
+                                 f"{mint.project_id} at the mint of token {mint.token_id}")
+    cid = in_force[0]
     return parse_manifest(fetch(cid), expected_sha256=mint.manifest_hash.hex()), cid
