@@ -167,6 +167,8 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     event Mint(uint256 indexed tokenId, uint256 indexed projectId, address indexed minter, bytes32 manifestHash);
     /// @notice The oracle attached the token's seed and metadata; the escrow went to artist and platform.
     event TokenFulfilled(uint256 indexed tokenId, bytes32 seed, bytes32 metadataDigest);
+    /// @notice A `fulfillBatch` entry left out because its token was already fulfilled.
+    event FulfillmentSkipped(uint256 indexed tokenId);
     /// @notice What each of a blended token's styles was paid, and why: the weights (basis points,
     /// in the project's style order) the oracle measured for this token's image. A retired style's
     /// amount is zero (its share went to the artist).
@@ -585,13 +587,20 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         _creditAll(ledger);
     }
 
-    /// @notice `fulfill` for many tokens in one transaction; all or nothing.
+    /// @notice `fulfill` for many tokens in one transaction. An entry whose token is already
+    /// fulfilled is skipped with `FulfillmentSkipped` (its seed and payments stay as they are), so
+    /// that a token fulfilled a moment earlier (a reorg replayed an older fulfillment) does not
+    /// hold back the others; any other failing entry reverts the whole batch.
     /// @dev Credits are summed per payee in memory and each written once at the end.
     /// @param requests one entry per token
     function fulfillBatch(FulfillRequest[] calldata requests) external onlyRole(ORACLE_ROLE) {
         Ledger memory ledger = _newLedger(1 + requests.length * (1 + MAX_PROJECT_STYLES));
         for (uint256 i = 0; i < requests.length; ++i) {
             FulfillRequest calldata request = requests[i];
+            if (_escrows[request.tokenId].mintBlock == 0 && _ownerOf(request.tokenId) != address(0)) {
+                emit FulfillmentSkipped(request.tokenId);
+                continue;
+            }
             _fulfill(
                 request.tokenId,
                 request.seed,

@@ -12,7 +12,9 @@ from typing import Callable, TypeVar
 
 import requests
 from eth_abi import decode as abi_decode
+from eth_account.typed_transactions import TypedTransaction
 from eth_utils import function_signature_to_4byte_selector
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.logs import DISCARD
@@ -25,9 +27,18 @@ from backend.retry import RetryPolicy, with_retries
 T = TypeVar("T")
 TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError, TimeoutError)
 GAS_MARGIN = 1.25
+# A transaction replacing another at its nonce bids at least 9/8 of each of its fees: geth and anvil
+# refuse less than 1.1 x, and an exact fraction keeps the rule free of float rounding.
+REPLACEMENT_BUMP = (9, 8)
 PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminPaused", "locked", "price",
                        "royaltyBps", "stylesShareBps", "manifestHash", "name", "manifestCID")
 STYLE_INFO_FIELDS = ("owner", "retired", "terms", "adapterHash", "name", "trigger", "adapterCID")
+
+
+def outbid_fee(fee: int) -> int:
+    """The least a replacement may bid against `fee` (REPLACEMENT_BUMP, rounded up)."""
+    numerator, denominator = REPLACEMENT_BUMP
+    return -(-fee * numerator // denominator)
 
 
 def _bytes32(hex_text: str) -> bytes:
@@ -108,24 +119,34 @@ class StyleMintClient:
     def head(self) -> int:
         return self._call(lambda: self.w3.eth.block_number, "eth_blockNumber")
 
-    def block_timestamp(self, number: int) -> int | None:
-        block = self._call(lambda: self.w3.eth.get_block(number), f"eth_getBlockByNumber({number})")
-        return int(block["timestamp"]) if block else None
-
-    def block_hash(self, number: int) -> str | None:
-        block = self._call(lambda: self.w3.eth.get_block(number), f"eth_getBlockByNumber({number})")
-        return to_hex(block["hash"]) if block else None
-
-    def block_randomness(self, number: int) -> tuple[str, str] | None:
-        """(hash, prevrandao) of a canonical block, None when it does not exist (yet). The header's
-        `mixHash` is the RANDAO value the EVM calls `prevrandao` (EIP-4399)."""
+    def _block(self, number: int):
+        """A canonical block, or None when the node has none at that height (not yet, or no longer:
+        a reorg shortened the chain, or a node behind its peers). Nodes say so in two ways: a null
+        result (web3's BlockNotFound) or an error whose message says "not found"."""
         def fetch():
             try:
                 return self.w3.eth.get_block(number)
             except BlockNotFound:
                 return None
+            except Web3RPCError as err:
+                if "not found" in str(err).lower():
+                    return None
+                raise
 
-        block = self._call(fetch, f"eth_getBlockByNumber({number})")
+        return self._call(fetch, f"eth_getBlockByNumber({number})")
+
+    def block_timestamp(self, number: int) -> int | None:
+        block = self._block(number)
+        return int(block["timestamp"]) if block else None
+
+    def block_hash(self, number: int) -> str | None:
+        block = self._block(number)
+        return to_hex(block["hash"]) if block else None
+
+    def block_randomness(self, number: int) -> tuple[str, str] | None:
+        """(hash, prevrandao) of a canonical block, None when it does not exist (yet). The header's
+        `mixHash` is the RANDAO value the EVM calls `prevrandao` (EIP-4399)."""
+        block = self._block(number)
         return (to_hex(block["hash"]), to_hex(block["mixHash"])) if block else None
 
     def mine_dev_blocks(self, count: int) -> None:
@@ -352,25 +373,54 @@ class StyleMintClient:
         return self._call(build, what)
 
     @staticmethod
-    def sign(signer, tx: dict, nonce: int, fee_bump: float = 1.0) -> tuple[str, str]:
-        """(transaction hash, raw signed bytes as hex) of `tx` at `nonce`, fees times `fee_bump`."""
+    def sign(signer, tx: dict, nonce: int, outbid: tuple[int, int] | None = None) -> tuple[str, str]:
+        """(transaction hash, raw signed bytes as hex) of `tx` at `nonce`. `outbid`: the highest
+        (maxFeePerGas, maxPriorityFeePerGas) already signed at this nonce; a replacement must beat
+        both by REPLACEMENT_BUMP (nodes refuse less as "replacement underpriced"), and it never
+        bids below the current estimate that `tx` carries."""
         tx = dict(tx, nonce=nonce)
-        for fee in ("maxFeePerGas", "maxPriorityFeePerGas", "gasPrice"):
-            if fee in tx:
-                tx[fee] = int(tx[fee] * fee_bump)
+        if outbid is not None:
+            for fee, old in zip(("maxFeePerGas", "maxPriorityFeePerGas"), outbid):
+                tx[fee] = max(int(tx[fee]), outbid_fee(old))
+            tx["maxFeePerGas"] = max(tx["maxFeePerGas"], tx["maxPriorityFeePerGas"])
         signed = signer.sign_transaction(tx)
         return to_hex(signed.hash), to_hex(signed.raw_transaction)
 
-    def sign_cancel(self, signer, nonce: int, fee_bump: float) -> tuple[str, str]:
-        """A 0-value transfer to oneself at `nonce`, fees bumped: it replaces a transaction that must
-        not land (a fulfillment for a mint that is gone) and uses its nonce, leaving no gap."""
+    @staticmethod
+    def fees_of(raw: str) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) of a signed EIP-1559 transaction."""
+        fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+        return int(fields["maxFeePerGas"]), int(fields["maxPriorityFeePerGas"])
+
+    def fulfill_entries(self, raw: str) -> list[tuple[int, bytes, bytes, str, list[int]]]:
+        """The (token id, seed, metadata digest, randomness block hash, weights) entries a signed
+        `fulfill` or `fulfillBatch` carries, in its order; [] for any other transaction."""
+        data = TypedTransaction.from_bytes(HexBytes(raw)).as_dict().get("data") or b""
+        if len(data) < 4:
+            return []
+        function, args = self.contract.decode_function_input(data)
+        if function.fn_name == "fulfill":
+            requests = [(args["tokenId"], args["seed"], args["metadataDigest"], args["randomnessBlockHash"],
+                         args["weightsBps"])]
+        elif function.fn_name == "fulfillBatch":
+            requests = [(r["tokenId"], r["seed"], r["metadataDigest"], r["randomnessBlockHash"], r["weightsBps"])
+                        if isinstance(r, dict) else r for r in args["requests"]]
+        else:
+            return []
+        return [(int(token), bytes(seed), bytes(digest), to_hex(block_hash), [int(w) for w in weights])
+                for token, seed, digest, block_hash, weights in requests]
+
+    def sign_cancel(self, signer, nonce: int, outbid: tuple[int, int] | None) -> tuple[str, str]:
+        """A 0-value transfer to oneself at `nonce`, outbidding what was signed there: it replaces a
+        transaction that must not land (a fulfillment for a mint that is gone) and uses its nonce,
+        leaving no gap."""
         def build():
             block = self.w3.eth.get_block("latest")
             priority = self.w3.eth.max_priority_fee
             return {"to": signer.address, "value": 0, "gas": 21000, "chainId": self.w3.eth.chain_id,
                     "maxPriorityFeePerGas": priority, "maxFeePerGas": 2 * block["baseFeePerGas"] + priority}
 
-        return self.sign(signer, self._call(build, "fee data"), nonce, fee_bump)
+        return self.sign(signer, self._call(build, "fee data"), nonce, outbid)
 
     def broadcast(self, raw: str) -> str:
         """Send signed bytes; 'sent', or 'known' when the node already has them or their nonce is

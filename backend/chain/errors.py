@@ -26,3 +26,8 @@ class ContractRevert(ChainError, PermanentError):
 
 class RpcRejected(ChainError, TransientError):
     """The node answered with an error (a nonce already used, fees too low): worth another try."""
+
+
+class ChainNotSettled(ChainError, TransientError):
+    """The answer depends on a chain that is still moving: a block, log or receipt that a reorg or a
+    lagging node has not (or no longer) got. Never a reason to give a job up: look again later."""

@@ -66,6 +66,9 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 {JOBS_TABLE};
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS jobs_token ON jobs (token_id);
+CREATE TABLE IF NOT EXISTS signed_fees (
+    address TEXT NOT NULL, nonce INTEGER NOT NULL, max_fee TEXT NOT NULL, priority_fee TEXT NOT NULL,
+    PRIMARY KEY (address, nonce));
 """
 
 COLUMNS_V1 = ("token_id", "project_id", "minter", "manifest_hash", "tx_hash", "block_number", "block_hash", "state",
@@ -207,7 +210,9 @@ class JobStore:
     # -- jobs ---------------------------------------------------------------------------------
 
     def record_mint(self, mint) -> str:
-        """Insert a job for a Mint log, or follow a mint that moved to another block. Returns what happened."""
+        """Insert a job for a Mint log, or follow a mint that moved to another block: a job under way
+        is only put first in line (its check step follows the move), a dropped one starts over.
+        Returns what happened."""
         now = time.time()
         with self.transaction() as db:
             row = db.execute("SELECT * FROM jobs WHERE tx_hash = ? AND token_id = ?",
@@ -220,6 +225,11 @@ class JobStore:
                 return "new"
             if row["block_hash"] == mint.block_hash or row["state"] in ("final", "failed"):
                 return "known"
+            if row["state"] in CLAIMABLE:
+                # Its check step follows it (and first takes it out of any transaction signed for its
+                # old place): looked at now, not rewritten here.
+                db.execute("UPDATE jobs SET next_attempt_at = 0 WHERE id = ?", (row["id"],))
+                return "moved"
             fields = mint_fields(mint, dict(row)) | {"state": "seen", "updated_at": now}
             db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
                        (*fields.values(), row["id"]))
@@ -253,29 +263,74 @@ class JobStore:
                                                 (owner, *job_ids))}
 
     def store_signed(self, job_ids: list[int], owner: str, address: str, chain_count: int,
-                     sign, head: int) -> tuple[str, str] | None:
+                     sign, head: int, fees_of=None) -> tuple[str, str] | None:
         """Reserve a nonce, sign with it and store the signed fulfillment in every job's row (one
         job: `fulfill`; several: `fulfillBatch`), in one transaction, before anything is broadcast.
-        A lone job that already holds an unused nonce (its mint moved, or its transaction is stuck)
-        signs at that nonce again, replacing the earlier transaction; jobs sent together hold none.
-        `sign(nonce, replacements)` -> (hash, raw). Returns them, or None if a lease was lost."""
+        Jobs that all hold the same unused nonce (a stuck transaction being replaced) sign at that
+        nonce again, replacing the earlier transaction; jobs sent together fresh hold none.
+        `sign(nonce, outbid)` -> (hash, raw), where `outbid` is the highest fees already signed at
+        that nonce (None for a fresh one); `fees_of(raw)` records what this signature bids.
+        Returns (hash, raw), or None if a lease was lost."""
         with self.transaction() as db:
             rows = db.execute(f"SELECT * FROM jobs WHERE lease_owner = ? AND id IN ({','.join('?' * len(job_ids))})",
                               (owner, *job_ids)).fetchall()
             if len(rows) != len(job_ids):
                 return None
+            held = {row["fulfill_nonce"] if (row["fulfill_from"] or "").lower() == address.lower() else None
+                    for row in rows}
             nonce, replaced = self.free_nonce(address, chain_count), []
-            if len(rows) == 1:
-                row = rows[0]
-                same_key = (row["fulfill_from"] or "").lower() == address.lower()
-                if same_key and row["fulfill_nonce"] is not None and row["fulfill_nonce"] >= chain_count:
-                    nonce, replaced = row["fulfill_nonce"], json.loads(row["fulfill_replaced"] or "[]")
-                    if row["fulfill_tx"]:
-                        replaced.append(row["fulfill_tx"])
-            tx_hash, raw = sign(nonce, len(replaced))
+            if len(held) == 1 and (reused := held.pop()) is not None and reused >= chain_count:
+                nonce = reused
+                for row in rows:
+                    replaced += [h for h in [row["fulfill_tx"], *json.loads(row["fulfill_replaced"] or "[]")]
+                                 if h and h not in replaced]
+            tx_hash, raw = sign(nonce, self.outbid_at(address, nonce))
+            if fees_of is not None:
+                self._record_fees(address, nonce, fees_of(raw))
             for job_id in job_ids:
                 self._write_signed(job_id, tx_hash, raw, address, nonce, head, replaced)
             return tx_hash, raw
+
+    def store_resigned(self, job_ids: list[int], old_tx: str, address: str, nonce: int, sign, head: int,
+                       fees_of) -> tuple[str, str] | None:
+        """Sign again at `nonce` for the jobs still on `old_tx` (an entry of it left: its mint moved
+        or is gone) and store it in their rows, in one transaction, before it is broadcast; the
+        rows need no lease (the transaction is theirs together; only their signed fields change).
+        `sign(nonce, outbid)` -> (hash, raw). None when none of them is still on `old_tx`."""
+        with self.transaction() as db:
+            rows = [row for row in db.execute(
+                f"SELECT * FROM jobs WHERE fulfill_tx = ? AND id IN ({','.join('?' * len(job_ids))})",
+                (old_tx, *job_ids)).fetchall()] if job_ids else []
+            outbid = self.outbid_at(address, nonce)
+            tx_hash, raw = sign(nonce, outbid)
+            self._record_fees(address, nonce, fees_of(raw))
+            for row in rows:
+                replaced = [old_tx, *json.loads(row["fulfill_replaced"] or "[]")]
+                self._write_signed(row["id"], tx_hash, raw, address, nonce, head, replaced)
+            return tx_hash, raw
+
+    def outbid_at(self, address: str, nonce: int) -> tuple[int, int] | None:
+        """The highest (maxFeePerGas, maxPriorityFeePerGas) signed so far at this nonce, or None."""
+        row = self._db.execute("SELECT max_fee, priority_fee FROM signed_fees WHERE address = ? AND nonce = ?",
+                               (address.lower(), nonce)).fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+
+    def _record_fees(self, address: str, nonce: int, fees: tuple[int, int]) -> None:
+        old = self.outbid_at(address, nonce) or (0, 0)
+        self._db.execute("INSERT OR REPLACE INTO signed_fees VALUES (?, ?, ?, ?)",
+                         (address.lower(), nonce, str(max(old[0], fees[0])), str(max(old[1], fees[1]))))
+
+    def holders(self, tx_hash: str) -> list["Job"]:
+        """The jobs whose signed transaction is `tx_hash` (on their way, or fulfilled and watched)."""
+        return [Job(**dict(row)) for row in self._db.execute(
+            f"SELECT * FROM jobs WHERE fulfill_tx = ? AND state IN ({','.join('?' * len(CLAIMABLE))}) ORDER BY id",
+            (tx_hash, *CLAIMABLE))]
+
+    def holders_of_nonce(self, address: str, nonce: int) -> list["Job"]:
+        """The jobs on their way to a fulfillment that hold this nonce of `address`."""
+        return [Job(**dict(row)) for row in self._db.execute(
+            f"SELECT * FROM jobs WHERE fulfill_from = ? AND fulfill_nonce = ? AND state IN"
+            f" ({','.join('?' * len(CLAIMABLE))}) ORDER BY id", (address.lower(), nonce, *CLAIMABLE))]
 
     def _write_signed(self, job_id: int, tx_hash: str, raw: str, address: str, nonce: int, head: int,
                       replaced: list[str]) -> None:

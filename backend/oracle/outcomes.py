@@ -2,10 +2,10 @@
 
 Each step takes a job and returns an outcome: `Advance` (to a state, with the fields to store),
 `Wait` (look again after a delay), `Retry` (a passing failure: back off) or `Fail` (no retry can
-fix it). Errors become outcomes in one place, `outcome_of`: `TransientError` -> Retry,
-`PermanentError` -> Fail, anything else -> Retry, logged. Kept apart from the loop so that the
-job steps (backend/oracle/service.py) and the transaction side (backend/oracle/transactions.py)
-speak the same words without importing each other.
+fix it). Errors become outcomes in one place, `outcome_of`: `PermanentError` -> Fail, a chain
+still moving or out of reach -> Wait, anything else -> Retry (logged unless it is one of ours).
+Kept apart from the loop so that the job steps (backend/oracle/service.py) and the transaction
+side (backend/oracle/transactions.py) speak the same words without importing each other.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import signal
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
+from backend.chain.errors import ChainNotSettled, ChainUnavailable
 from backend.errors import PermanentError, StyleMintError
 
 log = logging.getLogger("stylemint.oracle")
@@ -52,10 +53,14 @@ Outcome = Union[Advance, Wait, Retry, Fail]
 
 
 def outcome_of(err: Exception, job) -> Outcome:
-    """The one exception map: PermanentError fails the job, anything else backs off."""
+    """The one exception map: PermanentError fails the job; a chain still moving or out of reach
+    (ChainNotSettled, ChainUnavailable) makes it wait without spending an attempt, since no number
+    of reorgs or outages may turn into a failed job; anything else backs off."""
     if isinstance(err, JobRejected):
         return Fail(str(err))
     reason = f"{type(err).__name__}: {err}"
+    if isinstance(err, (ChainNotSettled, ChainUnavailable)):
+        return Wait(reason)
     if isinstance(err, PermanentError):
         return Fail(reason)
     if not isinstance(err, StyleMintError):

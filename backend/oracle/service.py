@@ -43,10 +43,11 @@ from pathlib import Path
 from typing import Callable
 
 from backend.chain.client import StyleMintClient
-from backend.chain.errors import ChainUnavailable, ContractRevert
+from backend.chain.errors import ChainNotSettled, ContractRevert
 from backend.chain.manifests import ManifestNotInForce, manifest_at_mint
 from backend.chain.styles import manifest_mismatches, registered_styles_of
-from backend.errors import PermanentError
+from backend.chain.types import MintLog
+from backend.errors import PermanentError, StyleMintError
 from backend.ipfs.cid import InvalidCID, canonical, cid_of
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import ACTIVE, Job, JobStore, mint_fields
@@ -84,9 +85,9 @@ class OracleConfig:
     # (64 = two epochs, Ethereum's finality); checked every watch_interval seconds.
     final_depth: int = 64
     watch_interval: float = 12.0
-    # A fulfillment still pending after this many blocks is replaced (same nonce, fees x fee_bump).
+    # A fulfillment still pending after this many blocks is replaced: same nonce, each fee at least
+    # 9/8 of the highest signed at that nonce and at least the current estimate.
     stuck_blocks: int = 12
-    fee_bump: float = 1.25
     renders_dir: Path | None = None
     # The token page's "rendering, step n of N" is written at most this often (one SQLite write each).
     progress_interval: float = 0.25
@@ -129,6 +130,11 @@ class JobContext:
 # reverted or vanished transaction) is logged as a warning.
 PROGRESS = ("seen", "rendered", "pinned", "submitted", "fulfilled", "final", "failed")
 
+# A job that left its signed transaction (withdrawn: signed again without it, or cancelled) holds
+# no nonce any more; its next fulfillment takes a fresh one.
+RELEASED_NONCE = {"fulfill_tx": None, "fulfill_raw": None, "fulfill_nonce": None, "fulfill_from": None,
+                  "fulfill_replaced": None, "fulfill_sent_block": None}
+
 # Which bucket of StepTimes each state's step is charged to.
 BUCKET = {"seen": "render", "rendered": "pin", "pinned": "chain", "submitted": "chain", "fulfilled": "chain"}
 
@@ -143,7 +149,7 @@ class Oracle:
         self.config = config or OracleConfig()
         self.renders_dir = Path(self.config.renders_dir or Path(jobs.path).parent / "renders")
         self.renders_dir.mkdir(parents=True, exist_ok=True)
-        self.sender = FulfillmentSender(chain, jobs, signer, self.config, self.weights_for)
+        self.sender = FulfillmentSender(chain, jobs, signer, self.config, self.weights_for, self._still_true)
         self.chain_id = chain.chain_id()
         if not chain.has_role("ORACLE_ROLE", signer.address):
             raise OracleNotAuthorized(
@@ -154,6 +160,7 @@ class Oracle:
         self._manifest_cache: dict[str, bytes] = {}  # by CID
         self._renderable: set[str] = set()  # manifest hashes that passed the policy and environment checks
         self._contexts: dict[int, JobContext] = {}  # by job id: resolved at render, handed forward
+        self._mints: dict[int, MintLog] = {}  # by job id: the Mint log of the receipt last checked
         self.times = StepTimes()
         self._steps: dict[str, Callable[[Job], Outcome]] = {
             "rendered": self._pin, "submitted": self.sender.confirm, "fulfilled": self._watch}
@@ -184,7 +191,14 @@ class Oracle:
             found = 0
             while cursor < safe:
                 to = min(safe, cursor + self.config.log_chunk)
-                for mint in self.chain.mint_logs(cursor + 1, to):
+                # The logs belong to the branch whose block `to` has this hash, read on both sides
+                # of the log query: a reorg in between (or a node that lost the block) is looked at
+                # again next scan, never recorded as a cursor without a hash.
+                to_hash = self.chain.block_hash(to)
+                mints = self.chain.mint_logs(cursor + 1, to)
+                if to_hash is None or self.chain.block_hash(to) != to_hash:
+                    raise ChainNotSettled(f"block {to} changed or vanished while its logs were read")
+                for mint in mints:
                     outcome = self.jobs.record_mint(mint)
                     if outcome != "known":
                         found += 1
@@ -193,7 +207,7 @@ class Oracle:
                 cursor = to
                 with self.jobs.transaction():
                     self.jobs.set_meta("cursor", cursor)
-                    self.jobs.set_meta("cursor_hash", self.chain.block_hash(cursor))
+                    self.jobs.set_meta("cursor_hash", to_hash)
                     self.jobs.set_meta("head", head)
         return found
 
@@ -236,6 +250,7 @@ class Oracle:
             stored = self.jobs.update(job.id, owner, state=outcome.state, **{"activity": None, **outcome.fields})
             if outcome.state == "seen" or outcome.state not in ACTIVE:  # moved, lost or done: resolve anew
                 self._contexts.pop(job.id, None)
+                self._mints.pop(job.id, None)
             if stored:
                 setback = outcome.state == "dropped" or PROGRESS.index(outcome.state) < PROGRESS.index(job.state)
                 log.log(logging.WARNING if setback else logging.INFO, "event=%s token=%d%s", outcome.state, job.token_id,
@@ -273,38 +288,54 @@ class Oracle:
     # -- steps --------------------------------------------------------------------------------
 
     def _check_mint(self, job: Job) -> Outcome | None:
-        """Is the mint still where we saw it? None: yes, go on. Else drop it or follow it."""
+        """Is the mint still where we saw it? None: yes, go on. Else drop it or follow it; either way
+        it first leaves any transaction signed for its old place (`FulfillmentSender.withdraw`)."""
+        outcome = self._where_mint_is(job)
+        if isinstance(outcome, Advance):
+            self.sender.withdraw(job)
+            outcome = dataclasses.replace(outcome, fields=outcome.fields | RELEASED_NONCE)
+        return outcome
+
+    def _where_mint_is(self, job: Job) -> Advance | None:
         receipt = self.chain.receipt(job.tx_hash)
         mints = [m for m in self.chain.mint_logs_in_receipt(receipt) if m.token_id == job.token_id] if receipt else []
         if not mints or receipt["status"] != 1:
-            self.sender.cancel_unused_nonce(job)
             return Advance("dropped", {"last_error": "mint transaction is no longer in the canonical chain"},
                            f"tx={job.tx_hash} reason=mint no longer in the canonical chain")
         mint = mints[0]
+        self._mints[job.id] = mint
         if mint.block_hash != job.block_hash:
             return Advance("seen", mint_fields(mint, dataclasses.asdict(job)),
                            f"moved from_block={job.block_hash} to_block={mint.block_hash}")
+        as_recorded = (job.project_id, job.manifest_hash, job.minter.lower())
+        if as_recorded != (mint.project_id, mint.manifest_hash.hex(), mint.minter.lower()):
+            return Advance("seen", mint_fields(mint, dataclasses.asdict(job)),
+                           "the job's row disagrees with its mint's receipt: taken from the receipt")
         if job.randomness_block_hash is not None:
             number = job.block_number + self.randomness_delay
             now = self.chain.block_hash(number)
+            if now is None:
+                raise ChainNotSettled(f"randomness block {number} is not on this node now")
             if now != job.randomness_block_hash:
                 return Advance("seen", mint_fields(mint, dataclasses.asdict(job)),
                                f"randomness block {number} reorganised from={job.randomness_block_hash} to={now}")
         return None
+
+    def _still_true(self, job: Job) -> bool:
+        """Whether the job's mint and randomness block are where its seed was derived from."""
+        return self._where_mint_is(job) is None
 
     def manifest_for(self, job: Job) -> JobContext:
         """What the job renders and pins with: the manifest in force at its mint and its CID there
         (backend/chain/manifests.py, the verifier's rule too), the project's name and artist and
         its registered styles; refused when this oracle cannot render in the environment the
         project commits to, or when the manifest does not load the project's registered styles."""
+        mint = self._mint_of(job)
         try:
             info = self.chain.project_info(job.project_id)
-        except ContractRevert:
-            raise JobRejected(f"unknown project {job.project_id} on contract {self.chain.address}") from None
-        mint = self.chain.mint_log(job.token_id)
-        if mint is None or mint.manifest_hash.hex() != job.manifest_hash:
-            raise JobRejected(f"no manifest with hash 0x{job.manifest_hash} was in force on project "
-                              f"{job.project_id} at the mint of token {job.token_id}")
+        except ContractRevert:  # its Mint log is in a receipt, so the project exists: a node behind
+            raise ChainNotSettled(f"the node does not know project {job.project_id} yet, though token "
+                                  f"{job.token_id}'s mint is in a receipt") from None
 
         def fetch(cid: str) -> bytes:
             try:
@@ -315,7 +346,9 @@ class Oracle:
         try:
             manifest, cid = manifest_at_mint(self.chain, mint, fetch)
         except ManifestNotInForce as err:
-            raise JobRejected(str(err)) from None
+            # The contract stamps every Mint log with the manifest it had, so on one consistent chain
+            # this never happens: the node's logs are behind its receipts, or a reorg is under way.
+            raise ChainNotSettled(f"{err}, as this node answers now") from None
         if job.manifest_hash not in self._renderable:
             problems = self.config.policy.problems(manifest)
             if problems:
@@ -332,6 +365,18 @@ class Oracle:
         if mismatches:
             raise JobRejected("the manifest does not load the project's registered styles: " + "; ".join(mismatches))
         return JobContext(manifest, cid, info["name"], info["artist"], len(registered))
+
+    def _mint_of(self, job: Job) -> MintLog:
+        """The job's Mint log as the receipt it was last checked against has it (log index included,
+        which orders it against a manifest change in the same block): never a second lookup by token
+        id, which a reorg in progress can miss. After a restart the receipt is read again."""
+        if job.id not in self._mints:
+            receipt = self.chain.receipt(job.tx_hash)
+            mints = [m for m in self.chain.mint_logs_in_receipt(receipt) if m.token_id == job.token_id] if receipt else []
+            if not mints or mints[0].block_hash != job.block_hash:
+                raise ChainNotSettled(f"token {job.token_id}'s mint {job.tx_hash} is not where it was checked")
+            self._mints[job.id] = mints[0]
+        return self._mints[job.id]
 
     def _manifest_bytes(self, cid: str) -> bytes:
         """A manifest's bytes by CID, kept: content-addressed, so the same CID is the same bytes."""
@@ -496,16 +541,22 @@ class Oracle:
                 f"done={c['fulfilled'] + c['final']} final={c['final']} failed={c['failed']} dropped={c['dropped']}")
 
     def run(self, stop: threading.Event, *, until_idle: bool = False) -> None:
-        """Scan and process until `stop` is set (or, with `until_idle`, until nothing is left to do)."""
-        last_progress = ""
+        """Scan and process until `stop` is set (or, with `until_idle`, until nothing is left to do).
+        Nothing the chain or a store answers ends the loop: a failed pass is logged and tried again
+        after a growing pause (bad configuration is refused before this, when the oracle is built)."""
+        last_progress, failures = "", 0
         while not stop.is_set():
             try:
                 self.scan()
-            except ChainUnavailable as err:
-                log.warning("event=scan_failed reason=%r", str(err))
-                stop.wait(self.config.poll_interval)
+                worked = self.process_batch(stop)
+            except Exception as err:  # noqa: BLE001 - the loop outlives every answer; see the docstring
+                failures += 1
+                delay = self.config.retry.delay(failures)
+                log.warning("event=pass_failed attempt=%d delay=%.1fs reason=%r", failures, delay,
+                            f"{type(err).__name__}: {err}", exc_info=not isinstance(err, StyleMintError))
+                stop.wait(delay)
                 continue
-            worked = self.process_batch(stop)
+            failures = 0
             line = self.progress_line()
             if line != last_progress:
                 log.info("progress %s", line)

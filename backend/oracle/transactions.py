@@ -1,12 +1,15 @@
 """The oracle's transaction side: sign each fulfillment once, store it, broadcast it, confirm it,
-replace it when stuck and cancel it when its mint is gone.
+replace it when stuck, and sign it again without an entry whose mint moved or is gone.
 
 The invariant is "one nonce, at most one fulfillment, and never a signature lost": a transaction
 is signed once and stored with its nonce in one SQLite transaction before it is broadcast
 (`JobStore.store_signed`), so a crash or a lost reply re-broadcasts the same bytes instead of
 signing a second transaction; a stuck one is replaced at the same nonce with higher fees, and
-every hash signed for that nonce is watched. One signing path serves one token (`fulfill`) and
-several (`fulfillBatch`, the same bytes stored in each job's row).
+every hash signed for that nonce is watched. A replacement outbids the highest fees signed at its
+nonce by 9/8 (nodes refuse less). Nothing is broadcast again unless each of its entries is still
+true: a job whose mint moved leaves its transaction (`withdraw`), which is signed again at that
+nonce for the rest, or cancelled when none is left. One signing path serves one token (`fulfill`)
+and several (`fulfillBatch`, the same bytes stored in each job's row).
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ log = logging.getLogger("stylemint.oracle")
 
 
 class FulfillmentSender:
-    """`weights_for(job)` gives the style weights a job's fulfillment pays by (the oracle's rule)."""
+    """`weights_for(job)` gives the style weights a job's fulfillment pays by, `still_true(job)`
+    whether its mint and randomness block are where its seed was derived from (the oracle's rules)."""
 
-    def __init__(self, chain: StyleMintClient, jobs: JobStore, signer, config, weights_for: Callable[[Job], list[int]]):
+    def __init__(self, chain: StyleMintClient, jobs: JobStore, signer, config, weights_for: Callable[[Job], list[int]],
+                 still_true: Callable[[Job], bool]):
         self.chain, self.jobs, self.signer, self.config = chain, jobs, signer, config
         self.weights_for = weights_for
+        self.still_true = still_true
 
     def fulfilled_on_chain(self, job: Job) -> Outcome | None:
         """Idempotency: the chain's own record of this token's fulfillment, if it has one."""
@@ -97,8 +103,8 @@ class FulfillmentSender:
         chain_count = self.chain.transaction_count(self.signer.address)
         signed = self.jobs.store_signed(
             [job.id for job in jobs], self.config.worker_id, self.signer.address, chain_count,
-            lambda nonce, replacements: self.chain.sign(self.signer, tx, nonce, self.config.fee_bump ** replacements),
-            self.chain.head())
+            lambda nonce, outbid: self.chain.sign(self.signer, tx, nonce, outbid), self.chain.head(),
+            self.chain.fees_of)
         if signed is None:
             return {job.id: Wait("lease lost before signing") for job in jobs}
         tx_hash, raw = signed
@@ -145,6 +151,14 @@ class FulfillmentSender:
             return self.fulfilled_on_chain(job) or Advance(
                 "pinned", {"fulfill_tx": None, "fulfill_raw": None, "fulfill_nonce": None, "fulfill_replaced": None},
                 f"nonce {job.fulfill_nonce} was used by another transaction: signing again")
+        if not self.chain.transaction_pending(job.fulfill_tx) or self.chain.head() - (
+                job.fulfill_sent_block or 0) >= self.config.stuck_blocks:
+            # Broadcast again only what is still true: an entry whose mint or randomness block changed
+            # is first taken out by its own job's check (`withdraw`), then this job signs anew.
+            changed = [other.token_id for other in self.jobs.holders(job.fulfill_tx)
+                       if other.id != job.id and not self.still_true(other)]
+            if changed:
+                return Wait(f"tx={job.fulfill_tx}: the mint of token(s) {changed} changed; they leave it first", 0.2)
         if not self.chain.transaction_pending(job.fulfill_tx):
             try:
                 self.chain.broadcast(job.fulfill_raw)
@@ -160,22 +174,50 @@ class FulfillmentSender:
         return Wait("fulfill transaction still in the mempool")
 
     def _replace(self, job: Job) -> Outcome:
-        """Re-sign a stuck fulfillment at its nonce. For a batch, only its first job does (two
-        replacements at one nonce with the same fee would refuse each other); the others find their
-        nonce used by a transaction not in their list and sign again."""
+        """Sign a stuck fulfillment again at its nonce, every entry of it, outbidding it. For a batch,
+        only its first job does (two replacements at one nonce would refuse each other)."""
         if not self.jobs.leads(job):
             return Wait(f"tx={job.fulfill_tx} is a batch: its first job replaces it")
-        return self._sign_and_store([job], {job.id: self.weights_for(job)})[job.id]
+        return Wait(f"tx={job.fulfill_tx} was stuck: replaced by tx={self._resign(job, leaving=None)}")
 
-    def cancel_unused_nonce(self, job: Job) -> None:
-        """A dropped job's fulfillment must not land, and its nonce must not stay a gap: replace it
-        with a 0-value transfer to ourselves at that nonce (skipped when the nonce is used)."""
-        if job.fulfill_nonce is None or (job.fulfill_from or "") != self.signer.address.lower():
+    def withdraw(self, job: Job) -> None:
+        """`job` leaves the transaction signed for it (its mint moved or is gone), whose nonce is not
+        used yet: the jobs still on it are signed again at that nonce without it, outbidding it,
+        or, when none is left (or what is left would revert), the nonce goes to a cancel, so that
+        a fulfillment that would revert never lands and no nonce is left a gap."""
+        if job.fulfill_nonce is None or job.fulfill_tx is None or (job.fulfill_from or "") != self.signer.address.lower():
             return
         if self.chain.transaction_count(self.signer.address) > job.fulfill_nonce:
             return
-        replacements = 1 + len(json.loads(job.fulfill_replaced or "[]"))
-        tx_hash, raw = self.chain.sign_cancel(self.signer, job.fulfill_nonce, self.config.fee_bump ** replacements)
+        if any(other.fulfill_tx != job.fulfill_tx for other in self.jobs.holders_of_nonce(job.fulfill_from,
+                                                                                          job.fulfill_nonce)):
+            return  # already signed again at that nonce without this job
+        self._resign(job, leaving=job)
+
+    def _resign(self, job: Job, leaving: Job | None) -> str:
+        """Sign `job`'s transaction again at its nonce with the entries of the jobs still on it (all
+        but `leaving`), or a cancel; store it in their rows, then broadcast it. Returns its hash."""
+        staying = [other for other in self.jobs.holders(job.fulfill_tx)
+                   if (leaving is None or other.id != leaving.id) and (other.id == job.id or self.still_true(other))]
+        tokens = {other.token_id for other in staying}
+        entries = [entry for entry in self.chain.fulfill_entries(job.fulfill_raw or "0x") if entry[0] in tokens]
+        tx = None
+        if entries:
+            try:
+                tx = (self.chain.prepare_fulfill(self.signer.address, *entries[0]) if len(entries) == 1
+                      else self.chain.prepare_fulfill_batch(self.signer.address, entries))
+            except ContractRevert as err:  # what is left would revert: cancel, they sign again fresh
+                log.warning("event=resign_reverts tx=%s: %s", job.fulfill_tx, err)
+        if tx is None:
+            sign, ids, kind = (lambda nonce, outbid: self.chain.sign_cancel(self.signer, nonce, outbid)), [], "cancel"
+        else:
+            kept = {entry[0] for entry in entries}
+            ids = [other.id for other in staying if other.token_id in kept]
+            sign, kind = (lambda nonce, outbid: self.chain.sign(self.signer, tx, nonce, outbid)), "resign"
+        tx_hash, raw = self.jobs.store_resigned(ids, job.fulfill_tx, self.signer.address, job.fulfill_nonce, sign,
+                                                self.chain.head(), self.chain.fees_of)
         self.chain.broadcast(raw)
-        log.warning("event=cancel token=%d nonce=%d tx=%s: the mint is gone, its fulfillment must not land",
-                    job.token_id, job.fulfill_nonce, tx_hash)
+        log.warning("event=%s nonce=%d old_tx=%s tx=%s tokens=%s%s", kind, job.fulfill_nonce, job.fulfill_tx, tx_hash,
+                    sorted(tokens & {e[0] for e in entries}) if tx is not None else [],
+                    f" without token={leaving.token_id}" if leaving is not None else "")
+        return tx_hash

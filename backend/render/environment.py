@@ -114,3 +114,12 @@ def class_differences(committed: dict, other: dict) -> dict:
 def this_machine_class(device: str = "cpu", threads: int = DEFAULT_THREADS, batch_size: int = 1) -> dict:
     """The class this machine renders in: what a sample project commits to."""
     return environment_class(fingerprint(device, "float32", threads, batch_size))
+
+
+def recorded_environment(fingerprint: dict) -> dict:
+    """What a token's provenance records of its render environment: the class fields and the
+    dtype, every one of which a verifier can check (against the committed class, the manifest,
+    or its own re-render). The rest of the fingerprint (Python and Pillow versions, a CPU's
+    marketing name, the CUDA runtime) cannot be checked by anyone, so it is not published as a
+    claim; the oracle still logs it."""
+    return {**environment_class(fingerprint), "dtype": fingerprint.get("dtype")}

@@ -271,11 +271,31 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON (only finite numbers are)")
 
 
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        duplicated = sorted({key for key in keys if keys.count(key) > 1})
+        raise ValueError(f"duplicate key(s) {', '.join(map(repr, duplicated))[:100]}: readers disagree on "
+                         "which value counts")
+    return dict(pairs)
+
+
 def strict_json(raw: bytes | str):
-    """JSON as this project accepts it from others: finite numbers only; nesting too deep for the
+    """JSON as this project accepts it from others, one reading only: UTF-8 without a byte-order
+    mark, finite numbers, each key once per object (Python keeps the last of a duplicated key,
+    other readers the first), nothing after the document but whitespace; nesting too deep for the
     parser is a ValueError like any other bad input."""
+    if isinstance(raw, (bytes, bytearray)):
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raise ValueError("a byte-order mark before the document")
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise ValueError(f"not UTF-8: {err}") from None
+    elif raw.startswith("\ufeff"):
+        raise ValueError("a byte-order mark before the document")
     try:
-        return json.loads(raw, parse_constant=_no_constant)
+        return json.loads(raw, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
     except RecursionError:
         raise ValueError("nested too deeply") from None
 

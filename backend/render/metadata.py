@@ -7,6 +7,7 @@ is a no-op) and an auditor can check every provenance field against the chain.
 from __future__ import annotations
 
 from backend.chain import edition_of
+from backend.render.environment import recorded_environment
 from backend.render.manifest import StyleManifest, canonical_json
 from backend.render.renderer import RenderResult
 
@@ -67,7 +68,7 @@ def build_metadata(
             "model_sha256": render.model_sha256,
             "prompt": render.prompt,
             "renderer_version": render.renderer_version,
-            "environment": render.fingerprint,
+            "environment": recorded_environment(render.fingerprint),
             "image_cid": image_cid,
             "png_sha256": render.png_sha256,
             "pixel_sha256": render.pixel_sha256,

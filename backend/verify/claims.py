@@ -2,9 +2,10 @@
 
 The metadata is written by the oracle, so every field in it is a claim. The verifier derives all
 it can (chain facts, names, edition, traits and prompt from the seed and the manifest, hashes from
-the image bytes) by building the document the honest oracle would have pinned and naming every
-field that differs. What cannot be derived is bounded: the render environment must be the one
-the manifest commits to, and the renderer version must at least be a string.
+the image bytes, the environment from the committed class and the manifest) by building the
+document the honest oracle would have pinned and naming every field that differs, an unknown key
+included. What cannot be derived is bounded: without a committed environment its fields are
+short strings and bounded numbers, and the renderer version is a short string.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import numpy as np
 
 from backend.chain.types import MintLog
 from backend.ipfs.cid import InvalidCID, canonical
-from backend.render.environment import class_differences
-from backend.render.manifest import RenderEnvironment, StyleManifest, strict_json
+from backend.render.environment import CLASS_FIELDS, class_differences
+from backend.render.manifest import RenderEnvironment, StyleManifest, canonical_json, strict_json
 from backend.render.metadata import build_metadata
 from backend.render.renderer import RenderResult, prompt_for
 
@@ -34,6 +35,9 @@ def parse(data: bytes) -> tuple[dict, dict, str]:
         raise FalseClaim(f"metadata is not JSON: {err}") from None
     if not isinstance(metadata, dict):
         raise FalseClaim(f"metadata is a JSON {type(metadata).__name__}, not an object")
+    if canonical_json(metadata) != bytes(data):  # the one form an honest oracle writes (RENDER_SPEC §10)
+        raise FalseClaim("metadata is not canonical JSON: whitespace, key order, escapes or bytes after the "
+                         "document differ from the one form the oracle writes")
     provenance = metadata.get("provenance")
     if not isinstance(provenance, dict):
         raise FalseClaim("metadata has no provenance object: it is not stylemint ERC-721 metadata")
@@ -72,11 +76,32 @@ def environment(provenance: dict, committed: RenderEnvironment | None, max_threa
             "batch_size": _bounded_int(claimed, "batch_size", 1, max_batch)}
 
 
+def expected_environment(provenance: dict, manifest: StyleManifest) -> dict:
+    """The `provenance.environment` an honest oracle records (RENDER_SPEC §8): the committed class
+    and the manifest's dtype. Without a commitment the class fields cannot be derived; they are
+    taken from the claim only as short strings (threads and batch shape already bounded by
+    `environment`), and only a byte-exact re-render counts then. Any other key is not expected,
+    so `differences` names it."""
+    if manifest.environment is not None:
+        base = manifest.environment.model_dump()
+    else:
+        claimed = provenance.get("environment") or {}
+        base = {}
+        for key in CLASS_FIELDS:
+            value = claimed.get(key)
+            if value is not None and (not isinstance(value, (str, int)) or isinstance(value, bool)
+                                      or len(str(value)) > 64):
+                raise FalseClaim(f"provenance.environment.{key} must be a short string or null, got {value!r:.40}")
+            base[key] = value
+    return {**{key: base.get(key) for key in CLASS_FIELDS}, "dtype": manifest.dtype}
+
+
 def derive(*, token_id: int, project_id: int, project_name: str, artist: str, manifest: StyleManifest,
            manifest_cid: str, seed: bytes, image: bytes, pixels: np.ndarray, image_cid: str, chain_id: int,
            contract: str, mint: MintLog, randomness_block: tuple[int, str, str], claimed: dict) -> dict:
-    """The metadata document an honest oracle pins for this token (the environment and renderer
-    version taken from the claim, which `environment` has already checked)."""
+    """The metadata document an honest oracle pins for this token: nothing copied from the claim
+    but the renderer version (a bounded string) and the recorded attribution (re-computed with the
+    render and compared there); the environment is derived (`expected_environment`)."""
     provenance = claimed["provenance"]
     version = provenance.get("renderer_version")
     if not isinstance(version, str) or len(version) > 64:
@@ -91,7 +116,7 @@ def derive(*, token_id: int, project_id: int, project_name: str, artist: str, ma
         png=image, png_sha256=hashlib.sha256(image).hexdigest(), pixel_sha256=hashlib.sha256(pixels.tobytes()).hexdigest(),
         width=manifest.width, height=manifest.height, seed="0x" + seed.hex(), prompt=prompt, traits=traits,
         model_sha256=manifest.model.sha256, manifest_sha256="0x" + mint.manifest_hash.hex(),
-        fingerprint=provenance["environment"], renderer_version=version,
+        fingerprint=expected_environment(provenance, manifest), renderer_version=version,
         attribution=recorded if manifest.styles else None)
     document = build_metadata(
         token_id=token_id, project_id=project_id, project_name=project_name, artist=artist, manifest=manifest,

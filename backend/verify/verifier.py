@@ -40,6 +40,7 @@ from backend.ipfs.store import ContentStore
 from backend.render.compare import compare_pixels, within_tolerance
 from backend.render.environment import class_differences
 from backend.render.manifest import ManifestError, StyleManifest
+from backend.render.png_header import PngRefused, check_png
 from backend.render.renderer import ModelHashMismatch, RenderError, Renderer, RenderResult
 from backend.render.seed import derive_seed, derive_seed_v1
 from backend.verify import claims
@@ -344,6 +345,11 @@ class Verifier:
                           f"metadata provenance disagrees with the chain on {', '.join(sorted(disagreements))}")
         token.environment = claims.environment(token.provenance, token.manifest.environment, MAX_THREADS, MAX_BATCH)
         token.image = self._fetch(report, token.image_cid, "image")
+        try:  # bounded work: the header is read before a byte is decoded
+            check_png(token.image, token.manifest.width, token.manifest.height)
+        except PngRefused as err:
+            report.checks.append(Check("metadata", False, f"the image {token.image_cid} is refused undecoded: {err}"))
+            raise Refuted(Outcome.IMAGE_MISMATCH, f"the image {token.image_cid} is refused undecoded: {err}") from None
         try:
             token.pixels = _pixels(token.image)
         except Exception:  # noqa: BLE001 - Pillow raises many types for bytes that are not an image

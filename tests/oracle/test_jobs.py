@@ -50,14 +50,18 @@ def test_nonces_are_held_per_key_and_a_dropped_job_gives_its_back(tmp_path):
     signed = {}
     for token in (1, 2, 3):
         signed[token] = jobs.store_signed([claimed[token]], "w", "0xKEY", 0,
-                                          lambda nonce, replaced: (f"0xhash{nonce}", f"0xraw{nonce}"), 100)
+                                          lambda nonce, outbid: (f"0xhash{nonce}", f"0xraw{nonce}"), 100,
+                                          lambda raw: (100, 10))
     assert {t: jobs.for_token(t).fulfill_nonce for t in (1, 2, 3)} == {1: 0, 2: 1, 3: 2}
     jobs.update(claimed[2], None, state="dropped")  # its mint left the chain: nonce 1 is free again
     assert jobs.free_nonce("0xkey", 0) == 1
     assert jobs.free_nonce("0xother", 0) == 0  # another key's nonces are its own
-    # Signing again for a job that holds an unused nonce replaces its transaction at that nonce.
-    again = jobs.store_signed([claimed[3]], "w", "0xKEY", 0, lambda nonce, replaced: (f"0xnew{nonce}-{replaced}", "0xr"), 101)
-    assert again == ("0xnew2-1", "0xr") and jobs.for_token(3).fulfill_replaced == '["0xhash2"]'
+    # Signing again for a job that holds an unused nonce replaces its transaction at that nonce,
+    # told the fees it must outbid there; the higher bid is what the next replacement must beat.
+    again = jobs.store_signed([claimed[3]], "w", "0xKEY", 0, lambda nonce, outbid: (f"0xnew{nonce}-{outbid}", "0xr"),
+                              101, lambda raw: (120, 9))
+    assert again == ("0xnew2-(100, 10)", "0xr") and jobs.for_token(3).fulfill_replaced == '["0xhash2"]'
+    assert jobs.outbid_at("0xkey", 2) == (120, 10) and jobs.outbid_at("0xkey", 1) == (100, 10)
     assert jobs.store_signed([claimed[1]], "intruder", "0xKEY", 0, lambda n, r: ("0x", "0x"), 102) is None  # no lease
 
 

@@ -108,17 +108,18 @@ def test_fulfillment_by_another_oracle_is_detected_not_resent(sample_chain, shar
     assert len(fulfill_events(node.url, sample.deployment.address)) == 2
 
 
-def test_unknown_project_is_failed_with_a_reason(sample_chain, shared_renderer, env):
+def test_a_job_row_that_disagrees_with_its_receipt_is_taken_from_the_receipt(sample_chain, shared_renderer, env):
     node, sample, store = sample_chain
     mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     oracle.scan()
-    # A log decoded with a project the contract does not know (a foreign or corrupt event).
+    # A row that says project 99 (a corrupt state file): the receipt's Mint log is what counts.
     oracle.jobs.update(oracle.jobs.for_token(mint.token_id).id, None, project_id=99)
     run_until_idle(oracle)
     job = oracle.jobs.for_token(mint.token_id)
-    assert job.state == "failed" and "unknown project 99" in job.last_error
-    assert not sample.contract.isFulfilled(mint.token_id)
+    assert job.state == "fulfilled" and job.project_id == sample.project_id
+    assert bytes(sample.contract.tokenSeed(mint.token_id)) == canonical_seed(
+        node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
 
 
 def test_persistent_failure_is_visible_then_retried_on_command(sample_chain, shared_renderer, env):

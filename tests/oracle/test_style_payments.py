@@ -10,6 +10,7 @@ from ape import accounts
 from backend.chain.client import StyleMintClient
 from backend.dev import ape_contract as core
 from backend.dev.sample import STYLE_OWNER_ACCOUNTS, pin_manifest, register_shipped_styles
+from backend.render.manifest import canonical_json
 from backend.render.samples import blend_manifest
 from tests.oracle.conftest import make_oracle, use_block_time
 from tests.oracle.helpers import tokens_fulfilled_by, transactions_from
@@ -111,7 +112,7 @@ def test_weights_paid_that_are_not_the_renders_are_caught(registered_blend, shar
 
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
-    cid = store.add(json.dumps(metadata).encode())
+    cid = store.add(canonical_json(metadata))
     core.fulfill(sample.contract, victim.token_id, seed, cid, liar, weights_bps=lie)
     report = verifier_for(node, sample, store, shared_renderer.models_dir).verify(victim.token_id)
     assert report.outcome == "attribution_mismatch" and report.exit_code == 19

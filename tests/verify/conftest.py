@@ -8,6 +8,7 @@ from ape import accounts
 
 from backend.dev import ape_contract as core
 from backend.chain.client import StyleMintClient
+from backend.render.manifest import canonical_json
 from backend.verify.verifier import Verifier
 from tests.oracle.conftest import sample_chain, env, make_oracle, shared_renderer  # noqa: F401  (fixtures)
 
@@ -74,7 +75,7 @@ def fulfill_with(sample, store, victim, seed, metadata) -> str:
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
     if not sample.contract.hasRole(sample.contract.ORACLE_ROLE(), liar):
         sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
-    data = metadata if isinstance(metadata, bytes) else json.dumps(metadata).encode()
+    data = metadata if isinstance(metadata, bytes) else canonical_json(metadata)  # a careful liar's form
     cid = store.add(data)
     core.fulfill(sample.contract, victim.token_id, seed, cid, liar)
     return cid

@@ -14,6 +14,7 @@ from PIL import Image
 from backend.chain.client import StyleMintClient
 from backend.dev import ape_contract as core
 from backend.ipfs.cid import cid_of
+from backend.render.manifest import canonical_json
 from backend.render.renderer import encode_png
 from backend.render.samples import sample_manifest
 from backend.verify.verifier import Outcome, compare_pixels
@@ -140,7 +141,70 @@ def test_metadata_that_is_not_an_object(fulfilled, shared_renderer, document):
 
 def test_an_image_that_is_not_an_image(fulfilled, shared_renderer):
     report = forged(fulfilled, shared_renderer, png_of=lambda _: b"GIF89a not a png")
-    assert report.outcome == "image_mismatch" and "is not a PNG image" in report.reason
+    assert report.outcome == "image_mismatch" and "not a PNG" in report.reason
+
+
+def huge_png(_) -> bytes:
+    """A 10000 x 10000 PNG of one colour: about 100 KB on the wire, 300 MB decoded as RGB."""
+    buffer = io.BytesIO()
+    Image.new("L", (10_000, 10_000)).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def test_an_oversized_png_is_refused_before_it_is_decoded(fulfilled, shared_renderer, monkeypatch):
+    """Memory for this token is measured by bench/hostile_png.py (peak RSS, honest vs hostile)."""
+    from PIL import Image as pil_image
+
+    node, sample, store, _, _ = fulfilled
+    victim = victim_of(sample)
+    metadata, seed = honest_metadata(node, sample, store, shared_renderer, victim, png_of=huge_png)
+    fulfill_with(sample, store, victim, seed, metadata)
+    opened = []
+    real_open = pil_image.open
+    monkeypatch.setattr(pil_image, "open", lambda data, *a, **k: opened.append(data) or real_open(data, *a, **k))
+    report = verify(node, sample, store, shared_renderer, victim.token_id)
+    assert report.outcome == "image_mismatch" and "refused undecoded" in report.reason, report.reason
+    assert "10000x10000 pixels, the manifest renders" in report.reason
+    huge = [data for data in opened if isinstance(data, io.BytesIO) and data.getvalue()[16:20] == (10_000).to_bytes(4, "big")]
+    assert huge == []  # Pillow never saw the hostile image
+
+
+# -- hostile JSON: one document, one reading ------------------------------------------------------
+
+def _raw_edit(change):
+    """A forged metadata document as bytes: the honest canonical form, then `change`d."""
+    def forge(fulfilled, renderer):
+        node, sample, store, _, _ = fulfilled
+        victim = victim_of(sample)
+        metadata, seed = honest_metadata(node, sample, store, renderer, victim)
+        fulfill_with(sample, store, victim, seed, change(canonical_json(metadata), metadata))
+        return verify(node, sample, store, renderer, victim.token_id)
+    return forge
+
+
+def _duplicate_seed(raw, metadata):
+    """A second `seed` key in provenance, placed first: Python reads the last (honest) one, a
+    reader that keeps the first sees another seed."""
+    return raw.replace(b'"provenance":{', b'"provenance":{"seed":"0x' + b"00" * 32 + b'",', 1)
+
+
+HOSTILE_JSON = {
+    "duplicate key": (_duplicate_seed, "duplicate key(s) 'seed'"),
+    "NaN": (lambda raw, m: raw.replace(b'"project_id":%d' % m["provenance"]["project_id"], b'"project_id":NaN'),
+            "NaN is not JSON"),
+    "trailing newline": (lambda raw, m: raw + b"\n", "not canonical JSON"),
+    "a second document after it": (lambda raw, m: raw + b'{"seed":"0x00"}', "Extra data"),
+    "byte-order mark": (lambda raw, m: b"\xef\xbb\xbf" + raw, "byte-order mark"),
+    "pretty-printed": (lambda raw, m: json.dumps(m, indent=1).encode(), "not canonical JSON"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_JSON))
+def test_metadata_with_more_than_one_reading_is_a_lie(fulfilled, shared_renderer, case):
+    change, words = HOSTILE_JSON[case]
+    report = _raw_edit(change)(fulfilled, shared_renderer)
+    assert report.outcome == "metadata_mismatch" and report.exit_code == Outcome.METADATA_MISMATCH, report.reason
+    assert words in report.reason, report.reason
 
 
 def test_a_metadata_cid_that_is_not_a_cid(fulfilled, shared_renderer):
@@ -207,6 +271,10 @@ FALSE_CLAIMS = {
     "provenance.project_id": lambda m: m["provenance"].update(project_id=7),
     "description": lambda m: m.update(description="certified by a famous auditor"),
     "extra field": lambda m: m.update(rarity="legendary"),
+    # The environment is derived (the committed class and the manifest's dtype), never copied.
+    "provenance.environment.python": lambda m: m["provenance"]["environment"].update(python="2.7.18"),
+    "provenance.environment.gpu_driver": lambda m: m["provenance"]["environment"].update(gpu_driver="555.1"),
+    "provenance.environment.dtype": lambda m: m["provenance"]["environment"].update(dtype="float16"),
 }
 
 

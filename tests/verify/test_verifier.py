@@ -9,6 +9,7 @@ from ape import accounts
 from backend.dev import ape_contract as core
 from backend.dev.anvil import free_port
 from backend.chain.client import StyleMintClient
+from backend.render.manifest import canonical_json
 from backend.render.renderer import Renderer
 from backend.render.samples import sample_manifest
 from backend.render.seed import derive_seed, derive_seed_v1
@@ -107,7 +108,7 @@ def claims_about(sample, victim, seed) -> dict:
 def lying_fulfill(sample, store, victim, seed, metadata):
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
     sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
-    cid = store.add(json.dumps(metadata).encode())
+    cid = store.add(canonical_json(metadata))
     core.fulfill(sample.contract, victim.token_id, seed, cid, liar)
 
 
