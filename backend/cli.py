@@ -347,6 +347,8 @@ def oracle_status(ctx, as_json):
                f"lag {report['lag_blocks']} blocks")
     for job in report["failed"]:
         click.echo(f"failed token {job['token_id']} after {job['attempts']} attempts: {job['reason']}")
+    for job in report["waiting"]:
+        click.echo(f"waiting token {job['token_id']} ({job['state']}): {job['reason']}")
 
 
 @oracle.command("retry")
@@ -396,7 +398,8 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
     """Prove or refute that a token's image is the render of its mint's seed.
 
     Exit 0: exact. 3: tolerant (this machine is outside the project's committed render
-    environment; the pixels are close, but small edits cannot be excluded). 10-18: a failure."""
+    environment; the pixels are close, but small edits cannot be excluded). 10-19: a failure.
+    20: unavailable (the token's content could not be fetched from this source: not checked)."""
     from backend.chain.abi import AbiUnavailable
     from backend.ipfs.config import IpfsConfigError, store_from_config
     from backend.chain.deployments import resolve_target, rpc_url
@@ -464,9 +467,11 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
               help="Blocks a fulfillment must be buried under before it is checked.")
 @click.option("--poll", type=click.FloatRange(min=0.1), default=12.0, show_default=True,
               help="Seconds between looks at the chain.")
+@click.option("--grace", type=click.FloatRange(min=0), default=600.0, show_default=True,
+              help="Seconds a fulfilled token's content may stay unavailable before it is an ALERT.")
 @click.option("--once", is_flag=True, help="Check everything up to the head, then exit (1 if any check failed).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per checked fulfillment.")
-def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, once, as_json):
+def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, grace, once, as_json):
     """Verify every fulfillment as it lands and report each one whose check fails (a lying oracle)."""
     import time
 
@@ -480,22 +485,25 @@ def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, once, as
     try:
         client, start_block = resolve_target(rpc, contract)
         content = store_from_config(ipfs_setting)
+        if ipfs_setting is None:  # a watcher with only the deployment record reads its gateway
+            content = _with_recorded_gateway(content, client)
     except (IpfsConfigError, AbiUnavailable, LookupError) as err:
         raise InputError(str(err)) from None
 
-    def show(report):
+    def show(report, alert):
         if as_json:
-            click.echo(json.dumps({"token_id": report.token_id, "outcome": report.outcome,
+            click.echo(json.dumps({"token_id": report.token_id, "outcome": report.outcome, "alert": alert,
                                    "exit_code": report.exit_code, "reason": report.reason}))
         elif report.exit_code == 0:
             click.echo(f"ok     token {report.token_id}: {report.outcome}")
-        elif report.outcome in ("tolerant", "unavailable"):  # not proven exact, no evidence of a lie
+        elif not alert:  # not proven exact (tolerant), or content not there yet: no evidence of a lie
             click.echo(f"warn   token {report.token_id}: {report.reason}")
         else:
             click.echo(f"ALERT  token {report.token_id}: {report.outcome}: {report.reason}")
 
     state = WatchState(next_block=start_block if from_block is None else from_block)
-    watcher = FulfillmentWatch(client, Verifier(client, content), confirmations=confirmations, on_report=show)
+    watcher = FulfillmentWatch(client, Verifier(client, content), confirmations=confirmations, grace=grace,
+                               on_report=show)
     click.echo(f"watching fulfillments of {client.address} from block {state.next_block}", err=True)
     try:
         while True:
@@ -510,8 +518,8 @@ def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, once, as
             time.sleep(poll)
     except KeyboardInterrupt:
         pass
-    click.echo(f"{state.checked} fulfillment(s) checked, {state.failed} failed; next block {state.next_block}",
-               err=True)
+    click.echo(f"{state.checked} fulfillment(s) checked, {state.failed} failed, {len(state.unavailable)} unavailable "
+               f"within the grace period; next block {state.next_block}", err=True)
     sys.exit(1 if state.failed else 0)
 
 

@@ -101,6 +101,17 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         uint16[] weightsBps;
     }
 
+    /// @notice Why `fulfillBatch` left an entry out (`FulfillmentSkipped`): the token is already
+    /// fulfilled, was never minted (or was refunded), its randomness block is not there yet, or
+    /// the entry names a randomness block that a reorg replaced.
+    enum SkipReason {
+        None,
+        AlreadyFulfilled,
+        NotMinted,
+        RandomnessNotReady,
+        StaleMint
+    }
+
     /// @dev The credits of one fulfillment transaction, summed per payee in memory and written
     /// once each at the end (a batch of one project writes each payee's credit once).
     struct Ledger {
@@ -167,8 +178,8 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     event Mint(uint256 indexed tokenId, uint256 indexed projectId, address indexed minter, bytes32 manifestHash);
     /// @notice The oracle attached the token's seed and metadata; the escrow went to artist and platform.
     event TokenFulfilled(uint256 indexed tokenId, bytes32 seed, bytes32 metadataDigest);
-    /// @notice A `fulfillBatch` entry left out because its token was already fulfilled.
-    event FulfillmentSkipped(uint256 indexed tokenId);
+    /// @notice A `fulfillBatch` entry left out: the chain's state made it impossible (`reason`).
+    event FulfillmentSkipped(uint256 indexed tokenId, SkipReason reason);
     /// @notice What each of a blended token's styles was paid, and why: the weights (basis points,
     /// in the project's style order) the oracle measured for this token's image. A retired style's
     /// amount is zero (its share went to the artist).
@@ -587,18 +598,21 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         _creditAll(ledger);
     }
 
-    /// @notice `fulfill` for many tokens in one transaction. An entry whose token is already
-    /// fulfilled is skipped with `FulfillmentSkipped` (its seed and payments stay as they are), so
-    /// that a token fulfilled a moment earlier (a reorg replayed an older fulfillment) does not
-    /// hold back the others; any other failing entry reverts the whole batch.
+    /// @notice `fulfill` for many tokens in one transaction. An entry that the chain's state makes
+    /// impossible now (its token already fulfilled, not minted, its randomness block not there
+    /// yet, or replaced by a reorg) is skipped with `FulfillmentSkipped` and its reason instead of
+    /// reverting the batch: a signed batch that a node mines after a reorg fulfils what is still
+    /// true and changes nothing else (the oracle sees the skip and signs that token again). A
+    /// malformed entry (zero seed, wrong weights) still reverts the whole batch.
     /// @dev Credits are summed per payee in memory and each written once at the end.
     /// @param requests one entry per token
     function fulfillBatch(FulfillRequest[] calldata requests) external onlyRole(ORACLE_ROLE) {
         Ledger memory ledger = _newLedger(1 + requests.length * (1 + MAX_PROJECT_STYLES));
         for (uint256 i = 0; i < requests.length; ++i) {
             FulfillRequest calldata request = requests[i];
-            if (_escrows[request.tokenId].mintBlock == 0 && _ownerOf(request.tokenId) != address(0)) {
-                emit FulfillmentSkipped(request.tokenId);
+            SkipReason skip = _skipReason(request.tokenId, request.randomnessBlockHash);
+            if (skip != SkipReason.None) {
+                emit FulfillmentSkipped(request.tokenId, skip);
                 continue;
             }
             _fulfill(
@@ -611,6 +625,20 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
             );
         }
         _creditAll(ledger);
+    }
+
+    /// @dev Why the chain's state makes fulfilling `tokenId` with this randomness block impossible
+    /// now, or None: the conditions `_fulfill` reverts on, in its order.
+    function _skipReason(uint256 tokenId, bytes32 randomnessBlockHash) private view returns (SkipReason) {
+        uint256 mintBlock = _escrows[tokenId].mintBlock;
+        if (mintBlock == 0) {
+            return _ownerOf(tokenId) == address(0) ? SkipReason.NotMinted : SkipReason.AlreadyFulfilled;
+        }
+        uint256 randomnessBlock = mintBlock + RANDOMNESS_DELAY;
+        if (block.number <= randomnessBlock) return SkipReason.RandomnessNotReady;
+        bytes32 canonical = blockhash(randomnessBlock);
+        if (canonical != bytes32(0) && canonical != randomnessBlockHash) return SkipReason.StaleMint;
+        return SkipReason.None;
     }
 
     // ---------------------------------------------------------------- views

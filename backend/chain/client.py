@@ -347,17 +347,11 @@ class StyleMintClient:
     def transaction_count(self, address: str, block: str = "latest") -> int:
         return self._call(lambda: self.w3.eth.get_transaction_count(address, block), "eth_getTransactionCount")
 
-    def prepare_fulfill(self, sender: str, token_id: int, seed: bytes, metadata_digest: bytes,
-                        randomness_block_hash: str, weights_bps: list[int]) -> dict:
-        """The unsigned `fulfill` with gas and fees filled in, nonce left to the caller. Raises
-        ContractRevert when it would revert now (already fulfilled, stale mint, no role)."""
-        call = self.contract.functions.fulfill(token_id, seed, metadata_digest, _bytes32(randomness_block_hash),
-                                               list(weights_bps))
-        return self._prepare(call, sender, f"fulfill({token_id}) estimate")
-
     def prepare_fulfill_batch(self, sender: str, requests: list[tuple[int, bytes, bytes, str, list[int]]]) -> dict:
-        """`fulfillBatch` of (token id, seed, metadata digest, randomness block hash, weights)
-        entries, as `prepare_fulfill`; all or nothing, so one entry that would revert makes it raise."""
+        """The unsigned `fulfillBatch` of (token id, seed, metadata digest, randomness block hash,
+        weights) entries with gas and fees filled in, nonce left to the caller. Raises
+        ContractRevert when it would revert now (a malformed entry, no role); an entry the chain
+        makes impossible is skipped by the contract, not reverted."""
         call = self.contract.functions.fulfillBatch([(token_id, seed, digest, _bytes32(block_hash), list(weights))
                                                      for token_id, seed, digest, block_hash, weights in requests])
         return self._prepare(call, sender, f"fulfillBatch({len(requests)}) estimate")

@@ -393,12 +393,17 @@ class JobStore:
     def status(self, *, start_block: int = 0) -> dict:
         """The oracle's state at a glance (`stylemint oracle status`): counts per state, the log
         cursor (`start_block - 1` before the first scan), the head when last scanned, the lag in
-        blocks, failed jobs with their reasons, and the chain and contract this file is bound to."""
+        blocks, failed jobs with their reasons, jobs waiting and why (a chain still settling, a
+        randomness block to come), and the chain and contract this file is bound to."""
         cursor = int(self.get_meta("cursor", str(start_block - 1)))
         head = int(self.get_meta("head", "0"))
         failed = [{"token_id": j.token_id, "attempts": j.attempts, "reason": j.last_error} for j in self.jobs("failed")]
+        waiting = [{"token_id": j.token_id, "state": j.state, "reason": activity["reason"]}
+                   for j in self.jobs() if j.state in ACTIVE and j.activity
+                   and (activity := json.loads(j.activity)).get("reason")]
         return {"counts": self.counts(), "cursor": cursor, "head_seen": head, "lag_blocks": max(0, head - cursor),
-                "failed": failed, "contract": self.get_meta("contract"), "chain": self.get_meta("chain")}
+                "failed": failed, "waiting": waiting, "contract": self.get_meta("contract"),
+                "chain": self.get_meta("chain")}
 
     def jobs(self, state: str | None = None) -> list[Job]:
         query, args = "SELECT * FROM jobs", ()

@@ -6,7 +6,8 @@
                              its randomness block (mint + D) the one we used?
     seen        render       once block mint + D is confirmed: the seed, with    rendered | wait
                              the manifest in force at the mint
-    rendered    pin          heat maps, the PNG, then the ERC-721 metadata       pinned | seen (file lost)
+    rendered    pin          heat maps, the PNG, then the ERC-721 metadata,      pinned | seen (file lost)
+                             image and metadata read back by CID
     pinned      submit       sign once, store it, then broadcast it: the jobs    submitted | fulfilled | failed
                              of a round in one fulfillBatch, a job re-signing
                              at a nonce it holds alone
@@ -47,8 +48,9 @@ from backend.chain.errors import ChainNotSettled, ContractRevert
 from backend.chain.manifests import ManifestNotInForce, manifest_at_mint
 from backend.chain.styles import manifest_mismatches, registered_styles_of
 from backend.chain.types import MintLog
-from backend.errors import PermanentError, StyleMintError
+from backend.errors import PermanentError, StyleMintError, TransientError
 from backend.ipfs.cid import InvalidCID, canonical, cid_of
+from backend.ipfs.errors import IpfsError
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import ACTIVE, Job, JobStore, mint_fields
 from backend.oracle.outcomes import Advance, Fail, JobRejected, Outcome, Wait, failpoint, guarded, outcome_of
@@ -67,6 +69,10 @@ log = logging.getLogger("stylemint.oracle")
 
 class OracleNotAuthorized(PermanentError):
     """The signing key lacks ORACLE_ROLE: every fulfillment would revert."""
+
+
+class ContentNotReadable(TransientError):
+    """What was just pinned cannot be read back from the node by its CID (yet)."""
 
 
 @dataclass
@@ -501,8 +507,21 @@ class Oracle:
             randomness_block_hash=job.randomness_block_hash, randomness=job.randomness,
         )
         metadata_cid = self.store.add(metadata)
+        for cid, data in ((image_cid, png), (metadata_cid, metadata)):
+            self._read_back(cid, data)
         return Advance("pinned", {"image_cid": image_cid, "metadata_cid": metadata_cid},
                        f"image={image_cid} metadata={metadata_cid}")
+
+    def _read_back(self, cid: str, data: bytes) -> None:
+        """Fulfil only what anyone can fetch: the bytes read back by CID from the node they were
+        pinned to (a node that answered an add but kept nothing would let a fulfillment release
+        the escrow for content nobody can see). A miss is transient: the pin step runs again."""
+        try:
+            served = self.store.get(cid)
+        except IpfsError as err:
+            raise ContentNotReadable(f"{cid} was pinned but cannot be read back: {err}") from None
+        if served != data:
+            raise ContentNotReadable(f"{cid} was pinned but the node serves other bytes for it")
 
     def _watch(self, job: Job) -> Outcome:
         """fulfilled -> final once mint and fulfillment are final_depth deep; a fulfillment that a
@@ -517,6 +536,9 @@ class Oracle:
                 return Advance("pinned", {"fulfill_tx": None}, "fulfillment left the canonical chain: sending again")
             return Advance("submitted", {"fulfill_sent_block": self.chain.head()},
                            "fulfillment left the canonical chain: re-broadcasting it")
+        if not self.chain.is_fulfilled(job.token_id):  # mined again after a reorg, this entry skipped
+            return Advance("pinned", {"fulfill_tx": None, "fulfill_raw": None},
+                           "the fulfillment was mined without fulfilling this token: signing again")
         on_chain = "0x" + self.chain.token_seed(job.token_id).hex()
         if on_chain != job.seed:
             return Fail(f"token is fulfilled on chain with seed {on_chain}, but its canonical mint gives {job.seed}: "

@@ -8,8 +8,10 @@ signing a second transaction; a stuck one is replaced at the same nonce with hig
 every hash signed for that nonce is watched. A replacement outbids the highest fees signed at its
 nonce by 9/8 (nodes refuse less). Nothing is broadcast again unless each of its entries is still
 true: a job whose mint moved leaves its transaction (`withdraw`), which is signed again at that
-nonce for the rest, or cancelled when none is left. One signing path serves one token (`fulfill`)
-and several (`fulfillBatch`, the same bytes stored in each job's row).
+nonce for the rest, or cancelled when none is left. One signing path serves one token and
+several alike: every fulfillment is a `fulfillBatch` (of one, or of a round of jobs; the same
+bytes stored in each job's row), which skips an entry the chain made impossible instead of
+reverting, so a signed transaction that a node mines after a reorg never reverts.
 """
 
 from __future__ import annotations
@@ -94,8 +96,7 @@ class FulfillmentSender:
         entries = [(job.token_id, bytes.fromhex(job.seed[2:]), raw_digest(job.metadata_cid),
                     job.randomness_block_hash, weights[job.id]) for job in jobs]
         try:
-            tx = (self.chain.prepare_fulfill(self.signer.address, *entries[0]) if len(jobs) == 1
-                  else self.chain.prepare_fulfill_batch(self.signer.address, entries))
+            tx = self.chain.prepare_fulfill_batch(self.signer.address, entries)
         except ContractRevert as err:
             if len(jobs) > 1:
                 return {job.id: self._sign_alone(job, weights) for job in jobs}
@@ -135,11 +136,16 @@ class FulfillmentSender:
         failpoint("in_confirm")
         tx_hash, receipt = self._receipt_of_any(job)
         if receipt is not None and receipt["status"] == 1:
-            if tx_hash != job.fulfill_tx:  # an earlier signature for this nonce was mined
-                return self.fulfilled_on_chain(job) or Advance("pinned", {"fulfill_tx": None, "fulfill_raw": None},
-                                                               f"tx={tx_hash} fulfilled another mint position")
-            return Advance("fulfilled", {"attempts": 0, "last_error": None},
-                           f"tx={tx_hash} block={receipt['blockNumber']}")
+            # Mined: but a batch skips an entry the chain made impossible (FulfillmentSkipped), so
+            # the token itself says whether this job is done.
+            done = self.fulfilled_on_chain(job)
+            if done is None:
+                return Advance("pinned", {"fulfill_tx": None, "fulfill_raw": None},
+                               f"tx={tx_hash} was mined without fulfilling this token: signing again")
+            if isinstance(done, Advance):
+                return Advance("fulfilled", {"attempts": 0, "last_error": None},
+                               f"tx={tx_hash} block={receipt['blockNumber']}")
+            return done
         if receipt is not None:  # reverted: its nonce is spent; sign a new one unless it is done
             return self.fulfilled_on_chain(job) or Advance("pinned", {"fulfill_tx": None, "fulfill_raw": None},
                                                            f"tx={tx_hash} reverted: signing again")
@@ -204,8 +210,7 @@ class FulfillmentSender:
         tx = None
         if entries:
             try:
-                tx = (self.chain.prepare_fulfill(self.signer.address, *entries[0]) if len(entries) == 1
-                      else self.chain.prepare_fulfill_batch(self.signer.address, entries))
+                tx = self.chain.prepare_fulfill_batch(self.signer.address, entries)
             except ContractRevert as err:  # what is left would revert: cancel, they sign again fresh
                 log.warning("event=resign_reverts tx=%s: %s", job.fulfill_tx, err)
         if tx is None:

@@ -4,15 +4,24 @@ The contract cannot check a seed (docs/RENDER_SPEC.md §1): anyone holding ORACL
 included once it grants itself the role, can attach any seed and image. `stylemint verify`
 catches that at the next audit; this watch runs the same verifier on each `TokenFulfilled` log
 once it has `confirmations` blocks on top, and reports every token whose check fails.
+
+Content that cannot be fetched is no evidence of a lie at first (a gateway catching up), but an
+oracle can also fulfil with a metadata CID that it never pinned, releasing the escrow for nothing
+anyone can see: a token whose content stays unavailable past `grace` seconds is an alert too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Callable
 
 from backend.chain.client import StyleMintClient
 from backend.verify.verifier import Outcome, Report, Verifier
+
+# Verdicts that are no evidence of a lie: tolerant (the watcher runs outside the committed
+# environment) and, within the grace period, unavailable.
+NOT_A_LIE = (Outcome.EXACT, Outcome.TOLERANT)
 
 
 @dataclass
@@ -20,29 +29,57 @@ class WatchState:
     next_block: int
     checked: int = 0
     failed: int = 0
+    # token id -> when (by the watch's clock) its content was first found unavailable
+    unavailable: dict[int, float] = field(default_factory=dict)
 
 
 class FulfillmentWatch:
-    def __init__(self, chain: StyleMintClient, verifier: Verifier, *, confirmations: int = 0,
-                 on_report: Callable[[Report], None] = lambda report: None):
+    """`on_report(report, alert)`: every verdict, `alert` when it counts as a failure."""
+
+    def __init__(self, chain: StyleMintClient, verifier: Verifier, *, confirmations: int = 0, grace: float = 600.0,
+                 clock: Callable[[], float] = time.monotonic,
+                 on_report: Callable[[Report, bool], None] = lambda report, alert: None):
         self.chain = chain
         self.verifier = verifier
         self.confirmations = confirmations
+        self.grace = grace
+        self.clock = clock
         self.on_report = on_report
 
     def poll(self, state: WatchState) -> list[Report]:
-        """Verify the fulfillments from `state.next_block` to head - confirmations; advance the state."""
+        """Look again at tokens whose content was unavailable, then verify the fulfillments from
+        `state.next_block` to head - confirmations; advance the state."""
+        reports = [report for token_id, since in list(state.unavailable.items())
+                   if (report := self._recheck(state, token_id, since)) is not None]
         to_block = self.chain.head() - self.confirmations
         if to_block < state.next_block:
-            return []
-        reports = []
+            return reports
         for token_id in self.chain.fulfilled_tokens(state.next_block, to_block):
             report = self.verifier.verify(token_id)
             state.checked += 1
-            # Tolerant is not proof, but not a refutation either: the watcher runs outside the
-            # committed environment. It is reported, not counted as a failure.
-            state.failed += report.exit_code not in (Outcome.EXACT, Outcome.TOLERANT)
-            self.on_report(report)
+            if report.exit_code == Outcome.UNAVAILABLE and self.grace > 0:
+                state.unavailable[token_id] = self.clock()
+                self.on_report(report, False)
+            else:
+                self._settle(state, report)
             reports.append(report)
         state.next_block = to_block + 1
         return reports
+
+    def _recheck(self, state: WatchState, token_id: int, since: float) -> Report | None:
+        report = self.verifier.verify(token_id)
+        waited = self.clock() - since
+        if report.exit_code == Outcome.UNAVAILABLE and waited < self.grace:
+            return None  # still within the grace period: nothing new to say
+        del state.unavailable[token_id]
+        if report.exit_code == Outcome.UNAVAILABLE:
+            report.reason = (f"its content is still unavailable {waited:.0f} s after its fulfillment was checked "
+                             f"(grace {self.grace:.0f} s): the escrow was released for content nobody can see; "
+                             + report.reason)
+        self._settle(state, report)
+        return report
+
+    def _settle(self, state: WatchState, report: Report) -> None:
+        alert = report.exit_code not in NOT_A_LIE
+        state.failed += alert
+        self.on_report(report, alert)

@@ -3,7 +3,8 @@
 What a browser on another web site can make this app do is bounded here, once for every route:
 the Host header must name this server (Flask's TRUSTED_HOSTS: a DNS-rebinding page reaches
 127.0.0.1 under its own name), a state-changing request from a page must come from one of this
-server's own origins, and pinning is rate-limited per client (Flask-Limiter).
+server's own origins, pinning is rate-limited per client (Flask-Limiter), and every response
+carries a Content-Security-Policy, nosniff and a Referrer-Policy.
 """
 
 from __future__ import annotations
@@ -19,6 +20,22 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 log = logging.getLogger(__name__)
+
+
+# Content by CID (the IPFS gateway routes): shown as what it is, never run.
+CONTENT_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'"
+
+
+def content_security_policy(public_rpc_url: str | None) -> str:
+    """The pages' policy: scripts only from this origin (ES modules, no inline script), nothing
+    framed or framing, no plugins, no <base>. `connect-src` adds the public RPC URL that wallets
+    are told (an in-page wallet posts to it); images may be data:/blob: (heat maps, previews)."""
+    connect = "'self'"
+    if public_rpc_url:
+        parts = urlsplit(public_rpc_url)
+        connect += f" {parts.scheme}://{parts.netloc}"
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+            f"connect-src {connect}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -76,6 +93,19 @@ def create_app(config: dict | None = None) -> Flask:
         if request.method in UNSAFE_METHODS and origin is not None:
             if origin != request.host_url.rstrip("/") and origin not in origins:
                 abort(403, description=f"requests from {origin[:100]} are not accepted; use this site's own pages")
+
+    page_policy = content_security_policy(app.config["PUBLIC_RPC_URL"])
+
+    @app.after_request
+    def security_headers(response):
+        """Defence in depth on every response: the pages run only this origin's module scripts
+        (no inline script, no plugin, no <base>, no framing); content by CID is inert bytes in a
+        sandbox (a hostile SVG or HTML pinned by anyone runs nothing on this origin)."""
+        content_by_cid = request.path.startswith("/ipfs/")
+        response.headers["Content-Security-Policy"] = CONTENT_POLICY if content_by_cid else page_policy
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
 
     @app.errorhandler(HTTPException)
     def json_error(error: HTTPException):

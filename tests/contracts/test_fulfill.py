@@ -179,30 +179,35 @@ def test_batch_fulfills_every_token_and_credits_each_payee_once(stylemint, chain
     assert stylemint.balance == stylemint.creditOf(artist) + stylemint.creditOf(platform) == 3 * PRICE
 
 
-def test_batch_skips_a_token_already_fulfilled_and_fulfills_the_rest(stylemint, chain, oracle, artist, project_id,
-                                                                     collector):
+def test_batch_skips_what_the_chain_makes_impossible_and_fulfills_the_rest(stylemint, chain, oracle, artist,
+                                                                           project_id, collector):
     tokens = [mint_token(stylemint, project_id, collector) for _ in range(3)]
     entries = [(t, bytes([i + 1]) * 32, METADATA_DIGEST, randomness_block(stylemint, chain, t)[1], [])
                for i, t in enumerate(tokens)]
     fulfill(stylemint, chain, oracle, tokens[1])  # with SEED: a reorg replayed an older fulfillment
+    unready = mint_token(stylemint, project_id, collector)  # its randomness block is still to come
+    never = tokens[-1] + 100
+    batch = entries + [(tokens[0] + 50, SEED, METADATA_DIGEST, b"\x05" * 32, []),  # not minted
+                       (unready, SEED, METADATA_DIGEST, b"\x06" * 32, []),
+                       (never, SEED, METADATA_DIGEST, b"\x07" * 32, [])]
+    batch[2] = batch[2][:3] + (b"\x08" * 32, [])  # names a randomness block a reorg replaced
     credit = stylemint.creditOf(artist)
-    receipt = stylemint.fulfillBatch(entries, sender=oracle)
-    assert [e.tokenId for e in receipt.decode_logs(stylemint.FulfillmentSkipped)] == [tokens[1]]
-    assert [e.tokenId for e in receipt.decode_logs(stylemint.TokenFulfilled)] == [tokens[0], tokens[2]]
+    receipt = stylemint.fulfillBatch(batch, sender=oracle)
+    skipped = [(e.tokenId, e.reason) for e in receipt.decode_logs(stylemint.FulfillmentSkipped)]
+    assert skipped == [(tokens[1], 1), (tokens[2], 4), (tokens[0] + 50, 2), (unready, 3), (never, 2)]
+    assert [e.tokenId for e in receipt.decode_logs(stylemint.TokenFulfilled)] == [tokens[0]]
     assert bytes(stylemint.tokenSeed(tokens[1])) == SEED  # the first fulfillment stands
-    assert stylemint.creditOf(artist) - credit == 2 * PRICE * 9 // 10  # the skipped token is not paid twice
-    assert stylemint.balance == stylemint.creditOf(artist) + stylemint.creditOf(stylemint.platformPayout())
+    assert not stylemint.isFulfilled(tokens[2]) and not stylemint.isFulfilled(unready)
+    assert stylemint.creditOf(artist) - credit == PRICE * 9 // 10  # only the one fulfilled now is paid
+    assert stylemint.balance == 2 * PRICE + stylemint.creditOf(artist) + stylemint.creditOf(stylemint.platformPayout())
 
 
-def test_batch_is_all_or_nothing_for_any_other_failure(stylemint, chain, oracle, project_id, collector):
+def test_a_malformed_batch_entry_reverts_the_whole_batch(stylemint, chain, oracle, project_id, collector):
     tokens = [mint_token(stylemint, project_id, collector) for _ in range(2)]
     good = [(t, SEED, METADATA_DIGEST, randomness_block(stylemint, chain, t)[1], []) for t in tokens]
-    with ape.reverts(stylemint.TokenNotMinted, tokenId=tokens[1] + 1):
-        stylemint.fulfillBatch(good + [(tokens[1] + 1, SEED, METADATA_DIGEST, good[1][3], [])], sender=oracle)
+    with ape.reverts(stylemint.ZeroHash):
+        stylemint.fulfillBatch([good[0], (tokens[1], bytes(32), METADATA_DIGEST, good[1][3], [])], sender=oracle)
     assert stylemint.isFulfilled(tokens[0]) is False
-    stale = [good[0][:3] + (b"\x05" * 32, [])]
-    with ape.reverts(stylemint.StaleMint):
-        stylemint.fulfillBatch(stale, sender=oracle)
     with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
         stylemint.fulfillBatch(good[:1], sender=collector)
     assert stylemint.isFulfilled(tokens[0]) is False

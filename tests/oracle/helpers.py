@@ -276,3 +276,22 @@ class AnsweringRpcProxy:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+class ForgetfulStore:
+    """Fault injection: a node that answers the first `forget` adds with the right CID but keeps
+    nothing (a pin that silently failed). Counts what it forgot."""
+
+    def __init__(self, store, forget: int):
+        self.store, self.forget, self.forgotten = store, forget, 0
+
+    def add(self, data):
+        from backend.ipfs.cid import cid_of
+
+        if self.forgotten < self.forget:
+            self.forgotten += 1
+            return cid_of(data)
+        return self.store.add(data)
+
+    def __getattr__(self, name):  # get, has, pin: the real node's
+        return getattr(self.store, name)

@@ -3,6 +3,7 @@ job back to be checked again, never to `failed`; the loop outlives every chain a
 transaction is broadcast again only with entries that are still true, and a replacement outbids
 what it replaces. Each test counts what happened on chain (transactions, statuses, nonces, fees)."""
 
+import json
 import time
 
 import pytest
@@ -53,6 +54,8 @@ def test_a_node_whose_logs_lag_its_receipts_makes_a_job_wait_not_fail(sample_cha
     job = oracle.jobs.for_token(mint.token_id)
     assert job.state == "seen" and job.attempts == 0  # waiting, no attempt spent
     assert "as this node answers now" in job.activity or "does not know project" in job.activity
+    [waiting] = oracle.status()["waiting"]  # `stylemint oracle status` says why
+    assert waiting["token_id"] == mint.token_id and "ChainNotSettled" in waiting["reason"]
     run_until_idle(oracle)
     assert min(client.lagged.values()) > client.lag  # both lags were met, more often than max_attempts allows
     job = oracle.jobs.for_token(mint.token_id)
@@ -156,3 +159,19 @@ def test_a_replacement_outbids_the_replaced_fees_when_the_base_fee_fell(sample_c
     run_until_idle(oracle)
     sent = transactions_from(node.url, oracle.signer.address)
     assert [(tx["hash"], tx["status"]) for tx in sent] == [(replaced.fulfill_tx, 1)]
+
+
+def test_nothing_is_fulfilled_before_its_content_reads_back_from_the_node(sample_chain, shared_renderer, env):
+    from tests.oracle.helpers import ForgetfulStore
+
+    node, sample, store = sample_chain
+    mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    forgetful = ForgetfulStore(store, forget=3)  # the heat-map-free sample pins image then metadata
+    oracle = make_oracle(node, sample, forgetful, shared_renderer, env / "state.sqlite", max_attempts=20)
+    run_until_idle(oracle)
+    assert forgetful.forgotten == 3
+    metadata_cid = sample.contract.tokenMetadataCID(mint.token_id)
+    metadata = json.loads(store.get(metadata_cid))  # what the chain points at is there
+    assert store.get(metadata["image"].removeprefix("ipfs://"))
+    sent = transactions_from(node.url, oracle.signer.address)
+    assert [tx["status"] for tx in sent] == [1]

@@ -157,6 +157,14 @@ def browser():
         browser.close()
 
 
+# Every browser test fails if the page's Content-Security-Policy blocked anything on its paths.
+CSP_RECORDER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__cspViolations.push(`${e.effectiveDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));
+"""
+
+
 @pytest.fixture
 def open_page(browser, site):
     """open_page(path, account=..., chain_id=...) -> a page with the test wallet injected."""
@@ -169,13 +177,23 @@ def open_page(browser, site):
         config = {"account": account, "chainId": hex(chain_id), "rpc": node.url, "reject": reject,
                   "twoWallets": two_wallets, "authorized": authorized}
         context.add_init_script(WALLET_JS % json.dumps(config))
+        context.add_init_script(CSP_RECORDER)
         page = context.new_page()
         page.goto(base + path)
+        pages.append(page)
         return page
 
+    pages = []
     yield opener
+    violations = []
+    for page in pages:
+        try:
+            violations += page.evaluate("window.__cspViolations || []")
+        except Exception:  # noqa: BLE001 - a page the test closed or navigated away from
+            pass
     for context in contexts:
         context.close()
+    assert violations == [], f"the Content-Security-Policy blocked: {violations}"
 
 
 def screenshot(page, name: str) -> Path:

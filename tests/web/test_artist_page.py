@@ -96,6 +96,6 @@ def test_dashboard_sales_inline_settings_and_withdrawal(open_page, site):
     assert (info.price, info.royaltyBps, info.maxEditions) == (2 * 10**15, 750, 50)
     page.click("#withdraw")
     page.wait_for_selector("text=Withdrawn 0.0000000009 ETH.", timeout=30_000)
-    page.wait_for_function("document.getElementById('withdrawn').innerText === '0.0000000009 ETH'")
+    page.wait_for_function("() => document.getElementById('withdrawn').innerText === '0.0000000009 ETH'")
     assert page.inner_text("#credit") == "0.0" and sample.contract.creditOf(ARTIST) == 0
     screenshot(page, "artist-dashboard")

@@ -253,3 +253,28 @@ def test_chunked_uploads_are_read_and_bounded_and_bad_cids_are_not_echoed(tmp_pa
         assert bad.status_code == 400 and len(bad.text) < 400 and "(5000 characters)" in bad.json()["message"]
     finally:
         server.shutdown()
+
+
+# -- headers on every response (issue 35, point 7) ------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/", "/project?id=1", "/token?id=1000000", "/styles", "/artist", "/mine",
+                                  "/static/js/wallet.js", "/api/projects", "/api/tokens/1000000", "/api/nothing"])
+def test_every_page_and_answer_carries_the_security_headers(deployed, path):
+    api = app_for(deployed, PUBLIC_RPC_URL="http://127.0.0.1:8545/rpc").test_client()
+    response = api.get(path)
+    assert response.status_code < 500
+    policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
+    assert policy["script-src"] == "'self'"  # no inline script, no other origin
+    assert policy["object-src"] == "'none'" and policy["base-uri"] == "'none'" and policy["frame-ancestors"] == "'none'"
+    assert policy["connect-src"] == "'self' http://127.0.0.1:8545"  # the RPC wallets are told, no path
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_content_by_cid_is_served_inert_in_a_sandbox(deployed, api):
+    _, _, store, _ = deployed
+    cid = store.add(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>')
+    response = api.get(f"/ipfs/{cid}")
+    assert response.status_code == 200 and response.headers["X-Content-Type-Options"] == "nosniff"
+    policy = response.headers["Content-Security-Policy"]
+    assert "sandbox" in policy.split("; ") and "default-src 'none'" in policy and "script-src" not in policy

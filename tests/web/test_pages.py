@@ -175,7 +175,7 @@ def test_a_refusal_after_the_page_loaded_is_shown_in_words(open_page, site):
     sample.contract.setProjectPaused(sample.project_id, False, sender=artist)
     empty = open_page("/artist", account=accounts.test_accounts[7].address)
     empty.click("#connect")
-    empty.wait_for_function("document.querySelector('#credit').innerText !== '-'")
+    empty.wait_for_function("() => document.querySelector('#credit').innerText !== '-'")
     empty.click("#withdraw")
     empty.wait_for_selector("text=Nothing to withdraw yet.", timeout=30_000)
 
@@ -252,7 +252,7 @@ def test_artist_withdraws_the_split(open_page, site):
     wait_fulfilled(sample.contract, record.token_id)  # the price is credited at fulfillment, not at the mint
     page = open_page("/artist", account=ARTIST)
     page.click("#connect")
-    page.wait_for_function("document.querySelector('#credit').innerText !== '-'")
+    page.wait_for_function("() => document.querySelector('#credit').innerText !== '-'")
     assert page.inner_text("#credit") == "0.0000000009"  # 90 % of 1 gwei
     assert page.evaluate("window.__walletCalls.eth_requestAccounts") == 1  # one click, one connect
     page.click("#withdraw")
@@ -314,7 +314,7 @@ def test_the_token_page_shows_each_styles_share_and_its_heat_map(open_page, site
     assert "counterfactual attribution" in page.inner_text("#styles")
     assert page.is_hidden("#heatmap")
     page.click("button.heatmap-toggle[data-trigger=stipple]")
-    page.wait_for_function("document.getElementById('heatmap').naturalWidth === 64")
+    page.wait_for_function("() => document.getElementById('heatmap').naturalWidth === 64")
     assert page.get_attribute("#heatmap", "src") == f"/ipfs/{attribution['styles'][0]['heatmap_cid']}"
     assert page.is_visible("#heatmap") and page.get_attribute(".heatmap-toggle", "aria-pressed") == "true"
     screenshot(page, "token-heatmap")
@@ -331,11 +331,11 @@ def test_a_wallet_that_authorised_the_site_is_restored_on_every_page(open_page, 
     assert page.evaluate("window.__walletCalls.eth_requestAccounts") is None
     assert page.is_hidden("#connect") and page.inner_text("#account") == "0x15d3…6A65"
     artist = open_page("/artist", account=ARTIST, authorized=True)
-    artist.wait_for_function("document.querySelector('#credit').innerText !== '-'")
+    artist.wait_for_function("() => document.querySelector('#credit').innerText !== '-'")
     assert artist.inner_text("#credit") == "0.0000000009"
     # A site the wallet has not authorised stays disconnected until the click, and never prompts.
     fresh = open_page("/mine", account=COLLECTOR)
-    fresh.wait_for_function("window.__walletCalls.eth_accounts >= 1")
+    fresh.wait_for_function("() => window.__walletCalls.eth_accounts >= 1")
     assert fresh.is_visible("#connect") and fresh.inner_text("#tokens") == ""
     assert fresh.evaluate("window.__walletCalls.eth_requestAccounts") is None
     fresh.click("#connect")
@@ -364,7 +364,7 @@ def test_the_edition_grid_numbers_filters_and_pages(open_page, site):
     matching = [i + 1 for i, d in enumerate(documents) if trait in d["attributes"]]
     assert f"{trait['trait_type']}: {trait['value']}" in page.inner_text("[data-token='1000000'] .traits")
     page.select_option(f"select[data-trait='{trait['trait_type']}']", str(trait["value"]))
-    page.wait_for_function(f"document.querySelectorAll('.card.edition').length === {len(matching)} && "
+    page.wait_for_function(f"() => document.querySelectorAll('.card.edition').length === {len(matching)} && "
                            f"document.getElementById('page-of').innerText.includes('({len(matching)} editions)')")
     assert [c.inner_text() for c in page.query_selector_all(".edition-number")] == [f"#{n}" for n in matching]
     screenshot(page, "project-editions-filtered")

@@ -74,7 +74,7 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     # The library shows the mint and the earnings; the owner withdraws them.
     page.reload()
     page.click("#connect")
-    page.wait_for_function("document.querySelector(\"[data-style='1'] .mints\")?.innerText === '1'")
+    page.wait_for_function("() => document.querySelector(\"[data-style='1'] .mints\")?.innerText === '1'")
     assert page.inner_text("[data-style='1'] .projects") == "Dots and Lines"
     earned = int(sample.contract.creditOf(OWNER))
     price = int(sample.contract.projectInfo(2).price)  # the artist page's default, 0.01 ETH
