@@ -232,52 +232,6 @@ def tokens_fulfilled_by(node_url: str, address: str, tx_hash: str) -> list[int]:
     return [int(e["args"]["tokenId"]) for e in contract.events.TokenFulfilled().process_receipt(receipt, errors=DISCARD)]
 
 
-class AnsweringRpcProxy:
-    """A JSON-RPC proxy on 127.0.0.1 that forwards every request to the node, except those that
-    `answer(request)` answers itself (a JSON-RPC reply dict; None forwards): a node that lost a
-    block, or says "not found" for one. Counts what it answered."""
-
-    def __init__(self, target_url: str, answer):
-        import http.server
-        import json as json_module
-        import urllib.request
-
-        proxy = self
-        self.target_url, self.answer, self.answered = target_url, answer, 0
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                request = json_module.loads(body)
-                own = proxy.answer(request) if isinstance(request, dict) else None
-                if own is not None:
-                    proxy.answered += 1
-                    reply = json_module.dumps({"jsonrpc": "2.0", "id": request.get("id"), **own}).encode()
-                else:
-                    forward = urllib.request.Request(proxy.target_url, data=body,
-                                                     headers={"Content-Type": "application/json"})
-                    with urllib.request.urlopen(forward, timeout=30) as response:
-                        reply = response.read()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
 class ForgetfulStore:
     """Fault injection: a node that answers the first `forget` adds with the right CID but keeps
     nothing (a pin that silently failed). Counts what it forgot."""

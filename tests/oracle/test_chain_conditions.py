@@ -118,14 +118,18 @@ def test_a_reorg_after_fulfillment_is_redone_and_the_old_fulfillment_cannot_land
     # Mint and fulfillment leave the chain; the node includes both again, the mint in a new block.
     mint_receipt, old_fulfill_receipt = reorg_back_to(oracle, snapshot, raw_of(oracle, mint.tx_hash),
                                                       raw_of(oracle, old_fulfill))
-    assert old_fulfill_receipt["status"] == 0  # a seed from a replaced block cannot land
+    # A seed from a replaced block cannot land: the batch is mined, its stale entry skipped (no revert).
+    skipped = oracle.chain.contract.events.FulfillmentSkipped().process_receipt(old_fulfill_receipt)
+    assert old_fulfill_receipt["status"] == 1 and [e["args"]["tokenId"] for e in skipped] == [mint.token_id]
+    assert skipped[0]["args"]["reason"] in (3, 4)  # its new randomness block is still to come, or replaced
     assert not sample.contract.isFulfilled(mint.token_id)
 
     run_until_idle(oracle)
     new_seed = canonical_seed(node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
     assert bytes(sample.contract.tokenSeed(mint.token_id)) == new_seed != old_seed
     sent = transactions_from(node.url, oracle.signer.address)
-    assert [tx["status"] for tx in sent] == [0, 1]  # the re-included stale one (reverted), then ours
+    assert [tx["status"] for tx in sent] == [1, 1]  # the re-included stale one (fulfilling nothing), then ours
+    assert tokens_fulfilled_by(node.url, sample.deployment.address, sent[0]["hash"]) == []
     assert oracle.jobs.for_token(mint.token_id).state == "fulfilled"
 
     rpc(oracle, "anvil_mine", 6)  # deep enough: the token becomes final and is no longer watched

@@ -13,8 +13,9 @@ from hexbytes import HexBytes
 
 from backend.chain.client import StyleMintClient, outbid_fee
 from backend.dev import ape_contract as core
+from backend.dev.chaos import AnsweringRpcProxy, block_not_found
 from tests.oracle.conftest import make_oracle, make_oracle_for
-from tests.oracle.helpers import AnsweringRpcProxy, canonical_seed, tokens_fulfilled_by, transactions_from
+from tests.oracle.helpers import canonical_seed, tokens_fulfilled_by, transactions_from
 from tests.oracle.test_chain_conditions import raw_of, reorg_back_to, rpc
 from tests.oracle.test_oracle import run_until_idle
 
@@ -70,11 +71,9 @@ def test_a_node_that_says_not_found_for_the_cursor_block_does_not_stop_the_loop(
     lost = {"left": 0}
 
     def answer(request):
-        numbered = request.get("method") == "eth_getBlockByNumber" and str(request["params"][0]).startswith("0x")
-        if numbered and lost["left"] > 0:
-            lost["left"] -= 1
-            return {"error": {"code": -32001, "message": f"block {request['params'][0]} not found"}}
-        return None
+        refusal = block_not_found(request) if lost["left"] > 0 else None
+        lost["left"] -= refusal is not None
+        return refusal
 
     proxy = AnsweringRpcProxy(node.url, answer)
     oracle = make_oracle_for(StyleMintClient(proxy.url, sample.deployment.address, retries=1, backoff=0.01), store,
