@@ -6,7 +6,8 @@ Mints come from several accounts (the first mint of an account pays for its bala
 ones do not); each holds its price in escrow until fulfillment, which credits the 90/10 split.
 `oz_safemint_gas` is a bare OpenZeppelin ERC721 `_safeMint` to a fresh account, measured in the
 same run as the floor. `fulfill_batch10_gas_per_token` is one `fulfillBatch` of ten tokens of one
-project divided by ten; `lifecycle_gas_per_token` is the median mint plus that. The `blend_*`
+project divided by ten; `fulfill_batch1_gas` a batch of one (how the oracle sends a lone token)
+and `fulfill_batch1_skipped_gas` one whose token was already fulfilled (skipped, no revert); `lifecycle_gas_per_token` is the median mint plus that. The `blend_*`
 figures are the same for a project blending two registered styles (30 % of the artist's 90 % to
 the styles), where every mint checks both styles and every fulfillment pays their owners by weight.
 """
@@ -74,6 +75,14 @@ def main() -> None:
             batch.append((record.token_id, bytes([i + 1]) * 32, bytes([0x40 + i]) * 32, bytes.fromhex(block_hash[2:]),
                           []))
         batch_gas = stylemint.fulfillBatch(batch, sender=oracle).gas_used
+        # The oracle sends every fulfillment as a fulfillBatch (a lone token too: a batch skips
+        # what a reorg made stale instead of reverting); a batch of one, and one whose entry is
+        # skipped (the token fulfilled a moment earlier) are what that costs.
+        lone = records[11]
+        _, lone_hash, _ = core.randomness_block(stylemint, lone.token_id)
+        lone_entry = (lone.token_id, b"\x33" * 32, b"\x44" * 32, bytes.fromhex(lone_hash[2:]), [])
+        figures["fulfill_batch1_gas"] = stylemint.fulfillBatch([lone_entry], sender=oracle).gas_used
+        figures["fulfill_batch1_skipped_gas"] = stylemint.fulfillBatch([lone_entry], sender=oracle).gas_used
         figures["fulfill_batch10_gas"] = batch_gas
         figures["fulfill_batch10_gas_per_token"] = batch_gas // len(batch)
         figures["lifecycle_gas_per_token"] = figures["mint_gas_median"] + figures["fulfill_batch10_gas_per_token"]

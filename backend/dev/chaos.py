@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+# Deep enough that the reorgs below (right after a wave is fulfilled) come before finality: a
+# reorg deeper than the final depth is beyond the oracle's model, as beyond Ethereum's.
+FINAL_DEPTH = 24
 
 
 class AnsweringRpcProxy:
@@ -110,7 +113,7 @@ class OracleProcess:
 
     def __init__(self, rpc_url: str, data_dir: Path, instant: bool, log_path: Path):
         self.command = [str(BIN / "stylemint"), "oracle", "--rpc", rpc_url, "--poll", "0.2", "--batch", "4",
-                        "--final-depth", "4", "--worker-id", "chaos", *(["--dev-mine"] if instant else [])]
+                        "--final-depth", str(FINAL_DEPTH), "--worker-id", "chaos", *(["--dev-mine"] if instant else [])]
         self.env = {**os.environ, "STYLEMINT_DATA_DIR": str(data_dir)}
         self.log_path, self.process, self.crashes = log_path, None, 0
 
