@@ -16,10 +16,14 @@ import signal
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
-from backend.chain.errors import ChainNotSettled, ChainUnavailable
+from backend.chain.errors import ChainNotSettled, ChainUnavailable, ContractRevert
 from backend.errors import PermanentError, StyleMintError
 
 log = logging.getLogger("stylemint.oracle")
+
+
+# Custom errors by which a view says a token or project does not exist.
+VANISHED = ("TokenNotMinted", "UnknownProject")
 
 
 class JobRejected(PermanentError):
@@ -61,6 +65,11 @@ def outcome_of(err: Exception, job) -> Outcome:
     reason = f"{type(err).__name__}: {err}"
     if isinstance(err, (ChainNotSettled, ChainUnavailable)):
         return Wait(reason)
+    if isinstance(err, ContractRevert) and err.name in VANISHED:
+        # Every job comes from a Mint log the oracle saw, so a view that says its token or project
+        # does not exist answered from a chain that moved (a reorg between two calls): the next
+        # check of the mint's receipt drops the job if the mint is really gone.
+        return Wait(f"{reason} (the chain moved under this step: checking the mint again)")
     if isinstance(err, PermanentError):
         return Fail(reason)
     if not isinstance(err, StyleMintError):
