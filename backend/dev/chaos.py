@@ -170,8 +170,10 @@ def run_chaos(seed: int, block_time: float | None, workdir: Path, *, mints_per_w
             info = client.project_info(sample.project_id)
             wallets = [accounts.test_accounts[4 + i] for i in range(3)]
             if block_time:
-                w3.provider.make_request("evm_setIntervalMining", [block_time])
-                w3.provider.make_request("evm_setAutomine", [False])
+                for method, params in (("evm_setIntervalMining", [int(block_time)]), ("evm_setAutomine", [False])):
+                    reply = w3.provider.make_request(method, params)  # whole seconds: anvil refuses 2.0
+                    if "error" in reply:
+                        raise RuntimeError(f"{method}{params}: {reply['error']}")
             losing = threading.Event()
             proxy = AnsweringRpcProxy(node.url, lambda request: block_not_found(request) if losing.is_set() else None)
             oracle = OracleProcess(proxy.url, data_dir, block_time is None, workdir / "oracle.log")
