@@ -1,33 +1,15 @@
 """Property tests: the split never loses a wei; editions never exceed the cap; token ids never collide."""
 
 import ape
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.chain.split import split_sale
 from tests.contracts.conftest import MANIFEST_HASH, REFUND_DELAY, fulfill, isolated, mint_token
-
-
-
-def chain_settings(max_examples: int) -> settings:
-    """Fixtures are module-scoped contracts; each example isolates its own chain changes (with
-    `isolated`, not ape's `chain.isolate()`, which swallows every exception raised inside it)."""
-    return settings(
-        max_examples=max_examples,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
-    )
+from tests.support.contracts import chain_settings, whole_weights
 
 
 prices = st.one_of(st.integers(0, 10**6), st.integers(0, 2**128 - 1), st.integers(2**128, 2**256 - 1))
-
-
-@st.composite
-def whole_weights(draw, min_size=1):
-    """1..4 weights in basis points summing to exactly 10,000."""
-    count = draw(st.integers(min_size, 4))
-    cuts = sorted(draw(st.lists(st.integers(0, 10_000), min_size=count - 1, max_size=count - 1)))
-    return [b - a for a, b in zip([0, *cuts], [*cuts, 10_000])]
 
 
 @chain_settings(300)

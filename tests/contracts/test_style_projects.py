@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.contracts.conftest import MANIFEST_HASH, PRICE, fulfill, isolated, mint_token, randomness_block
-from tests.contracts.test_properties import chain_settings, whole_weights
+from tests.support.contracts import chain_settings, whole_weights
 
 ADAPTER_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
 OPEN, APPROVED_ONLY = 0, 1

@@ -15,34 +15,15 @@ from backend.dev import ape_contract as core
 from backend.oracle.keys import OracleSigner, dev_account
 from backend.oracle.service import OracleConfig, OracleNotAuthorized
 from tests.oracle.conftest import make_oracle, make_oracle_for, use_block_time
-from tests.oracle.helpers import DroppingRpcProxy, HungServer, canonical_seed, tokens_fulfilled_by, transactions_from
-from tests.oracle.test_oracle import run_until_idle
+from tests.support.chain import (DroppingRpcProxy, HungServer, canonical_seed, raw_of, reorg_back_to, rpc, run_until_idle,
+                                 tokens_fulfilled_by, transactions_from)
 
 pytestmark = pytest.mark.e2e
-
-
-def rpc(oracle, method, *params):
-    reply = oracle.chain.w3.provider.make_request(method, list(params))
-    assert "error" not in reply, reply
-    return reply["result"]
-
-
-def reorg_back_to(oracle, snapshot, *raw_transactions):
-    """Take every block since `snapshot` out of the chain, mine a different block, then let the
-    node include `raw_transactions` again (as nodes do with transactions of dropped blocks)."""
-    rpc(oracle, "evm_revert", snapshot)
-    rpc(oracle, "evm_mine", int(time.time()) + 1000)
-    hashes = [rpc(oracle, "eth_sendRawTransaction", raw) for raw in raw_transactions]
-    return [oracle.chain.w3.eth.wait_for_transaction_receipt(h, timeout=30) for h in hashes]
 
 
 def watching_oracle(node, sample, store, renderer, env):
     """An oracle that watches fulfilled tokens closely: final at 5 blocks, checked every 0.1 s."""
     return make_oracle(node, sample, store, renderer, env / "state.sqlite", final_depth=5, watch_interval=0.1)
-
-
-def raw_of(oracle, tx_hash):
-    return rpc(oracle, "eth_getRawTransactionByHash", tx_hash)
 
 
 @pytest.mark.parametrize("block_time", [None, 1], ids=["instant", "1s-blocks"])
@@ -191,7 +172,6 @@ def test_default_worker_ids_are_unique_per_process_and_run():
     import os
 
     assert f"-{os.getpid()}-" in first
-
 
 
 def test_a_stuck_fulfillment_is_replaced_at_its_nonce_not_doubled(sample_chain, shared_renderer, env):

@@ -11,7 +11,7 @@ from ape import accounts
 
 from backend.dev import ape_contract as core
 from backend.oracle.jobs import JobStore
-from tests.oracle.helpers import fulfill_events
+from tests.support.chain import fulfill_events
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent

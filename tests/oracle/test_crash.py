@@ -22,7 +22,7 @@ from backend.oracle.jobs import ACTIVE, JobStore
 from backend.oracle.keys import DEV_ORACLE_INDEX, dev_account
 from backend.oracle.outcomes import CRASH_ENV
 from tests.oracle.conftest import use_block_time
-from tests.oracle.helpers import canonical_seed, fulfill_events, tokens_fulfilled_by, transactions_from
+from tests.support.chain import canonical_seed, fulfill_events, tokens_fulfilled_by, transactions_from
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent

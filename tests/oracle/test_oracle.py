@@ -8,25 +8,14 @@ from ape import accounts
 
 from backend.dev import ape_contract as core
 from backend.ipfs.cid import cid_of
-from backend.oracle.jobs import JobStore
 from backend.render.samples import sample_manifest
 from tests.oracle.conftest import make_oracle, make_oracle_for
-from tests.oracle.helpers import (
-    FlakyProxy, FlakyStore, canonical_seed, fulfill_events, metadata_of, tokens_fulfilled_by, transactions_from,
+from tests.support.chain import (
+    FlakyProxy, FlakyStore, canonical_seed, fulfill_events, metadata_of, run_until_idle, tokens_fulfilled_by,
+    transactions_from,
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def run_until_idle(oracle, timeout=300):
-    stop = threading.Event()
-    timer = threading.Timer(timeout, stop.set)
-    timer.start()
-    try:
-        oracle.run(stop, until_idle=True)
-    finally:
-        timer.cancel()
-    assert not stop.is_set(), "oracle did not finish in time"
 
 
 def second_project(sample, store):

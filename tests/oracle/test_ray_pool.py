@@ -25,8 +25,8 @@ from backend.oracle.outcomes import CRASH_ENV
 from backend.render.renderer import Renderer
 from backend.render.samples import tiny_manifest
 from tests.oracle.conftest import make_oracle
-from tests.oracle.helpers import tokens_fulfilled_by, transactions_from
-from tests.oracle.test_oracle import run_until_idle
+from tests.support.chain import tokens_fulfilled_by, transactions_from
+from tests.support.chain import run_until_idle
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent

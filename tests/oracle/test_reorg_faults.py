@@ -15,9 +15,9 @@ from backend.chain.client import StyleMintClient, outbid_fee
 from backend.dev import ape_contract as core
 from backend.dev.chaos import AnsweringRpcProxy, block_not_found
 from tests.oracle.conftest import make_oracle, make_oracle_for
-from tests.oracle.helpers import canonical_seed, tokens_fulfilled_by, transactions_from
-from tests.oracle.test_chain_conditions import raw_of, reorg_back_to, rpc
-from tests.oracle.test_oracle import run_until_idle
+from tests.support.chain import canonical_seed, tokens_fulfilled_by, transactions_from
+from tests.support.chain import raw_of, reorg_back_to, rpc
+from tests.support.chain import run_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -161,7 +161,7 @@ def test_a_replacement_outbids_the_replaced_fees_when_the_base_fee_fell(sample_c
 
 
 def test_nothing_is_fulfilled_before_its_content_reads_back_from_the_node(sample_chain, shared_renderer, env):
-    from tests.oracle.helpers import ForgetfulStore
+    from tests.support.chain import ForgetfulStore
 
     node, sample, store = sample_chain
     mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)

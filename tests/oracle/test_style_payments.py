@@ -13,8 +13,8 @@ from backend.dev.sample import STYLE_OWNER_ACCOUNTS, pin_manifest, register_ship
 from backend.render.manifest import canonical_json
 from backend.render.samples import blend_manifest
 from tests.oracle.conftest import make_oracle, use_block_time
-from tests.oracle.helpers import tokens_fulfilled_by, transactions_from
-from tests.oracle.test_oracle import run_until_idle
+from tests.support.chain import tokens_fulfilled_by, transactions_from
+from tests.support.chain import run_until_idle
 from tests.verify.conftest import honest_metadata, verifier_for
 
 pytestmark = pytest.mark.e2e

@@ -39,7 +39,7 @@ def honest_metadata(node, sample, store, renderer, victim, *, png_of=None) -> tu
     from PIL import Image
 
     from backend.render.metadata import build_metadata
-    from tests.oracle.helpers import canonical_seed
+    from tests.support.chain import canonical_seed
 
     client = StyleMintClient(node.url, sample.deployment.address)
     number, block_hash, randao = core.randomness_block(sample.contract, victim.token_id)

@@ -4,24 +4,16 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from ape import accounts
 
 from backend.dev import ape_contract as core
 from backend.web import create_app
+from tests.support.cli import BIN, stylemint
 from tests.verify.conftest import verifier_for
 
 pytestmark = pytest.mark.e2e
-BIN = Path(sys.executable).parent
-
-
-def stylemint(env_dir, *args):
-    return subprocess.run([str(BIN / "stylemint"), *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "STYLEMINT_DATA_DIR": str(env_dir / "data")})
-
-
 def test_verify_one_token_text_and_json(fulfilled, env):
     node, sample, store, mints, _ = fulfilled
     text = stylemint(env, "verify", str(mints[0].token_id), "--rpc", node.url)

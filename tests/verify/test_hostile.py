@@ -20,7 +20,7 @@ from backend.render.samples import sample_manifest
 from backend.verify.verifier import Outcome, compare_pixels
 from tests.oracle.conftest import make_oracle
 from tests.verify.conftest import fulfill_with, honest_metadata, verifier_for
-from tests.verify.test_cli_api import stylemint
+from tests.support.cli import stylemint
 
 pytestmark = pytest.mark.e2e
 COLLECTOR = 4
@@ -249,7 +249,7 @@ def test_a_manifest_cid_that_is_not_a_cid_and_the_project_summary_goes_on(fulfil
     job = oracle.jobs.for_token(pending.token_id)
     assert job.state == "failed" and "'not-a-cid', is not a CID" in job.last_error
     core.randomness_block(sample.contract, forged.token_id)
-    from tests.oracle.helpers import canonical_seed
+    from tests.support.chain import canonical_seed
 
     seed = canonical_seed(node.url, sample.deployment.address, forged.token_id, forged.tx_hash)
     fulfill_with(sample, store, forged, seed, {"name": "x"})

@@ -9,19 +9,15 @@ from ape import accounts
 from backend.dev import ape_contract as core
 from backend.dev.anvil import free_port
 from backend.chain.client import StyleMintClient
-from backend.render.manifest import canonical_json
 from backend.render.renderer import Renderer
 from backend.render.samples import sample_manifest
 from backend.render.seed import derive_seed, derive_seed_v1
 from backend.verify.verifier import Outcome, Verifier
-from tests.oracle.helpers import canonical_seed
+from tests.support.chain import canonical_seed
+from tests.support.verify import claims_about, lying_fulfill, models
 from tests.verify.conftest import fulfill_with, honest_metadata, verifier_for
 
 pytestmark = pytest.mark.e2e
-
-
-def models(shared_renderer):
-    return shared_renderer.models_dir
 
 
 def test_honest_token_is_exact(fulfilled, shared_renderer):
@@ -95,21 +91,6 @@ def test_image_replaced_by_another_png_in_the_store(fulfilled, shared_renderer):
     report = verifier_for(node, sample, content, models(shared_renderer)).verify(mints[0].token_id)
     assert report.outcome == "image_mismatch" and report.exit_code == Outcome.IMAGE_MISMATCH
     assert "the image served for" in report.reason and "is not that content" in report.reason
-
-
-def claims_about(sample, victim, seed) -> dict:
-    """The provenance a forger writes for `victim` with `seed`: every chain fact right but the seed."""
-    number, block_hash, randao = core.randomness_block(sample.contract, victim.token_id)
-    return dict(token_id=str(victim.token_id), seed="0x" + seed.hex(), mint_tx=victim.tx_hash,
-                mint_block_hash=victim.block_hash, mint_block_number=victim.block_number,
-                randomness_block_number=number, randomness_block_hash=block_hash, randomness=randao)
-
-
-def lying_fulfill(sample, store, victim, seed, metadata):
-    admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
-    sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
-    cid = store.add(canonical_json(metadata))
-    core.fulfill(sample.contract, victim.token_id, seed, cid, liar)
 
 
 def test_metadata_pointing_at_another_tokens_image(fulfilled, shared_renderer):

@@ -9,10 +9,10 @@ from backend.dev import ape_contract as core
 from backend.ipfs.cid import cid_of
 from backend.render.manifest import canonical_json
 from backend.verify.watch import FulfillmentWatch, WatchState
-from tests.oracle.helpers import canonical_seed
+from tests.support.chain import canonical_seed
 from tests.verify.conftest import verifier_for
-from tests.verify.test_cli_api import stylemint
-from tests.verify.test_verifier import claims_about, lying_fulfill, models
+from tests.support.cli import stylemint
+from tests.support.verify import claims_about, lying_fulfill, models
 
 
 def lie_about_a_new_token(sample, store, honest_token):

@@ -6,7 +6,7 @@ from ape import accounts
 
 from backend.dev import ape_contract as core
 from tests.web.conftest import screenshot
-from tests.web.test_pages import wait_fulfilled
+from tests.support.pages import wait_fulfilled
 
 pytestmark = pytest.mark.e2e
 ARTIST = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # anvil account 3: the sample project's artist

@@ -86,7 +86,7 @@ def test_hostile_manifests_are_422_and_pin_nothing(deployed, api, body, words):
 
 def test_a_token_whose_metadata_is_a_list_breaks_no_page(deployed, api):
     node, sample, store, _ = deployed
-    from tests.oracle.helpers import canonical_seed
+    from tests.support.chain import canonical_seed
     from tests.verify.conftest import fulfill_with
 
     mint = core.mint(sample.contract, accounts.test_accounts[6], sample.project_id)

@@ -14,13 +14,10 @@ from backend.ipfs.cid import cid_of
 from backend.render.samples import sample_manifest
 
 from backend.dev import ape_contract as core
+from tests.support.pages import ARTIST, COLLECTOR, wait_fulfilled
 from tests.web.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
-COLLECTOR = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"  # anvil account 4
-ARTIST = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # anvil account 3
-
-
 def test_collector_connects_mints_and_sees_the_render(open_page, site):
     base, node, sample, store = site
     page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
@@ -237,13 +234,6 @@ def test_paused_and_insufficient_funds_messages(open_page, site):
     poor.click("#mint")
     poor.wait_for_selector("text=Insufficient funds", timeout=30_000)
     screenshot(poor, "insufficient-funds")
-
-
-def wait_fulfilled(contract, token_id, timeout=90):
-    deadline = time.monotonic() + timeout
-    while not contract.isFulfilled(token_id):
-        assert time.monotonic() < deadline, f"token {token_id} was not fulfilled in {timeout} s"
-        time.sleep(0.2)
 
 
 def test_artist_withdraws_the_split(open_page, site):

@@ -12,8 +12,8 @@ from backend.dev import ape_contract as core
 from backend.dev.sample import register_shipped_styles
 from backend.render import shipped
 from backend.render.samples import blend_manifest
+from tests.support.pages import ARTIST, COLLECTOR
 from tests.web.conftest import screenshot
-from tests.web.test_pages import ARTIST, COLLECTOR, wait_fulfilled
 
 pytestmark = pytest.mark.e2e
 OWNER = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # anvil account 6: registers Stipple in the page

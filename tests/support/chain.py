@@ -1,8 +1,11 @@
-"""Test helpers for the oracle: reading fulfillments from the chain, a TCP proxy that can go down."""
+"""What the oracle, verifier and page tests share: what happened on chain, counted (fulfillments,
+transactions, seeds), an oracle run until idle, reorgs on anvil, and fault injection (a TCP proxy
+that can go down, a lost reply, a hung RPC, a store that is down or forgets)."""
 
 import json
 import socket
 import threading
+import time
 
 from web3 import Web3
 
@@ -249,3 +252,33 @@ class ForgetfulStore:
 
     def __getattr__(self, name):  # get, has, pin: the real node's
         return getattr(self.store, name)
+
+
+def run_until_idle(oracle, timeout=300):
+    stop = threading.Event()
+    timer = threading.Timer(timeout, stop.set)
+    timer.start()
+    try:
+        oracle.run(stop, until_idle=True)
+    finally:
+        timer.cancel()
+    assert not stop.is_set(), "oracle did not finish in time"
+
+
+def rpc(oracle, method, *params):
+    reply = oracle.chain.w3.provider.make_request(method, list(params))
+    assert "error" not in reply, reply
+    return reply["result"]
+
+
+def reorg_back_to(oracle, snapshot, *raw_transactions):
+    """Take every block since `snapshot` out of the chain, mine a different block, then let the
+    node include `raw_transactions` again (as nodes do with transactions of dropped blocks)."""
+    rpc(oracle, "evm_revert", snapshot)
+    rpc(oracle, "evm_mine", int(time.time()) + 1000)
+    hashes = [rpc(oracle, "eth_sendRawTransaction", raw) for raw in raw_transactions]
+    return [oracle.chain.w3.eth.wait_for_transaction_receipt(h, timeout=30) for h in hashes]
+
+
+def raw_of(oracle, tx_hash):
+    return rpc(oracle, "eth_getRawTransactionByHash", tx_hash)
