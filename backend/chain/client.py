@@ -196,6 +196,12 @@ class StyleMintClient:
                           from_block=from_block, to_block=to_block)
         return [int(entry["args"]["tokenId"]) for entry in logs]
 
+    def fulfillment_block(self, token_id: int) -> int | None:
+        """The block of the token's TokenFulfilled log on the canonical chain, or None."""
+        logs = self._logs("TokenFulfilled", f"eth_getLogs(TokenFulfilled {token_id})", from_block=0,
+                          argument_filters={"tokenId": token_id})
+        return int(logs[-1]["blockNumber"]) if logs else None
+
     def all_styles_paid(self) -> dict[int, dict]:
         """Every StylesPaid log, by token id (what the style library's earnings add up)."""
         logs = self._logs("StylesPaid", "eth_getLogs(StylesPaid)", from_block=0)

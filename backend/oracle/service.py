@@ -527,8 +527,11 @@ class Oracle:
         """fulfilled -> final once mint and fulfillment are final_depth deep; a fulfillment that a
         reorg took away is broadcast again (its mint is unchanged: checked before this step)."""
         if job.fulfill_tx is None:  # fulfilled by another oracle with our seed: watch the token itself
-            if not self.chain.is_fulfilled(job.token_id):
+            done = self.sender.fulfilled_on_chain(job)
+            if done is None:
                 return Advance("pinned", {}, "the fulfillment we recorded left the canonical chain: sending ours")
+            if not isinstance(done, Advance):
+                return done
             return self._final_or_wait(job.block_number + self.randomness_delay)
         receipt = self.chain.receipt(job.fulfill_tx)
         if receipt is None or receipt["status"] != 1:
@@ -536,13 +539,12 @@ class Oracle:
                 return Advance("pinned", {"fulfill_tx": None}, "fulfillment left the canonical chain: sending again")
             return Advance("submitted", {"fulfill_sent_block": self.chain.head()},
                            "fulfillment left the canonical chain: re-broadcasting it")
-        if not self.chain.is_fulfilled(job.token_id):  # mined again after a reorg, this entry skipped
+        done = self.sender.fulfilled_on_chain(job)
+        if done is None:  # mined again after a reorg with this entry skipped, or taken back mid-reorg
             return Advance("pinned", {"fulfill_tx": None, "fulfill_raw": None},
                            "the fulfillment was mined without fulfilling this token: signing again")
-        on_chain = "0x" + self.chain.token_seed(job.token_id).hex()
-        if on_chain != job.seed:
-            return Fail(f"token is fulfilled on chain with seed {on_chain}, but its canonical mint gives {job.seed}: "
-                        "a fulfillment from a block that a reorg replaced")
+        if not isinstance(done, Advance):
+            return done
         return self._final_or_wait(max(job.block_number + self.randomness_delay, int(receipt["blockNumber"])))
 
     def _final_or_wait(self, newest_block: int) -> Outcome:

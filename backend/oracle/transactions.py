@@ -40,11 +40,20 @@ class FulfillmentSender:
         self.still_true = still_true
 
     def fulfilled_on_chain(self, job: Job) -> Outcome | None:
-        """Idempotency: the chain's own record of this token's fulfillment, if it has one."""
-        if not self.chain.is_fulfilled(job.token_id):
+        """Idempotency: the chain's own record of this token's fulfillment, if it has one (one read
+        of the seed: two reads can straddle a reorg). Another seed than ours fails the job only
+        once its fulfillment is final_depth deep; before that a reorg may still take it back."""
+        seed = self.chain.token_seed(job.token_id)
+        if seed == bytes(32):
             return None
-        on_chain = "0x" + self.chain.token_seed(job.token_id).hex()
+        on_chain = "0x" + seed.hex()
         if on_chain != job.seed:
+            block = self.chain.fulfillment_block(job.token_id)
+            depth = self.chain.head() - block if block is not None else 0
+            if depth < self.config.final_depth:
+                return Wait(f"token is fulfilled with seed {on_chain}, not ours ({job.seed}), {depth} of "
+                            f"{self.config.final_depth} blocks deep: a reorg may still take it back",
+                            self.config.watch_interval)
             return Fail(f"token was fulfilled by another oracle with seed {on_chain}, expected {job.seed}")
         return Advance("fulfilled", {"attempts": 0, "last_error": None}, "already fulfilled on chain")
 

@@ -87,11 +87,14 @@ def test_fulfillment_by_another_oracle_is_detected_not_resent(sample_chain, shar
                 canonical_seed(node.url, sample.deployment.address, honest.token_id, honest.tx_hash), rival_cid, rival)
     core.fulfill(sample.contract, liar.token_id, bytes.fromhex(liar.tx_hash[2:]), rival_cid, rival)  # bare tx hash
 
-    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
+    # Another seed fails the job only once its fulfillment is final_depth deep (a reorg could
+    # still take a shallower one back).
+    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite", final_depth=5)
+    sample.contract.chain_manager.mine(5)
     nonce_before = oracle.chain.w3.eth.get_transaction_count(oracle.signer.address)
     run_until_idle(oracle)
     assert oracle.chain.w3.eth.get_transaction_count(oracle.signer.address) == nonce_before  # sent nothing
-    assert oracle.jobs.for_token(honest.token_id).state == "fulfilled"
+    assert oracle.jobs.for_token(honest.token_id).state in ("fulfilled", "final")  # 5 deep: may be final
     failed = oracle.jobs.for_token(liar.token_id)
     assert failed.state == "failed" and "fulfilled by another oracle with seed" in failed.last_error
     assert len(fulfill_events(node.url, sample.deployment.address)) == 2
