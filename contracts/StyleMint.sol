@@ -631,7 +631,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// now, or None: the conditions `_fulfill` reverts on, in its order.
     function _skipReason(uint256 tokenId, bytes32 randomnessBlockHash) private view returns (SkipReason) {
         uint256 mintBlock = _escrows[tokenId].mintBlock;
-        if (mintBlock == 0) {
+        if (!(mintBlock > 0)) {
             return _ownerOf(tokenId) == address(0) ? SkipReason.NotMinted : SkipReason.AlreadyFulfilled;
         }
         uint256 randomnessBlock = mintBlock + RANDOMNESS_DELAY;
