@@ -113,9 +113,10 @@ class Job:
 
 def mint_fields(mint, previous: dict | None = None) -> dict:
     """A job's columns for a mint at its (new) place in the chain: everything derived from the old
-    place (seed, render, CIDs) is cleared, so the job starts over from `seen`. A fulfillment
-    already signed for the old place keeps its nonce: the new one replaces it at that nonce (the
-    old one, mined late, would revert as StaleMint), and its hash is still watched."""
+    place (seed, render, CIDs) is cleared, so the job starts over from `seen`. The signed-
+    transaction columns are kept here (a dropped job revived by the scan); the oracle's check
+    step, which follows a job under way, first withdraws it from its transaction and then clears
+    them (backend/oracle/service.py, RELEASED_NONCE)."""
     fields = {"project_id": mint.project_id, "minter": mint.minter, "manifest_hash": mint.manifest_hash.hex(),
               "tx_hash": mint.tx_hash, "block_number": mint.block_number, "block_hash": mint.block_hash,
               "seed": None, "render_path": None, "png_sha256": None, "render_info": None, "image_cid": None,
