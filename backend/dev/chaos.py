@@ -13,6 +13,7 @@ reverted, and the times the oracle process exited without being killed.
 from __future__ import annotations
 
 import json
+import socket
 import os
 import random
 import signal
@@ -33,19 +34,21 @@ FINAL_DEPTH = 24
 class AnsweringRpcProxy:
     """A JSON-RPC proxy on 127.0.0.1 in front of a node: forwards every request, except those
     that `answer(request)` answers itself (a JSON-RPC reply body such as {"error": ...}; None
-    forwards). Counts what it answered."""
+    forwards). Counts what it answered. `cut_reply(body)` True after forwarding drops the
+    connection instead of replying: the request took effect, the caller never hears so."""
 
-    def __init__(self, target_url: str, answer):
+    def __init__(self, target_url: str, answer=None, cut_reply=None):
         import http.server
 
         proxy = self
         self.target_url, self.answer, self.answered = target_url, answer, 0
+        self.cut_reply = cut_reply
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 request = json.loads(body)
-                own = proxy.answer(request) if isinstance(request, dict) else None
+                own = proxy.answer(request) if proxy.answer and isinstance(request, dict) else None
                 if own is not None:
                     proxy.answered += 1
                     reply = json.dumps({"jsonrpc": "2.0", "id": request.get("id"), **own}).encode()
@@ -54,6 +57,10 @@ class AnsweringRpcProxy:
                                                      headers={"Content-Type": "application/json"})
                     with urllib.request.urlopen(forward, timeout=30) as response:
                         reply = response.read()
+                    if proxy.cut_reply and proxy.cut_reply(body):
+                        self.close_connection = True
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))

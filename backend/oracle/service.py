@@ -376,12 +376,9 @@ class Oracle:
         """The job's Mint log as the receipt it was last checked against has it (log index included,
         which orders it against a manifest change in the same block): never a second lookup by token
         id, which a reorg in progress can miss. After a restart the receipt is read again."""
-        if job.id not in self._mints:
-            receipt = self.chain.receipt(job.tx_hash)
-            mints = [m for m in self.chain.mint_logs_in_receipt(receipt) if m.token_id == job.token_id] if receipt else []
-            if not mints or mints[0].block_hash != job.block_hash:
-                raise ChainNotSettled(f"token {job.token_id}'s mint {job.tx_hash} is not where it was checked")
-            self._mints[job.id] = mints[0]
+        if job.id not in self._mints and self._where_mint_is(job) is not None:
+            self._mints.pop(job.id, None)
+            raise ChainNotSettled(f"token {job.token_id}'s mint {job.tx_hash} is not where it was checked")
         return self._mints[job.id]
 
     def _manifest_bytes(self, cid: str) -> bytes:

@@ -24,7 +24,7 @@ from backend.chain.client import StyleMintClient
 from backend.chain.errors import ContractRevert, RpcRejected
 from backend.ipfs.cid import raw_digest
 from backend.oracle.jobs import Job, JobStore
-from backend.oracle.outcomes import Advance, Fail, Outcome, Retry, Wait, failpoint, guarded, outcome_of
+from backend.oracle.outcomes import Advance, Fail, Outcome, Wait, failpoint, guarded, outcome_of
 
 log = logging.getLogger("stylemint.oracle")
 
@@ -125,11 +125,11 @@ class FulfillmentSender:
         return {job.id: Advance("submitted", {}, event) for job in jobs}
 
     def _would_revert(self, job: Job, err: ContractRevert) -> Outcome:
+        """A batch of one whose estimate reverts: fulfillBatch skips what the chain made impossible
+        (a reorg, another oracle), so a revert is a malformed entry, unless the token is done."""
         done = self.fulfilled_on_chain(job)
         if done is not None:
             return done
-        if err.name in ("StaleMint", "RandomnessNotReady"):  # a reorg a moment ago: the next check follows it
-            return Retry(str(err))
         return Fail(f"fulfill would revert: {err}")
 
     def _receipt_of_any(self, job: Job):

@@ -10,6 +10,7 @@ import time
 from web3 import Web3
 
 from backend.chain.abi import stylemint_abi
+from backend.dev.chaos import AnsweringRpcProxy
 
 
 def fulfill_events(node_url: str, address: str) -> list[dict]:
@@ -139,49 +140,20 @@ def transactions_from(node_url: str, sender: str) -> list[dict]:
     return found
 
 
-class DroppingRpcProxy:
+class DroppingRpcProxy(AnsweringRpcProxy):
     """A JSON-RPC proxy on 127.0.0.1 that forwards every request to the node but, for the first
     `drop` calls of `method`, cuts the connection instead of returning the node's reply: the
     request took effect, the caller never hears so (a lost reply)."""
 
     def __init__(self, target_url: str, method: str = "eth_sendRawTransaction", drop: int = 1):
-        import http.server
-        import urllib.request
+        self.method, self.drop, self.dropped = method, drop, 0
+        super().__init__(target_url, cut_reply=self._cut)
 
-        proxy = self
-        self.target_url, self.method, self.drop, self.dropped, self.forwarded = target_url, method, drop, 0, 0
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                request = urllib.request.Request(proxy.target_url, data=body,
-                                                 headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    reply = response.read()
-                proxy.forwarded += 1
-                if proxy.method.encode() in body and proxy.dropped < proxy.drop:
-                    proxy.dropped += 1
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def close(self) -> None:
-        self.server.shutdown()
+    def _cut(self, body: bytes) -> bool:
+        if self.method.encode() in body and self.dropped < self.drop:
+            self.dropped += 1
+            return True
+        return False
 
 
 class HungServer:
