@@ -1,5 +1,7 @@
 """Oracle fixtures: anvil, a deployed StyleMint with the sample project, an embedded store."""
 
+from contextlib import contextmanager
+
 import pytest
 
 from backend.chain.client import StyleMintClient
@@ -17,17 +19,24 @@ def env(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.fixture
-def sample_chain(env):
-    """anvil + an ape provider connected to it + the sample project (price 1 gwei, 100 editions).
-    Instant mining; `use_block_time` switches to a block every N seconds afterwards."""
+@contextmanager
+def running_sample(directory):
+    """anvil + an ape provider connected to it + the sample project (price 1 gwei, 100 editions),
+    its log and store under `directory`. Instant mining."""
     from ape import networks
 
-    with Anvil(log_path=env / "anvil.log") as node:
+    with Anvil(log_path=directory / "anvil.log") as node:
         with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
-            store = EmbeddedStore(env / "data" / "ipfs")  # where a subprocess oracle looks by default
+            store = EmbeddedStore(directory / "data" / "ipfs")  # where a subprocess oracle looks by default
             sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=100)
             yield node, sample, store
+
+
+@pytest.fixture
+def sample_chain(env):
+    """`running_sample` for one test; `use_block_time` switches to a block every N seconds afterwards."""
+    with running_sample(env) as chain:
+        yield chain
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Verifier fixtures: a chain with honestly fulfilled tokens (anvil, embedded store, oracle)."""
 
 import json
+import sqlite3
 import threading
 
 import pytest
@@ -8,19 +9,44 @@ from ape import accounts
 
 from backend.dev import ape_contract as core
 from backend.chain.client import StyleMintClient
+from backend.dev.anvil import rpc_call
 from backend.render.manifest import canonical_json
 from backend.verify.verifier import Verifier
-from tests.oracle.conftest import sample_chain, env, make_oracle, shared_renderer  # noqa: F401  (fixtures)
+from tests.oracle.conftest import sample_chain, env, make_oracle, running_sample, shared_renderer  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(scope="module")
+def fulfilled_in_module(tmp_path_factory, shared_renderer):  # noqa: F811
+    """Three honestly fulfilled tokens, rendered once per module (seconds each): tests take them
+    through `fulfilled`, which rolls the chain and the oracle's state back after each."""
+    directory = tmp_path_factory.mktemp("fulfilled")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STYLEMINT_DATA_DIR", str(directory / "data"))
+        with running_sample(directory) as (node, sample, store):
+            mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id) for i in range(3)]
+            oracle = make_oracle(node, sample, store, shared_renderer, directory / "state.sqlite")
+            oracle.run(threading.Event(), until_idle=True)
+            yield directory, (node, sample, store, mints, oracle)
 
 
 @pytest.fixture
-def fulfilled(sample_chain, shared_renderer, env):  # noqa: F811
-    """Three honestly fulfilled tokens and a verifier pointed at the chain and the store."""
-    node, sample, store = sample_chain
-    mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id) for i in range(3)]
-    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
-    oracle.run(threading.Event(), until_idle=True)
-    return node, sample, store, mints, oracle
+def fulfilled(fulfilled_in_module, env):  # noqa: F811
+    """Three honestly fulfilled tokens and the chain, store and oracle that made them, as a test of
+    its own would have them: `env` holds the oracle's state as it was after those three (a copy)
+    and the module's data directory (store, deployment record, models: content only grows, by
+    address). Every chain change the test makes is reverted after it (evm_snapshot/evm_revert),
+    and instant mining restored."""
+    directory, chain = fulfilled_in_module
+    node = chain[0]
+    (env / "data").symlink_to(directory / "data", target_is_directory=True)
+    source, copy = sqlite3.connect(directory / "state.sqlite"), sqlite3.connect(env / "state.sqlite")
+    source.backup(copy)
+    source.close(), copy.close()
+    snapshot = rpc_call(node.url, "evm_snapshot", [])
+    yield chain
+    assert rpc_call(node.url, "evm_revert", [snapshot]), "the chain could not be rolled back for the next test"
+    rpc_call(node.url, "evm_setIntervalMining", [0])
+    rpc_call(node.url, "evm_setAutomine", [True])
 
 
 def verifier_for(node, sample, store, models_dir, **options):
