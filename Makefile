@@ -50,9 +50,10 @@ test: setup
 	$(VENV)/bin/pytest
 
 # The edit loop: unit, contract and API tests; no anvil end-to-end, no browser, no chaos, no training
-# (the lanes are assigned by what a test starts: tests/conftest.py).
+# (the lanes are assigned by what a test starts: tests/conftest.py), and a fifth of each property
+# test's examples (tests/support/lanes.py).
 test-fast: setup
-	$(VENV)/bin/pytest -m "not e2e and not browser and not chaos and not process and not slow"
+	STYLEMINT_TEST_LANE=fast $(VENV)/bin/pytest -m "not e2e and not browser and not chaos and not process and not slow"
 
 test-contracts: setup
 	$(VENV)/bin/pytest tests/contracts

@@ -5,10 +5,11 @@ import hashlib
 
 import ape
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.ipfs.cid import cid_of_raw_digest
+from tests.support.contracts import chain_settings
 from tests.contracts.conftest import (
     METADATA_CID, METADATA_DIGEST, PLACEHOLDER, PRICE, RANDOMNESS_DELAY, SEED, fulfill, isolated, mint_token, randomness_block,
 )
@@ -31,7 +32,7 @@ def test_fulfill_stores_seed_and_digest_and_emits_4906(stylemint, chain, oracle,
     assert stylemint.escrowOf(minted) == (0, 0)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@chain_settings(25)
 @given(digest=st.binary(min_size=32, max_size=32).filter(any))
 def test_token_uri_spells_the_raw_block_cid_as_ipfs_does(stylemint, chain, oracle, project_id, collector, digest):
     with isolated(chain):

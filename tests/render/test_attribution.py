@@ -14,6 +14,7 @@ from backend.render.attribution import basis_points, token_positions
 from backend.render.manifest import SCHEDULERS, ManifestError
 from backend.render.renderer import Renderer
 from backend.render.samples import blend_manifest, tiny_manifest
+from tests.support.lanes import examples
 
 SEED = bytes(range(32))
 
@@ -89,7 +90,7 @@ def test_basis_points_edge_cases(scores, weights):
     assert basis_points(scores) == weights
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.lists(st.floats(min_value=0, max_value=1e12, allow_nan=False), min_size=1, max_size=4))
 def test_basis_points_always_sum_to_10000_and_follow_the_scores(scores):
     weights = basis_points(scores)

@@ -3,12 +3,14 @@
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from tests.support.lanes import examples
+
 
 def chain_settings(max_examples: int) -> settings:
     """Fixtures are module-scoped contracts; each example isolates its own chain changes (with
     `isolated`, not ape's `chain.isolate()`, which swallows every exception raised inside it)."""
     return settings(
-        max_examples=max_examples,
+        max_examples=examples(max_examples),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture],
     )

@@ -21,6 +21,7 @@ from backend.render.samples import sample_manifest, tiny_manifest
 from backend.verify.verifier import Verifier
 from backend.web import create_app
 from backend.web.catalog import Catalog
+from tests.support.lanes import examples
 
 # API tests: one anvil for the module, no oracle and no browser (they run in make test-fast).
 JSON = {"Content-Type": "application/json"}
@@ -212,9 +213,9 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_response_conforms_to_the_openapi_document(case):
-    """Bounded: 30 generated cases per operation (positive and negative), every check, with one
+    """Bounded: 30 generated cases per operation (6 in the edit loop) (positive and negative), every check, with one
     exception: a manifest has cross-field rules JSON Schema cannot state (the prompt's placeholders
     are exactly the variables, the operator's cost bound), and an adapter is any bytes to JSON
     Schema but must parse as safetensors, so a schema-valid body may rightly get 422 and
