@@ -181,8 +181,8 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @notice A `fulfillBatch` entry left out: the chain's state made it impossible (`reason`).
     event FulfillmentSkipped(uint256 indexed tokenId, SkipReason reason);
     /// @notice What each of a blended token's styles was paid, and why: the weights (basis points,
-    /// in the project's style order) the oracle measured for this token's image. A retired style's
-    /// amount is zero (its share went to the artist).
+    /// in the project's style order) the oracle measured for this token's image. A style retired
+    /// after the token's mint is still paid: it was sold under that licence.
     event StylesPaid(uint256 indexed tokenId, uint256[] styleIds, uint16[] weightsBps, uint256[] amounts);
     /// @notice An unfulfilled token was burned and its price returned.
     event Refunded(uint256 indexed tokenId, address indexed owner, address to, uint256 amount);
@@ -257,6 +257,9 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     error ProjectStyleRetired(uint256 projectId, uint256 styleId);
     /// @notice The style does not exist, or its owner does not admit this project (any more).
     error ProjectStyleNotAllowed(uint256 projectId, uint256 styleId);
+    /// @notice The styles and their share are fixed from a project's first mint: each token is paid
+    /// by the split its buyer paid under (a new split is a new project).
+    error StylesFixedAfterMint(uint256 projectId, uint256 minted);
     /// @notice A fulfillment must carry one weight per project style.
     error WrongWeightCount(uint256 tokenId, uint256 expected, uint256 given);
     /// @notice Style weights must sum to exactly 10,000 basis points.
@@ -418,9 +421,10 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     /// @notice Name the registered styles the project blends (in the order of its manifest's
     /// `styles`) and the share of the artist's 90 % paid to them by measured weight. Each must be
-    /// usable by this project now (open, or approved by its owner). What the admin approved
-    /// changes, so the approval is withdrawn until the admin approves again.
-    /// @param projectId the project (must be unlocked)
+    /// usable by this project now (open, or approved by its owner). Only before the first mint:
+    /// afterwards every pending token would be settled by a split it was not sold under. What the
+    /// admin approved changes, so the approval is withdrawn until the admin approves again.
+    /// @param projectId the project (must be unlocked and have minted nothing)
     /// @param styleIds up to `MAX_PROJECT_STYLES` distinct style ids
     /// @param stylesShareBps share of the artist's 90 % for the styles, 0..10,000 (0 without styles)
     function setProjectStyles(uint256 projectId, uint256[] calldata styleIds, uint256 stylesShareBps)
@@ -428,6 +432,8 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         onlyArtist(projectId)
         onlyUnlocked(projectId)
     {
+        uint256 minted = _projects[projectId].invocations;
+        if (minted > 0) revert StylesFixedAfterMint(projectId, minted);
         uint256 count = styleIds.length;
         if (count > MAX_PROJECT_STYLES) revert InvalidStyles(count, MAX_PROJECT_STYLES);
         if (stylesShareBps > BPS_DENOMINATOR || (count == 0 && stylesShareBps != 0)) {
@@ -449,7 +455,8 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     }
 
     /// @notice Freeze manifest, styles and edition cap forever, so nothing that changes a render
-    /// or its split can change.
+    /// or its split can change. The styles' consent becomes a licence: retiring a style or
+    /// withdrawing an approval no longer stops the remaining editions (they keep paying it).
     /// @param projectId the project (must be unlocked)
     function lockProject(uint256 projectId) external onlyArtist(projectId) onlyUnlocked(projectId) {
         _projects[projectId].locked = true;
@@ -818,9 +825,13 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         if (manifestHash != expectedManifestHash) revert ManifestChanged(projectId, expectedManifestHash, manifestHash);
         if (approvedManifestHash[projectId] != manifestHash) revert ProjectNotApproved(projectId, manifestHash);
         if (price < minimumPrice) revert PriceBelowMinimum(price, minimumPrice);
-        uint256[] storage styleIds = _projectStyles[projectId];
-        for (uint256 i = 0; i < styleIds.length; ++i) {
-            _requireUsable(projectId, styleIds[i]);
+        if (!project.locked) {
+            // Consent is a licence once the project is locked: its remaining editions mint (and
+            // pay the style's owner) whatever the owner decides later.
+            uint256[] storage styleIds = _projectStyles[projectId];
+            for (uint256 i = 0; i < styleIds.length; ++i) {
+                _requireUsable(projectId, styleIds[i]);
+            }
         }
 
         project.invocations = uint32(invocation + 1);
@@ -857,9 +868,10 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         _settle(tokenId, escrow.amount, weightsBps, ledger);
     }
 
-    /// @dev The sale's split into `ledger`: the platform, each style's current owner by weight (a
-    /// style retired since the mint is paid nothing: its amount goes to the artist), the artist.
-    /// The registry is this deployment's own immutable contract, read only.
+    /// @dev The sale's split into `ledger`: the platform, each style's current owner by weight, the
+    /// artist. The styles and share are the mint's (fixed from the first mint), and the style was
+    /// usable when the token was sold, so its owner is paid even if it retired since. The registry
+    /// is this deployment's own immutable contract, read only.
     function _settle(uint256 tokenId, uint256 price, uint16[] calldata weightsBps, Ledger memory ledger) private {
         uint256 projectId = tokenId / ONE_MILLION;
         Project storage project = _projects[projectId];
@@ -871,13 +883,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         if (count > 0) {
             uint256[] memory ids = styleIds;
             for (uint256 i = 0; i < count; ++i) {
-                (address payee, bool retired) = STYLE_REGISTRY.styleOwner(ids[i]);
-                if (retired) {
-                    artistShare += styleShares[i];
-                    styleShares[i] = 0;
-                } else {
-                    _record(ledger, payee, styleShares[i]);
-                }
+                _record(ledger, STYLE_REGISTRY.stylePayee(ids[i]), styleShares[i]);
             }
             emit StylesPaid(tokenId, ids, weightsBps, styleShares);
         }

@@ -123,8 +123,9 @@ contract StyleRegistry {
         emit StyleRegistered(styleId, msg.sender, name, trigger, adapterCID, adapterHash, terms);
     }
 
-    /// @notice Retire a style for good: no project may start or go on using it; tokens already
-    /// minted stay as they are.
+    /// @notice Retire a style for good: no new or unlocked project may use it. A locked project
+    /// that blends it keeps minting its remaining editions and paying this style (consent given
+    /// to a locked project is a licence), and tokens already minted are paid as sold.
     /// @param styleId the style
     function retireStyle(uint256 styleId) external onlyStyleOwner(styleId) notRetired(styleId) {
         _styles[styleId].retired = true;
@@ -181,8 +182,15 @@ contract StyleRegistry {
         return _styles[styleId];
     }
 
-    /// @notice Who is paid for a style now, and whether it is retired (StyleMint reads this at
-    /// every fulfillment, so a style's earnings follow its ownership).
+    /// @notice Who is paid for a style now: its current owner, retired or not (StyleMint reads this
+    /// at every fulfillment, so a style's earnings follow its ownership).
+    /// @param styleId the style
+    /// @return owner the owner (zero for an unknown style)
+    function stylePayee(uint256 styleId) external view returns (address owner) {
+        return _styles[styleId].owner;
+    }
+
+    /// @notice Who owns a style now, and whether it is retired.
     /// @param styleId the style
     /// @return owner the owner (zero for an unknown style)
     /// @return retired true once retired

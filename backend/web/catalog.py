@@ -103,13 +103,15 @@ class Catalog:
             "manifest_sha256": "0x" + bytes(info["manifestHash"]).hex(),
             "manifest": self._json_by_cid(self._manifests, info["manifestCID"]),
             "previews": preview_images,
-            **self._styles_of(project_id),
+            **self._styles_of(project_id, bool(info["locked"])),
         }
 
-    def _styles_of(self, project_id: int) -> dict:
-        """The registered styles a project blends, whether each still admits it, and their share."""
+    def _styles_of(self, project_id: int, locked: bool) -> dict:
+        """The registered styles a project blends, whether each still admits it (a locked project
+        holds a licence: always), and their share."""
         registered, share_bps = registered_styles_of(self.chain, project_id)
-        styles = [{**style.to_json(), "usable": self.chain.may_use(style.style_id, project_id)} for style in registered]
+        styles = [{**style.to_json(), "usable": locked or self.chain.may_use(style.style_id, project_id)}
+                  for style in registered]
         return {"styles": styles, "styles_share_bps": share_bps}
 
     # -- the style library --------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Projects that blend registered styles: which styles a project may name, minting refused once a
-style is retired or no longer admits the project, and every sale split through `splitSale`
-(platform 10 %, each style's current owner its share by weight, the artist the rest)."""
+"""Projects that blend registered styles: which styles a project may name (only before its first
+mint), minting refused once a style is retired or no longer admits an unlocked project (a locked
+one holds a licence), and every sale split through `splitSale` as sold (platform 10 %, each
+style's current owner its share by weight, the artist the rest)."""
 
 import ape
 import pytest
@@ -127,25 +128,90 @@ def test_an_approved_only_style_needs_its_owners_approval_of_the_project(stylemi
         assert (stylemint.balance, stylemint.projectInfo(pid).invocations) == (balance, minted)
 
 
-def test_a_retired_style_stops_new_mints_and_earns_nothing_more(stylemint, registry, chain, oracle, artist, platform,
-                                                                collector, styles, style_owners, blend):
+def test_a_retired_style_stops_new_mints_and_is_paid_for_the_tokens_sold_before(stylemint, registry, chain, oracle,
+                                                                                 artist, platform, collector, styles,
+                                                                                 style_owners, blend):
     token = mint_token(stylemint, blend, collector)
     registry.retireStyle(styles[0], sender=style_owners[0])
     balance, minted = stylemint.balance, stylemint.projectInfo(blend).invocations
     with ape.reverts(stylemint.ProjectStyleRetired, projectId=blend, styleId=styles[0]):
         mint_token(stylemint, blend, collector)
     assert (stylemint.balance, stylemint.projectInfo(blend).invocations) == (balance, minted)
-    # The token minted before the retirement is still fulfilled; the retired style's share goes to
-    # the artist and its owner is credited nothing.
+    # The token minted before the retirement was sold under the style's licence: fulfilled after
+    # it, it pays the retired style's owner its share all the same.
     before = credits(stylemint, artist, platform, *style_owners[:2])
     receipt = fulfill(stylemint, chain, oracle, token, weights=[6_000, 4_000])
     platform_share = PRICE // 10
     pool = (PRICE - platform_share) * SHARE_BPS // 10_000
-    second = pool * 4_000 // 10_000
+    first, second = pool * 6_000 // 10_000, pool * 4_000 // 10_000
     after = credits(stylemint, artist, platform, *style_owners[:2])
-    assert [a - b for a, b in zip(after, before)] == [PRICE - platform_share - second, platform_share, 0, second]
+    assert [a - b for a, b in zip(after, before)] == [PRICE - platform_share - first - second, platform_share,
+                                                      first, second]
     paid = receipt.decode_logs(stylemint.StylesPaid)[0]
-    assert (list(paid.styleIds), list(paid.weightsBps), list(paid.amounts)) == (styles[:2], [6_000, 4_000], [0, second])
+    assert (list(paid.styleIds), list(paid.weightsBps), list(paid.amounts)) == (styles[:2], [6_000, 4_000],
+                                                                                [first, second])
+
+
+@pytest.mark.parametrize("change", ["retire", "withdraw approval", "restrict terms"])
+def test_a_locked_project_keeps_minting_and_paying_a_style_whose_owner_changed_their_mind(
+        stylemint, registry, chain, admin, oracle, artist, platform, collector, styles, style_owners, change):
+    """Consent given to a locked project is a licence: its remaining editions mint and pay the
+    style; the same change stops an unlocked project."""
+    with isolated(chain):
+        if change != "restrict terms":
+            registry.setStyleTerms(styles[0], APPROVED_ONLY, sender=style_owners[0])
+        locked, unlocked = (_approved_blend(stylemint, registry, admin, artist, styles, style_owners,
+                                            approve=change != "restrict terms") for _ in range(2))
+        stylemint.lockProject(locked, sender=artist)
+        if change == "retire":
+            registry.retireStyle(styles[0], sender=style_owners[0])
+        elif change == "withdraw approval":
+            for pid in (locked, unlocked):
+                registry.setProjectApproval(styles[0], pid, False, sender=style_owners[0])
+        else:
+            registry.setStyleTerms(styles[0], APPROVED_ONLY, sender=style_owners[0])
+        error = stylemint.ProjectStyleRetired if change == "retire" else stylemint.ProjectStyleNotAllowed
+        with ape.reverts(error, projectId=unlocked, styleId=styles[0]):
+            mint_token(stylemint, unlocked, collector)
+        token = mint_token(stylemint, locked, collector)
+        before = credits(stylemint, style_owners[0])
+        fulfill(stylemint, chain, oracle, token, weights=[5_000, 5_000])
+        _, _, style_shares = stylemint.splitSale(PRICE, SHARE_BPS, [5_000, 5_000])
+        assert credits(stylemint, style_owners[0])[0] - before[0] == style_shares[0] > 0
+
+
+def _approved_blend(stylemint, registry, admin, artist, styles, style_owners, *, approve: bool) -> int:
+    """A project blending the first two styles, open for minting (the first style's owner approved it)."""
+    receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
+    pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+    if approve:
+        registry.setProjectApproval(styles[0], pid, True, sender=style_owners[0])
+    stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
+    stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+    stylemint.setProjectPaused(pid, False, sender=artist)
+    return pid
+
+
+@pytest.mark.parametrize("change", ["styles emptied", "share set to 0", "a clone swapped in"])
+def test_the_split_of_a_sold_token_cannot_change_before_its_fulfilment(stylemint, registry, chain, oracle, artist,
+                                                                      platform, collector, styles, style_owners,
+                                                                      blend, change):
+    """The attack: collectors pay into escrow, the artist rewrites the styles before the oracle
+    fulfils, and keeps the styles' part. The styles are fixed from the first mint."""
+    token = mint_token(stylemint, blend, collector)
+    clone = registry.registerStyle("Clone", "clone word", ADAPTER_CID, b"\x0c" * 32, OPEN, sender=artist) \
+        .decode_logs(registry.StyleRegistered)[0].styleId if change == "a clone swapped in" else None
+    args = {"styles emptied": ([], 0), "share set to 0": (styles[:2], 0),
+            "a clone swapped in": ([clone, styles[1]], SHARE_BPS)}[change]
+    before_styles = stylemint.projectStyles(blend)
+    with ape.reverts(stylemint.StylesFixedAfterMint, projectId=blend, minted=1):
+        stylemint.setProjectStyles(blend, *args, sender=artist)
+    assert stylemint.projectStyles(blend) == before_styles
+    before = credits(stylemint, artist, platform, *style_owners[:2])
+    fulfill(stylemint, chain, oracle, token, weights=[5_000, 5_000])
+    gained = [a - b for a, b in zip(credits(stylemint, artist, platform, *style_owners[:2]), before)]
+    artist_share, platform_share, style_shares = stylemint.splitSale(PRICE, SHARE_BPS, [5_000, 5_000])
+    assert gained == [artist_share, platform_share, *style_shares] and min(style_shares) > 0
 
 
 def test_fulfill_pays_each_style_by_weight_and_the_artist_the_rest(stylemint, registry, chain, oracle, artist,
@@ -222,11 +288,11 @@ def test_locking_freezes_the_styles(stylemint, artist, styles, blend):
 @chain_settings(12)
 @given(price=st.integers(0, 10**20), share=st.integers(0, 10_000), weights=whole_weights(min_size=3),
        retired=st.lists(st.booleans(), min_size=3, max_size=3))
-def test_every_sale_adds_up_and_a_retired_style_is_never_credited(stylemint, registry, chain, admin, oracle, artist,
-                                                                  platform, collector, styles, style_owners, price,
-                                                                  share, weights, retired):
+def test_every_sale_adds_up_and_pays_each_style_as_sold_whatever_its_owner_did_since(
+        stylemint, registry, chain, admin, oracle, artist, platform, collector, styles, style_owners, price, share,
+        weights, retired):
     """Any price, share and weights over three styles, any of them retired between mint and
-    fulfillment: the credits grow by exactly the price, a retired style's owner by nothing."""
+    fulfillment: the credits grow by exactly the price, each style's owner by its mint-time part."""
     weights = weights[:3] if len(weights) == 3 else [*weights[:2], sum(weights[2:])]
     with isolated(chain):
         pid = open_project(stylemint, admin, artist, styles, share)
@@ -241,7 +307,4 @@ def test_every_sale_adds_up_and_a_retired_style_is_never_credited(stylemint, reg
         gained = [a - b for a, b in zip(credits(stylemint, *payees), before)]
         assert sum(gained) == price
         artist_share, platform_share, style_shares = stylemint.splitSale(price, share, weights)
-        assert gained[1] == platform_share
-        for i, gone in enumerate(retired):
-            assert gained[2 + i] == (0 if gone else style_shares[i])
-        assert gained[0] == artist_share + sum(s for s, gone in zip(style_shares, retired) if gone)
+        assert gained == [artist_share, platform_share, *style_shares]
