@@ -569,14 +569,21 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     /// @notice Withdraw the caller's whole credit to itself.
     function withdraw() external {
-        _withdraw(payable(msg.sender));
+        _withdraw(payable(msg.sender), payable(msg.sender));
+    }
+
+    /// @notice Push a payee's whole credit to the payee itself (never elsewhere): anyone may call
+    /// it, so a payee that is a contract unable to call `withdraw` (a splitter) is still paid.
+    /// @param payee the account whose credit is paid out, to itself
+    function withdrawFor(address payable payee) external {
+        _withdraw(payee, payee);
     }
 
     /// @notice Withdraw the caller's whole credit to another address (for payees that cannot receive ether).
     /// @param to the recipient
     function withdrawTo(address payable to) external {
         if (to == address(0)) revert ZeroAddress();
-        _withdraw(to);
+        _withdraw(payable(msg.sender), to);
     }
 
     // ---------------------------------------------------------------- oracle
@@ -972,11 +979,11 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     /// @dev Checks-effects-interactions: the credit is zeroed before the call, restored by the
     /// revert if the recipient refuses, and the guard stops re-entry into mint or withdraw.
-    function _withdraw(address payable to) private nonReentrant {
-        uint256 amount = _credits[msg.sender];
-        if (amount == 0) revert NothingToWithdraw(msg.sender);
-        _credits[msg.sender] = 0;
-        emit Withdrawn(msg.sender, to, amount);
+    function _withdraw(address payee, address payable to) private nonReentrant {
+        uint256 amount = _credits[payee];
+        if (amount == 0) revert NothingToWithdraw(payee);
+        _credits[payee] = 0;
+        emit Withdrawn(payee, to, amount);
         (bool ok,) = to.call{value: amount}("");
         if (!ok) revert WithdrawFailed(to, amount);
     }

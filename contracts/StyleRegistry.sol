@@ -41,6 +41,9 @@ contract StyleRegistry {
     /// @notice Projects a style's owner approved (what `ApprovedOnly` terms admit).
     mapping(uint256 styleId => mapping(uint256 projectId => bool)) public projectApproved;
 
+    /// @notice The style each adapter file (by sha256) is registered as: one owner per adapter.
+    mapping(bytes32 adapterHash => uint256 styleId) public styleOfAdapter;
+
     mapping(uint256 styleId => Style) private _styles;
 
     /// @notice A style entered the library.
@@ -76,6 +79,8 @@ contract StyleRegistry {
     error InvalidTrigger();
     /// @notice The adapter needs a CID of 1..100 bytes and a nonzero sha256.
     error InvalidAdapter();
+    /// @notice This adapter file (sha256) is already registered, as `styleId`: an adapter has one owner.
+    error AdapterAlreadyRegistered(bytes32 adapterHash, uint256 styleId);
     /// @notice Only the account the style was offered to may accept it.
     error NotPendingOwner(uint256 styleId, address caller);
 
@@ -112,7 +117,10 @@ contract StyleRegistry {
         if (bytes(adapterCID).length == 0 || bytes(adapterCID).length > MAX_CID_LENGTH || adapterHash == bytes32(0)) {
             revert InvalidAdapter();
         }
+        uint256 existing = styleOfAdapter[adapterHash];
+        if (existing != 0) revert AdapterAlreadyRegistered(adapterHash, existing);
         styleId = nextStyleId++;
+        styleOfAdapter[adapterHash] = styleId;
         Style storage style = _styles[styleId];
         style.owner = msg.sender;
         style.terms = terms;

@@ -47,6 +47,7 @@ const REVERTS = {
   InvalidStyleName: "The style name must be 1 to 64 bytes.",
   InvalidTrigger: "The trigger must be lowercase words (a-z, 0-9, each starting with a letter) separated by single spaces.",
   InvalidAdapter: "The adapter needs a pinned CID and its sha256.",
+  AdapterAlreadyRegistered: "This adapter file is already registered as another style: an adapter has one owner.",
   UnknownStyle: "There is no style with that id.",
   UnknownProject: "There is no project with that id.",
   TokenNotMinted: "There is no token with that id.",

@@ -84,6 +84,28 @@ def test_refusing_artist_keeps_its_credit_and_can_redirect_it(
     assert stylemint.balance == stylemint.creditOf(platform) == PRICE // 10
 
 
+def test_anyone_pushes_a_payees_credit_to_the_payee_itself(stylemint, chain, oracle, hostile, hostile_project,
+                                                           collector, stranger, platform):
+    """A payee contract that never calls `withdraw` (a splitter) is paid all the same: anyone may
+    push its credit, only ever to itself; if it refuses the ether, nothing moves."""
+    sell(stylemint, chain, oracle, hostile_project, collector)
+    share = PRICE * 9 // 10
+    hostile.setMode(REVERT, 0, sender=stranger)
+    with ape.reverts(stylemint.WithdrawFailed, to=hostile, amount=share):
+        stylemint.withdrawFor(hostile, sender=stranger, gas=3_000_000)
+    assert stylemint.creditOf(hostile) == share and hostile.balance == 0
+    hostile.setMode(0, 0, sender=stranger)
+    stranger_before = stranger.balance
+    receipt = stylemint.withdrawFor(hostile, sender=stranger)
+    withdrawn = receipt.decode_logs(stylemint.Withdrawn)[0]
+    assert (withdrawn.payee, withdrawn.to, withdrawn.amount) == (hostile.address, hostile.address, share)
+    assert hostile.balance == hostile.received() == share and stylemint.creditOf(hostile) == 0
+    assert stranger.balance == stranger_before - receipt.total_fees_paid  # the caller gains nothing
+    assert stylemint.balance == stylemint.creditOf(platform) == PRICE // 10
+    with ape.reverts(stylemint.NothingToWithdraw, payee=hostile):
+        stylemint.withdrawFor(hostile, sender=stranger)
+
+
 def test_reentrant_withdraw_takes_only_its_share(stylemint, chain, oracle, hostile, hostile_project, collector, stranger, platform):
     hostile.setMode(REENTER_WITHDRAW, 0, sender=stranger)
     for _ in range(2):

@@ -81,8 +81,8 @@ def test_bad_style_settings_revert_and_change_nothing(stylemint, registry, admin
         if case == "stranger":
             sender, error = stranger, stylemint.NotProjectArtist
         elif case == "too many":
-            extra = [registry.registerStyle("X", "x", ADAPTER_CID, b"\x09" * 32, OPEN, sender=stranger)
-                     .decode_logs(registry.StyleRegistered)[0].styleId for _ in range(2)]
+            extra = [registry.registerStyle("X", "x", ADAPTER_CID, bytes([9 + i]) * 32, OPEN, sender=stranger)
+                     .decode_logs(registry.StyleRegistered)[0].styleId for i in range(2)]
             args, error = ([*styles, *extra], SHARE_BPS), stylemint.InvalidStyles
         elif case == "duplicate":
             args, error = ([styles[0], styles[0]], SHARE_BPS), stylemint.InvalidStyles

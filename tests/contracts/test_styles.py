@@ -28,7 +28,7 @@ def test_an_owner_registers_a_style(registry, artist):
     info = registry.styleInfo(1)
     assert (info.owner, info.retired, info.trigger, info.adapterCID) == (artist.address, False, "inkline", ADAPTER_CID)
     assert registry.nextStyleId() == 2
-    second = registry.registerStyle("Haze", "soft haze", ADAPTER_CID, ADAPTER_HASH, OPEN, sender=artist)
+    second = registry.registerStyle("Haze", "soft haze", ADAPTER_CID, b"\x5c" * 32, OPEN, sender=artist)
     assert second.decode_logs(registry.StyleRegistered)[0].styleId == 2
 
 
@@ -56,8 +56,8 @@ def test_a_registered_trigger_is_a_valid_manifest_trigger(registry, artist):
     """The contract's trigger rule and the manifest's agree on these edge cases."""
     from backend.render.manifest import Style
 
-    for trigger in ("stipple", "soft haze", "ink2", "a b c"):
-        registry.registerStyle("S", trigger, ADAPTER_CID, ADAPTER_HASH, OPEN, sender=artist)
+    for i, trigger in enumerate(("stipple", "soft haze", "ink2", "a b c")):
+        registry.registerStyle("S", trigger, ADAPTER_CID, bytes([0x60 + i]) * 32, OPEN, sender=artist)
         Style(trigger=trigger, kind="lora", cid=ADAPTER_CID, sha256="5a" * 32)
 
 
@@ -120,3 +120,15 @@ def test_ownership_moves_in_two_steps(registry, style_id, artist, collector, str
         registry.acceptStyleOwnership(style_id, sender=stranger)
     with ape.reverts(registry.NotPendingOwner):
         registry.acceptStyleOwnership(99, sender=stranger)  # nothing was offered
+
+
+def test_an_adapter_has_one_owner(registry, style_id, artist, stranger):
+    """Registering another owner's adapter file (the same sha256, whatever the name, CID or
+    trigger) would let it be sold under other terms: refused, naming the style it is."""
+    before = registry.nextStyleId()
+    for sender in (stranger, artist):
+        with ape.reverts(registry.AdapterAlreadyRegistered, adapterHash=ADAPTER_HASH, styleId=style_id):
+            registry.registerStyle("Copy", "copy", "bafkreiother", ADAPTER_HASH, OPEN, sender=sender)
+    assert registry.nextStyleId() == before and registry.styleOfAdapter(ADAPTER_HASH) == style_id
+    other = registry.registerStyle("Other", "other", ADAPTER_CID, b"\x5b" * 32, OPEN, sender=stranger)
+    assert other.decode_logs(registry.StyleRegistered)[0].styleId == before
