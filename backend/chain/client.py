@@ -325,6 +325,11 @@ class StyleMintClient:
         info = self._call(lambda: self.registry.functions.styleInfo(style_id).call(), f"styleInfo({style_id})")
         return dict(zip(STYLE_INFO_FIELDS, info))
 
+    def style_of_adapter(self, sha256_hex: str) -> int:
+        """The style an adapter file (sha256, hex) is registered as; 0 if none."""
+        digest = bytes.fromhex(sha256_hex.removeprefix("0x"))
+        return int(self._call(lambda: self.registry.functions.styleOfAdapter(digest).call(), "styleOfAdapter"))
+
     def may_use(self, style_id: int, project_id: int) -> bool:
         return bool(self._call(lambda: self.registry.functions.mayUse(style_id, project_id).call(), "mayUse"))
 

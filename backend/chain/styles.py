@@ -5,7 +5,10 @@ paid out by the weights the oracle submits in that order. The contract cannot re
 the oracle (before rendering), the web API (before an artist sends `setProjectStyles`) and the
 verifier (from a token alone) all check here that the manifest loads exactly those adapters: same
 count, same order, CID, sha256 and trigger equal to the registry's. Otherwise a style could be paid
-for an adapter it never supplied, or an adapter used without its owner being paid.
+for an adapter it never supplied, or an adapter used without its owner being paid. Nor may a
+manifest load a registered style's adapter file (by sha256) that the project does not name through
+the registry, as a plain LoRA: that would use the style without its owner's consent or pay.
+Near-copies (an adapter retrained on the same images) have other hashes and cannot be caught here.
 """
 
 from __future__ import annotations
@@ -72,3 +75,28 @@ def manifest_mismatches(manifest_styles: list, registered: list[RegisteredStyle]
             problems.append(f"style {position} is registry style {theirs.style_id} {theirs.name!r} "
                             f"(trigger {theirs.trigger!r}) but the manifest's {', '.join(differ)} differ")
     return problems
+
+
+def adapters_loaded(manifest) -> list:
+    """Every adapter file a manifest loads: its blended `styles`, or its single `style_weights`."""
+    return [manifest.style_weights] if manifest.style_weights else list(manifest.styles or [])
+
+
+def unnamed_registered_adapters(chain, manifest, registered: list[RegisteredStyle]) -> list[str]:
+    """Why a manifest loads a registered style's adapter (by sha256) that the project does not name
+    through the registry (one `styleOfAdapter` read per adapter not named); empty when none."""
+    named = {style.adapter_sha256 for style in registered}
+    problems = []
+    for adapter in adapters_loaded(manifest):
+        sha256 = adapter.sha256.removeprefix("0x").lower()
+        if sha256 not in named and (style_id := chain.style_of_adapter(sha256)):
+            problems.append(f"it loads the adapter of registry style {style_id} (sha256 {sha256[:16]}...) "
+                            "without the project naming that style through the registry")
+    return problems
+
+
+def style_problems(chain, manifest, registered: list[RegisteredStyle]) -> list[str]:
+    """The whole rule: the manifest loads exactly the registered styles, and no other registered
+    style's adapter. Used by the oracle, the pin API and the verifier alike."""
+    return manifest_mismatches(manifest.styles or [], registered) + unnamed_registered_adapters(
+        chain, manifest, registered)

@@ -46,7 +46,7 @@ from typing import Callable
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainNotSettled, ContractRevert
 from backend.chain.manifests import ManifestNotInForce, manifest_at_mint
-from backend.chain.styles import manifest_mismatches, registered_styles_of
+from backend.chain.styles import registered_styles_of, style_problems
 from backend.chain.types import MintLog
 from backend.errors import PermanentError, StyleMintError, TransientError
 from backend.ipfs.cid import InvalidCID, canonical, cid_of
@@ -367,7 +367,7 @@ class Oracle:
                                                   for k, v in differences.items()))
             self._renderable.add(job.manifest_hash)
         registered, _ = registered_styles_of(self.chain, job.project_id)
-        mismatches = manifest_mismatches(manifest.styles or [], registered)
+        mismatches = style_problems(self.chain, manifest, registered)
         if mismatches:
             raise JobRejected("the manifest does not load the project's registered styles: " + "; ".join(mismatches))
         return JobContext(manifest, cid, info["name"], info["artist"], len(registered))

@@ -32,7 +32,7 @@ import numpy as np
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.chain.manifests import ManifestNotInForce, manifest_at_mint
-from backend.chain.styles import manifest_mismatches, registered_style
+from backend.chain.styles import adapters_loaded, registered_style, style_problems
 from backend.chain.types import MintLog, to_hex
 from backend.ipfs.cid import InvalidCID, canonical, cid_of
 from backend.ipfs.errors import IpfsError, IpfsUnavailable, NotFound
@@ -209,9 +209,11 @@ class Verifier:
         self._check_metadata(token, report)
         result = self._check_model(token, report)
         outcome, reason = self._check_render(token, result, report)
-        if outcome in (Outcome.EXACT, Outcome.TOLERANT) and token.manifest.styles:
-            self._check_attribution(token, result, report)
-            self._check_payment(token, result, report)
+        if outcome in (Outcome.EXACT, Outcome.TOLERANT):
+            if token.manifest.styles:
+                self._check_attribution(token, result, report)
+            if adapters_loaded(token.manifest):
+                self._check_payment(token, result, report)
         return outcome, reason
 
     def _chain(self, report: Report, function, *args):
@@ -445,17 +447,22 @@ class Verifier:
     def _check_payment(self, token: "_Token", result: RenderResult, report: Report) -> None:
         """8. The sale paid the styles by this render's weights: the StylesPaid log's weights are
         the recomputed ones (identical in the committed environment, within 1 % outside it), and
-        the styles it paid are the adapters the manifest loads (CID, sha256, trigger)."""
+        the styles it paid are the adapters the manifest loads (CID, sha256, trigger), and it loads
+        no other registered style's adapter (backend/chain/styles.py, the oracle's rule too)."""
         paid = self._chain(report, self.chain.styles_paid, token.token_id)
+        registered = [self._chain(report, registered_style, self.chain, style_id)
+                      for style_id in (paid["style_ids"] if paid else [])]
+        problems = self._chain(report, style_problems, self.chain, token.manifest, registered)
         if paid is None:  # a project without registered styles pays its artist the whole 90 %
+            if problems:
+                report.checks.append(Check("payment", False, "; ".join(problems), {"styles_paid": None}))
+                raise Refuted(Outcome.ATTRIBUTION_MISMATCH, "a registered style was used unpaid: " + "; ".join(problems))
             report.checks.append(Check("payment", True, "the project pays no registered styles: the artist "
                                        "received the whole 90 %", {"styles_paid": None}))
             return
-        registered = [self._chain(report, registered_style, self.chain, style_id) for style_id in paid["style_ids"]]
         recomputed = [style["weight_bps"] for style in result.attribution["styles"]]
         detail = {"styles_paid": paid, "recomputed_weights_bps": recomputed,
                   "registered": [style.to_json() for style in registered]}
-        problems = manifest_mismatches(token.manifest.styles, registered)
         in_class = not report.comparison.get("environment_differences")
         if len(paid["weights_bps"]) != len(recomputed):
             problems.append(f"{len(paid['weights_bps'])} weights paid, {len(recomputed)} styles rendered")

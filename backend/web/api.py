@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from backend.chain.abi import contract_abi, stylemint_abi
 from backend.chain.errors import ChainUnavailable, ContractRevert
-from backend.chain.styles import manifest_mismatches, registered_style
+from backend.chain.styles import registered_style, style_problems
 from backend.ipfs.errors import IpfsError, UploadTooLarge
 from backend.ipfs.cid import cid_of
 from backend.render.manifest import MAX_MANIFEST_BYTES, ManifestError, StyleManifest, parse_manifest
@@ -194,10 +194,10 @@ def checked_manifest() -> StyleManifest:
     problems = current_app.config.get("POLICY", DEFAULT_POLICY).problems(manifest)
     if problems:
         abort(422, description="the operator policy refuses this manifest: " + "; ".join(problems))
-    if request.args.get("styles"):
-        mismatches = manifest_mismatches(manifest.styles or [], _registry_styles(request.args["styles"]))
-        if mismatches:
-            abort(422, description="the manifest does not load the registered styles: " + "; ".join(mismatches))
+    named = _registry_styles(request.args["styles"]) if request.args.get("styles") else []
+    mismatches = style_problems(_catalog().chain, manifest, named)
+    if mismatches:
+        abort(422, description="the manifest does not load the registered styles: " + "; ".join(mismatches))
     return manifest
 
 

@@ -117,3 +117,46 @@ def test_weights_paid_that_are_not_the_renders_are_caught(registered_blend, shar
     report = verifier_for(node, sample, store, shared_renderer.models_dir).verify(victim.token_id)
     assert report.outcome == "attribution_mismatch" and report.exit_code == 19
     assert f"the sale paid weights {lie}" in report.reason and str(honest) in report.reason
+
+
+def test_a_registered_adapter_loaded_without_naming_its_style_is_refused_everywhere(sample_chain, shared_renderer, env):
+    """Stipple is registered; another project's manifest loads its adapter file as a plain LoRA and
+    names no registry style, so its owner would neither consent nor be paid. The pin API refuses
+    it (nothing pinned), the oracle renders and sends nothing (the token stays refundable), and a
+    lying oracle's honest-looking fulfilment is refuted by the verifier."""
+    from backend.verify.verifier import Verifier
+    from backend.web import create_app
+    from backend.web.catalog import Catalog
+    from tests.verify.conftest import fulfill_with, honest_metadata
+
+    node, sample, store = sample_chain
+    owner = accounts.test_accounts[STYLE_OWNER_ACCOUNTS["stipple"]]
+    stipple = register_shipped_styles(sample.contract, store, {"stipple": owner})["stipple"]
+    manifest = blend_manifest({"stipple": 0.3, "inkline": 0.7})
+    client = StyleMintClient(node.url, sample.deployment.address)
+    app = create_app({"IPFS_STORE": store, "CATALOG": Catalog(client, store, env / "catalog.sqlite"),
+                      "VERIFIER": Verifier(client, store, models_dir=shared_renderer.models_dir), "TESTING": True})
+    pins = store.pins()
+    response = app.test_client().post("/api/manifests", data=manifest.canonical_bytes(),
+                                      headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and f"registry style {stipple}" in response.json["message"], response.json
+    assert store.pins() == pins
+
+    project_id = core.create_project(
+        sample.contract, accounts.test_accounts[3], name=manifest.name, manifest_cid=pin_manifest(store, manifest),
+        manifest_hash=manifest.sha256(), price_wei=PRICE, max_editions=10, unpause=True,
+        approve_by=accounts.test_accounts[0])
+    mint = core.mint(sample.contract, accounts.test_accounts[4], project_id)
+    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
+    run_until_idle(oracle)
+    job = oracle.jobs.for_token(mint.token_id)
+    assert job.state == "failed" and job.render_path is None
+    assert f"the adapter of registry style {stipple}" in job.last_error
+    assert transactions_from(node.url, oracle.signer.address) == []
+    assert sample.contract.isFulfilled(mint.token_id) is False
+
+    metadata, seed = honest_metadata(node, sample, store, shared_renderer, mint)
+    fulfill_with(sample, store, mint, seed, metadata)
+    report = verifier_for(node, sample, store, shared_renderer.models_dir).verify(mint.token_id)
+    assert report.outcome == "attribution_mismatch", report.reason
+    assert f"registry style {stipple}" in report.reason
