@@ -900,7 +900,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     /// @dev Reverts with why a project may not use a style now (retired, or not admitted).
     function _requireUsable(uint256 projectId, uint256 styleId) private view {
-        if (STYLE_REGISTRY.mayUse(styleId, projectId)) return;
+        if (STYLE_REGISTRY.mayUse(styleId, address(this), projectId)) return;
         (address holder, bool retired) = STYLE_REGISTRY.styleOwner(styleId);
         if (holder != address(0) && retired) revert ProjectStyleRetired(projectId, styleId);
         revert ProjectStyleNotAllowed(projectId, styleId);

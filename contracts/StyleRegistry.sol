@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+/// @notice The one thing the registry reads from a StyleMint: which project ids exist.
+interface IProjectIds {
+    function nextProjectId() external view returns (uint256);
+}
+
 /// @title StyleRegistry: the opt-in style library
 /// @notice A style enters the library only when its owner registers it: its name, the trigger
 /// word(s) that invoke it in a prompt, its adapter (LoRA or textual inversion) by CID and sha256,
@@ -38,8 +43,9 @@ contract StyleRegistry {
     uint256 public nextStyleId = 1;
     /// @notice The account a style's owner offered it to, until it accepts (zero: none).
     mapping(uint256 styleId => address) public pendingOwner;
-    /// @notice Projects a style's owner approved (what `ApprovedOnly` terms admit).
-    mapping(uint256 styleId => mapping(uint256 projectId => bool)) public projectApproved;
+    /// @notice Projects a style's owner approved (what `ApprovedOnly` terms admit), keyed by the
+    /// StyleMint deployment as well: project ids are per deployment, and a registry may serve several.
+    mapping(uint256 styleId => mapping(address styleMint => mapping(uint256 projectId => bool))) public projectApproved;
 
     /// @notice The style each adapter file (by sha256) is registered as: one owner per adapter.
     mapping(bytes32 adapterHash => uint256 styleId) public styleOfAdapter;
@@ -61,7 +67,8 @@ contract StyleRegistry {
     /// @notice A style's terms changed.
     event StyleTermsSet(uint256 indexed styleId, Terms terms);
     /// @notice A style's owner approved (or withdrew approval of) a project.
-    event StyleProjectApprovalSet(uint256 indexed styleId, uint256 indexed projectId, bool approved);
+    event StyleProjectApprovalSet(uint256 indexed styleId, address indexed styleMint, uint256 indexed projectId,
+        bool approved);
     /// @notice A style's owner offered it to another account (zero: offer withdrawn).
     event StyleOwnershipTransferStarted(uint256 indexed styleId, address indexed owner, address indexed pendingOwner);
     /// @notice A style changed owner.
@@ -79,6 +86,8 @@ contract StyleRegistry {
     error InvalidTrigger();
     /// @notice The adapter needs a CID of 1..100 bytes and a nonzero sha256.
     error InvalidAdapter();
+    /// @notice That StyleMint has no such project (yet): an approval names one that exists.
+    error UnknownProject(address styleMint, uint256 projectId);
     /// @notice This adapter file (sha256) is already registered, as `styleId`: an adapter has one owner.
     error AdapterAlreadyRegistered(bytes32 adapterHash, uint256 styleId);
     /// @notice Only the account the style was offered to may accept it.
@@ -148,17 +157,24 @@ contract StyleRegistry {
         emit StyleTermsSet(styleId, terms);
     }
 
-    /// @notice Approve a project to use the style (or withdraw the approval).
+    /// @notice Approve a project of a StyleMint deployment to use the style (or withdraw the
+    /// approval). Only a project that exists can be approved: an id approved before its project
+    /// was created would go to whoever created it.
     /// @param styleId the style
-    /// @param projectId the StyleMint project
+    /// @param styleMint the StyleMint deployment the project belongs to
+    /// @param projectId the project
     /// @param approved true to approve
-    function setProjectApproval(uint256 styleId, uint256 projectId, bool approved)
+    function setProjectApproval(uint256 styleId, address styleMint, uint256 projectId, bool approved)
         external
         onlyStyleOwner(styleId)
         notRetired(styleId)
     {
-        projectApproved[styleId][projectId] = approved;
-        emit StyleProjectApprovalSet(styleId, projectId, approved);
+        if (approved && (projectId == 0 || styleMint.code.length == 0
+                || projectId >= IProjectIds(styleMint).nextProjectId())) {
+            revert UnknownProject(styleMint, projectId);
+        }
+        projectApproved[styleId][styleMint][projectId] = approved;
+        emit StyleProjectApprovalSet(styleId, styleMint, projectId, approved);
     }
 
     /// @notice Offer the style to another account, which takes it with `acceptStyleOwnership`
@@ -208,14 +224,15 @@ contract StyleRegistry {
     }
 
     /// @notice Whether a project may use a style now: it exists, is not retired, and is open or
-    /// approved for that project by its owner.
+    /// approved for that project (of that StyleMint) by its owner.
     /// @param styleId the style
-    /// @param projectId the StyleMint project
+    /// @param styleMint the StyleMint deployment the project belongs to
+    /// @param projectId the project
     /// @return allowed true if the project may use it
-    function mayUse(uint256 styleId, uint256 projectId) external view returns (bool allowed) {
+    function mayUse(uint256 styleId, address styleMint, uint256 projectId) external view returns (bool allowed) {
         Style storage style = _styles[styleId];
         return style.owner != address(0) && !style.retired
-            && (style.terms == Terms.Open || projectApproved[styleId][projectId]);
+            && (style.terms == Terms.Open || projectApproved[styleId][styleMint][projectId]);
     }
 
     // ---------------------------------------------------------------- internals

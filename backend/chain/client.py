@@ -331,7 +331,8 @@ class StyleMintClient:
         return int(self._call(lambda: self.registry.functions.styleOfAdapter(digest).call(), "styleOfAdapter"))
 
     def may_use(self, style_id: int, project_id: int) -> bool:
-        return bool(self._call(lambda: self.registry.functions.mayUse(style_id, project_id).call(), "mayUse"))
+        return bool(self._call(lambda: self.registry.functions.mayUse(style_id, self.address, project_id).call(),
+                               "mayUse"))
 
     def is_fulfilled(self, token_id: int) -> bool:
         return bool(self.view("isFulfilled", token_id))

@@ -1,5 +1,5 @@
 import { getJSON } from "./api.js";
-import { contract, currentAccount, eventIn, guarded, initNav, registry, transact } from "./wallet.js";
+import { contract, contractInfo, currentAccount, eventIn, guarded, initNav, registry, transact } from "./wallet.js";
 import { el, eth, short, showMessage } from "./ui.js";
 import { formatEther } from "/vendor/ethers.js";
 
@@ -49,7 +49,7 @@ async function refresh() {
 function approve(event, style, approved) {
   const input = event.target.closest(".approve").querySelector("input[name=project]");
   if (!input.value) { showMessage("Enter the project id to approve.", "error"); return; }
-  send(async (r) => r.setProjectApproval(style.id, BigInt(input.value), approved),
+  send(async (r) => r.setProjectApproval(style.id, (await contractInfo()).address, BigInt(input.value), approved),
     approved ? `Project ${input.value} approved to use ${style.name}` : `Approval of project ${input.value} withdrawn`);
 }
 

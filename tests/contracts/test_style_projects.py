@@ -115,13 +115,13 @@ def test_an_approved_only_style_needs_its_owners_approval_of_the_project(stylemi
         pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
         with ape.reverts(stylemint.ProjectStyleNotAllowed, projectId=pid, styleId=styles[1]):
             stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
-        registry.setProjectApproval(styles[1], pid, True, sender=style_owners[1])
+        registry.setProjectApproval(styles[1], stylemint, pid, True, sender=style_owners[1])
         stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
         stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
         stylemint.setProjectPaused(pid, False, sender=artist)
         mint_token(stylemint, pid, collector)
         # The owner withdraws the approval: this project stops minting, with its own error.
-        registry.setProjectApproval(styles[1], pid, False, sender=style_owners[1])
+        registry.setProjectApproval(styles[1], stylemint, pid, False, sender=style_owners[1])
         balance, minted = stylemint.balance, stylemint.projectInfo(pid).invocations
         with ape.reverts(stylemint.ProjectStyleNotAllowed, projectId=pid, styleId=styles[1]):
             mint_token(stylemint, pid, collector)
@@ -167,7 +167,7 @@ def test_a_locked_project_keeps_minting_and_paying_a_style_whose_owner_changed_t
             registry.retireStyle(styles[0], sender=style_owners[0])
         elif change == "withdraw approval":
             for pid in (locked, unlocked):
-                registry.setProjectApproval(styles[0], pid, False, sender=style_owners[0])
+                registry.setProjectApproval(styles[0], stylemint, pid, False, sender=style_owners[0])
         else:
             registry.setStyleTerms(styles[0], APPROVED_ONLY, sender=style_owners[0])
         error = stylemint.ProjectStyleRetired if change == "retire" else stylemint.ProjectStyleNotAllowed
@@ -185,7 +185,7 @@ def _approved_blend(stylemint, registry, admin, artist, styles, style_owners, *,
     receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
     pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
     if approve:
-        registry.setProjectApproval(styles[0], pid, True, sender=style_owners[0])
+        registry.setProjectApproval(styles[0], stylemint, pid, True, sender=style_owners[0])
     stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
     stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
     stylemint.setProjectPaused(pid, False, sender=artist)

@@ -4,6 +4,8 @@ sets terms, approves projects and hands a style over (two steps); bad input chan
 import ape
 import pytest
 
+from tests.contracts.conftest import MANIFEST_HASH
+
 ADAPTER_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
 ADAPTER_HASH = b"\x5a" * 32
 OPEN, APPROVED_ONLY = 0, 1
@@ -12,6 +14,14 @@ OPEN, APPROVED_ONLY = 0, 1
 @pytest.fixture(scope="module")
 def registry(project, admin, artist, collector, stranger):
     return admin.deploy(project.StyleRegistry)
+
+
+@pytest.fixture(scope="module")
+def deployment(stylemint, artist):
+    """A StyleMint with projects 1 and 2 (approvals name a project of a deployment)."""
+    for _ in range(2):
+        stylemint.createProject("P", ADAPTER_CID, MANIFEST_HASH, 10**15, 10, sender=artist)
+    return stylemint
 
 
 @pytest.fixture
@@ -61,10 +71,10 @@ def test_a_registered_trigger_is_a_valid_manifest_trigger(registry, artist):
         Style(trigger=trigger, kind="lora", cid=ADAPTER_CID, sha256="5a" * 32)
 
 
-def test_only_the_owner_manages_a_style(registry, style_id, artist, stranger):
+def test_only_the_owner_manages_a_style(registry, style_id, artist, stranger, deployment):
     for call in (lambda s: registry.retireStyle(style_id, sender=s),
                  lambda s: registry.setStyleTerms(style_id, APPROVED_ONLY, sender=s),
-                 lambda s: registry.setProjectApproval(style_id, 1, True, sender=s),
+                 lambda s: registry.setProjectApproval(style_id, deployment, 1, True, sender=s),
                  lambda s: registry.transferStyleOwnership(style_id, s, sender=s)):
         with ape.reverts(registry.NotStyleOwner, styleId=style_id, caller=stranger.address):
             call(stranger)
@@ -75,29 +85,29 @@ def test_only_the_owner_manages_a_style(registry, style_id, artist, stranger):
     assert registry.styleInfo(style_id).terms == OPEN and not registry.styleInfo(style_id).retired
 
 
-def test_terms_and_approvals_decide_who_may_use_a_style(registry, style_id, artist):
-    assert registry.mayUse(style_id, 1) and registry.mayUse(style_id, 2)  # open
+def test_terms_and_approvals_decide_who_may_use_a_style(registry, style_id, artist, deployment):
+    assert registry.mayUse(style_id, deployment, 1) and registry.mayUse(style_id, deployment, 2)  # open
     receipt = registry.setStyleTerms(style_id, APPROVED_ONLY, sender=artist)
     assert receipt.decode_logs(registry.StyleTermsSet)[0].terms == APPROVED_ONLY
-    assert not registry.mayUse(style_id, 1)
-    approval = registry.setProjectApproval(style_id, 1, True, sender=artist)
+    assert not registry.mayUse(style_id, deployment, 1)
+    approval = registry.setProjectApproval(style_id, deployment, 1, True, sender=artist)
     assert approval.decode_logs(registry.StyleProjectApprovalSet)[0].approved
-    assert registry.mayUse(style_id, 1) and not registry.mayUse(style_id, 2)
-    registry.setProjectApproval(style_id, 1, False, sender=artist)
-    assert not registry.mayUse(style_id, 1)
-    assert not registry.mayUse(99, 1)  # unknown style
+    assert registry.mayUse(style_id, deployment, 1) and not registry.mayUse(style_id, deployment, 2)
+    registry.setProjectApproval(style_id, deployment, 1, False, sender=artist)
+    assert not registry.mayUse(style_id, deployment, 1)
+    assert not registry.mayUse(99, deployment, 1)  # unknown style
 
 
-def test_a_retired_style_serves_no_one_and_stays_retired(registry, style_id, artist):
+def test_a_retired_style_serves_no_one_and_stays_retired(registry, style_id, artist, deployment):
     receipt = registry.retireStyle(style_id, sender=artist)
     assert receipt.decode_logs(registry.StyleRetired)[0].styleId == style_id
-    assert not registry.mayUse(style_id, 1) and registry.styleInfo(style_id).retired
+    assert not registry.mayUse(style_id, deployment, 1) and registry.styleInfo(style_id).retired
     for call in (lambda: registry.retireStyle(style_id, sender=artist),
                  lambda: registry.setStyleTerms(style_id, OPEN, sender=artist),
-                 lambda: registry.setProjectApproval(style_id, 1, True, sender=artist)):
+                 lambda: registry.setProjectApproval(style_id, deployment, 1, True, sender=artist)):
         with ape.reverts(registry.StyleIsRetired, styleId=style_id):
             call()
-    assert not registry.mayUse(style_id, 1)
+    assert not registry.mayUse(style_id, deployment, 1)
 
 
 def test_ownership_moves_in_two_steps(registry, style_id, artist, collector, stranger):
@@ -132,3 +142,18 @@ def test_an_adapter_has_one_owner(registry, style_id, artist, stranger):
     assert registry.nextStyleId() == before and registry.styleOfAdapter(ADAPTER_HASH) == style_id
     other = registry.registerStyle("Other", "other", ADAPTER_CID, b"\x5b" * 32, OPEN, sender=stranger)
     assert other.decode_logs(registry.StyleRegistered)[0].styleId == before
+
+
+def test_an_approval_names_an_existing_project_of_one_deployment(project, registry, style_id, artist, admin,
+                                                                  deployment, stranger):
+    """An id approved before its project exists would go to whoever creates it, and one approved
+    for a project of one StyleMint must not admit the same id on another sharing this registry."""
+    registry.setStyleTerms(style_id, APPROVED_ONLY, sender=artist)
+    next_id = deployment.nextProjectId()
+    for styleMint, project_id in ((deployment, next_id), (deployment, 0), (stranger, 1)):
+        with ape.reverts(registry.UnknownProject, styleMint=styleMint, projectId=project_id):
+            registry.setProjectApproval(style_id, styleMint, project_id, True, sender=artist)
+    registry.setProjectApproval(style_id, deployment, 1, True, sender=artist)
+    other = admin.deploy(project.StyleRegistry)  # another address: a second deployment sharing the registry
+    assert registry.mayUse(style_id, deployment, 1) and not registry.mayUse(style_id, other, 1)
+    assert not registry.mayUse(style_id, deployment, next_id)
