@@ -55,7 +55,7 @@ def main() -> None:
         figures["create_project_gas"] = receipt.gas_used
         project_id = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
         stylemint.setProjectPaused(project_id, False, sender=artist)
-        figures["approve_project_gas"] = stylemint.approveProject(project_id, b"\x11" * 32, sender=admin).gas_used
+        figures["approve_project_gas"] = stylemint.approveProject(project_id, b"\x11" * 32, stylemint.stylesConfigHash(project_id), sender=admin).gas_used
 
         mint_gas, records = [], []
         for i in range(args.mints):

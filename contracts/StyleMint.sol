@@ -260,6 +260,8 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @notice The styles and their share are fixed from a project's first mint: each token is paid
     /// by the split its buyer paid under (a new split is a new project).
     error StylesFixedAfterMint(uint256 projectId, uint256 minted);
+    /// @notice The project's styles or share are not the ones the admin reviewed.
+    error StylesConfigChanged(uint256 projectId, bytes32 reviewed, bytes32 current);
     /// @notice A fulfillment must carry one weight per project style.
     error WrongWeightCount(uint256 tokenId, uint256 expected, uint256 given);
     /// @notice Style weights must sum to exactly 10,000 basis points.
@@ -477,16 +479,23 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         emit ProjectAdminPausedSet(projectId, adminPaused);
     }
 
-    /// @notice Approve a project's manifest for minting (curation, as Art Blocks does), or revoke
-    /// with zero. The approval is of one manifest: if the artist sets another, minting stops until
-    /// that one is approved too.
+    /// @notice Approve a project's whole sale configuration for minting (curation, as Art Blocks
+    /// does): the manifest and the styles with their share, as reviewed. Revoke with a zero
+    /// manifest hash. If the artist sets another manifest minting stops until that one is
+    /// approved; setting styles withdraws the approval. A change made between the review and this
+    /// call (or front-running it) makes it revert, so what is approved is what was reviewed.
     /// @param projectId the project
     /// @param manifestHash the manifest hash approved (normally the project's current one)
-    function approveProject(uint256 projectId, bytes32 manifestHash)
+    /// @param stylesHash `stylesConfigHash(projectId)` as reviewed (ignored when revoking)
+    function approveProject(uint256 projectId, bytes32 manifestHash, bytes32 stylesHash)
         external
         onlyRole(DEFAULT_ADMIN_ROLE)
         existingProject(projectId)
     {
+        if (manifestHash != bytes32(0)) {
+            bytes32 current = stylesConfigHash(projectId);
+            if (stylesHash != current) revert StylesConfigChanged(projectId, stylesHash, current);
+        }
         approvedManifestHash[projectId] = manifestHash;
         emit ProjectApproved(projectId, manifestHash);
     }
@@ -698,6 +707,14 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         returns (uint256[] memory styleIds, uint256 stylesShareBps)
     {
         return (_projectStyles[projectId], _projects[projectId].stylesShareBps);
+    }
+
+    /// @notice What the admin reviews and approves of a project besides its manifest: its styles
+    /// (ids, in order) and their share, as keccak256(abi.encode(uint256[] styleIds, uint256 stylesShareBps)).
+    /// @param projectId the project
+    /// @return the hash `approveProject` must be given
+    function stylesConfigHash(uint256 projectId) public view returns (bytes32) {
+        return keccak256(abi.encode(_projectStyles[projectId], uint256(_projects[projectId].stylesShareBps)));
     }
 
     /// @notice All stored data of a project.

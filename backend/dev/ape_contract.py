@@ -111,7 +111,7 @@ def create_project(
     if style_ids:
         contract.setProjectStyles(project_id, list(style_ids), styles_share_bps, sender=artist)
     if approve_by is not None:
-        contract.approveProject(project_id, manifest_hash, sender=approve_by)
+        contract.approveProject(project_id, manifest_hash, contract.stylesConfigHash(project_id), sender=approve_by)
     if unpause:
         contract.setProjectPaused(project_id, False, sender=artist)
     return project_id

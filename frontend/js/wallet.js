@@ -41,6 +41,7 @@ const REVERTS = {
   ProjectStyleNotAllowed: "A style this project blends no longer admits it (its owner withdrew the approval, or it does not exist). Nothing was charged.",
   InvalidStyles: "A project blends at most 4 different registered styles.",
   InvalidStylesShare: "The styles' share must be 0 to 100 % of the artist's 90 % (0 without styles).",
+  StylesConfigChanged: "The project's styles or share changed since they were reviewed: review them again.",
   StylesFixedAfterMint: "This project has sold tokens: its styles and their share stay as they were sold. A new split needs a new project.",
   NotStyleOwner: "Only the style's owner can do this.",
   StyleIsRetired: "This style is retired; it can no longer change.",

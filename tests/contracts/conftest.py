@@ -77,7 +77,7 @@ def project_id(stylemint, artist, admin):
     receipt = stylemint.createProject("Tidal Glass", MANIFEST_CID, MANIFEST_HASH, PRICE, MAX_EDITIONS, sender=artist)
     pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
     stylemint.setProjectPaused(pid, False, sender=artist)
-    stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+    stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
     return pid
 
 

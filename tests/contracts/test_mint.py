@@ -25,7 +25,7 @@ def test_mint_assigns_art_blocks_token_ids_and_emits_mint(stylemint, project_id,
 def test_mint_event_carries_the_manifest_in_force(stylemint, admin, artist, project_id, collector):
     new_hash = b"\x07" * 32
     stylemint.setProjectManifest(project_id, "bafynew", new_hash, sender=artist)
-    stylemint.approveProject(project_id, new_hash, sender=admin)
+    stylemint.approveProject(project_id, new_hash, stylemint.stylesConfigHash(project_id), sender=admin)
     receipt = stylemint.mint(project_id, new_hash, sender=collector, value=PRICE)
     assert bytes(receipt.decode_logs(stylemint.Mint)[0].manifestHash) == new_hash
 
@@ -124,7 +124,7 @@ def test_projects_have_separate_id_ranges(stylemint, artist, admin, collector, p
     receipt = stylemint.createProject("B", "bafyb", b"\x02" * 32, 1, 2, sender=artist)
     other = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
     stylemint.setProjectPaused(other, False, sender=artist)
-    stylemint.approveProject(other, b"\x02" * 32, sender=admin)
+    stylemint.approveProject(other, b"\x02" * 32, stylemint.stylesConfigHash(other), sender=admin)
     stylemint.mint(other, b"\x02" * 32, sender=collector, value=1)
     stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
     assert stylemint.ownerOf(other * 1_000_000) == collector

@@ -50,7 +50,7 @@ def hostile_project(stylemint, hostile, stranger, admin):
     """A project whose artist is the hostile contract."""
     receipt = hostile.createProject("bafyhostile", MANIFEST_HASH, PRICE, 10, sender=stranger)
     project_id = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
-    stylemint.approveProject(project_id, MANIFEST_HASH, sender=admin)
+    stylemint.approveProject(project_id, MANIFEST_HASH, stylemint.stylesConfigHash(project_id), sender=admin)
     return project_id
 
 

@@ -256,22 +256,22 @@ def test_a_project_mints_only_with_its_current_manifest_approved(stylemint, admi
         stylemint.mint(pid, MANIFEST_HASH, sender=collector, value=PRICE)
     for who in (artist, stranger):  # only the platform admin curates
         with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
-            stylemint.approveProject(pid, MANIFEST_HASH, sender=who)
-    approved = stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+            stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=who)
+    approved = stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
     assert [(e.projectId, bytes(e.manifestHash)) for e in approved.decode_logs(stylemint.ProjectApproved)] == [(pid, MANIFEST_HASH)]
     stylemint.mint(pid, MANIFEST_HASH, sender=collector, value=PRICE)
     # A new manifest (say, 2048x2048 at 150 steps) needs its own approval before anyone mints it.
     stylemint.setProjectManifest(pid, NEW_CID, NEW_HASH, sender=artist)
     with ape.reverts(stylemint.ProjectNotApproved, projectId=pid, manifestHash=NEW_HASH):
         stylemint.mint(pid, NEW_HASH, sender=collector, value=PRICE)
-    stylemint.approveProject(pid, NEW_HASH, sender=admin)
+    stylemint.approveProject(pid, NEW_HASH, stylemint.stylesConfigHash(pid), sender=admin)
     stylemint.mint(pid, NEW_HASH, sender=collector, value=PRICE)
-    stylemint.approveProject(pid, b"\x00" * 32, sender=admin)  # revoked
+    stylemint.approveProject(pid, b"\x00" * 32, stylemint.stylesConfigHash(pid), sender=admin)  # revoked
     with ape.reverts(stylemint.ProjectNotApproved):
         stylemint.mint(pid, NEW_HASH, sender=collector, value=PRICE)
     assert stylemint.projectInfo(pid).invocations == 2 and stylemint.balance == 2 * PRICE
     with ape.reverts(stylemint.UnknownProject):
-        stylemint.approveProject(999, MANIFEST_HASH, sender=admin)
+        stylemint.approveProject(999, MANIFEST_HASH, stylemint.stylesConfigHash(999), sender=admin)
 
 
 def test_the_minimum_price_makes_every_mint_pay_for_its_render(stylemint, admin, artist, collector, project_id):

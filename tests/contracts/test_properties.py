@@ -69,7 +69,7 @@ def test_escrow_and_credits_account_for_every_wei(chain, stylemint, accounts, ad
         receipt = stylemint.createProject("prop", "bafyprop", MANIFEST_HASH, price, max_editions, sender=artist)
         pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
         stylemint.setProjectPaused(pid, False, sender=artist)
-        stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+        stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
         cap, minted_ids = max_editions, []
         pending, fulfilled, refunded = {}, {}, set()  # pending: token -> (owner, price); fulfilled: -> owner
         owed = {artist.address: 0, platform.address: 0}

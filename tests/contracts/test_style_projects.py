@@ -40,7 +40,7 @@ def open_project(stylemint, admin, artist, style_ids, share=SHARE_BPS) -> int:
     receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
     pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
     stylemint.setProjectStyles(pid, style_ids, share, sender=artist)
-    stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+    stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
     stylemint.setProjectPaused(pid, False, sender=artist)
     return pid
 
@@ -58,7 +58,7 @@ def credits(stylemint, *accounts) -> list[int]:
 def test_a_project_names_its_styles_and_share(stylemint, admin, artist, styles):
     receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
     pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
-    stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+    stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
     receipt = stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
     event = receipt.decode_logs(stylemint.ProjectStylesSet)[0]
     assert (list(event.styleIds), event.stylesShareBps) == (styles[:2], SHARE_BPS)
@@ -117,7 +117,7 @@ def test_an_approved_only_style_needs_its_owners_approval_of_the_project(stylemi
             stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
         registry.setProjectApproval(styles[1], stylemint, pid, True, sender=style_owners[1])
         stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
-        stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+        stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
         stylemint.setProjectPaused(pid, False, sender=artist)
         mint_token(stylemint, pid, collector)
         # The owner withdraws the approval: this project stops minting, with its own error.
@@ -187,7 +187,7 @@ def _approved_blend(stylemint, registry, admin, artist, styles, style_owners, *,
     if approve:
         registry.setProjectApproval(styles[0], stylemint, pid, True, sender=style_owners[0])
     stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
-    stylemint.approveProject(pid, MANIFEST_HASH, sender=admin)
+    stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
     stylemint.setProjectPaused(pid, False, sender=artist)
     return pid
 
@@ -308,3 +308,26 @@ def test_every_sale_adds_up_and_pays_each_style_as_sold_whatever_its_owner_did_s
         assert sum(gained) == price
         artist_share, platform_share, style_shares = stylemint.splitSale(price, share, weights)
         assert gained == [artist_share, platform_share, *style_shares]
+
+
+def test_the_admin_approves_the_styles_it_reviewed_or_nothing(stylemint, admin, artist, collector, styles):
+    """The artist changes the styles or share between the admin's review and `approveProject` (or
+    front-runs it): the approval reverts; after an approval, any change stops minting until the
+    admin approves again."""
+    receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
+    pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+    stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
+    stylemint.setProjectPaused(pid, False, sender=artist)
+    reviewed = bytes(stylemint.stylesConfigHash(pid))
+    stylemint.setProjectStyles(pid, styles[:2], 0, sender=artist)  # the front-run: share to 0
+    current = bytes(stylemint.stylesConfigHash(pid))
+    assert current != reviewed
+    with ape.reverts(stylemint.StylesConfigChanged, projectId=pid, reviewed=reviewed, current=current):
+        stylemint.approveProject(pid, MANIFEST_HASH, reviewed, sender=admin)
+    assert bytes(stylemint.approvedManifestHash(pid)) == b"\x00" * 32
+    stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
+    stylemint.approveProject(pid, MANIFEST_HASH, reviewed, sender=admin)
+    stylemint.setProjectStyles(pid, styles[:1], SHARE_BPS, sender=artist)  # after the approval
+    with ape.reverts(stylemint.ProjectNotApproved, projectId=pid, manifestHash=MANIFEST_HASH):
+        mint_token(stylemint, pid, collector)
+    assert stylemint.projectInfo(pid).invocations == 0

@@ -21,6 +21,8 @@ pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
 MANIFEST_HASH = "0x" + "ab" * 32
 
+ADMIN = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # TEST::0
+
 
 def ape_run(script, env, *args):
     return subprocess.run(
@@ -52,7 +54,18 @@ def test_deploy_create_mint_scripts(anvil_node, cli_env):
     assert "project 1 created" in created.stdout
     refused = ape_run("mint", cli_env, "--account", "TEST::4", "--project", "1")  # not approved yet
     assert refused.returncode != 0 and "ProjectNotApproved" in refused.stdout + refused.stderr
-    approved = ape_run("approve_project", cli_env, "--account", "TEST::0", "--project", "1")
+    # The admin approves what it reviewed: the hashes `--show` printed; any other is refused, unsent.
+    shown = ape_run("approve_project", cli_env, "--account", "TEST::0", "--project", "1", "--show")
+    assert shown.returncode == 0, shown.stderr + shown.stdout
+    reviewed = re.search(r"--manifest-hash (0x[0-9a-f]{64}) --styles-hash (0x[0-9a-f]{64})", shown.stdout).groups()
+    assert reviewed[0] == MANIFEST_HASH
+    nonce = int(rpc_call(anvil_node.url, "eth_getTransactionCount", [ADMIN, "latest"]), 16)
+    stale = ape_run("approve_project", cli_env, "--account", "TEST::0", "--project", "1",
+                    "--manifest-hash", reviewed[0], "--styles-hash", "0x" + "cd" * 32)
+    assert stale.returncode != 0 and "styles hash is " + reviewed[1] in stale.stdout + stale.stderr
+    assert int(rpc_call(anvil_node.url, "eth_getTransactionCount", [ADMIN, "latest"]), 16) == nonce  # nothing sent
+    approved = ape_run("approve_project", cli_env, "--account", "TEST::0", "--project", "1",
+                       "--manifest-hash", reviewed[0], "--styles-hash", reviewed[1])
     assert approved.returncode == 0 and "project 1 approved" in approved.stdout, approved.stderr + approved.stdout
 
     minted = ape_run("mint", cli_env, "--account", "TEST::4", "--project", "1")

@@ -140,7 +140,7 @@ def test_manifest_changed_after_the_mint_renders_with_the_manifest_of_the_mint(s
     changed = sample_manifest(prompt="a changed style, {hour}, {palette}")
     sample.contract.setProjectManifest(sample.project_id, store.add(changed.canonical_bytes()), changed.sha256(),
                                        sender=accounts.test_accounts[3])
-    sample.contract.approveProject(sample.project_id, changed.sha256(), sender=accounts.test_accounts[0])
+    sample.contract.approveProject(sample.project_id, changed.sha256(), sample.contract.stylesConfigHash(sample.project_id), sender=accounts.test_accounts[0])
     later = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
     run_until_idle(oracle)

@@ -52,7 +52,7 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     assert [(s["trigger"], s["cid"]) for s in manifest["styles"]] == [("stipple", info.adapterCID),
                                                                       ("inkline", registry.styleInfo(2).adapterCID)]
     assert manifest["prompt"].endswith(", stipple style, inkline style")
-    sample.contract.approveProject(2, sample.contract.projectInfo(2).manifestHash, sender=admin)
+    sample.contract.approveProject(2, sample.contract.projectInfo(2).manifestHash, sample.contract.stylesConfigHash(2), sender=admin)
     sample.contract.setProjectPaused(2, False, sender=accounts.test_accounts[3])
 
     # The project page names the styles and their share; a collector mints; the token shows the pay.
