@@ -175,7 +175,13 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// RANDAO of the block `RANDOMNESS_DELAY` after it.
     /// @param minter the token's first owner (the recipient of `mintTo`)
     /// @param manifestHash the manifest in force at the mint, which the render must use.
-    event Mint(uint256 indexed tokenId, uint256 indexed projectId, address indexed minter, bytes32 manifestHash);
+    /// @param price what the token was sold for (held in escrow until fulfilment or refund)
+    /// @param payer who paid it (the caller; `minter` differs for `mintTo`)
+    event Mint(uint256 indexed tokenId, uint256 indexed projectId, address indexed minter, bytes32 manifestHash,
+        uint256 price, address payer);
+    /// @notice A token's sale was settled at fulfilment: the artist's and the platform's amounts of
+    /// its price (the styles' are in `StylesPaid`), one log per token even in a batch.
+    event SaleSettled(uint256 indexed tokenId, uint256 price, uint256 artistAmount, uint256 platformAmount);
     /// @notice The oracle attached the token's seed and metadata; the escrow went to artist and platform.
     event TokenFulfilled(uint256 indexed tokenId, bytes32 seed, bytes32 metadataDigest);
     /// @notice A `fulfillBatch` entry left out: the chain's state made it impossible (`reason`).
@@ -861,7 +867,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         project.invocations = uint32(invocation + 1);
         tokenId = projectId * ONE_MILLION + invocation;
         _escrows[tokenId] = Escrow(uint64(block.number), uint128(price));
-        emit Mint(tokenId, projectId, to, manifestHash);
+        emit Mint(tokenId, projectId, to, manifestHash, price, msg.sender);
     }
 
     /// @dev Checks and effects of one fulfillment; its split goes into `ledger` for the caller to credit.
@@ -911,6 +917,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
             }
             emit StylesPaid(tokenId, ids, weightsBps, styleShares);
         }
+        emit SaleSettled(tokenId, price, artistShare, platformShare);
         _record(ledger, project.artist, artistShare);
         _record(ledger, platformPayout, platformShare);
     }

@@ -269,6 +269,8 @@ class StyleMintClient:
             block_number=int(entry["blockNumber"]),
             block_hash=to_hex(entry["blockHash"]),
             log_index=int(entry["logIndex"]),
+            price_wei=int(entry["args"]["price"]),
+            payer=entry["args"]["payer"],
         )
 
     def manifest_events(self, project_id: int, to_block: int | str = "latest") -> list[tuple[str, bytes, int, int]]:

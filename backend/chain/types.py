@@ -19,6 +19,8 @@ class MintLog:
     block_number: int
     block_hash: str
     log_index: int
+    price_wei: int = 0  # what the token was sold for
+    payer: str = ""  # who paid (the minter, unless `mintTo`)
 
 
 def to_hex(value) -> str:

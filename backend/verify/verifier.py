@@ -32,6 +32,7 @@ import numpy as np
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.chain.manifests import ManifestNotInForce, manifest_at_mint
+from backend.chain.split import split_sale
 from backend.chain.styles import adapters_loaded, registered_style, style_problems
 from backend.chain.types import MintLog, to_hex
 from backend.ipfs.cid import InvalidCID, canonical, cid_of
@@ -469,6 +470,18 @@ class Verifier:
         elif any(p != r if in_class else abs(p - r) > ATTRIBUTION_TOLERANCE_BPS
                  for p, r in zip(paid["weights_bps"], recomputed)):
             problems.append(f"the sale paid weights {paid['weights_bps']} (bps), the render gives {recomputed}")
+        # The split the token was sold under: the project's styles and share are fixed from its first
+        # mint (RENDER_SPEC section 14), the price is in its Mint log.
+        style_ids, share_bps = self._chain(report, self.chain.project_styles, token.project_id)
+        if list(style_ids) != paid["style_ids"]:
+            problems.append(f"style_ids: the sale paid styles {paid['style_ids']}, the token was sold with {list(style_ids)}")
+        elif sum(paid["weights_bps"]) == 10_000:
+            owed = split_sale(token.mint.price_wei, share_bps, paid["weights_bps"]).styles_wei
+            if owed != paid["amounts"]:
+                problems.append(f"amounts: the sale paid {paid['amounts']} wei, its mint-time split of "
+                                f"{token.mint.price_wei} wei at {share_bps} bps gives {owed}")
+        detail["sold_with"] = {"style_ids": list(style_ids), "styles_share_bps": share_bps,
+                               "price_wei": token.mint.price_wei}
         if problems:
             report.checks.append(Check("payment", False, "; ".join(problems), detail))
             raise Refuted(Outcome.ATTRIBUTION_MISMATCH, "the styles were not paid by this render: " + "; ".join(problems))

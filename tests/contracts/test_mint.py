@@ -46,6 +46,7 @@ def test_mint_to_gives_the_token_and_the_payer_pays(stylemint, project_id, colle
     receipt = stylemint.mintTo(stranger, project_id, MANIFEST_HASH, sender=collector, value=PRICE)
     event = receipt.decode_logs(stylemint.Mint)[0]
     assert event.minter == stranger and stylemint.ownerOf(event.tokenId) == stranger
+    assert (event.price, event.payer) == (PRICE, collector.address)  # revenue per token, from the log alone
     assert stranger.balance == before and stylemint.balanceOf(collector) == 0
     assert stylemint.escrowOf(event.tokenId)[1] == PRICE
     with ape.reverts(stylemint.ZeroAddress):

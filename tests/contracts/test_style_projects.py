@@ -208,10 +208,13 @@ def test_the_split_of_a_sold_token_cannot_change_before_its_fulfilment(stylemint
         stylemint.setProjectStyles(blend, *args, sender=artist)
     assert stylemint.projectStyles(blend) == before_styles
     before = credits(stylemint, artist, platform, *style_owners[:2])
-    fulfill(stylemint, chain, oracle, token, weights=[5_000, 5_000])
+    receipt = fulfill(stylemint, chain, oracle, token, weights=[5_000, 5_000])
     gained = [a - b for a, b in zip(credits(stylemint, artist, platform, *style_owners[:2]), before)]
     artist_share, platform_share, style_shares = stylemint.splitSale(PRICE, SHARE_BPS, [5_000, 5_000])
     assert gained == [artist_share, platform_share, *style_shares] and min(style_shares) > 0
+    settled = receipt.decode_logs(stylemint.SaleSettled)[0]
+    assert (settled.tokenId, settled.price, settled.artistAmount, settled.platformAmount) == (
+        token, PRICE, artist_share, platform_share)
 
 
 def test_fulfill_pays_each_style_by_weight_and_the_artist_the_rest(stylemint, registry, chain, oracle, artist,

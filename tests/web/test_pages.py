@@ -96,7 +96,7 @@ def test_the_token_page_follows_the_render_live_and_never_shows_a_broken_image(o
 
 def mint_time(node, token_id: int) -> str:
     """The time of the block with the token's Mint log, as the pages print it (UTC, to the minute)."""
-    topic = "0x" + keccak(text="Mint(uint256,uint256,address,bytes32)").hex()
+    topic = "0x" + keccak(text="Mint(uint256,uint256,address,bytes32,uint256,address)").hex()
     logs = rpc_call(node.url, "eth_getLogs", [{"fromBlock": "0x0", "topics": [topic, "0x%064x" % token_id]}])
     block = rpc_call(node.url, "eth_getBlockByNumber", [logs[0]["blockNumber"], False])
     return datetime.fromtimestamp(int(block["timestamp"], 16), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
