@@ -91,8 +91,9 @@ def main() -> None:
 
         owners = collectors[:2]
         style_ids = []
-        for owner, trigger in zip(owners, ("stipple", "inkline")):
-            receipt = registry.registerStyle(trigger.title(), trigger, METADATA_CID, b"\x33" * 32, 0, sender=owner)
+        for i, (owner, trigger) in enumerate(zip(owners, ("stipple", "inkline"))):
+            receipt = registry.registerStyle(trigger.title(), trigger, METADATA_CID, bytes([0x33 + i]) * 32, 0,
+                                             sender=owner)
             style_ids.append(int(receipt.decode_logs(registry.StyleRegistered)[0].styleId))
         figures["register_style_gas"] = receipt.gas_used
         blend = core.create_project(stylemint, artist, name="Blend", manifest_cid=METADATA_CID,
