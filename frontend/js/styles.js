@@ -10,7 +10,9 @@ function card(style) {
   const mine = account && style.owner.toLowerCase() === account;
   const status = style.retired ? "retired" : style.terms === "open" ? "open to any project" : "approved projects only";
   const controls = mine && !style.retired ? [
-    el("button", { class: "retire", onclick: () => confirm(`Retire ${style.name} for good? Projects using it stop minting; tokens already minted stay.`)
+    el("button", { class: "retire", onclick: () => confirm(`Retire ${style.name} for good? Unlocked projects using it stop minting. `
+      + "Locked projects hold a licence: they keep minting their remaining editions and keep paying you. "
+      + "Tokens already sold are paid as sold.")
       && send(async (r) => r.retireStyle(style.id), `${style.name} retired`) }, "Retire"),
     el("button", { class: "terms", onclick: () => send(async (r) => r.setStyleTerms(style.id, style.terms === "open" ? 1 : 0),
       "Terms changed") }, style.terms === "open" ? "Approved projects only" : "Open to any project"),

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.contracts.conftest import MANIFEST_HASH, PRICE, fulfill, isolated, mint_token, randomness_block
+from tests.contracts.conftest import (MANIFEST_HASH, PRICE, REFUND_DELAY, fulfill, isolated, mint_token,
+                                      randomness_block)
 from tests.support.contracts import chain_settings, whole_weights
 
 ADAPTER_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
@@ -334,3 +335,94 @@ def test_the_admin_approves_the_styles_it_reviewed_or_nothing(stylemint, admin, 
     with ape.reverts(stylemint.ProjectNotApproved, projectId=pid, manifestHash=MANIFEST_HASH):
         mint_token(stylemint, pid, collector)
     assert stylemint.projectInfo(pid).invocations == 0
+
+
+WEIGHTS = {1: [10_000], 2: [6_000, 4_000], 3: [5_000, 3_000, 2_000]}
+session_steps = st.lists(st.one_of(
+    st.tuples(st.just("mint"), st.integers(0, 0)),
+    st.tuples(st.just("fulfill"), st.integers(0, 7)),
+    st.tuples(st.just("refund"), st.integers(0, 7)),
+    st.tuples(st.just("retire"), st.integers(0, 2)),
+    st.tuples(st.just("styles"), st.tuples(st.integers(1, 3), st.integers(0, 10_000))),
+    st.tuples(st.just("lock"), st.integers(0, 0)),
+    st.tuples(st.just("mine"), st.sampled_from([1, REFUND_DELAY])),
+), min_size=1, max_size=14)
+
+
+@chain_settings(15)
+@given(price=st.integers(0, 10**18), session=session_steps)
+def test_random_sessions_pay_every_token_by_the_split_it_was_sold_under(
+        stylemint, registry, chain, admin, oracle, artist, platform, collector, styles, style_owners, price, session):
+    """Configuration changes, mints, fulfilments, refunds, retirements and a lock in any order: the
+    balance is always credits plus escrow, a change of styles or share after the first mint
+    reverts, and every fulfilled token pays each payee exactly its mint-time split."""
+    with isolated(chain):
+        receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, price, 8, sender=artist)
+        pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+        stylemint.setProjectPaused(pid, False, sender=artist)
+        config, retired, locked = ([], 0), set(), False
+        pending, payees = {}, [artist, platform, *style_owners]
+        owed = dict.fromkeys((p.address for p in payees), 0)
+        base_balance, base_credits = stylemint.balance, sum(stylemint.creditOf(p) for p in payees)
+
+        def approve():
+            stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
+
+        approve()
+        for action, value in session:
+            minted = stylemint.projectInfo(pid).invocations
+            if action == "mint":
+                blocked = [i for i, s in enumerate(styles) if s in config[0] and i in retired]
+                if minted >= 8:
+                    with ape.reverts(stylemint.SoldOut):
+                        mint_token(stylemint, pid, collector, value=price)
+                elif blocked and not locked:
+                    with ape.reverts(stylemint.ProjectStyleRetired):
+                        mint_token(stylemint, pid, collector, value=price)
+                else:
+                    pending[mint_token(stylemint, pid, collector, value=price)] = (price, config)
+            elif action == "styles":
+                count, share = value
+                chosen = styles[:count]
+                if locked:
+                    error = stylemint.ProjectIsLocked
+                elif minted:
+                    error = stylemint.StylesFixedAfterMint
+                elif any(styles.index(s) in retired for s in chosen):
+                    error = stylemint.ProjectStyleRetired
+                else:
+                    stylemint.setProjectStyles(pid, chosen, share, sender=artist)
+                    config = (chosen, share)
+                    approve()  # the admin reviews the new split
+                    continue
+                with ape.reverts(error):
+                    stylemint.setProjectStyles(pid, chosen, share, sender=artist)
+            elif action == "retire" and value not in retired:
+                registry.retireStyle(styles[value], sender=style_owners[value])
+                retired.add(value)
+            elif action == "lock" and not locked:
+                stylemint.lockProject(pid, sender=artist)
+                locked = True
+            elif action in ("fulfill", "refund") and pending:
+                token = sorted(pending)[value % len(pending)]
+                paid, (sold_styles, sold_share) = pending[token]
+                if action == "fulfill":
+                    weights = WEIGHTS[len(sold_styles)] if sold_styles else []
+                    before = [stylemint.creditOf(p) for p in payees]
+                    fulfill(stylemint, chain, oracle, token, weights=weights)
+                    gained = [a - b for a, b in zip((stylemint.creditOf(p) for p in payees), before)]
+                    artist_part, platform_part, style_parts = stylemint.splitSale(paid, sold_share, weights)
+                    expected = [artist_part, platform_part] + [
+                        style_parts[sold_styles.index(s)] if s in sold_styles else 0 for s in styles]
+                    assert gained == expected
+                    for payee, amount in zip(payees, gained):
+                        owed[payee.address] += amount
+                    del pending[token]
+                elif chain.blocks.head.number + 1 >= int(stylemint.escrowOf(token)[0]) + REFUND_DELAY:
+                    stylemint.refund(token, sender=collector)
+                    del pending[token]
+            elif action == "mine":
+                chain.mine(value)
+            credits = sum(stylemint.creditOf(p) for p in payees) - base_credits
+            assert credits == sum(owed.values())
+            assert stylemint.balance - base_balance == credits + sum(paid for paid, _ in pending.values())

@@ -99,10 +99,12 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     # plain words; reloaded, the page says why and offers no Mint.
     collector.goto(base + "/project?id=2")
     collector.wait_for_selector("#styles li[data-style='1']")
-    page.on("dialog", lambda dialog: dialog.accept())
+    warnings = []
+    page.on("dialog", lambda dialog: (warnings.append(dialog.message), dialog.accept()))
     page.click("[data-style='1'] .retire")
     page.wait_for_selector("text=Stipple retired.", timeout=30_000)
     assert registry.styleInfo(1).retired
+    assert len(warnings) == 1 and "Locked projects hold a licence" in warnings[0]  # warned before, once
     minted = sample.contract.projectInfo(2).invocations
     collector.click("#mint")
     collector.wait_for_selector("text=A style this project blends was retired by its owner", timeout=30_000)
