@@ -454,10 +454,11 @@ class Verifier:
         registered = [self._chain(report, registered_style, self.chain, style_id)
                       for style_id in (paid["style_ids"] if paid else [])]
         problems = self._chain(report, style_problems, self.chain, token.manifest, registered)
-        if paid is None:  # a project without registered styles pays its artist the whole 90 %
+        if paid is None or not token.manifest.styles:  # no blend, or no registered styles paid
             if problems:
-                report.checks.append(Check("payment", False, "; ".join(problems), {"styles_paid": None}))
-                raise Refuted(Outcome.ATTRIBUTION_MISMATCH, "a registered style was used unpaid: " + "; ".join(problems))
+                report.checks.append(Check("payment", False, "; ".join(problems), {"styles_paid": paid}))
+                raise Refuted(Outcome.ATTRIBUTION_MISMATCH, "the registered styles were not paid as used: "
+                              + "; ".join(problems))
             report.checks.append(Check("payment", True, "the project pays no registered styles: the artist "
                                        "received the whole 90 %", {"styles_paid": None}))
             return
