@@ -350,12 +350,15 @@ session_steps = st.lists(st.one_of(
 
 
 @chain_settings(15)
-@given(price=st.integers(0, 10**18), session=session_steps)
+@given(price=st.integers(0, 10**18), session=session_steps,
+       change=st.tuples(st.integers(1, 3), st.integers(0, 10_000)))
 def test_random_sessions_pay_every_token_by_the_split_it_was_sold_under(
-        stylemint, registry, chain, admin, oracle, artist, platform, collector, styles, style_owners, price, session):
+        stylemint, registry, chain, admin, oracle, artist, platform, collector, styles, style_owners, price, session,
+        change):
     """Configuration changes, mints, fulfilments, refunds, retirements and a lock in any order: the
     balance is always credits plus escrow, a change of styles or share after the first mint
-    reverts, and every fulfilled token pays each payee exactly its mint-time split."""
+    reverts, and every fulfilled token pays each payee exactly its mint-time split. Each session
+    ends as the attack does: a change of the split attempted, then every pending token fulfilled."""
     with isolated(chain):
         receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, price, 8, sender=artist)
         pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
@@ -369,7 +372,8 @@ def test_random_sessions_pay_every_token_by_the_split_it_was_sold_under(
             stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
 
         approve()
-        for action, value in session:
+        for action, value in [*session, ("mint", 0), ("styles", change),
+                              *(("fulfill", 0) for _ in range(9))]:
             minted = stylemint.projectInfo(pid).invocations
             if action == "mint":
                 blocked = [i for i, s in enumerate(styles) if s in config[0] and i in retired]
