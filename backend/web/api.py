@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from backend.chain.abi import contract_abi, stylemint_abi
 from backend.chain.errors import ChainUnavailable, ContractRevert
-from backend.chain.styles import registered_style, style_problems
+from backend.chain.styles import registered_style, registered_styles_of, style_problems
 from backend.ipfs.errors import IpfsError, UploadTooLarge
 from backend.ipfs.cid import cid_of
 from backend.render.manifest import MAX_MANIFEST_BYTES, ManifestError, StyleManifest, parse_manifest
@@ -77,6 +77,32 @@ def contract():
 def projects():
     view = _catalog()
     return jsonify(projects=[view.project(pid, previews=1) for pid in view.project_ids()])
+
+
+@bp.get("/review")
+def review():
+    """Every project as the platform admin reviews it before approving: the project and what the
+    operator's own checks say of its pinned manifest (`problems`: hash, schema, policy, registered
+    styles; empty when the oracle would render it), so an approval is never given blind."""
+    view = _catalog()
+    return jsonify(projects=[{**project, "problems": review_problems(view, project)}
+                             for project in (view.project(pid, previews=0) for pid in view.project_ids())])
+
+
+def review_problems(view, project: dict) -> list[str]:
+    """Why the oracle would refuse to render this project's tokens (the checks it runs per job)."""
+    try:
+        raw = view.store.get(project["manifest_cid"])
+    except IpfsError as err:
+        return [f"the manifest {project['manifest_cid']} cannot be read: {err}"]
+    if "0x" + hashlib.sha256(raw).hexdigest() != project["manifest_sha256"]:
+        return ["the pinned manifest does not hash to the manifest hash on chain"]
+    try:
+        manifest = parse_manifest(raw)
+    except ManifestError as err:
+        return [f"the pinned manifest is not valid: {err}"]
+    registered, _ = registered_styles_of(view.chain, project["id"])
+    return current_app.config.get("POLICY", DEFAULT_POLICY).problems(manifest) + style_problems(view.chain, manifest, registered)
 
 
 @bp.get("/projects/<project_id>")

@@ -101,6 +101,8 @@ class Catalog:
             "royalty_bps": int(info["royaltyBps"]),
             "manifest_cid": info["manifestCID"],
             "manifest_sha256": "0x" + bytes(info["manifestHash"]).hex(),
+            # What the admin approves beside the manifest (keccak of the style ids and the share).
+            "styles_config_hash": "0x" + bytes(self.chain.view("stylesConfigHash", project_id)).hex(),
             "manifest": self._json_by_cid(self._manifests, info["manifestCID"]),
             "previews": preview_images,
             **self._styles_of(project_id, bool(info["locked"])),

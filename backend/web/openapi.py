@@ -68,6 +68,8 @@ OPENAPI = {
         "/api/contract": _get("Contract address, chain id, ABI and the public RPC URL for wallets (null if none)",
                               errors=_CHAIN),
         "/api/projects": _get("All style projects with artist, price, editions left and a preview", errors=_CHAIN),
+        "/api/review": _get("Every project as the platform admin reviews it: the project, its styles configuration hash, "
+                            "and `problems` (why the oracle would refuse its pinned manifest; empty when none)", errors=_CHAIN),
         "/api/projects/{id}": _get("One project: on-chain data, manifest and preview images", [_id_param("id")],
                                    errors=(400, 404, *_CHAIN)),
         "/api/tokens/{id}": _get("One token: owner, state (pending, rendering, fulfilled, failed), the oracle's live progress and its named steps (phases) "

@@ -16,7 +16,7 @@ ETHERS_DIST = PROJECT_ROOT / "node_modules" / "ethers" / "dist"
 
 bp = Blueprint("pages", __name__, template_folder=str(FRONTEND))
 PAGES = {"": "index.html", "project": "project.html", "token": "token.html", "artist": "artist.html",
-         "mine": "mine.html", "styles": "styles.html"}
+         "mine": "mine.html", "styles": "styles.html", "review": "review.html"}
 
 
 @bp.get("/")

@@ -7,7 +7,8 @@ import pytest
 from backend.web import create_app
 from backend.web.pages import PAGES
 
-SCRIPTS = {"": "gallery", "project": "project", "token": "token", "artist": "artist", "mine": "mine", "styles": "styles"}
+SCRIPTS = {"": "gallery", "project": "project", "token": "token", "artist": "artist", "mine": "mine", "styles": "styles",
+           "review": "review"}
 
 
 @pytest.fixture

@@ -367,7 +367,8 @@ def test_every_page_fits_a_phone(open_page, site):
     wait_fulfilled(sample.contract, record.token_id)
     pages = {"gallery": ("/", ".card.project img"), "project": (f"/project?id={sample.project_id}", ".card.edition img"),
              "token": (f"/token?id={record.token_id}", "#provenance dd"), "styles": ("/styles", "#register"),
-             "mine": ("/mine", "#tokens .card"), "artist": ("/artist", "#mine .card")}
+             "mine": ("/mine", "#tokens .card"), "review": ("/review", "#approved .card"),
+             "artist": ("/artist", "#mine .card")}
     page = open_page("/", account=COLLECTOR, authorized=True)
     page.set_viewport_size({"width": 390, "height": 844})
     for name, (path, ready) in pages.items():
