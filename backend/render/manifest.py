@@ -117,7 +117,8 @@ class SchedulerSpec(_Strict):
 class StyleWeights(_Strict):
     """Extra weights layered on the model, fetched by CID and checked by sha256."""
 
-    kind: Literal["lora", "textual_inversion"]
+    # trigger_kv: a trigger-scoped adapter (backend/render/trigger_adapter.py), only as a `styles` entry.
+    kind: Literal["lora", "textual_inversion", "trigger_kv"]
     cid: str = Field(min_length=1, max_length=100)
     sha256: Sha256Hex
     scale: float = Field(default=1.0, ge=0.0, le=2.0)
@@ -232,6 +233,8 @@ class StyleManifest(_Strict):
             raise ValueError(f"prompt template: {err}") from None
         if self.styles and self.style_weights:
             raise ValueError("give either style_weights (one unattributed adapter) or styles, not both")
+        if self.style_weights and self.style_weights.kind == "trigger_kv":
+            raise ValueError("a trigger_kv adapter acts only through its trigger: list it in styles, with the trigger")
         triggers = [style.trigger for style in self.styles]
         if len(set(triggers)) != len(triggers):
             raise ValueError(f"style triggers must differ: {triggers}")

@@ -27,7 +27,7 @@ import numpy as np
 from backend import __version__ as backend_version
 from backend.config import data_dir
 from backend.errors import PermanentError
-from backend.render import attribution, environment, shipped
+from backend.render import attribution, environment, shipped, trigger_adapter
 from backend.render.manifest import SCHEDULERS, StyleManifest
 from backend.render.model_hash import model_sha256
 from backend.render.reference_model import BUILD_LOCK, build_reference_model
@@ -208,13 +208,24 @@ class Renderer:
         )
         scheduler_class = getattr(diffusers, SCHEDULERS[manifest.scheduler.name])
         pipe.scheduler = scheduler_class.from_config(pipe.scheduler.config, **manifest.scheduler.config)
+        # Trigger-scoped adapters leave the weights alone: they act per render, at their trigger's
+        # positions (`_denoise`). Weight adapters are fused one after another, in manifest order.
+        pipe.stylemint_trigger_adapters = []
         for adapter in ([manifest.style_weights] if manifest.style_weights else manifest.styles):
-            self._apply_adapter(pipe, adapter)  # one after another, in manifest order
+            if adapter.kind == trigger_adapter.KIND:
+                try:
+                    parsed = trigger_adapter.TriggerAdapter.parse(self._adapter_bytes(adapter), trigger=adapter.trigger,
+                                                                  unet=pipe.unet, tokenizer=pipe.tokenizer)
+                except trigger_adapter.AdapterFormatError as err:
+                    raise RenderError(f"style adapter {adapter.cid}: {err}") from None
+                pipe.stylemint_trigger_adapters.append((parsed, adapter.scale))
+            else:
+                self._apply_adapter(pipe, adapter)
         pipe.to(self.device)
         pipe.set_progress_bar_config(disable=not self.progress_bar)
         return pipe
 
-    def _apply_adapter(self, pipe, adapter) -> None:
+    def _adapter_bytes(self, adapter) -> bytes:
         # A shipped style's bytes are on disk; any other adapter comes from the fetcher (IPFS). The
         # sha256 below is checked either way, so where the bytes came from cannot change a render.
         local = shipped.style_for_cid(adapter.cid)
@@ -228,6 +239,10 @@ class Renderer:
         digest = hashlib.sha256(data).hexdigest()
         if digest != adapter.sha256:
             raise ModelHashMismatch(f"style adapter {adapter.cid} hashes to {digest}, manifest pins {adapter.sha256}")
+        return data
+
+    def _apply_adapter(self, pipe, adapter) -> None:
+        data = self._adapter_bytes(adapter)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "adapter.safetensors"
             path.write_bytes(data)
@@ -314,7 +329,12 @@ class Renderer:
                 progress(step + 1, manifest.steps)
             return kwargs
 
-        with torch.inference_mode(), attribution.recording(pipe.unet, recorder) if recorder else nullcontext():
+        # Trigger-scoped styles first, so that the attention recorder reads the keys they shaped.
+        guided = manifest.guidance_scale > 1 and pipe.unet.config.time_cond_proj_dim is None
+        scoped = getattr(pipe, "stylemint_trigger_adapters", [])
+        rows = trigger_adapter.batch_rows(pipe.tokenizer, prompts, manifest.negative_prompt, guided) if scoped else []
+        with torch.inference_mode(), trigger_adapter.applied(pipe.unet, scoped, rows), \
+                attribution.recording(pipe.unet, recorder) if recorder else nullcontext():
             output = pipe(
                 prompt=prompts,
                 negative_prompt=[manifest.negative_prompt] * len(prompts) if manifest.negative_prompt else None,
