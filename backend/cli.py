@@ -151,6 +151,39 @@ def hash_model(directory):
 
 
 @main.group()
+def style() -> None:
+    """Styles: train your own from a folder of your images, to register in the style library."""
+
+
+@style.command("train")
+@click.argument("images_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--trigger", required=True, help="The word(s) that invoke the style in a prompt, e.g. crosshatch.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The adapter file to write (.safetensors).")
+@click.option("--steps", type=click.IntRange(min=1, max=20_000), default=600, show_default=True,
+              help="Training steps of 32 images (600: about 5 minutes on 2 CPU threads).")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
+def train_style(images_dir, trigger, output, steps, threads):
+    """Train a trigger-scoped style for stylemint-tiny from IMAGES_DIR (at least 20 images, any
+    size; captions from metadata.jsonl or NAME.txt beside each image are optional). Prints the
+    file's sha256 and CID, which you register on the /styles page."""
+    from backend.model.own_style import StyleDataError, train_own_style
+
+    if output.exists():
+        raise InputError(f"{output} exists; choose a new file")
+    try:
+        trained = train_own_style(images_dir, trigger, output, steps=steps, threads=threads,
+                                  report=lambda line: click.echo(line, err=True))
+    except StyleDataError as err:
+        raise InputError(str(err)) from None
+    click.echo(f"wrote   {trained.path} ({trained.images} images, {trained.captioned} captioned, "
+               f"{trained.seconds / 60:.1f} min)")
+    click.echo(f"sha256  {trained.sha256}")
+    click.echo(f"cid     {trained.cid}")
+    click.echo(f"trigger {trigger}")
+
+
+@main.group()
 def manifest() -> None:
     """Style manifests: validate, canonicalise, hash."""
 
@@ -394,7 +427,10 @@ def _print_report(report) -> None:
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Override the recorded thread count.")
 @click.option("--device", default=None, help="Render device (default: as $STYLEMINT_DEVICE / auto).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
-def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, as_json):
+@click.option("--cross-check", is_flag=True,
+              help="Also measure the styles the other way (for attention attribution: one more render per "
+                   "style, without it) and report both, side by side.")
+def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, as_json, cross_check):
     """Prove or refute that a token's image is the render of its mint's seed.
 
     Exit 0: exact. 3: tolerant (this machine is outside the project's committed render
@@ -420,7 +456,7 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
     except (ChainUnavailable, OSError) as err:
         click.echo(f"UNREACHABLE: the RPC at {rpc_url(rpc)} did not answer: {err}", err=True)
         sys.exit(Outcome.UNREACHABLE.exit_code)
-    verifier = Verifier(client, content, threads=threads, device=device)
+    verifier = Verifier(client, content, threads=threads, device=device, cross_check=cross_check)
 
     if token_id is not None:
         report = verifier.verify(token_id)

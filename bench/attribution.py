@@ -6,7 +6,7 @@
 - colour_word_miou / shape_word_miou: the colour and shape words' attention maps (DAAM's
   aggregation, thresholded at 0.4 of their maximum as in the DAAM paper) against where the figure
   is in the render (pixels that differ from the ground), mean IoU over scenes;
-- blends of Stipple and Inkline at adapter scales 0.1/0.9 .. 0.9/0.1: how each method's Stipple
+- blends of the shipped trigger-scoped Stipple and Inkline at scales 0.1/0.9 .. 0.9/0.1: how each method's Stipple
   weight tracks the scale (Spearman rank correlation of the mean weight per scale), and how far
   the two methods are apart.
 
@@ -128,7 +128,7 @@ def blends(renderer: Renderer, count: int) -> dict:
         "attention_rank_corr": spearman(scales, means["attention"]),
         "counterfactual_rank_corr": spearman(scales, means["counterfactual"]),
         "methods_mean_abs_gap_bps": float(np.mean(gaps)),
-        "methods_rank_corr": spearman(means["attention"], means["counterfactual"]),
+        "attention_vs_counterfactual_rank_corr": spearman(means["attention"], means["counterfactual"]),
     }
 
 

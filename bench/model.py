@@ -9,7 +9,11 @@ the words (the token's traits), and the judges (backend/model/judges.py) read th
 - count family "two {colour} {shape}s on a {ground} ground": two figures (with the base family's
   one figure, `count_adherence`);
 - each style: its trigger in the prompt vs the same prompt without it, the adapter loaded both
-  times; the style judge must see the style with the trigger and not without.
+  times; the style judge must see the style with the trigger and not without, and the renders
+  without the trigger must be the base model's bytes (`bytes_identical_without_trigger`);
+- an artist's own style: `stylemint style train`'s code on 200 cross-hatched drawings (a treatment
+  neither the base model nor the shipped styles saw), trigger "hatch"; judged the same way, and
+  its training minutes.
 Goals (issue 13): colour >= 0.90, shape >= 0.80, style with trigger >= 0.90, without <= 0.10,
 CPU render <= 0.5 s per image on 2 threads. The judges' own accuracies on held-out procedural
 images are printed beside them. Contact sheets (16 renders each) go to --sheets.
@@ -52,6 +56,22 @@ def contact_sheet(results, path: Path, scale: int = 4) -> None:
     path.with_suffix(".txt").write_text("".join(f"{i + 1:2d} {r.prompt}\n" for i, r in enumerate(results[:16])))
 
 
+def own_style(folder: Path, images: int, steps: int):
+    """An artist's folder (procedural cross-hatched drawings, captioned) and the style trained from it."""
+    from PIL import Image
+
+    from backend.model.own_style import train_own_style
+
+    folder.mkdir(parents=True, exist_ok=True)
+    drawings, scenes = procedural.dataset(5151, images, "crosshatch", single_only=True)
+    for index, (drawing, scene) in enumerate(zip(drawings, scenes)):
+        Image.fromarray(drawing).save(folder / f"{index:04d}.png")
+        (folder / f"{index:04d}.txt").write_text(scene.caption)
+    output = folder.parent / "hatch.safetensors"
+    output.unlink(missing_ok=True)
+    return train_own_style(folder, "hatch", output, steps=steps, report=lambda line: print(line, file=sys.stderr))
+
+
 def render_all(renderer: Renderer, manifest, family: str, n: int):
     results = renderer.render_batch(manifest, seeds(n, family))
     return results, np.stack([r.pixels() for r in results])
@@ -63,6 +83,8 @@ def main() -> None:
     parser.add_argument("--sheets", type=Path, default=Path("artifacts/model"), help="folder for contact sheets")
     parser.add_argument("--judge-steps", type=int, default=1200, help="training steps of each CNN judge")
     parser.add_argument("--judge-images", type=int, default=6000, help="procedural images each CNN judge trains on")
+    parser.add_argument("--own-images", type=int, default=200, help="drawings in the artist's folder")
+    parser.add_argument("--own-steps", type=int, default=600, help="training steps of the artist's style")
     args = parser.parse_args()
     figures: dict[str, object] = {}
     started = time.perf_counter()
@@ -77,10 +99,10 @@ def main() -> None:
         [judges.colour_of(im) == s.shapes[0].colour for im, s in zip(held_images, held_scenes)])), 3)
 
     weights = {}
+    from backend.ipfs.cid import cid_of
+
     for style in shipped.STYLES.values():
         data = style.read()
-        from backend.ipfs.cid import cid_of
-
         weights[cid_of(data)] = data
     renderer = Renderer(device="cpu", threads=2, batch_size=1, fetch_adapter=weights.__getitem__)
 
@@ -100,6 +122,7 @@ def main() -> None:
     places = {phrase: key for key, phrase in procedural.POSITION_PHRASES.items()}
     figures["position_adherence"] = round(float(np.mean(
         [judges.position_of(im) == places[t["place"]] for im, t in zip(images, traits)])), 3)
+    figures["ground_adherence"] = round(float(np.mean([judges.ground_of(im) == t["ground"] for im, t in zip(images, traits)])), 3)
     one = [judges.count_of(im) == 1 for im in images]
 
     two_manifest = tiny_manifest(style=None, name="Pairs", prompt="two {colour} {shape}s on a {ground} ground",
@@ -111,15 +134,17 @@ def main() -> None:
     figures["count_adherence_two"] = round(float(np.mean(two)), 3)
     figures["count_adherence"] = round(float(np.mean(one + two)), 3)
 
-    with_trigger, without_trigger = [], []
+    base_pngs = {r.seed: r.png for r in render_all(renderer, base, "style", args.seeds)[0]}
+    with_trigger, without_trigger, identical = [], [], []
     for trigger in shipped.STYLES:
         styled = tiny_manifest(style=trigger)
         plain_prompt = styled.model_copy(update={"prompt": base.prompt, "name": styled.name + " (no trigger)"})
-        results, images = render_all(renderer, styled, f"style {trigger}", args.seeds)
+        results, images = render_all(renderer, styled, "style", args.seeds)
         contact_sheet(results, args.sheets / f"contact-{trigger}.png")
         hits = [p == trigger for p in style_judge.predict(images)]
-        results, images = render_all(renderer, plain_prompt, f"style {trigger}", args.seeds)
+        results, images = render_all(renderer, plain_prompt, "style", args.seeds)
         contact_sheet(results, args.sheets / f"contact-{trigger}-without-trigger.png")
+        identical += [r.png == base_pngs[r.seed] for r in results]
         misses = [p == trigger for p in style_judge.predict(images)]
         figures[f"style_{trigger}_with_trigger"] = round(float(np.mean(hits)), 3)
         figures[f"style_{trigger}_without_trigger"] = round(float(np.mean(misses)), 3)
@@ -127,6 +152,22 @@ def main() -> None:
         without_trigger += misses
     figures["style_with_trigger"] = round(float(np.mean(with_trigger)), 3)
     figures["style_without_trigger"] = round(float(np.mean(without_trigger)), 3)
+    figures["bytes_identical_without_trigger"] = str(all(identical)).lower()
+
+    print("training an artist's own style (hatch) ...", file=sys.stderr)
+    own = own_style(args.sheets / "own-style", args.own_images, args.own_steps)
+    weights[own.cid] = own.path.read_bytes()
+    hatch = tiny_manifest(None, name="Hatched Shapes", prompt="one {colour} {shape} on a {ground} ground, hatch style",
+                          variables={k: v for k, v in base.variables.items() if k != "place"}, attribution="attention",
+                          styles=[{"trigger": "hatch", "kind": "trigger_kv", "cid": own.cid, "sha256": own.sha256, "scale": 1.0}])
+    results, images = render_all(renderer, hatch, "own", args.seeds)
+    contact_sheet(results, args.sheets / "contact-own-hatch.png")
+    figures["own_style_with_trigger"] = round(float(np.mean([p == "crosshatch" for p in style_judge.predict(images)])), 3)
+    unhatched = hatch.model_copy(update={"prompt": "one {colour} {shape} on a {ground} ground"})
+    results, images = render_all(renderer, unhatched, "own", args.seeds)
+    contact_sheet(results, args.sheets / "contact-own-hatch-without-trigger.png")
+    figures["own_style_without_trigger"] = round(float(np.mean([p == "crosshatch" for p in style_judge.predict(images)])), 3)
+    figures["own_style_train_minutes"] = round(own.seconds / 60, 2)
 
     model_bytes = sum(p.stat().st_size for p in shipped.MODEL_DIR.rglob("*") if p.is_file())
     style_bytes = sum(s.path.stat().st_size for s in shipped.STYLES.values())
@@ -140,7 +181,12 @@ def main() -> None:
     for key, value in figures.items():
         print(f"{key}: {value}")
     missed = [k for k, goal in TARGETS.items() if figures[k] < goal]
-    missed += ["style_without_trigger"] if figures["style_without_trigger"] > 0.10 else []
+    missed += ["style_without_trigger"] if figures["style_without_trigger"] > 0.05 else []
+    missed += ["bytes_identical_without_trigger"] if figures["bytes_identical_without_trigger"] != "true" else []
+    missed += ["own_style_with_trigger"] if figures["own_style_with_trigger"] < 0.8 else []
+    missed += ["own_style_without_trigger"] if figures["own_style_without_trigger"] > 0.05 else []
+    missed += ["own_style_train_minutes"] if figures["own_style_train_minutes"] > 15 else []
+    missed += ["position_adherence"] if figures["position_adherence"] < 0.6 else []
     missed += ["cpu_seconds_per_image"] if figures["cpu_seconds_per_image"] > 0.5 else []
     print(f"goals_missed: {', '.join(missed) if missed else 'none'}")
 

@@ -32,6 +32,12 @@ def ground_colour(image: np.ndarray) -> np.ndarray:
     return np.median(ring, axis=0)
 
 
+def ground_of(image: np.ndarray) -> str:
+    """The ground word whose colour is nearest to the image's ground (the median of its outer ring)."""
+    ground = ground_colour(image)
+    return min(procedural.GROUNDS, key=lambda word: float(np.abs(ground - np.array(procedural.GROUNDS[word])).sum()))
+
+
 def figure_mask(image: np.ndarray) -> np.ndarray:
     return np.abs(image.astype(np.int16) - ground_colour(image)).max(axis=2) > FIGURE_THRESHOLD
 
@@ -187,14 +193,15 @@ def shape_judge(seed: int = 7, count: int = 6000, steps: int = 1200) -> Classifi
 
 
 def style_judge(seed: int = 11, count: int = 6000, steps: int = 1200) -> Classifier:
-    """Which rendering treatment an image shows: plain (the base model) or one of the three styles."""
+    """Which rendering treatment an image shows: plain (the base model), one of the three styles, or
+    the held-out cross-hatching (the bench's stand-in for an artist's own style)."""
     def data(base: int, n: int):
         images, targets = [], []
-        for index, treatment in enumerate(procedural.TREATMENTS):
-            part, _ = procedural.dataset(base + index, n // len(procedural.TREATMENTS), treatment)
+        for index, treatment in enumerate(procedural.DRAWABLE):
+            part, _ = procedural.dataset(base + index, n // len(procedural.DRAWABLE), treatment)
             images.append(part)
             targets += [treatment] * len(part)
         return np.concatenate(images), targets
 
     images, targets = data(seed * 100, count)
-    return train_classifier(images, targets, procedural.TREATMENTS, data(seed * 100 + 50, 800), steps=steps, seed=seed)
+    return train_classifier(images, targets, procedural.DRAWABLE, data(seed * 100 + 50, 800), steps=steps, seed=seed)

@@ -42,6 +42,10 @@ NUMBERS = {1: "one", 2: "two"}  # "one", not "a"/"an": a prompt template needs n
 # each named by its trigger word.
 TREATMENTS = ("plain", "stipple", "inkline", "haze")
 STYLES = TREATMENTS[1:]
+# Never in the base model's or the shipped styles' training data: the stand-in for an artist's own
+# style (`stylemint style train`), to show that a style the model never saw can be taught and gated.
+HELD_OUT = ("crosshatch",)
+DRAWABLE = TREATMENTS + HELD_OUT
 
 
 @dataclass(frozen=True)
@@ -154,8 +158,8 @@ def draw(s: Scene, treatment: str = "plain") -> np.ndarray:
     """The scene as a uint8 RGB array (SIZE x SIZE x 3), drawn with one treatment."""
     from PIL import Image, ImageFilter
 
-    if treatment not in TREATMENTS:
-        raise ValueError(f"unknown treatment {treatment!r}; one of {TREATMENTS}")
+    if treatment not in DRAWABLE:
+        raise ValueError(f"unknown treatment {treatment!r}; one of {DRAWABLE}")
     big = SIZE * SUPERSAMPLE
     ground = np.array(GROUNDS[s.ground], dtype=np.float32)
     canvas = np.empty((big, big, 3), dtype=np.float32)
@@ -183,6 +187,10 @@ def draw(s: Scene, treatment: str = "plain") -> np.ndarray:
             _paint(canvas, grown * np.uint8(255), ink)
             shrunk = np.asarray(mask_image.filter(ImageFilter.GaussianBlur(width / 4))) > 247
             _paint(canvas, shrunk * np.uint8(255), colour)
+        elif treatment == "crosshatch":  # the fill as two crossing sets of diagonal ink lines
+            period = 5 * SUPERSAMPLE
+            lines = ((xx + yy) % period < 0.3 * period) | ((xx - yy) % period < 0.3 * period)
+            _paint(canvas, np.where(lines, mask, 0), colour)
         else:  # haze: blurred edges and a radial light in the fill
             blurred = np.asarray(mask_image.filter(ImageFilter.GaussianBlur(3 * SUPERSAMPLE)))
             cx, cy = shape.centre[0] * big, shape.centre[1] * big

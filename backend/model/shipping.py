@@ -16,7 +16,7 @@ def describe(output: Path) -> str:
     size = sum(p.stat().st_size for p in model.rglob("*") if p.is_file())
     lines = [f"{shipped.MODEL_ID}: sha256 {model_sha256(model)} ({size / 1e6:.2f} MB)"]
     for trigger in shipped.STYLES:
-        path = output / "styles" / f"{trigger}.safetensors"
+        path = output / "styles" / shipped.style_file_name(trigger)
         data = path.read_bytes()
         lines.append(f"style {trigger}: sha256 {hashlib.sha256(data).hexdigest()} ({len(data) / 1e6:.2f} MB)")
     return "\n".join(lines)

@@ -239,7 +239,7 @@ class StyleManifest(_Strict):
         if len(set(triggers)) != len(triggers):
             raise ValueError(f"style triggers must differ: {triggers}")
         for trigger in triggers:
-            if not _contains_words(self.prompt, trigger):
+            if not contains_words(self.prompt, trigger):
                 raise ValueError(f"style trigger {trigger!r} is not a word of the prompt, so nothing invokes it")
         missing, unused = fields - set(self.variables), set(self.variables) - fields
         if missing:
@@ -261,7 +261,7 @@ class StyleManifest(_Strict):
         return self.sha256().hex()
 
 
-def _contains_words(text: str, words: str) -> bool:
+def contains_words(text: str, words: str) -> bool:
     """Whether `words` occurs in `text` as whole words (not inside a longer word)."""
     return re.search(r"(?<![a-z0-9])" + re.escape(words) + r"(?![a-z0-9])", text) is not None
 

@@ -28,7 +28,7 @@ from backend import __version__ as backend_version
 from backend.config import data_dir
 from backend.errors import PermanentError
 from backend.render import attribution, environment, shipped, trigger_adapter
-from backend.render.manifest import SCHEDULERS, StyleManifest
+from backend.render.manifest import SCHEDULERS, StyleManifest, contains_words
 from backend.render.model_hash import model_sha256
 from backend.render.reference_model import BUILD_LOCK, build_reference_model
 from backend.render.seed import as_bytes32, choose, initial_latents
@@ -322,6 +322,7 @@ class Renderer:
         padding = self.batch_size - len(seeds)
         rows = [initial_latents(seed, shape) for seed in seeds] + [np.zeros(shape, dtype=np.float32)] * padding
         prompts = [prompt_for(manifest, seed)[0] for seed in seeds] + [""] * padding
+        self._check_triggers_fit(pipe, manifest, prompts[:len(seeds)])
         latents = torch.from_numpy(np.stack(rows)).to(self.device, getattr(torch, manifest.dtype))
 
         def on_step(_pipe, step, _timestep, kwargs):
@@ -347,6 +348,21 @@ class Renderer:
                 callback_on_step_end=on_step,
             )
         return output.images[: len(seeds)]
+
+    @staticmethod
+    def _check_triggers_fit(pipe, manifest, prompts) -> None:
+        """A style whose trigger the prompt names but the model's text length cuts off would render
+        and be paid as if absent: refused instead (stylemint-tiny reads 20 tokens; a word outside
+        its vocabulary takes one token per letter)."""
+        for style in manifest.styles:
+            trigger = tuple(trigger_adapter.trigger_ids(pipe.tokenizer, style.trigger))
+            for prompt in prompts:
+                ids = trigger_adapter.batch_rows(pipe.tokenizer, [prompt], None, False)[0]
+                if contains_words(prompt, style.trigger) and not trigger_adapter.occurrences(ids, trigger):
+                    length = len(pipe.tokenizer(prompt).input_ids)
+                    raise RenderError(f"the prompt {prompt!r} is {length} tokens, and this model reads "
+                                      f"{pipe.tokenizer.model_max_length}: the trigger {style.trigger!r} is cut off; "
+                                      "shorten the prompt template")
 
     def _attention_recorder(self, pipe, manifest, seeds) -> attribution.AttentionRecorder:
         positions = [[attribution.token_positions(pipe.tokenizer, prompt_for(manifest, seed)[0], style.trigger)

@@ -44,7 +44,7 @@ def shipped_adapter(trigger: str) -> dict:
     from backend.ipfs.cid import cid_of
 
     style = shipped.STYLES[trigger]
-    return {"kind": "lora", "cid": cid_of(style.read()), "sha256": style.sha256, "scale": 1.0}
+    return {"kind": style.kind, "cid": cid_of(style.read()), "sha256": style.sha256, "scale": 1.0}
 
 
 def tiny_manifest(style: str | None = "stipple", **overrides) -> StyleManifest:
@@ -70,9 +70,9 @@ def tiny_manifest(style: str | None = "stipple", **overrides) -> StyleManifest:
     }
     if style:
         document["styles"] = [{"trigger": style, **shipped_adapter(style)}]
-        # bench/attribution.py decided: on stylemint-tiny the counterfactual weights track the
-        # adapters' scales (rank correlation 1.0) and the attention weights do not (README).
-        document["attribution"] = "counterfactual"
+        # A trigger-scoped style acts only through the attention paid to its trigger's positions,
+        # so that attention is the measure (the counterfactual renders are the auditor's cross-check).
+        document["attribution"] = "attention"
     document.update(overrides)
     return StyleManifest.model_validate(document)
 
@@ -82,6 +82,5 @@ def blend_manifest(scales: dict[str, float], **overrides) -> StyleManifest:
     benchmark's blends): `blend_manifest({"stipple": 0.3, "inkline": 0.7})`."""
     prompt = "one {colour} {shape} {place} on a {ground} ground, " + ", ".join(f"{s} style" for s in scales)
     styles = [{"trigger": name, **shipped_adapter(name), "scale": scale} for name, scale in scales.items()]
-    overrides.setdefault("attribution", "counterfactual")
     return tiny_manifest(None, name=" and ".join(shipped.STYLES[s].name for s in scales),
                          prompt=prompt, styles=styles, **overrides)

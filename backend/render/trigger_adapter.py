@@ -78,6 +78,19 @@ class TriggerAdapter:
         return cls(trigger, tuple(ids), tensors)
 
 
+def kind_of(data: bytes) -> str | None:
+    """The manifest `kind` an adapter file needs: "trigger_kv" when it holds only cross-attention
+    key and value vectors, "lora" for any other safetensors file, None when it is not one."""
+    import safetensors.torch
+
+    try:
+        names = list(safetensors.torch.load(data))
+    except Exception:  # noqa: BLE001 - safetensors raises its own error types
+        return None
+    scoped = names and all(n.rsplit(".", 1)[-1] in PROJECTIONS and n.rsplit(".", 1)[0].endswith("attn2") for n in names)
+    return KIND if scoped else "lora"
+
+
 def occurrences(ids: list[int], trigger: tuple[int, ...]) -> list[int]:
     """Start positions of every whole occurrence of `trigger` in a row of token ids (as the pipeline
     tokenizes it: padded and truncated to the model's length), non-overlapping, left to right."""

@@ -120,7 +120,9 @@ def _pixels(png: bytes) -> np.ndarray:
 
 class Verifier:
     def __init__(self, chain: StyleMintClient, content: ContentStore, *, device: str | None = None,
-                 threads: int | None = None, batch_size: int | None = None, models_dir=None):
+                 threads: int | None = None, batch_size: int | None = None, models_dir=None,
+                 cross_check: bool = False):
+        self.cross_check = cross_check  # also measure the styles the other way (`verify --cross-check`)
         self.chain = chain
         self.content = content
         self.device = device
@@ -215,7 +217,29 @@ class Verifier:
                 self._check_attribution(token, result, report)
             if adapters_loaded(token.manifest):
                 self._check_payment(token, result, report)
+            if self.cross_check and token.manifest.styles:
+                self._cross_check(token, result, report)
         return outcome, reason
+
+    def _cross_check(self, token: "_Token", result: RenderResult, report: Report) -> None:
+        """The styles measured the other way beside the recorded measure: for attention, one more
+        render per style without it (counterfactual), and the reverse. Reported, never a verdict:
+        the two measure different things (where a style acted vs how far the pixels moved), so an
+        auditor reads how far they agree (a warning when they rank the styles differently)."""
+        other = "counterfactual" if token.manifest.attribution == "attention" else "attention"
+        manifest = token.manifest.model_copy(update={"attribution": other})
+        renderer = self.renderer_for(token.environment)
+        measured = self._timed("render_s", report, renderer.render, manifest, token.seed).attribution
+        recorded = [s["weight_bps"] for s in result.attribution["styles"]]
+        crossed = [s["weight_bps"] for s in measured["styles"]]
+        order = lambda weights: sorted(range(len(weights)), key=lambda i: (-weights[i], i))  # noqa: E731
+        agree = order(recorded) == order(crossed)
+        shares = ", ".join(f"{s['trigger']} {a / 100:.2f} % ({token.manifest.attribution}) vs {b / 100:.2f} % ({other})"
+                           for s, a, b in zip(result.attribution["styles"], recorded, crossed))
+        report.comparison["cross_check"] = {token.manifest.attribution: result.attribution, other: measured}
+        report.checks.append(Check("cross_check", True, f"{shares}: the two measures "
+                                   f"{'rank the styles alike' if agree else 'rank the styles differently'}",
+                                   report.comparison["cross_check"], warning=not agree))
 
     def _chain(self, report: Report, function, *args):
         return self._timed("chain_s", report, function, *args)

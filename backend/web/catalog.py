@@ -18,6 +18,7 @@ from backend.ipfs.cid import InvalidCID, canonical
 from backend.ipfs.errors import IpfsError
 from backend.ipfs.store import ContentStore
 from backend.oracle.phases import FULFILLED, phases_json
+from backend.render.trigger_adapter import kind_of
 from backend.web.progress import open_jobs, pending_state, progress_of
 
 
@@ -38,6 +39,7 @@ class Catalog:
         self._manifests: dict[str, dict | None] = {}
         self._metadata: dict[str, dict | None] = {}
         self._prices: dict[str, int] = {}
+        self._adapter_kinds: dict[str, str | None] = {}
         self._mint_times: dict[tuple[str, int], int | None] = {}
         self._projects: dict[int, tuple[float, dict]] = {}
         self._index = index
@@ -132,8 +134,20 @@ class Catalog:
         blends = {pid: self.chain.project_styles(pid)[0] for pid in self.project_ids()}
         return self._style_entry(style_id, paid, blends)
 
+    def _adapter_kind(self, cid: str) -> str | None:
+        """How a manifest loads this adapter file (backend/render/trigger_adapter.py `kind_of`);
+        None while it cannot be read. Read once per CID: the bytes behind a CID never change."""
+        if cid not in self._adapter_kinds:
+            try:
+                kind = kind_of(self.store.get(cid))
+            except (IpfsError, InvalidCID):
+                return None
+            self._adapter_kinds[cid] = kind
+        return self._adapter_kinds[cid]
+
     def _style_entry(self, style_id: int, paid: dict[int, dict], blends: dict[int, list[int]]) -> dict:
         entry = registered_style(self.chain, style_id).to_json()
+        entry["adapter_kind"] = self._adapter_kind(entry["adapter_cid"])
         projects = [pid for pid, ids in blends.items() if style_id in ids]
         entry["projects"] = []
         samples = []

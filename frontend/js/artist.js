@@ -85,7 +85,9 @@ async function draft(form) {
     negative_prompt: form.get("negative_prompt"), scheduler: { name: form.get("scheduler"), config: {} },
     steps: Number(form.get("steps")), guidance_scale: Number(form.get("guidance_scale")), width: size, height: size };
   if (registered.length) {
-    manifest.styles = registered.map((s) => ({ kind: "lora", cid: s.adapter_cid, sha256: s.adapter_sha256.slice(2),
+    const unread = registered.find((s) => !s.adapter_kind);
+    if (unread) throw new Error(`Style #${unread.id}'s adapter cannot be read from IPFS right now; try again shortly.`);
+    manifest.styles = registered.map((s) => ({ kind: s.adapter_kind, cid: s.adapter_cid, sha256: s.adapter_sha256.slice(2),
       scale: 1.0, trigger: s.trigger }));
     manifest.attribution = form.get("attribution");
   }

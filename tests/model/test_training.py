@@ -29,14 +29,17 @@ def test_train_tiny_writes_a_model_and_styles_that_render(tmp_path):
     assert f"sha256 {digest}" in done.stdout
     styles = {}
     for trigger in shipped.STYLES:
-        data = (output / "styles" / f"{trigger}.safetensors").read_bytes()
+        data = (output / "styles" / shipped.style_file_name(trigger)).read_bytes()
         assert f"style {trigger}: sha256 {hashlib.sha256(data).hexdigest()}" in done.stdout
         styles[cid_of(data)] = data
-    stipple = (output / "styles" / "stipple.safetensors").read_bytes()
-    manifest = tiny_manifest(style=None, model={"id": str(model_dir), "sha256": digest}, style_weights={
-        "kind": "lora", "cid": cid_of(stipple), "sha256": hashlib.sha256(stipple).hexdigest(), "scale": 1.0})
+    stipple = (output / "styles" / shipped.style_file_name("stipple")).read_bytes()
+    model = {"id": str(model_dir), "sha256": digest}
+    manifest = tiny_manifest(style=None, model=model, prompt=tiny_manifest(None).prompt + ", stipple style",
+                             styles=[{"trigger": "stipple", "kind": "trigger_kv", "cid": cid_of(stipple),
+                                      "sha256": hashlib.sha256(stipple).hexdigest(), "scale": 1.0}])
     result = Renderer(device="cpu", threads=2, fetch_adapter=styles.__getitem__).render(manifest, b"\x07" * 32)
     assert (result.width, result.height) == (64, 64) and result.png.startswith(b"\x89PNG")
+    assert result.attribution["styles"][0]["weight_bps"] == 10_000
 
 
 def test_train_tiny_refuses_a_folder_with_files(tmp_path):

@@ -301,7 +301,7 @@ def test_the_token_page_shows_each_styles_share_and_its_heat_map(open_page, site
     page = open_page(f"/token?id={record.token_id}", account=COLLECTOR)
     page.wait_for_selector(".style-share")
     assert page.inner_text(".style-share").split() == ["stipple", "100.00", "%", "Heat", "map"]
-    assert "counterfactual attribution" in page.inner_text("#styles")
+    assert f"{attribution['method']} attribution" in page.inner_text("#styles")
     assert page.is_hidden("#heatmap")
     page.click("button.heatmap-toggle[data-trigger=stipple]")
     page.wait_for_function("() => document.getElementById('heatmap').naturalWidth === 64")

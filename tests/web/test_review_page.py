@@ -49,7 +49,9 @@ def test_the_admin_reviews_previews_approves_and_revokes(open_page, site):
     page.wait_for_selector("#approved [data-project='1'] .revoke:not([disabled])")
 
     page.click(card + " .preview")
-    page.wait_for_function(f"() => document.querySelectorAll(\"{card} .previews img\").length === 4", timeout=60_000)
+    page.wait_for_function(f"() => document.querySelectorAll(\"{card} .previews img\").length === 4 "
+                           "|| document.querySelector('#messages .error')", timeout=120_000)
+    assert page.query_selector("#messages .error") is None, page.inner_text("#messages")
 
     # The artist sets the styles' share to 0 after the page loaded: the approval is refused unsent.
     stylemint.setProjectStyles(blend, [ids["inkline"]], 0, sender=artist)
