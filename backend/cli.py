@@ -141,6 +141,30 @@ def train_tiny(output, scale, threads):
     click.echo(describe(output))
 
 
+@model.command("train-styles")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for styles/<trigger>-kv.safetensors (must not exist yet).")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Steps per style (default: the recipe's 800).")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
+def train_styles_command(output, steps, threads):
+    """Train the three shipped styles as trigger-scoped adapters on the shipped stylemint-tiny."""
+    from dataclasses import replace
+
+    from backend.model.train import Recipe, train_styles
+
+    if output.exists() and any(output.iterdir()):
+        raise InputError(f"{output} is not empty; choose a new folder")
+    recipe = replace(Recipe(), threads=threads, **({"style_steps": steps} if steps else {}))
+    train_styles(output, recipe, report=lambda line: click.echo(line, err=True))
+    import hashlib
+
+    from backend.render import shipped
+
+    for trigger in shipped.STYLES:
+        data = (output / "styles" / shipped.style_file_name(trigger)).read_bytes()
+        click.echo(f"style {trigger}: sha256 {hashlib.sha256(data).hexdigest()} ({len(data)} bytes)")
+
+
 @model.command("hash")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def hash_model(directory):

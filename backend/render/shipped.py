@@ -63,7 +63,7 @@ STYLES: dict[str, ShippedStyle] = {
         ShippedStyle("Inkline", "inkline", "hard ink outlines around flat fills",
                      "b32e724e48f1e855df40ad24401f6a477d2047fb9922739642bb2520dd3ee7b3"),
         ShippedStyle("Haze", "haze", "soft gradients: blurred edges, a glow in each shape, a shaded ground",
-                     "PENDING"),
+                     "bbdbe1af5772190f9f6b21190b6a09490923c2819a5ba4550cc6ed2dc0a7abda"),
     )
 }
 

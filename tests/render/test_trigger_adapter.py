@@ -33,8 +33,8 @@ def renderer(adapters):
 
 def scoped(adapters, *triggers, **changes):
     styles = [style_entry(adapters[t], t) for t in triggers]
-    prompt = BASE_PROMPT + "".join(f", {t} style" for t in triggers)
-    return tiny_manifest(None, prompt=prompt, styles=styles, attribution="attention", **changes)
+    changes.setdefault("prompt", BASE_PROMPT + "".join(f", {t} style" for t in triggers))
+    return tiny_manifest(None, styles=styles, attribution="attention", **changes)
 
 
 def test_without_its_trigger_a_loaded_style_renders_the_base_models_bytes(renderer, adapters):
@@ -121,3 +121,11 @@ def test_a_trigger_scoped_adapter_is_only_a_style_never_unattributed_weights(ada
     document["style_weights"] = {k: v for k, v in entry.items() if k != "trigger"}
     with pytest.raises(ManifestError, match="acts only through its trigger"):
         parse_manifest(__import__("json").dumps(document).encode())
+
+
+def test_a_prompt_that_would_cut_a_trigger_off_is_refused(renderer, adapters):
+    """stylemint-tiny reads 20 tokens: a trigger past them would render and be paid as if absent."""
+    long = scoped(adapters, "stipple", prompt="one {colour} {shape} {place} on a {ground} ground above one red circle "
+                                              "in the centre, stipple style")
+    with pytest.raises(RenderError, match="the trigger 'stipple' is cut off"):
+        renderer.render(long, SEED)
