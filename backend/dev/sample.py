@@ -37,6 +37,8 @@ def pin_manifest(store, manifest) -> str:
     for weights in ([manifest.style_weights] if manifest.style_weights else manifest.styles):
         style = next((s for s in shipped.STYLES.values() if s.sha256 == weights.sha256), None)
         if style is None:
+            if store.has(weights.cid):  # an artist's own style, pinned already
+                continue
             raise ValueError(f"style weights {weights.cid} are not a shipped style; pin them first")
         cid = store.add(style.read())
         if cid != weights.cid:

@@ -13,6 +13,7 @@ from backend.dev import ape_contract as core
 from backend.dev.sample import STYLE_OWNER_ACCOUNTS, pin_manifest, register_shipped_styles
 from backend.ipfs.cid import cid_of
 from backend.model.own_style import train_own_style
+from backend.render.renderer import Renderer
 from backend.render.samples import shipped_adapter, tiny_manifest
 from tests.model.test_own_style import artist_folder
 from tests.oracle.conftest import make_oracle
@@ -43,7 +44,8 @@ def test_a_style_trained_by_an_artist_registers_blends_renders_and_is_paid(sampl
                                      price_wei=PRICE, max_editions=5, unpause=True, approve_by=accounts.test_accounts[0],
                                      style_ids=(stipple_id, hatch_id), styles_share_bps=SHARE_BPS)
     mint = core.mint(sample.contract, accounts.test_accounts[4], project_id)
-    run_until_idle(make_oracle(node, sample, store, shared_renderer, env / "state.sqlite"))
+    renderer = Renderer(device="cpu", threads=2, models_dir=shared_renderer.models_dir, fetch_adapter=store.get)
+    run_until_idle(make_oracle(node, sample, store, renderer, env / "state.sqlite"))
 
     client = StyleMintClient(node.url, sample.deployment.address)
     metadata = json.loads(store.get(client.view("tokenMetadataCID", mint.token_id)))
