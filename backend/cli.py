@@ -144,7 +144,7 @@ def train_tiny(output, scale, threads):
 @model.command("train-styles")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for styles/<trigger>-kv.safetensors (must not exist yet).")
-@click.option("--steps", type=click.IntRange(min=1), default=None, help="Steps per style (default: the recipe's 800).")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Steps per style (default: the recipe's 1,600).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
 def train_styles_command(output, steps, threads):
     """Train the three shipped styles as trigger-scoped adapters on the shipped stylemint-tiny."""

@@ -59,7 +59,7 @@ STYLES: dict[str, ShippedStyle] = {
     style.trigger: style
     for style in (
         ShippedStyle("Stipple", "stipple", "pointillist dots: every shape built from a grid of round dots",
-                     "66a381515f04463f3139794d1e186e6d8050d0222989393ef321128279c00bc6"),
+                     "b53faac06aa392437ff3f3ca18dd30a7a21ebe1627989643619b7d6e860d877c"),
         ShippedStyle("Inkline", "inkline", "hard ink outlines around flat fills",
                      "b32e724e48f1e855df40ad24401f6a477d2047fb9922739642bb2520dd3ee7b3"),
         ShippedStyle("Haze", "haze", "soft gradients: blurred edges, a glow in each shape, a shaded ground",

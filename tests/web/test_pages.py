@@ -23,7 +23,7 @@ def test_collector_connects_mints_and_sees_the_render(open_page, site):
     page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
     page.wait_for_selector("#facts dd")
     assert "100 of 100 left" in page.inner_text("#facts")
-    assert "stylemint-tiny (sha256" in page.inner_text("#facts") and "+ \"stipple\" lora" in page.inner_text("#facts")
+    assert "stylemint-tiny (sha256" in page.inner_text("#facts") and "+ \"stipple\" trigger_kv" in page.inner_text("#facts")
     screenshot(page, "project")
     page.click("#mint")
     page.wait_for_selector("#tx", timeout=30_000)
