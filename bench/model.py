@@ -5,7 +5,7 @@
 Every image is rendered through the production `Renderer` (hash-pinned model and style weights,
 canonical PNG) from the sample manifests' prompt templates, one seed per image; the seed picks
 the words (the token's traits), and the judges (backend/model/judges.py) read the picture:
-- base family "one {colour} {shape} {place} on a {ground} ground": colour, shape and position;
+- base family "one {colour} {shape} {place} on a {ground} ground": colour, shape, position and ground;
 - count family "two {colour} {shape}s on a {ground} ground": two figures (with the base family's
   one figure, `count_adherence`);
 - each style: its trigger in the prompt vs the same prompt without it, the adapter loaded both
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from backend.model import judges, procedural  # noqa: E402
 from backend.render import shipped  # noqa: E402
 from backend.render.renderer import Renderer  # noqa: E402
-from backend.render.samples import tiny_manifest  # noqa: E402
+from backend.render.samples import TINY_VARIABLES, tiny_manifest  # noqa: E402
 
 TARGETS = {"colour_adherence": 0.90, "shape_adherence": 0.80, "style_with_trigger": 0.90}
 
@@ -107,7 +107,9 @@ def main() -> None:
     renderer = Renderer(device="cpu", threads=2, batch_size=1, fetch_adapter=weights.__getitem__)
 
     print(f"rendering {args.seeds} seeds per family ...", file=sys.stderr)
-    base = tiny_manifest(style=None)
+    # The base family names every word the model was trained on, positions included (the sample
+    # projects publish only the variables it follows: backend/render/samples.py).
+    base = tiny_manifest(style=None, prompt="one {colour} {shape} {place} on a {ground} ground", variables=TINY_VARIABLES)
     renderer.render(base, b"\x00" * 32)  # load and warm up
     results, images = render_all(renderer, base, "base", args.seeds)
     contact_sheet(results, args.sheets / "contact-base.png")
@@ -137,7 +139,7 @@ def main() -> None:
     base_pngs = {r.seed: r.png for r in render_all(renderer, base, "style", args.seeds)[0]}
     with_trigger, without_trigger, identical = [], [], []
     for trigger in shipped.STYLES:
-        styled = tiny_manifest(style=trigger)
+        styled = tiny_manifest(style=trigger, prompt=f"{base.prompt}, {trigger} style", variables=TINY_VARIABLES)
         plain_prompt = styled.model_copy(update={"prompt": base.prompt, "name": styled.name + " (no trigger)"})
         results, images = render_all(renderer, styled, "style", args.seeds)
         contact_sheet(results, args.sheets / f"contact-{trigger}.png")

@@ -6,14 +6,18 @@ from backend.render import environment, shipped
 from backend.render.manifest import StyleManifest
 from backend.render.reference_model import REFERENCE_MODEL_SHA256, REFERENCE_SIZE
 
-# The words stylemint-tiny was trained on (backend/model/procedural.py); a prompt made of them is
-# one the model follows.
+# The words stylemint-tiny was trained on (backend/model/procedural.py), by variable.
 TINY_VARIABLES = {
     "colour": ["red", "amber", "yellow", "green", "blue", "violet"],
     "shape": ["circle", "square", "triangle", "stripe"],
     "place": ["in the centre", "on the left", "on the right", "at the top", "at the bottom"],
     "ground": ["dark", "light"],
 }
+# What the sample projects publish as traits: only variables the model follows in at least 90 %
+# of renders (bench/model.py, 100 seeds: colour 1.0, shape 1.0, ground 1.0; position 0.33, so
+# `place` is not offered: a collector buys on traits, and a trait must be true of the image).
+PUBLISHED_VARIABLES = {name: words for name, words in TINY_VARIABLES.items() if name != "place"}
+TINY_PROMPT = "one {colour} {shape} on a {ground} ground"
 
 
 def sample_manifest(**overrides) -> StyleManifest:
@@ -53,12 +57,12 @@ def tiny_manifest(style: str | None = "stipple", **overrides) -> StyleManifest:
     The defaults (DPM-Solver++ 10 steps, guidance 3, empty negative prompt: the model's
     unconditional caption) are the ones bench/model.py measures.
     """
-    prompt = "one {colour} {shape} {place} on a {ground} ground"
+    prompt = TINY_PROMPT
     document = {
         "name": f"{shipped.STYLES[style].name} Shapes" if style else "Shape Studies",
         "model": {"id": shipped.MODEL_ID, "sha256": shipped.MODEL_SHA256},
         "prompt": f"{prompt}, {style} style" if style else prompt,
-        "variables": TINY_VARIABLES,
+        "variables": PUBLISHED_VARIABLES,
         "negative_prompt": "",
         "scheduler": {"name": "dpm++2m", "config": {}},
         "steps": 10,
@@ -80,7 +84,7 @@ def tiny_manifest(style: str | None = "stipple", **overrides) -> StyleManifest:
 def blend_manifest(scales: dict[str, float], **overrides) -> StyleManifest:
     """Shapes drawn in several shipped styles at once, each adapter at its scale (the attribution
     benchmark's blends): `blend_manifest({"stipple": 0.3, "inkline": 0.7})`."""
-    prompt = "one {colour} {shape} {place} on a {ground} ground, " + ", ".join(f"{s} style" for s in scales)
+    prompt = TINY_PROMPT + ", " + ", ".join(f"{s} style" for s in scales)
     styles = [{"trigger": name, **shipped_adapter(name), "scale": scale} for name, scale in scales.items()]
     return tiny_manifest(None, name=" and ".join(shipped.STYLES[s].name for s in scales),
                          prompt=prompt, styles=styles, **overrides)

@@ -128,13 +128,18 @@ async function revoke(project) {
     `Approval of project ${project.id} revoked: it no longer mints`, refresh);
 }
 
+// Load and show everything at once. Only the latest call renders (the page refreshes on load, on
+// connect and after each transaction): an older answer never replaces a newer page under the reader.
+let generation = 0;
 async function refresh() {
+  const mine = ++generation;
+  const { projects } = await getJSON("/api/review");
+  const pinned = await Promise.all(projects.map(pinnedManifest));
+  if (mine !== generation) return;
   document.getElementById("role").textContent = !account
     ? "Connect the platform admin's wallet to approve or revoke; anyone can review and preview."
     : admin ? "You are the platform admin: approve or revoke below."
       : `${short(account)} is not the platform admin: you can review and preview, not approve.`;
-  const { projects } = await getJSON("/api/review");
-  const pinned = await Promise.all(projects.map(pinnedManifest));
   const cards = projects.map((project, i) => [project, card(project, pinned[i])]);
   const section = (approved, none) => {
     const shown = cards.filter(([project]) => project.approved === approved).map(([, node]) => node);

@@ -108,8 +108,8 @@ def test_a_trigger_spread_over_tokens_is_found_everywhere(recording):
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"prompt": "one {colour} {shape} {place} on a {ground} ground"}, "not a word of the prompt"),
-    ({"prompt": "one {colour} {shape} {place} on a {ground} ground, stippled style"}, "not a word of the prompt"),
+    ({"prompt": "one {colour} {shape} on a {ground} ground"}, "not a word of the prompt"),
+    ({"prompt": "one {colour} {shape} on a {ground} ground, stippled style"}, "not a word of the prompt"),
 ])
 def test_a_style_must_be_invoked_by_its_trigger(change, words):
     with pytest.raises((ManifestError, ValueError), match=words):

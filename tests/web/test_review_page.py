@@ -41,7 +41,7 @@ def test_the_admin_reviews_previews_approves_and_revokes(open_page, site):
     text = page.inner_text(card)
     assert 'Inkline (#1, "inkline")' in text and "25 % of the artist's 90 %" in text
     assert "✓ matches the pinned bytes" in text and "✓ the styles and share above" in text
-    assert "none: the oracle would render it" in text and "one {colour} {shape} {place} on a {ground} ground, inkline style" in text
+    assert "none: the oracle would render it" in text and "one {colour} {shape} on a {ground} ground, inkline style" in text
     assert page.get_attribute(card + " .styles-hash button.copy", "data-copy") == "0x" + bytes(stylemint.stylesConfigHash(blend)).hex()
     decoy = page.inner_text(f"#awaiting [data-project='{forged}']")
     assert "✗ the pinned bytes hash to" in decoy and "does not hash to the manifest hash on chain" in decoy
