@@ -34,15 +34,22 @@ async function pinnedManifest(project) {
   }
 }
 
+// What the reviewer reads of a manifest. The bytes are the artist's: anything that is not a
+// manifest's shape is said so here, and never stops the page (the operator checks name why).
 function manifestFacts(manifest) {
   if (!manifest) return [["Contents", "not shown: see the manifest hash below"]];
-  return [
-    ["Model", `${manifest.model.id} (sha256 ${manifest.model.sha256.slice(0, 16)}…)`],
-    ["Prompt", manifest.prompt],
-    ["Variables", Object.entries(manifest.variables || {}).map(([name, values]) => `${name}: ${values.join(", ")}`).join("; ") || "none"],
-    ["Render", `${manifest.scheduler.name}, ${manifest.steps} steps, guidance ${manifest.guidance_scale}, ${manifest.width}x${manifest.height}`],
-    ["Adapters", (manifest.styles || []).map((s) => `"${s.trigger}" ${s.kind} scale ${s.scale}`).join("; ") || "none"],
-  ];
+  try {
+    const adapters = [...(manifest.styles || []), ...(manifest.style_weights ? [manifest.style_weights] : [])];
+    return [
+      ["Model", `${manifest.model.id} (sha256 ${manifest.model.sha256.slice(0, 16)}…)`],
+      ["Prompt", String(manifest.prompt)],
+      ["Variables", Object.entries(manifest.variables || {}).map(([name, values]) => `${name}: ${values.join(", ")}`).join("; ") || "none"],
+      ["Render", `${manifest.scheduler.name}, ${manifest.steps} steps, guidance ${manifest.guidance_scale}, ${manifest.width}x${manifest.height}`],
+      ["Adapters", adapters.map((s) => `${s.trigger ? `"${s.trigger}" ` : ""}${s.kind} scale ${s.scale}`).join("; ") || "none"],
+    ];
+  } catch {
+    return [["Contents", "not a manifest this page can show (see the operator checks)"]];
+  }
 }
 
 // The styles hash the contract computes (`stylesConfigHash`), from the styles and share shown.

@@ -3,6 +3,8 @@ from the pinned bytes, checked against the hash on chain), styles, share and bot
 renders, approves exactly what it showed (nothing is sent when the artist changed the share behind
 the reviewer's back) and revokes in one click. A visitor who is not the admin can look, not approve."""
 
+import hashlib
+
 import pytest
 from ape import accounts
 
@@ -29,6 +31,10 @@ def test_the_admin_reviews_previews_approves_and_revokes(open_page, site):
                                  manifest_hash=bytes.fromhex(tiny_manifest(None, steps=12).sha256_hex()),
                                  price_wei=10**9, max_editions=10)
 
+    # And one whose pinned bytes hash right but are no manifest: shown as such, the page unharmed.
+    junk = core.create_project(stylemint, artist, name="Junk", manifest_cid=store.add(b'{"model": 1}'),
+                               manifest_hash=hashlib.sha256(b'{"model": 1}').digest(), price_wei=10**9, max_editions=10)
+
     visitor = open_page("/review", account=COLLECTOR, authorized=True)
     visitor.wait_for_function("() => document.getElementById('role').innerText.includes('is not the platform admin')")
     visitor.wait_for_selector(f"#awaiting [data-project='{blend}'] .approve")
@@ -46,6 +52,9 @@ def test_the_admin_reviews_previews_approves_and_revokes(open_page, site):
     decoy = page.inner_text(f"#awaiting [data-project='{forged}']")
     assert "✗ the pinned bytes hash to" in decoy and "does not hash to the manifest hash on chain" in decoy
     assert page.is_disabled(f"[data-project='{forged}'] .approve") and page.is_disabled(f"[data-project='{forged}'] .preview")
+    junk_card = page.inner_text(f"#awaiting [data-project='{junk}']")
+    assert "not a manifest this page can show" in junk_card and "the pinned manifest is not valid" in junk_card
+    assert page.is_disabled(f"[data-project='{junk}'] .approve")
     page.wait_for_selector("#approved [data-project='1'] .revoke:not([disabled])")
 
     page.click(card + " .preview")
