@@ -165,6 +165,42 @@ def train_styles_command(output, steps, threads):
         click.echo(f"style {trigger}: sha256 {hashlib.sha256(data).hexdigest()} ({len(data)} bytes)")
 
 
+@model.command("train-base")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the run: its checkpoint (base-checkpoint.pt) and, when done, the model in model/.")
+@click.option("--scale", type=click.FloatRange(min=0.001, max=1.0), default=1.0, show_default=True,
+              help="Fraction of the recipe's images and steps.")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
+def train_base_command(output, scale, threads):
+    """Train stylemint-tiny's successor on the shipped VAE: text only through cross-attention
+    (no pooled caption), cross-attention at 16x16, a 32-token window (issue 28). Checkpoints every
+    200 steps; run the same command again to resume an interrupted run where it stopped."""
+    from dataclasses import replace
+
+    from backend.model import tiny
+    from backend.model.train import Recipe, load_shipped_base, train_base
+    from backend.render.model_hash import model_sha256
+    from backend.render.renderer import quiet_libraries
+
+    import torch
+
+    quiet_libraries()
+    torch.set_num_threads(threads)
+    recipe = replace(Recipe().scaled(scale) if scale < 1.0 else Recipe(), threads=threads)
+    output.mkdir(parents=True, exist_ok=True)
+    vae, _, _, _ = load_shipped_base()
+    tok = tiny.tokenizer(tiny.TEXT_THROUGH_ATTENTION)
+    report = lambda line: click.echo(line, err=True)  # noqa: E731
+    try:
+        unet, text = train_base(recipe, vae, tok, report, arch=tiny.TEXT_THROUGH_ATTENTION,
+                                checkpoint=output / "base-checkpoint.pt")
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    model_dir = output / "model"
+    tiny.pipeline(vae_model=vae, unet_model=unet, text_model=text, tok=tok).save_pretrained(model_dir, safe_serialization=True)
+    click.echo(f"model: {model_dir} sha256 {model_sha256(model_dir)}")
+
+
 @model.command("hash")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def hash_model(directory):

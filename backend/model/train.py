@@ -71,17 +71,18 @@ def _to_tensor(images: np.ndarray):
 class _Progress:
     """One line every `every` steps: loss (running mean), steps per second and time left."""
 
-    def __init__(self, name: str, total: int, report: Report, every: int = 50):
-        self.name, self.total, self.report, self.every = name, total, report, every
+    def __init__(self, name: str, total: int, report: Report, every: int = 50, start: int = 0):
+        self.name, self.total, self.report, self.every, self.start = name, total, report, every, start
         self.started = time.perf_counter()
         self.losses: list[float] = []
 
     def step(self, index: int, loss: float) -> None:
+        """`index`: the step just taken, counted from 0 over the whole run (a resumed one included)."""
         self.losses.append(loss)
         done = index + 1
         if done % self.every == 0 or done == self.total:
             elapsed = time.perf_counter() - self.started
-            left = elapsed / done * (self.total - done)
+            left = elapsed / max(1, done - self.start) * (self.total - done)
             mean = sum(self.losses[-self.every:]) / len(self.losses[-self.every:])
             self.report(f"{self.name}: step {done}/{self.total} loss {mean:.4f} "
                         f"({elapsed:.0f} s, about {left:.0f} s left)")
@@ -158,10 +159,19 @@ def _diffusion_loss(unet, text_states, latents, scheduler, generator, snr_weight
 
 
 def _ids(tok, captions: list[str]):
-    return tok(captions, padding="max_length", max_length=tiny.MAX_TOKENS, truncation=True, return_tensors="pt").input_ids
+    return tok(captions, padding="max_length", max_length=tok.model_max_length, truncation=True,
+               return_tensors="pt").input_ids
 
 
-def train_base(recipe: Recipe, vae, tok, report: Report):
+def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architecture = tiny.FIRST,
+               checkpoint: Path | None = None, checkpoint_every: int = 200, stop_after: int | None = None):
+    """The UNet and text encoder (their EMA copies, which ship), trained jointly on captioned latents.
+
+    With `checkpoint` (a file), everything a step depends on (weights, EMA, optimiser, the step,
+    the data generator's and torch's random states) is written there every `checkpoint_every`
+    steps, atomically, and a later call resumes from it: an interrupted run continues as if it
+    had not stopped (tested bit for bit on this CPU). `stop_after` ends a run after that many
+    steps, checkpointed, returning None (how the test interrupts one)."""
     import torch
 
     images, scenes = procedural.dataset(recipe.seed + 1, recipe.base_images, "plain")
@@ -171,18 +181,40 @@ def train_base(recipe: Recipe, vae, tok, report: Report):
     latents = latents * scale
     ids = _ids(tok, [s.caption for s in scenes])
     empty = _ids(tok, [""])[0]
-    report(f"base: {len(latents)} captioned images, latent scale {scale:.4f}, {recipe.base_steps} steps")
     torch.manual_seed(recipe.seed + 2)
-    unet, text = tiny.unet(), tiny.text_encoder(len(tok))
+    unet, text = tiny.unet(arch), tiny.text_encoder(len(tok), arch)
     ema_unet, ema_text = copy.deepcopy(unet).requires_grad_(False), copy.deepcopy(text).requires_grad_(False)
     parameters = list(unet.parameters()) + list(text.parameters())
     optimiser = torch.optim.AdamW(parameters, lr=6e-4, weight_decay=1e-2)
     scheduler = tiny.train_scheduler()
     generator = torch.Generator().manual_seed(recipe.seed + 3)
-    progress = _Progress("base", recipe.base_steps, report)
+    start = 0
+    if checkpoint is not None and Path(checkpoint).exists():
+        state = torch.load(checkpoint, weights_only=False)
+        if state["recipe"] != recipe or state["arch"] != arch:
+            raise ValueError(f"{checkpoint} is a run of {state['recipe']} ({state['arch']}); this one is "
+                             f"{recipe} ({arch}): choose another folder")
+        for module, key in ((unet, "unet"), (text, "text"), (ema_unet, "ema_unet"), (ema_text, "ema_text"),
+                            (optimiser, "optimiser")):
+            module.load_state_dict(state[key])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        start = state["step"]
+        report(f"base: resumed at step {start} from {checkpoint}")
+    report(f"base: {len(latents)} captioned images, latent scale {scale:.4f}, {recipe.base_steps} steps ({arch})")
+
+    def save(step: int) -> None:
+        partial = Path(checkpoint).with_suffix(".partial")
+        torch.save({"recipe": recipe, "arch": arch, "step": step, "unet": unet.state_dict(), "text": text.state_dict(),
+                    "ema_unet": ema_unet.state_dict(), "ema_text": ema_text.state_dict(),
+                    "optimiser": optimiser.state_dict(), "generator": generator.get_state(),
+                    "torch_rng": torch.get_rng_state()}, partial)
+        partial.replace(checkpoint)
+
+    progress = _Progress("base", recipe.base_steps, report, start=start)
     unet.train()
     text.train()
-    for step in range(recipe.base_steps):
+    for step in range(start, recipe.base_steps):
         for group in optimiser.param_groups:
             group["lr"] = _schedule(step, recipe.base_steps, 6e-4)
         index = torch.randint(0, len(latents), (recipe.batch,), generator=generator)
@@ -200,6 +232,11 @@ def train_base(recipe: Recipe, vae, tok, report: Report):
                 for p, e in zip(live.parameters(), ema.parameters()):
                     e.mul_(decay).add_(p.detach(), alpha=1 - decay)
         progress.step(step, loss.item())
+        done = step + 1
+        if checkpoint is not None and (done % checkpoint_every == 0 or done == stop_after):
+            save(done)
+        if stop_after is not None and done >= stop_after:
+            return None
     return ema_unet.eval(), ema_text.eval()
 
 

@@ -124,9 +124,11 @@ class AttentionRecorder:
 
 @contextmanager
 def recording(unet, recorder: AttentionRecorder):
-    """Hooks on every cross-attention module (`attn2` of each transformer block) and its query and
-    key projections; removed after."""
-    modules = [module for name, module in unet.named_modules() if name.endswith("attn2")]
+    """Hooks on every cross-attention module (`trigger_adapter.cross_attention_modules`: each
+    transformer block's `attn2`) and its query and key projections; removed after."""
+    from backend.render.trigger_adapter import cross_attention_modules
+
+    modules = list(cross_attention_modules(unet).values())
     handles = []
     for module in modules:
         handles.append(module.to_q.register_forward_hook(recorder.capture(module, "q")))

@@ -4,7 +4,7 @@ A LoRA changes the UNet's weights, so it changes every render, with or without i
 (measured on the shipped LoRAs: the style judge saw the style in 43 % of renders without the
 trigger). A trigger-scoped adapter (`kind: "trigger_kv"`, docs/RENDER_SPEC.md §15) changes one
 thing: what the cross-attention layers read at the trigger's token positions. For every
-cross-attention module of the UNet (`...attn2`) it holds one key and one value vector per token
+cross-attention module of the UNet it holds one key and one value vector per token
 of the trigger; where a row of the text batch holds the trigger's tokens, in order, those vectors
 (times the manifest's scale) are added to the key and value projections at those positions.
 Nothing else is touched:
@@ -33,8 +33,10 @@ class AdapterFormatError(ValueError):
 
 
 def cross_attention_modules(unet) -> dict[str, object]:
-    """The UNet's cross-attention modules by name, in the model's own order."""
-    return {name: module for name, module in unet.named_modules() if name.endswith("attn2")}
+    """The UNet's cross-attention modules (diffusers' `is_cross_attention`: keys and values read
+    from the text) by name, in the model's own order: each transformer block's `attn2`, and its
+    `attn1` too where a block attends only to the text (`only_cross_attention`)."""
+    return {name: module for name, module in unet.named_modules() if getattr(module, "is_cross_attention", False)}
 
 
 def trigger_ids(tokenizer, trigger: str) -> list[int]:
@@ -87,7 +89,8 @@ def kind_of(data: bytes) -> str | None:
         names = list(safetensors.torch.load(data))
     except Exception:  # noqa: BLE001 - safetensors raises its own error types
         return None
-    scoped = names and all(n.rsplit(".", 1)[-1] in PROJECTIONS and n.rsplit(".", 1)[0].endswith("attn2") for n in names)
+    scoped = names and all(n.rsplit(".", 1)[-1] in PROJECTIONS and n.rsplit(".", 1)[0][-5:] in ("attn1", "attn2")
+                           for n in names)
     return KIND if scoped else "lora"
 
 

@@ -48,3 +48,30 @@ def test_train_tiny_refuses_a_folder_with_files(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "not empty" in done.stderr
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_an_interrupted_base_run_resumes_exactly_where_it_stopped(tmp_path):
+    """Training survives interruption: stopped after 3 of 6 steps and resumed from its checkpoint,
+    a run ends with the same weights, bit for bit, as one that never stopped (this CPU, 2 threads)."""
+    import torch
+
+    from backend.model import tiny
+    from backend.model.train import Recipe, load_shipped_base, train_base
+
+    torch.set_num_threads(2)
+    recipe = Recipe(base_images=48, base_steps=6, batch=4)
+    arch = tiny.TEXT_THROUGH_ATTENTION
+    tok = tiny.tokenizer(arch)
+    lines = []
+    whole = train_base(recipe, load_shipped_base()[0], tok, lines.append, arch=arch)
+    checkpoint = tmp_path / "base-checkpoint.pt"
+    assert train_base(recipe, load_shipped_base()[0], tok, lines.append, arch=arch, checkpoint=checkpoint,
+                      stop_after=3) is None and checkpoint.exists()
+    resumed = train_base(recipe, load_shipped_base()[0], tok, lines.append, arch=arch, checkpoint=checkpoint)
+    assert f"base: resumed at step 3 from {checkpoint}" in lines
+    for a, b in zip(whole, resumed):
+        mine, theirs = a.state_dict(), b.state_dict()
+        assert mine.keys() == theirs.keys() and all(torch.equal(mine[k], theirs[k]) for k in mine)
+    with pytest.raises(ValueError, match="choose another folder"):  # another recipe never continues this run
+        train_base(Recipe(base_images=48, base_steps=8, batch=4), load_shipped_base()[0], tok, lines.append,
+                   arch=arch, checkpoint=checkpoint)
