@@ -93,22 +93,26 @@ def with_trigger(captions: list[str | None], trigger: str) -> list[str]:
 
 def train_own_style(directory: Path, trigger: str, output: Path, *, steps: int = DEFAULT_STEPS, threads: int = 2,
                     seed: int = 1, report=print) -> TrainedStyle:
-    """Train, write `output` and return its sha256 and CID (what the artist registers)."""
-    import torch
-
-    from backend.ipfs.cid import cid_of
-    from backend.model import train, tiny
-    from backend.render import trigger_adapter
-    from backend.render.renderer import quiet_libraries
-
+    """Train, write `output` and return its sha256 and CID (what the artist registers). The folder
+    and trigger are checked before the model libraries load, so a refusal comes at once."""
     import re
+
+    from backend.model import procedural
 
     if not re.fullmatch(TRIGGER, trigger):
         raise StyleDataError(f"trigger {trigger!r}: lowercase words of letters and digits, e.g. 'crosshatch'")
     started = time.perf_counter()
+    images, captions = load_images(directory, procedural.SIZE)
+
+    import torch
+
+    from backend.ipfs.cid import cid_of
+    from backend.model import train
+    from backend.render import trigger_adapter
+    from backend.render.renderer import quiet_libraries
+
     quiet_libraries()
     torch.set_num_threads(threads)
-    images, captions = load_images(directory, tiny.IMAGE_SIZE)
     report(f"{len(images)} images from {directory} ({sum(c is not None for c in captions)} captioned)")
     vae, unet, text, tok = train.load_shipped_base()
     vectors = train.train_trigger_style(vae, unet, text, tok, images, with_trigger(captions, trigger), trigger,
