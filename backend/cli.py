@@ -102,7 +102,7 @@ def render(manifest_path, seed, output, device, threads, batch_size, as_json):
 
 @main.group()
 def model() -> None:
-    """Models: train stylemint-tiny, build the offline reference model, hash a model directory."""
+    """Models: train the stylemint-tiny models, build the offline reference model, hash a model directory."""
 
 
 @model.command("build-reference")
@@ -120,13 +120,13 @@ def build_reference(directory):
 
 @model.command("train-tiny")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for stylemint-tiny/ and styles/<trigger>.safetensors (must not exist yet).")
+              help="Folder for stylemint-tiny-2/ and styles/<trigger>-kv2.safetensors (must not exist yet).")
 @click.option("--scale", type=click.FloatRange(min=0.001, max=1.0), default=1.0, show_default=True,
               help="Fraction of the shipped recipe's images and steps (1.0 reproduces the shipped quality; "
                    "about 85 minutes on 2 CPU threads).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
 def train_tiny(output, scale, threads):
-    """Train stylemint-tiny and its three styles from scratch on the procedural set (CPU)."""
+    """Train stylemint-tiny-2 (VAE, base, three styles) from scratch on the procedural set (CPU)."""
     from dataclasses import replace
 
     from backend.model.train import Recipe, train_all
@@ -146,8 +146,10 @@ def train_tiny(output, scale, threads):
               help="Folder for styles/<trigger>-kv.safetensors (must not exist yet).")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Steps per style (default: the recipe's 1,600).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
-def train_styles_command(output, steps, threads):
-    """Train the three shipped styles as trigger-scoped adapters on the shipped stylemint-tiny."""
+@click.option("--base", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Train on the model in this folder (a base from `model train-base`) instead of the default shipped model.")
+def train_styles_command(output, steps, threads, base):
+    """Train the three shipped styles as trigger-scoped adapters on the default shipped model (stylemint-tiny-2)."""
     from dataclasses import replace
 
     from backend.model.train import Recipe, train_styles
@@ -155,7 +157,7 @@ def train_styles_command(output, steps, threads):
     if output.exists() and any(output.iterdir()):
         raise InputError(f"{output} is not empty; choose a new folder")
     recipe = replace(Recipe(), threads=threads, **({"style_steps": steps} if steps else {}))
-    train_styles(output, recipe, report=lambda line: click.echo(line, err=True))
+    train_styles(output, recipe, report=lambda line: click.echo(line, err=True), base=base)
     import hashlib
 
     from backend.render import shipped
@@ -172,7 +174,7 @@ def train_styles_command(output, steps, threads):
               help="Fraction of the recipe's images and steps.")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
 def train_base_command(output, scale, threads):
-    """Train stylemint-tiny's successor on the shipped VAE: text only through cross-attention
+    """Train stylemint-tiny's successor (shipped as stylemint-tiny-2) on the shipped VAE: text only through cross-attention
     (no pooled caption), cross-attention at 16x16, a 32-token window (issue 28). Checkpoints every
     200 steps; run the same command again to resume an interrupted run where it stopped."""
     from dataclasses import replace
@@ -188,7 +190,7 @@ def train_base_command(output, scale, threads):
     torch.set_num_threads(threads)
     recipe = replace(Recipe().scaled(scale) if scale < 1.0 else Recipe(), threads=threads)
     output.mkdir(parents=True, exist_ok=True)
-    vae, _, _, _ = load_shipped_base()
+    vae, _, _, _ = load_shipped_base("stylemint-tiny")  # every stylemint-tiny model shares its VAE
     tok = tiny.tokenizer(tiny.TEXT_THROUGH_ATTENTION)
     report = lambda line: click.echo(line, err=True)  # noqa: E731
     try:
@@ -224,7 +226,7 @@ def style() -> None:
               help="Training steps of 32 images (600: about 5 minutes on 2 CPU threads).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
 def train_style(images_dir, trigger, output, steps, threads):
-    """Train a trigger-scoped style for stylemint-tiny from IMAGES_DIR (at least 20 images, any
+    """Train a trigger-scoped style for stylemint-tiny-2 from IMAGES_DIR (at least 20 images, any
     size; captions from metadata.jsonl or NAME.txt beside each image are optional). Prints the
     file's sha256 and CID, which you register on the /styles page."""
     from backend.model.own_style import StyleDataError, train_own_style
@@ -264,15 +266,18 @@ def check_manifest(path, write_canonical):
 
 
 @manifest.command("sample")
-@click.option("--model", "model_id", type=click.Choice(["stylemint-tiny", "reference"]), default="stylemint-tiny",
-              show_default=True, help="The shipped model, or the random-weight reference (mechanism only).")
+@click.option("--model", "model_id", type=click.Choice(["stylemint-tiny-2", "stylemint-tiny", "reference"]),
+              default="stylemint-tiny-2", show_default=True,
+              help="A shipped model (stylemint-tiny: the first release, for its tokens), or the random-weight "
+                   "reference (mechanism only).")
 @click.option("--style", type=click.Choice(["stipple", "inkline", "haze", "none"]), default="stipple", show_default=True,
-              help="Shipped style for stylemint-tiny (none: the base model's look).")
+              help="Shipped style on the shipped model (none: the base model's look).")
 def sample_manifest_command(model_id, style):
-    """Print a sample manifest in canonical form (default: the demo's, stylemint-tiny + Stipple)."""
+    """Print a sample manifest in canonical form (default: the demo's, stylemint-tiny-2 + Stipple)."""
     from backend.render.samples import sample_manifest, tiny_manifest
 
-    chosen = sample_manifest() if model_id == "reference" else tiny_manifest(None if style == "none" else style)
+    chosen = (sample_manifest() if model_id == "reference"
+              else tiny_manifest(None if style == "none" else style, base=model_id))
     click.echo(chosen.canonical_bytes().decode(), nl=False)
 
 

@@ -1,6 +1,6 @@
-"""Prompt adherence of the shipped stylemint-tiny model and its styles; prints `key: value` lines.
+"""Prompt adherence of a shipped model (default: stylemint-tiny-2) and its styles; prints `key: value` lines.
 
-    .venv/bin/python bench/model.py [--seeds 100] [--sheets artifacts/model]
+    .venv/bin/python bench/model.py [--seeds 100] [--sheets artifacts/model] [--model stylemint-tiny]
 
 Every image is rendered through the production `Renderer` (hash-pinned model and style weights,
 canonical PNG) from the sample manifests' prompt templates, one seed per image; the seed picks
@@ -56,7 +56,7 @@ def contact_sheet(results, path: Path, scale: int = 4) -> None:
     path.with_suffix(".txt").write_text("".join(f"{i + 1:2d} {r.prompt}\n" for i, r in enumerate(results[:16])))
 
 
-def own_style(folder: Path, images: int, steps: int):
+def own_style(folder: Path, images: int, steps: int, model_id: str):
     """An artist's folder (procedural cross-hatched drawings, captioned) and the style trained from it."""
     from PIL import Image
 
@@ -69,7 +69,8 @@ def own_style(folder: Path, images: int, steps: int):
         (folder / f"{index:04d}.txt").write_text(scene.caption)
     output = folder.parent / "hatch.safetensors"
     output.unlink(missing_ok=True)
-    return train_own_style(folder, "hatch", output, steps=steps, report=lambda line: print(line, file=sys.stderr))
+    return train_own_style(folder, "hatch", output, steps=steps, model_id=model_id,
+                           report=lambda line: print(line, file=sys.stderr))
 
 
 def render_all(renderer: Renderer, manifest, family: str, n: int):
@@ -85,8 +86,11 @@ def main() -> None:
     parser.add_argument("--judge-images", type=int, default=6000, help="procedural images each CNN judge trains on")
     parser.add_argument("--own-images", type=int, default=200, help="drawings in the artist's folder")
     parser.add_argument("--own-steps", type=int, default=600, help="training steps of the artist's style")
+    parser.add_argument("--model", choices=sorted(shipped.MODELS), default=shipped.MODEL_ID, help="the shipped model to measure")
     args = parser.parse_args()
     figures: dict[str, object] = {}
+    styles = shipped.styles_for(args.model)
+    figures["model"] = args.model
     started = time.perf_counter()
 
     print("training the judges on procedural images ...", file=sys.stderr)
@@ -101,7 +105,7 @@ def main() -> None:
     weights = {}
     from backend.ipfs.cid import cid_of
 
-    for style in shipped.STYLES.values():
+    for style in styles.values():
         data = style.read()
         weights[cid_of(data)] = data
     renderer = Renderer(device="cpu", threads=2, batch_size=1, fetch_adapter=weights.__getitem__)
@@ -109,7 +113,8 @@ def main() -> None:
     print(f"rendering {args.seeds} seeds per family ...", file=sys.stderr)
     # The base family names every word the model was trained on, positions included (the sample
     # projects publish only the variables it follows: backend/render/samples.py).
-    base = tiny_manifest(style=None, prompt="one {colour} {shape} {place} on a {ground} ground", variables=TINY_VARIABLES)
+    base = tiny_manifest(style=None, base=args.model, prompt="one {colour} {shape} {place} on a {ground} ground",
+                         variables=TINY_VARIABLES)
     renderer.render(base, b"\x00" * 32)  # load and warm up
     results, images = render_all(renderer, base, "base", args.seeds)
     contact_sheet(results, args.sheets / "contact-base.png")
@@ -127,7 +132,7 @@ def main() -> None:
     figures["ground_adherence"] = round(float(np.mean([judges.ground_of(im) == t["ground"] for im, t in zip(images, traits)])), 3)
     one = [judges.count_of(im) == 1 for im in images]
 
-    two_manifest = tiny_manifest(style=None, name="Pairs", prompt="two {colour} {shape}s on a {ground} ground",
+    two_manifest = tiny_manifest(style=None, base=args.model, name="Pairs", prompt="two {colour} {shape}s on a {ground} ground",
                                  variables={k: v for k, v in base.variables.items() if k != "place"})
     results, images = render_all(renderer, two_manifest, "two", args.seeds)
     contact_sheet(results, args.sheets / "contact-two.png")
@@ -138,8 +143,8 @@ def main() -> None:
 
     base_pngs = {r.seed: r.png for r in render_all(renderer, base, "style", args.seeds)[0]}
     with_trigger, without_trigger, identical = [], [], []
-    for trigger in shipped.STYLES:
-        styled = tiny_manifest(style=trigger, prompt=f"{base.prompt}, {trigger} style", variables=TINY_VARIABLES)
+    for trigger in styles:
+        styled = tiny_manifest(style=trigger, base=args.model, prompt=f"{base.prompt}, {trigger} style", variables=TINY_VARIABLES)
         plain_prompt = styled.model_copy(update={"prompt": base.prompt, "name": styled.name + " (no trigger)"})
         results, images = render_all(renderer, styled, "style", args.seeds)
         contact_sheet(results, args.sheets / f"contact-{trigger}.png")
@@ -157,9 +162,9 @@ def main() -> None:
     figures["bytes_identical_without_trigger"] = str(all(identical)).lower()
 
     print("training an artist's own style (hatch) ...", file=sys.stderr)
-    own = own_style(args.sheets / "own-style", args.own_images, args.own_steps)
+    own = own_style(args.sheets / "own-style", args.own_images, args.own_steps, args.model)
     weights[own.cid] = own.path.read_bytes()
-    hatch = tiny_manifest(None, name="Hatched Shapes", prompt="one {colour} {shape} on a {ground} ground, hatch style",
+    hatch = tiny_manifest(None, base=args.model, name="Hatched Shapes", prompt="one {colour} {shape} on a {ground} ground, hatch style",
                           variables={k: v for k, v in base.variables.items() if k != "place"}, attribution="attention",
                           styles=[{"trigger": "hatch", "kind": "trigger_kv", "cid": own.cid, "sha256": own.sha256, "scale": 1.0}])
     results, images = render_all(renderer, hatch, "own", args.seeds)
@@ -171,8 +176,8 @@ def main() -> None:
     figures["own_style_without_trigger"] = round(float(np.mean([p == "crosshatch" for p in style_judge.predict(images)])), 3)
     figures["own_style_train_minutes"] = round(own.seconds / 60, 2)
 
-    model_bytes = sum(p.stat().st_size for p in shipped.MODEL_DIR.rglob("*") if p.is_file())
-    style_bytes = sum(s.path.stat().st_size for s in shipped.STYLES.values())
+    model_bytes = sum(p.stat().st_size for p in shipped.MODELS[args.model].directory.rglob("*") if p.is_file())
+    style_bytes = sum(s.path.stat().st_size for s in styles.values())
     figures["model_mb"] = round(model_bytes / 1e6, 2)
     figures["styles_mb"] = round(style_bytes / 1e6, 2)
     figures["seeds_per_family"] = args.seeds

@@ -3,7 +3,7 @@
 It starts a local anvil on 127.0.0.1, deploys StyleMint and its style library, registers the
 three shipped styles under three dev accounts (their owners), pins a manifest blending Stipple and
 Inkline to the embedded IPFS store and opens that project as a dev artist, serves the web app
-(pages, API, IPFS gateway) on 127.0.0.1, runs the render oracle (the shipped stylemint-tiny model),
+(pages, API, IPFS gateway) on 127.0.0.1, runs the render oracle (the shipped stylemint-tiny-2 model),
 mints one token as a dev collector, waits for its fulfillment and prints who was credited how much
 and why (each style's measured weight), where everything is, and commands to paste. Then it keeps
 running, printing the oracle's lines for every later mint (HTTP access logs stay quiet), until
@@ -102,7 +102,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
                                                  dev_mine=True))
         oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)
         oracle_thread.start()
-        echo(f"oracle     running as {oracle.signer.address} (account #1; stylemint-tiny, embedded IPFS)")
+        echo(f"oracle     running as {oracle.signer.address} (account #1; stylemint-tiny-2, embedded IPFS)")
 
         try:
             record = core.mint(contract, collector, project_id)

@@ -35,7 +35,7 @@ def pin_manifest(store, manifest) -> str:
     the manifest names.
     """
     for weights in ([manifest.style_weights] if manifest.style_weights else manifest.styles):
-        style = next((s for s in shipped.STYLES.values() if s.sha256 == weights.sha256), None)
+        style = next((s for s in shipped.ALL_STYLES if s.sha256 == weights.sha256), None)
         if style is None:
             if store.has(weights.cid):  # an artist's own style, pinned already
                 continue

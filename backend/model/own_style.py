@@ -1,4 +1,4 @@
-"""An artist's own style from a folder of their images, as a trigger-scoped adapter on stylemint-tiny.
+"""An artist's own style from a folder of their images, as a trigger-scoped adapter on a shipped model (default: stylemint-tiny-2, which new projects use).
 
 `stylemint style train IMAGES_DIR --trigger WORD -o STYLE.safetensors`. The images may have any
 size: each is centre-cropped to a square and resized (Lanczos) to the model's 64x64. Captions are
@@ -92,9 +92,10 @@ def with_trigger(captions: list[str | None], trigger: str) -> list[str]:
 
 
 def train_own_style(directory: Path, trigger: str, output: Path, *, steps: int = DEFAULT_STEPS, threads: int = 2,
-                    seed: int = 1, report=print) -> TrainedStyle:
-    """Train, write `output` and return its sha256 and CID (what the artist registers). The folder
-    and trigger are checked before the model libraries load, so a refusal comes at once."""
+                    seed: int = 1, report=print, model_id: str | None = None) -> TrainedStyle:
+    """Train on the shipped model `model_id` (default: the default one, which new projects use),
+    write `output` and return its sha256 and CID (what the artist registers). The folder and
+    trigger are checked before the model libraries load, so a refusal comes at once."""
     import re
 
     from backend.model import procedural
@@ -114,7 +115,7 @@ def train_own_style(directory: Path, trigger: str, output: Path, *, steps: int =
     quiet_libraries()
     torch.set_num_threads(threads)
     report(f"{len(images)} images from {directory} ({sum(c is not None for c in captions)} captioned)")
-    vae, unet, text, tok = train.load_shipped_base()
+    vae, unet, text, tok = train.load_shipped_base(model_id)
     vectors = train.train_trigger_style(vae, unet, text, tok, images, with_trigger(captions, trigger), trigger,
                                         steps=steps, batch=32, seed=seed, report=report)
     output = Path(output)

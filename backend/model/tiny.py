@@ -1,4 +1,4 @@
-"""stylemint-tiny: the architecture of the shipped text-to-image model, in the Stable Diffusion layout.
+"""stylemint-tiny and stylemint-tiny-2: the architecture of the shipped text-to-image models, in the Stable Diffusion layout.
 
 A model whose words steer its pictures, small enough to train from scratch on a 2-core CPU and to
 render a 64x64 image in well under a second there, while loading with the stock
@@ -9,7 +9,9 @@ verifier treat it exactly as they would SD 1.5):
 - UNet: `UNet2DConditionModel` on 16x16 latents, cross-attention at 8x8 and 4x4 only (attention at
   16x16 measured about 4x slower per step here), and the caption pooled into the timestep embedding
   (`addition_embed_type="text"`: the stock pipeline feeds it from the same text states, no extra
-  inputs), which is what makes colour and shape words act on every resolution.
+  inputs), which is what makes colour and shape words act on every resolution. stylemint-tiny-2
+  (`TEXT_THROUGH_ATTENTION`) drops the pooled caption and adds cross-attention at 16x16 instead,
+  so that a word acts only through the attention paid to it (see `Architecture`).
 - Text: a 2-layer, width-64 `CLIPTextModel` over a word-level CLIP BPE vocabulary: every caption
   word is one token (its merges are generated), any other text falls back to single bytes.
 - Scheduler: DDIM over the cosine (`squaredcos_cap_v2`) training schedule, epsilon prediction,
@@ -21,13 +23,10 @@ verifier treat it exactly as they would SD 1.5):
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from backend.model import procedural
 
 from dataclasses import dataclass
 
-MODEL_ID = "stylemint-tiny"
 IMAGE_SIZE = procedural.SIZE
 LATENT_SIZE = 16
 LATENT_CHANNELS = 4
@@ -35,10 +34,6 @@ MAX_TOKENS = 20
 TRAIN_TIMESTEPS = 1000
 BETA_SCHEDULE = "squaredcos_cap_v2"
 
-# Where the shipped, trained weights live (committed; see the README's "Shipped model").
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-MODEL_DIR = WEIGHTS_DIR / MODEL_ID
-STYLES_DIR = WEIGHTS_DIR / "styles"
 
 
 @dataclass(frozen=True)

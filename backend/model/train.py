@@ -20,6 +20,7 @@ are committed with pinned hashes; this module reproduces a model of the same qua
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import math
 import shutil
@@ -174,6 +175,14 @@ def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architect
     steps, checkpointed, returning None (how the test interrupts one)."""
     import torch
 
+    state = None
+    if checkpoint is not None and Path(checkpoint).exists():  # checked before the data is made: a refusal comes at once
+        state = torch.load(checkpoint, weights_only=False)
+        # The thread count is how fast, not what: a run may resume on more threads (the sums then
+        # round differently, so bit-for-bit equality with an uninterrupted run needs the same count).
+        if dataclasses.replace(state["recipe"], threads=recipe.threads) != recipe or state["arch"] != arch:
+            raise ValueError(f"{checkpoint} is a run of {state['recipe']} ({state['arch']}); this one is "
+                             f"{recipe} ({arch}): choose another folder")
     images, scenes = procedural.dataset(recipe.seed + 1, recipe.base_images, "plain")
     latents = encode(vae, images)
     scale = float(1.0 / latents.std())
@@ -189,11 +198,7 @@ def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architect
     scheduler = tiny.train_scheduler()
     generator = torch.Generator().manual_seed(recipe.seed + 3)
     start = 0
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, weights_only=False)
-        if state["recipe"] != recipe or state["arch"] != arch:
-            raise ValueError(f"{checkpoint} is a run of {state['recipe']} ({state['arch']}); this one is "
-                             f"{recipe} ({arch}): choose another folder")
+    if state is not None:
         for module, key in ((unet, "unet"), (text, "text"), (ema_unet, "ema_unet"), (ema_text, "ema_text"),
                             (optimiser, "optimiser")):
             module.load_state_dict(state[key])
@@ -303,24 +308,28 @@ def train_shipped_style(recipe: Recipe, style: str, vae, unet, text, tok, report
                                batch=recipe.batch, seed=recipe.seed + 40 + index_of, report=report)
 
 
-def load_shipped_base():
-    """(vae, unet, text encoder, tokenizer) of the shipped stylemint-tiny, refused unless its hash is the pinned one."""
+def load_shipped_base(model_id: str | None = None, directory: Path | None = None):
+    """(vae, unet, text encoder, tokenizer) of a shipped model (default: the default one), refused
+    unless its hash is the pinned one; or of any model `directory` (a base under training)."""
     from diffusers import StableDiffusionPipeline
 
     from backend.render import shipped
     from backend.render.model_hash import model_sha256
 
-    digest = model_sha256(shipped.MODEL_DIR)
-    if digest != shipped.MODEL_SHA256:
-        raise RuntimeError(f"{shipped.MODEL_DIR} hashes to {digest}, not the pinned {shipped.MODEL_SHA256}")
-    pipe = StableDiffusionPipeline.from_pretrained(shipped.MODEL_DIR, safety_checker=None, feature_extractor=None,
+    if directory is None:
+        model = shipped.MODELS[model_id or shipped.MODEL_ID]
+        directory = model.directory
+        digest = model_sha256(directory)
+        if digest != model.sha256:
+            raise RuntimeError(f"{directory} hashes to {digest}, not the pinned {model.sha256}")
+    pipe = StableDiffusionPipeline.from_pretrained(directory, safety_checker=None, feature_extractor=None,
                                                    requires_safety_checker=False, local_files_only=True)
     return pipe.vae.eval(), pipe.unet.eval(), pipe.text_encoder.eval(), pipe.tokenizer
 
 
-def train_styles(output: Path, recipe: Recipe = Recipe(), report: Report = print) -> dict:
-    """The three shipped styles as trigger-scoped adapters on the shipped base model, into
-    `output/styles/`; returns timings (seconds per style)."""
+def train_styles(output: Path, recipe: Recipe = Recipe(), report: Report = print, base: Path | None = None) -> dict:
+    """The three shipped styles as trigger-scoped adapters on the default shipped model (or the
+    model in `base`), into `output/styles/`; returns timings (seconds per style)."""
     import torch
 
     from backend.render import shipped, trigger_adapter
@@ -328,7 +337,7 @@ def train_styles(output: Path, recipe: Recipe = Recipe(), report: Report = print
 
     quiet_libraries()
     torch.set_num_threads(recipe.threads)
-    vae, unet, text, tok = load_shipped_base()
+    vae, unet, text, tok = load_shipped_base(directory=base)
     timings = {}
     for style in procedural.STYLES:
         mark = time.perf_counter()
@@ -340,8 +349,10 @@ def train_styles(output: Path, recipe: Recipe = Recipe(), report: Report = print
     return timings
 
 
-def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print) -> dict:
-    """Train everything into `output` (`stylemint-tiny/` and `styles/<name>.safetensors`); returns timings."""
+def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *,
+              arch: tiny.Architecture = tiny.TEXT_THROUGH_ATTENTION, model_id: str = "stylemint-tiny-2") -> dict:
+    """Train everything from scratch into `output` (`<model_id>/` and `styles/<trigger>-kv2.safetensors`):
+    the VAE, the base in `arch` (default: the shipped stylemint-tiny-2's) and the three styles; returns timings."""
     import torch
 
     from backend.render import shipped, trigger_adapter
@@ -353,7 +364,7 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print) -
     output = Path(output)
     timings = {}
     started = time.perf_counter()
-    tok = tiny.tokenizer()
+    tok = tiny.tokenizer(arch)
     checkpoint = output / "vae-checkpoint"
     if (checkpoint / "config.json").exists():  # a run that stopped after its VAE resumes from it
         from diffusers import AutoencoderKL
@@ -365,11 +376,11 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print) -
         vae.save_pretrained(checkpoint)
     timings["vae_s"] = time.perf_counter() - started
     mark = time.perf_counter()
-    unet, text = train_base(recipe, vae, tok, report)
+    unet, text = train_base(recipe, vae, tok, report, arch=arch)
     timings["base_s"] = time.perf_counter() - mark
     pipe = tiny.pipeline(vae_model=vae, unet_model=unet, text_model=text, tok=tok)
-    pipe.save_pretrained(output / tiny.MODEL_ID, safe_serialization=True)
-    report(f"saved {output / tiny.MODEL_ID} (sha256 {model_sha256(output / tiny.MODEL_ID)})")
+    pipe.save_pretrained(output / model_id, safe_serialization=True)
+    report(f"saved {output / model_id} (sha256 {model_sha256(output / model_id)})")
     for style in procedural.STYLES:
         mark = time.perf_counter()
         vectors = train_shipped_style(recipe, style, vae, unet, text, tok, report)

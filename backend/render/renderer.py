@@ -150,11 +150,12 @@ class Renderer:
     # -- model --------------------------------------------------------------------------
 
     def model_dir(self, model_id: str) -> Path:
-        """Local directory of a model: the shipped stylemint-tiny, the built-in reference, a path, or a hub snapshot."""
-        if model_id == shipped.MODEL_ID:
-            if not (shipped.MODEL_DIR / "model_index.json").exists():
-                raise RenderError(f"the shipped model is missing from {shipped.MODEL_DIR}: reinstall stylemint")
-            return shipped.MODEL_DIR
+        """Local directory of a model: a shipped one (stylemint-tiny-2, stylemint-tiny), the built-in reference, a path, or a hub snapshot."""
+        if model_id in shipped.MODELS:
+            directory = shipped.MODELS[model_id].directory
+            if not (directory / "model_index.json").exists():
+                raise RenderError(f"the shipped model {model_id} is missing from {directory}: reinstall stylemint")
+            return directory
         if model_id == REFERENCE:
             directory = self.models_dir / REFERENCE
             with _MODEL_BUILD_LOCK:
@@ -170,7 +171,7 @@ class Renderer:
             return Path(snapshot_download(model_id, local_files_only=os.environ.get("HF_HUB_OFFLINE", "1") != "0"))
         except Exception as err:  # the hub's errors vary by version; the message is what matters
             raise RenderError(
-                f"model {model_id!r} is neither {shipped.MODEL_ID!r}, 'reference', a local directory, nor a hub model available "
+                f"model {model_id!r} is neither a shipped model ({', '.join(shipped.MODELS)}), 'reference', a local directory, nor a hub model available "
                 f"offline ({type(err).__name__}); download it where the hub is reachable (HF_HUB_OFFLINE=0)"
             ) from None
 
@@ -352,7 +353,7 @@ class Renderer:
     @staticmethod
     def _check_triggers_fit(pipe, manifest, prompts) -> None:
         """A style whose trigger the prompt names but the model's text length cuts off would render
-        and be paid as if absent: refused instead (stylemint-tiny reads 20 tokens; a word outside
+        and be paid as if absent: refused instead (stylemint-tiny-2 reads 32 tokens, stylemint-tiny 20; a word outside
         its vocabulary takes one token per letter)."""
         for style in manifest.styles:
             trigger = tuple(trigger_adapter.trigger_ids(pipe.tokenizer, style.trigger))

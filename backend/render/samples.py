@@ -43,37 +43,40 @@ def sample_manifest(**overrides) -> StyleManifest:
     return StyleManifest.model_validate(document)
 
 
-def shipped_adapter(trigger: str) -> dict:
-    """The manifest entry for a shipped style: its CID (Kubo-identical, computed here) and sha256."""
+def shipped_adapter(trigger: str, base: str = shipped.MODEL_ID) -> dict:
+    """The manifest entry for a shipped style on the shipped model `base`: its CID (Kubo-identical,
+    computed here) and sha256."""
     from backend.ipfs.cid import cid_of
 
-    style = shipped.STYLES[trigger]
+    style = shipped.styles_for(base)[trigger]
     return {"kind": style.kind, "cid": cid_of(style.read()), "sha256": style.sha256, "scale": 1.0}
 
 
-def tiny_manifest(style: str | None = "stipple", **overrides) -> StyleManifest:
-    """A shape study on stylemint-tiny, drawn in one shipped style (None: the base model's look).
+def tiny_manifest(style: str | None = "stipple", *, base: str = shipped.MODEL_ID, **overrides) -> StyleManifest:
+    """A shape study on a shipped model (default: stylemint-tiny-2), drawn in one shipped style
+    (None: the base model's look).
 
     The defaults (DPM-Solver++ 10 steps, guidance 3, empty negative prompt: the model's
     unconditional caption) are the ones bench/model.py measures.
     """
     prompt = TINY_PROMPT
+    model = shipped.MODELS[base]
     document = {
         "name": f"{shipped.STYLES[style].name} Shapes" if style else "Shape Studies",
-        "model": {"id": shipped.MODEL_ID, "sha256": shipped.MODEL_SHA256},
+        "model": {"id": model.id, "sha256": model.sha256},
         "prompt": f"{prompt}, {style} style" if style else prompt,
         "variables": PUBLISHED_VARIABLES,
         "negative_prompt": "",
         "scheduler": {"name": "dpm++2m", "config": {}},
         "steps": 10,
         "guidance_scale": 3.0,
-        "width": shipped.IMAGE_SIZE,
-        "height": shipped.IMAGE_SIZE,
+        "width": model.image_size,
+        "height": model.image_size,
         "dtype": "float32",
         "environment": environment.this_machine_class(),
     }
     if style:
-        document["styles"] = [{"trigger": style, **shipped_adapter(style)}]
+        document["styles"] = [{"trigger": style, **shipped_adapter(style, base)}]
         # A trigger-scoped style acts only through the attention paid to its trigger's positions,
         # so that attention is the measure (the counterfactual renders are the auditor's cross-check).
         document["attribution"] = "attention"

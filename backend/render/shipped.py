@@ -1,6 +1,6 @@
-"""The model and the three artist styles that ship with stylemint, with their pinned hashes.
+"""The models and the three artist styles that ship with stylemint, with their pinned hashes.
 
-stylemint-tiny is trained from scratch on this project's procedural captioned set (see
+stylemint-tiny (and its successor stylemint-tiny-2, the default) is trained from scratch on this project's procedural captioned set (see
 backend/model/): a 64x64 text-to-image latent diffusion model in the Stable Diffusion layout whose
 colour and shape words steer the picture. Training is not bit-reproducible across CPUs, so the
 trained files are committed (the one exception to "no weights in git") and pinned here: a model
@@ -18,19 +18,43 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-MODEL_ID = "stylemint-tiny"
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-MODEL_DIR = WEIGHTS_DIR / MODEL_ID
 STYLES_DIR = WEIGHTS_DIR / "styles"
-IMAGE_SIZE = 64
 
-# sha256 of the model directory as `model_sha256` computes it (docs/RENDER_SPEC.md).
-MODEL_SHA256 = "4246a26f7c3c901cb33a160fb83b4c5632ae36e44321f3a515faf341b135fb81"
+
+@dataclass(frozen=True)
+class ShippedModel:
+    """A shipped model: its directory under weights/ and the sha256 that `model_sha256` gives it
+    (docs/RENDER_SPEC.md). A model stays shipped after a successor replaces it as the default, so
+    that every token made with it keeps rendering and verifying."""
+
+    id: str
+    sha256: str
+    description: str
+    image_size: int = 64
+
+    @property
+    def directory(self) -> Path:
+        return WEIGHTS_DIR / self.id
+
+
+# The first release (2026-11): the caption reaches the UNet twice, through cross-attention and
+# pooled into the timestep embedding, so attention maps cannot see all that a word does.
+FIRST_MODEL = ShippedModel("stylemint-tiny", "4246a26f7c3c901cb33a160fb83b4c5632ae36e44321f3a515faf341b135fb81",
+                           "first release: caption also pooled into the timestep embedding")
+# Text only through cross-attention (also at the 16x16 grid), a 32-token window (issue 28): what a
+# word does, it does through the attention paid to it. Same VAE as the first release.
+MODEL = ShippedModel("stylemint-tiny-2", "8e0afdd632b88559b178f7d7cfae719e87f9520af1c1c110e8ee21d339cefd37",
+                     "text only through cross-attention; the default for new projects")
+MODELS: dict[str, ShippedModel] = {m.id: m for m in (FIRST_MODEL, MODEL)}
+
+# The default for new manifests.
+MODEL_ID, MODEL_DIR, MODEL_SHA256, IMAGE_SIZE = MODEL.id, MODEL.directory, MODEL.sha256, MODEL.image_size
 
 
 def style_file_name(trigger: str) -> str:
-    """The file of a shipped trigger-scoped style (the LoRAs of the first release keep `<trigger>.safetensors`)."""
-    return f"{trigger}-kv.safetensors"
+    """The file of a shipped style on the default model, as training writes it (earlier files keep their names)."""
+    return f"{trigger}-kv2.safetensors"
 
 
 @dataclass(frozen=True)
@@ -39,11 +63,13 @@ class ShippedStyle:
     trigger: str
     description: str
     sha256: str
+    file: str
+    model: str = MODEL_ID
     kind: str = "trigger_kv"
 
     @property
     def path(self) -> Path:
-        return STYLES_DIR / (style_file_name(self.trigger) if self.kind == "trigger_kv" else f"{self.trigger}.safetensors")
+        return STYLES_DIR / self.file
 
     def read(self) -> bytes:
         """The style's bytes, refused if they are not the pinned ones."""
@@ -54,34 +80,50 @@ class ShippedStyle:
         return data
 
 
-# The shipped styles: trigger-scoped adapters (backend/render/trigger_adapter.py) on stylemint-tiny.
-STYLES: dict[str, ShippedStyle] = {
-    style.trigger: style
-    for style in (
-        ShippedStyle("Stipple", "stipple", "pointillist dots: every shape built from a grid of round dots",
-                     "b53faac06aa392437ff3f3ca18dd30a7a21ebe1627989643619b7d6e860d877c"),
-        ShippedStyle("Inkline", "inkline", "hard ink outlines around flat fills",
-                     "b32e724e48f1e855df40ad24401f6a477d2047fb9922739642bb2520dd3ee7b3"),
-        ShippedStyle("Haze", "haze", "soft gradients: blurred edges, a glow in each shape, a shaded ground",
-                     "bbdbe1af5772190f9f6b21190b6a09490923c2819a5ba4550cc6ed2dc0a7abda"),
-    )
+_DESCRIPTIONS = {
+    "stipple": ("Stipple", "pointillist dots: every shape built from a grid of round dots"),
+    "inkline": ("Inkline", "hard ink outlines around flat fills"),
+    "haze": ("Haze", "soft gradients: blurred edges, a glow in each shape, a shaded ground"),
 }
 
+
+def _styles(model: str, hashes: dict[str, str], file: str, suffix: str = "", kind: str = "trigger_kv") -> dict[str, ShippedStyle]:
+    return {trigger: ShippedStyle(_DESCRIPTIONS[trigger][0] + suffix, trigger, _DESCRIPTIONS[trigger][1], digest,
+                                  file.format(trigger=trigger), model, kind)
+            for trigger, digest in hashes.items()}
+
+
+# The shipped styles: trigger-scoped adapters (backend/render/trigger_adapter.py) on the default model.
+STYLES: dict[str, ShippedStyle] = _styles(MODEL_ID, {
+    "stipple": "a36dff8e725b366033d1d29d6a133455692db577763fccfe112bed26b38c61b1",
+    "inkline": "0d27c58f6a9f48a5b4c554e5f39d5d20942e946d60d0a8eada69ee87df1b4a01",
+    "haze": "9468f6a423db2674dcd8465c1a128078d36685bcc9f26709f5723b14b5ded537",
+}, "{trigger}-kv2.safetensors")
+
+# The same styles as trigger-scoped adapters on the first release's model (an adapter is trained
+# on one base: its vectors mean nothing to another).
+FIRST_MODEL_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
+    "stipple": "b53faac06aa392437ff3f3ca18dd30a7a21ebe1627989643619b7d6e860d877c",
+    "inkline": "b32e724e48f1e855df40ad24401f6a477d2047fb9922739642bb2520dd3ee7b3",
+    "haze": "bbdbe1af5772190f9f6b21190b6a09490923c2819a5ba4550cc6ed2dc0a7abda",
+}, "{trigger}-kv.safetensors", " (stylemint-tiny)")
+
 # The first release's styles: LoRAs that changed the picture with or without their trigger
-# (bench/model.py measured the style in 43 % of renders without it). Still shipped and resolvable
-# by CID so that tokens and test vectors made with them keep rendering and verifying; new
-# manifests use STYLES.
-LEGACY_LORA_STYLES: dict[str, ShippedStyle] = {
-    style.trigger: style
-    for style in (
-        ShippedStyle("Stipple (LoRA, 2026-11)", "stipple", "pointillist dots, as a LoRA",
-                     "2b3e569de8b570a6c6e1da7d389b2476ecfa67ece2a572afd5e45d7315ff5074", kind="lora"),
-        ShippedStyle("Inkline (LoRA, 2026-11)", "inkline", "ink outlines, as a LoRA",
-                     "ed85202723d481e06dcec2436bd49bbc9df0eb3a66118a548a4aba236810b574", kind="lora"),
-        ShippedStyle("Haze (LoRA, 2026-11)", "haze", "soft gradients, as a LoRA",
-                     "77585de3eff46a51eeadbb2fbe6d65f28526edda13e8354858703464ec266040", kind="lora"),
-    )
-}
+# (bench/model.py measured the style in 43 % of renders without it).
+LEGACY_LORA_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
+    "stipple": "2b3e569de8b570a6c6e1da7d389b2476ecfa67ece2a572afd5e45d7315ff5074",
+    "inkline": "ed85202723d481e06dcec2436bd49bbc9df0eb3a66118a548a4aba236810b574",
+    "haze": "77585de3eff46a51eeadbb2fbe6d65f28526edda13e8354858703464ec266040",
+}, "{trigger}.safetensors", " (LoRA, 2026-11)", kind="lora")
+
+# Every shipped style file, resolvable by CID so that tokens and test vectors made with any of
+# them keep rendering and verifying; new manifests use STYLES.
+ALL_STYLES: tuple[ShippedStyle, ...] = (*STYLES.values(), *FIRST_MODEL_STYLES.values(), *LEGACY_LORA_STYLES.values())
+
+
+def styles_for(model_id: str) -> dict[str, ShippedStyle]:
+    """The trigger-scoped shipped styles trained on `model_id` (empty for any other model)."""
+    return {MODEL_ID: STYLES, FIRST_MODEL.id: FIRST_MODEL_STYLES}.get(model_id, {})
 
 
 _BY_CID: dict[str, ShippedStyle] = {}
@@ -92,7 +134,7 @@ def style_for_cid(cid: str) -> ShippedStyle | None:
     from backend.ipfs.cid import canonical, cid_of
 
     if not _BY_CID:
-        for style in (*STYLES.values(), *LEGACY_LORA_STYLES.values()):
+        for style in ALL_STYLES:
             if style.path.exists():
                 _BY_CID[cid_of(style.path.read_bytes())] = style
     try:

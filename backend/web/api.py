@@ -246,7 +246,7 @@ def manifests():
 
 @bp.get("/manifests/template")
 def manifest_template():
-    """A valid starting manifest on the shipped stylemint-tiny model (the artist page fills in the rest)."""
+    """A valid starting manifest on the default shipped model, stylemint-tiny-2 (the artist page fills in the rest)."""
     from backend.render.samples import tiny_manifest
 
     return jsonify(tiny_manifest(style=None).model_dump(mode="json"))

@@ -127,7 +127,7 @@ OPENAPI = {
                 "properties": {"cid": {"type": "string"}, "sha256": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"},
                                "size": {"type": "integer"}}}}}},
                           **_errors(403, 413, 415, 422, 429, 502)}}},
-        "/api/manifests/template": _get("A valid starting manifest on the shipped stylemint-tiny model"),
+        "/api/manifests/template": _get("A valid starting manifest on the default shipped model (stylemint-tiny-2)"),
         "/api/verify/{id}": {"get": {
             "summary": "The auditor's verification report for a token (cached per token; a re-render runs off the "
                        "request thread, and a request that would wait long gets 202 and asks again)",

@@ -26,11 +26,12 @@ def test_train_tiny_writes_a_model_and_styles_that_render(tmp_path):
     assert "vae: step" in done.stderr and "base: step" in done.stderr  # progress is shown
     model_dir = output / shipped.MODEL_ID
     digest = model_sha256(model_dir)
-    assert f"sha256 {digest}" in done.stdout
+    assert f"{shipped.MODEL_ID}: sha256 {digest}" in done.stdout
     styles = {}
     for trigger in shipped.STYLES:
-        data = (output / "styles" / shipped.style_file_name(trigger)).read_bytes()
-        assert f"style {trigger}: sha256 {hashlib.sha256(data).hexdigest()}" in done.stdout
+        name = shipped.style_file_name(trigger)
+        data = (output / "styles" / name).read_bytes()
+        assert f"style {name}: sha256 {hashlib.sha256(data).hexdigest()}" in done.stdout
         styles[cid_of(data)] = data
     stipple = (output / "styles" / shipped.style_file_name("stipple")).read_bytes()
     model = {"id": str(model_dir), "sha256": digest}
@@ -63,15 +64,15 @@ def test_an_interrupted_base_run_resumes_exactly_where_it_stopped(tmp_path):
     arch = tiny.TEXT_THROUGH_ATTENTION
     tok = tiny.tokenizer(arch)
     lines = []
-    whole = train_base(recipe, load_shipped_base()[0], tok, lines.append, arch=arch)
+    whole = train_base(recipe, load_shipped_base("stylemint-tiny")[0], tok, lines.append, arch=arch)
     checkpoint = tmp_path / "base-checkpoint.pt"
-    assert train_base(recipe, load_shipped_base()[0], tok, lines.append, arch=arch, checkpoint=checkpoint,
+    assert train_base(recipe, load_shipped_base("stylemint-tiny")[0], tok, lines.append, arch=arch, checkpoint=checkpoint,
                       stop_after=3) is None and checkpoint.exists()
-    resumed = train_base(recipe, load_shipped_base()[0], tok, lines.append, arch=arch, checkpoint=checkpoint)
+    resumed = train_base(recipe, load_shipped_base("stylemint-tiny")[0], tok, lines.append, arch=arch, checkpoint=checkpoint)
     assert f"base: resumed at step 3 from {checkpoint}" in lines
     for a, b in zip(whole, resumed):
         mine, theirs = a.state_dict(), b.state_dict()
         assert mine.keys() == theirs.keys() and all(torch.equal(mine[k], theirs[k]) for k in mine)
     with pytest.raises(ValueError, match="choose another folder"):  # another recipe never continues this run
-        train_base(Recipe(base_images=48, base_steps=8, batch=4), load_shipped_base()[0], tok, lines.append,
+        train_base(Recipe(base_images=48, base_steps=8, batch=4), load_shipped_base("stylemint-tiny")[0], tok, lines.append,
                    arch=arch, checkpoint=checkpoint)

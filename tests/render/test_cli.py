@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.render import shipped
 from backend.render.reference_model import REFERENCE_MODEL_SHA256
 from backend.render.samples import sample_manifest
 
@@ -96,11 +97,11 @@ def test_manifest_sample_and_check(tmp_path):
 
 
 def test_the_default_sample_renders_the_shipped_model_and_style_offline(tmp_path):
-    """`manifest sample` then `render`, as the README shows: stylemint-tiny + Stipple, no IPFS needed
+    """`manifest sample` then `render`, as the README shows: stylemint-tiny-2 + Stipple, no IPFS needed
     (the shipped style's bytes are on disk and checked against the manifest's sha256)."""
     sample = stylemint("manifest", "sample", data_dir=tmp_path)
     manifest = json.loads(sample.stdout)
-    assert manifest["model"]["id"] == "stylemint-tiny" and manifest["prompt"].endswith(", stipple style")
+    assert manifest["model"]["id"] == "stylemint-tiny-2" and manifest["prompt"].endswith(", stipple style")
     path = tmp_path / "m.json"
     path.write_text(sample.stdout)
     out = tmp_path / "t.png"
@@ -114,3 +115,6 @@ def test_the_default_sample_renders_the_shipped_model_and_style_offline(tmp_path
     assert "style_weights" not in plain or plain["style_weights"] is None
     reference = json.loads(stylemint("manifest", "sample", "--model", "reference", data_dir=tmp_path).stdout)
     assert reference["model"]["id"] == "reference"
+    first = json.loads(stylemint("manifest", "sample", "--model", "stylemint-tiny", data_dir=tmp_path).stdout)
+    assert first["model"]["sha256"] == shipped.FIRST_MODEL.sha256  # its tokens' manifests stay reproducible
+    assert first["styles"][0]["sha256"] == shipped.FIRST_MODEL_STYLES["stipple"].sha256

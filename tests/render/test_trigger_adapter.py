@@ -124,8 +124,9 @@ def test_a_trigger_scoped_adapter_is_only_a_style_never_unattributed_weights(ada
 
 
 def test_a_prompt_that_would_cut_a_trigger_off_is_refused(renderer, adapters):
-    """stylemint-tiny reads 20 tokens: a trigger past them would render and be paid as if absent."""
-    long = scoped(adapters, "stipple", prompt="one {colour} {shape} in the centre on a {ground} ground above one red circle "
-                                              "in the centre, stipple style")
+    """stylemint-tiny-2 reads 32 tokens: a trigger past them would render and be paid as if absent."""
+    long = scoped(adapters, "stipple", prompt="one {colour} {shape} in the centre on a {ground} ground and one red circle "
+                                              "in the centre and one blue square on the left and one green stripe at "
+                                              "the top, stipple style")
     with pytest.raises(RenderError, match="the trigger 'stipple' is cut off"):
         renderer.render(long, SEED)

@@ -39,7 +39,7 @@ def test_projects_and_project(site):
     assert [p["id"] for p in listing] == [1] and listing[0]["remaining"] == 100
     one = get(site, "/api/projects/1").json()
     assert one["manifest"]["name"] == "Stipple Shapes" and one["manifest_sha256"] == "0x" + tiny_manifest("stipple").sha256_hex()
-    assert one["manifest"]["model"]["id"] == "stylemint-tiny" and one["manifest"]["styles"][0]["kind"] == "trigger_kv"
+    assert one["manifest"]["model"]["id"] == "stylemint-tiny-2" and one["manifest"]["styles"][0]["kind"] == "trigger_kv"
     assert one["price_wei"] == str(10**9) and one["artist"] == accounts.test_accounts[3].address
     assert get(site, "/api/projects/9").status_code == 404
     bad = get(site, "/api/projects/abc")
@@ -92,7 +92,7 @@ def test_manifest_pinning_and_rejections_change_nothing(site):
 
 def test_template_openapi_pages_and_vendor(site):
     template = get(site, "/api/manifests/template").json()
-    assert template["model"] == {"id": "stylemint-tiny", "sha256": shipped.MODEL_SHA256}
+    assert template["model"] == {"id": "stylemint-tiny-2", "sha256": shipped.MODEL_SHA256}
     spec = get(site, "/api/openapi.json").json()
     assert spec["openapi"].startswith("3.1") and "/api/manifests" in spec["paths"] and "/ipfs/{cid}" in spec["paths"]
     for path in ("/", "/project", "/token", "/artist", "/mine", "/static/js/wallet.js", "/static/style.css"):

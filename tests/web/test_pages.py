@@ -23,7 +23,7 @@ def test_collector_connects_mints_and_sees_the_render(open_page, site):
     page = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
     page.wait_for_selector("#facts dd")
     assert "100 of 100 left" in page.inner_text("#facts")
-    assert "stylemint-tiny (sha256" in page.inner_text("#facts") and "+ \"stipple\" trigger_kv" in page.inner_text("#facts")
+    assert "stylemint-tiny-2 (sha256" in page.inner_text("#facts") and "+ \"stipple\" trigger_kv" in page.inner_text("#facts")
     screenshot(page, "project")
     page.click("#mint")
     page.wait_for_selector("#tx", timeout=30_000)
@@ -107,7 +107,7 @@ def test_gallery_lists_projects(open_page, site):
     page = open_page("/", account=COLLECTOR)
     page.wait_for_selector(".card.project")
     assert "Stipple Shapes" in page.inner_text("#projects") and "100 of 100 left" in page.inner_text("#projects")
-    assert "model stylemint-tiny" in page.inner_text("#projects")
+    assert "model stylemint-tiny-2" in page.inner_text("#projects")
     screenshot(page, "gallery")
 
 
@@ -122,7 +122,7 @@ def test_artist_creates_and_unpauses_a_project_that_then_appears_in_the_gallery(
     info = sample.contract.projectInfo(2)
     assert info.name == "Night Ferns" and info.maxEditions == 12 and info.paused
     assert store.has(info.manifestCID)  # pinned through the API
-    assert json.loads(store.get(info.manifestCID))["model"]["id"] == "stylemint-tiny"  # the shipped model by default
+    assert json.loads(store.get(info.manifestCID))["model"]["id"] == "stylemint-tiny-2"  # the default shipped model
     page.wait_for_selector("[data-project='2'] .toggle")
     page.click("[data-project='2'] .toggle")
     page.wait_for_selector("text=Unpaused.", timeout=30_000)
@@ -131,7 +131,7 @@ def test_artist_creates_and_unpauses_a_project_that_then_appears_in_the_gallery(
     gallery = open_page("/", account=ARTIST)
     gallery.wait_for_selector("text=Night Ferns")
     assert "12 of 12 left" in gallery.inner_text("#projects")
-    assert "model stylemint-tiny" in gallery.inner_text("#projects")
+    assert "model stylemint-tiny-2" in gallery.inner_text("#projects")
 
 
 def test_sold_out_shows_its_message(open_page, site):
