@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.render import attribution  # noqa: E402
+from backend.render import attribution, shipped  # noqa: E402
 from backend.render.manifest import SCHEDULERS  # noqa: E402
 from backend.render.renderer import Renderer, prompt_for, quantise, quiet_libraries  # noqa: E402
 from backend.render.samples import blend_manifest, tiny_manifest  # noqa: E402
@@ -143,7 +143,7 @@ def main() -> None:
     recording = Renderer(device=args.device, threads=2)
     plain = Renderer(device=args.device, threads=2, attribute=False)
     name = recording.fingerprint(tiny_manifest(None))["device_name"]
-    print(f"model: stylemint-tiny, 64x64, dpm++2m 10 steps, guidance 3, {args.device} ({name}), 2 threads")
+    print(f"model: {shipped.MODEL_ID}, 64x64, dpm++2m 10 steps, guidance 3, {args.device} ({name}), 2 threads")
     print(f"attention_overhead_pct: {overhead(recording, plain, args.overhead_renders):.2f}")
     print(f"counterfactual_overhead_pct_one_style: "
           f"{overhead(recording, plain, args.overhead_renders // 2, 'counterfactual'):.2f}")
