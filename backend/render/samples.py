@@ -14,8 +14,9 @@ TINY_VARIABLES = {
     "ground": ["dark", "light"],
 }
 # What the sample projects publish as traits: only variables the model follows in at least 90 %
-# of renders (bench/model.py, 100 seeds: colour 1.0, shape 1.0, ground 1.0; position 0.33, so
-# `place` is not offered: a collector buys on traits, and a trait must be true of the image).
+# of renders (100 seeds: stylemint-tiny colour 1.0, shape 1.0, ground 1.0, position 0.33;
+# stylemint-tiny-2 colour 1.0, ground 1.0, position 0.21), so `place` is not offered: a collector
+# buys on traits, and a trait must be true of the image.
 PUBLISHED_VARIABLES = {name: words for name, words in TINY_VARIABLES.items() if name != "place"}
 TINY_PROMPT = "one {colour} {shape} on a {ground} ground"
 
