@@ -159,7 +159,7 @@ def test_demo_mints_renders_verifies_prints_commands_that_work_and_stops_on_ctrl
         image = store.get(image_cid)
         assert image.startswith(b"\x89PNG") and hashlib.sha256(image).hexdigest() == metadata["provenance"]["png_sha256"]
         # The demo's project is the shipped model blending its Stipple and Inkline styles, and says so.
-        assert metadata["provenance"]["model_id"] == "stylemint-tiny"
+        assert metadata["provenance"]["model_id"] == "stylemint-tiny-2"
         assert metadata["provenance"]["prompt"].endswith(", stipple style, inkline style")
         assert [s["weight_bps"] for s in metadata["provenance"]["attribution"]["styles"]] == weights
         assert metadata["provenance"]["attribution"]["method"] == "attention"  # trigger-scoped styles: paid by attention
