@@ -10,6 +10,8 @@ import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {StyleRegistry} from "./StyleRegistry.sol";
+import {OracleQuorum} from "./OracleQuorum.sol";
+import {IERC7007} from "./IERC7007.sol";
 
 /// @title StyleMint: ERC-721 core for AI style projects
 /// @notice Artists open style projects (a pinned diffusion style manifest, a price, a capped
@@ -26,9 +28,17 @@ import {StyleRegistry} from "./StyleRegistry.sol";
 /// oracle wait for the randomness block and name that block's hash (a reorg of the mint or of the
 /// randomness makes the fulfillment revert), and auditors re-derive every seed off chain.
 /// Every wei the contract holds is either one token's escrow or one payee's credit.
-contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTransient, IERC2981, IERC4906 {
-    /// @notice Role allowed to fulfill tokens with their seed and metadata CID.
-    bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
+contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTransient, IERC2981, IERC4906, IERC7007 {
+    /// @notice EIP-712 type of one token's commitment (docs/RENDER_SPEC.md §16).
+    bytes32 public constant FULFILMENT_TYPEHASH = keccak256(
+        "Fulfilment(uint256 tokenId,bytes32 seed,bytes32 metadataDigest,string prompt,uint16[] weightsBps,"
+        "bytes32 mintBlockHash,bytes32 randomnessBlockHash)"
+    );
+    /// @notice EIP-712 type the oracles sign: one or more tokens' commitments to this collection.
+    bytes32 public constant SETTLEMENT_TYPEHASH = keccak256(
+        "Settlement(address collection,Fulfilment[] fulfilments)Fulfilment(uint256 tokenId,bytes32 seed,"
+        "bytes32 metadataDigest,string prompt,uint16[] weightsBps,bytes32 mintBlockHash,bytes32 randomnessBlockHash)"
+    );
 
     /// @notice Token ids of one project occupy `[projectId * ONE_MILLION, projectId * ONE_MILLION + maxEditions)`.
     uint256 public constant ONE_MILLION = 1_000_000;
@@ -57,6 +67,8 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     uint256 public constant MAX_PROJECT_STYLES = 4;
     /// @notice The style library projects blend styles from, fixed at deployment.
     StyleRegistry public immutable STYLE_REGISTRY;
+    /// @notice The oracle keys and the quorum M whose agreement settles a token, fixed at deployment.
+    OracleQuorum public immutable ORACLES;
 
     uint256 private constant BPS_DENOMINATOR = 10_000;
     bytes4 private constant ERC4906_INTERFACE_ID = 0x49064906;
@@ -92,13 +104,31 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         bytes32 metadataDigest;
     }
 
-    /// @notice One entry of `fulfillBatch`, the arguments of one `fulfill`.
+    /// @notice One token's commitment, as the oracles sign it (`FULFILMENT_TYPEHASH`): the seed, the
+    /// metadata digest, the rendered prompt, each style's weight, and the hashes of the mint block
+    /// and the randomness block the oracles saw.
     struct FulfillRequest {
         uint256 tokenId;
         bytes32 seed;
         bytes32 metadataDigest;
-        bytes32 randomnessBlockHash;
+        string prompt;
         uint16[] weightsBps;
+        bytes32 mintBlockHash;
+        bytes32 randomnessBlockHash;
+    }
+
+    /// @notice ERC-7007 `proof` of one token: the rest of its commitment, every commitment of the
+    /// settlement the oracles signed (their struct hashes, in order), the token's index in it, and
+    /// the oracles' signatures over the settlement (signers in ascending address order).
+    struct Proof {
+        uint256 tokenId;
+        bytes32 seed;
+        uint16[] weightsBps;
+        bytes32 mintBlockHash;
+        bytes32 randomnessBlockHash;
+        bytes32[] fulfilments;
+        uint256 index;
+        bytes[] signatures;
     }
 
     /// @notice Why `fulfillBatch` left an entry out (`FulfillmentSkipped`): the token is already
@@ -276,6 +306,8 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     error NothingToWithdraw(address payee);
     /// @notice The recipient refused the payment; the credit is kept.
     error WithdrawFailed(address to, uint256 amount);
+    /// @notice An ERC-7007 proof that does not commit to this token, prompt and metadata digest.
+    error InvalidProof(uint256 tokenId);
 
     // ---------------------------------------------------------------- modifiers
 
@@ -300,7 +332,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     struct Config {
         address admin; // platform admin: pauses projects, sets payout and placeholder, manages roles
         address payout; // receives the platform share
-        address oracle; // first account allowed to fulfill tokens
+        address oracles; // the OracleQuorum whose signatures settle tokens
         string placeholder; // `tokenURI` before fulfillment
         uint48 adminTransferDelay; // seconds between accepting a new admin and its taking over
         uint256 randomnessDelay; // D: blocks from the mint to the block whose RANDAO seeds it
@@ -314,7 +346,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         ERC721("StyleMint", "STYLE")
         AccessControlDefaultAdminRules(config.adminTransferDelay, config.admin)
     {
-        if (config.payout == address(0) || config.oracle == address(0) || config.styleRegistry == address(0)) {
+        if (config.payout == address(0) || config.oracles == address(0) || config.styleRegistry == address(0)) {
             revert ZeroAddress();
         }
         if (
@@ -329,7 +361,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         REFUND_DELAY = config.refundDelay;
         WEAK_RANDOMNESS = config.acceptWeakRandomness;
         STYLE_REGISTRY = StyleRegistry(config.styleRegistry);
-        _grantRole(ORACLE_ROLE, config.oracle);
+        ORACLES = OracleQuorum(config.oracles);
         platformPayout = config.payout;
         placeholderURI = config.placeholder;
         emit PlatformPayoutSet(address(0), config.payout);
@@ -603,39 +635,26 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     // ---------------------------------------------------------------- oracle
 
-    /// @notice Attach a minted token's seed and metadata, once; releases its escrow by `splitSale`.
-    /// @dev `randomnessBlockHash` is the hash of block `mintBlock + RANDOMNESS_DELAY` as the oracle
-    /// saw it. That block's hash fixes every block before it, so while it is within the EVM's
-    /// 256-block `blockhash` window, a fulfillment derived from a mint or a randomness block that a
-    /// reorg has since replaced reverts with `StaleMint`. Older than the window, a reorg is beyond
-    /// Ethereum's finality and the check is skipped.
-    /// @param tokenId the token (minted, not fulfilled, not refunded)
-    /// @param seed the seed (docs/RENDER_SPEC.md)
-    /// @param metadataDigest sha2-256 of the pinned ERC-721 metadata JSON (a single raw block)
-    /// @param randomnessBlockHash hash of block `mintBlock + RANDOMNESS_DELAY`
-    /// @param weightsBps each project style's measured share of this image, in the project's style
-    /// order, summing to 10,000 (empty for a project without styles)
-    function fulfill(
-        uint256 tokenId,
-        bytes32 seed,
-        bytes32 metadataDigest,
-        bytes32 randomnessBlockHash,
-        uint16[] calldata weightsBps
-    ) external onlyRole(ORACLE_ROLE) {
-        Ledger memory ledger = _newLedger(2 + MAX_PROJECT_STYLES);
-        _fulfill(tokenId, seed, metadataDigest, randomnessBlockHash, weightsBps, ledger);
-        _creditAll(ledger);
-    }
-
-    /// @notice `fulfill` for many tokens in one transaction. An entry that the chain's state makes
-    /// impossible now (its token already fulfilled, not minted, its randomness block not there
-    /// yet, or replaced by a reorg) is skipped with `FulfillmentSkipped` and its reason instead of
-    /// reverting the batch: a signed batch that a node mines after a reorg fulfils what is still
-    /// true and changes nothing else (the oracle sees the skip and signs that token again). A
-    /// malformed entry (zero seed, wrong weights) still reverts the whole batch.
-    /// @dev Credits are summed per payee in memory and each written once at the end.
-    /// @param requests one entry per token
-    function fulfillBatch(FulfillRequest[] calldata requests) external onlyRole(ORACLE_ROLE) {
+    /// @notice Settle tokens: attach each one's seed and metadata, once, and release its escrow by
+    /// `splitSale`, when at least M oracles (`ORACLES.threshold()`) signed this very settlement
+    /// (EIP-712, `SETTLEMENT_TYPEHASH`, signers ascending). Anyone may submit it: the signatures,
+    /// not the sender, decide. An entry the chain's state makes impossible now (its token already
+    /// fulfilled, not minted, its randomness block not there yet, or replaced by a reorg) is
+    /// skipped with `FulfillmentSkipped` instead of reverting the batch, so a settlement mined
+    /// after a reorg fulfils what is still true and changes nothing else. A malformed entry (zero
+    /// seed, wrong weights) reverts the whole batch.
+    /// @dev `randomnessBlockHash` is the hash of block `mintBlock + RANDOMNESS_DELAY` as the
+    /// oracles saw it; that block's hash fixes every block before it, so while it is within the
+    /// EVM's 256-block `blockhash` window a commitment derived from a replaced mint or randomness
+    /// block is skipped (`StaleMint`). Credits are summed per payee in memory, written once each.
+    /// @param requests the signed commitments, in the signed order
+    /// @param signatures M or more oracle signatures over the settlement, signers ascending
+    function fulfillBatch(FulfillRequest[] calldata requests, bytes[] calldata signatures) external {
+        bytes32[] memory items = new bytes32[](requests.length);
+        for (uint256 i = 0; i < requests.length; ++i) {
+            items[i] = fulfilmentHash(requests[i]);
+        }
+        ORACLES.requireQuorum(settlementHash(items), signatures);
         Ledger memory ledger = _newLedger(1 + requests.length * (1 + MAX_PROJECT_STYLES));
         for (uint256 i = 0; i < requests.length; ++i) {
             FulfillRequest calldata request = requests[i];
@@ -652,8 +671,116 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
                 request.weightsBps,
                 ledger
             );
+            emit AigcData(
+                request.tokenId,
+                bytes(request.prompt),
+                abi.encodePacked(request.metadataDigest),
+                abi.encode(
+                    Proof(
+                        request.tokenId,
+                        request.seed,
+                        request.weightsBps,
+                        request.mintBlockHash,
+                        request.randomnessBlockHash,
+                        items,
+                        i,
+                        signatures
+                    )
+                )
+            );
         }
         _creditAll(ledger);
+    }
+
+    /// @notice ERC-7007: settle one token from a signed settlement (`fulfillBatch` of that one
+    /// entry; anyone may submit). `prompt` is the rendered prompt, `aigcData` the 32-byte metadata
+    /// digest, `proof` an ABI-encoded `Proof`. Reverts where `fulfillBatch` would skip.
+    function addAigcData(uint256 tokenId, bytes calldata prompt, bytes calldata aigcData, bytes calldata proof)
+        external
+    {
+        Proof memory decoded = abi.decode(proof, (Proof));
+        if (decoded.tokenId != tokenId || !_commits(decoded, prompt, aigcData)) revert InvalidProof(tokenId);
+        bytes32 metadataDigest = bytes32(aigcData);
+        ORACLES.requireQuorum(settlementHash(decoded.fulfilments), decoded.signatures);
+        Ledger memory ledger = _newLedger(2 + MAX_PROJECT_STYLES);
+        _fulfill(tokenId, decoded.seed, metadataDigest, decoded.randomnessBlockHash, decoded.weightsBps, ledger);
+        emit AigcData(tokenId, prompt, aigcData, proof);
+        _creditAll(ledger);
+    }
+
+    /// @notice ERC-7007: whether `proof` holds M valid signatures of distinct current oracles over
+    /// a settlement that commits to this output (`prompt`, `aigcData`: the metadata digest). It
+    /// says nothing about whether the token was settled with it (`tokenSeed`, `tokenMetadataCID`).
+    function verify(bytes calldata prompt, bytes calldata aigcData, bytes calldata proof)
+        external
+        view
+        returns (bool success)
+    {
+        Proof memory decoded = abi.decode(proof, (Proof));
+        if (!_commits(decoded, prompt, aigcData)) return false;
+        try ORACLES.requireQuorum(settlementHash(decoded.fulfilments), decoded.signatures) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /// @notice EIP-712 struct hash of one token's commitment.
+    function fulfilmentHash(FulfillRequest calldata request) public pure returns (bytes32) {
+        return _fulfilmentHash(
+            request.tokenId,
+            request.seed,
+            request.metadataDigest,
+            keccak256(bytes(request.prompt)),
+            request.weightsBps,
+            request.mintBlockHash,
+            request.randomnessBlockHash
+        );
+    }
+
+    /// @notice EIP-712 struct hash of a settlement of these commitments (struct hashes, in order);
+    /// the oracles sign `ORACLES.digest(settlementHash(...))`.
+    function settlementHash(bytes32[] memory fulfilments) public view returns (bytes32) {
+        return keccak256(abi.encode(SETTLEMENT_TYPEHASH, address(this), keccak256(abi.encodePacked(fulfilments))));
+    }
+
+    function _fulfilmentHash(
+        uint256 tokenId,
+        bytes32 seed,
+        bytes32 metadataDigest,
+        bytes32 promptHash,
+        uint16[] memory weightsBps,
+        bytes32 mintBlockHash,
+        bytes32 randomnessBlockHash
+    ) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                FULFILMENT_TYPEHASH,
+                tokenId,
+                seed,
+                metadataDigest,
+                promptHash,
+                keccak256(abi.encodePacked(weightsBps)),
+                mintBlockHash,
+                randomnessBlockHash
+            )
+        );
+    }
+
+    /// @dev Whether the proof's settlement holds, at its index, the commitment of its token to this
+    /// prompt and metadata digest (`aigcData`, 32 bytes).
+    function _commits(Proof memory decoded, bytes calldata prompt, bytes calldata aigcData) private pure returns (bool) {
+        if (aigcData.length != 32 || decoded.index >= decoded.fulfilments.length) return false;
+        bytes32 item = _fulfilmentHash(
+            decoded.tokenId,
+            decoded.seed,
+            bytes32(aigcData),
+            keccak256(prompt),
+            decoded.weightsBps,
+            decoded.mintBlockHash,
+            decoded.randomnessBlockHash
+        );
+        return decoded.fulfilments[decoded.index] == item;
     }
 
     /// @dev Why the chain's state makes fulfilling `tokenId` with this randomness block impossible
@@ -823,7 +950,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         returns (bool)
     {
         return interfaceId == type(IERC2981).interfaceId || interfaceId == ERC4906_INTERFACE_ID
-            || super.supportsInterface(interfaceId);
+            || interfaceId == type(IERC7007).interfaceId || super.supportsInterface(interfaceId);
     }
 
     // ---------------------------------------------------------------- internals
@@ -876,7 +1003,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         bytes32 seed,
         bytes32 metadataDigest,
         bytes32 randomnessBlockHash,
-        uint16[] calldata weightsBps,
+        uint16[] memory weightsBps,
         Ledger memory ledger
     ) private {
         Escrow memory escrow = _escrows[tokenId];
@@ -902,7 +1029,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// artist. The styles and share are the mint's (fixed from the first mint), and the style was
     /// usable when the token was sold, so its owner is paid even if it retired since. The registry
     /// is this deployment's own immutable contract, read only.
-    function _settle(uint256 tokenId, uint256 price, uint16[] calldata weightsBps, Ledger memory ledger) private {
+    function _settle(uint256 tokenId, uint256 price, uint16[] memory weightsBps, Ledger memory ledger) private {
         uint256 projectId = tokenId / ONE_MILLION;
         Project storage project = _projects[projectId];
         uint256[] storage styleIds = _projectStyles[projectId];
