@@ -64,15 +64,29 @@ DEV_ADMIN_TRANSFER_DELAY = 0
 def deploy(deployer, *, admin=None, payout=None, oracle=None, placeholder: str = DEFAULT_PLACEHOLDER_URI,
            randomness_delay: int = DEV_RANDOMNESS_DELAY, refund_delay: int = DEV_REFUND_DELAY,
            admin_transfer_delay: int = DEV_ADMIN_TRANSFER_DELAY, accept_weak_randomness: bool = False,
-           style_registry=None):
-    """Deploy StyleMint; admin, payout and oracle default to the deployer, delays to the dev values,
-    and a new StyleRegistry (the style library) is deployed first unless one is given."""
+           style_registry=None, oracles=None, threshold: int = 1):
+    """Deploy StyleMint; admin, payout and oracle default to the deployer, delays to the dev values.
+    A new StyleRegistry (the style library) is deployed first unless one is given, and a new
+    OracleQuorum of `oracles` (default: `[oracle]`) needing `threshold` signatures (M) to settle."""
     admin = admin or deployer
     if style_registry is None:
         style_registry = deployer.deploy(ape_project().StyleRegistry)
-    config = (admin, payout or admin, oracle or admin, placeholder, admin_transfer_delay, randomness_delay,
+    keys = list(oracles) if oracles is not None else [oracle or admin]
+    quorum = deployer.deploy(ape_project().OracleQuorum, admin, admin_transfer_delay, keys, threshold)
+    config = (admin, payout or admin, quorum, placeholder, admin_transfer_delay, randomness_delay,
               refund_delay, accept_weak_randomness, style_registry)
     return deployer.deploy(ape_project().StyleMint, config)
+
+
+def oracle_quorum(contract):
+    """The OracleQuorum whose signatures settle a StyleMint deployment's tokens."""
+    return ape_project().OracleQuorum.at(contract.ORACLES())
+
+
+def settlement_domain(contract):
+    from backend.chain.settlement import Domain
+
+    return Domain(int(contract.chain_manager.chain_id), str(contract.ORACLES()), str(contract.address))
 
 
 def style_registry(contract):
@@ -162,10 +176,11 @@ def randomness_block(contract, token_id: int) -> tuple[int, str, str]:
     return number, to_hex(block["hash"]), to_hex(block["mixHash"])
 
 
-def fulfill(contract, token_id: int, seed: bytes, metadata_cid: str, sender, weights_bps: list[int] | None = None):
-    """Fulfill a token by hand as `sender` (an account with ORACLE_ROLE): for tests, benches and a
-    rival oracle in the demos of what the verifier catches. Without `weights_bps`, a blended
-    project's styles are weighted equally (largest remainder). Returns the receipt."""
+def commitment(contract, token_id: int, seed: bytes, metadata_cid: str, weights_bps: list[int] | None = None,
+               prompt: str = ""):
+    """A token's commitment as an oracle would sign it (mining up to its randomness block first).
+    Without `weights_bps`, a blended project's styles are weighted equally (largest remainder)."""
+    from backend.chain.settlement import Commitment
     from backend.ipfs.cid import raw_digest
     from backend.render.attribution import basis_points
 
@@ -173,5 +188,26 @@ def fulfill(contract, token_id: int, seed: bytes, metadata_cid: str, sender, wei
         style_ids, _ = contract.projectStyles(token_id // 1_000_000)
         weights_bps = basis_points([1.0] * len(style_ids)) if style_ids else []
     _, block_hash, _ = randomness_block(contract, token_id)
-    return contract.fulfill(token_id, seed, raw_digest(metadata_cid), bytes.fromhex(block_hash[2:]), weights_bps,
-                            sender=sender)
+    mint_block = int(contract.escrowOf(token_id)[0])
+    mint_hash = to_hex(contract.chain_manager.provider.web3.eth.get_block(mint_block)["hash"])
+    return Commitment.of(token_id, seed, raw_digest(metadata_cid), prompt, weights_bps, mint_hash, block_hash)
+
+
+def settle(contract, commitments: list, signers, sender):
+    """Sign the settlement of `commitments` with each of `signers` (accounts holding their keys)
+    and submit it in one `fulfillBatch` as `sender` (anyone). Returns the receipt."""
+    from backend.chain import settlement
+
+    domain = settlement_domain(contract)
+    signatures = {str(s.address): settlement.sign(s.private_key, domain, commitments) for s in signers}
+    return contract.fulfillBatch([c.request() for c in commitments], settlement.in_signer_order(signatures),
+                                 sender=sender)
+
+
+def fulfill(contract, token_id: int, seed: bytes, metadata_cid: str, sender, weights_bps: list[int] | None = None,
+            signers=None, prompt: str = ""):
+    """Settle a token by hand: signed by `signers` (default: `sender`, an oracle of a quorum of one)
+    and submitted by `sender`; for tests, benches and a rival oracle in the demos of what the
+    verifier catches. Returns the receipt."""
+    return settle(contract, [commitment(contract, token_id, seed, metadata_cid, weights_bps, prompt)],
+                  signers if signers is not None else [sender], sender)
