@@ -41,6 +41,8 @@ contract OracleQuorum is AccessControlDefaultAdminRules, EIP712 {
     error InvalidThreshold(uint256 threshold);
     /// @notice A signature that is not a valid 65-byte ECDSA signature.
     error BadSignature(uint256 index);
+    /// @notice The zero address cannot be an oracle.
+    error ZeroAddress();
 
     /// @param admin the platform admin (the same key and delay as the StyleMint it serves)
     /// @param adminDelay seconds of the admin hand-over, and of every change to who settles
@@ -53,6 +55,7 @@ contract OracleQuorum is AccessControlDefaultAdminRules, EIP712 {
         if (threshold == 0 || threshold > oracles.length) revert InvalidThreshold(threshold);
         _threshold = threshold;
         for (uint256 i = 0; i < oracles.length; ++i) {
+            if (oracles[i] == address(0)) revert ZeroAddress();
             _grantRole(ORACLE_ROLE, oracles[i]);
             oracleActiveFrom[oracles[i]] = uint48(block.timestamp);
         }
@@ -86,23 +89,20 @@ contract OracleQuorum is AccessControlDefaultAdminRules, EIP712 {
     }
 
     /// @notice Reverts unless `signatures` hold at least `threshold()` signatures of distinct
-    /// active oracles over `structHash`, signers in ascending address order; returns the signers.
-    function requireQuorum(bytes32 structHash, bytes[] calldata signatures)
-        external
-        view
-        returns (address[] memory signers)
-    {
+    /// active oracles over `structHash`, signers in ascending address order (the order makes "one
+    /// key counts once" a comparison instead of a set). Who signed is public: anyone recovers the
+    /// signers from the settlement's calldata (the verifier names them).
+    function requireQuorum(bytes32 structHash, bytes[] calldata signatures) external view {
         uint256 required = threshold();
         if (signatures.length < required) revert TooFewSignatures(signatures.length, required);
         bytes32 hash = _hashTypedDataV4(structHash);
-        signers = new address[](signatures.length);
         address previous = address(0);
         for (uint256 i = 0; i < signatures.length; ++i) {
             (address signer, ECDSA.RecoverError failure,) = ECDSA.tryRecover(hash, signatures[i]);
             if (failure != ECDSA.RecoverError.NoError) revert BadSignature(i);
+            if (!isOracle(signer)) revert NotAnOracle(signer); // also any signature over another message
             if (signer <= previous) revert SignersNotAscending(previous, signer);
-            if (!isOracle(signer)) revert NotAnOracle(signer);
-            signers[i] = previous = signer;
+            previous = signer;
         }
     }
 

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from backend.chain import settlement
+from backend.chain.settlement import Commitment
 from backend.dev import ape_contract as core
 from backend.ipfs.cid import raw_digest
 
@@ -63,12 +65,14 @@ REFUND_DELAY = 20
 
 
 def deploy_core(admin, platform, oracle, *, deployer=None, admin_delay=0, randomness_delay=RANDOMNESS_DELAY,
-                refund_delay=REFUND_DELAY, weak=True, placeholder=PLACEHOLDER, style_registry=None):
+                refund_delay=REFUND_DELAY, weak=True, placeholder=PLACEHOLDER, style_registry=None, oracles=None,
+                threshold=1):
     """The in-process test chain (py-evm) has prevrandao 0, which the contract rightly refuses
     unless told the chain's randomness is weak; the anvil tests deploy without the flag."""
     return core.deploy(deployer or admin, admin=admin, payout=platform, oracle=oracle, placeholder=placeholder,
                        randomness_delay=randomness_delay, refund_delay=refund_delay,
-                       admin_transfer_delay=admin_delay, accept_weak_randomness=weak, style_registry=style_registry)
+                       admin_transfer_delay=admin_delay, accept_weak_randomness=weak, style_registry=style_registry,
+                       oracles=oracles, threshold=threshold)
 
 
 @pytest.fixture
@@ -100,9 +104,42 @@ def randomness_block(stylemint, chain, token_id) -> tuple[int, bytes]:
     return number, bytes(chain.blocks[number].hash)
 
 
-def fulfill(stylemint, chain, oracle, token_id, *, seed=SEED, digest=METADATA_DIGEST, weights=()):
-    _, block_hash = randomness_block(stylemint, chain, token_id)
-    return stylemint.fulfill(token_id, seed, digest, block_hash, list(weights), sender=oracle)
+PROMPT = "a study of tidal glass at dawn"
+
+
+def commit(stylemint, chain, token_id, *, seed=SEED, digest=METADATA_DIGEST, weights=(), prompt=PROMPT,
+           randomness_hash=None, mint_hash=None) -> Commitment:
+    """The token's commitment as its oracles would sign it (mining up to its randomness block)."""
+    number, block_hash = randomness_block(stylemint, chain, token_id)
+    if mint_hash is None:
+        mint_hash = bytes(chain.blocks[number - stylemint.RANDOMNESS_DELAY()].hash)
+    return Commitment.of(token_id, seed, digest, prompt, weights, mint_hash, randomness_hash or block_hash)
+
+
+def signatures(stylemint, commitments, signers) -> list[bytes]:
+    """Each signer's signature over the settlement of `commitments`, ascending by signer as the contract wants."""
+    domain = core.settlement_domain(stylemint)
+    return settlement.in_signer_order({str(s.address): settlement.sign(s.private_key, domain, commitments)
+                                       for s in signers})
+
+
+def submit(stylemint, commitments, signers, sender=None):
+    """`fulfillBatch` of `commitments` signed by `signers`, sent by `sender` (default: the first signer)."""
+    return stylemint.fulfillBatch([c.request() for c in commitments], signatures(stylemint, commitments, signers),
+                                  sender=sender or signers[0])
+
+
+def proof_of(stylemint, commitments, index, signed) -> bytes:
+    """The ERC-7007 proof of `commitments[index]` in the settlement `signed` covers."""
+    hashes = [bytes(stylemint.fulfilmentHash(c.request())) for c in commitments]
+    return settlement.proof(commitments, index, signed, hashes)
+
+
+def fulfill(stylemint, chain, oracle, token_id, *, seed=SEED, digest=METADATA_DIGEST, weights=(), signers=None,
+            sender=None):
+    """Settle one token, signed by `signers` (default: the deployment's one oracle)."""
+    commitment = commit(stylemint, chain, token_id, seed=seed, digest=digest, weights=weights)
+    return submit(stylemint, [commitment], signers or [oracle], sender or oracle)
 
 
 def sell(stylemint, chain, oracle, project_id, sender, *, value=PRICE) -> int:

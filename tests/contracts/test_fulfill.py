@@ -1,5 +1,6 @@
-"""Oracle fulfillment (single and batched), the randomness delay, token views, EIP-2981 royalties
-and ERC-165 interface support."""
+"""Settlement (signed by the oracles' quorum; one token or a batch), the randomness delay, token
+views, EIP-2981 royalties and ERC-165 interface support. The quorum itself (M of N, forged and
+duplicate signatures, delayed changes, ERC-7007) is tests/contracts/test_quorum.py."""
 
 import hashlib
 
@@ -8,11 +9,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backend.chain.settlement import Commitment
+from backend.dev import ape_contract as core
 from backend.ipfs.cid import cid_of_raw_digest
 from tests.support.contracts import chain_settings
 from tests.contracts.conftest import (
-    METADATA_CID, METADATA_DIGEST, PLACEHOLDER, PRICE, RANDOMNESS_DELAY, SEED, fulfill, isolated, mint_token, randomness_block,
+    METADATA_CID, METADATA_DIGEST, PLACEHOLDER, PRICE, RANDOMNESS_DELAY, SEED, commit, fulfill, isolated, mint_token,
+    randomness_block, submit,
 )
+
+
+def add_aigc_data(stylemint, commitments, index, signers, sender=None):
+    """ERC-7007 `addAigcData`: settle `commitments[index]` alone from their signed settlement."""
+    from tests.contracts.conftest import proof_of, signatures
+
+    entry = commitments[index]
+    signed = signatures(stylemint, commitments, signers)
+    return stylemint.addAigcData(entry.token_id, entry.prompt.encode(), entry.metadata_digest,
+                                 proof_of(stylemint, commitments, index, signed), sender=sender or signers[0])
 
 
 def test_fulfill_stores_seed_and_digest_and_emits_4906(stylemint, chain, oracle, minted):
@@ -47,9 +61,10 @@ def test_fulfill_waits_for_the_randomness_block(stylemint, chain, oracle, minted
     for last_head in (mint_block, mint_block + RANDOMNESS_DELAY - 1):  # runs in mint + 1, then in mint + D
         if chain.blocks.head.number < last_head:
             chain.mine(last_head - chain.blocks.head.number)
+        early = Commitment.of(minted, SEED, METADATA_DIGEST, "p", [], b"\x02" * 32, b"\x01" * 32)
         with ape.reverts(stylemint.RandomnessNotReady, tokenId=minted,
                          randomnessBlockNumber=mint_block + RANDOMNESS_DELAY):
-            stylemint.fulfill(minted, SEED, METADATA_DIGEST, b"\x01" * 32, [], sender=oracle)
+            add_aigc_data(stylemint, [early], 0, [oracle])  # one token alone reverts; a batch skips it (below)
     receipt = fulfill(stylemint, chain, oracle, minted)
     assert receipt.block_number > mint_block + RANDOMNESS_DELAY
     assert stylemint.isFulfilled(minted) is True
@@ -57,23 +72,30 @@ def test_fulfill_waits_for_the_randomness_block(stylemint, chain, oracle, minted
 
 def test_fulfill_only_once(stylemint, chain, oracle, minted):
     fulfill(stylemint, chain, oracle, minted)
+    other = commit(stylemint, chain, minted, seed=b"\x09" * 32, digest=b"\x08" * 32)
     with ape.reverts(stylemint.AlreadyFulfilled, tokenId=minted):
-        fulfill(stylemint, chain, oracle, minted, seed=b"\x09" * 32, digest=b"\x08" * 32)
+        add_aigc_data(stylemint, [other], 0, [oracle])
+    receipt = submit(stylemint, [other], [oracle])
+    assert [(e.tokenId, e.reason) for e in receipt.decode_logs(stylemint.FulfillmentSkipped)] == [(minted, 1)]
     assert bytes(stylemint.tokenSeed(minted)) == SEED
     assert stylemint.tokenMetadataCID(minted) == METADATA_CID
 
 
-def test_fulfill_needs_the_oracle_role(stylemint, chain, admin, collector, artist, minted):
-    for caller in (admin, collector, artist):
-        with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
-            fulfill(stylemint, chain, caller, minted)
+def test_settling_needs_an_oracles_signature_not_a_role(stylemint, chain, oracle, admin, collector, artist, minted):
+    quorum = core.oracle_quorum(stylemint)
+    for signer in (admin, collector, artist):
+        with ape.reverts(quorum.NotAnOracle, signer=signer.address):
+            fulfill(stylemint, chain, oracle, minted, signers=[signer], sender=signer)
     assert stylemint.isFulfilled(minted) is False
+    fulfill(stylemint, chain, oracle, minted, sender=collector)  # the oracle signed; anyone submits
+    assert stylemint.isFulfilled(minted) is True
 
 
 def test_fulfill_of_unminted_token(stylemint, chain, oracle, project_id):
     unminted = project_id * 1_000_000 + 1
+    entry = Commitment.of(unminted, SEED, METADATA_DIGEST, "p", [], b"\x02" * 32, b"\x01" * 32)
     with ape.reverts(stylemint.TokenNotMinted, tokenId=unminted):
-        stylemint.fulfill(unminted, SEED, METADATA_DIGEST, b"\x01" * 32, [], sender=oracle)
+        add_aigc_data(stylemint, [entry], 0, [oracle])
 
 
 def test_fulfill_rejects_zero_seed_and_zero_digest(stylemint, chain, oracle, minted):
@@ -84,13 +106,16 @@ def test_fulfill_rejects_zero_seed_and_zero_digest(stylemint, chain, oracle, min
     assert stylemint.isFulfilled(minted) is False
 
 
-def test_oracle_role_is_managed_by_the_admin(stylemint, chain, admin, oracle, stranger, minted):
-    role = stylemint.ORACLE_ROLE()
-    stylemint.revokeRole(role, oracle, sender=admin)
-    with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
+def test_oracle_keys_are_managed_by_the_admin(stylemint, chain, admin, oracle, stranger, minted):
+    quorum = core.oracle_quorum(stylemint)
+    role = quorum.ORACLE_ROLE()
+    quorum.revokeRole(role, oracle, sender=admin)
+    with ape.reverts(quorum.NotAnOracle, signer=oracle.address):
         fulfill(stylemint, chain, oracle, minted)
-    stylemint.grantRole(role, stranger, sender=admin)
-    fulfill(stylemint, chain, stranger, minted)
+    with ape.reverts(quorum.AccessControlUnauthorizedAccount):
+        quorum.grantRole(role, stranger, sender=stranger)
+    quorum.grantRole(role, stranger, sender=admin)  # this deployment's admin delay is 0
+    fulfill(stylemint, chain, oracle, minted, signers=[stranger])
     assert stylemint.isFulfilled(minted) is True
 
 
@@ -128,6 +153,7 @@ def test_royalty_info_pays_the_artist(stylemint, artist, minted):
         ("0x49064906", True),  # ERC-4906
         ("0x7965db0b", True),  # AccessControl
         ("0x31498786", True),  # AccessControlDefaultAdminRules
+        ("0x702c55a6", True),  # ERC-7007
         ("0x780e9d63", False),  # ERC-721 enumerable: not implemented
         ("0xffffffff", False),
     ],
@@ -148,52 +174,49 @@ def test_fulfill_refuses_a_randomness_block_that_is_not_canonical(stylemint, cha
     number, block_hash = randomness_block(stylemint, chain, minted)
     wrong = bytes(31) + b"\x01"
     with ape.reverts(stylemint.StaleMint, tokenId=minted, randomnessBlockNumber=number, randomnessBlockHash=wrong):
-        stylemint.fulfill(minted, SEED, METADATA_DIGEST, wrong, [], sender=oracle)
+        add_aigc_data(stylemint, [commit(stylemint, chain, minted, randomness_hash=wrong)], 0, [oracle])
     mint_block_hash = bytes(chain.blocks[number - RANDOMNESS_DELAY].hash)  # the old rule's block
     with ape.reverts(stylemint.StaleMint):
-        stylemint.fulfill(minted, SEED, METADATA_DIGEST, mint_block_hash, [], sender=oracle)
+        add_aigc_data(stylemint, [commit(stylemint, chain, minted, randomness_hash=mint_block_hash)], 0, [oracle])
     assert stylemint.isFulfilled(minted) is False
-    stylemint.fulfill(minted, SEED, METADATA_DIGEST, block_hash, [], sender=oracle)
-    assert stylemint.isFulfilled(minted) is True
+    add_aigc_data(stylemint, [commit(stylemint, chain, minted)], 0, [oracle])
+    assert stylemint.isFulfilled(minted) is True and bytes(stylemint.tokenSeed(minted)) == SEED
 
 
 def test_beyond_the_blockhash_window_the_block_is_not_checked(stylemint, chain, oracle, minted):
     chain.mine(300)  # blockhash(randomness block) is 0 now: a reorg that deep is past finality
-    stylemint.fulfill(minted, SEED, METADATA_DIGEST, b"\x07" * 32, [], sender=oracle)
+    fulfill_entry = commit(stylemint, chain, minted, randomness_hash=b"\x07" * 32)
+    submit(stylemint, [fulfill_entry], [oracle])
     assert bytes(stylemint.tokenSeed(minted)) == SEED
 
 
 def test_batch_fulfills_every_token_and_credits_each_payee_once(stylemint, chain, oracle, artist, platform,
                                                                 project_id, collector, stranger):
     tokens = [mint_token(stylemint, project_id, who) for who in (collector, stranger, collector)]
-    requests = []
-    for i, token in enumerate(tokens):
-        _, block_hash = randomness_block(stylemint, chain, token)
-        requests.append((token, bytes([i + 1]) * 32, hashlib.sha256(bytes([i])).digest(), block_hash, []))
-    receipt = stylemint.fulfillBatch(requests, sender=oracle)
+    entries = [commit(stylemint, chain, token, seed=bytes([i + 1]) * 32, digest=hashlib.sha256(bytes([i])).digest(),
+                      prompt=f"prompt {i}") for i, token in enumerate(tokens)]
+    receipt = submit(stylemint, entries, [oracle], sender=stranger)
     assert [e.tokenId for e in receipt.decode_logs(stylemint.TokenFulfilled)] == tokens
     credited = [(str(e.payee), e.amount) for e in receipt.decode_logs(stylemint.Credited)]
     assert credited == [(str(artist.address), 3 * PRICE * 9 // 10), (str(platform.address), 3 * PRICE // 10)]
-    for (token, seed, digest, _, _) in requests:
-        assert bytes(stylemint.tokenSeed(token)) == seed
-        assert stylemint.tokenMetadataCID(token) == cid_of_raw_digest(digest)
+    for entry in entries:
+        assert bytes(stylemint.tokenSeed(entry.token_id)) == entry.seed
+        assert stylemint.tokenMetadataCID(entry.token_id) == cid_of_raw_digest(entry.metadata_digest)
     assert stylemint.balance == stylemint.creditOf(artist) + stylemint.creditOf(platform) == 3 * PRICE
 
 
 def test_batch_skips_what_the_chain_makes_impossible_and_fulfills_the_rest(stylemint, chain, oracle, artist,
                                                                            project_id, collector):
     tokens = [mint_token(stylemint, project_id, collector) for _ in range(3)]
-    entries = [(t, bytes([i + 1]) * 32, METADATA_DIGEST, randomness_block(stylemint, chain, t)[1], [])
-               for i, t in enumerate(tokens)]
+    entries = [commit(stylemint, chain, t, seed=bytes([i + 1]) * 32) for i, t in enumerate(tokens)]
     fulfill(stylemint, chain, oracle, tokens[1])  # with SEED: a reorg replayed an older fulfillment
     unready = mint_token(stylemint, project_id, collector)  # its randomness block is still to come
     never = tokens[-1] + 100
-    batch = entries + [(tokens[0] + 50, SEED, METADATA_DIGEST, b"\x05" * 32, []),  # not minted
-                       (unready, SEED, METADATA_DIGEST, b"\x06" * 32, []),
-                       (never, SEED, METADATA_DIGEST, b"\x07" * 32, [])]
-    batch[2] = batch[2][:3] + (b"\x08" * 32, [])  # names a randomness block a reorg replaced
+    other = [Commitment.of(token, SEED, METADATA_DIGEST, "p", [], b"\x02" * 32, bytes([5 + i]) * 32)
+             for i, token in enumerate((tokens[0] + 50, unready, never))]  # not minted, not ready, never
+    entries[2] = commit(stylemint, chain, tokens[2], seed=b"\x03" * 32, randomness_hash=b"\x08" * 32)  # a replaced block
     credit = stylemint.creditOf(artist)
-    receipt = stylemint.fulfillBatch(batch, sender=oracle)
+    receipt = submit(stylemint, entries + other, [oracle])
     skipped = [(e.tokenId, e.reason) for e in receipt.decode_logs(stylemint.FulfillmentSkipped)]
     assert skipped == [(tokens[1], 1), (tokens[2], 4), (tokens[0] + 50, 2), (unready, 3), (never, 2)]
     assert [e.tokenId for e in receipt.decode_logs(stylemint.TokenFulfilled)] == [tokens[0]]
@@ -205,10 +228,7 @@ def test_batch_skips_what_the_chain_makes_impossible_and_fulfills_the_rest(style
 
 def test_a_malformed_batch_entry_reverts_the_whole_batch(stylemint, chain, oracle, project_id, collector):
     tokens = [mint_token(stylemint, project_id, collector) for _ in range(2)]
-    good = [(t, SEED, METADATA_DIGEST, randomness_block(stylemint, chain, t)[1], []) for t in tokens]
+    good = commit(stylemint, chain, tokens[0])
     with ape.reverts(stylemint.ZeroHash):
-        stylemint.fulfillBatch([good[0], (tokens[1], bytes(32), METADATA_DIGEST, good[1][3], [])], sender=oracle)
-    assert stylemint.isFulfilled(tokens[0]) is False
-    with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
-        stylemint.fulfillBatch(good[:1], sender=collector)
+        submit(stylemint, [good, commit(stylemint, chain, tokens[1], seed=bytes(32))], [oracle])
     assert stylemint.isFulfilled(tokens[0]) is False

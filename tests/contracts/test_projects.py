@@ -5,6 +5,8 @@ import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
+from backend.dev import ape_contract as core
+
 from tests.contracts.conftest import (
     MANIFEST_CID, MANIFEST_HASH, MAX_EDITIONS, PLACEHOLDER, PRICE, RANDOMNESS_DELAY, REFUND_DELAY, deploy_core, sell,
 )
@@ -17,11 +19,17 @@ def test_constructor_rejects_zero_addresses(project, admin, platform, oracle):
     zero = "0x0000000000000000000000000000000000000000"
     with ape.reverts(project.StyleMint.AccessControlInvalidDefaultAdmin):
         deploy_core(zero, platform, oracle, deployer=admin)
-    for args in ((admin, zero, oracle), (admin, platform, zero)):
-        with ape.reverts(project.StyleMint.ZeroAddress):
-            deploy_core(*args)
+    with ape.reverts(project.StyleMint.ZeroAddress):
+        deploy_core(admin, zero, oracle)
     with ape.reverts(project.StyleMint.ZeroAddress):
         deploy_core(admin, platform, oracle, style_registry=zero)
+    config = (admin, platform, zero, PLACEHOLDER, 0, 2, 20, True, oracle)  # no OracleQuorum
+    with ape.reverts(project.StyleMint.ZeroAddress):
+        admin.deploy(project.StyleMint, config)
+    with ape.reverts(project.OracleQuorum.ZeroAddress):
+        admin.deploy(project.OracleQuorum, admin, 0, [oracle, zero], 1)
+    with ape.reverts(project.OracleQuorum.InvalidThreshold, threshold=3):
+        admin.deploy(project.OracleQuorum, admin, 0, [oracle, platform], 3)
 
 
 @pytest.mark.parametrize("randomness, refund", [(1, 20), (129, 200), (2, 2), (10, 5)])
@@ -49,8 +57,9 @@ def test_constructor_refuses_a_chain_without_randao_unless_told(project, chain, 
 def test_constructor_sets_roles_and_payout(stylemint, admin, platform, oracle):
     assert (stylemint.RANDOMNESS_DELAY(), stylemint.REFUND_DELAY()) == (RANDOMNESS_DELAY, REFUND_DELAY)
     assert stylemint.hasRole(stylemint.DEFAULT_ADMIN_ROLE(), admin)
-    assert stylemint.hasRole(stylemint.ORACLE_ROLE(), oracle)
-    assert not stylemint.hasRole(stylemint.ORACLE_ROLE(), admin)
+    quorum = core.oracle_quorum(stylemint)
+    assert quorum.hasRole(quorum.ORACLE_ROLE(), oracle) and quorum.isOracle(oracle) and quorum.threshold() == 1
+    assert not quorum.isOracle(admin) and quorum.hasRole(quorum.DEFAULT_ADMIN_ROLE(), admin)
     assert stylemint.platformPayout() == platform
     assert stylemint.placeholderURI() == PLACEHOLDER
     assert stylemint.name() == "StyleMint" and stylemint.symbol() == "STYLE"
@@ -214,13 +223,17 @@ def test_admin_functions_need_the_admin_role(stylemint, stranger, artist, projec
         lambda: stylemint.setProjectAdminPaused(project_id, True, sender=artist),
         lambda: stylemint.setPlatformPayout(stranger, sender=stranger),
         lambda: stylemint.setPlaceholderURI("x", sender=stranger),
-        lambda: stylemint.grantRole(stylemint.ORACLE_ROLE(), stranger, sender=stranger),
     ):
         with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
             call()
+    quorum = core.oracle_quorum(stylemint)
+    for call in (lambda: quorum.grantRole(quorum.ORACLE_ROLE(), stranger, sender=stranger),
+                 lambda: quorum.scheduleThreshold(2, sender=stranger)):
+        with ape.reverts(quorum.AccessControlUnauthorizedAccount):
+            call()
     assert stylemint.projectInfo(project_id).adminPaused is False
     assert stylemint.placeholderURI() == PLACEHOLDER
-    assert not stylemint.hasRole(stylemint.ORACLE_ROLE(), stranger)
+    assert not quorum.isOracle(stranger) and quorum.threshold() == 1
 
 
 def test_admin_pause_of_unknown_project(stylemint, admin):

@@ -4,7 +4,7 @@ import ape
 import pytest
 
 from tests.contracts.conftest import (
-    MANIFEST_HASH, PRICE, REFUND_DELAY, deploy_core, fulfill, mint_token, randomness_block,
+    MANIFEST_HASH, PRICE, REFUND_DELAY, commit, deploy_core, fulfill, mint_token, randomness_block, submit,
 )
 
 ACCEPT, REVERT, BURN_GAS, REENTER_WITHDRAW, REENTER_MINT, REENTER_REFUND, REJECT_TOKENS = range(7)
@@ -31,11 +31,12 @@ def test_refund_opens_refund_delay_blocks_after_the_mint(stylemint, chain, colle
 
 
 def test_a_refunded_token_is_never_fulfilled(stylemint, chain, oracle, collector, minted):
-    _, block_hash = randomness_block(stylemint, chain, minted)
+    entry = commit(stylemint, chain, minted)
     chain.mine(REFUND_DELAY)
     stylemint.refund(minted, sender=collector)
-    with ape.reverts(stylemint.TokenNotMinted, tokenId=minted):
-        stylemint.fulfill(minted, b"\x01" * 32, b"\x02" * 32, block_hash, [], sender=oracle)
+    receipt = submit(stylemint, [entry], [oracle])
+    assert [(e.tokenId, e.reason) for e in receipt.decode_logs(stylemint.FulfillmentSkipped)] == [(minted, 2)]
+    assert not receipt.decode_logs(stylemint.TokenFulfilled) and stylemint.balance == 0
 
 
 def test_a_fulfilled_token_is_never_refunded(stylemint, chain, oracle, collector, minted):

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.contracts.conftest import (MANIFEST_HASH, PRICE, REFUND_DELAY, fulfill, isolated, mint_token,
-                                      randomness_block)
+from tests.contracts.conftest import (MANIFEST_HASH, PRICE, REFUND_DELAY, commit, fulfill, isolated, mint_token,
+                                      randomness_block, submit)
 from tests.support.contracts import chain_settings, whole_weights
 
 ADAPTER_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
@@ -247,10 +247,9 @@ def test_fulfill_pays_each_style_by_weight_and_the_artist_the_rest(stylemint, re
 def test_weights_that_do_not_fit_the_project_revert_and_change_nothing(stylemint, chain, oracle, collector, blend,
                                                                        weights, error):
     token = mint_token(stylemint, blend, collector)
-    _, block_hash = randomness_block(stylemint, chain, token)
     balance = stylemint.balance
     with ape.reverts(getattr(stylemint, error)):
-        stylemint.fulfill(token, b"\x01" * 32, b"\x02" * 32, block_hash, weights, sender=oracle)
+        fulfill(stylemint, chain, oracle, token, weights=weights)
     assert stylemint.isFulfilled(token) is False and stylemint.balance == balance
     assert stylemint.escrowOf(token)[1] == PRICE
 
@@ -267,10 +266,10 @@ def test_a_batch_credits_each_payee_once(stylemint, chain, oracle, artist, platf
                                          blend):
     tokens = [mint_token(stylemint, blend, collector) for _ in range(3)]
     weights = [[10_000, 0], [2_500, 7_500], [5_000, 5_000]]
-    requests = [(t, bytes([i + 1]) * 32, bytes([i + 9]) * 32, randomness_block(stylemint, chain, t)[1], w)
-                for i, (t, w) in enumerate(zip(tokens, weights))]
+    entries = [commit(stylemint, chain, t, seed=bytes([i + 1]) * 32, digest=bytes([i + 9]) * 32, weights=w)
+               for i, (t, w) in enumerate(zip(tokens, weights))]
     before = credits(stylemint, artist, platform, *style_owners[:2])
-    receipt = stylemint.fulfillBatch(requests, sender=oracle)
+    receipt = submit(stylemint, entries, [oracle])
     platform_share = PRICE // 10
     pool = (PRICE - platform_share) * SHARE_BPS // 10_000
     firsts = [pool * w[0] // 10_000 for w in weights]
