@@ -29,6 +29,8 @@ from backend.dev import ape_contract as core  # noqa: E402
 from backend.dev.anvil import Anvil  # noqa: E402
 
 METADATA_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"  # 59 chars, CIDv1 base32
+# A rendered prompt as long as the sample projects' (it travels in calldata and in AigcData).
+PROMPT = "one amber triangle on a light ground, stipple style, inkline style"
 
 
 def main() -> None:
@@ -41,13 +43,15 @@ def main() -> None:
 
     with Anvil(accounts=max(10, args.accounts + 5)) as node, \
             networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
-        admin, oracle, platform, artist, *collectors = accounts.test_accounts[: args.accounts + 4]
-        figures: dict[str, int | float | str] = {"node": f"anvil {node.url}"}
+        admin, oracle, second, platform, artist, *collectors = accounts.test_accounts[: args.accounts + 5]
+        signers = [oracle, second]  # M = 2 of these two oracles sign every settlement
+        figures: dict[str, int | float | str] = {"node": f"anvil {node.url}", "oracle_quorum": "2 of 2"}
 
         registry = admin.deploy(core.ape_project().StyleRegistry)
         figures["style_registry_deploy_gas"] = registry.creation_metadata.receipt.gas_used
-        stylemint = core.deploy(admin, payout=platform, oracle=oracle, style_registry=registry)
+        stylemint = core.deploy(admin, payout=platform, oracles=signers, threshold=2, style_registry=registry)
         figures["deploy_gas"] = stylemint.creation_metadata.receipt.gas_used
+        figures["oracle_quorum_deploy_gas"] = core.oracle_quorum(stylemint).creation_metadata.receipt.gas_used
 
         receipt = stylemint.createProject(
             "Bench", METADATA_CID, b"\x11" * 32, 10**16, 1_000_000, sender=artist
@@ -68,21 +72,17 @@ def main() -> None:
         figures["mints_measured"] = f"{len(mint_gas)} from {len(collectors)} accounts"
 
         first = records[0]
-        figures["fulfill_gas"] = core.fulfill(stylemint, first.token_id, b"\x22" * 32, METADATA_CID, oracle).gas_used
-        batch = []
-        for i, record in enumerate(records[1:11]):
-            _, block_hash, _ = core.randomness_block(stylemint, record.token_id)
-            batch.append((record.token_id, bytes([i + 1]) * 32, bytes([0x40 + i]) * 32, bytes.fromhex(block_hash[2:]),
-                          []))
-        batch_gas = stylemint.fulfillBatch(batch, sender=oracle).gas_used
-        # The oracle sends every fulfillment as a fulfillBatch (a lone token too: a batch skips
+        figures["fulfill_gas"] = core.fulfill(stylemint, first.token_id, b"\x22" * 32, METADATA_CID, oracle,
+                                              signers=signers, prompt=PROMPT).gas_used
+        batch = [core.commitment(stylemint, record.token_id, bytes([i + 1]) * 32, METADATA_CID, [], PROMPT)
+                 for i, record in enumerate(records[1:11])]
+        batch_gas = core.settle(stylemint, batch, signers, oracle).gas_used
+        # The oracles settle every token through a fulfillBatch (a lone token too: a batch skips
         # what a reorg made stale instead of reverting); a batch of one, and one whose entry is
         # skipped (the token fulfilled a moment earlier) are what that costs.
-        lone = records[11]
-        _, lone_hash, _ = core.randomness_block(stylemint, lone.token_id)
-        lone_entry = (lone.token_id, b"\x33" * 32, b"\x44" * 32, bytes.fromhex(lone_hash[2:]), [])
-        figures["fulfill_batch1_gas"] = stylemint.fulfillBatch([lone_entry], sender=oracle).gas_used
-        figures["fulfill_batch1_skipped_gas"] = stylemint.fulfillBatch([lone_entry], sender=oracle).gas_used
+        lone = [core.commitment(stylemint, records[11].token_id, b"\x33" * 32, METADATA_CID, [], PROMPT)]
+        figures["fulfill_batch1_gas"] = core.settle(stylemint, lone, signers, oracle).gas_used
+        figures["fulfill_batch1_skipped_gas"] = core.settle(stylemint, lone, signers, oracle).gas_used
         figures["fulfill_batch10_gas"] = batch_gas
         figures["fulfill_batch10_gas_per_token"] = batch_gas // len(batch)
         figures["lifecycle_gas_per_token"] = figures["mint_gas_median"] + figures["fulfill_batch10_gas_per_token"]
@@ -103,13 +103,12 @@ def main() -> None:
         blend_mints = [core.mint(stylemint, collectors[i % len(collectors)], blend) for i in range(12)]
         figures["blend_mint_gas_median"] = statistics.median(r.gas_used for r in blend_mints[1:])
         figures["blend_fulfill_gas"] = core.fulfill(stylemint, blend_mints[0].token_id, b"\x22" * 32, METADATA_CID,
-                                                   oracle, weights_bps=[6_250, 3_750]).gas_used
-        batch = []
-        for i, record in enumerate(blend_mints[1:11]):
-            _, block_hash, _ = core.randomness_block(stylemint, record.token_id)
-            batch.append((record.token_id, bytes([i + 1]) * 32, bytes([0x60 + i]) * 32, bytes.fromhex(block_hash[2:]),
-                          [5_000 + 100 * i, 5_000 - 100 * i]))
-        batch_gas = stylemint.fulfillBatch(batch, sender=oracle).gas_used
+                                                   oracle, weights_bps=[6_250, 3_750], signers=signers,
+                                                   prompt=PROMPT).gas_used
+        batch = [core.commitment(stylemint, record.token_id, bytes([i + 1]) * 32, METADATA_CID,
+                                 [5_000 + 100 * i, 5_000 - 100 * i], PROMPT)
+                 for i, record in enumerate(blend_mints[1:11])]
+        batch_gas = core.settle(stylemint, batch, signers, oracle).gas_used
         figures["blend_fulfill_batch10_gas_per_token"] = batch_gas // len(batch)
         figures["blend_lifecycle_gas_per_token"] = (figures["blend_mint_gas_median"]
                                                     + figures["blend_fulfill_batch10_gas_per_token"])
