@@ -364,11 +364,20 @@ def _setup_logging(as_json: bool) -> None:
               help="Render on this many Ray actors (a local Ray is started unless --ray-address is given); "
                    "0: render in this process. Each token is still rendered alone (batch 1).")
 @click.option("--ray-address", default=None, help="Join this Ray cluster (e.g. ray://head:10001 or head:6379).")
+@click.option("--listen", default="127.0.0.1:0", show_default=True, metavar="HOST:PORT",
+              help="Serve this operator's attestations and countersign its peers' settlements here "
+                   "(port 0: any free port, logged at start).")
+@click.option("--peer", "peers", multiple=True, metavar="URL",
+              help="Another operator of the same OracleQuorum (its --listen URL); repeat for each. Needed when "
+                   "a settlement takes more than one oracle's signature.")
+@click.option("--takeover", type=click.FloatRange(min=0), default=20.0, show_default=True,
+              help="Seconds a follower waits (times its rank) before proposing a settlement the leader has not sent.")
 @click.option("--gpus-per-worker", type=click.FloatRange(min=0, min_open=True, max=1), default=None,
               help="Fraction of a GPU per render actor: 0.25 puts 4 renders in flight per GPU (default: CPU slots).")
 @click.pass_context
 def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_block, account, keystore, worker_id,
-           final_depth, lease, until_idle, dev_mine, log_json, workers, ray_address, gpus_per_worker):
+           final_depth, lease, until_idle, dev_mine, log_json, workers, ray_address, listen, peers, takeover,
+           gpus_per_worker):
     """Run the render oracle: Mint event -> render -> pin -> fulfill, exactly once per token."""
     ctx.ensure_object(dict)
     ctx.obj.update(rpc=rpc, contract=contract, state=state)
@@ -397,7 +406,11 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
     _setup_logging(log_json)
     # A pass claims at least one job per render actor, so every actor has a render in flight.
     config = OracleConfig(start_block=start_block, confirmations=confirmations, batch_size=max(batch_size, workers),
-                          poll_interval=poll, lease_seconds=lease, final_depth=final_depth, dev_mine=dev_mine)
+                          poll_interval=poll, lease_seconds=lease, final_depth=final_depth, dev_mine=dev_mine,
+                          peers=list(peers), takeover_seconds=takeover)
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--listen {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8650")
     if worker_id:
         config.worker_id = worker_id
     try:
@@ -407,12 +420,18 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
         raise InputError(str(err)) from None
     import logging
 
+    try:
+        server = service.serve_attestations(host, int(port))
+    except OSError as err:
+        raise InputError(f"cannot listen on {listen}: {err}") from None
     logging.getLogger("stylemint.oracle").info(
-        "event=start contract=%s chain=%d signer=%s worker=%s", service.chain.address, service.chain_id,
-        service.signer.address, service.config.worker_id)
+        "event=start contract=%s chain=%d signer=%s worker=%s quorum=%d attestations=%s peers=%d",
+        service.chain.address, service.chain_id, service.signer.address, service.config.worker_id,
+        service.threshold, server.url, len(peers))
     try:
         service.run(stop, until_idle=until_idle)
     finally:
+        server.close()
         if workers or ray_address:  # stop the actors (and the local Ray this process started)
             import ray
 
@@ -447,6 +466,13 @@ def oracle_status(ctx, as_json):
         click.echo(f"failed token {job['token_id']} after {job['attempts']} attempts: {job['reason']}")
     for job in report["waiting"]:
         click.echo(f"waiting token {job['token_id']} ({job['state']}): {job['reason']}")
+    for job in report["disagree"]:
+        ours = job["ours"] or {}
+        click.echo(f"oracles disagree on token {job['token_id']} ({job['state']}): this oracle committed seed "
+                   f"{ours.get('seed')} metadata {ours.get('metadata_digest')} weights {ours.get('weights_bps')}")
+        for oracle, theirs in job["others"].items():
+            click.echo(f"  {oracle} committed seed {theirs.get('seed')} metadata {theirs.get('metadata_digest')} "
+                       f"weights {theirs.get('weights_bps')}")
 
 
 @oracle.command("retry")

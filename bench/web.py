@@ -52,12 +52,15 @@ def main() -> None:
 
     from ape import networks
 
+    from backend.chain import settlement
     from backend.chain.client import StyleMintClient
     from backend.chain.indexer import TokenIndex
+    from backend.chain.settlement import Commitment
     from backend.dev.anvil import Anvil
     from backend.dev.sample import deploy_sample
     from backend.ipfs.cid import raw_digest
     from backend.ipfs.embedded import EmbeddedStore
+    from backend.oracle.keys import dev_account
     from backend.web import create_app
     from backend.web.catalog import Catalog
 
@@ -87,13 +90,16 @@ def main() -> None:
             number = mint_blocks[token_id] + client.randomness_delay()
             if number not in randomness:
                 randomness[number] = bytes.fromhex(client.block_hash(number)[2:])
-            requests.append((token_id, (invocation + 1).to_bytes(32, "big"),
-                             raw_digest(store.add(json.dumps(document).encode())), randomness[number], []))
+            requests.append(Commitment.of(token_id, (invocation + 1).to_bytes(32, "big"),
+                                          raw_digest(store.add(json.dumps(document).encode())), "", [],
+                                          client.block_hash(mint_blocks[token_id]), randomness[number]))
         started = time.perf_counter()
-        oracle = w3.eth.accounts[1]
+        oracle, domain = dev_account(1), client.settlement_domain()  # the sample's oracle, a quorum of one
         batches = [requests[i:i + 100] for i in range(0, len(requests), 100)]
-        send_all(w3, [{"from": oracle, "to": client.address, "gas": 8_000_000,
-                       "data": contract.encode_abi("fulfillBatch", [batch])} for batch in batches], per_block=3)
+        send_all(w3, [{"from": oracle.address, "to": client.address, "gas": 8_000_000,
+                       "data": contract.encode_abi("fulfillBatch", [[c.request() for c in batch],
+                                                                    [settlement.sign(oracle.key, domain, batch)]])}
+                      for batch in batches], per_block=3)
         figures["fulfill_seconds"] = round(time.perf_counter() - started, 1)
 
         metadata = lambda cid: json.loads(store.get(cid)) if store.has(cid) else None  # noqa: E731

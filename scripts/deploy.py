@@ -1,7 +1,9 @@
 """Deploy StyleMint: `ape run deploy --network ethereum:local:foundry --account TEST::0`.
 
 Works on any network ape knows (`--network ethereum:sepolia:node`, or a custom RPC configured in
-ape-config.yaml). Admin, platform payout and oracle default to the deploying account. The delays
+ape-config.yaml). Admin, platform payout and the oracle default to the deploying account; `--oracle` (repeatable)
+and `--threshold` set up the OracleQuorum (M of N oracle keys must sign a settlement; README
+"Trust model"). The delays
 default to the mainnet values (D = 128, R = 7,200 blocks, admin hand-over after 2 days; README
 "The contract") and to the dev values on a local chain (31337 or 1337). The address is recorded in
 the data directory so that the other scripts, the oracle and the web app find it.
@@ -19,7 +21,10 @@ from backend.chain.deployments import Deployment, save
 @account_option()
 @click.option("--admin", default=None, help="Platform admin address (default: the deployer).")
 @click.option("--payout", default=None, help="Platform payout address (default: the admin).")
-@click.option("--oracle", default=None, help="Oracle address allowed to fulfill (default: the admin).")
+@click.option("--oracle", "oracles", multiple=True,
+              help="An oracle key whose signature counts towards settling tokens (repeatable; default: the admin).")
+@click.option("--threshold", type=click.IntRange(min=1), default=1, show_default=True,
+              help="M: distinct oracle signatures a settlement needs (at most the number of --oracle).")
 @click.option("--placeholder", default=core.DEFAULT_PLACEHOLDER_URI, show_default=False,
               help="tokenURI before fulfillment.")
 @click.option("--randomness-delay", type=click.IntRange(2, 128), default=None,
@@ -34,12 +39,16 @@ from backend.chain.deployments import Deployment, save
 @click.option("--gateway", default=None, metavar="URL",
               help="An HTTP IPFS gateway serving this deployment's content (e.g. the operator's `stylemint serve`): "
                    "recorded, so `stylemint verify` reads there what its local store lacks.")
-def cli(account, admin, payout, oracle, placeholder, randomness_delay, refund_delay, admin_delay,
+def cli(account, admin, payout, oracles, threshold, placeholder, randomness_delay, refund_delay, admin_delay,
         accept_weak_randomness, gateway):
     """Deploy the StyleMint core and record its address."""
     local = networks.provider.chain_id in (31337, 1337)
+    if threshold > max(1, len(oracles)):
+        raise click.BadParameter(f"{threshold} signatures cannot come from {max(1, len(oracles))} oracle(s)",
+                                 param_hint="--threshold")
     stylemint = core.deploy(
-        account, admin=admin, payout=payout, oracle=oracle, placeholder=placeholder,
+        account, admin=admin, payout=payout, oracles=list(oracles) or None, threshold=threshold,
+        oracle=admin, placeholder=placeholder,
         randomness_delay=randomness_delay or (core.DEV_RANDOMNESS_DELAY if local else core.MAINNET_RANDOMNESS_DELAY),
         refund_delay=refund_delay or (core.DEV_REFUND_DELAY if local else core.MAINNET_REFUND_DELAY),
         admin_transfer_delay=(admin_delay if admin_delay is not None else
@@ -58,3 +67,6 @@ def cli(account, admin, payout, oracle, placeholder, randomness_delay, refund_de
     click.echo(f"randomness delay {stylemint.RANDOMNESS_DELAY()} blocks, refunds after {stylemint.REFUND_DELAY()} "
                f"blocks, admin hand-over delay {stylemint.defaultAdminDelay()} s"
                + (", WEAK randomness accepted" if stylemint.WEAK_RANDOMNESS() else ""))
+    quorum = core.oracle_quorum(stylemint)
+    click.echo(f"oracles: OracleQuorum at {quorum.address}, {quorum.threshold()} of "
+               f"{len(oracles) or 1} signature(s) settle a token")

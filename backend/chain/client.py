@@ -21,6 +21,7 @@ from web3.logs import DISCARD
 
 from backend.chain.abi import contract_abi, stylemint_abi
 from backend.chain.errors import ChainUnavailable, ContractRevert, RpcRejected
+from backend.chain.settlement import REQUEST_FIELDS, Commitment, Domain
 from backend.chain.types import MintLog, to_hex
 from backend.retry import RetryPolicy, with_retries
 
@@ -74,7 +75,7 @@ def _translated(function: Callable[[], T], what: str, policy: RetryPolicy) -> T:
 def _error_name(err: ContractLogicError) -> str:
     """The custom error's name (from the ABI) when the revert data carries a known selector."""
     data = err.data if isinstance(err.data, str) else ""
-    for entry in stylemint_abi() + contract_abi("StyleRegistry"):
+    for entry in stylemint_abi() + contract_abi("StyleRegistry") + contract_abi("OracleQuorum"):
         if entry.get("type") == "error":
             signature = f"{entry['name']}({','.join(i['type'] for i in entry.get('inputs', []))})"
             if data.startswith(to_hex(function_signature_to_4byte_selector(signature))):
@@ -107,6 +108,7 @@ class StyleMintClient:
         self.contract = self.w3.eth.contract(address=self.address, abi=stylemint_abi())
         self.retry = RetryPolicy(attempts=retries + 1, backoff=backoff)
         self._registry = None
+        self._quorum = None
 
     def _call(self, function: Callable[[], T], what: str) -> T:
         return _translated(function, what, self.retry)
@@ -354,6 +356,24 @@ class StyleMintClient:
     def has_role(self, role: str, account: str) -> bool:
         return bool(self.view("hasRole", self.view(role), account))
 
+    def quorum(self):
+        """The OracleQuorum whose signatures settle this collection's tokens (fixed at deployment)."""
+        if self._quorum is None:
+            address = self.view("ORACLES")
+            self._quorum = self.w3.eth.contract(address=address, abi=contract_abi("OracleQuorum"))
+        return self._quorum
+
+    def is_oracle(self, account: str) -> bool:
+        """Whether `account`'s signature counts towards a settlement now."""
+        return bool(self._call(lambda: self.quorum().functions.isOracle(account).call(), "isOracle"))
+
+    def oracle_threshold(self) -> int:
+        """M: the distinct oracle signatures a settlement needs now."""
+        return int(self._call(lambda: self.quorum().functions.threshold().call(), "threshold"))
+
+    def settlement_domain(self) -> Domain:
+        return Domain(self.chain_id(), self.quorum().address, self.address)
+
     # -- transactions ------------------------------------------------------------------------
     # Signing and broadcasting are apart so that the caller can store the signed bytes first:
     # a crash or a lost reply then re-broadcasts the same transaction instead of a second one.
@@ -361,14 +381,13 @@ class StyleMintClient:
     def transaction_count(self, address: str, block: str = "latest") -> int:
         return self._call(lambda: self.w3.eth.get_transaction_count(address, block), "eth_getTransactionCount")
 
-    def prepare_fulfill_batch(self, sender: str, requests: list[tuple[int, bytes, bytes, str, list[int]]]) -> dict:
-        """The unsigned `fulfillBatch` of (token id, seed, metadata digest, randomness block hash,
-        weights) entries with gas and fees filled in, nonce left to the caller. Raises
-        ContractRevert when it would revert now (a malformed entry, no role); an entry the chain
-        makes impossible is skipped by the contract, not reverted."""
-        call = self.contract.functions.fulfillBatch([(token_id, seed, digest, _bytes32(block_hash), list(weights))
-                                                     for token_id, seed, digest, block_hash, weights in requests])
-        return self._prepare(call, sender, f"fulfillBatch({len(requests)}) estimate")
+    def prepare_fulfill_batch(self, sender: str, commitments: list[Commitment], signatures: list[bytes]) -> dict:
+        """The unsigned `fulfillBatch` of `commitments` with the oracles' `signatures` over their
+        settlement (signers ascending), gas and fees filled in, nonce left to the caller. Raises
+        ContractRevert when it would revert now (a malformed entry, too few or foreign signatures);
+        an entry the chain makes impossible is skipped by the contract, not reverted."""
+        call = self.contract.functions.fulfillBatch([c.request() for c in commitments], list(signatures))
+        return self._prepare(call, sender, f"fulfillBatch({len(commitments)}) estimate")
 
     def _prepare(self, call, sender: str, what: str) -> dict:
         def build():
@@ -400,23 +419,18 @@ class StyleMintClient:
         fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
         return int(fields["maxFeePerGas"]), int(fields["maxPriorityFeePerGas"])
 
-    def fulfill_entries(self, raw: str) -> list[tuple[int, bytes, bytes, str, list[int]]]:
-        """The (token id, seed, metadata digest, randomness block hash, weights) entries a signed
-        `fulfill` or `fulfillBatch` carries, in its order; [] for any other transaction."""
+    def fulfill_entries(self, raw: str) -> tuple[list[Commitment], list[bytes]]:
+        """The commitments a signed `fulfillBatch` carries, in its order, and the oracles'
+        signatures over them; ([], []) for any other transaction."""
         data = TypedTransaction.from_bytes(HexBytes(raw)).as_dict().get("data") or b""
         if len(data) < 4:
-            return []
+            return [], []
         function, args = self.contract.decode_function_input(data)
-        if function.fn_name == "fulfill":
-            requests = [(args["tokenId"], args["seed"], args["metadataDigest"], args["randomnessBlockHash"],
-                         args["weightsBps"])]
-        elif function.fn_name == "fulfillBatch":
-            requests = [(r["tokenId"], r["seed"], r["metadataDigest"], r["randomnessBlockHash"], r["weightsBps"])
-                        if isinstance(r, dict) else r for r in args["requests"]]
-        else:
-            return []
-        return [(int(token), bytes(seed), bytes(digest), to_hex(block_hash), [int(w) for w in weights])
-                for token, seed, digest, block_hash, weights in requests]
+        if function.fn_name != "fulfillBatch":
+            return [], []
+        commitments = [Commitment.of(*(r[k] for k in REQUEST_FIELDS) if isinstance(r, dict) else r)
+                       for r in args["requests"]]
+        return commitments, [bytes(signature) for signature in args["signatures"]]
 
     def sign_cancel(self, signer, nonce: int, outbid: tuple[int, int] | None) -> tuple[str, str]:
         """A 0-value transfer to oneself at `nonce`, outbidding what was signed there: it replaces a

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -38,6 +39,8 @@ TYPES = {
     "Settlement": [{"name": "collection", "type": "address"}, {"name": "fulfilments", "type": "Fulfilment[]"}],
     "Fulfilment": FULFILMENT_FIELDS,
 }
+# The contract's `FulfillRequest` fields, in its order (= Commitment.of's arguments).
+REQUEST_FIELDS = ("tokenId", "seed", "metadataDigest", "prompt", "weightsBps", "mintBlockHash", "randomnessBlockHash")
 # The contract's `Proof` (ERC-7007 `proof` of one token), ABI-encoded as one tuple.
 PROOF_TYPE = "(uint256,bytes32,uint16[],bytes32,bytes32,bytes32[],uint256,bytes[])"
 
@@ -71,6 +74,22 @@ class Commitment:
         return {"tokenId": self.token_id, "seed": self.seed, "metadataDigest": self.metadata_digest,
                 "prompt": self.prompt, "weightsBps": list(self.weights_bps), "mintBlockHash": self.mint_block_hash,
                 "randomnessBlockHash": self.randomness_block_hash}
+
+    def to_json(self) -> dict:
+        """JSON form (bytes as 0x-hex), as operators publish and exchange commitments."""
+        return {"token_id": self.token_id, "seed": "0x" + self.seed.hex(),
+                "metadata_digest": "0x" + self.metadata_digest.hex(), "prompt": self.prompt,
+                "weights_bps": list(self.weights_bps), "mint_block_hash": "0x" + self.mint_block_hash.hex(),
+                "randomness_block_hash": "0x" + self.randomness_block_hash.hex()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Commitment":
+        """The inverse of `to_json`; raises ValueError (or KeyError, TypeError) on anything else."""
+        if not isinstance(data.get("prompt"), str) or not isinstance(data.get("weights_bps"), list) or not all(
+                isinstance(w, int) and 0 <= w <= 10_000 for w in data["weights_bps"]):
+            raise ValueError("a commitment needs a prompt string and weights_bps, integers 0..10000")
+        return cls.of(int(data["token_id"]), data["seed"], data["metadata_digest"], data["prompt"],
+                      data["weights_bps"], data["mint_block_hash"], data["randomness_block_hash"])
 
     def request(self) -> tuple:
         """The contract's `FulfillRequest` tuple."""
@@ -120,3 +139,29 @@ def proof(commitments: list[Commitment], index: int, signatures: list[bytes], fu
     c = commitments[index]
     return abi_encode([PROOF_TYPE], [(c.token_id, c.seed, list(c.weights_bps), c.mint_block_hash,
                                       c.randomness_block_hash, list(fulfilment_hashes), index, list(signatures))])
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A decoded ERC-7007 `proof` (the contract's `Proof`)."""
+
+    token_id: int
+    seed: bytes
+    weights_bps: tuple[int, ...]
+    mint_block_hash: bytes
+    randomness_block_hash: bytes
+    fulfilments: tuple[bytes, ...]  # struct hashes of every commitment of the settlement, in order
+    index: int
+    signatures: tuple[bytes, ...]
+
+    @classmethod
+    def decode(cls, data: bytes) -> "Proof":
+        (token, seed, weights, mint_hash, randomness_hash, items, index, signatures), = abi_decode([PROOF_TYPE],
+                                                                                                  bytes(data))
+        return cls(int(token), bytes(seed), tuple(int(w) for w in weights), bytes(mint_hash), bytes(randomness_hash),
+                   tuple(bytes(i) for i in items), int(index), tuple(bytes(s) for s in signatures))
+
+    def signers(self, digest: bytes) -> list[str]:
+        """Who signed the settlement, given its EIP-712 digest (`OracleQuorum.digest(settlementHash)`,
+        computed by the contracts' own views), in the proof's order."""
+        return [Account._recover_hash(bytes(digest), signature=signature) for signature in self.signatures]

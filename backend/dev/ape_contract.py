@@ -83,6 +83,14 @@ def oracle_quorum(contract):
     return ape_project().OracleQuorum.at(contract.ORACLES())
 
 
+def grant_oracle(contract, account, admin) -> None:
+    """Make `account` an oracle of `contract`'s quorum (idempotent); on a dev deployment (admin
+    delay 0) its signatures count from the next block."""
+    quorum = oracle_quorum(contract)
+    if not quorum.hasRole(quorum.ORACLE_ROLE(), account):
+        quorum.grantRole(quorum.ORACLE_ROLE(), account, sender=admin)
+
+
 def settlement_domain(contract):
     from backend.chain.settlement import Domain
 

@@ -62,18 +62,21 @@ def register_shipped_styles(contract, store, owners: dict[str, object], *, echo=
 
 def deploy_sample(node_url: str, store, *, echo=lambda *_: None, price_wei: int = SAMPLE_PRICE_WEI,
                   max_editions: int = SAMPLE_MAX_EDITIONS, manifest=None, register_styles: bool = False,
-                  styles_share_bps: int = SAMPLE_STYLES_SHARE_BPS) -> SampleDeployment:
+                  styles_share_bps: int = SAMPLE_STYLES_SHARE_BPS, oracle_accounts: list[int] | None = None,
+                  threshold: int = 1) -> SampleDeployment:
     """Deploy StyleMint with the dev roles, pin the sample manifest (default: the reference
     model's), open the sample project. With `register_styles`, the three shipped styles are
     registered under anvil accounts 5-7 first and the project pays the styles its manifest
-    blends (`styles_share_bps` of the artist's 90 %).
+    blends (`styles_share_bps` of the artist's 90 %). `oracle_accounts` (anvil account indexes,
+    default [1]) are the OracleQuorum's oracles, `threshold` of them settle a token.
 
     Call inside an ape provider context connected to `node_url`.
     """
     from ape import accounts, networks
 
     deployer, oracle, platform, artist = accounts.test_accounts[:4]
-    contract = core.deploy(deployer, admin=deployer, payout=platform, oracle=oracle)
+    oracles = [accounts.test_accounts[i] for i in oracle_accounts] if oracle_accounts else [oracle]
+    contract = core.deploy(deployer, admin=deployer, payout=platform, oracles=oracles, threshold=threshold)
     receipt = contract.creation_metadata.receipt if contract.creation_metadata else None
     deployment = Deployment(chain_id=networks.provider.chain_id, address=str(contract.address),
                             block_number=int(receipt.block_number) if receipt else 0, rpc_url=node_url)

@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     randomness_block_hash TEXT,
     randomness      TEXT,
     activity        TEXT,
+    attestation     TEXT,
+    disagreement    TEXT,
     seen_at         REAL NOT NULL,
     updated_at      REAL NOT NULL,
     UNIQUE (tx_hash, token_id)
@@ -107,6 +109,8 @@ class Job:
     randomness_block_hash: str | None  # hash of block block_number + D, as the seed was derived from it
     randomness: str | None  # that block's prevrandao (mixHash)
     activity: str | None  # JSON: what the oracle is doing with this job right now, for the token page
+    attestation: str | None  # JSON: this operator's signed commitment, once pinned (backend/oracle/quorum.py)
+    disagreement: str | None  # JSON: {oracle: commitment} of other operators that committed otherwise
     seen_at: float
     updated_at: float
 
@@ -121,7 +125,8 @@ def mint_fields(mint, previous: dict | None = None) -> dict:
               "tx_hash": mint.tx_hash, "block_number": mint.block_number, "block_hash": mint.block_hash,
               "seed": None, "render_path": None, "png_sha256": None, "render_info": None, "image_cid": None,
               "metadata_cid": None, "randomness_block_hash": None, "randomness": None, "fulfill_tx": None,
-              "fulfill_raw": None, "fulfill_sent_block": None, "activity": None,
+              "fulfill_raw": None, "fulfill_sent_block": None, "activity": None, "attestation": None,
+              "disagreement": None,
               "attempts": 0, "last_error": None, "next_attempt_at": 0}
     previous = previous or {}
     signed = ([previous["fulfill_tx"]] if previous.get("fulfill_tx") else []) + json.loads(
@@ -145,7 +150,7 @@ class JobStore:
         """State files from before jobs were keyed by mint keep their rows (and their cursor)."""
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
         if "id" in columns:  # columns added since jobs were keyed by mint
-            for column in ("randomness_block_hash", "randomness", "activity"):
+            for column in ("randomness_block_hash", "randomness", "activity", "attestation", "disagreement"):
                 if column not in columns:
                     self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} TEXT")
         if not columns or "id" in columns:
@@ -354,6 +359,17 @@ class JobStore:
             self._db.execute(f"UPDATE jobs SET activity = ? WHERE id IN ({','.join('?' * len(job_ids))})",
                              (json.dumps(activity) if activity else None, *job_ids))
 
+    def record_disagreement(self, token_id: int, oracle: str, commitment: dict) -> None:
+        """Keep another operator's differing commitment to a token on the token's current job (for
+        `oracle status` and the token page); it stays after the token settles, naming who differed."""
+        with self.transaction() as db:
+            row = db.execute("SELECT id, disagreement FROM jobs WHERE token_id = ? ORDER BY state = 'dropped', id DESC"
+                             " LIMIT 1", (token_id,)).fetchone()
+            if row is not None:
+                known = json.loads(row["disagreement"] or "{}")
+                known[oracle] = commitment
+                db.execute("UPDATE jobs SET disagreement = ? WHERE id = ?", (json.dumps(known), row["id"]))
+
     def release(self, owner: str) -> None:
         self._db.execute("UPDATE jobs SET lease_owner = NULL, lease_expires = NULL WHERE lease_owner = ?", (owner,))
 
@@ -402,8 +418,11 @@ class JobStore:
         waiting = [{"token_id": j.token_id, "state": j.state, "reason": activity["reason"]}
                    for j in self.jobs() if j.state in ACTIVE and j.activity
                    and (activity := json.loads(j.activity)).get("reason")]
+        disagree = [{"token_id": j.token_id, "state": j.state, "ours": json.loads(j.attestation)["commitment"]
+                     if j.attestation else None, "others": json.loads(j.disagreement)}
+                    for j in self.jobs() if j.disagreement and j.state != "dropped"]
         return {"counts": self.counts(), "cursor": cursor, "head_seen": head, "lag_blocks": max(0, head - cursor),
-                "failed": failed, "waiting": waiting, "contract": self.get_meta("contract"),
+                "failed": failed, "waiting": waiting, "disagree": disagree, "contract": self.get_meta("contract"),
                 "chain": self.get_meta("chain")}
 
     def jobs(self, state: str | None = None) -> list[Job]:

@@ -36,6 +36,12 @@ class OracleSigner:
     def sign_transaction(self, tx: dict):
         return self._account.sign_transaction(tx)
 
+    def sign_settlement(self, domain, commitments) -> bytes:
+        """This oracle's EIP-712 signature over the settlement of `commitments` (in this order)."""
+        from backend.chain import settlement
+
+        return settlement.sign(self._account.key, domain, commitments)
+
     def __repr__(self) -> str:
         return f"OracleSigner({self.address}, from {self.source})"
 

@@ -44,17 +44,19 @@ from pathlib import Path
 from typing import Callable
 
 from backend.chain.client import StyleMintClient
+from backend.chain.settlement import Commitment
 from backend.chain.errors import ChainNotSettled, ContractRevert
 from backend.chain.manifests import ManifestNotInForce, manifest_at_mint
 from backend.chain.styles import registered_styles_of, style_problems
 from backend.chain.types import MintLog
 from backend.errors import PermanentError, StyleMintError, TransientError
-from backend.ipfs.cid import InvalidCID, canonical, cid_of
+from backend.ipfs.cid import InvalidCID, canonical, cid_of, raw_digest
 from backend.ipfs.errors import IpfsError
 from backend.ipfs.store import ContentStore
 from backend.oracle.jobs import ACTIVE, Job, JobStore, mint_fields
 from backend.oracle.outcomes import Advance, Fail, JobRejected, Outcome, Wait, failpoint, guarded, outcome_of
 from backend.oracle.phases import RENDERING, WAITING
+from backend.oracle.quorum import Attestation, AttestationServer, Peers, QuorumRound, attestation_app
 from backend.oracle.transactions import FulfillmentSender
 from backend.render.metadata import build_metadata
 from backend.render.environment import class_differences
@@ -102,6 +104,11 @@ class OracleConfig:
     dev_mine: bool = False
     # What this operator will render (backend/render/policy.py); checked before every render.
     policy: OperatorPolicy = field(default_factory=OperatorPolicy.from_env)
+    # Other operators of the same OracleQuorum (their attestation URLs, `--peer`); needed when a
+    # settlement takes more than one signature (backend/oracle/quorum.py).
+    peers: list[str] = field(default_factory=list)
+    # A follower proposes a settlement itself once a token is pinned this long x its rank.
+    takeover_seconds: float = 20.0
     # Unique per process, so two workers on one host never share leases; a supervisor that
     # restarts a worker with a fixed `--worker-id` gets its leases back at once.
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
@@ -157,10 +164,22 @@ class Oracle:
         self.renders_dir.mkdir(parents=True, exist_ok=True)
         self.sender = FulfillmentSender(chain, jobs, signer, self.config, self.weights_for, self._still_true)
         self.chain_id = chain.chain_id()
-        if not chain.has_role("ORACLE_ROLE", signer.address):
+        quorum = chain.quorum().address
+        if not chain.is_oracle(signer.address):
             raise OracleNotAuthorized(
-                f"signer {signer.address} lacks ORACLE_ROLE on {chain.address}: every fulfillment would revert. "
-                f"The admin grants it with grantRole(ORACLE_ROLE(), {signer.address}).")
+                f"signer {signer.address} is not an active oracle of the OracleQuorum at {quorum} (the one "
+                f"{chain.address} settles by): its signatures would not count. The admin grants it with "
+                f"grantRole(ORACLE_ROLE(), {signer.address}) on the quorum; it counts after the admin delay.")
+        self.domain = chain.settlement_domain()
+        self.threshold = chain.oracle_threshold()
+        if self.threshold > 1 + len(self.config.peers):
+            raise OracleNotAuthorized(
+                f"the OracleQuorum at {quorum} needs {self.threshold} oracles' signatures per settlement; this "
+                f"oracle has {len(self.config.peers)} peer(s) (--peer URL of each other operator): it would never "
+                f"settle a token")
+        if self.threshold > 1:
+            self.sender.quorum = QuorumRound(Peers(self.config.peers), self.domain, signer, self.threshold,
+                                             self._is_oracle, jobs, self.config.takeover_seconds)
         self.jobs.bind(self.chain_id, chain.address)
         self.randomness_delay = chain.randomness_delay()
         self._manifest_cache: dict[str, bytes] = {}  # by CID
@@ -170,6 +189,16 @@ class Oracle:
         self.times = StepTimes()
         self._steps: dict[str, Callable[[Job], Outcome]] = {
             "rendered": self._pin, "submitted": self.sender.confirm, "fulfilled": self._watch}
+
+    def _is_oracle(self, account: str) -> bool:
+        return self.chain.is_oracle(account)
+
+    def serve_attestations(self, host: str = "127.0.0.1", port: int = 0) -> AttestationServer:
+        """Publish this operator's attestations and countersign peers' proposals over HTTP (its own
+        chain client: the server answers on other threads)."""
+        client = StyleMintClient(self.chain.rpc_url, self.chain.address)
+        app = attestation_app(self.jobs.path, self.domain, self.signer, client.is_oracle)
+        return AttestationServer(app, host, port)
 
     @property
     def signer(self):
@@ -506,7 +535,12 @@ class Oracle:
         metadata_cid = self.store.add(metadata)
         for cid, data in ((image_cid, png), (metadata_cid, metadata)):
             self._read_back(cid, data)
-        return Advance("pinned", {"image_cid": image_cid, "metadata_cid": metadata_cid},
+        # Commit to the render: what every honest operator derives alike, signed (quorum.py).
+        commitment = Commitment.of(job.token_id, job.seed, raw_digest(metadata_cid), info["prompt"],
+                                   self.weights_for(job), job.block_hash, job.randomness_block_hash)
+        attestation = Attestation.sign(self.signer, self.domain, commitment)
+        return Advance("pinned", {"image_cid": image_cid, "metadata_cid": metadata_cid,
+                                  "attestation": json.dumps(attestation.to_json())},
                        f"image={image_cid} metadata={metadata_cid}")
 
     def _read_back(self, cid: str, data: bytes) -> None:

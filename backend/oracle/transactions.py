@@ -20,7 +20,9 @@ import json
 import logging
 from typing import Callable
 
+from backend.chain import settlement
 from backend.chain.client import StyleMintClient
+from backend.chain.settlement import Commitment
 from backend.chain.errors import ContractRevert, RpcRejected
 from backend.ipfs.cid import raw_digest
 from backend.oracle.jobs import Job, JobStore
@@ -38,6 +40,9 @@ class FulfillmentSender:
         self.chain, self.jobs, self.signer, self.config = chain, jobs, signer, config
         self.weights_for = weights_for
         self.still_true = still_true
+        self.domain = chain.settlement_domain()
+        # With a quorum of more than one (backend/oracle/quorum.py): who proposes and countersigns.
+        self.quorum = None
 
     def fulfilled_on_chain(self, job: Job) -> Outcome | None:
         """Idempotency: the chain's own record of this token's fulfillment, if it has one (one read
@@ -75,40 +80,69 @@ class FulfillmentSender:
             else:
                 outcomes[job.id] = paid_by
         to_send = [job for job in jobs if job.id in weights]
+        commitments = {job.id: self.commitment_of(job, weights[job.id]) for job in to_send}
         chain_count = self.chain.transaction_count(self.signer.address) if to_send else 0
         fresh = [job for job in to_send if not self._holds_unused_nonce(job, chain_count)]
         for job in to_send:
             if job not in fresh:
-                outcomes[job.id] = self._sign_alone(job, weights)
+                outcomes[job.id] = self._sign_alone(job, commitments)
+        signatures = None
+        if fresh and self.quorum is not None:
+            try:
+                chosen, signatures, waiting = self.quorum.settle(fresh, commitments)
+            except Exception as err:  # noqa: BLE001 - the same outcome for every job of the round
+                chosen, waiting = [], {}
+                outcomes |= {job.id: outcome_of(err, job) for job in fresh}
+            outcomes |= {job_id: Wait(reason) for job_id, reason in waiting.items()}
+            fresh = chosen
         if fresh:
             try:
-                outcomes |= self._sign_and_store(fresh, weights)
+                outcomes |= self._sign_and_store(fresh, commitments, signatures)
             except Exception as err:  # noqa: BLE001 - the same outcome for every job of the transaction
                 outcomes |= {job.id: outcome_of(err, job) for job in fresh}
         return outcomes
 
+    @staticmethod
+    def commitment_of(job: Job, weights: list[int]) -> Commitment:
+        """The job's commitment: as signed at its pin step, else (a job pinned before commitments
+        were signed there) built from its row and `weights`."""
+        if job.attestation:
+            return Commitment.from_json(json.loads(job.attestation)["commitment"])
+        return Commitment.of(job.token_id, job.seed, raw_digest(job.metadata_cid), json.loads(job.render_info)["prompt"],
+                             weights, job.block_hash, job.randomness_block_hash)
+
     def _weights_or_outcome(self, job: Job) -> list[int] | Outcome:
         """The weights this job's fulfillment pays by, computed once per submission, or why not."""
+        if job.attestation:
+            return list(Commitment.from_json(json.loads(job.attestation)["commitment"]).weights_bps)
         try:
             return self.weights_for(job)
         except Exception as err:  # noqa: BLE001 - a job that cannot be weighed ends as an outcome
             return outcome_of(err, job)
 
-    def _sign_alone(self, job: Job, weights: dict[int, list[int]]) -> Outcome:
-        return guarded(lambda j: self._sign_and_store([j], weights)[j.id], job)
+    def _sign_alone(self, job: Job, commitments: dict[int, Commitment]) -> Outcome:
+        """A job re-signing at a nonce it holds. Under a quorum it is proposed again first (the
+        signatures it holds may be over a batch it left)."""
+        if self.quorum is None:
+            return guarded(lambda j: self._sign_and_store([j], commitments)[j.id], job)
 
-    def _sign_and_store(self, jobs: list[Job], weights: dict[int, list[int]]) -> dict[int, Outcome]:
-        """Sign one transaction for `jobs` (`fulfill` for one, `fulfillBatch` for several) once, store
-        it with its nonce in every job's row, then broadcast those very bytes. If an entry of a batch
-        would revert now (a reorg a moment ago), each job is sent alone instead, so one stale token
-        does not hold back the others."""
-        entries = [(job.token_id, bytes.fromhex(job.seed[2:]), raw_digest(job.metadata_cid),
-                    job.randomness_block_hash, weights[job.id]) for job in jobs]
+        def propose(j: Job) -> Outcome:
+            chosen, signatures, waiting = self.quorum.settle([j], commitments)
+            return self._sign_and_store([j], commitments, signatures)[j.id] if chosen else Wait(waiting[j.id])
+        return guarded(propose, job)
+
+    def _sign_and_store(self, jobs: list[Job], commitments: dict[int, Commitment],
+                        signatures: dict[str, bytes] | None = None) -> dict[int, Outcome]:
+        """Sign one `fulfillBatch` transaction for `jobs` once, store it with its nonce in every
+        job's row, then broadcast those very bytes. `signatures`: the quorum's over exactly this
+        batch (None: a quorum of one, this oracle signs it). If an entry would revert now (a reorg a
+        moment ago), each job is sent alone instead (alone: proposed again under a quorum), so one
+        stale token does not hold back the others."""
         try:
-            tx = self.chain.prepare_fulfill_batch(self.signer.address, entries)
+            tx = self._prepare([commitments[job.id] for job in jobs], signatures)
         except ContractRevert as err:
             if len(jobs) > 1:
-                return {job.id: self._sign_alone(job, weights) for job in jobs}
+                return {job.id: self._sign_alone(job, commitments) for job in jobs}
             return {jobs[0].id: self._would_revert(jobs[0], err)}
         chain_count = self.chain.transaction_count(self.signer.address)
         signed = self.jobs.store_signed(
@@ -123,6 +157,18 @@ class FulfillmentSender:
         failpoint("after_broadcast")
         event = f"tx={tx_hash}" + (f" batch={len(jobs)}" if len(jobs) > 1 else "")
         return {job.id: Advance("submitted", {}, event) for job in jobs}
+
+    def _prepare(self, commitments: list[Commitment], signatures: dict[str, bytes] | None = None) -> dict:
+        """The unsigned `fulfillBatch` of `commitments` with the oracles' signatures over exactly
+        this list, signers ascending (without `signatures`: this oracle's own, a quorum of one)."""
+        if signatures is None:
+            signatures = {self.signer.address: self.signer.sign_settlement(self.domain, commitments)}
+        return self.chain.prepare_fulfill_batch(self.signer.address, commitments,
+                                                settlement.in_signer_order(signatures))
+
+    def _signers_of(self, signatures: list[bytes], commitments: list[Commitment]) -> dict[str, bytes]:
+        """Signatures already over exactly these commitments, by signer (re-sent unchanged)."""
+        return {settlement.signer_of(signature, self.domain, commitments): signature for signature in signatures}
 
     def _would_revert(self, job: Job, err: ContractRevert) -> Outcome:
         """A batch of one whose estimate reverts: fulfillBatch skips what the chain made impossible
@@ -215,23 +261,26 @@ class FulfillmentSender:
         staying = [other for other in self.jobs.holders(job.fulfill_tx)
                    if (leaving is None or other.id != leaving.id) and (other.id == job.id or self.still_true(other))]
         tokens = {other.token_id for other in staying}
-        entries = [entry for entry in self.chain.fulfill_entries(job.fulfill_raw or "0x") if entry[0] in tokens]
+        signed, signatures = self.chain.fulfill_entries(job.fulfill_raw or "0x")
+        entries = [c for c in signed if c.token_id in tokens]
+        if entries != signed and self.quorum is not None:
+            entries = []  # the quorum signed the whole batch: cancel; the rest are proposed again
         tx = None
         if entries:
             try:
-                tx = self.chain.prepare_fulfill_batch(self.signer.address, entries)
+                tx = self._prepare(entries, self._signers_of(signatures, entries) if entries == signed else None)
             except ContractRevert as err:  # what is left would revert: cancel, they sign again fresh
                 log.warning("event=resign_reverts tx=%s: %s", job.fulfill_tx, err)
         if tx is None:
             sign, ids, kind = (lambda nonce, outbid: self.chain.sign_cancel(self.signer, nonce, outbid)), [], "cancel"
         else:
-            kept = {entry[0] for entry in entries}
+            kept = {entry.token_id for entry in entries}
             ids = [other.id for other in staying if other.token_id in kept]
             sign, kind = (lambda nonce, outbid: self.chain.sign(self.signer, tx, nonce, outbid)), "resign"
         tx_hash, raw = self.jobs.store_resigned(ids, job.fulfill_tx, self.signer.address, job.fulfill_nonce, sign,
                                                 self.chain.head(), self.chain.fees_of)
         self.chain.broadcast(raw)
         log.warning("event=%s nonce=%d old_tx=%s tx=%s tokens=%s%s", kind, job.fulfill_nonce, job.fulfill_tx, tx_hash,
-                    sorted(tokens & {e[0] for e in entries}) if tx is not None else [],
+                    sorted(tokens & {e.token_id for e in entries}) if tx is not None else [],
                     f" without token={leaving.token_id}" if leaving is not None else "")
         return tx_hash

@@ -64,6 +64,7 @@ const REVERTS = {
   StaleMint: "The mint was reorganised out of its block; the oracle renders it again from the canonical one.",
   WeightsNotWhole: "The style weights must add up to exactly 100 %.",
   WrongWeightCount: "One weight is needed per style the project blends.",
+  InvalidProof: "This proof does not commit to this token, prompt and metadata.",
   NotPendingOwner: "Only the account this style is being handed to can accept it.",
   ReentrancyGuardReentrantCall: "A contract tried to call back into StyleMint during a payment; refused.",
   SafeCastOverflowedUintDowncast: "A number is too large for the contract to store.",

@@ -78,7 +78,7 @@ def test_services_start_without_loading_ape():
         "from backend.chain.client import StyleMintClient\n"
         "import backend.cli\n"
         "client = StyleMintClient('http://127.0.0.1:1', '0x' + '11' * 20)\n"
-        "assert any(e.get('name') == 'fulfill' for e in client.contract.abi)\n"
+        "assert any(e.get('name') == 'fulfillBatch' for e in client.contract.abi)\n"
         "print(sorted(m for m in sys.modules if m == 'ape' or m.startswith(('ape.', 'ape_', 'backend.dev'))))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)

@@ -145,7 +145,7 @@ def test_a_key_without_the_oracle_role_refuses_to_start(sample_chain, shared_ren
     client = StyleMintClient(node.url, sample.deployment.address)
     from backend.oracle import factory
 
-    with pytest.raises(OracleNotAuthorized, match="lacks ORACLE_ROLE"):
+    with pytest.raises(OracleNotAuthorized, match="is not an active oracle of the OracleQuorum"):
         factory.make_oracle(client=client, store=store, renderer=shared_renderer, state=env / "state.sqlite",
                             signer=OracleSigner(dev_account(9), "dev account 9"))
     with pytest.raises(ContractRevert) as revert:

@@ -78,7 +78,7 @@ def test_a_round_of_jobs_goes_out_in_one_batch_transaction(sample_chain, shared_
 def test_fulfillment_by_another_oracle_is_detected_not_resent(sample_chain, shared_renderer, env):
     node, sample, store = sample_chain
     admin, rival = accounts.test_accounts[0], accounts.test_accounts[7]
-    sample.contract.grantRole(sample.contract.ORACLE_ROLE(), rival, sender=admin)
+    core.grant_oracle(sample.contract, rival, admin)
     honest = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     liar = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     rival_cid = cid_of(b"the rival's metadata")
@@ -208,7 +208,7 @@ def test_outages_of_ipfs_and_rpc_are_waited_out(sample_chain, shared_renderer, e
 def test_two_workers_share_the_store_without_double_work(sample_chain, shared_renderer, env):
     node, sample, store = sample_chain
     admin, second = accounts.test_accounts[0], accounts.test_accounts[7]
-    sample.contract.grantRole(sample.contract.ORACLE_ROLE(), second, sender=admin)
+    core.grant_oracle(sample.contract, second, admin)
     for i in range(12):
         core.mint(sample.contract, accounts.test_accounts[4 + i % 3], sample.project_id)
     from backend.oracle.keys import OracleSigner, dev_account

@@ -111,7 +111,7 @@ def test_weights_paid_that_are_not_the_renders_are_caught(registered_blend, shar
     lie = [honest[0] + 1_500, honest[1] - 1_500]
 
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
-    sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
+    core.grant_oracle(sample.contract, liar, admin)
     cid = store.add(canonical_json(metadata))
     core.fulfill(sample.contract, victim.token_id, seed, cid, liar, weights_bps=lie)
     report = verifier_for(node, sample, store, shared_renderer.models_dir).verify(victim.token_id)

@@ -20,6 +20,6 @@ def claims_about(sample, victim, seed) -> dict:
 
 def lying_fulfill(sample, store, victim, seed, metadata):
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
-    sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
+    core.grant_oracle(sample.contract, liar, admin)
     cid = store.add(canonical_json(metadata))
     core.fulfill(sample.contract, victim.token_id, seed, cid, liar)

@@ -99,8 +99,7 @@ def fulfill_with(sample, store, victim, seed, metadata) -> str:
     from ape import accounts
 
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
-    if not sample.contract.hasRole(sample.contract.ORACLE_ROLE(), liar):
-        sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
+    core.grant_oracle(sample.contract, liar, admin)
     data = metadata if isinstance(metadata, bytes) else canonical_json(metadata)  # a careful liar's form
     cid = store.add(data)
     core.fulfill(sample.contract, victim.token_id, seed, cid, liar)

@@ -59,7 +59,7 @@ def unpinned_fulfill(node_url: str, sample, honest_token_metadata: dict) -> int:
     released, and nobody can ever see what the token is."""
     victim = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
-    sample.contract.grantRole(sample.contract.ORACLE_ROLE(), liar, sender=admin)
+    core.grant_oracle(sample.contract, liar, admin)
     never_pinned = cid_of(canonical_json({**honest_token_metadata, "name": "never pinned"}))
     core.randomness_block(sample.contract, victim.token_id)  # mined: the seed is the true one
     seed = canonical_seed(node_url, sample.deployment.address, victim.token_id, victim.tx_hash)
