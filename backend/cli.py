@@ -598,7 +598,10 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
               help="Seconds a fulfilled token's content may stay unavailable before it is an ALERT.")
 @click.option("--once", is_flag=True, help="Check everything up to the head, then exit (1 if any check failed).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per checked fulfillment.")
-def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, grace, once, as_json):
+@click.option("--operator", "operators", multiple=True, metavar="URL",
+              help="An oracle operator's attestation URL (its `stylemint oracle --listen`); repeat for each. "
+                   "ALERT when operators commit differently to a token, or one signed what was not settled.")
+def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, grace, once, as_json, operators):
     """Verify every fulfillment as it lands and report each one whose check fails (a lying oracle)."""
     import time
 
@@ -628,9 +631,19 @@ def watch(rpc, contract, ipfs_setting, from_block, confirmations, poll, grace, o
         else:
             click.echo(f"ALERT  token {report.token_id}: {report.outcome}: {report.reason}")
 
+    def disagree(token_id, message):
+        if as_json:
+            click.echo(json.dumps({"token_id": token_id, "outcome": "oracles_disagree", "alert": True,
+                                   "reason": message}))
+        else:
+            click.echo(f"ALERT  token {token_id}: {message}")
+
     state = WatchState(next_block=start_block if from_block is None else from_block)
+    from backend.verify.operators import OperatorWatch
+
     watcher = FulfillmentWatch(client, Verifier(client, content), confirmations=confirmations, grace=grace,
-                               on_report=show)
+                               on_report=show,
+                               operators=OperatorWatch(client, list(operators), disagree) if operators else None)
     click.echo(f"watching fulfillments of {client.address} from block {state.next_block}", err=True)
     try:
         while True:

@@ -204,6 +204,29 @@ class StyleMintClient:
                           argument_filters={"tokenId": token_id})
         return int(logs[-1]["blockNumber"]) if logs else None
 
+    def aigc_data(self, token_id: int) -> dict | None:
+        """The token's ERC-7007 AigcData log on the canonical chain (the settlement it was fulfilled
+        by): block, keccak of the prompt (indexed), metadata digest and the ABI-encoded proof."""
+        logs = self._logs("AigcData", f"eth_getLogs(AigcData {token_id})", from_block=0,
+                          argument_filters={"tokenId": token_id})
+        if not logs:
+            return None
+        args = logs[-1]["args"]
+        return {"block": int(logs[-1]["blockNumber"]), "prompt_hash": bytes(args["prompt"]),
+                "aigc_data": bytes(args["aigcData"]), "proof": bytes(args["proof"])}
+
+    def settlement_digest(self, fulfilments: list[bytes], block: int) -> bytes:
+        """The EIP-712 digest the oracles signed for a settlement of these commitments, as the
+        contracts compute it (`OracleQuorum.digest(StyleMint.settlementHash(...))`)."""
+        struct = self._call(lambda: self.contract.functions.settlementHash(list(fulfilments)).call(
+            block_identifier=block), "settlementHash")
+        return bytes(self._call(lambda: self.quorum().functions.digest(struct).call(block_identifier=block), "digest"))
+
+    def verify_aigc(self, prompt: bytes, aigc_data: bytes, proof: bytes, block: int | str = "latest") -> bool:
+        """ERC-7007 `verify` (M valid signatures of oracles active at `block` over this output)."""
+        return bool(self._call(lambda: self.contract.functions.verify(prompt, aigc_data, proof).call(
+            block_identifier=block), "verify"))
+
     def all_styles_paid(self) -> dict[int, dict]:
         """Every StylesPaid log, by token id (what the style library's earnings add up)."""
         logs = self._logs("StylesPaid", "eth_getLogs(StylesPaid)", from_block=0)
@@ -363,13 +386,14 @@ class StyleMintClient:
             self._quorum = self.w3.eth.contract(address=address, abi=contract_abi("OracleQuorum"))
         return self._quorum
 
-    def is_oracle(self, account: str) -> bool:
-        """Whether `account`'s signature counts towards a settlement now."""
-        return bool(self._call(lambda: self.quorum().functions.isOracle(account).call(), "isOracle"))
+    def is_oracle(self, account: str, block: int | str = "latest") -> bool:
+        """Whether `account`'s signature counts towards a settlement (now, or at `block`)."""
+        return bool(self._call(lambda: self.quorum().functions.isOracle(account).call(block_identifier=block),
+                               "isOracle"))
 
-    def oracle_threshold(self) -> int:
-        """M: the distinct oracle signatures a settlement needs now."""
-        return int(self._call(lambda: self.quorum().functions.threshold().call(), "threshold"))
+    def oracle_threshold(self, block: int | str = "latest") -> int:
+        """M: the distinct oracle signatures a settlement needs (now, or at `block`)."""
+        return int(self._call(lambda: self.quorum().functions.threshold().call(block_identifier=block), "threshold"))
 
     def settlement_domain(self) -> Domain:
         return Domain(self.chain_id(), self.quorum().address, self.address)

@@ -49,6 +49,12 @@ def build_metadata(
             "`stylemint verify` re-renders it from public data."
         ),
         "image": f"ipfs://{image_cid}",
+        # ERC-7007's AIGC fields: the rendered prompt, the content, and how it is proven (a validity
+        # proof: M oracles' signatures over the commitment, checked by the contract's `verify`).
+        "prompt": render.prompt,
+        "aigc_type": "image",
+        "aigc_data": f"ipfs://{image_cid}",
+        "proof_type": "validity",
         "attributes": attributes,
         "provenance": {
             "token_id": str(token_id),

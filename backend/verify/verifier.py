@@ -10,11 +10,13 @@ Each check closes one hole (docs/VERIFY.md says which):
 4. metadata the metadata and image fetched by CID (re-hashed); every claim the verifier can derive
             (chain facts, names, traits, prompt, hashes of the bytes, the committed environment)
             is checked and a false one is named; whatever an oracle wrote is type-checked first
-5. model    the model's weights hash equals the manifest's
-6. render   re-render in the committed environment and compare: exact (same PNG bytes), tolerant
+5. settlement the token's ERC-7007 proof commits to its seed, blocks, prompt and metadata, signed
+            by at least M distinct oracles active at that block (named in the report)
+6. model    the model's weights hash equals the manifest's
+7. render   re-render in the committed environment and compare: exact (same PNG bytes), tolerant
             (only when this machine is outside the committed environment class; small edits
             cannot be excluded then, and it has its own exit code) or mismatch
-7. attribution the style weights re-computed with the render equal the recorded ones (within
+8. attribution the style weights re-computed with the render equal the recorded ones (within
             1 % per style outside the committed class)
 
 Every input an oracle or an artist controls ends in a verdict, never in a traceback.
@@ -29,13 +31,16 @@ from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 
 import numpy as np
+from eth_utils import keccak
+
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.chain.manifests import ManifestNotInForce, manifest_at_mint
+from backend.chain.settlement import Proof
 from backend.chain.split import split_sale
 from backend.chain.styles import adapters_loaded, registered_style, style_problems
 from backend.chain.types import MintLog, to_hex
-from backend.ipfs.cid import InvalidCID, canonical, cid_of
+from backend.ipfs.cid import InvalidCID, canonical, cid_of, raw_digest
 from backend.ipfs.errors import IpfsError, IpfsUnavailable, NotFound
 from backend.ipfs.store import ContentStore
 from backend.render.compare import compare_pixels, within_tolerance
@@ -73,6 +78,7 @@ class Outcome(IntEnum):
     ERROR = 18  # a bug in the verifier: reported, never a traceback
     ATTRIBUTION_MISMATCH = 19
     UNAVAILABLE = 20  # content this verifier's source does not have: not checked, never a mismatch
+    SETTLEMENT_MISMATCH = 21  # the token's ERC-7007 proof does not commit to it, or too few oracles signed
 
     @property
     def exit_code(self) -> int:
@@ -210,6 +216,7 @@ class Verifier:
         self._check_seed(token, report)
         self._check_manifest(token, report)
         self._check_metadata(token, report)
+        self._check_settlement(token, report)
         result = self._check_model(token, report)
         outcome, reason = self._check_render(token, result, report)
         if outcome in (Outcome.EXACT, Outcome.TOLERANT):
@@ -397,8 +404,48 @@ class Verifier:
                                    "fetched intact; every derivable claim is true",
                                    {"image_cid": token.image_cid, "png_sha256": token.provenance.get("png_sha256")}))
 
+    def _check_settlement(self, token: "_Token", report: Report) -> None:
+        """5. Who settled it: the token's ERC-7007 AigcData proof commits to this token's seed, mint
+        and randomness blocks, rendered prompt and metadata digest, and carries the signatures of at
+        least M distinct oracles active just before the settlement's block; they are named."""
+        log_entry = self._chain(report, self.chain.aigc_data, token.token_id)
+
+        def refuted(why: str, evidence: dict | None = None):
+            report.checks.append(Check("settlement", False, why, evidence or {}))
+            return Refuted(Outcome.SETTLEMENT_MISMATCH, why)
+
+        if log_entry is None:
+            raise refuted("fulfilled without an AigcData proof: no oracle quorum is on record for this token")
+        try:
+            proof = Proof.decode(log_entry["proof"])
+        except Exception:  # noqa: BLE001 - bytes the contract emitted, but never a traceback
+            raise refuted("the AigcData proof is not a StyleMint proof") from None
+        prompt = str(token.provenance.get("prompt", "")).encode()
+        expected = {"token_id": (proof.token_id, token.token_id), "seed": (proof.seed, token.seed),
+                    "mint_block_hash": ("0x" + proof.mint_block_hash.hex(), token.mint.block_hash),
+                    "randomness_block_hash": ("0x" + proof.randomness_block_hash.hex(), token.randomness_block[1]),
+                    "metadata_digest": (log_entry["aigc_data"], raw_digest(token.metadata_cid)),
+                    "prompt": (log_entry["prompt_hash"], keccak(prompt))}
+        wrong = sorted(name for name, (got, want) in expected.items() if got != want)
+        if wrong:
+            raise refuted(f"the settlement's commitment differs from the token on {', '.join(wrong)}")
+        before = log_entry["block"] - 1  # the oracle set and M the settlement was checked against
+        digest = self._chain(report, self.chain.settlement_digest, list(proof.fulfilments), log_entry["block"])
+        signers = proof.signers(digest)
+        threshold = self._chain(report, self.chain.oracle_threshold, before)
+        active = [s for s in dict.fromkeys(signers) if self._chain(report, self.chain.is_oracle, s, before)]
+        evidence = {"block": log_entry["block"], "signers": signers, "threshold": threshold,
+                    "weights_bps": list(proof.weights_bps), "batch": len(proof.fulfilments)}
+        if len(active) < threshold or len(active) != len(signers):
+            raise refuted(f"{len(active)} distinct active oracle(s) signed, {threshold} required: "
+                          f"{', '.join(signers) or 'nobody'}", evidence)
+        if not self._chain(report, self.chain.verify_aigc, prompt, log_entry["aigc_data"], log_entry["proof"], before):
+            raise refuted("ERC-7007 verify rejects the proof at the settlement's block", evidence)
+        report.checks.append(Check("settlement", True, f"settled in block {log_entry['block']} by {len(signers)} of "
+                                   f"{threshold} required oracles: {', '.join(signers)}", evidence))
+
     def _check_model(self, token: "_Token", report: Report) -> RenderResult:
-        """5. The model's weights hash as the manifest pins (checked by the renderer as it loads), then render."""
+        """6. The model's weights hash as the manifest pins (checked by the renderer as it loads), then render."""
         renderer = self.renderer_for(token.environment)
         try:
             result = self._timed("render_s", report, renderer.render, token.manifest, token.seed)
@@ -413,7 +460,7 @@ class Verifier:
         return result
 
     def _check_render(self, token: "_Token", result: RenderResult, report: Report) -> tuple[Outcome, str]:
-        """6. The re-render against the pinned image: exact; tolerant only where this machine is
+        """7. The re-render against the pinned image: exact; tolerant only where this machine is
         outside the committed environment class; else a mismatch."""
         committed = token.manifest.environment
         here = class_differences(committed.model_dump(), result.fingerprint) if committed else None
@@ -451,7 +498,7 @@ class Verifier:
 
 
     def _check_attribution(self, token: "_Token", result: RenderResult, report: Report) -> None:
-        """7. The recorded style weights are what the render gives: identical (scores and heat-map
+        """8. The recorded style weights are what the render gives: identical (scores and heat-map
         CIDs too) in the committed environment; each weight within 1 % outside it."""
         recorded = token.provenance.get("attribution")
         recomputed = result.attribution
@@ -470,7 +517,7 @@ class Verifier:
 
 
     def _check_payment(self, token: "_Token", result: RenderResult, report: Report) -> None:
-        """8. The sale paid the styles by this render's weights: the StylesPaid log's weights are
+        """9. The sale paid the styles by this render's weights: the StylesPaid log's weights are
         the recomputed ones (identical in the committed environment, within 1 % outside it), and
         the styles it paid are the adapters the manifest loads (CID, sha256, trigger), and it loads
         no other registered style's adapter (backend/chain/styles.py, the oracle's rule too)."""

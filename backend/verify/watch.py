@@ -1,9 +1,11 @@
 """Verify every fulfillment as it lands, so that a lying oracle is caught within minutes.
 
-The contract cannot check a seed (docs/RENDER_SPEC.md §1): anyone holding ORACLE_ROLE, the admin
-included once it grants itself the role, can attach any seed and image. `stylemint verify`
+The contract cannot check a seed (docs/RENDER_SPEC.md §1): a quorum of oracle keys that agree on
+a lie (M colluding or compromised operators) can attach any seed and image. `stylemint verify`
 catches that at the next audit; this watch runs the same verifier on each `TokenFulfilled` log
-once it has `confirmations` blocks on top, and reports every token whose check fails.
+once it has `confirmations` blocks on top, and reports every token whose check fails. With the
+operators' URLs it also compares what each operator committed (backend/verify/operators.py):
+operators that disagree on a waiting token, and one that signed what the quorum did not settle.
 
 Content that cannot be fetched is no evidence of a lie at first (a gateway catching up), but an
 oracle can also fulfil with a metadata CID that it never pinned, releasing the escrow for nothing
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from backend.chain.client import StyleMintClient
+from backend.verify.operators import OperatorWatch
 from backend.verify.verifier import Outcome, Report, Verifier
 
 # Verdicts that are no evidence of a lie: tolerant (the watcher runs outside the committed
@@ -31,6 +34,7 @@ class WatchState:
     failed: int = 0
     # token id -> when (by the watch's clock) its content was first found unavailable
     unavailable: dict[int, float] = field(default_factory=dict)
+    pending: set[int] = field(default_factory=set)  # minted, not seen fulfilled (watched with operators)
 
 
 class FulfillmentWatch:
@@ -38,7 +42,9 @@ class FulfillmentWatch:
 
     def __init__(self, chain: StyleMintClient, verifier: Verifier, *, confirmations: int = 0, grace: float = 600.0,
                  clock: Callable[[], float] = time.monotonic,
-                 on_report: Callable[[Report, bool], None] = lambda report, alert: None):
+                 on_report: Callable[[Report, bool], None] = lambda report, alert: None,
+                 operators: OperatorWatch | None = None):
+        self.operators = operators
         self.chain = chain
         self.verifier = verifier
         self.confirmations = confirmations
@@ -54,7 +60,12 @@ class FulfillmentWatch:
         to_block = self.chain.head() - self.confirmations
         if to_block < state.next_block:
             return reports
+        if self.operators is not None:
+            state.pending |= {mint.token_id for mint in self.chain.mint_logs(state.next_block, to_block)}
         for token_id in self.chain.fulfilled_tokens(state.next_block, to_block):
+            if self.operators is not None:
+                state.pending.discard(token_id)
+                state.failed += self.operators.check_settled(token_id)
             report = self.verifier.verify(token_id)
             state.checked += 1
             if report.exit_code == Outcome.UNAVAILABLE and self.grace > 0:
@@ -63,6 +74,9 @@ class FulfillmentWatch:
             else:
                 self._settle(state, report)
             reports.append(report)
+        if self.operators is not None:
+            for token_id in sorted(state.pending):
+                state.failed += self.operators.check_pending(token_id)
         state.next_block = to_block + 1
         return reports
 

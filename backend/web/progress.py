@@ -34,7 +34,8 @@ def close_jobs(_error=None) -> None:
 def progress_of(jobs: JobStore | None, token_id: int) -> dict:
     """`phase` is queued | waiting (for its randomness; `reason`) | rendering (`step` of `steps`) |
     pinning | submitting | submitted (`fulfill_tx`) | failed (`reason`); `retrying` carries the
-    last error of a step the oracle will try again."""
+    last error of a step the oracle will try again; `disagree` lists each operator's commitment
+    when they differ (this oracle's first)."""
     job = jobs.for_token(token_id) if jobs else None
     if job is None:
         return {"phase": QUEUED}
@@ -53,6 +54,10 @@ def progress_of(jobs: JobStore | None, token_id: int) -> dict:
         progress["fulfill_tx"] = job.fulfill_tx
     if phase != FAILED and job.attempts:
         progress["retrying"] = job.last_error
+    if job.disagreement:  # other operators committed otherwise (backend/oracle/quorum.py): each one named
+        ours = json.loads(job.attestation) if job.attestation else None
+        progress["disagree"] = ([{"oracle": ours["oracle"], **ours["commitment"]}] if ours else []) + [
+            {"oracle": oracle, **commitment} for oracle, commitment in json.loads(job.disagreement).items()]
     return progress
 
 

@@ -93,6 +93,15 @@ function showProgress(progress, state, steps) {
   } else if (progress.retrying) {
     list.append(el("li", { class: "retrying" }, `Retrying after: ${progress.retrying}`));
   }
+  if (Array.isArray(progress.disagree) && progress.disagree.length) {
+    // Two different commitments are never merged: the token settles only when enough operators agree.
+    const rows = progress.disagree.map((c) => el("tr", {}, el("td", {}, String(c.oracle)), el("td", {}, String(c.seed)),
+      el("td", {}, String(c.metadata_digest)), el("td", {}, JSON.stringify(c.weights_bps))));
+    list.append(el("li", { class: "disagree", id: "disagree" },
+      "Oracles disagree: this token waits until enough operators commit to the same render.",
+      el("table", {}, el("tr", {}, ...["Oracle", "Seed", "Metadata digest", "Style weights (bps)"]
+        .map((h) => el("th", {}, h))), ...rows)));
+  }
 }
 
 function showTraits(attributes) {

@@ -23,6 +23,7 @@ from backend.oracle.keys import OracleSigner, dev_account
 from backend.oracle.outcomes import Advance
 from backend.oracle.quorum import Attestation
 from backend.oracle.service import OracleConfig
+from backend.verify.operators import OperatorWatch
 from tests.oracle.conftest import use_block_time
 from tests.support.chain import canonical_seed, fulfill_events, transactions_from
 
@@ -178,6 +179,42 @@ def test_a_lying_operator_settles_nothing_and_the_honest_two_settle_once(operato
     named = [d for i in honest for d in operators.oracles[i].status()["disagree"]]
     assert named and all(set(d["others"]) == {dev_account(liar).address} for d in named)
     assert all(d["others"][dev_account(liar).address][field] != d["ours"][field] for d in named)
+    # `stylemint watch --operator ...` names the liar: it signed what the quorum did not settle.
+    alerts = []
+    watch = OperatorWatch(StyleMintClient(node.url, sample.deployment.address), list(operators.urls.values()),
+                          lambda token, message: alerts.append((token, message)))
+    assert sum(watch.check_settled(t) for t in tokens) == 2
+    assert {t for t, _ in alerts} == set(tokens)
+    assert all(f"oracle {dev_account(liar).address} signed a commitment the quorum did not settle" in m
+               for _, m in alerts)
+
+
+def test_a_liar_and_one_honest_operator_disagree_the_token_waits_and_watch_alerts(operators, quorum_chain):
+    node, sample, store = quorum_chain
+    liar, honest, late = OPERATORS
+    for i in (liar, honest):
+        operators.start(i)
+    lie_on_pin(operators.oracles[liar], "weights_bps")
+    mint = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    operators.step_until(lambda: all(state_of(o, mint.token_id) == "pinned" for o in operators.oracles.values()))
+    for _ in range(3):
+        for oracle in operators.oracles.values():
+            oracle.process_batch()
+    assert not sample.contract.isFulfilled(mint.token_id)  # two different commitments are never merged
+    waiting = {w["token_id"]: w["reason"] for w in operators.oracles[honest].status()["waiting"]}
+    assert "oracles disagree" in waiting[mint.token_id] and dev_account(liar).address in waiting[mint.token_id]
+    alerts = []
+    watch = OperatorWatch(StyleMintClient(node.url, sample.deployment.address), list(operators.urls.values()),
+                          lambda token, message: alerts.append((token, message)))
+    assert watch.check_pending(mint.token_id) == 1 and watch.check_pending(mint.token_id) == 0  # said once
+    assert alerts[0][0] == mint.token_id and "oracles disagree, the token waits" in alerts[0][1]
+    assert dev_account(liar).address in alerts[0][1] and dev_account(honest).address in alerts[0][1]
+
+    operators.start(late)  # a second honest operator: the honest two settle it
+    operators.step_until(settled(sample, [mint.token_id]))
+    assert bytes(sample.contract.tokenSeed(mint.token_id)) == canonical_seed(
+        node.url, sample.deployment.address, mint.token_id, mint.tx_hash)
+    assert len(fulfil_transactions(node, sample)) == 1
 
 
 def test_one_operator_down_then_back_every_token_settles_once_in_one_batch(operators, quorum_chain):

@@ -25,8 +25,10 @@ def test_honest_token_is_exact(fulfilled, shared_renderer):
     report = verifier_for(node, sample, store, models(shared_renderer)).verify(mints[0].token_id)
     assert report.outcome == "exact" and report.exit_code == 0, report.reason
     steps = [(c.step, c.passed) for c in report.checks if not c.warning]
-    assert steps == [("token", True), ("seed", True), ("manifest", True), ("metadata", True), ("model", True),
-                     ("render", True)]
+    assert steps == [("token", True), ("seed", True), ("manifest", True), ("metadata", True), ("settlement", True),
+                     ("model", True), ("render", True)]
+    settled = next(c for c in report.checks if c.step == "settlement")
+    assert settled.evidence["signers"] == [accounts.test_accounts[1].address] and settled.evidence["threshold"] == 1
     assert any(c.warning and "not locked" in c.detail for c in report.checks)  # the sample project is unlocked
     assert report.comparison["rendered_cid"] == report.comparison["pinned_cid"]
     assert all(v >= 0 for v in report.timings.values()) and report.timings["render_s"] > 0
@@ -184,3 +186,43 @@ def test_unreachable_rpc(sample_chain, shared_renderer):
     report = verifier.verify(1_000_000)
     assert report.outcome == "unreachable" and report.exit_code == Outcome.UNREACHABLE
     assert "RPC unavailable" in report.reason
+
+
+@pytest.mark.parametrize("tamper", ["foreign signer", "another token's proof", "another prompt"])
+def test_a_settlement_proof_that_does_not_hold_is_refuted_and_named(fulfilled, shared_renderer, tamper):
+    """Fault injection: a node (or a look-alike contract) serving another AigcData log than the
+    chain's: the verifier recovers the signers itself and checks the quorum at that block."""
+    from eth_account import Account
+
+    from backend.chain.settlement import PROOF_TYPE, Proof
+    from eth_abi import encode
+
+    node, sample, store, mints, _ = fulfilled
+    verifier = verifier_for(node, sample, store, models(shared_renderer))
+    real = verifier.chain.aigc_data
+    other = real(mints[1].token_id)
+
+    def served(token_id):
+        entry = dict(real(token_id))
+        proof = Proof.decode(entry["proof"])
+        if tamper == "foreign signer":
+            digest = verifier.chain.settlement_digest(list(proof.fulfilments), entry["block"])
+            forged = Account._sign_hash(digest, Account.create().key).signature
+            entry["proof"] = encode([PROOF_TYPE], [(proof.token_id, proof.seed, list(proof.weights_bps),
+                                                    proof.mint_block_hash, proof.randomness_block_hash,
+                                                    list(proof.fulfilments), proof.index, [bytes(forged)])])
+        elif tamper == "another token's proof":
+            entry = dict(other)
+        else:
+            entry["prompt_hash"] = bytes(32)
+        return entry
+
+    verifier.chain.aigc_data = served
+    report = verifier.verify(mints[0].token_id)
+    assert report.outcome == "settlement_mismatch" and report.exit_code == 21, report.reason
+    failed = next(c for c in report.checks if c.step == "settlement")
+    assert not failed.passed
+    expected = {"foreign signer": "0 distinct active oracle(s) signed, 1 required",
+                "another token's proof": "differs from the token on",
+                "another prompt": "differs from the token on prompt"}[tamper]
+    assert expected in report.reason

@@ -262,7 +262,7 @@ def test_a_manifest_swapped_after_the_page_loaded_is_not_bought(open_page, site)
     screenshot(page, "manifest-changed")
 
 
-def test_collector_refunds_a_token_never_delivered(open_page, site):
+def test_collector_refunds_a_token_never_delivered(open_page, site, env):
     base, node, sample, store = site
     artist = accounts.test_accounts[3]
     manifest = sample_manifest(name="Never pinned")
@@ -280,6 +280,18 @@ def test_collector_refunds_a_token_never_delivered(open_page, site):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # the long reason wraps
     assert page.inner_text("#placeholder") == "Rendering failed"
     screenshot(page, "token-failed")
+    # Fault injection: another operator committed otherwise to this token (as its countersigning
+    # records it): the page names each operator's commitment.
+    from backend.oracle.jobs import JobStore
+
+    jobs = JobStore(env / "data" / "oracle" / "state.sqlite")
+    jobs.record_disagreement(record.token_id, accounts.test_accounts[7].address,
+                             {"seed": "0x" + "05" * 32, "metadata_digest": "0x" + "06" * 32, "weights_bps": [10_000]})
+    jobs.close()
+    page.reload()
+    page.wait_for_selector("#disagree")
+    text = page.inner_text("#disagree")
+    assert "Oracles disagree" in text and accounts.test_accounts[7].address in text and "0x" + "05" * 32 in text
     assert sample.contract.balance == 10**9
     sample.contract.chain_manager.mine(int(sample.contract.REFUND_DELAY()))
     page.reload()
