@@ -3,8 +3,8 @@
 It starts a local anvil on 127.0.0.1, deploys StyleMint and its style library, registers the
 three shipped styles under three dev accounts (their owners), pins a manifest blending Stipple and
 Inkline to the embedded IPFS store and opens that project as a dev artist, serves the web app
-(pages, API, IPFS gateway) on 127.0.0.1, runs the render oracle (the shipped stylemint-tiny-2 model),
-mints one token as a dev collector, waits for its fulfillment and prints who was credited how much
+(pages, API, IPFS gateway) on 127.0.0.1, runs two independent render oracles (operators A and B,
+the shipped stylemint-tiny-2 model) of which both must sign the same commitment, mints one token as a dev collector, waits for its fulfillment and prints who was credited how much
 and why (each style's measured weight), where everything is, and commands to paste. Then it keeps
 running, printing the oracle's lines for every later mint (HTTP access logs stay quiet), until
 Ctrl-C or SIGTERM, which stop it cleanly with exit status 0.
@@ -29,11 +29,15 @@ from backend.config import PROJECT_ROOT, data_dir
 from backend.dev import ape_contract as core
 from backend.dev.anvil import Anvil
 from backend.dev.sample import STYLE_OWNER_ACCOUNTS, deploy_sample
+from backend.oracle.keys import OracleSigner, dev_account
 from backend.render.samples import blend_manifest
 
-ROLES = {0: "deployer and platform admin", 1: "oracle: signs every fulfillment", 2: "platform payout: 10 % of each sale",
-         3: "artist of project #1", 4: "collector: mints the demo's token",
-         **{i: f"owner of the shipped style {name.capitalize()}" for name, i in STYLE_OWNER_ACCOUNTS.items()}}
+# Two independent oracle operators, both of whose signatures settle a token (M = 2 of 2).
+OPERATORS = (1, 8)
+ROLES = {0: "deployer and platform admin", 1: "oracle operator A: renders, signs, proposes settlements",
+         2: "platform payout: 10 % of each sale", 3: "artist of project #1", 4: "collector: mints the demo's token",
+         **{i: f"owner of the shipped style {name.capitalize()}" for name, i in STYLE_OWNER_ACCOUNTS.items()},
+         8: "oracle operator B: renders on its own, countersigns only an equal commitment"}
 
 
 def _quiet_logs(echo) -> None:
@@ -78,13 +82,15 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
             echo(f"           #{index} {accounts.test_accounts[index].address}  {role}")
         echo(f"chain      {node.url} (chain id {chain_id})")
         sample = deploy_sample(node.url, store, echo=echo, manifest=blend_manifest({"stipple": 0.8, "inkline": 0.5}),
-                               register_styles=True)
+                               register_styles=True, oracle_accounts=list(OPERATORS), threshold=len(OPERATORS))
         contract, project_id = sample.contract, sample.project_id
         artist, collector, platform = accounts.test_accounts[3], accounts.test_accounts[4], accounts.test_accounts[2]
 
-        state = data_dir() / "demo" / "oracle.sqlite"
+        states = [data_dir() / "demo" / ("oracle.sqlite" if n == 0 else f"oracle-{chr(65 + n)}.sqlite")
+                  for n in range(len(OPERATORS))]
+        state = states[0]
         state.parent.mkdir(parents=True, exist_ok=True)
-        for stale in state.parent.glob("oracle.sqlite*"):  # every demo starts a fresh chain
+        for stale in state.parent.glob("oracle*.sqlite*"):  # every demo starts a fresh chain
             stale.unlink()
         client = StyleMintClient(node.url, sample.deployment.address)
         app = build_app(client=client, store=store, oracle_state=state, public_rpc=node.url)  # the dev chain is public here
@@ -97,12 +103,26 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
 
         # anvil mines a block per transaction here, so nothing else would mine the D blocks a seed
         # waits for: the oracle asks the dev chain for them (`dev_mine`; never on a real chain).
-        oracle = make_oracle(client=client, store=store, state=state,
-                             config=OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.2,
-                                                 dev_mine=True))
-        oracle_thread = threading.Thread(target=oracle.run, args=(stop,), daemon=True)
-        oracle_thread.start()
-        echo(f"oracle     running as {oracle.signer.address} (account #1; stylemint-tiny-2, embedded IPFS)")
+        # Each operator has its own key, state and renderer, and publishes its attestations on its
+        # own port; each is the other's peer. (Here they share one IPFS node: the bytes are equal.)
+        ports = [_free_port() for _ in OPERATORS]
+        operators, servers, threads = [], [], []
+        for n, index in enumerate(OPERATORS):
+            config = OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.2, dev_mine=True,
+                                  peers=[f"http://127.0.0.1:{p}" for m, p in enumerate(ports) if m != n],
+                                  worker_id=f"demo-operator-{chr(65 + n)}")
+            operator = make_oracle(client=StyleMintClient(node.url, sample.deployment.address), store=store,
+                                   state=states[n], config=config, signer=OracleSigner(dev_account(index), f"#{index}"))
+            servers.append(operator.serve_attestations("127.0.0.1", ports[n]))
+            threads.append(threading.Thread(target=operator.run, args=(stop,), daemon=True))
+            operators.append(operator)
+        for thread in threads:
+            thread.start()
+        for n, (operator, attestations) in enumerate(zip(operators, servers)):
+            echo(f"oracle {chr(65 + n)}   {operator.signer.address} (account #{OPERATORS[n]}), attestations "
+                 f"{attestations.url}/v1/attestations/<token>")
+        echo(f"quorum     {len(OPERATORS)} of {len(OPERATORS)} operators must sign the same commitment "
+             f"(OracleQuorum {client.quorum().address}; stylemint-tiny-2, embedded IPFS)")
 
         try:
             record = core.mint(contract, collector, project_id)
@@ -117,7 +137,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
             while not contract.isFulfilled(record.token_id):
                 if stop.is_set():
                     return
-                if time.monotonic() > deadline or not oracle_thread.is_alive():
+                if time.monotonic() > deadline or not all(thread.is_alive() for thread in threads):
                     raise click.ClickException(f"token {record.token_id} was not fulfilled; see "
                                                f"`{_oracle_status_command(state)}`")
                 time.sleep(0.2)
@@ -134,6 +154,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
             echo(f"image      {gateway}/ipfs/{image_cid}  (copy: {image})")
             echo(f"metadata   {gateway}/ipfs/{metadata_cid}")
             echo(f"token page {gateway}/token?id={record.token_id}")
+            _print_agreement(operators, record.token_id, echo)
             _print_verification(client, store, record.token_id, echo)
             if once:
                 return
@@ -146,12 +167,17 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
                  f"CONTRACT={contract.address} PROJECT={project_id}")
             echo(f"  verify a token    {stylemint} verify {record.token_id} --rpc {node.url} --contract {contract.address}")
             echo(f"  oracle status     {_oracle_status_command(state)}")
+            echo(f"  watch operators   {stylemint} watch --rpc {node.url} --contract {contract.address} "
+                 + " ".join(f"--operator {attestations.url}" for attestations in servers))
             echo("ready")
             while not stop.is_set() and node.process.poll() is None:
                 stop.wait(0.5)
         finally:
             stop.set()
-            oracle_thread.join(timeout=30)
+            for thread in threads:
+                thread.join(timeout=30)
+            for attestations in servers:
+                attestations.close()
             server.shutdown()
 
 
@@ -178,6 +204,28 @@ def _print_split(client, token_id: int, artist: str, platform: str, echo) -> Non
     echo(f"           total {_eth(total)}, the price, credited at fulfillment; each payee withdraws it")
 
 
+def _print_agreement(operators, token_id: int, echo) -> None:
+    """Each operator's own commitment to the token: byte-equal, which is why the quorum settled."""
+    commitments = []
+    for n, operator in enumerate(operators):
+        job = operator.jobs.for_token(token_id)
+        commitment = json.loads(job.attestation)["commitment"] if job and job.attestation else None
+        commitments.append(commitment)
+        echo(f"commitment oracle {chr(65 + n)}: " + (f"seed {commitment['seed'][:18]}..., metadata "
+                                                     f"{commitment['metadata_digest'][:18]}..., weights "
+                                                     f"{commitment['weights_bps']}" if commitment else "none"))
+    agree = all(c is not None and c == commitments[0] for c in commitments)
+    echo(f"agreement  {'the operators committed byte-equal renders: settled by both signatures' if agree else 'the operators differ'}")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _print_verification(client, store, token_id: int, echo) -> None:
     """What an auditor's `stylemint verify` says of the token: the re-render, and the paid weights."""
     from backend.verify.verifier import Verifier
@@ -185,7 +233,7 @@ def _print_verification(client, store, token_id: int, echo) -> None:
     report = Verifier(client, store).verify(token_id)
     echo(f"verified   {report.outcome.upper()} (exit {report.exit_code}): {report.reason}")
     for check in report.checks:
-        if check.step in ("attribution", "payment"):
+        if check.step in ("settlement", "attribution", "payment"):
             echo(f"           {check.step}: {check.detail}")
 
 

@@ -167,6 +167,14 @@ def test_demo_mints_renders_verifies_prints_commands_that_work_and_stops_on_ctrl
         assert f"prompt     {metadata['provenance']['prompt']} (model stylemint-tiny-2)" in out
         # And an auditor's verifier, run by the demo, confirms the image and the paid weights.
         assert "verified   EXACT (exit 0)" in out
+        # Two operators (accounts #1 and #8), both of whose byte-equal commitments settled it.
+        assert "quorum     2 of 2 operators must sign the same commitment" in out
+        commitments = re.findall(r"commitment oracle [AB]: (.+)$", out, re.M)
+        assert len(commitments) == 2 and commitments[0] == commitments[1] and seed[:18] in commitments[0]
+        assert "agreement  the operators committed byte-equal renders" in out
+        assert re.search(r"settlement: settled in block \d+ by 2 of 2 required oracles: 0x70997970\w+, 0x23618e81\w+",
+                         out) or re.search(r"settlement: settled in block \d+ by 2 of 2 required oracles: "
+                                           r"0x23618e81\w+, 0x70997970\w+", out)
         assert re.search(r"payment: the sale paid each registered style by this render's weight: "
                          rf"Stipple \(id 1\) {styles[0]} wei at {weights[0] / 100:.2f} %", out)
 
@@ -181,6 +189,11 @@ def test_demo_mints_renders_verifies_prints_commands_that_work_and_stops_on_ctrl
         status = subprocess.run(command("oracle status"), shell=True, env=cli_env, capture_output=True, text=True,
                                 timeout=60)
         assert status.returncode == 0 and "contract 0x" in status.stdout and "failed=0" in status.stdout, status.stderr
+        # ... the watch over both operators' attestations (nothing to alert: they agree) ...
+        watched = subprocess.run(command("watch operators") + " --once", shell=True, env=cli_env, capture_output=True,
+                                 text=True, timeout=300)
+        assert watched.returncode == 0 and "ALERT" not in watched.stdout, watched.stdout + watched.stderr
+        assert "2 fulfillment(s) checked, 0 failed" in watched.stderr
         # ... and an auditor's verify, from a machine that has only the deployment record: the
         # content comes through the gateway the demo recorded with it.
         auditor = {**cli_env, "STYLEMINT_DATA_DIR": str(tmp_path / "auditor")}
