@@ -1,6 +1,12 @@
 """Oracle throughput on anvil with the reference model on this CPU; prints `key: value` lines.
 
     .venv/bin/python bench/oracle.py [--mints 100] [--batch 4] [--block-times 0,2] [--workers 0,1,2]
+    .venv/bin/python bench/oracle.py --operators 1,2 --block-times 2 --threads 1   # the quorum's cost
+
+`--operators 2` deploys a quorum of two oracle keys, both of which must sign (M = 2), and runs two
+operators side by side in this process, each with its own key, state, renderer and attestation
+server, peers of each other; `--threads 1` gives each render one thread so that two operators on
+this 2-core machine stand for two machines (the single-operator run uses the same count).
 
 `--workers N` renders on N Ray actors (oracle --workers; each token alone, batch 1, each actor
 with the committed thread count); 0 renders in the oracle's process (also batch 1). `--batch` is the
@@ -34,6 +40,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def count_rpc_calls(client) -> Counter:
     """Count every JSON-RPC request the oracle's client sends, by method (scans included)."""
     calls: Counter[str] = Counter()
@@ -55,15 +69,21 @@ def main() -> None:
                         help="Comma-separated anvil block times, whole seconds (0: instant mining).")
     parser.add_argument("--workers", default="0",
                         help="Comma-separated render actor counts (0: render in the oracle's process).")
+    parser.add_argument("--operators", default="1",
+                        help="Comma-separated operator counts; with N > 1 all N must sign (M = N).")
+    parser.add_argument("--threads", type=int, default=None, help="Threads per render (default: the renderer's).")
     args = parser.parse_args()
-    for workers in (int(w) for w in args.workers.split(",")):
-        for block_time in (int(b) for b in args.block_times.split(",")):
-            for key, value in run(args.mints, args.batch, block_time, workers).items():
-                print(f"{key}: {value}")
-            print()
+    for operators in (int(o) for o in args.operators.split(",")):
+        for workers in (int(w) for w in args.workers.split(",")):
+            for block_time in (int(b) for b in args.block_times.split(",")):
+                figures = run(args.mints, args.batch, block_time, workers, operators, args.threads)
+                for key, value in figures.items():
+                    print(f"{key}: {value}")
+                print()
 
 
-def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
+def run(mints: int, batch: int, block_time: int, workers: int = 0, operators: int = 1,
+        threads: int | None = None) -> dict:
     import os
 
     from ape import accounts, networks
@@ -74,6 +94,7 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
     from backend.dev.sample import deploy_sample
     from backend.ipfs.embedded import EmbeddedStore
     from backend.oracle.factory import make_oracle
+    from backend.oracle.keys import OracleSigner, dev_account
     from backend.oracle.service import OracleConfig
     from backend.render.renderer import Renderer
     from backend.render.samples import sample_manifest
@@ -83,7 +104,13 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
         with Anvil() as node, \
                 networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
             store = EmbeddedStore(Path(tmp) / "ipfs")
-            sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=mints)
+            keys = [1, 8, 9][:operators]
+            manifest = sample_manifest()
+            if threads and manifest.environment is not None:  # a project that commits to that thread count
+                manifest = manifest.model_copy(update={"environment": manifest.environment.model_copy(
+                    update={"threads": threads})})
+            sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=mints, oracle_accounts=keys,
+                                   threshold=operators, manifest=manifest)
             if workers:
                 from backend.oracle.ray_pool import RayRenderPool
 
@@ -93,7 +120,7 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
                 batch = max(batch, workers)
                 renderer.render_batch(sample_manifest(), [bytes([i + 1]) * 32 for i in range(workers)])  # load
             else:  # batch 1: the sample project commits to it (a token's bytes never depend on its companions)
-                renderer = Renderer(device="cpu", batch_size=1)
+                renderer = Renderer(device="cpu", batch_size=1, **({"threads": threads} if threads else {}))
                 renderer.render_batch(sample_manifest(), [b"\x01" * 32])  # build the model
             mint_times = {}
             for i in range(mints):
@@ -105,18 +132,40 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
 
             client = StyleMintClient(node.url, sample.deployment.address)
             rpc_calls = count_rpc_calls(client)
-            oracle = make_oracle(client=client, store=store, renderer=renderer, state=Path(tmp) / "state.sqlite",
-                                 config=OracleConfig(start_block=sample.deployment.block_number,
-                                                     batch_size=batch, poll_interval=0.05,
-                                                     dev_mine=not block_time))  # instant mining: ask for blocks
+            ports = [free_port() for _ in keys]
+            group, servers = [], []
+            for n, key in enumerate(keys):
+                own = renderer if n == 0 else Renderer(device="cpu", batch_size=1,
+                                                       **({"threads": threads} if threads else {}))
+                config = OracleConfig(start_block=sample.deployment.block_number, batch_size=batch,
+                                      poll_interval=0.05, dev_mine=not block_time,  # instant mining: ask for blocks
+                                      peers=[f"http://127.0.0.1:{p}" for m, p in enumerate(ports) if m != n],
+                                      worker_id=f"bench-operator-{n}")
+                group.append(make_oracle(client=client if n == 0 else StyleMintClient(node.url, sample.deployment.address),
+                                         store=store, renderer=own, state=Path(tmp) / f"state-{n}.sqlite", config=config,
+                                         signer=OracleSigner(dev_account(key), f"dev account {key}")))
+                servers.append(group[-1].serve_attestations("127.0.0.1", ports[n]))
+            oracle = group[0]
             started = time.time()
-            oracle.run(threading.Event(), until_idle=True)
+            running = [threading.Thread(target=o.run, args=(threading.Event(),), kwargs={"until_idle": True})
+                       for o in group]
+            for thread in running:
+                thread.start()
+            for thread in running:
+                thread.join()
             total = time.time() - started
+            for server in servers:
+                server.close()
 
             fulfilled = len(client.contract.events.TokenFulfilled.get_logs(from_block=0))
-            sent = client.transaction_count(oracle.signer.address)
-            # anvil stamps blocks in whole seconds; use the job rows' update times for sub-second latency.
-            latencies = [job.updated_at - mint_times[job.token_id] for job in oracle.jobs.jobs("fulfilled")]
+            sent = sum(client.transaction_count(o.signer.address) for o in group)
+            # anvil stamps blocks in whole seconds; use the job rows' update times for sub-second
+            # latency (with several operators: the first that saw the token settled).
+            seen = {}
+            for o in group:
+                for job in o.jobs.jobs("fulfilled"):
+                    seen[job.token_id] = min(seen.get(job.token_id, job.updated_at), job.updated_at)
+            latencies = [at - mint_times[token] for token, at in seen.items()]
             spent = oracle.times.render + oracle.times.pin + oracle.times.chain
             blocks = client.head() - sample.deployment.block_number
             if workers:
@@ -126,12 +175,13 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
                 ray.shutdown()
 
     return {
+        "operators": f"{operators} ({operators} of {operators} signatures settle a token)",
         "workers": workers or "0 (in-process)",
         "threads_per_render": renderer.threads,
         "block_time": f"{block_time} s" if block_time else "instant",
         "mints": mints,
         "fulfilled": fulfilled,
-        "transactions_sent": sent,
+        "transactions_sent": f"{sent} (all operators)",
         "blocks_used": blocks,
         "render_batch": f"{batch} jobs per pass (each render at batch {renderer.batch_size})",
         "total_seconds": round(total, 2),
@@ -143,7 +193,8 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0) -> dict:
         "share_chain": round(oracle.times.chain / spent, 3),
         "rpc_calls_per_fulfilled_token": round(sum(rpc_calls.values()) / max(1, fulfilled), 1),
         "rpc_calls_by_method": ", ".join(f"{m} {n}" for m, n in rpc_calls.most_common()),
-        "note": "latency counts from mint receipt, all mints sent before the oracle started (a backlog)",
+        "note": "latency counts from mint receipt, all mints sent before the oracle started (a backlog); RPC calls "
+                "are operator A's",
     }
 
 

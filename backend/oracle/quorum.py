@@ -32,7 +32,7 @@ from typing import Callable
 
 import requests
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from backend.chain import settlement
 from backend.chain.settlement import Commitment, Domain
@@ -160,11 +160,18 @@ def attestation_app(state_path, domain: Domain, signer, is_oracle: Callable[[str
     return app
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No access-log line per request: peers ask every pass; the oracle logs what it decides."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
 class AttestationServer:
     """`attestation_app` served on a thread (werkzeug's threaded server) for the oracle's lifetime."""
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0):
-        self._server = make_server(host, port, app, threaded=True)
+        self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
         self.url = f"http://{host}:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="attestations", daemon=True)
         self._thread.start()
