@@ -295,3 +295,103 @@ def test_the_attestation_api_signs_only_its_own_commitments_for_active_oracles(o
     assert requests.post(f"{url}/v1/settlements", json={"commitments": "x"}, timeout=5).status_code == 400
     not_yet = dataclasses.replace(commitment, token_id=commitment.token_id + 1)
     assert ask([not_yet], peer).json()["verdicts"][0]["verdict"] == "not_ready"
+
+
+@pytest.mark.slow
+def test_two_operators_through_kills_and_a_reorg_settle_every_canonical_mint_once(quorum_chain, env):
+    """Operators A and B as their own OS processes (`stylemint oracle`, M = 2 of the deployment's
+    3 keys), on 2-second blocks: A (the leader) is SIGKILLed after a render, after signing and after a
+    broadcast, B once at a moment nobody chose, and a reorg takes a wave's mints and settlements
+    away mid-way."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from backend.oracle.outcomes import CRASH_ENV
+    from backend.oracle.jobs import ACTIVE, JobStore
+    from tests.support.chain import tokens_fulfilled_by
+
+    node, sample, store = quorum_chain
+    client = StyleMintClient(node.url, sample.deployment.address)
+    w3 = client.w3
+    price, manifest_hash = (client.project_info(sample.project_id)[k] for k in ("price", "manifestHash"))
+    ports = {i: free_port() for i in OPERATORS[:2]}
+
+    def command(i, *extra):
+        peers = [arg for j, port in ports.items() if j != i for arg in ("--peer", f"http://127.0.0.1:{port}")]
+        return [str(Path(sys.executable).parent / "stylemint"), "oracle", "--rpc", node.url, "--poll", "0.2",
+                "--state", str(env / f"operator-{i}.sqlite"), "--listen", f"127.0.0.1:{ports[i]}", "--takeover", "1",
+                "--worker-id", f"operator-{i}", *peers, *extra]
+
+    def environment(i, crash=None):
+        variables = {**os.environ, "STYLEMINT_DATA_DIR": str(env / "data"),
+                     "STYLEMINT_ORACLE_KEY": dev_account(i).key.hex()}
+        variables.pop(CRASH_ENV, None)
+        return variables | ({CRASH_ENV: crash} if crash else {})
+
+    def crash(i, point):
+        done = subprocess.run(command(i), env=environment(i, point), capture_output=True, text=True, timeout=240)
+        assert done.returncode == -signal.SIGKILL, f"operator {i} did not reach {point}: {done.stderr[-2000:]}"
+
+    def rpc(method, *params):
+        reply = w3.provider.make_request(method, list(params))
+        assert "error" not in reply, reply
+        return reply["result"]
+
+    def mint_wave(n):
+        hashes = [client.contract.functions.mint(sample.project_id, manifest_hash).transact(
+            {"from": accounts.test_accounts[4 + k % 3].address, "value": price}) for k in range(n)]
+        return [w3.eth.wait_for_transaction_receipt(h, timeout=60)["transactionHash"].to_0x_hex() for h in hashes]
+
+    use_block_time(node, 2)
+    a = leader_of(OPERATORS[:2])  # A leads (it signs the transactions), B countersigns and takes over
+    b = next(i for i in OPERATORS[:2] if i != a)
+    background = subprocess.Popen(command(b), env=environment(b), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True)
+    try:
+        mint_wave(4)
+        crash(a, "after_render")
+        snapshot = rpc("evm_snapshot")
+        second = mint_wave(4)
+        crash(a, "after_sign")
+        crash(a, "after_broadcast")
+        raws = [rpc("eth_getRawTransactionByHash", h) for h in second]
+        rpc("evm_revert", snapshot)  # the wave's blocks leave the chain; its mints come back in new ones
+        rpc("evm_mine", int(time.time()) + 100)
+        for h in [rpc("eth_sendRawTransaction", raw) for raw in raws]:
+            w3.eth.wait_for_transaction_receipt(h, timeout=60)
+        time.sleep(3)
+        background.send_signal(signal.SIGKILL)  # B dies at a moment nobody chose
+        background.wait(timeout=60)
+        background = subprocess.Popen(command(b), env=environment(b), stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, text=True)
+        done = subprocess.run(command(a, "--until-idle"), env=environment(a), capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    finally:
+        background.send_signal(signal.SIGTERM)
+        background.wait(timeout=60)
+
+    canonical = {m.token_id: m for m in client.mint_logs(0, client.head())}
+    assert len(canonical) == 8
+    for token_id, mint in canonical.items():
+        assert client.token_seed(token_id) == canonical_seed(node.url, sample.deployment.address, token_id,
+                                                             mint.tx_hash), token_id
+    assert sorted(e["tokenId"] for e in fulfill_events(node.url, sample.deployment.address)) == sorted(canonical)
+    landed = []
+    for i in (a, b):
+        sent = transactions_from(node.url, dev_account(i).address)
+        assert all(tx["status"] == 1 for tx in sent), sent  # nothing either operator sent reverted
+        assert sorted(tx["nonce"] for tx in sent) == list(range(len(sent)))  # no gap, no repeat
+        landed += [t for tx in sent if tx["to"] == sample.deployment.address
+                   for t in tokens_fulfilled_by(node.url, sample.deployment.address, tx["hash"])]
+    assert sorted(landed) == sorted(canonical)  # every canonical token settled by exactly one transaction
+    # ... and no operator sent a settlement that another had already made: a duplicate would be
+    # mined and skipped as AlreadyFulfilled (1), costing gas; a reorg's leftovers are skipped otherwise.
+    skipped = client.contract.events.FulfillmentSkipped.get_logs(from_block=0)
+    assert [e["args"]["tokenId"] for e in skipped if e["args"]["reason"] == 1] == []
+    leader = JobStore(env / f"operator-{a}.sqlite")
+    assert not any(leader.counts()[s] for s in ACTIVE)
+    assert all(JobStore(env / f"operator-{i}.sqlite").counts()["failed"] == 0 for i in (a, b))
