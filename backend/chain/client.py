@@ -376,9 +376,6 @@ class StyleMintClient:
         mint_block, amount = self.view("escrowOf", token_id)
         return int(mint_block), int(amount)
 
-    def has_role(self, role: str, account: str) -> bool:
-        return bool(self.view("hasRole", self.view(role), account))
-
     def quorum(self):
         """The OracleQuorum whose signatures settle this collection's tokens (fixed at deployment)."""
         if self._quorum is None:

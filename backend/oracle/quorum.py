@@ -277,7 +277,9 @@ class QuorumRound:
         now = time.monotonic()
         for job in jobs:
             self._pinned_since.setdefault(job.id, now)
-        reachable = self.peers.reachable()
+        # A peer's address is its own word: only active oracles rank (a stranger claiming a low
+        # address cannot make the honest wait); a real one claimed falsely costs one takeover delay.
+        reachable = {url: oracle for url, oracle in self.peers.reachable().items() if self._active(oracle)}
         rank = self.rank(reachable)
         ahead = [url for url, oracle in reachable.items() if int(oracle, 16) < int(self.signer.address, 16)]
         waiting: dict[int, str] = {}
@@ -299,7 +301,7 @@ class QuorumRound:
         batch = [commitments[job.id] for job in mine]
         answer = self._propose(urls, batch)
         if len(answer.signatures) + 1 >= self.threshold:
-            return self._chosen(mine, batch, answer), answer.signatures | {self.signer.address: answer.own}, waiting
+            return self._chosen(mine), answer.signatures | {self.signer.address: answer.own}, waiting
         # Not enough countersigned the whole batch: settle now what the M - 1 peers agreeing with the
         # most tokens all agree on, and let the other tokens wait (and say why).
         needed = self.threshold - 1
@@ -317,9 +319,15 @@ class QuorumRound:
         batch = [commitments[job.id] for job in keep]
         again = self._propose(urls, batch)
         if len(again.signatures) + 1 >= self.threshold:
-            return self._chosen(keep, batch, again), again.signatures | {self.signer.address: again.own}, waiting
+            return self._chosen(keep), again.signatures | {self.signer.address: again.own}, waiting
         return [], {}, waiting | {job.id: "the other oracles' answers changed while proposing: trying again"
                                   for job in keep}
+
+    def _active(self, oracle: str) -> bool:
+        try:
+            return self.is_oracle(oracle)
+        except Exception:  # noqa: BLE001 - a malformed address is no oracle
+            return False
 
     def _sent_by(self, urls: list[str], token_id: int) -> str | None:
         """The first operator ahead of this one that says it sent (or saw settled) the token's
@@ -344,7 +352,8 @@ class QuorumRound:
                 log.warning("event=oracles_disagree token=%d oracle=%s", commitment.token_id, oracle)
         return answer
 
-    def _chosen(self, jobs: list, batch: list[Commitment], answer: Countersigned) -> list:
+    def _chosen(self, jobs: list) -> list:
+        """`jobs` leave the proposer's clock: they are being submitted."""
         for job in jobs:
             self._pinned_since.pop(job.id, None)
         return jobs

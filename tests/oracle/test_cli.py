@@ -48,6 +48,13 @@ def test_run_until_idle_then_status_and_retry(sample_chain, env):
     assert "1 failed job(s) queued again" in stylemint(env, "oracle", "retry").stdout
     assert jobs.for_token(1000000).state == "seen"
 
+    # Another operator's differing commitment (as countersigning records it) is named with it.
+    jobs.record_disagreement(1000001, accounts.test_accounts[7].address,
+                             {"seed": "0x" + "05" * 32, "metadata_digest": "0x" + "06" * 32, "weights_bps": []})
+    text = stylemint(env, "oracle", "status").stdout
+    assert "oracles disagree on token 1000001 (fulfilled): this oracle committed seed 0x" in text
+    assert f"  {accounts.test_accounts[7].address} committed seed 0x{'05' * 32}" in text
+
 
 def test_status_without_state_is_a_clear_error(env):
     result = stylemint(env, "oracle", "status")
