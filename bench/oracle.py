@@ -3,10 +3,11 @@
     .venv/bin/python bench/oracle.py [--mints 100] [--batch 4] [--block-times 0,2] [--workers 0,1,2]
     .venv/bin/python bench/oracle.py --operators 1,2 --block-times 2 --threads 1   # the quorum's cost
 
-`--operators 2` deploys a quorum of two oracle keys, both of which must sign (M = 2), and runs two
-operators side by side in this process, each with its own key, state, renderer and attestation
-server, peers of each other; `--threads 1` gives each render one thread so that two operators on
-this 2-core machine stand for two machines (the single-operator run uses the same count).
+`--operators 2` deploys a quorum of two oracle keys, both of which must sign (M = 2), and runs
+operator A in this process and operator B as its own `stylemint oracle` process, each with its own
+key, state, renderer and attestation server, peers of each other; `--threads 1` gives each render
+one thread so that two operators on this 2-core machine stand for two machines (the
+single-operator run uses the same count).
 
 `--workers N` renders on N Ray actors (oracle --workers; each token alone, batch 1, each actor
 with the committed thread count); 0 renders in the oracle's process (also batch 1). `--batch` is the
@@ -21,6 +22,7 @@ each mint's receipt (the moment the collector starts waiting) to its fulfill rec
 from __future__ import annotations
 
 import argparse
+import subprocess
 from collections import Counter
 import sys
 import tempfile
@@ -46,6 +48,22 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 120.0) -> None:
+    """Until `url` answers (an operator process finished starting)."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer in {timeout:.0f} s")
+        time.sleep(0.2)
 
 
 def count_rpc_calls(client) -> Counter:
@@ -94,6 +112,7 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0, operators: in
     from backend.dev.sample import deploy_sample
     from backend.ipfs.embedded import EmbeddedStore
     from backend.oracle.factory import make_oracle
+    from backend.oracle.jobs import JobStore
     from backend.oracle.keys import OracleSigner, dev_account
     from backend.oracle.service import OracleConfig
     from backend.render.renderer import Renderer
@@ -133,37 +152,41 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0, operators: in
             client = StyleMintClient(node.url, sample.deployment.address)
             rpc_calls = count_rpc_calls(client)
             ports = [free_port() for _ in keys]
-            group, servers = [], []
-            for n, key in enumerate(keys):
-                own = renderer if n == 0 else Renderer(device="cpu", batch_size=1,
-                                                       **({"threads": threads} if threads else {}))
-                config = OracleConfig(start_block=sample.deployment.block_number, batch_size=batch,
-                                      poll_interval=0.05, dev_mine=not block_time,  # instant mining: ask for blocks
-                                      peers=[f"http://127.0.0.1:{p}" for m, p in enumerate(ports) if m != n],
-                                      worker_id=f"bench-operator-{n}")
-                group.append(make_oracle(client=client if n == 0 else StyleMintClient(node.url, sample.deployment.address),
-                                         store=store, renderer=own, state=Path(tmp) / f"state-{n}.sqlite", config=config,
-                                         signer=OracleSigner(dev_account(key), f"dev account {key}")))
-                servers.append(group[-1].serve_attestations("127.0.0.1", ports[n]))
-            oracle = group[0]
+            peers = lambda n: [f"http://127.0.0.1:{p}" for m, p in enumerate(ports) if m != n]  # noqa: E731
+            # Operator A runs in this process (its time shares are printed); every other operator is
+            # its own `stylemint oracle` process, as on its own machine, started (and its imports
+            # done: its attestation server answers) before the clock starts.
+            others = [subprocess.Popen(
+                [str(Path(sys.executable).parent / "stylemint"), "oracle", "--rpc", node.url, "--contract",
+                 sample.deployment.address, "--state", str(Path(tmp) / f"state-{n}.sqlite"), "--listen",
+                 f"127.0.0.1:{ports[n]}", "--poll", "0.05", "--batch", str(batch), "--until-idle",
+                 "--worker-id", f"bench-operator-{n}", *(a for url in peers(n) for a in ("--peer", url)),
+                 *([] if block_time else ["--dev-mine"])],
+                env={**os.environ, "STYLEMINT_ORACLE_KEY": dev_account(key).key.hex(),
+                     **({"STYLEMINT_RENDER_THREADS": str(threads)} if threads else {})},
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for n, key in enumerate(keys) if n > 0]
+            for n in range(1, len(keys)):
+                wait_for(f"http://127.0.0.1:{ports[n]}/v1/oracle")
+            config = OracleConfig(start_block=sample.deployment.block_number, batch_size=batch, poll_interval=0.05,
+                                  dev_mine=not block_time,  # instant mining: ask for blocks
+                                  peers=peers(0), worker_id="bench-operator-0")
+            oracle = make_oracle(client=client, store=store, renderer=renderer, state=Path(tmp) / "state-0.sqlite",
+                                 config=config, signer=OracleSigner(dev_account(keys[0]), f"dev account {keys[0]}"))
+            server = oracle.serve_attestations("127.0.0.1", ports[0])
             started = time.time()
-            running = [threading.Thread(target=o.run, args=(threading.Event(),), kwargs={"until_idle": True})
-                       for o in group]
-            for thread in running:
-                thread.start()
-            for thread in running:
-                thread.join()
+            oracle.run(threading.Event(), until_idle=True)
+            for process in others:
+                process.wait(timeout=600)
             total = time.time() - started
-            for server in servers:
-                server.close()
+            server.close()
 
             fulfilled = len(client.contract.events.TokenFulfilled.get_logs(from_block=0))
-            sent = sum(client.transaction_count(o.signer.address) for o in group)
+            sent = sum(client.transaction_count(dev_account(key).address) for key in keys)
             # anvil stamps blocks in whole seconds; use the job rows' update times for sub-second
             # latency (with several operators: the first that saw the token settled).
             seen = {}
-            for o in group:
-                for job in o.jobs.jobs("fulfilled"):
+            for n in range(len(keys)):
+                for job in JobStore(Path(tmp) / f"state-{n}.sqlite").jobs("fulfilled"):
                     seen[job.token_id] = min(seen.get(job.token_id, job.updated_at), job.updated_at)
             latencies = [at - mint_times[token] for token, at in seen.items()]
             spent = oracle.times.render + oracle.times.pin + oracle.times.chain
