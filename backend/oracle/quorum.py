@@ -27,7 +27,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import requests
@@ -44,7 +44,7 @@ log = logging.getLogger("stylemint.oracle")
 COMMITTED = ("pinned", "submitted", "fulfilled", "final")
 MAX_BATCH = 100  # commitments one signature request may carry
 MAX_REQUEST_BYTES = 1 << 20
-AGREE, NOT_READY, DISAGREE = "agree", "not_ready", "disagree"
+AGREE, NOT_READY, DISAGREE, SENT = "agree", "not_ready", "disagree", "sent"
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,16 @@ def own_commitment(jobs: JobStore, token_id: int) -> Commitment | None:
 
 
 def verdicts(jobs: JobStore, commitments: list[Commitment]) -> list[dict]:
-    """Per proposed commitment: agree, not_ready (no commitment of ours yet) or disagree (with ours)."""
+    """Per proposed commitment: agree, not_ready (no commitment of ours yet), disagree (with ours), or
+    sent: this operator already sent (or saw mined) a settlement of it, so a second one would only be
+    skipped on chain at someone's cost; its own transaction is followed to the end by its confirm
+    step (re-broadcast, replaced when stuck), so nothing waits on a countersignature for it."""
     out = []
     for commitment in commitments:
         ours = own_commitment(jobs, commitment.token_id)
-        verdict = NOT_READY if ours is None else AGREE if ours == commitment else DISAGREE
+        verdict = NOT_READY if ours is None else DISAGREE if ours != commitment else AGREE
+        if verdict == AGREE and jobs.for_token(commitment.token_id).state != "pinned":
+            verdict = SENT
         out.append({"token_id": commitment.token_id, "verdict": verdict,
                     **({"commitment": ours.to_json()} if verdict == DISAGREE else {})})
     return out
@@ -189,6 +194,7 @@ class Countersigned:
     own: bytes
     disagree: dict[int, dict[str, dict]]  # token id -> {oracle: its commitment}
     agree: dict[int, set[str]]  # token id -> oracles that agree with it
+    sent: dict[int, str] = field(default_factory=dict)  # token id -> an oracle that already sent it
 
 
 class Peers:
@@ -251,6 +257,8 @@ class Peers:
                         continue
                     if verdict.get("verdict") == AGREE:
                         result.agree[token].add(oracle)
+                    elif verdict.get("verdict") == SENT:
+                        result.sent[token] = oracle
                     elif verdict.get("verdict") == DISAGREE and isinstance(verdict.get("commitment"), dict):
                         result.disagree.setdefault(token, {})[oracle] = verdict["commitment"]
         return result
@@ -265,7 +273,7 @@ class QuorumRound:
                  jobs: JobStore, takeover_seconds: float):
         self.peers, self.domain, self.signer, self.threshold = peers, domain, signer, threshold
         self.is_oracle, self.jobs, self.takeover_seconds = is_oracle, jobs, takeover_seconds
-        self._pinned_since: dict[int, float] = {}
+        self._pinned_since: dict[int, tuple[float, int]] = {}  # job id -> (takeover clock start, rank then)
 
     def rank(self, reachable: dict[str, str]) -> int:
         """0 for the lowest address among this operator and the reachable peers (the leader)."""
@@ -275,20 +283,21 @@ class QuorumRound:
 
     def settle(self, jobs: list, commitments: dict[int, Commitment]) -> tuple[list, dict[str, bytes], dict[int, str]]:
         now = time.monotonic()
-        for job in jobs:
-            self._pinned_since.setdefault(job.id, now)
         # A peer's address is its own word: only active oracles rank (a stranger claiming a low
         # address cannot make the honest wait); a real one claimed falsely costs one takeover delay.
         reachable = {url: oracle for url, oracle in self.peers.reachable().items() if self._active(oracle)}
         rank = self.rank(reachable)
+        for job in jobs:  # the takeover clock runs from when this operator last had fewer ahead of it
+            since, ranked = self._pinned_since.get(job.id, (now, rank))
+            self._pinned_since[job.id] = (now, rank) if rank > ranked else (since, rank)
         ahead = [url for url, oracle in reachable.items() if int(oracle, 16) < int(self.signer.address, 16)]
         waiting: dict[int, str] = {}
         mine = []
         for job in jobs:
-            due = self._pinned_since[job.id] + rank * self.takeover_seconds
+            due = self._pinned_since[job.id][0] + rank * self.takeover_seconds
             sent_by = self._sent_by(ahead, job.token_id) if rank else None
             if sent_by:
-                self._pinned_since[job.id] = now  # the leader is on it: the takeover clock starts again
+                self._pinned_since[job.id] = (now, rank)  # the leader is on it: the clock starts again
                 waiting[job.id] = f"{sent_by} sent this settlement; waiting for it to be mined"
             elif now >= due:
                 mine.append(job)
@@ -310,7 +319,8 @@ class QuorumRound:
             for oracle in agreeing:
                 counts[oracle] = counts.get(oracle, 0) + 1
         chosen = set(sorted(counts, key=lambda o: (-counts[o], int(o, 16)))[:needed])
-        keep = [job for job in mine if len(chosen) == needed and chosen <= answer.agree[job.token_id]]
+        keep = [job for job in mine if len(chosen) == needed and chosen <= answer.agree[job.token_id]
+                and job.token_id not in answer.sent]
         for job in mine:
             if job not in keep:
                 waiting[job.id] = self._why(job, answer, len(answer.agree[job.token_id]) + 1)
@@ -359,6 +369,8 @@ class QuorumRound:
         return jobs
 
     def _why(self, job, answer: Countersigned, agreeing: int) -> str:
+        if job.token_id in answer.sent:
+            return f"{answer.sent[job.token_id]} already sent this settlement; waiting for it to be mined"
         others = answer.disagree.get(job.token_id)
         if others:
             return ("oracles disagree: " + ", ".join(f"{oracle} committed seed {c.get('seed')} metadata "

@@ -295,6 +295,10 @@ def test_the_attestation_api_signs_only_its_own_commitments_for_active_oracles(o
     assert requests.post(f"{url}/v1/settlements", json={"commitments": "x"}, timeout=5).status_code == 400
     not_yet = dataclasses.replace(commitment, token_id=commitment.token_id + 1)
     assert ask([not_yet], peer).json()["verdicts"][0]["verdict"] == "not_ready"
+    # Once it sent a settlement of the token itself, it countersigns no second one.
+    first.jobs.update(first.jobs.for_token(mint.token_id).id, None, state="submitted")
+    sent = ask([commitment], peer)
+    assert sent.status_code == 409 and sent.json()["verdicts"][0]["verdict"] == "sent"
 
 
 @pytest.mark.slow
@@ -322,7 +326,7 @@ def test_two_operators_through_kills_and_a_reorg_settle_every_canonical_mint_onc
     def command(i, *extra):
         peers = [arg for j, port in ports.items() if j != i for arg in ("--peer", f"http://127.0.0.1:{port}")]
         return [str(Path(sys.executable).parent / "stylemint"), "oracle", "--rpc", node.url, "--poll", "0.2",
-                "--state", str(env / f"operator-{i}.sqlite"), "--listen", f"127.0.0.1:{ports[i]}", "--takeover", "1",
+                "--state", str(env / f"operator-{i}.sqlite"), "--listen", f"127.0.0.1:{ports[i]}", "--takeover", "5",
                 "--worker-id", f"operator-{i}", *peers, *extra]
 
     def environment(i, crash=None):

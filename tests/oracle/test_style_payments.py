@@ -113,7 +113,8 @@ def test_weights_paid_that_are_not_the_renders_are_caught(registered_blend, shar
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
     core.grant_oracle(sample.contract, liar, admin)
     cid = store.add(canonical_json(metadata))
-    core.fulfill(sample.contract, victim.token_id, seed, cid, liar, weights_bps=lie)
+    core.fulfill(sample.contract, victim.token_id, seed, cid, liar, weights_bps=lie,
+                 prompt=metadata["provenance"]["prompt"])  # a careful liar commits the true prompt
     report = verifier_for(node, sample, store, shared_renderer.models_dir).verify(victim.token_id)
     assert report.outcome == "attribution_mismatch" and report.exit_code == 19
     assert f"the sale paid weights {lie}" in report.reason and str(honest) in report.reason

@@ -22,4 +22,4 @@ def lying_fulfill(sample, store, victim, seed, metadata):
     admin, liar = accounts.test_accounts[0], accounts.test_accounts[8]
     core.grant_oracle(sample.contract, liar, admin)
     cid = store.add(canonical_json(metadata))
-    core.fulfill(sample.contract, victim.token_id, seed, cid, liar)
+    core.fulfill(sample.contract, victim.token_id, seed, cid, liar, prompt=metadata["provenance"]["prompt"])

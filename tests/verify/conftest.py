@@ -102,5 +102,14 @@ def fulfill_with(sample, store, victim, seed, metadata) -> str:
     core.grant_oracle(sample.contract, liar, admin)
     data = metadata if isinstance(metadata, bytes) else canonical_json(metadata)  # a careful liar's form
     cid = store.add(data)
-    core.fulfill(sample.contract, victim.token_id, seed, cid, liar)
+    core.fulfill(sample.contract, victim.token_id, seed, cid, liar, prompt=claimed_prompt(data))
     return cid
+
+
+def claimed_prompt(data: bytes) -> str:
+    """The prompt a metadata document claims (what a careful liar commits to beside it), or ""."""
+    try:
+        document = json.loads(data)
+        return str(document.get("prompt") or document["provenance"]["prompt"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ""
