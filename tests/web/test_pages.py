@@ -292,6 +292,7 @@ def test_collector_refunds_a_token_never_delivered(open_page, site, env):
     page.wait_for_selector("#disagree")
     text = page.inner_text("#disagree")
     assert "Oracles disagree" in text and accounts.test_accounts[7].address in text and "0x" + "05" * 32 in text
+    screenshot(page, "token-oracles-disagree")
     assert sample.contract.balance == 10**9
     sample.contract.chain_manager.mine(int(sample.contract.REFUND_DELAY()))
     page.reload()
