@@ -5,6 +5,7 @@ import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Settlement} from "./Settlement.sol";
 
 /// @title OracleQuorum: who may attest to a render, and how many must agree
 /// @notice A token settles only when `threshold` distinct oracle keys have signed the same
@@ -43,6 +44,8 @@ contract OracleQuorum is AccessControlDefaultAdminRules, EIP712 {
     error BadSignature(uint256 index);
     /// @notice The zero address cannot be an oracle.
     error ZeroAddress();
+    /// @notice An ERC-7007 proof that does not commit to this token, prompt and output.
+    error InvalidProof(uint256 tokenId);
 
     /// @param admin the platform admin (the same key and delay as the StyleMint it serves)
     /// @param adminDelay seconds of the admin hand-over, and of every change to who settles
@@ -93,6 +96,10 @@ contract OracleQuorum is AccessControlDefaultAdminRules, EIP712 {
     /// key counts once" a comparison instead of a set). Who signed is public: anyone recovers the
     /// signers from the settlement's calldata (the verifier names them).
     function requireQuorum(bytes32 structHash, bytes[] calldata signatures) external view {
+        _requireQuorum(structHash, signatures);
+    }
+
+    function _requireQuorum(bytes32 structHash, bytes[] memory signatures) private view {
         uint256 required = threshold();
         if (signatures.length < required) revert TooFewSignatures(signatures.length, required);
         bytes32 hash = _hashTypedDataV4(structHash);
@@ -104,6 +111,38 @@ contract OracleQuorum is AccessControlDefaultAdminRules, EIP712 {
             if (signer <= previous) revert SignersNotAscending(previous, signer);
             previous = signer;
         }
+    }
+
+    /// @notice ERC-7007 `verify` for the calling collection (which forwards it here): whether the
+    /// proof commits to this prompt and output and holds a quorum's signatures over a settlement
+    /// of the caller's tokens.
+    function verifyProof(bytes calldata prompt, bytes calldata aigcData, bytes calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        Settlement.Proof memory decoded = abi.decode(proof, (Settlement.Proof));
+        if (!Settlement.commits(decoded, prompt, aigcData)) return false;
+        try this.requireQuorum(Settlement.settlementHash(msg.sender, decoded.fulfilments), decoded.signatures) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /// @notice ERC-7007 `addAigcData` for the calling collection: reverts unless the proof commits
+    /// to this token, prompt and output and holds a quorum's signatures over a settlement of the
+    /// caller's tokens; returns what settling it needs.
+    function requireProof(
+        uint256 tokenId,
+        bytes calldata prompt,
+        bytes calldata aigcData,
+        bytes calldata proof
+    ) external view returns (bytes32 seed, bytes32 randomnessBlockHash, uint16[] memory weightsBps) {
+        Settlement.Proof memory decoded = abi.decode(proof, (Settlement.Proof));
+        if (decoded.tokenId != tokenId || !Settlement.commits(decoded, prompt, aigcData)) revert InvalidProof(tokenId);
+        _requireQuorum(Settlement.settlementHash(msg.sender, decoded.fulfilments), decoded.signatures);
+        return (decoded.seed, decoded.randomnessBlockHash, decoded.weightsBps);
     }
 
     /// @dev A granted oracle counts only after the admin delay (none at construction).

@@ -2,8 +2,6 @@
 pragma solidity 0.8.37;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
@@ -12,6 +10,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {StyleRegistry} from "./StyleRegistry.sol";
 import {OracleQuorum} from "./OracleQuorum.sol";
 import {IERC7007} from "./IERC7007.sol";
+import {Settlement} from "./Settlement.sol";
 
 /// @title StyleMint: ERC-721 core for AI style projects
 /// @notice Artists open style projects (a pinned diffusion style manifest, a price, a capped
@@ -28,31 +27,20 @@ import {IERC7007} from "./IERC7007.sol";
 /// oracle wait for the randomness block and name that block's hash (a reorg of the mint or of the
 /// randomness makes the fulfillment revert), and auditors re-derive every seed off chain.
 /// Every wei the contract holds is either one token's escrow or one payee's credit.
-contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTransient, IERC2981, IERC4906, IERC7007 {
-    /// @notice EIP-712 type of one token's commitment (docs/RENDER_SPEC.md §16).
-    bytes32 public constant FULFILMENT_TYPEHASH = keccak256(
-        "Fulfilment(uint256 tokenId,bytes32 seed,bytes32 metadataDigest,string prompt,uint16[] weightsBps,"
-        "bytes32 mintBlockHash,bytes32 randomnessBlockHash)"
-    );
-    /// @notice EIP-712 type the oracles sign: one or more tokens' commitments to this collection.
-    bytes32 public constant SETTLEMENT_TYPEHASH = keccak256(
-        "Settlement(address collection,Fulfilment[] fulfilments)Fulfilment(uint256 tokenId,bytes32 seed,"
-        "bytes32 metadataDigest,string prompt,uint16[] weightsBps,bytes32 mintBlockHash,bytes32 randomnessBlockHash)"
-    );
-
+contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC7007 {
     /// @notice Token ids of one project occupy `[projectId * ONE_MILLION, projectId * ONE_MILLION + maxEditions)`.
-    uint256 public constant ONE_MILLION = 1_000_000;
+    uint256 internal constant ONE_MILLION = 1_000_000;
     /// @notice Platform share of every primary sale, in basis points (10 %).
-    uint256 public constant PLATFORM_SHARE_BPS = 1_000;
+    uint256 internal constant PLATFORM_SHARE_BPS = 1_000;
     /// @notice Highest secondary royalty an artist may set, in basis points (10 %).
-    uint256 public constant MAX_ROYALTY_BPS = 1_000;
+    uint256 internal constant MAX_ROYALTY_BPS = 1_000;
     /// @notice Longest accepted CID string (a CIDv1 base32 sha2-256 is 59 characters).
-    uint256 public constant MAX_CID_LENGTH = 100;
+    uint256 internal constant MAX_CID_LENGTH = 100;
     /// @notice Bounds of `RANDOMNESS_DELAY`: at least 2 (the proposer of the mint block knows the
     /// RANDAO of the next one), at most 128 (four epochs, EIP-4399's advice; beyond it delivery
     /// only gets slower).
-    uint256 public constant MIN_RANDOMNESS_DELAY = 2;
-    uint256 public constant MAX_RANDOMNESS_DELAY = 128;
+    uint256 internal constant MIN_RANDOMNESS_DELAY = 2;
+    uint256 internal constant MAX_RANDOMNESS_DELAY = 128;
 
     /// @notice A token's seed uses the RANDAO (`prevrandao`) of block `mintBlock + RANDOMNESS_DELAY`.
     uint256 public immutable RANDOMNESS_DELAY;
@@ -62,9 +50,9 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// randomness (a constant or a sequencer's choice): seeds are then only as fair as that chain.
     bool public immutable WEAK_RANDOMNESS;
     /// @notice Longest accepted project name, in bytes.
-    uint256 public constant MAX_NAME_LENGTH = 64;
+    uint256 internal constant MAX_NAME_LENGTH = 64;
     /// @notice Most styles one project may blend (the manifest's limit too).
-    uint256 public constant MAX_PROJECT_STYLES = 4;
+    uint256 internal constant MAX_PROJECT_STYLES = 4;
     /// @notice The style library projects blend styles from, fixed at deployment.
     StyleRegistry public immutable STYLE_REGISTRY;
     /// @notice The oracle keys and the quorum M whose agreement settles a token, fixed at deployment.
@@ -74,15 +62,16 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     bytes4 private constant ERC4906_INTERFACE_ID = 0x49064906;
     bytes32 private constant BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 
-    /// @dev Everything `mint` reads and writes fits the first slot; price and royalty the second.
+    /// @dev Everything a mint writes fits the first slot; the minter, royalty and styles' share the
+    /// second. Prices live in the minters (one per project), not here.
     struct Project {
         address artist;
         uint32 invocations;
         uint32 maxEditions;
-        bool paused; // set by the artist
+        bool paused; // set by the artist (the artist still mints artist proofs while paused)
         bool adminPaused; // set by the platform admin; the artist cannot lift it
         bool locked; // manifest and cap frozen forever
-        uint128 price;
+        address minter; // the one contract that sells this project, among the admin-approved ones
         uint16 royaltyBps;
         uint16 stylesShareBps; // share of the artist's 90 % that goes to the project's styles
         bytes32 manifestHash;
@@ -117,20 +106,6 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         bytes32 randomnessBlockHash;
     }
 
-    /// @notice ERC-7007 `proof` of one token: the rest of its commitment, every commitment of the
-    /// settlement the oracles signed (their struct hashes, in order), the token's index in it, and
-    /// the oracles' signatures over the settlement (signers in ascending address order).
-    struct Proof {
-        uint256 tokenId;
-        bytes32 seed;
-        uint16[] weightsBps;
-        bytes32 mintBlockHash;
-        bytes32 randomnessBlockHash;
-        bytes32[] fulfilments;
-        uint256 index;
-        bytes[] signatures;
-    }
-
     /// @notice Why `fulfillBatch` left an entry out (`FulfillmentSkipped`): the token is already
     /// fulfilled, was never minted (or was refunded), its randomness block is not there yet, or
     /// the entry names a randomness block that a reorg replaced.
@@ -162,6 +137,10 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     mapping(uint256 projectId => bytes32 manifestHash) public approvedManifestHash;
     /// @notice The lowest price any project mints at: each mint pays for its render and fulfilment.
     uint256 public minimumPrice;
+    /// @notice Minter contracts the admin approved for projects to choose (the minter filter).
+    mapping(address minter => bool) public isApprovedMinter;
+    /// @notice A new artist address each project's artist proposed, awaiting the admin.
+    mapping(uint256 projectId => address) public proposedArtist;
 
     mapping(uint256 projectId => Project) private _projects;
     mapping(uint256 projectId => uint256[] styleIds) private _projectStyles;
@@ -178,7 +157,6 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         string name,
         string manifestCID,
         bytes32 manifestHash,
-        uint256 price,
         uint256 maxEditions
     );
     /// @notice The artist paused or unpaused minting.
@@ -186,7 +164,14 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @notice The platform admin paused or unpaused minting.
     event ProjectAdminPausedSet(uint256 indexed projectId, bool adminPaused);
     /// @notice The price of future mints changed.
-    event ProjectPriceSet(uint256 indexed projectId, uint256 price);
+    /// @notice The admin approved (or withdrew approval of) a minter contract for projects to use.
+    event MinterApproved(address indexed minter, bool approved);
+    /// @notice The artist chose the minter that sells a project.
+    event ProjectMinterSet(uint256 indexed projectId, address indexed minter);
+    /// @notice The artist proposed a new address for themself; the admin accepts it.
+    event ArtistAddressProposed(uint256 indexed projectId, address indexed proposed);
+    /// @notice A project's artist address changed (royalties and future sales' shares follow it).
+    event ArtistAddressChanged(uint256 indexed projectId, address indexed previous, address indexed current);
     /// @notice The edition cap was lowered.
     event ProjectMaxEditionsSet(uint256 indexed projectId, uint256 maxEditions);
     /// @notice The style manifest changed (only possible before locking).
@@ -243,8 +228,6 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     error ProjectPaused(uint256 projectId);
     /// @notice Every edition of the project is minted.
     error SoldOut(uint256 projectId);
-    /// @notice `msg.value` must equal the project's price exactly.
-    error WrongPayment(uint256 expected, uint256 sent);
     /// @notice The project's manifest is not the one the collector saw.
     error ManifestChanged(uint256 projectId, bytes32 expected, bytes32 current);
     /// @notice Max editions must be 1..1,000,000 on creation, and later only lower, never below minted.
@@ -307,7 +290,14 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @notice The recipient refused the payment; the credit is kept.
     error WithdrawFailed(address to, uint256 amount);
     /// @notice An ERC-7007 proof that does not commit to this token, prompt and metadata digest.
-    error InvalidProof(uint256 tokenId);
+    /// @notice Only the platform admin (`ORACLES.defaultAdmin()`) may do this.
+    error NotAdmin(address caller);
+    /// @notice Only the project's minter sells it (`setProjectMinter`).
+    error NotProjectMinter(uint256 projectId, address caller);
+    /// @notice A project can only be sold by a minter contract the admin approved.
+    error MinterNotApproved(address minter);
+    /// @notice The admin can only accept the address the artist proposed.
+    error NoSuchProposal(uint256 projectId, address proposed);
 
     // ---------------------------------------------------------------- modifiers
 
@@ -323,18 +313,23 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         _;
     }
 
+    /// @dev The platform admin is the quorum contract's default admin: one key, one delayed
+    /// hand-over (`beginDefaultAdminTransfer` there) for the core and its oracles alike.
+    modifier onlyAdmin() {
+        if (!ORACLES.hasRole(bytes32(0), msg.sender)) revert NotAdmin(msg.sender);
+        _;
+    }
+
     modifier existingProject(uint256 projectId) {
         if (_projects[projectId].artist == address(0)) revert UnknownProject(projectId);
         _;
     }
 
-    /// @notice Deployment parameters; the last four are fixed forever.
+    /// @notice Deployment parameters; all but the payout and placeholder are fixed forever.
     struct Config {
-        address admin; // platform admin: pauses projects, sets payout and placeholder, manages roles
         address payout; // receives the platform share
-        address oracles; // the OracleQuorum whose signatures settle tokens
+        address oracles; // the OracleQuorum whose signatures settle tokens, and whose admin is this one's
         string placeholder; // `tokenURI` before fulfillment
-        uint48 adminTransferDelay; // seconds between accepting a new admin and its taking over
         uint256 randomnessDelay; // D: blocks from the mint to the block whose RANDAO seeds it
         uint256 refundDelay; // R: blocks from the mint until an unfulfilled token is refundable
         bool acceptWeakRandomness; // deploy where prevrandao is not RANDAO (see RENDER_SPEC.md)
@@ -344,7 +339,6 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @param config the deployment parameters
     constructor(Config memory config)
         ERC721("StyleMint", "STYLE")
-        AccessControlDefaultAdminRules(config.adminTransferDelay, config.admin)
     {
         if (config.payout == address(0) || config.oracles == address(0) || config.styleRegistry == address(0)) {
             revert ZeroAddress();
@@ -374,19 +368,16 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @param projectName display name, 1..64 bytes
     /// @param manifestCID CID of the pinned style manifest
     /// @param manifestHash sha256 of the manifest's canonical JSON bytes (as the renderer computes it)
-    /// @param price exact price of one mint, in wei
     /// @param maxEditions edition cap, 1..1,000,000
     /// @return projectId the new project's id
     function createProject(
         string calldata projectName,
         string calldata manifestCID,
         bytes32 manifestHash,
-        uint256 price,
         uint256 maxEditions
     ) external returns (uint256 projectId) {
         if (bytes(projectName).length == 0 || bytes(projectName).length > MAX_NAME_LENGTH) revert InvalidName();
         _checkManifest(manifestCID, manifestHash);
-        _checkPrice(price);
         if (maxEditions == 0 || maxEditions > ONE_MILLION) revert InvalidMaxEditions(maxEditions, 1, ONE_MILLION);
 
         projectId = nextProjectId++;
@@ -394,11 +385,10 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         project.artist = msg.sender;
         project.maxEditions = uint32(maxEditions);
         project.paused = true;
-        project.price = uint128(price);
         project.manifestHash = manifestHash;
         project.name = projectName;
         project.manifestCID = manifestCID;
-        emit ProjectCreated(projectId, msg.sender, projectName, manifestCID, manifestHash, price, maxEditions);
+        emit ProjectCreated(projectId, msg.sender, projectName, manifestCID, manifestHash, maxEditions);
     }
 
     /// @notice Pause or unpause minting of one of the caller's projects.
@@ -409,13 +399,24 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         emit ProjectPausedSet(projectId, paused);
     }
 
-    /// @notice Set the price of future mints.
+    /// @notice Choose the minter that sells a project (one of the admin-approved minter contracts);
+    /// its sale settings (price, auction, allowlist) are set on that minter.
     /// @param projectId the project
-    /// @param price exact price in wei
-    function setProjectPrice(uint256 projectId, uint256 price) external onlyArtist(projectId) {
-        _checkPrice(price);
-        _projects[projectId].price = uint128(price);
-        emit ProjectPriceSet(projectId, price);
+    /// @param minter an approved minter contract
+    function setProjectMinter(uint256 projectId, address minter) external onlyArtist(projectId) {
+        if (!isApprovedMinter[minter]) revert MinterNotApproved(minter);
+        _projects[projectId].minter = minter;
+        emit ProjectMinterSet(projectId, minter);
+    }
+
+    /// @notice Propose a new artist address for a project (a new key, a multisig); the admin
+    /// accepts it with `acceptArtistAddress`, so a typo cannot give a project away.
+    /// @param projectId the project
+    /// @param proposed the new address
+    function proposeArtistAddress(uint256 projectId, address proposed) external onlyArtist(projectId) {
+        if (proposed == address(0)) revert ZeroAddress();
+        proposedArtist[projectId] = proposed;
+        emit ArtistAddressProposed(projectId, proposed);
     }
 
     /// @notice Lower the edition cap; it can never rise and never fall below the editions minted.
@@ -510,7 +511,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @param adminPaused true to stop minting
     function setProjectAdminPaused(uint256 projectId, bool adminPaused)
         external
-        onlyRole(DEFAULT_ADMIN_ROLE)
+        onlyAdmin
         existingProject(projectId)
     {
         _projects[projectId].adminPaused = adminPaused;
@@ -527,7 +528,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @param stylesHash `stylesConfigHash(projectId)` as reviewed (ignored when revoking)
     function approveProject(uint256 projectId, bytes32 manifestHash, bytes32 stylesHash)
         external
-        onlyRole(DEFAULT_ADMIN_ROLE)
+        onlyAdmin
         existingProject(projectId)
     {
         if (manifestHash != bytes32(0)) {
@@ -538,10 +539,33 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         emit ProjectApproved(projectId, manifestHash);
     }
 
-    /// @notice Set the lowest price any project may mint at (existing projects below it stop
-    /// minting until their artist raises the price).
+    /// @notice Approve a minter contract for projects to choose, or withdraw the approval (which
+    /// stops new assignments; a project already using it is stopped by pausing it).
+    /// @param minter the minter contract
+    /// @param approved whether artists may choose it
+    function setMinterApproved(address minter, bool approved) external onlyAdmin {
+        if (minter == address(0)) revert ZeroAddress();
+        isApprovedMinter[minter] = approved;
+        emit MinterApproved(minter, approved);
+    }
+
+    /// @notice Accept the address the artist proposed: the project, its royalties and the artist's
+    /// share of every later settlement move to it (credits already earned stay with the old one).
+    /// @param projectId the project
+    /// @param proposed the address the artist proposed (named again, so that a changed proposal
+    /// cannot slip under an acceptance)
+    function acceptArtistAddress(uint256 projectId, address proposed) external onlyAdmin {
+        if (proposed == address(0) || proposedArtist[projectId] != proposed) revert NoSuchProposal(projectId, proposed);
+        delete proposedArtist[projectId];
+        Project storage project = _projects[projectId];
+        emit ArtistAddressChanged(projectId, project.artist, proposed);
+        project.artist = proposed;
+    }
+
+    /// @notice Set the lowest amount any sale may put in a token's escrow (each mint pays for its
+    /// render and fulfilment; a project whose minter sells below it stops minting).
     /// @param price the minimum, in wei
-    function setMinimumPrice(uint256 price) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setMinimumPrice(uint256 price) external onlyAdmin {
         if (price > type(uint128).max) revert InvalidPrice(price);
         minimumPrice = price;
         emit MinimumPriceSet(price);
@@ -549,7 +573,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     /// @notice Set where future platform shares are credited (past credits stay with their payee).
     /// @param payout the new payout address
-    function setPlatformPayout(address payout) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setPlatformPayout(address payout) external onlyAdmin {
         if (payout == address(0)) revert ZeroAddress();
         emit PlatformPayoutSet(platformPayout, payout);
         platformPayout = payout;
@@ -557,7 +581,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     /// @notice Set the `tokenURI` of tokens not yet fulfilled.
     /// @param placeholder the new URI
-    function setPlaceholderURI(string calldata placeholder) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setPlaceholderURI(string calldata placeholder) external onlyAdmin {
         placeholderURI = placeholder;
         emit PlaceholderURISet(placeholder);
         emit BatchMetadataUpdate(0, type(uint256).max);
@@ -565,39 +589,32 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     // ---------------------------------------------------------------- collectors
 
-    /// @notice Mint the next edition of a project to the caller, paying its exact price.
-    /// @dev Exact payment (no refund) keeps the mint free of any outgoing call. The token is
-    /// minted with `_mint`, not `_safeMint`: the minter is the caller, so no receiver hook runs.
-    /// @param projectId the project
-    /// @param expectedManifestHash the manifest hash the collector was shown; the mint reverts
-    /// with `ManifestChanged` if the artist replaced the manifest since
-    /// @return tokenId `projectId * 1_000_000 + invocation`
-    function mint(uint256 projectId, bytes32 expectedManifestHash)
-        external
-        payable
-        nonReentrant
-        returns (uint256 tokenId)
-    {
-        tokenId = _mintEdition(msg.sender, projectId, expectedManifestHash);
-        _mint(msg.sender, tokenId);
-    }
-
-    /// @notice Mint the next edition to another address (a gift, a smart-contract wallet), paid by the caller.
-    /// @dev `_safeMint`: a contract recipient must accept ERC-721 tokens. Its hook runs last, after
-    /// every state change, under the reentrancy guard.
+    /// @notice Mint the next edition of a project for a sale its minter made; `msg.value` becomes
+    /// the token's escrow, settled at fulfilment or refunded.
+    /// @dev Only the project's minter calls it, after taking payment by its own rules (a price, an
+    /// auction, an allowlist). The artist mints artist proofs while the project is paused (not
+    /// while the admin paused it). A token minted to its payer is minted with `_mint` (the payer
+    /// chose to buy it); to anyone else with `_safeMint`, whose hook runs last, after every state
+    /// change, under the reentrancy guard.
     /// @param to the token's owner
     /// @param projectId the project
-    /// @param expectedManifestHash the manifest hash the payer was shown
+    /// @param expectedManifestHash the manifest hash the buyer was shown; the mint reverts with
+    /// `ManifestChanged` if the artist replaced the manifest since
+    /// @param payer who paid the minter (recorded in `Mint`; the artist may mint while paused)
     /// @return tokenId `projectId * 1_000_000 + invocation`
-    function mintTo(address to, uint256 projectId, bytes32 expectedManifestHash)
+    function mintFromMinter(address to, uint256 projectId, bytes32 expectedManifestHash, address payer)
         external
         payable
         nonReentrant
         returns (uint256 tokenId)
     {
         if (to == address(0)) revert ZeroAddress();
-        tokenId = _mintEdition(to, projectId, expectedManifestHash);
-        _safeMint(to, tokenId);
+        tokenId = _mintEdition(to, projectId, expectedManifestHash, payer);
+        if (to == payer) {
+            _mint(to, tokenId);
+        } else {
+            _safeMint(to, tokenId);
+        }
     }
 
     /// @notice Burn an unfulfilled token `REFUND_DELAY` blocks after its mint and pay its price back to the caller.
@@ -655,6 +672,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
             items[i] = fulfilmentHash(requests[i]);
         }
         ORACLES.requireQuorum(settlementHash(items), signatures);
+        bytes[] memory signed = signatures; // copied once: every AigcData event carries them
         Ledger memory ledger = _newLedger(1 + requests.length * (1 + MAX_PROJECT_STYLES));
         for (uint256 i = 0; i < requests.length; ++i) {
             FulfillRequest calldata request = requests[i];
@@ -671,39 +689,43 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
                 request.weightsBps,
                 ledger
             );
-            emit AigcData(
-                request.tokenId,
-                bytes(request.prompt),
-                abi.encodePacked(request.metadataDigest),
-                abi.encode(
-                    Proof(
-                        request.tokenId,
-                        request.seed,
-                        request.weightsBps,
-                        request.mintBlockHash,
-                        request.randomnessBlockHash,
-                        items,
-                        i,
-                        signatures
-                    )
-                )
-            );
+            _emitAigcData(request, items, i, signed);
         }
         _creditAll(ledger);
     }
 
+    /// @dev ERC-7007's event for one settled entry, with its whole proof (a function of its own:
+    /// the ABI encoding of the proof needs its own stack frame).
+    function _emitAigcData(
+        FulfillRequest calldata request,
+        bytes32[] memory items,
+        uint256 index,
+        bytes[] memory signatures
+    ) private {
+        Settlement.Proof memory proof = Settlement.Proof(
+            request.tokenId,
+            request.seed,
+            request.weightsBps,
+            request.mintBlockHash,
+            request.randomnessBlockHash,
+            items,
+            index,
+            signatures
+        );
+        emit AigcData(request.tokenId, bytes(request.prompt), abi.encodePacked(request.metadataDigest), abi.encode(proof));
+    }
+
     /// @notice ERC-7007: settle one token from a signed settlement (`fulfillBatch` of that one
     /// entry; anyone may submit). `prompt` is the rendered prompt, `aigcData` the 32-byte metadata
-    /// digest, `proof` an ABI-encoded `Proof`. Reverts where `fulfillBatch` would skip.
+    /// digest, `proof` an ABI-encoded `Settlement.Proof`, checked by the quorum contract (which
+    /// reverts with `InvalidProof` or a signature error). Reverts where `fulfillBatch` would skip.
     function addAigcData(uint256 tokenId, bytes calldata prompt, bytes calldata aigcData, bytes calldata proof)
         external
     {
-        Proof memory decoded = abi.decode(proof, (Proof));
-        if (decoded.tokenId != tokenId || !_commits(decoded, prompt, aigcData)) revert InvalidProof(tokenId);
-        bytes32 metadataDigest = bytes32(aigcData);
-        ORACLES.requireQuorum(settlementHash(decoded.fulfilments), decoded.signatures);
+        (bytes32 seed, bytes32 randomnessBlockHash, uint16[] memory weightsBps) =
+            ORACLES.requireProof(tokenId, prompt, aigcData, proof);
         Ledger memory ledger = _newLedger(2 + MAX_PROJECT_STYLES);
-        _fulfill(tokenId, decoded.seed, metadataDigest, decoded.randomnessBlockHash, decoded.weightsBps, ledger);
+        _fulfill(tokenId, seed, bytes32(aigcData), randomnessBlockHash, weightsBps, ledger);
         emit AigcData(tokenId, prompt, aigcData, proof);
         _creditAll(ledger);
     }
@@ -716,18 +738,12 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         view
         returns (bool success)
     {
-        Proof memory decoded = abi.decode(proof, (Proof));
-        if (!_commits(decoded, prompt, aigcData)) return false;
-        try ORACLES.requireQuorum(settlementHash(decoded.fulfilments), decoded.signatures) {
-            return true;
-        } catch {
-            return false;
-        }
+        return ORACLES.verifyProof(prompt, aigcData, proof);
     }
 
-    /// @notice EIP-712 struct hash of one token's commitment.
+    /// @notice EIP-712 struct hash of one token's commitment (`Settlement.FULFILMENT_TYPEHASH`).
     function fulfilmentHash(FulfillRequest calldata request) public pure returns (bytes32) {
-        return _fulfilmentHash(
+        return Settlement.fulfilmentHash(
             request.tokenId,
             request.seed,
             request.metadataDigest,
@@ -741,46 +757,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
     /// @notice EIP-712 struct hash of a settlement of these commitments (struct hashes, in order);
     /// the oracles sign `ORACLES.digest(settlementHash(...))`.
     function settlementHash(bytes32[] memory fulfilments) public view returns (bytes32) {
-        return keccak256(abi.encode(SETTLEMENT_TYPEHASH, address(this), keccak256(abi.encodePacked(fulfilments))));
-    }
-
-    function _fulfilmentHash(
-        uint256 tokenId,
-        bytes32 seed,
-        bytes32 metadataDigest,
-        bytes32 promptHash,
-        uint16[] memory weightsBps,
-        bytes32 mintBlockHash,
-        bytes32 randomnessBlockHash
-    ) private pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                FULFILMENT_TYPEHASH,
-                tokenId,
-                seed,
-                metadataDigest,
-                promptHash,
-                keccak256(abi.encodePacked(weightsBps)),
-                mintBlockHash,
-                randomnessBlockHash
-            )
-        );
-    }
-
-    /// @dev Whether the proof's settlement holds, at its index, the commitment of its token to this
-    /// prompt and metadata digest (`aigcData`, 32 bytes).
-    function _commits(Proof memory decoded, bytes calldata prompt, bytes calldata aigcData) private pure returns (bool) {
-        if (aigcData.length != 32 || decoded.index >= decoded.fulfilments.length) return false;
-        bytes32 item = _fulfilmentHash(
-            decoded.tokenId,
-            decoded.seed,
-            bytes32(aigcData),
-            keccak256(prompt),
-            decoded.weightsBps,
-            decoded.mintBlockHash,
-            decoded.randomnessBlockHash
-        );
-        return decoded.fulfilments[decoded.index] == item;
+        return Settlement.settlementHash(address(this), fulfilments);
     }
 
     /// @dev Why the chain's state makes fulfilling `tokenId` with this randomness block impossible
@@ -940,13 +917,13 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         return (project.artist, (salePrice * project.royaltyBps) / BPS_DENOMINATOR);
     }
 
-    /// @notice ERC-165: ERC-721 (+ metadata), ERC-2981, ERC-4906 and AccessControl.
+    /// @notice ERC-165: ERC-721 (+ metadata), ERC-2981, ERC-4906 and ERC-7007.
     /// @param interfaceId the interface id
     /// @return whether it is supported
     function supportsInterface(bytes4 interfaceId)
         public
         view
-        override(ERC721, AccessControlDefaultAdminRules, IERC165)
+        override(ERC721, IERC165)
         returns (bool)
     {
         return interfaceId == type(IERC2981).interfaceId || interfaceId == ERC4906_INTERFACE_ID
@@ -955,11 +932,6 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     // ---------------------------------------------------------------- internals
 
-    function _checkPrice(uint256 price) private view {
-        if (price > type(uint128).max) revert InvalidPrice(price);
-        if (price < minimumPrice) revert PriceBelowMinimum(price, minimumPrice);
-    }
-
     function _checkManifest(string calldata manifestCID, bytes32 manifestHash) private pure {
         if (bytes(manifestCID).length == 0 || bytes(manifestCID).length > MAX_CID_LENGTH) revert InvalidCID();
         if (manifestHash == bytes32(0)) revert ZeroHash();
@@ -967,20 +939,21 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
 
     /// @dev The checks and bookkeeping shared by `mint` and `mintTo`; the caller mints the token
     /// after it (the order of checks-effects-interactions: `_safeMint`'s hook comes last).
-    function _mintEdition(address to, uint256 projectId, bytes32 expectedManifestHash)
+    function _mintEdition(address to, uint256 projectId, bytes32 expectedManifestHash, address payer)
         private
         returns (uint256 tokenId)
     {
         Project storage project = _projects[projectId];
-        if (project.artist == address(0)) revert UnknownProject(projectId);
-        if (project.paused || project.adminPaused) revert ProjectPaused(projectId);
+        address artist = project.artist;
+        if (artist == address(0)) revert UnknownProject(projectId);
+        if (msg.sender != project.minter) revert NotProjectMinter(projectId, msg.sender);
+        if (project.adminPaused || (project.paused && payer != artist)) revert ProjectPaused(projectId);
         uint256 invocation = project.invocations;
         if (invocation >= project.maxEditions) revert SoldOut(projectId);
-        uint256 price = project.price;
-        if (msg.value != price) revert WrongPayment(price, msg.value);
         bytes32 manifestHash = project.manifestHash;
         if (manifestHash != expectedManifestHash) revert ManifestChanged(projectId, expectedManifestHash, manifestHash);
         if (approvedManifestHash[projectId] != manifestHash) revert ProjectNotApproved(projectId, manifestHash);
+        uint256 price = msg.value;
         if (price < minimumPrice) revert PriceBelowMinimum(price, minimumPrice);
         if (!project.locked) {
             // Consent is a licence once the project is locked: its remaining editions mint (and
@@ -994,7 +967,7 @@ contract StyleMint is ERC721, AccessControlDefaultAdminRules, ReentrancyGuardTra
         project.invocations = uint32(invocation + 1);
         tokenId = projectId * ONE_MILLION + invocation;
         _escrows[tokenId] = Escrow(uint64(block.number), uint128(price));
-        emit Mint(tokenId, projectId, to, manifestHash, price, msg.sender);
+        emit Mint(tokenId, projectId, to, manifestHash, price, payer);
     }
 
     /// @dev Checks and effects of one fulfillment; its split goes into `ledger` for the caller to credit.

@@ -64,9 +64,15 @@ def cli(account, admin, payout, oracles, threshold, placeholder, randomness_dela
     ))
     click.echo(f"StyleMint deployed at {stylemint.address} (block {receipt.block_number}, "
                f"{receipt.gas_used} gas); recorded in {path}")
-    click.echo(f"randomness delay {stylemint.RANDOMNESS_DELAY()} blocks, refunds after {stylemint.REFUND_DELAY()} "
-               f"blocks, admin hand-over delay {stylemint.defaultAdminDelay()} s"
-               + (", WEAK randomness accepted" if stylemint.WEAK_RANDOMNESS() else ""))
     quorum = core.oracle_quorum(stylemint)
+    click.echo(f"randomness delay {stylemint.RANDOMNESS_DELAY()} blocks, refunds after {stylemint.REFUND_DELAY()} "
+               f"blocks, admin hand-over delay {quorum.defaultAdminDelay()} s (the admin is OracleQuorum's)"
+               + (", WEAK randomness accepted" if stylemint.WEAK_RANDOMNESS() else ""))
+    minters = core.approved_minters(stylemint)
+    if minters:
+        click.echo("minters: " + ", ".join(f"{kind} at {address}" for kind, address in sorted(minters.items())))
+    else:
+        click.echo("minters: MinterSetPrice deployed but not approved: the admin sends "
+                   "setMinterApproved(<its address>, true) before projects can sell")
     click.echo(f"oracles: OracleQuorum at {quorum.address}, {quorum.threshold()} of "
                f"{len(oracles) or 1} signature(s) settle a token")

@@ -31,8 +31,9 @@ GAS_MARGIN = 1.25
 # A transaction replacing another at its nonce bids at least 9/8 of each of its fees: geth and anvil
 # refuse less than 1.1 x, and an exact fraction keeps the rule free of float rounding.
 REPLACEMENT_BUMP = (9, 8)
-PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminPaused", "locked", "price",
+PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminPaused", "locked", "minter",
                        "royaltyBps", "stylesShareBps", "manifestHash", "name", "manifestCID")
+ZERO_ADDRESS = "0x" + "00" * 20
 STYLE_INFO_FIELDS = ("owner", "retired", "terms", "adapterHash", "name", "trigger", "adapterCID")
 
 
@@ -81,6 +82,21 @@ def _error_name(err: ContractLogicError) -> str:
             if data.startswith(to_hex(function_signature_to_4byte_selector(signature))):
                 return entry["name"]
     return ""
+
+
+def minters_from_logs(w3: Web3, core: str) -> dict[str, str]:
+    """The minter contracts the core's admin approved and has not withdrawn, by `minterType()`
+    (the last approved of each type): the core keeps no list, its MinterApproved logs are one."""
+    contract = w3.eth.contract(address=Web3.to_checksum_address(core), abi=stylemint_abi())
+    approved: dict[str, bool] = {}
+    for entry in contract.events.MinterApproved.get_logs(from_block=0):
+        approved[entry["args"]["minter"]] = bool(entry["args"]["approved"])
+    minters = {}
+    for address, ok in approved.items():
+        if ok:
+            kind = w3.eth.contract(address=address, abi=contract_abi("MinterSetPrice")).functions.minterType().call()
+            minters[kind] = address
+    return minters
 
 
 def _decode_log(abi: dict, entry: dict) -> dict:
@@ -330,6 +346,32 @@ class StyleMintClient:
 
     def project_info(self, project_id: int) -> dict:
         return dict(zip(PROJECT_INFO_FIELDS, self.view("projectInfo", project_id)))
+
+    def minters(self) -> dict[str, str]:
+        """Approved minter contracts by type (`MinterSetPrice`, ...): what an artist may choose."""
+        return self._call(lambda: minters_from_logs(self.w3, self.address), "eth_getLogs(MinterApproved)")
+
+    def minter(self, address: str):
+        """A minter contract (the IStyleMinter functions and MinterSetPrice's own)."""
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=contract_abi("MinterSetPrice"))
+
+    def project_price(self, project_id: int, info: dict | None = None) -> tuple[str, int | None]:
+        """(the project's minter, what one edition costs now there), price None while the project
+        has no minter or its artist has not configured the sale on it."""
+        address = (info or self.project_info(project_id))["minter"]
+        if int(address, 16) == 0:
+            return address, None
+        configured, price = self._call(lambda: self.minter(address).functions.priceInfo(project_id).call(),
+                                       f"priceInfo({project_id})")
+        return address, int(price) if configured else None
+
+    def purchase_call(self, project_id: int, manifest_hash: bytes):
+        """(the unsent `purchase` of the project's next edition at its minter, the price to send
+        with it): what a collector's wallet signs (`.transact({"from": ..., "value": price})`)."""
+        minter, price = self.project_price(project_id)
+        if price is None:
+            raise ContractRevert(f"project {project_id} is not for sale: no minter or no price set", "PriceNotConfigured")
+        return self.minter(minter).functions.purchase(project_id, manifest_hash), price
 
     def project_styles(self, project_id: int) -> tuple[list[int], int]:
         """(registry style ids in the manifest's order, the styles' share in basis points)."""

@@ -67,15 +67,46 @@ def deploy(deployer, *, admin=None, payout=None, oracle=None, placeholder: str =
            style_registry=None, oracles=None, threshold: int = 1):
     """Deploy StyleMint; admin, payout and oracle default to the deployer, delays to the dev values.
     A new StyleRegistry (the style library) is deployed first unless one is given, and a new
-    OracleQuorum of `oracles` (default: `[oracle]`) needing `threshold` signatures (M) to settle."""
+    OracleQuorum of `oracles` (default: `[oracle]`) needing `threshold` signatures (M) to settle;
+    its default admin is the platform admin of both. Then the fixed-price minter
+    (`MinterSetPrice`), approved for projects when the deployer is the admin."""
     admin = admin or deployer
     if style_registry is None:
         style_registry = deployer.deploy(ape_project().StyleRegistry)
     keys = list(oracles) if oracles is not None else [oracle or admin]
     quorum = deployer.deploy(ape_project().OracleQuorum, admin, admin_transfer_delay, keys, threshold)
-    config = (admin, payout or admin, quorum, placeholder, admin_transfer_delay, randomness_delay,
-              refund_delay, accept_weak_randomness, style_registry)
-    return deployer.deploy(ape_project().StyleMint, config)
+    config = (payout or admin, quorum, placeholder, randomness_delay, refund_delay, accept_weak_randomness,
+              style_registry)
+    contract = deployer.deploy(ape_project().StyleMint, config)
+    minter = deployer.deploy(ape_project().MinterSetPrice, contract)
+    if str(admin) == str(deployer.address):
+        contract.setMinterApproved(minter, True, sender=deployer)
+    return contract
+
+
+def approved_minters(contract) -> dict[str, str]:
+    """The minter contracts the admin approved and has not withdrawn, by `minterType()`: read from
+    the core's MinterApproved logs (the core keeps no list of them)."""
+    from backend.chain.client import minters_from_logs
+
+    web3 = contract.chain_manager.provider.web3
+    return minters_from_logs(web3, str(contract.address))
+
+
+def set_price_minter(contract):
+    """The deployment's fixed-price minter (`MinterSetPrice`)."""
+    address = approved_minters(contract).get("MinterSetPrice")
+    if address is None:
+        raise LookupError(f"no approved MinterSetPrice for StyleMint at {contract.address}")
+    return ape_project().MinterSetPrice.at(address)
+
+
+def project_minter(contract, project_id: int):
+    """The minter that sells a project (as an IStyleMinter: `priceInfo`, `purchase`, `purchaseTo`)."""
+    address = str(contract.projectInfo(project_id).minter)
+    if int(address, 16) == 0:
+        raise LookupError(f"project {project_id} has no minter: its artist has not chosen one")
+    return ape_project().MinterSetPrice.at(address)
 
 
 def oracle_quorum(contract):
@@ -125,11 +156,15 @@ def create_project(
     style_ids: tuple[int, ...] = (),
     styles_share_bps: int = 0,
 ) -> int:
-    """Open a project as `artist` (it starts paused; `unpause` opens it for minting), blending
-    the registered `style_ids` (in the manifest's order) paid `styles_share_bps` of the artist's
-    90 %; with `approve_by` (the platform admin) its manifest is approved for minting too."""
-    receipt = contract.createProject(name, manifest_cid, manifest_hash, price_wei, max_editions, sender=artist)
+    """Open a project as `artist` (it starts paused; `unpause` opens it for minting), sold by the
+    fixed-price minter at `price_wei`, blending the registered `style_ids` (in the manifest's
+    order) paid `styles_share_bps` of the artist's 90 %; with `approve_by` (the platform admin) its
+    manifest is approved for minting too."""
+    receipt = contract.createProject(name, manifest_cid, manifest_hash, max_editions, sender=artist)
     project_id = int(receipt.decode_logs(contract.ProjectCreated)[0].projectId)
+    minter = set_price_minter(contract)
+    contract.setProjectMinter(project_id, minter, sender=artist)
+    minter.setPrice(project_id, price_wei, sender=artist)
     if style_ids:
         contract.setProjectStyles(project_id, list(style_ids), styles_share_bps, sender=artist)
     if approve_by is not None:
@@ -140,14 +175,17 @@ def create_project(
 
 
 def mint(contract, collector, project_id: int, *, to=None, manifest_hash: bytes | None = None) -> MintRecord:
-    """Mint the next edition of `project_id` as `collector` (to `to` with `mintTo`), paying the
-    current price for the current manifest unless `manifest_hash` names the one the caller saw."""
+    """Buy the next edition of `project_id` from its minter as `collector` (for `to` with
+    `purchaseTo`), paying the current price for the current manifest unless `manifest_hash` names
+    the one the caller saw."""
     info = contract.projectInfo(project_id)
     expected = bytes(info.manifestHash) if manifest_hash is None else manifest_hash
+    minter = project_minter(contract, project_id)
+    _, price = minter.priceInfo(project_id)
     if to is None:
-        receipt = contract.mint(project_id, expected, sender=collector, value=info.price)
+        receipt = minter.purchase(project_id, expected, sender=collector, value=price)
     else:
-        receipt = contract.mintTo(to, project_id, expected, sender=collector, value=info.price)
+        receipt = minter.purchaseTo(to, project_id, expected, sender=collector, value=price)
     return decode_mint(contract, receipt)
 
 

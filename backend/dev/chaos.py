@@ -192,11 +192,12 @@ def run_chaos(seed: int, block_time: float | None, workdir: Path, *, mints_per_w
                     raise RuntimeError(f"{method}: {reply['error']}")
                 return reply["result"]
 
+            purchase, price = client.purchase_call(sample.project_id, info["manifestHash"])
+
             def mint_wave() -> list[str]:
                 hashes = []
                 for i in range(mints_per_wave):
-                    tx = client.contract.functions.mint(sample.project_id, info["manifestHash"]).transact(
-                        {"from": wallets[i % len(wallets)].address, "value": info["price"]})
+                    tx = purchase.transact({"from": wallets[i % len(wallets)].address, "value": price})
                     hashes.append(tx.to_0x_hex())
                     minted_at[hashes[-1]] = time.monotonic()
                 for h in hashes:

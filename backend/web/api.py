@@ -70,7 +70,9 @@ def contract():
     view = _catalog()
     return jsonify(address=view.chain.address, chain_id=view.chain.chain_id(), abi=stylemint_abi(),
                    rpc_url=current_app.config.get("PUBLIC_RPC_URL"), explorer_url=current_app.config.get("EXPLORER_URL"),
-                   style_registry={"address": view.chain.registry.address, "abi": contract_abi("StyleRegistry")})
+                   style_registry={"address": view.chain.registry.address, "abi": contract_abi("StyleRegistry")},
+                   quorum={"address": view.chain.quorum().address, "abi": contract_abi("OracleQuorum")},
+                   minters=view.chain.minters(), minter_abi=contract_abi("MinterSetPrice"))
 
 
 @bp.get("/projects")

@@ -80,6 +80,7 @@ class Catalog:
         except ContractRevert:
             raise NotFoundError(f"project {project_id} does not exist") from None
         minted = int(info["invocations"])
+        minter, price = self.chain.project_price(project_id, info)
         preview_images = []
         for invocation in range(minted):
             if len(preview_images) >= previews:
@@ -91,7 +92,9 @@ class Catalog:
             "id": project_id,
             "name": info["name"],
             "artist": info["artist"],
-            "price_wei": str(info["price"]),
+            # The project's minter sells it; no price until the artist chose one and set its sale.
+            "minter": minter,
+            "price_wei": None if price is None else str(price),
             "max_editions": int(info["maxEditions"]),
             "minted": minted,
             "remaining": int(info["maxEditions"]) - minted,

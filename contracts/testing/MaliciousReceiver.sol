@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {StyleMint} from "../StyleMint.sol";
+import {MinterSetPrice} from "../minters/MinterSetPrice.sol";
 
 /// @title MaliciousReceiver: a hostile payee used only by the tests
 /// @notice Acts as an artist (it opens a project from this contract, so its credit is the
@@ -11,6 +12,7 @@ import {StyleMint} from "../StyleMint.sol";
 /// 5 re-enters refund of `reentryTarget`, 6 rejects ERC-721 tokens.
 contract MaliciousReceiver {
     StyleMint public immutable target;
+    MinterSetPrice public minter; // sells the project this contract opens; mode 4 buys from it
     uint8 public mode;
     uint256 public reentryTarget; // a project id (mode 4) or a token id (mode 5)
     bool public reentrySucceeded;
@@ -38,13 +40,24 @@ contract MaliciousReceiver {
         return this.onERC721Received.selector;
     }
 
-    /// @notice Open a project with this contract as its artist.
-    function createProject(string calldata manifestCID, bytes32 manifestHash, uint256 price, uint256 maxEditions)
-        external
-        returns (uint256 projectId)
-    {
-        projectId = target.createProject("hostile", manifestCID, manifestHash, price, maxEditions);
+    /// @notice Open a project with this contract as its artist, sold at `price` by `minter_`.
+    function createProject(
+        string calldata manifestCID,
+        bytes32 manifestHash,
+        uint256 price,
+        uint256 maxEditions,
+        MinterSetPrice minter_
+    ) external returns (uint256 projectId) {
+        minter = minter_;
+        projectId = target.createProject("hostile", manifestCID, manifestHash, maxEditions);
+        target.setProjectMinter(projectId, address(minter_));
+        minter_.setPrice(projectId, price);
         target.setProjectPaused(projectId, false);
+    }
+
+    /// @notice The minter mode 4 re-enters (when this contract is not a project's artist).
+    function setMinter(MinterSetPrice minter_) external {
+        minter = minter_;
     }
 
     /// @notice Withdraw this contract's credit to itself.
@@ -73,7 +86,9 @@ contract MaliciousReceiver {
             (ok,) = address(target).call(abi.encodeCall(StyleMint.withdraw, ()));
         } else if (mode == 4) {
             bytes32 manifestHash = target.projectInfo(reentryTarget).manifestHash;
-            (ok,) = address(target).call{value: value}(abi.encodeCall(StyleMint.mint, (reentryTarget, manifestHash)));
+            (ok,) = address(minter).call{value: value}(
+                abi.encodeCall(MinterSetPrice.purchase, (reentryTarget, manifestHash))
+            );
         } else if (mode == 5) {
             (ok,) = address(target).call(abi.encodeCall(StyleMint.refund, (reentryTarget)));
         } else {

@@ -1,5 +1,5 @@
 import { getJSON, postJSON } from "./api.js";
-import { contract, currentAccount, eventIn, guarded, initNav, transact } from "./wallet.js";
+import { contract, currentAccount, eventIn, guarded, initNav, minterOfType, transact } from "./wallet.js";
 import { el, eth, showMessage, short } from "./ui.js";
 import { formatEther, parseEther } from "/vendor/ethers.js";
 
@@ -38,14 +38,14 @@ function showEarnings(earned) {
 }
 
 // One small form per setting; each sends its own transaction and shows the revert in words.
-function settingForm(name, label, value, attributes, call) {
+function settingForm(name, label, value, attributes, call, signer = contract) {
   const form = el("form", { class: `inline setting-${name}` },
     el("label", {}, `${label} `, el("input", { name, value, required: "", ...attributes })),
     el("button", { type: "submit" }, "Set"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const input = form.elements[name].value.trim();
-    guarded(async () => send((c) => call(c, input), `${label} set to ${input}`));
+    guarded(async () => transact(signer, (c) => call(c, input), `${label} set to ${input}`, refresh));
   });
   return form;
 }
@@ -55,8 +55,8 @@ function projectCard(p) {
   return el("div", { class: "card", "data-project": p.id },
     el("h3", {}, el("a", { href: `/project?id=${p.id}` }, p.name)),
     el("div", { class: "status" }, status),
-    settingForm("price", "Price (ETH)", formatEther(BigInt(p.price_wei)), { inputmode: "decimal" },
-      (c, v) => c.setProjectPrice(p.id, parseEther(v))),
+    settingForm("price", "Price (ETH)", p.price_wei === null ? "" : formatEther(BigInt(p.price_wei)), { inputmode: "decimal" },
+      (c, v) => c.setPrice(p.id, parseEther(v)), () => minterOfType("MinterSetPrice")),
     settingForm("royalty", "Royalty (%)", String(p.royalty_bps / 100), { type: "number", min: 0, max: 10, step: 0.01 },
       (c, v) => c.setProjectRoyalty(p.id, Math.round(Number(v) * 100))),
     p.locked ? "" : settingForm("cap", "Edition cap", String(p.max_editions), { type: "number", min: 1, step: 1 },
@@ -115,11 +115,15 @@ document.getElementById("create").addEventListener("submit", (event) => {
     const checked = await postJSON(`/api/manifests?pin=0${query ? `&${query}` : ""}`, manifest);
     showMessage("Manifest checked; confirm the project in your wallet.", "info");
     const stylemint = await contract();
-    const tx = await stylemint.createProject(form.get("name"), checked.cid, checked.sha256,
-      parseEther(form.get("price")), BigInt(form.get("editions")));
+    const price = parseEther(form.get("price"));
+    const minter = await minterOfType("MinterSetPrice");
+    const tx = await stylemint.createProject(form.get("name"), checked.cid, checked.sha256, BigInt(form.get("editions")));
     const receipt = await tx.wait();
     const created = eventIn(stylemint, receipt, "ProjectCreated");
     const projectId = created.args.projectId;
+    showMessage(`Project ${projectId} created; confirm its sale at a fixed price in your wallet (two transactions).`, "info");
+    await (await stylemint.setProjectMinter(projectId, await minter.getAddress())).wait();
+    await (await minter.setPrice(projectId, price)).wait();
     if (styleIds.length) {
       const shareBps = Math.round(Number(form.get("share")) * 100);
       showMessage(`Project ${projectId} created; confirm the styles and their ${shareBps / 100} % share in your wallet.`, "info");

@@ -1,5 +1,5 @@
 import { getJSON, sleep } from "./api.js";
-import { contract, eventIn, guarded, initNav } from "./wallet.js";
+import { contract, eventIn, guarded, initNav, minterAt } from "./wallet.js";
 import { el, eth, facts, linkCard, param, showMessage } from "./ui.js";
 
 initNav();
@@ -114,10 +114,12 @@ async function waitForRender(tokenId) {
 
 button.addEventListener("click", () => guarded(async () => {
   const project = shown ?? await load();
+  if (project.price_wei === null) throw new Error("This project is not for sale yet: its artist has not set a price.");
   const stylemint = await contract();
+  const minter = await minterAt(project.minter);
   // The manifest hash shown on this page: if the artist swapped the style since, the mint reverts
   // (ManifestChanged) instead of buying a style the collector never saw.
-  const tx = await stylemint.mint(id, project.manifest_sha256, { value: BigInt(project.price_wei) });
+  const tx = await minter.purchase(id, project.manifest_sha256, { value: BigInt(project.price_wei) });
   pending.replaceChildren(el("p", { class: "message info", id: "tx" }, `Transaction ${tx.hash} sent; waiting for its block…`));
   const receipt = await tx.wait();
   const mint = eventIn(stylemint, receipt, "Mint");

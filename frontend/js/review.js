@@ -1,7 +1,7 @@
 // The platform admin's review: every project's manifest, styles and share as the chain holds
 // them, preview renders, and approve or revoke in one click with exactly the hashes shown.
 import { getJSON, postJSON } from "./api.js";
-import { contract, currentAccount, guarded, initNav, transact } from "./wallet.js";
+import { contract, currentAccount, guarded, initNav, quorum, transact } from "./wallet.js";
 import { el, eth, hashValue, short, showMessage } from "./ui.js";
 import { AbiCoder, keccak256 } from "/vendor/ethers.js";
 
@@ -10,7 +10,7 @@ let account = null;
 let admin = false;
 initNav({ onConnect: async () => {
   account = await currentAccount();
-  admin = await (await contract()).hasRole(ZERO, account);
+  admin = await (await quorum()).hasRole(ZERO, account); // the quorum's default admin is the platform's
   await refresh();
 } });
 

@@ -30,7 +30,7 @@ export function clearMessages() {
   document.getElementById("messages").replaceChildren();
 }
 
-export const eth = (wei) => `${formatEther(BigInt(wei))} ETH`;
+export const eth = (wei) => (wei === null || wei === undefined ? "not for sale yet" : `${formatEther(BigInt(wei))} ETH`);
 export const short = (address) => `${address.slice(0, 6)}…${address.slice(-4)}`;
 
 export function facts(target, entries) {

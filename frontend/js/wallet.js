@@ -19,12 +19,28 @@ export async function contractInfo() {
   return contractInfoCache;
 }
 
-// A message for every custom error of StyleMint and StyleRegistry, OpenZeppelin's included
+// A message for every custom error of StyleMint, StyleRegistry, OracleQuorum and the minters, OpenZeppelin's included
 // (tests/web/test_revert_messages.py fails on an error without one).
 const REVERTS = {
   SoldOut: "Sold out: every edition of this project has been minted.",
   ProjectPaused: "Minting is paused for this project.",
   WrongPayment: "The payment does not match the price; reload the page to see the current price.",
+  NotProjectMinter: "This project is sold by another minter; reload the page to buy from the right one.",
+  MinterNotApproved: "The platform has not approved that minter for projects.",
+  NoSuchProposal: "That is not the address the artist proposed.",
+  NotAdmin: "Only the platform admin can do this.",
+  PriceNotConfigured: "This project is not for sale yet: its artist has not set a price.",
+  AllowlistOnly: "This sale is for the artist's allowlist only.",
+  NoAllowlist: "This project has no allowlist: buy it with the ordinary Mint button.",
+  NotOnAllowlist: "Your address is not on this project's allowlist.",
+  MintLimitReached: "You have bought as many editions of this project as one address may.",
+  NotAnOracle: "A signature is not from an active oracle key.",
+  SignersNotAscending: "The oracle signatures must be ordered by signer address, each signer once.",
+  TooFewSignatures: "Too few oracle signatures for the quorum.",
+  InvalidThreshold: "The quorum must be at least 1 and at most the number of oracle keys.",
+  BadSignature: "A signature is malformed.",
+  InvalidShortString: "A text is not a valid short string.",
+  StringTooLong: "A text is too long for the contract.",
   NotProjectArtist: "Only the project's artist can do this.",
   ProjectIsLocked: "This project is locked: its style and edition cap can no longer change.",
   NothingToWithdraw: "Nothing to withdraw yet.",
@@ -224,6 +240,25 @@ async function signerFor(info) {
 // StyleMint of this deployment.
 export async function contract() {
   return signerFor(await contractInfo());
+}
+
+// A minter contract (every minter speaks the fixed-price minter's ABI for `priceInfo`,
+// `purchase` and `purchaseTo`); `address` from a project's `minter`.
+export async function minterAt(address) {
+  return signerFor({ address, abi: (await contractInfo()).minter_abi });
+}
+
+// The approved minter of a kind (`MinterSetPrice`), for an artist choosing how a project sells.
+export async function minterOfType(kind) {
+  const info = await contractInfo();
+  const address = info.minters[kind];
+  if (!address) throw new Error(`This deployment has no approved ${kind}; ask the platform admin.`);
+  return minterAt(address);
+}
+
+// The oracle quorum, whose default admin is the platform admin.
+export async function quorum() {
+  return signerFor((await contractInfo()).quorum);
 }
 
 // The style library (StyleRegistry) of this deployment.

@@ -75,14 +75,45 @@ def deploy_core(admin, platform, oracle, *, deployer=None, admin_delay=0, random
                        oracles=oracles, threshold=threshold)
 
 
-@pytest.fixture
-def project_id(stylemint, artist, admin):
-    """An open (unpaused) project: PRICE, MAX_EDITIONS editions."""
-    receipt = stylemint.createProject("Tidal Glass", MANIFEST_CID, MANIFEST_HASH, PRICE, MAX_EDITIONS, sender=artist)
+@pytest.fixture(scope="module")
+def minter(stylemint):
+    """The deployment's fixed-price minter (approved by the admin at deployment)."""
+    return core.set_price_minter(stylemint)
+
+
+def open_project(stylemint, minter, artist, admin, *, price=PRICE, max_editions=MAX_EDITIONS,
+                 manifest_hash=MANIFEST_HASH, name="Tidal Glass", unpause=True, approve=True) -> int:
+    """A project sold by `minter` at `price`, unpaused and approved unless told otherwise."""
+    receipt = stylemint.createProject(name, MANIFEST_CID, manifest_hash, max_editions, sender=artist)
     pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
-    stylemint.setProjectPaused(pid, False, sender=artist)
-    stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
+    stylemint.setProjectMinter(pid, minter, sender=artist)
+    minter.setPrice(pid, price, sender=artist)
+    if unpause:
+        stylemint.setProjectPaused(pid, False, sender=artist)
+    if approve:
+        stylemint.approveProject(pid, manifest_hash, stylemint.stylesConfigHash(pid), sender=admin)
     return pid
+
+
+def create_project(contract, artist, name, cid, manifest_hash, price, max_editions):
+    """`createProject`, then the fixed-price minter at `price`: what opening a priced project takes."""
+    receipt = contract.createProject(name, cid, manifest_hash, max_editions, sender=artist)
+    pid = receipt.decode_logs(contract.ProjectCreated)[0].projectId
+    minter = core.set_price_minter(contract)
+    contract.setProjectMinter(pid, minter, sender=artist)
+    minter.setPrice(pid, price, sender=artist)
+    return receipt
+
+
+def set_price(contract, project_id, price, artist):
+    """The artist's new price on the project's minter."""
+    return core.project_minter(contract, project_id).setPrice(project_id, price, sender=artist)
+
+
+@pytest.fixture
+def project_id(stylemint, minter, artist, admin):
+    """An open (unpaused) project: PRICE, MAX_EDITIONS editions."""
+    return open_project(stylemint, minter, artist, admin)
 
 
 @pytest.fixture
@@ -92,7 +123,8 @@ def minted(stylemint, project_id, collector):
 
 
 def mint_token(stylemint, project_id, sender, *, value=PRICE, manifest_hash=MANIFEST_HASH) -> int:
-    receipt = stylemint.mint(project_id, manifest_hash, sender=sender, value=value)
+    """Buy the next edition from the project's minter, paying `value`."""
+    receipt = core.project_minter(stylemint, project_id).purchase(project_id, manifest_hash, sender=sender, value=value)
     return int(receipt.decode_logs(stylemint.Mint)[0].tokenId)
 
 

@@ -46,9 +46,9 @@ def hostile(project, stylemint, admin):
 
 
 @pytest.fixture
-def hostile_project(stylemint, hostile, stranger, admin):
-    """A project whose artist is the hostile contract."""
-    receipt = hostile.createProject("bafyhostile", MANIFEST_HASH, PRICE, 10, sender=stranger)
+def hostile_project(stylemint, minter, hostile, stranger, admin):
+    """A project whose artist is the hostile contract, sold by the fixed-price minter."""
+    receipt = hostile.createProject("bafyhostile", MANIFEST_HASH, PRICE, 10, minter, sender=stranger)
     project_id = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
     stylemint.approveProject(project_id, MANIFEST_HASH, stylemint.stylesConfigHash(project_id), sender=admin)
     return project_id
@@ -120,9 +120,10 @@ def test_reentrant_withdraw_takes_only_its_share(stylemint, chain, oracle, hosti
     assert stylemint.balance == 2 * PRICE // 10
 
 
-def test_reentrant_mint_during_withdraw_is_stopped(stylemint, chain, oracle, hostile, hostile_project, artist, collector, stranger, project_id):
-    # The hostile contract re-enters mint() of an open project with the ether it is being paid.
-    stylemint.setProjectPrice(project_id, PRICE * 9 // 10, sender=artist)
+def test_reentrant_mint_during_withdraw_is_stopped(stylemint, chain, oracle, hostile, hostile_project, artist, collector,
+                                                   stranger, project_id, minter):
+    # The hostile contract re-enters the minter's purchase() of an open project with the ether it is being paid.
+    minter.setPrice(project_id, PRICE * 9 // 10, sender=artist)
     hostile.setMode(REENTER_MINT, project_id, sender=stranger)
     sell(stylemint, chain, oracle, hostile_project, collector)
     hostile.withdraw(sender=stranger)

@@ -8,7 +8,8 @@ from eth_utils import function_signature_to_4byte_selector
 from backend.dev import ape_contract as core
 
 from tests.contracts.conftest import (
-    MANIFEST_CID, MANIFEST_HASH, MAX_EDITIONS, PLACEHOLDER, PRICE, RANDOMNESS_DELAY, REFUND_DELAY, deploy_core, sell,
+    MANIFEST_CID, MANIFEST_HASH, MAX_EDITIONS, PLACEHOLDER, PRICE, RANDOMNESS_DELAY, REFUND_DELAY, deploy_core,
+    open_project, sell,
 )
 
 NEW_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
@@ -17,13 +18,13 @@ NEW_HASH = b"\x42" * 32
 
 def test_constructor_rejects_zero_addresses(project, admin, platform, oracle):
     zero = "0x0000000000000000000000000000000000000000"
-    with ape.reverts(project.StyleMint.AccessControlInvalidDefaultAdmin):
+    with ape.reverts(project.OracleQuorum.AccessControlInvalidDefaultAdmin):
         deploy_core(zero, platform, oracle, deployer=admin)
     with ape.reverts(project.StyleMint.ZeroAddress):
         deploy_core(admin, zero, oracle)
     with ape.reverts(project.StyleMint.ZeroAddress):
         deploy_core(admin, platform, oracle, style_registry=zero)
-    config = (admin, platform, zero, PLACEHOLDER, 0, 2, 20, True, oracle)  # no OracleQuorum
+    config = (platform, zero, PLACEHOLDER, 2, 20, True, oracle)  # no OracleQuorum
     with ape.reverts(project.StyleMint.ZeroAddress):
         admin.deploy(project.StyleMint, config)
     with ape.reverts(project.OracleQuorum.ZeroAddress):
@@ -42,8 +43,8 @@ def test_constructor_refuses_a_chain_without_randao_unless_told(project, chain, 
     # The in-process test chain's prevrandao is 0, as on chains whose PREVRANDAO is a constant.
     # (ape does not decode a constructor's custom error here, so the deployment is eth_call'ed.)
     code = project.StyleMint.contract_type.deployment_bytecode.bytecode
-    config = (admin.address, platform.address, oracle.address, PLACEHOLDER, 0, 2, 20, False, oracle.address)
-    args = encode(["(address,address,address,string,uint48,uint256,uint256,bool,address)"], [config]).hex()
+    config = (platform.address, oracle.address, PLACEHOLDER, 2, 20, False, oracle.address)
+    args = encode(["(address,address,string,uint256,uint256,bool,address)"], [config]).hex()
     with pytest.raises(Exception) as refused:
         chain.provider.web3.eth.call({"from": admin.address, "data": code + args})
     selector = function_signature_to_4byte_selector("NoUsableRandomness(uint256)")
@@ -54,9 +55,9 @@ def test_constructor_refuses_a_chain_without_randao_unless_told(project, chain, 
     assert weak.WEAK_RANDOMNESS() is True
 
 
-def test_constructor_sets_roles_and_payout(stylemint, admin, platform, oracle):
+def test_constructor_sets_roles_and_payout(stylemint, admin, platform, oracle, minter):
     assert (stylemint.RANDOMNESS_DELAY(), stylemint.REFUND_DELAY()) == (RANDOMNESS_DELAY, REFUND_DELAY)
-    assert stylemint.hasRole(stylemint.DEFAULT_ADMIN_ROLE(), admin)
+    assert stylemint.isApprovedMinter(minter) and minter.CORE() == stylemint
     quorum = core.oracle_quorum(stylemint)
     assert quorum.hasRole(quorum.ORACLE_ROLE(), oracle) and quorum.isOracle(oracle) and quorum.threshold() == 1
     assert not quorum.isOracle(admin) and quorum.hasRole(quorum.DEFAULT_ADMIN_ROLE(), admin)
@@ -66,48 +67,49 @@ def test_constructor_sets_roles_and_payout(stylemint, admin, platform, oracle):
 
 
 def test_create_project_stores_everything_and_starts_paused(stylemint, artist):
-    receipt = stylemint.createProject("Tidal Glass", MANIFEST_CID, MANIFEST_HASH, PRICE, MAX_EDITIONS, sender=artist)
+    receipt = stylemint.createProject("Tidal Glass", MANIFEST_CID, MANIFEST_HASH, MAX_EDITIONS, sender=artist)
     event = receipt.decode_logs(stylemint.ProjectCreated)[0]
     assert event.projectId == 1 and event.artist == artist
     assert (event.name, event.manifestCID, bytes(event.manifestHash)) == ("Tidal Glass", MANIFEST_CID, MANIFEST_HASH)
-    assert (event.price, event.maxEditions) == (PRICE, MAX_EDITIONS)
+    assert event.maxEditions == MAX_EDITIONS
     info = stylemint.projectInfo(1)
     assert info.artist == artist
     assert info.paused is True and info.adminPaused is False and info.locked is False
-    assert (info.invocations, info.maxEditions, info.price, info.royaltyBps) == (0, MAX_EDITIONS, PRICE, 0)
+    assert int(info.minter, 16) == 0  # no minter until the artist chooses one: nothing can sell it
+    assert (info.invocations, info.maxEditions, info.royaltyBps) == (0, MAX_EDITIONS, 0)
     assert bytes(info.manifestHash) == MANIFEST_HASH and info.manifestCID == MANIFEST_CID
     assert info.name == "Tidal Glass"
     assert stylemint.remainingEditions(1) == MAX_EDITIONS
     assert stylemint.nextProjectId() == 2
-    second = stylemint.createProject("Second", MANIFEST_CID, MANIFEST_HASH, 0, 1, sender=artist)
+    second = stylemint.createProject("Second", MANIFEST_CID, MANIFEST_HASH, 1, sender=artist)
     assert second.decode_logs(stylemint.ProjectCreated)[0].projectId == 2
 
 
 @pytest.mark.parametrize(
-    "name, cid, manifest_hash, price, max_editions, error, fields",
+    "name, cid, manifest_hash, max_editions, error, fields",
     [
-        ("", MANIFEST_CID, MANIFEST_HASH, PRICE, 5, "InvalidName", {}),
-        ("x" * 65, MANIFEST_CID, MANIFEST_HASH, PRICE, 5, "InvalidName", {}),
-        ("ok", "", MANIFEST_HASH, PRICE, 5, "InvalidCID", {}),
-        ("ok", "b" * 101, MANIFEST_HASH, PRICE, 5, "InvalidCID", {}),
-        ("ok", MANIFEST_CID, b"\x00" * 32, PRICE, 5, "ZeroHash", {}),
-        ("ok", MANIFEST_CID, MANIFEST_HASH, 2**128, 5, "InvalidPrice", {"price": 2**128}),
-        ("ok", MANIFEST_CID, MANIFEST_HASH, PRICE, 0, "InvalidMaxEditions", {"requested": 0}),
-        ("ok", MANIFEST_CID, MANIFEST_HASH, PRICE, 1_000_001, "InvalidMaxEditions", {"requested": 1_000_001}),
+        ("", MANIFEST_CID, MANIFEST_HASH, 5, "InvalidName", {}),
+        ("x" * 65, MANIFEST_CID, MANIFEST_HASH, 5, "InvalidName", {}),
+        ("ok", "", MANIFEST_HASH, 5, "InvalidCID", {}),
+        ("ok", "b" * 101, MANIFEST_HASH, 5, "InvalidCID", {}),
+        ("ok", MANIFEST_CID, b"\x00" * 32, 5, "ZeroHash", {}),
+        ("ok", MANIFEST_CID, MANIFEST_HASH, 0, "InvalidMaxEditions", {"requested": 0}),
+        ("ok", MANIFEST_CID, MANIFEST_HASH, 1_000_001, "InvalidMaxEditions", {"requested": 1_000_001}),
     ],
 )
 def test_create_project_rejects_bad_input_and_changes_nothing(
-    stylemint, artist, name, cid, manifest_hash, price, max_editions, error, fields
+    stylemint, artist, name, cid, manifest_hash, max_editions, error, fields
 ):
     with ape.reverts(getattr(stylemint, error), **fields):
-        stylemint.createProject(name, cid, manifest_hash, price, max_editions, sender=artist)
+        stylemint.createProject(name, cid, manifest_hash, max_editions, sender=artist)
     assert stylemint.nextProjectId() == 1
 
 
-def test_create_project_accepts_the_bounds(stylemint, artist):
-    stylemint.createProject("x" * 64, "b" * 100, MANIFEST_HASH, 2**128 - 1, 1_000_000, sender=artist)
-    info = stylemint.projectInfo(1)
-    assert info.maxEditions == 1_000_000 and info.price == 2**128 - 1
+def test_create_project_accepts_the_bounds(stylemint, artist, minter):
+    stylemint.createProject("x" * 64, "b" * 100, MANIFEST_HASH, 1_000_000, sender=artist)
+    stylemint.setProjectMinter(1, minter, sender=artist)
+    minter.setPrice(1, 2**128 - 1, sender=artist)
+    assert stylemint.projectInfo(1).maxEditions == 1_000_000 and minter.priceInfo(1) == (True, 2**128 - 1)
 
 
 def test_artist_pauses_and_unpauses(stylemint, artist, project_id):
@@ -118,18 +120,18 @@ def test_artist_pauses_and_unpauses(stylemint, artist, project_id):
     assert stylemint.projectInfo(project_id).paused is False
 
 
-def test_artist_sets_price(stylemint, artist, project_id):
-    receipt = stylemint.setProjectPrice(project_id, 5, sender=artist)
-    assert receipt.decode_logs(stylemint.ProjectPriceSet)[0].price == 5
-    assert stylemint.projectInfo(project_id).price == 5
-    with ape.reverts(stylemint.InvalidPrice):
-        stylemint.setProjectPrice(project_id, 2**128, sender=artist)
-    assert stylemint.projectInfo(project_id).price == 5
+def test_artist_sets_price_on_the_minter(stylemint, artist, project_id, minter):
+    receipt = minter.setPrice(project_id, 5, sender=artist)
+    assert receipt.decode_logs(minter.PriceSet)[0].price == 5
+    assert minter.priceInfo(project_id) == (True, 5)
+    with ape.reverts(minter.InvalidPrice, price=2**128, minimumPrice=0):
+        minter.setPrice(project_id, 2**128, sender=artist)
+    assert minter.priceInfo(project_id) == (True, 5)
 
 
-def test_max_editions_only_lowers_and_never_below_minted(stylemint, artist, collector, project_id):
-    stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
-    stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
+def test_max_editions_only_lowers_and_never_below_minted(stylemint, artist, collector, project_id, minter):
+    minter.purchase(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
+    minter.purchase(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
     with ape.reverts(stylemint.InvalidMaxEditions, requested=MAX_EDITIONS + 1, minimum=2, maximum=MAX_EDITIONS):
         stylemint.setProjectMaxEditions(project_id, MAX_EDITIONS + 1, sender=artist)
     with ape.reverts(stylemint.InvalidMaxEditions, requested=1, minimum=2, maximum=MAX_EDITIONS):
@@ -165,7 +167,7 @@ def test_royalty_up_to_ten_percent(stylemint, artist, project_id):
     assert stylemint.projectInfo(project_id).royaltyBps == 1000
 
 
-def test_locked_project_refuses_manifest_and_cap_changes(stylemint, artist, collector, project_id):
+def test_locked_project_refuses_manifest_and_cap_changes(stylemint, artist, collector, project_id, minter):
     receipt = stylemint.lockProject(project_id, sender=artist)
     assert receipt.decode_logs(stylemint.ProjectLocked)[0].projectId == project_id
     assert stylemint.projectInfo(project_id).locked is True
@@ -178,9 +180,9 @@ def test_locked_project_refuses_manifest_and_cap_changes(stylemint, artist, coll
     info = stylemint.projectInfo(project_id)
     assert info.manifestCID == MANIFEST_CID and info.maxEditions == MAX_EDITIONS
     # What does not change a render stays adjustable: price, pause, royalty; minting goes on.
-    stylemint.setProjectPrice(project_id, PRICE * 2, sender=artist)
+    minter.setPrice(project_id, PRICE * 2, sender=artist)
     stylemint.setProjectRoyalty(project_id, 500, sender=artist)
-    stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE * 2)
+    minter.purchase(project_id, MANIFEST_HASH, sender=collector, value=PRICE * 2)
     stylemint.setProjectPaused(project_id, True, sender=artist)
     assert stylemint.projectInfo(project_id).paused is True
 
@@ -189,13 +191,14 @@ def test_locked_project_refuses_manifest_and_cap_changes(stylemint, artist, coll
     "call",
     [
         lambda c, p, s: c.setProjectPaused(p, False, sender=s),
-        lambda c, p, s: c.setProjectPrice(p, 1, sender=s),
+        lambda c, p, s: c.setProjectMinter(p, c, sender=s),
+        lambda c, p, s: c.proposeArtistAddress(p, s, sender=s),
         lambda c, p, s: c.setProjectMaxEditions(p, 1, sender=s),
         lambda c, p, s: c.setProjectManifest(p, NEW_CID, NEW_HASH, sender=s),
         lambda c, p, s: c.setProjectRoyalty(p, 1, sender=s),
         lambda c, p, s: c.lockProject(p, sender=s),
     ],
-    ids=["pause", "price", "maxEditions", "manifest", "royalty", "lock"],
+    ids=["pause", "minter", "proposeArtist", "maxEditions", "manifest", "royalty", "lock"],
 )
 def test_only_the_artist_changes_a_project(stylemint, project_id, stranger, admin, call):
     before = stylemint.projectInfo(project_id)
@@ -207,14 +210,14 @@ def test_only_the_artist_changes_a_project(stylemint, project_id, stranger, admi
         call(stylemint, 99, stranger)
 
 
-def test_admin_pause_overrides_the_artist(stylemint, admin, artist, collector, project_id):
+def test_admin_pause_overrides_the_artist(stylemint, admin, artist, collector, project_id, minter):
     receipt = stylemint.setProjectAdminPaused(project_id, True, sender=admin)
     assert receipt.decode_logs(stylemint.ProjectAdminPausedSet)[0].adminPaused
     stylemint.setProjectPaused(project_id, False, sender=artist)
     with ape.reverts(stylemint.ProjectPaused, projectId=project_id):
-        stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
+        minter.purchase(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
     stylemint.setProjectAdminPaused(project_id, False, sender=admin)
-    stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
+    minter.purchase(project_id, MANIFEST_HASH, sender=collector, value=PRICE)
     assert stylemint.projectInfo(project_id).invocations == 1
 
 
@@ -224,7 +227,7 @@ def test_admin_functions_need_the_admin_role(stylemint, stranger, artist, projec
         lambda: stylemint.setPlatformPayout(stranger, sender=stranger),
         lambda: stylemint.setPlaceholderURI("x", sender=stranger),
     ):
-        with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
+        with ape.reverts(stylemint.NotAdmin):
             call()
     quorum = core.oracle_quorum(stylemint)
     for call in (lambda: quorum.grantRole(quorum.ORACLE_ROLE(), stranger, sender=stranger),
@@ -261,45 +264,41 @@ def test_views_of_unknown_project(stylemint):
         stylemint.remainingEditions(3)
 
 
-def test_a_project_mints_only_with_its_current_manifest_approved(stylemint, admin, artist, collector, stranger):
-    receipt = stylemint.createProject("Curated", MANIFEST_CID, MANIFEST_HASH, PRICE, MAX_EDITIONS, sender=artist)
-    pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
-    stylemint.setProjectPaused(pid, False, sender=artist)
+def test_a_project_mints_only_with_its_current_manifest_approved(stylemint, admin, artist, collector, stranger, minter):
+    pid = open_project(stylemint, minter, artist, admin, name="Curated", approve=False)
     with ape.reverts(stylemint.ProjectNotApproved, projectId=pid, manifestHash=MANIFEST_HASH):
-        stylemint.mint(pid, MANIFEST_HASH, sender=collector, value=PRICE)
+        minter.purchase(pid, MANIFEST_HASH, sender=collector, value=PRICE)
     for who in (artist, stranger):  # only the platform admin curates
-        with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
+        with ape.reverts(stylemint.NotAdmin):
             stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=who)
     approved = stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
     assert [(e.projectId, bytes(e.manifestHash)) for e in approved.decode_logs(stylemint.ProjectApproved)] == [(pid, MANIFEST_HASH)]
-    stylemint.mint(pid, MANIFEST_HASH, sender=collector, value=PRICE)
+    minter.purchase(pid, MANIFEST_HASH, sender=collector, value=PRICE)
     # A new manifest (say, 2048x2048 at 150 steps) needs its own approval before anyone mints it.
     stylemint.setProjectManifest(pid, NEW_CID, NEW_HASH, sender=artist)
     with ape.reverts(stylemint.ProjectNotApproved, projectId=pid, manifestHash=NEW_HASH):
-        stylemint.mint(pid, NEW_HASH, sender=collector, value=PRICE)
+        minter.purchase(pid, NEW_HASH, sender=collector, value=PRICE)
     stylemint.approveProject(pid, NEW_HASH, stylemint.stylesConfigHash(pid), sender=admin)
-    stylemint.mint(pid, NEW_HASH, sender=collector, value=PRICE)
+    minter.purchase(pid, NEW_HASH, sender=collector, value=PRICE)
     stylemint.approveProject(pid, b"\x00" * 32, stylemint.stylesConfigHash(pid), sender=admin)  # revoked
     with ape.reverts(stylemint.ProjectNotApproved):
-        stylemint.mint(pid, NEW_HASH, sender=collector, value=PRICE)
+        minter.purchase(pid, NEW_HASH, sender=collector, value=PRICE)
     assert stylemint.projectInfo(pid).invocations == 2 and stylemint.balance == 2 * PRICE
     with ape.reverts(stylemint.UnknownProject):
         stylemint.approveProject(999, MANIFEST_HASH, stylemint.stylesConfigHash(999), sender=admin)
 
 
-def test_the_minimum_price_makes_every_mint_pay_for_its_render(stylemint, admin, artist, collector, project_id):
-    with ape.reverts(stylemint.AccessControlUnauthorizedAccount):
+def test_the_minimum_price_makes_every_mint_pay_for_its_render(stylemint, admin, artist, collector, project_id, minter):
+    with ape.reverts(stylemint.NotAdmin):
         stylemint.setMinimumPrice(PRICE + 1, sender=artist)
     receipt = stylemint.setMinimumPrice(PRICE + 1, sender=admin)
     assert receipt.decode_logs(stylemint.MinimumPriceSet)[0].minimumPrice == PRICE + 1
-    with ape.reverts(stylemint.PriceBelowMinimum, price=0, minimumPrice=PRICE + 1):
-        stylemint.createProject("Free", MANIFEST_CID, MANIFEST_HASH, 0, 300, sender=artist)
     with ape.reverts(stylemint.PriceBelowMinimum, price=PRICE, minimumPrice=PRICE + 1):
-        stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE)  # priced before the minimum rose
-    with ape.reverts(stylemint.PriceBelowMinimum):
-        stylemint.setProjectPrice(project_id, 1, sender=artist)
+        minter.purchase(project_id, MANIFEST_HASH, sender=collector, value=PRICE)  # priced before the minimum rose
+    with ape.reverts(minter.InvalidPrice, price=1, minimumPrice=PRICE + 1):
+        minter.setPrice(project_id, 1, sender=artist)
     assert stylemint.projectInfo(project_id).invocations == 0 and stylemint.balance == 0
-    stylemint.setProjectPrice(project_id, PRICE + 1, sender=artist)
-    stylemint.mint(project_id, MANIFEST_HASH, sender=collector, value=PRICE + 1)
+    minter.setPrice(project_id, PRICE + 1, sender=artist)
+    minter.purchase(project_id, MANIFEST_HASH, sender=collector, value=PRICE + 1)
     with ape.reverts(stylemint.InvalidPrice):
         stylemint.setMinimumPrice(2**128, sender=admin)

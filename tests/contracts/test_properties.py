@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 from backend.chain.split import split_sale
 from backend.chain.settlement import Commitment
-from tests.contracts.conftest import (METADATA_DIGEST, MANIFEST_HASH, PROMPT, REFUND_DELAY, SEED, fulfill, isolated,
-                                     mint_token, submit)
+from tests.contracts.conftest import (METADATA_DIGEST, MANIFEST_HASH, PROMPT, REFUND_DELAY, SEED, create_project,
+                                     fulfill, isolated, mint_token, set_price, submit)
 from tests.support.contracts import chain_settings, whole_weights
 
 
@@ -68,7 +68,7 @@ def test_escrow_and_credits_account_for_every_wei(chain, stylemint, accounts, ad
     balance always equals credits plus escrow, the split of each fulfilled sale sums to its
     escrow, a refunded token is never fulfilled and a fulfilled one never refunded."""
     with isolated(chain):
-        receipt = stylemint.createProject("prop", "bafyprop", MANIFEST_HASH, price, max_editions, sender=artist)
+        receipt = create_project(stylemint, artist, "prop", "bafyprop", MANIFEST_HASH, price, max_editions)
         pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
         stylemint.setProjectPaused(pid, False, sender=artist)
         stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
@@ -93,7 +93,7 @@ def test_escrow_and_credits_account_for_every_wei(chain, stylemint, accounts, ad
                     with ape.reverts(stylemint.InvalidMaxEditions):
                         stylemint.setProjectMaxEditions(pid, value, sender=artist)
             elif action == "price":
-                stylemint.setProjectPrice(pid, value, sender=artist)
+                set_price(stylemint, pid, value, artist)
                 price = value
             elif action in ("fulfill", "refund") and minted_ids:
                 token = minted_ids[value % len(minted_ids)]

@@ -10,7 +10,7 @@ from backend.chain import settlement
 from backend.chain.settlement import Commitment
 from backend.dev import ape_contract as core
 from tests.contracts.conftest import (
-    MANIFEST_HASH, METADATA_DIGEST, PRICE, SEED, commit, deploy_core, mint_token, proof_of, signatures, submit,
+    MANIFEST_HASH, METADATA_DIGEST, PRICE, SEED, commit, create_project, deploy_core, mint_token, proof_of, signatures, submit,
 )
 
 ADMIN_DELAY = 3600
@@ -30,7 +30,7 @@ def two_of_three(project, admin, platform, oracle, artist, collector, stranger, 
 @pytest.fixture
 def pending(two_of_three, artist, admin, collector):
     """Two minted, unsettled tokens of an open project of the 2-of-3 deployment."""
-    receipt = two_of_three.createProject("Quorum", "bafkreiquorum", MANIFEST_HASH, PRICE, 10, sender=artist)
+    receipt = create_project(two_of_three, artist, "Quorum", "bafkreiquorum", MANIFEST_HASH, PRICE, 10)
     pid = receipt.decode_logs(two_of_three.ProjectCreated)[0].projectId
     two_of_three.setProjectPaused(pid, False, sender=artist)
     two_of_three.approveProject(pid, MANIFEST_HASH, two_of_three.stylesConfigHash(pid), sender=admin)
@@ -153,7 +153,7 @@ def test_erc7007_verify_and_add_aigc_data(two_of_three, chain, oracles, stranger
     assert two_of_three.verify(prompt, digest, proof_of(two_of_three, entries, 0, signed)) is False  # another entry
     outsider = signatures(two_of_three, entries, [oracles[0], stranger])
     assert two_of_three.verify(prompt, digest, proof_of(two_of_three, entries, 1, outsider)) is False
-    with ape.reverts(two_of_three.InvalidProof, tokenId=pending[0]):
+    with ape.reverts(core.oracle_quorum(two_of_three).InvalidProof, tokenId=pending[0]):
         two_of_three.addAigcData(pending[0], prompt, digest, proof, sender=stranger)  # the proof is token 1's
     receipt = two_of_three.addAigcData(pending[1], prompt, digest, proof, sender=stranger)
     event = receipt.decode_logs(two_of_three.AigcData)[0]

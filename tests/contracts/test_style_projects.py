@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.contracts.conftest import (MANIFEST_HASH, PRICE, REFUND_DELAY, commit, fulfill, isolated, mint_token,
-                                      randomness_block, submit)
+from tests.contracts.conftest import (MANIFEST_HASH, PRICE, REFUND_DELAY, commit, create_project, fulfill, isolated,
+                                      mint_token, randomness_block, set_price, submit)
 from tests.support.contracts import chain_settings, whole_weights
 
 ADAPTER_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
@@ -38,7 +38,7 @@ def styles(registry, style_owners):
 
 
 def open_project(stylemint, admin, artist, style_ids, share=SHARE_BPS) -> int:
-    receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
+    receipt = create_project(stylemint, artist, "Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20)
     pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
     stylemint.setProjectStyles(pid, style_ids, share, sender=artist)
     stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
@@ -57,7 +57,7 @@ def credits(stylemint, *accounts) -> list[int]:
 
 
 def test_a_project_names_its_styles_and_share(stylemint, admin, artist, styles):
-    receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
+    receipt = create_project(stylemint, artist, "Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20)
     pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
     stylemint.approveProject(pid, MANIFEST_HASH, stylemint.stylesConfigHash(pid), sender=admin)
     receipt = stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
@@ -112,7 +112,7 @@ def test_an_approved_only_style_needs_its_owners_approval_of_the_project(stylemi
                                                                           style_owners, collector, chain):
     with isolated(chain):
         registry.setStyleTerms(styles[1], APPROVED_ONLY, sender=style_owners[1])
-        receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
+        receipt = create_project(stylemint, artist, "Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20)
         pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
         with ape.reverts(stylemint.ProjectStyleNotAllowed, projectId=pid, styleId=styles[1]):
             stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
@@ -183,7 +183,7 @@ def test_a_locked_project_keeps_minting_and_paying_a_style_whose_owner_changed_t
 
 def _approved_blend(stylemint, registry, admin, artist, styles, style_owners, *, approve: bool) -> int:
     """A project blending the first two styles, open for minting (the first style's owner approved it)."""
-    receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
+    receipt = create_project(stylemint, artist, "Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20)
     pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
     if approve:
         registry.setProjectApproval(styles[0], stylemint, pid, True, sender=style_owners[0])
@@ -299,7 +299,7 @@ def test_every_sale_adds_up_and_pays_each_style_as_sold_whatever_its_owner_did_s
     weights = weights[:3] if len(weights) == 3 else [*weights[:2], sum(weights[2:])]
     with isolated(chain):
         pid = open_project(stylemint, admin, artist, styles, share)
-        stylemint.setProjectPrice(pid, price, sender=artist)
+        set_price(stylemint, pid, price, artist)
         token = mint_token(stylemint, pid, collector, value=price)
         for style_id, owner, gone in zip(styles, style_owners, retired):
             if gone:
@@ -317,7 +317,7 @@ def test_the_admin_approves_the_styles_it_reviewed_or_nothing(stylemint, admin, 
     """The artist changes the styles or share between the admin's review and `approveProject` (or
     front-runs it): the approval reverts; after an approval, any change stops minting until the
     admin approves again."""
-    receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20, sender=artist)
+    receipt = create_project(stylemint, artist, "Blend", ADAPTER_CID, MANIFEST_HASH, PRICE, 20)
     pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
     stylemint.setProjectStyles(pid, styles[:2], SHARE_BPS, sender=artist)
     stylemint.setProjectPaused(pid, False, sender=artist)
@@ -359,7 +359,7 @@ def test_random_sessions_pay_every_token_by_the_split_it_was_sold_under(
     reverts, and every fulfilled token pays each payee exactly its mint-time split. Each session
     ends as the attack does: a change of the split attempted, then every pending token fulfilled."""
     with isolated(chain):
-        receipt = stylemint.createProject("Blend", ADAPTER_CID, MANIFEST_HASH, price, 8, sender=artist)
+        receipt = create_project(stylemint, artist, "Blend", ADAPTER_CID, MANIFEST_HASH, price, 8)
         pid = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
         stylemint.setProjectPaused(pid, False, sender=artist)
         config, retired, locked = ([], 0), set(), False

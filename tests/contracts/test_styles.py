@@ -4,7 +4,7 @@ sets terms, approves projects and hands a style over (two steps); bad input chan
 import ape
 import pytest
 
-from tests.contracts.conftest import MANIFEST_HASH
+from tests.contracts.conftest import MANIFEST_HASH, create_project
 
 ADAPTER_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
 ADAPTER_HASH = b"\x5a" * 32
@@ -20,7 +20,7 @@ def registry(project, admin, artist, collector, stranger):
 def deployment(stylemint, artist):
     """A StyleMint with projects 1 and 2 (approvals name a project of a deployment)."""
     for _ in range(2):
-        stylemint.createProject("P", ADAPTER_CID, MANIFEST_HASH, 10**15, 10, sender=artist)
+        create_project(stylemint, artist, "P", ADAPTER_CID, MANIFEST_HASH, 10**15, 10)
     return stylemint
 
 

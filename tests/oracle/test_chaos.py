@@ -56,8 +56,8 @@ def test_thirty_mints_five_kills_three_reorgs_end_exactly_once(sample_chain, env
     node, sample, store = sample_chain
     client = StyleMintClient(node.url, sample.deployment.address)
     w3 = client.w3
-    price = client.project_info(sample.project_id)["price"]
     manifest_hash = client.project_info(sample.project_id)["manifestHash"]
+    purchase, price = client.purchase_call(sample.project_id, manifest_hash)
     use_block_time(node, 2)
 
     def rpc(method, *params):
@@ -66,7 +66,7 @@ def test_thirty_mints_five_kills_three_reorgs_end_exactly_once(sample_chain, env
         return reply["result"]
 
     def mint_wave(collectors):
-        hashes = [client.contract.functions.mint(sample.project_id, manifest_hash).transact({"from": c.address, "value": price})
+        hashes = [purchase.transact({"from": c.address, "value": price})
                   for c in collectors]
         return [w3.eth.wait_for_transaction_receipt(h, timeout=60)["transactionHash"].to_0x_hex() for h in hashes]
 

@@ -49,14 +49,14 @@ def test_sigkill_at_the_moments_that_matter_loses_nothing_and_sends_nothing_twic
     rng = random.Random(20261125)
     use_block_time(node, 2)
     client = StyleMintClient(node.url, sample.deployment.address)
-    price = client.project_info(sample.project_id)["price"]
     manifest_hash = client.project_info(sample.project_id)["manifestHash"]
+    purchase, price = client.purchase_call(sample.project_id, manifest_hash)
     minted = []
 
     def mint_all():  # collectors' transactions, each mined whenever the next block comes
         for i in range(30):
             collector = accounts.test_accounts[4 + i % 5].address
-            minted.append(client.contract.functions.mint(sample.project_id, manifest_hash).transact({"from": collector, "value": price}))
+            minted.append(purchase.transact({"from": collector, "value": price}))
             time.sleep(rng.uniform(0.05, 0.3))
 
     minter = threading.Thread(target=mint_all)

@@ -320,7 +320,8 @@ def test_two_operators_through_kills_and_a_reorg_settle_every_canonical_mint_onc
     node, sample, store = quorum_chain
     client = StyleMintClient(node.url, sample.deployment.address)
     w3 = client.w3
-    price, manifest_hash = (client.project_info(sample.project_id)[k] for k in ("price", "manifestHash"))
+    manifest_hash = client.project_info(sample.project_id)["manifestHash"]
+    purchase, price = client.purchase_call(sample.project_id, manifest_hash)
     ports = {i: free_port() for i in OPERATORS[:2]}
 
     def command(i, *extra):
@@ -345,7 +346,7 @@ def test_two_operators_through_kills_and_a_reorg_settle_every_canonical_mint_onc
         return reply["result"]
 
     def mint_wave(n):
-        hashes = [client.contract.functions.mint(sample.project_id, manifest_hash).transact(
+        hashes = [purchase.transact(
             {"from": accounts.test_accounts[4 + k % 3].address, "value": price}) for k in range(n)]
         return [w3.eth.wait_for_transaction_receipt(h, timeout=60)["transactionHash"].to_0x_hex() for h in hashes]
 
