@@ -10,6 +10,9 @@ project divided by ten; `fulfill_batch1_gas` a batch of one (how the oracle send
 and `fulfill_batch1_skipped_gas` one whose token was already fulfilled (skipped, no revert); `lifecycle_gas_per_token` is the median mint plus that. The `blend_*`
 figures are the same for a project blending two registered styles (30 % of the artist's 90 % to
 the styles), where every mint checks both styles and every fulfillment pays their owners by weight.
+Every mint goes through the fixed-price minter (`set_price_mint_gas_median` is `mint_gas_median`);
+`merkle_mint_gas_median` is an allowlist sale's (a proof, and the per-address count written);
+`core_deployed_bytes` is the core's runtime code (the EIP-170 limit is 24,576).
 """
 
 from __future__ import annotations
@@ -53,11 +56,17 @@ def main() -> None:
         figures["deploy_gas"] = stylemint.creation_metadata.receipt.gas_used
         figures["oracle_quorum_deploy_gas"] = core.oracle_quorum(stylemint).creation_metadata.receipt.gas_used
 
+        minter = core.set_price_minter(stylemint)
+        figures["minter_set_price_deploy_gas"] = minter.creation_metadata.receipt.gas_used
+        code = stylemint.chain_manager.provider.web3.eth.get_code(stylemint.address)
+        figures["core_deployed_bytes"] = len(code)
         receipt = stylemint.createProject(
-            "Bench", METADATA_CID, b"\x11" * 32, 10**16, 1_000_000, sender=artist
+            "Bench", METADATA_CID, b"\x11" * 32, 1_000_000, sender=artist
         )  # manifest hash 0x11..11: the mints below name it
         figures["create_project_gas"] = receipt.gas_used
         project_id = receipt.decode_logs(stylemint.ProjectCreated)[0].projectId
+        stylemint.setProjectMinter(project_id, minter, sender=artist)
+        minter.setPrice(project_id, 10**16, sender=artist)
         stylemint.setProjectPaused(project_id, False, sender=artist)
         figures["approve_project_gas"] = stylemint.approveProject(project_id, b"\x11" * 32, stylemint.stylesConfigHash(project_id), sender=admin).gas_used
 
@@ -68,6 +77,7 @@ def main() -> None:
             mint_gas.append(record.gas_used)
         figures["mint_gas_first"] = mint_gas[0]
         figures["mint_gas_median"] = statistics.median(mint_gas)
+        figures["set_price_mint_gas_median"] = figures["mint_gas_median"]  # the same mints: MinterSetPrice
         figures["mint_gas_max"] = max(mint_gas)
         figures["mints_measured"] = f"{len(mint_gas)} from {len(collectors)} accounts"
 
@@ -112,6 +122,20 @@ def main() -> None:
         figures["blend_fulfill_batch10_gas_per_token"] = batch_gas // len(batch)
         figures["blend_lifecycle_gas_per_token"] = (figures["blend_mint_gas_median"]
                                                     + figures["blend_fulfill_batch10_gas_per_token"])
+
+        # An allowlist sale (MinterSetPrice with a Merkle root, one mint per address by default):
+        # each collector, on the list, buys once with its proof.
+        from backend.chain import allowlist
+
+        listed = core.create_project(stylemint, artist, name="Allowlist", manifest_cid=METADATA_CID,
+                                     manifest_hash=b"\x11" * 32, price_wei=10**16, max_editions=1_000,
+                                     unpause=True, approve_by=admin)
+        tree = allowlist.build([c.address for c in collectors])
+        minter.setMerkleRoot(listed, tree.root, METADATA_CID, sender=artist)
+        merkle_gas = [minter.purchaseWithProof(listed, b"\x11" * 32, tree.proof_for(c.address), sender=c,
+                                               value=10**16).gas_used for c in collectors]
+        figures["merkle_mint_gas_median"] = statistics.median(merkle_gas)
+        figures["merkle_list_size"] = len(collectors)
 
         bare = admin.deploy(core.ape_project().BareERC721)
         figures["oz_safemint_gas"] = bare.safeMint(collectors[0], 1, sender=admin).gas_used

@@ -62,8 +62,8 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
     bytes4 private constant ERC4906_INTERFACE_ID = 0x49064906;
     bytes32 private constant BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 
-    /// @dev Everything a mint writes fits the first slot; the minter, royalty and styles' share the
-    /// second. Prices live in the minters (one per project), not here.
+    /// @dev Everything a mint writes fits the first slot, with the approval it checks; the minter,
+    /// style count, royalty and styles' share the second. Prices live in the minters, not here.
     struct Project {
         address artist;
         uint32 invocations;
@@ -71,7 +71,9 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
         bool paused; // set by the artist (the artist still mints artist proofs while paused)
         bool adminPaused; // set by the platform admin; the artist cannot lift it
         bool locked; // manifest and cap frozen forever
+        bool approved; // the admin approved the current manifest and styles (`approvedManifestHash`)
         address minter; // the one contract that sells this project, among the admin-approved ones
+        uint8 styleCount; // how many styles it blends (a mint without styles reads no style list)
         uint16 royaltyBps;
         uint16 stylesShareBps; // share of the artist's 90 % that goes to the project's styles
         bytes32 manifestHash;
@@ -448,6 +450,7 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
         Project storage project = _projects[projectId];
         project.manifestCID = manifestCID;
         project.manifestHash = manifestHash;
+        project.approved = approvedManifestHash[projectId] == manifestHash; // approvals name a manifest
         emit ProjectManifestSet(projectId, manifestCID, manifestHash);
     }
 
@@ -487,10 +490,13 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
             _requireUsable(projectId, styleIds[i]);
         }
         _projectStyles[projectId] = styleIds;
-        _projects[projectId].stylesShareBps = uint16(stylesShareBps);
+        Project storage project = _projects[projectId];
+        project.stylesShareBps = uint16(stylesShareBps);
+        project.styleCount = uint8(count);
         emit ProjectStylesSet(projectId, styleIds, stylesShareBps);
         if (approvedManifestHash[projectId] != bytes32(0)) {
             delete approvedManifestHash[projectId];
+            project.approved = false;
             emit ProjectApproved(projectId, bytes32(0));
         }
     }
@@ -536,6 +542,8 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
             if (stylesHash != current) revert StylesConfigChanged(projectId, stylesHash, current);
         }
         approvedManifestHash[projectId] = manifestHash;
+        Project storage project = _projects[projectId];
+        project.approved = manifestHash != bytes32(0) && manifestHash == project.manifestHash;
         emit ProjectApproved(projectId, manifestHash);
     }
 
@@ -952,10 +960,10 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
         if (invocation >= project.maxEditions) revert SoldOut(projectId);
         bytes32 manifestHash = project.manifestHash;
         if (manifestHash != expectedManifestHash) revert ManifestChanged(projectId, expectedManifestHash, manifestHash);
-        if (approvedManifestHash[projectId] != manifestHash) revert ProjectNotApproved(projectId, manifestHash);
+        if (!project.approved) revert ProjectNotApproved(projectId, manifestHash);
         uint256 price = msg.value;
         if (price < minimumPrice) revert PriceBelowMinimum(price, minimumPrice);
-        if (!project.locked) {
+        if (!project.locked && project.styleCount > 0) {
             // Consent is a licence once the project is locked: its remaining editions mint (and
             // pay the style's owner) whatever the owner decides later.
             uint256[] storage styleIds = _projectStyles[projectId];
@@ -1005,13 +1013,12 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
     function _settle(uint256 tokenId, uint256 price, uint16[] memory weightsBps, Ledger memory ledger) private {
         uint256 projectId = tokenId / ONE_MILLION;
         Project storage project = _projects[projectId];
-        uint256[] storage styleIds = _projectStyles[projectId];
-        uint256 count = styleIds.length;
+        uint256 count = project.styleCount;
         if (weightsBps.length != count) revert WrongWeightCount(tokenId, count, weightsBps.length);
         (uint256 artistShare, uint256 platformShare, uint256[] memory styleShares) =
             splitSale(price, project.stylesShareBps, weightsBps);
         if (count > 0) {
-            uint256[] memory ids = styleIds;
+            uint256[] memory ids = _projectStyles[projectId];
             for (uint256 i = 0; i < count; ++i) {
                 _record(ledger, STYLE_REGISTRY.stylePayee(ids[i]), styleShares[i]);
             }

@@ -15,7 +15,7 @@ from backend.chain.deployments import load
 @click.option("--manifest-hash", default=None,
               help="sha256 (0x hex) of the manifest you reviewed; the mint reverts if the project's differs "
                    "(default: the project's manifest now, printed before minting).")
-@click.option("--to", "recipient", default=None, help="Give the token to this address (mintTo); you pay.")
+@click.option("--to", "recipient", default=None, help="Give the token to this address (the minter's purchaseTo); you pay.")
 def cli(account, address, project_id, manifest_hash, recipient):
     """Mint the next edition of a project, paying its price (held in escrow until it is rendered)."""
     stylemint = core.ape_project().StyleMint.at(address or load(networks.provider.chain_id).address)

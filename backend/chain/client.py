@@ -31,8 +31,8 @@ GAS_MARGIN = 1.25
 # A transaction replacing another at its nonce bids at least 9/8 of each of its fees: geth and anvil
 # refuse less than 1.1 x, and an exact fraction keeps the rule free of float rounding.
 REPLACEMENT_BUMP = (9, 8)
-PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminPaused", "locked", "minter",
-                       "royaltyBps", "stylesShareBps", "manifestHash", "name", "manifestCID")
+PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminPaused", "locked", "approved", "minter",
+                       "styleCount", "royaltyBps", "stylesShareBps", "manifestHash", "name", "manifestCID")
 ZERO_ADDRESS = "0x" + "00" * 20
 STYLE_INFO_FIELDS = ("owner", "retired", "terms", "adapterHash", "name", "trigger", "adapterCID")
 

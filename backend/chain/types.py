@@ -20,7 +20,7 @@ class MintLog:
     block_hash: str
     log_index: int
     price_wei: int = 0  # what the token was sold for
-    payer: str = ""  # who paid (the minter, unless `mintTo`)
+    payer: str = ""  # who paid the minter (the recipient, unless bought as a gift)
 
 
 def to_hex(value) -> str:

@@ -48,7 +48,7 @@ def derive_seed(chain_id: int, contract: str, token_id: int, mint_tx_hash: bytes
     """The render seed of a token: keccak256 over 165 bytes, "stylemint.seed.v2" (17 ASCII bytes),
     chain id (uint256), contract (20 bytes), token id (uint256), mint tx hash, randao (32 each).
 
-    The token id keeps two mints in one transaction (a wallet calling `mintTo` twice) apart; chain
+    The token id keeps two mints in one transaction (a contract wallet buying twice) apart; chain
     and contract keep deployments apart."""
     address = bytes.fromhex(contract.removeprefix("0x"))
     if len(address) != 20:

@@ -228,7 +228,7 @@ def test_paused_and_insufficient_funds_messages(open_page, site):
     page.wait_for_selector("text=Minting is paused for this project.")
     assert page.is_disabled("#mint") and page.inner_text("#mint-reason") == "Minting is closed: paused."
     sample.contract.setProjectPaused(sample.project_id, False, sender=artist)
-    sample.contract.setProjectPrice(sample.project_id, 10**30, sender=artist)  # more than any dev account holds
+    core.project_minter(sample.contract, sample.project_id).setPrice(sample.project_id, 10**30, sender=artist)  # more than any dev account holds
     poor = open_page(f"/project?id={sample.project_id}", account=COLLECTOR)
     poor.wait_for_selector("#facts dd")
     poor.click("#mint")

@@ -77,7 +77,7 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     page.wait_for_function("() => document.querySelector(\"[data-style='1'] .mints\")?.innerText === '1'")
     assert page.inner_text("[data-style='1'] .projects") == "Dots and Lines"
     earned = int(sample.contract.creditOf(OWNER))
-    price = int(sample.contract.projectInfo(2).price)  # the artist page's default, 0.01 ETH
+    price = int(core.project_minter(sample.contract, 2).priceInfo(2)[1])  # the artist page's default, 0.01 ETH
     assert earned == (price - price // 10) * 3_000 // 10_000 * weights[0] // 10_000 > 0
     assert page.inner_text("[data-style='1'] .earned") == f"{earned / 1e18:.10f}".rstrip("0") + " ETH"
     screenshot(page, "styles")
