@@ -365,6 +365,27 @@ class StyleMintClient:
                                        f"priceInfo({project_id})")
         return address, int(price) if configured else None
 
+    def sale_info(self, project_id: int, minter: str) -> dict:
+        """A fixed-price sale's settings at `minter`: its allowlist (root and the pinned list's CID,
+        from the last MerkleRootSet) and the limit per address (0: none)."""
+        contract = self.minter(minter)
+        _, limit, allowlist_only = self._call(lambda: contract.functions.saleInfo(project_id).call(),
+                                              f"saleInfo({project_id})")
+        root = bytes(self._call(lambda: contract.functions.merkleRoot(project_id).call(), "merkleRoot"))
+        list_cid = None
+        if allowlist_only:
+            logs = self._call(lambda: contract.events.MerkleRootSet.get_logs(
+                from_block=0, argument_filters={"projectId": project_id}), "eth_getLogs(MerkleRootSet)")
+            list_cid = logs[-1]["args"]["listCID"] if logs else None
+        return {"max_per_address": int(limit), "allowlist": {"root": to_hex(root), "list_cid": list_cid}
+                if allowlist_only else None}
+
+    def mints_left(self, project_id: int, minter: str, account: str) -> int | None:
+        """How many more editions `account` may buy at `minter` (None: no limit)."""
+        left = int(self._call(lambda: self.minter(minter).functions.mintsLeft(
+            project_id, Web3.to_checksum_address(account)).call(), "mintsLeft"))
+        return None if left == 2**256 - 1 else left
+
     def purchase_call(self, project_id: int, manifest_hash: bytes):
         """(the unsent `purchase` of the project's next edition at its minter, the price to send
         with it): what a collector's wallet signs (`.transact({"from": ..., "value": price})`)."""

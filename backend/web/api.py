@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import safetensors
@@ -120,7 +121,7 @@ def token(token_id: str):
 @bp.get("/tokens")
 def tokens():
     owner = request.args.get("owner", "")
-    if not ADDRESS.match(owner):
+    if not ADDRESS.fullmatch(owner):
         abort(400, description="query parameter owner must be a 0x-prefixed 20-byte address")
     limit = _int_arg("limit", 100, 1, 500)
     offset = _int_arg("offset", 0, 0, 10**9)
@@ -162,7 +163,7 @@ def style(style_id: str):
 
 @bp.get("/earnings/<address>")
 def earnings(address: str):
-    if not ADDRESS.match(address):
+    if not ADDRESS.fullmatch(address):
         abort(400, description="the address must be 0x-prefixed 20 bytes")
     return jsonify(earnings_of(_catalog(), address))
 
@@ -244,6 +245,38 @@ def manifests():
                        pinned=False), 200
     return jsonify(cid=_pin(canonical, "manifest"), sha256="0x" + manifest.sha256_hex(),
                    canonical=canonical.decode(), pinned=True), 201
+
+
+@bp.post("/allowlists")
+def allowlists():
+    """Pin an artist's allowlist (`{"addresses": [...]}`) and return its CID and Merkle root (the
+    tree OpenZeppelin's library builds, the one MinterSetPrice checks): the page then sends
+    `setMerkleRoot(projectId, root, cid)`."""
+    from backend.chain.allowlist import InvalidAllowlist, build
+
+    if request.mimetype != "application/json":
+        abort(415, description="send the allowlist as Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "addresses" not in body:
+        abort(400, description='send {"addresses": ["0x...", ...]}')
+    try:
+        tree = build(body["addresses"])
+    except InvalidAllowlist as err:
+        abort(422, description=str(err))
+    document = json.dumps(tree.to_json(), sort_keys=True, separators=(",", ":")).encode()
+    return jsonify(cid=_pin(document, "allowlist"), root=tree.root, count=len(tree.proofs)), 201
+
+
+@bp.get("/projects/<project_id>/allowlist")
+def project_allowlist(project_id: str):
+    """Whether `?address=` is on the project's allowlist, its Merkle proof and its mints left."""
+    address = request.args.get("address", "")
+    if not ADDRESS.fullmatch(address):
+        abort(400, description="the address must be 0x-prefixed 20 bytes")
+    try:
+        return jsonify(_catalog().allowlist_status(parse_id(project_id, "project id"), address))
+    except ContractRevert:
+        abort(404, description=f"project {project_id} does not exist")
 
 
 @bp.get("/manifests/template")

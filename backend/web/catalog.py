@@ -37,6 +37,8 @@ class Catalog:
         self.store = store
         self.oracle_state = Path(oracle_state) if oracle_state else None
         self._manifests: dict[str, dict | None] = {}
+        self._allowlists: dict[str, dict | None] = {}
+        self._trees: dict = {}  # list CID -> Allowlist (its tree, built once)
         self._metadata: dict[str, dict | None] = {}
         self._prices: dict[str, int] = {}
         self._adapter_kinds: dict[str, str | None] = {}
@@ -95,6 +97,8 @@ class Catalog:
             # The project's minter sells it; no price until the artist chose one and set its sale.
             "minter": minter,
             "price_wei": None if price is None else str(price),
+            **(self.chain.sale_info(project_id, minter) if price is not None
+               else {"max_per_address": 0, "allowlist": None}),
             "max_editions": int(info["maxEditions"]),
             "minted": minted,
             "remaining": int(info["maxEditions"]) - minted,
@@ -112,6 +116,31 @@ class Catalog:
             "previews": preview_images,
             **self._styles_of(project_id, bool(info["locked"])),
         }
+
+    def allowlist_status(self, project_id: int, address: str) -> dict:
+        """Whether `address` may buy from the project's allowlist, its proof, and its mints left:
+        the list is read from IPFS by the CID its artist set on chain, and the tree rebuilt from it
+        by OpenZeppelin's library (so a proof served here is the one the minter checks)."""
+        from backend.chain.allowlist import InvalidAllowlist, build
+
+        info = self.chain.project_info(project_id)
+        minter, price = self.chain.project_price(project_id, info)
+        sale = self.chain.sale_info(project_id, minter) if price is not None else {"allowlist": None}
+        if sale["allowlist"] is None:
+            return {"allowlist": False, "listed": None, "proof": None,
+                    "mints_left": self.chain.mints_left(project_id, minter, address) if price is not None else None}
+        cid = sale["allowlist"]["list_cid"]
+        document = self._json_by_cid(self._allowlists, cid) if cid else None
+        try:
+            tree = self._trees.get(cid) or build((document or {}).get("addresses"))
+        except InvalidAllowlist:
+            raise NotFoundError(f"the allowlist of project {project_id} (ipfs://{cid}) is not readable") from None
+        if tree.root.lower() != sale["allowlist"]["root"].lower():
+            raise NotFoundError(f"the list pinned at ipfs://{cid} does not build the root set on chain")
+        self._trees[cid] = tree
+        proof = tree.proof_for(address)
+        return {"allowlist": True, "list_cid": cid, "root": tree.root, "listed": proof is not None, "proof": proof,
+                "mints_left": self.chain.mints_left(project_id, minter, address) if proof is not None else 0}
 
     def _styles_of(self, project_id: int, locked: bool) -> dict:
         """The registered styles a project blends, whether each still admits it (a locked project

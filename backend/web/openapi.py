@@ -127,6 +127,24 @@ OPENAPI = {
                 "properties": {"cid": {"type": "string"}, "sha256": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"},
                                "size": {"type": "integer"}}}}}},
                           **_errors(403, 413, 415, 422, 429, 502)}}},
+        "/api/allowlists": {"post": {
+            "summary": "Pin an allowlist of addresses and return its CID and Merkle root (OpenZeppelin's standard "
+                       "tree of addresses) for MinterSetPrice.setMerkleRoot (rate-limited per client; same-origin "
+                       "pages only)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["addresses"],
+                "properties": {"addresses": {"type": "array", "minItems": 1, "maxItems": 20000,
+                                             "items": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}}}}}}},
+            "responses": {"201": {"description": "Pinned", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["cid", "root", "count"],
+                "properties": {"cid": {"type": "string"}, "root": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"},
+                               "count": {"type": "integer"}}}}}},
+                          **_errors(400, 403, 413, 415, 422, 429, 502)}}},
+        "/api/projects/{id}/allowlist": _get(
+            "Whether an address is on a project's allowlist, its Merkle proof and the mints it has left",
+            [_id_param("id"), {"name": "address", "in": "query", "required": True,
+                               "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}}],
+            errors=(400, 404, *_CHAIN)),
         "/api/manifests/template": _get("A valid starting manifest on the default shipped model (stylemint-tiny-2)"),
         "/api/verify/{id}": {"get": {
             "summary": "The auditor's verification report for a token (cached per token; a re-render runs off the "

@@ -1,5 +1,5 @@
 import { getJSON, postJSON } from "./api.js";
-import { contract, currentAccount, eventIn, guarded, initNav, minterOfType, transact } from "./wallet.js";
+import { contract, currentAccount, eventIn, guarded, initNav, minterAt, minterOfType, transact } from "./wallet.js";
 import { el, eth, showMessage, short } from "./ui.js";
 import { formatEther, parseEther } from "/vendor/ethers.js";
 
@@ -56,7 +56,10 @@ function projectCard(p) {
     el("h3", {}, el("a", { href: `/project?id=${p.id}` }, p.name)),
     el("div", { class: "status" }, status),
     settingForm("price", "Price (ETH)", p.price_wei === null ? "" : formatEther(BigInt(p.price_wei)), { inputmode: "decimal" },
-      (c, v) => c.setPrice(p.id, parseEther(v)), () => minterOfType("MinterSetPrice")),
+      (c, v) => c.setPrice(p.id, parseEther(v)), saleMinter(p)),
+    settingForm("limit", "Limit per address (0: the default)", String(p.max_per_address ?? 0),
+      { type: "number", min: 0, max: 4294967295, step: 1 }, (c, v) => c.setMaxPerAddress(p.id, Number(v)), saleMinter(p)),
+    allowlistForm(p),
     settingForm("royalty", "Royalty (%)", String(p.royalty_bps / 100), { type: "number", min: 0, max: 10, step: 0.01 },
       (c, v) => c.setProjectRoyalty(p.id, Math.round(Number(v) * 100))),
     p.locked ? "" : settingForm("cap", "Edition cap", String(p.max_editions), { type: "number", min: 1, step: 1 },
@@ -69,6 +72,33 @@ function projectCard(p) {
 }
 
 const send = (call, done) => transact(contract, call, done, refresh);
+
+// The minter that sells a project (the fixed-price one until the artist has chosen).
+const saleMinter = (p) => () => (p.minter && BigInt(p.minter) !== 0n ? minterAt(p.minter) : minterOfType("MinterSetPrice"));
+
+// An allowlist: addresses one per line (or separated by commas or spaces); the server checks and
+// pins the list and builds its Merkle root, then the artist's wallet sets the root on the minter.
+function allowlistForm(p) {
+  const form = el("form", { class: "allowlist" },
+    el("label", {}, "Allowlist (one address per line) ", el("textarea", { name: "addresses", rows: 3, cols: 44 })),
+    el("button", { type: "submit" }, "Set allowlist"),
+    p.allowlist ? el("button", { type: "button", class: "public", onclick: () => transact(saleMinter(p),
+      (m) => m.setMerkleRoot(p.id, "0x" + "00".repeat(32), ""), "The sale is public again", refresh) }, "Make public") : "",
+    el("span", { class: "allowlist-state" }, p.allowlist ? ` Allowlist only (ipfs://${p.allowlist.list_cid}).` : " Public sale."));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const addresses = form.elements.addresses.value.split(/[\s,;]+/).filter(Boolean);
+    if (!addresses.length) { showMessage("Enter at least one address for the allowlist.", "error"); return; }
+    const bad = addresses.find((a) => !/^0x[0-9a-fA-F]{40}$/.test(a));
+    if (bad) { showMessage(`"${bad.slice(0, 60)}" is not an Ethereum address (0x and 40 hex digits).`, "error"); return; }
+    guarded(async () => {
+      const list = await postJSON("/api/allowlists", { addresses });
+      await transact(saleMinter(p), (m) => m.setMerkleRoot(p.id, list.root, list.cid),
+        `Allowlist of ${list.count} address${list.count === 1 ? "" : "es"} set`, refresh);
+    });
+  });
+  return form;
+}
 
 // The manifest the form describes, and the registry styles it blends (their adapters exactly as
 // the registry records them; each trigger must be a word of the prompt, or nothing invokes it).

@@ -1,8 +1,8 @@
 import { getJSON, sleep } from "./api.js";
-import { contract, eventIn, guarded, initNav, minterAt } from "./wallet.js";
+import { connectedAccount, contract, eventIn, guarded, initNav, minterAt } from "./wallet.js";
 import { el, eth, facts, linkCard, param, showMessage } from "./ui.js";
 
-initNav();
+initNav({ onConnect: () => showAllowlist() });
 const id = Number(param("id"));
 const button = document.getElementById("mint");
 const pending = document.getElementById("pending");
@@ -36,6 +36,7 @@ async function load() {
   facts(document.getElementById("facts"), [
     ["Artist", project.artist],
     ["Price", eth(project.price_wei)],
+    ["Sale", saleLine(project)],
     ["Editions", `${project.minted} minted, ${project.remaining} of ${project.max_editions} left`],
     ["Style", project.manifest ? project.manifest.prompt : project.manifest_cid],
     ["Model", project.manifest ? modelLine(project.manifest) : "unknown (manifest not available)"],
@@ -55,7 +56,44 @@ async function load() {
   else if (!project.approved) showMessage("The platform has not approved this project's manifest yet: it cannot be minted.", "error");
   else if (project.paused || project.admin_paused) showMessage("Minting is paused for this project.", "error");
   shown = project;
+  await showAllowlist();
   return project;
+}
+
+// How the project sells: publicly or to its artist's allowlist, and the limit per address.
+function saleLine(project) {
+  const limit = project.max_per_address ? `, at most ${project.max_per_address} per address` : "";
+  if (project.allowlist) return `to the artist's allowlist only${limit} (the list: ipfs://${project.allowlist.list_cid})`;
+  return `public${limit}`;
+}
+
+// The connected wallet's place on an allowlist sale; it closes the Mint button for a wallet that
+// cannot buy, saying why (the minter would refuse it anyway). Null for a public sale.
+let listing = null;
+async function showAllowlist() {
+  const line = document.getElementById("allowlist");
+  if (!shown?.allowlist) { line.textContent = ""; listing = null; return; }
+  const account = connectedAccount();
+  if (!account) {
+    line.textContent = "This sale is for the artist's allowlist: connect your wallet to see whether you are on it.";
+    return;
+  }
+  listing = await getJSON(`/api/projects/${id}/allowlist?address=${account}`);
+  const closed = closedBecause(shown);
+  let reason = null;
+  if (!listing.listed) {
+    line.textContent = "Your address is not on this project's allowlist: only the addresses its artist listed can mint.";
+    reason = "your address is not on the allowlist";
+  } else if (listing.mints_left === 0) {
+    line.textContent = "You are on the allowlist and have no mint left.";
+    reason = "no mint left for your address";
+  } else {
+    const left = listing.mints_left === null ? "no limit" : `${listing.mints_left} mint${listing.mints_left === 1 ? "" : "s"} left`;
+    line.textContent = `You are on the allowlist: ${left}.`;
+  }
+  button.disabled = (closed ?? reason) !== null;
+  document.getElementById("mint-reason").textContent = closed ? `Minting is closed: ${closed}.`
+    : reason ? `You cannot mint: ${reason}.` : "";
 }
 
 // Why this project cannot be minted now, as the page knows it (the contract checks again).
@@ -103,6 +141,11 @@ function selectFor(name, values) {
   return select;
 }
 
+async function fetchListing() {
+  const account = connectedAccount();
+  return account ? getJSON(`/api/projects/${id}/allowlist?address=${account}`) : { proof: [] };
+}
+
 async function waitForRender(tokenId) {
   for (;;) {
     const token = await getJSON(`/api/tokens/${tokenId}`);
@@ -119,7 +162,10 @@ button.addEventListener("click", () => guarded(async () => {
   const minter = await minterAt(project.minter);
   // The manifest hash shown on this page: if the artist swapped the style since, the mint reverts
   // (ManifestChanged) instead of buying a style the collector never saw.
-  const tx = await minter.purchase(id, project.manifest_sha256, { value: BigInt(project.price_wei) });
+  const value = { value: BigInt(project.price_wei) };
+  const tx = project.allowlist
+    ? await minter.purchaseWithProof(id, project.manifest_sha256, (listing ?? await fetchListing()).proof ?? [], value)
+    : await minter.purchase(id, project.manifest_sha256, value);
   pending.replaceChildren(el("p", { class: "message info", id: "tx" }, `Transaction ${tx.hash} sent; waiting for its block…`));
   const receipt = await tx.wait();
   const mint = eventIn(stylemint, receipt, "Mint");

@@ -226,6 +226,11 @@ export async function currentAccount() {
   return account ?? connect();
 }
 
+// The connected account, or null: never asks the wallet.
+export function connectedAccount() {
+  return account ?? null;
+}
+
 // A contract (`{address, abi}` from /api/contract) signing with the connected wallet, on the right
 // network; its custom errors are decoded into words from then on.
 async function signerFor(info) {

@@ -30,7 +30,11 @@ def test_health_and_contract(site):
     health = get(site, "/api/health")
     assert health.status_code == 200 and health.json()["chain"]["chain_id"] == 31337
     contract = get(site, "/api/contract").json()
-    assert contract["address"] == site[2].deployment.address and any(e.get("name") == "mint" for e in contract["abi"])
+    assert contract["address"] == site[2].deployment.address
+    assert any(e.get("name") == "mintFromMinter" for e in contract["abi"])
+    assert list(contract["minters"]) == ["MinterSetPrice"] and any(e.get("name") == "purchaseWithProof"
+                                                                   for e in contract["minter_abi"])
+    assert contract["quorum"]["address"] == str(core.oracle_quorum(site[2].contract).address)
 
 
 def test_projects_and_project(site):
@@ -88,6 +92,43 @@ def test_manifest_pinning_and_rejections_change_nothing(site):
         response = post(site, "/api/manifests", content)
         assert response.status_code == status and words in response.json()["message"], response.text
     assert store.pins() == pins_after_good and len(pins_after_good) == len(pins_before) + 1
+
+
+def test_an_allowlist_is_pinned_served_and_its_proof_buys_once(site):
+    base, node, sample, store = site
+    artist, listed, unlisted = (accounts.test_accounts[i] for i in (3, 4, 5))
+    body = json.dumps({"addresses": [listed.address.lower(), accounts.test_accounts[6].address, listed.address]})
+    pinned = post(site, "/api/allowlists", body)
+    assert pinned.status_code == 201 and pinned.json()["count"] == 2  # a repeated address counts once
+    document = json.loads(store.get(pinned.json()["cid"]))
+    assert document["root"] == pinned.json()["root"] and listed.address in document["addresses"]
+    for content, kind, status in ((body, "text/plain", 415), ("[1]", "application/json", 400),
+                                  (json.dumps({"addresses": ["0x12"]}), "application/json", 422),
+                                  (json.dumps({"addresses": []}), "application/json", 422)):
+        refused = post(site, "/api/allowlists", content, kind)
+        assert refused.status_code == status and refused.json()["message"], (content, refused.text)
+    assert "entry 1" in post(site, "/api/allowlists", json.dumps({"addresses": ["0x12"]})).json()["message"]
+
+    pid = core.create_project(sample.contract, artist, name="Listed", manifest_cid=sample.manifest_cid,
+                              manifest_hash=bytes(sample.contract.projectInfo(sample.project_id).manifestHash),
+                              price_wei=10**9, max_editions=10, unpause=True, approve_by=accounts.test_accounts[0])
+    assert get(site, f"/api/projects/{pid}").json()["allowlist"] is None
+    assert get(site, f"/api/projects/{pid}/allowlist?address={listed.address}").json()["allowlist"] is False
+    minter = core.project_minter(sample.contract, pid)
+    minter.setMerkleRoot(pid, pinned.json()["root"], pinned.json()["cid"], sender=artist)
+    project = get(site, f"/api/projects/{pid}").json()
+    assert project["allowlist"] == {"root": pinned.json()["root"], "list_cid": pinned.json()["cid"]}
+    assert project["max_per_address"] == 1
+    status = get(site, f"/api/projects/{pid}/allowlist?address={listed.address.lower()}").json()
+    assert status["listed"] is True and status["mints_left"] == 1 and status["root"] == pinned.json()["root"]
+    off = get(site, f"/api/projects/{pid}/allowlist?address={unlisted.address}").json()
+    assert off["listed"] is False and off["proof"] is None and off["mints_left"] == 0
+    assert get(site, f"/api/projects/{pid}/allowlist?address=0x12").status_code == 400
+    assert get(site, f"/api/projects/99/allowlist?address={listed.address}").status_code == 404
+    manifest_hash = bytes(sample.contract.projectInfo(pid).manifestHash)
+    minter.purchaseWithProof(pid, manifest_hash, status["proof"], sender=listed, value=10**9)
+    after = get(site, f"/api/projects/{pid}/allowlist?address={listed.address}").json()
+    assert after["listed"] is True and after["mints_left"] == 0
 
 
 def test_template_openapi_pages_and_vendor(site):

@@ -398,3 +398,43 @@ def test_every_page_fits_a_phone(open_page, site):
     page.wait_for_selector("#image:not([hidden])")
     image, facts = page.locator("#image").bounding_box(), page.locator("#facts").bounding_box()
     assert image["y"] < facts["y"] and image["width"] >= 300  # the image first, full width
+
+
+def test_an_allowlist_sale_from_the_artist_page_to_a_listed_and_an_unlisted_wallet(open_page, site):
+    base, node, sample, store = site
+    artist, admin = accounts.test_accounts[3], accounts.test_accounts[0]
+    pid = core.create_project(sample.contract, artist, name="Listed Ferns", manifest_cid=sample.manifest_cid,
+                              manifest_hash=sample_hash(sample), price_wei=10**9, max_editions=10, unpause=True,
+                              approve_by=admin)
+    page = open_page("/artist", account=ARTIST)
+    card = f"[data-project='{pid}']"
+    page.wait_for_selector(f"{card} .allowlist textarea")
+    page.fill(f"{card} .allowlist textarea", "0x12 not-an-address")
+    page.click(f"{card} .allowlist button[type=submit]")
+    page.wait_for_selector('text="0x12" is not an Ethereum address (0x and 40 hex digits).')
+    page.fill(f"{card} .allowlist textarea", f"{COLLECTOR}\n{accounts.test_accounts[6].address}")
+    page.click(f"{card} .allowlist button[type=submit]")
+    page.wait_for_selector("text=Allowlist of 2 addresses set.", timeout=30_000)
+    assert core.project_minter(sample.contract, pid).saleInfo(pid)[2] is True
+    screenshot(page, "artist-allowlist")
+
+    listed = open_page(f"/project?id={pid}", account=COLLECTOR, authorized=True)
+    listed.wait_for_selector("text=You are on the allowlist: 1 mint left.")
+    assert "to the artist's allowlist only, at most 1 per address" in listed.inner_text("#facts")
+    listed.click("#mint")
+    listed.wait_for_selector("#rendering", timeout=60_000)
+    token_id = int(listed.inner_text("#rendering").split()[2].rstrip(";"))
+    assert sample.contract.ownerOf(token_id) == COLLECTOR
+    again = open_page(f"/project?id={pid}", account=COLLECTOR, authorized=True)
+    again.wait_for_selector("text=You are on the allowlist and have no mint left.")
+    assert again.is_disabled("#mint") and again.inner_text("#mint-reason") == "You cannot mint: no mint left for your address."
+
+    stranger = accounts.test_accounts[5].address
+    outsider = open_page(f"/project?id={pid}", account=stranger, authorized=True)
+    outsider.wait_for_selector("text=Your address is not on this project's allowlist")
+    assert outsider.is_disabled("#mint")
+    assert outsider.inner_text("#mint-reason") == "You cannot mint: your address is not on the allowlist."
+    screenshot(outsider, "allowlist-not-listed")
+    anonymous = open_page(f"/project?id={pid}", account=stranger)
+    anonymous.wait_for_selector("text=connect your wallet to see whether you are on it")
+    assert sample.contract.projectInfo(pid).invocations == 1
