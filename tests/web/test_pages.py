@@ -406,7 +406,7 @@ def test_an_allowlist_sale_from_the_artist_page_to_a_listed_and_an_unlisted_wall
     pid = core.create_project(sample.contract, artist, name="Listed Ferns", manifest_cid=sample.manifest_cid,
                               manifest_hash=sample_hash(sample), price_wei=10**9, max_editions=10, unpause=True,
                               approve_by=admin)
-    page = open_page("/artist", account=ARTIST)
+    page = open_page("/artist", account=ARTIST, authorized=True)
     card = f"[data-project='{pid}']"
     page.wait_for_selector(f"{card} .allowlist textarea")
     page.fill(f"{card} .allowlist textarea", "0x12 not-an-address")
