@@ -76,6 +76,8 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
         uint8 styleCount; // how many styles it blends (a mint without styles reads no style list)
         uint16 royaltyBps;
         uint16 stylesShareBps; // share of the artist's 90 % that goes to the project's styles
+        bool priceOpen; // its minter sells before the price is known (an auction with settlement)
+        bool toppedUp; // its settled price lies above what each escrow holds: `priceTopUp`
         bytes32 manifestHash;
         string name;
         string manifestCID;
@@ -116,7 +118,8 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
         AlreadyFulfilled,
         NotMinted,
         RandomnessNotReady,
-        StaleMint
+        StaleMint,
+        PriceNotFinal
     }
 
     /// @dev The credits of one fulfillment transaction, summed per payee in memory and written
@@ -143,6 +146,9 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
     mapping(address minter => bool) public isApprovedMinter;
     /// @notice A new artist address each project's artist proposed, awaiting the admin.
     mapping(uint256 projectId => address) public proposedArtist;
+    /// @notice What each token of a project is sold for beyond its escrow, once its auction settled
+    /// above the amount its minter escrowed per sale (the base price).
+    mapping(uint256 projectId => uint256) public priceTopUp;
 
     mapping(uint256 projectId => Project) private _projects;
     mapping(uint256 projectId => uint256[] styleIds) private _projectStyles;
@@ -170,6 +176,11 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
     event MinterApproved(address indexed minter, bool approved);
     /// @notice The artist chose the minter that sells a project.
     event ProjectMinterSet(uint256 indexed projectId, address indexed minter);
+    /// @notice The project's minter sells before the price is known: its tokens settle only after it.
+    event ProjectPriceOpened(uint256 indexed projectId);
+    /// @notice The project's price is final: each token's sale is its escrow plus `topUpPerToken`
+    /// (`total` came with the call, for every edition sold so far).
+    event ProjectPriceSettled(uint256 indexed projectId, uint256 topUpPerToken, uint256 total);
     /// @notice The artist proposed a new address for themself; the admin accepts it.
     event ArtistAddressProposed(uint256 indexed projectId, address indexed proposed);
     /// @notice A project's artist address changed (royalties and future sales' shares follow it).
@@ -292,6 +303,13 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
     /// @notice The recipient refused the payment; the credit is kept.
     error WithdrawFailed(address to, uint256 amount);
     /// @notice An ERC-7007 proof that does not commit to this token, prompt and metadata digest.
+    /// @notice The project's price is not final yet (its auction has not settled): its tokens are
+    /// neither settled nor refunded until it is, and its minter cannot change.
+    error PriceNotFinal(uint256 projectId);
+    /// @notice A price can be opened only before the first sale, and settled only once opened.
+    error PriceNotOpenable(uint256 projectId);
+    /// @notice The top-up must cover every edition sold: `topUpPerToken` x editions.
+    error WrongTopUp(uint256 expected, uint256 sent);
     /// @notice Only the platform admin (`ORACLES.defaultAdmin()`) may do this.
     error NotAdmin(address caller);
     /// @notice Only the project's minter sells it (`setProjectMinter`).
@@ -407,7 +425,13 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
     /// @param minter an approved minter contract
     function setProjectMinter(uint256 projectId, address minter) external onlyArtist(projectId) {
         if (!isApprovedMinter[minter]) revert MinterNotApproved(minter);
-        _projects[projectId].minter = minter;
+        Project storage project = _projects[projectId];
+        if (project.priceOpen) {
+            // An open price belongs to the auction that sold under it: it ends with it.
+            if (project.invocations > 0) revert PriceNotFinal(projectId);
+            project.priceOpen = false;
+        }
+        project.minter = minter;
         emit ProjectMinterSet(projectId, minter);
     }
 
@@ -625,6 +649,37 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
         }
     }
 
+    /// @notice Called by a project's minter before its first sale when it sells before the price is
+    /// known (a Dutch auction with settlement): it escrows a lower bound per sale, and the
+    /// project's tokens settle (and refund) only after `settlePrice`.
+    /// @param projectId the project
+    function openPrice(uint256 projectId) external {
+        Project storage project = _projects[projectId];
+        if (msg.sender != project.minter) revert NotProjectMinter(projectId, msg.sender);
+        if (project.invocations > 0 || project.toppedUp) revert PriceNotOpenable(projectId);
+        project.priceOpen = true;
+        emit ProjectPriceOpened(projectId);
+    }
+
+    /// @notice Called by a project's minter when its price is final: `msg.value` is
+    /// `topUpPerToken` for every edition sold, added to each token's sale when it settles (or
+    /// refunds). Tokens sold later escrow the final price in full.
+    /// @param projectId the project
+    /// @param topUpPerToken the settled price less what each sale escrowed
+    function settlePrice(uint256 projectId, uint256 topUpPerToken) external payable {
+        Project storage project = _projects[projectId];
+        if (msg.sender != project.minter) revert NotProjectMinter(projectId, msg.sender);
+        if (!project.priceOpen) revert PriceNotOpenable(projectId);
+        uint256 expected = topUpPerToken * project.invocations;
+        if (msg.value != expected) revert WrongTopUp(expected, msg.value);
+        project.priceOpen = false;
+        if (topUpPerToken > 0) {
+            project.toppedUp = true;
+            priceTopUp[projectId] = topUpPerToken;
+        }
+        emit ProjectPriceSettled(projectId, topUpPerToken, msg.value);
+    }
+
     /// @notice Burn an unfulfilled token `REFUND_DELAY` blocks after its mint and pay its price back to the caller.
     /// @param tokenId a token the caller owns
     function refund(uint256 tokenId) external {
@@ -779,6 +834,7 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
         if (block.number <= randomnessBlock) return SkipReason.RandomnessNotReady;
         bytes32 canonical = blockhash(randomnessBlock);
         if (canonical != bytes32(0) && canonical != randomnessBlockHash) return SkipReason.StaleMint;
+        if (_projects[tokenId / ONE_MILLION].priceOpen) return SkipReason.PriceNotFinal;
         return SkipReason.None;
     }
 
@@ -1013,6 +1069,8 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
     function _settle(uint256 tokenId, uint256 price, uint16[] memory weightsBps, Ledger memory ledger) private {
         uint256 projectId = tokenId / ONE_MILLION;
         Project storage project = _projects[projectId];
+        if (project.priceOpen) revert PriceNotFinal(projectId);
+        if (project.toppedUp) price += priceTopUp[projectId];
         uint256 count = project.styleCount;
         if (weightsBps.length != count) revert WrongWeightCount(tokenId, count, weightsBps.length);
         (uint256 artistShare, uint256 platformShare, uint256[] memory styleShares) =
@@ -1070,12 +1128,16 @@ contract StyleMint is ERC721, ReentrancyGuardTransient, IERC2981, IERC4906, IERC
         if (!(escrow.mintBlock > 0)) revert AlreadyFulfilled(tokenId);
         uint256 refundableFrom = escrow.mintBlock + REFUND_DELAY;
         if (block.number < refundableFrom) revert RefundNotYetAvailable(tokenId, refundableFrom);
+        uint256 projectId = tokenId / ONE_MILLION;
+        Project storage project = _projects[projectId];
+        if (project.priceOpen) revert PriceNotFinal(projectId); // the auction's settlement comes first
+        uint256 amount = escrow.amount + (project.toppedUp ? priceTopUp[projectId] : 0);
         delete _escrows[tokenId];
         _burn(tokenId);
-        emit Refunded(tokenId, holder, to, escrow.amount);
-        if (escrow.amount > 0) {
-            (bool ok,) = to.call{value: escrow.amount}("");
-            if (!ok) revert RefundFailed(to, escrow.amount);
+        emit Refunded(tokenId, holder, to, amount);
+        if (amount > 0) {
+            (bool ok,) = to.call{value: amount}("");
+            if (!ok) revert RefundFailed(to, amount);
         }
     }
 

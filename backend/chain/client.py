@@ -32,7 +32,8 @@ GAS_MARGIN = 1.25
 # refuse less than 1.1 x, and an exact fraction keeps the rule free of float rounding.
 REPLACEMENT_BUMP = (9, 8)
 PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminPaused", "locked", "approved", "minter",
-                       "styleCount", "royaltyBps", "stylesShareBps", "manifestHash", "name", "manifestCID")
+                       "styleCount", "royaltyBps", "stylesShareBps", "priceOpen", "toppedUp", "manifestHash", "name",
+                       "manifestCID")
 ZERO_ADDRESS = "0x" + "00" * 20
 STYLE_INFO_FIELDS = ("owner", "retired", "terms", "adapterHash", "name", "trigger", "adapterCID")
 

@@ -72,8 +72,15 @@ class FulfillmentSender:
         nonce it holds (its mint moved, its transaction is stuck) goes alone, replacing its own."""
         outcomes: dict[int, Outcome] = {}
         weights: dict[int, list[int]] = {}
+        open_prices: dict[int, bool] = {}  # per project, read once a pass
         for job in jobs:
             done = guarded(self.fulfilled_on_chain, job)
+            if done is None and self._price_open(job.project_id, open_prices):
+                # An auction with settlement: the core settles the project's tokens only once its
+                # price is final (a transaction now would only be skipped), so the job waits.
+                outcomes[job.id] = Wait(f"project {job.project_id}'s auction has not settled: its tokens are "
+                                        "settled once its price is final")
+                continue
             paid_by = self._weights_or_outcome(job) if done is None else done
             if isinstance(paid_by, list):
                 weights[job.id] = paid_by
@@ -101,6 +108,14 @@ class FulfillmentSender:
             except Exception as err:  # noqa: BLE001 - the same outcome for every job of the transaction
                 outcomes |= {job.id: outcome_of(err, job) for job in fresh}
         return outcomes
+
+    def _price_open(self, project_id: int, cache: dict[int, bool]) -> bool:
+        if project_id not in cache:
+            try:
+                cache[project_id] = bool(self.chain.project_info(project_id)["priceOpen"])
+            except Exception:  # noqa: BLE001 - unreadable now: the submission itself finds out
+                cache[project_id] = False
+        return cache[project_id]
 
     @staticmethod
     def commitment_of(job: Job, weights: list[int]) -> Commitment:

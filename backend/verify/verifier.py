@@ -545,15 +545,17 @@ class Verifier:
         # The split the token was sold under: the project's styles and share are fixed from its first
         # mint (RENDER_SPEC section 14), the price is in its Mint log.
         style_ids, share_bps = self._chain(report, self.chain.project_styles, token.project_id)
+        # The sale's price: what its Mint escrowed, plus the project's top-up when an auction with
+        # settlement escrowed its base price and settled above it (StyleMint.priceTopUp).
+        price_wei = token.mint.price_wei + int(self._chain(report, self.chain.view, "priceTopUp", token.project_id))
         if list(style_ids) != paid["style_ids"]:
             problems.append(f"style_ids: the sale paid styles {paid['style_ids']}, the token was sold with {list(style_ids)}")
         elif sum(paid["weights_bps"]) == 10_000:
-            owed = split_sale(token.mint.price_wei, share_bps, paid["weights_bps"]).styles_wei
+            owed = split_sale(price_wei, share_bps, paid["weights_bps"]).styles_wei
             if owed != paid["amounts"]:
                 problems.append(f"amounts: the sale paid {paid['amounts']} wei, its mint-time split of "
-                                f"{token.mint.price_wei} wei at {share_bps} bps gives {owed}")
-        detail["sold_with"] = {"style_ids": list(style_ids), "styles_share_bps": share_bps,
-                               "price_wei": token.mint.price_wei}
+                                f"{price_wei} wei at {share_bps} bps gives {owed}")
+        detail["sold_with"] = {"style_ids": list(style_ids), "styles_share_bps": share_bps, "price_wei": price_wei}
         if problems:
             report.checks.append(Check("payment", False, "; ".join(problems), detail))
             raise Refuted(Outcome.ATTRIBUTION_MISMATCH, "the styles were not paid by this render: " + "; ".join(problems))

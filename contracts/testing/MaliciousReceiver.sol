@@ -3,16 +3,20 @@ pragma solidity 0.8.37;
 
 import {StyleMint} from "../StyleMint.sol";
 import {MinterSetPrice} from "../minters/MinterSetPrice.sol";
+import {MinterDAExpSettlement} from "../minters/MinterDAExpSettlement.sol";
+import {IStyleMinter} from "../minters/IStyleMinter.sol";
 
 /// @title MaliciousReceiver: a hostile payee used only by the tests
 /// @notice Acts as an artist (it opens a project from this contract, so its credit is the
 /// artist's share) or as the platform payout, and misbehaves whenever ether reaches it.
-/// Also a token recipient (`mintTo`, refunds) that re-enters from `onERC721Received` or from a refund.
+/// Also a token recipient (`purchaseTo`, refunds) and an auction buyer that re-enters from `onERC721Received` or from a refund.
 /// @dev Modes: 0 accepts, 1 reverts, 2 burns all gas, 3 re-enters withdraw, 4 re-enters mint,
+/// 7 re-enters an auction's reclaim of project `reentryTarget`,
 /// 5 re-enters refund of `reentryTarget`, 6 rejects ERC-721 tokens.
 contract MaliciousReceiver {
     StyleMint public immutable target;
     MinterSetPrice public minter; // sells the project this contract opens; mode 4 buys from it
+    MinterDAExpSettlement public auction; // mode 7 re-enters its reclaim
     uint8 public mode;
     uint256 public reentryTarget; // a project id (mode 4) or a token id (mode 5)
     bool public reentrySucceeded;
@@ -55,6 +59,17 @@ contract MaliciousReceiver {
         target.setProjectPaused(projectId, false);
     }
 
+    /// @notice Buy at an auction as this contract (a contract buyer), which mode 7 then attacks.
+    function buyAtAuction(MinterDAExpSettlement auction_, uint256 projectId, bytes32 manifestHash) external payable {
+        auction = auction_;
+        IStyleMinter(address(auction_)).purchase{value: msg.value}(projectId, manifestHash);
+    }
+
+    /// @notice Reclaim what this contract paid above an auction's settled price.
+    function reclaimAtAuction(uint256 projectId) external {
+        auction.reclaim(projectId);
+    }
+
     /// @notice The minter mode 4 re-enters (when this contract is not a project's artist).
     function setMinter(MinterSetPrice minter_) external {
         minter = minter_;
@@ -91,6 +106,8 @@ contract MaliciousReceiver {
             );
         } else if (mode == 5) {
             (ok,) = address(target).call(abi.encodeCall(StyleMint.refund, (reentryTarget)));
+        } else if (mode == 7) {
+            (ok,) = address(auction).call(abi.encodeCall(MinterDAExpSettlement.reclaim, (reentryTarget)));
         } else {
             return;
         }
