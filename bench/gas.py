@@ -13,6 +13,9 @@ the styles), where every mint checks both styles and every fulfillment pays thei
 Every mint goes through the fixed-price minter (`set_price_mint_gas_median` is `mint_gas_median`);
 `merkle_mint_gas_median` is an allowlist sale's (a proof, and the per-address count written);
 `core_deployed_bytes` is the core's runtime code (the EIP-170 limit is 24,576).
+`da_settlement_mint_gas_median` is a purchase at the Dutch auction with settlement (the price read,
+the buyer's receipt written, the base price escrowed in the core; the sell-out purchase that
+also settles is `da_settlement_sellout_mint_gas`).
 """
 
 from __future__ import annotations
@@ -136,6 +139,32 @@ def main() -> None:
                                                value=10**16).gas_used for c in collectors]
         figures["merkle_mint_gas_median"] = statistics.median(merkle_gas)
         figures["merkle_list_size"] = len(collectors)
+
+        # A Dutch auction with settlement (MinterDAExpSettlement): each collector buys while the
+        # price falls (the first buy of an account writes its receipt), the last one sells out and
+        # settles; then every buyer reclaims.
+        auction = admin.deploy(core.ape_project().MinterDAExpSettlement, stylemint)
+        figures["minter_da_settlement_deploy_gas"] = auction.creation_metadata.receipt.gas_used
+        stylemint.setMinterApproved(auction, True, sender=admin)
+        sold = 2 * len(collectors)
+        falling = stylemint.createProject("Falling", METADATA_CID, b"\x11" * 32, sold, sender=artist)
+        falling = falling.decode_logs(stylemint.ProjectCreated)[0].projectId
+        stylemint.setProjectMinter(falling, auction, sender=artist)
+        start = stylemint.chain_manager.blocks.head.timestamp + 10
+        auction.setAuction(falling, 2**10 * 10**13, 10**13, start, 60, sender=artist)
+        stylemint.setProjectPaused(falling, False, sender=artist)
+        stylemint.approveProject(falling, b"\x11" * 32, stylemint.stylesConfigHash(falling), sender=admin)
+        web3 = stylemint.chain_manager.provider.web3
+        web3.provider.make_request("evm_increaseTime", [10])
+        da_gas = []
+        for i in range(sold):
+            web3.provider.make_request("evm_increaseTime", [30])
+            _, price = auction.priceInfo(falling)
+            buyer = collectors[i % len(collectors)]
+            da_gas.append(auction.purchase(falling, b"\x11" * 32, sender=buyer, value=price).gas_used)
+        figures["da_settlement_mint_gas_median"] = statistics.median(da_gas[:-1])  # the last one also settles
+        figures["da_settlement_sellout_mint_gas"] = da_gas[-1]
+        figures["da_reclaim_gas"] = auction.reclaim(falling, sender=collectors[0]).gas_used
 
         bare = admin.deploy(core.ape_project().BareERC721)
         figures["oz_safemint_gas"] = bare.safeMint(collectors[0], 1, sender=admin).gas_used

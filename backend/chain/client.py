@@ -126,6 +126,7 @@ class StyleMintClient:
         self.retry = RetryPolicy(attempts=retries + 1, backoff=backoff)
         self._registry = None
         self._quorum = None
+        self._minter_types: dict[str, str] = {}
 
     def _call(self, function: Callable[[], T], what: str) -> T:
         return _translated(function, what, self.retry)
@@ -366,9 +367,26 @@ class StyleMintClient:
                                        f"priceInfo({project_id})")
         return address, int(price) if configured else None
 
+    def minter_type(self, minter: str) -> str:
+        """`minterType()` of a minter contract (read once per address: it is `pure`)."""
+        if minter not in self._minter_types:
+            self._minter_types[minter] = self._call(lambda: self.minter(minter).functions.minterType().call(),
+                                                    "minterType")
+        return self._minter_types[minter]
+
     def sale_info(self, project_id: int, minter: str) -> dict:
-        """A fixed-price sale's settings at `minter`: its allowlist (root and the pinned list's CID,
-        from the last MerkleRootSet) and the limit per address (0: none)."""
+        """A sale's settings at `minter`: for the fixed-price minter its allowlist (root and the
+        pinned list's CID, from the last MerkleRootSet) and the limit per address (0: none); for
+        the Dutch auction with settlement its parameters, whether it settled and the last price."""
+        kind = self.minter_type(minter)
+        if kind == "MinterDAExpSettlement":
+            auction = self.w3.eth.contract(address=Web3.to_checksum_address(minter),
+                                           abi=contract_abi("MinterDAExpSettlement"))
+            start, base, start_time, half_life, settled, last = self._call(
+                lambda: auction.functions.auctionInfo(project_id).call(), f"auctionInfo({project_id})")
+            return {"minter_type": kind, "max_per_address": 0, "allowlist": None, "auction": {
+                "start_price_wei": str(start), "base_price_wei": str(base), "start_time": int(start_time),
+                "half_life": int(half_life), "settled": bool(settled), "last_price_wei": str(last)}}
         contract = self.minter(minter)
         _, limit, allowlist_only = self._call(lambda: contract.functions.saleInfo(project_id).call(),
                                               f"saleInfo({project_id})")
@@ -378,8 +396,8 @@ class StyleMintClient:
             logs = self._call(lambda: contract.events.MerkleRootSet.get_logs(
                 from_block=0, argument_filters={"projectId": project_id}), "eth_getLogs(MerkleRootSet)")
             list_cid = logs[-1]["args"]["listCID"] if logs else None
-        return {"max_per_address": int(limit), "allowlist": {"root": to_hex(root), "list_cid": list_cid}
-                if allowlist_only else None}
+        return {"minter_type": kind, "max_per_address": int(limit), "auction": None,
+                "allowlist": {"root": to_hex(root), "list_cid": list_cid} if allowlist_only else None}
 
     def mints_left(self, project_id: int, minter: str, account: str) -> int | None:
         """How many more editions `account` may buy at `minter` (None: no limit)."""

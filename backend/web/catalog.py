@@ -98,7 +98,7 @@ class Catalog:
             "minter": minter,
             "price_wei": None if price is None else str(price),
             **(self.chain.sale_info(project_id, minter) if price is not None
-               else {"max_per_address": 0, "allowlist": None}),
+               else {"minter_type": None, "max_per_address": 0, "allowlist": None, "auction": None}),
             "max_editions": int(info["maxEditions"]),
             "minted": minted,
             "remaining": int(info["maxEditions"]) - minted,
@@ -126,9 +126,10 @@ class Catalog:
         info = self.chain.project_info(project_id)
         minter, price = self.chain.project_price(project_id, info)
         sale = self.chain.sale_info(project_id, minter) if price is not None else {"allowlist": None}
-        if sale["allowlist"] is None:
+        if sale["allowlist"] is None or sale.get("minter_type") != "MinterSetPrice":
             return {"allowlist": False, "listed": None, "proof": None,
-                    "mints_left": self.chain.mints_left(project_id, minter, address) if price is not None else None}
+                    "mints_left": self.chain.mints_left(project_id, minter, address)
+                    if sale.get("minter_type") == "MinterSetPrice" else None}
         cid = sale["allowlist"]["list_cid"]
         document = self._json_by_cid(self._allowlists, cid) if cid else None
         try:

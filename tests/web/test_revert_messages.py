@@ -19,7 +19,8 @@ def messages_in_wallet_js() -> dict[str, str]:
 
 def test_every_custom_error_of_the_contracts_has_a_message():
     messages = messages_in_wallet_js()
-    errors = {entry["name"] for name in ("StyleMint", "StyleRegistry", "OracleQuorum", "MinterSetPrice")
+    errors = {entry["name"] for name in ("StyleMint", "StyleRegistry", "OracleQuorum", "MinterSetPrice",
+                                                "MinterDAExpSettlement")
               for entry in contract_abi(name)
               if entry["type"] == "error"}
     assert len(errors) > 40  # the ABI was read, OpenZeppelin's errors included
