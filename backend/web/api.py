@@ -73,7 +73,8 @@ def contract():
                    rpc_url=current_app.config.get("PUBLIC_RPC_URL"), explorer_url=current_app.config.get("EXPLORER_URL"),
                    style_registry={"address": view.chain.registry.address, "abi": contract_abi("StyleRegistry")},
                    quorum={"address": view.chain.quorum().address, "abi": contract_abi("OracleQuorum")},
-                   minters=view.chain.minters(), minter_abi=contract_abi("MinterSetPrice"))
+                   minters=view.chain.minters(), minter_abi=contract_abi("MinterSetPrice"),
+                   minter_abis={kind: contract_abi(kind) for kind in ("MinterSetPrice", "MinterDAExpSettlement")})
 
 
 @bp.get("/projects")

@@ -263,7 +263,9 @@ export async function contract() {
 // A minter contract (every minter speaks the fixed-price minter's ABI for `priceInfo`,
 // `purchase` and `purchaseTo`); `address` from a project's `minter`.
 export async function minterAt(address) {
-  return signerFor({ address, abi: (await contractInfo()).minter_abi });
+  const info = await contractInfo();
+  const kind = Object.keys(info.minters).find((k) => info.minters[k].toLowerCase() === address.toLowerCase());
+  return signerFor({ address, abi: info.minter_abis[kind] ?? info.minter_abi });
 }
 
 // The approved minter of a kind (`MinterSetPrice`), for an artist choosing how a project sells.
