@@ -131,6 +131,29 @@ def test_an_allowlist_is_pinned_served_and_its_proof_buys_once(site):
     assert after["listed"] is True and after["mints_left"] == 0
 
 
+def test_an_auction_project_shows_its_auction_and_current_price(site):
+    base, node, sample, store = site
+    admin, artist = accounts.test_accounts[0], accounts.test_accounts[3]
+    auction = admin.deploy(core.ape_project().MinterDAExpSettlement, sample.contract)
+    sample.contract.setMinterApproved(auction, True, sender=admin)
+    manifest_hash = bytes(sample.contract.projectInfo(sample.project_id).manifestHash)
+    receipt = sample.contract.createProject("Falling", sample.manifest_cid, manifest_hash, 4, sender=artist)
+    pid = receipt.decode_logs(sample.contract.ProjectCreated)[0].projectId
+    sample.contract.setProjectMinter(pid, auction, sender=artist)
+    start = sample.contract.chain_manager.blocks.head.timestamp + 3_600
+    auction.setAuction(pid, 8 * 10**9, 10**9, start, 600, sender=artist)
+    project = get(site, f"/api/projects/{pid}").json()
+    assert project["minter_type"] == "MinterDAExpSettlement" and project["price_wei"] == str(8 * 10**9)
+    assert project["auction"] == {"start_price_wei": str(8 * 10**9), "base_price_wei": str(10**9),
+                                  "start_time": start, "half_life": 600, "settled": False, "last_price_wei": "0"}
+    assert project["allowlist"] is None
+    status = get(site, f"/api/projects/{pid}/allowlist?address={artist.address}").json()
+    assert status == {"allowlist": False, "listed": None, "proof": None, "mints_left": None}
+    contract = get(site, "/api/contract").json()
+    assert contract["minters"]["MinterDAExpSettlement"] == str(auction.address)
+    assert any(e.get("name") == "reclaim" for e in contract["minter_abis"]["MinterDAExpSettlement"])
+
+
 def test_template_openapi_pages_and_vendor(site):
     template = get(site, "/api/manifests/template").json()
     assert template["model"] == {"id": "stylemint-tiny-2", "sha256": shipped.MODEL_SHA256}
