@@ -258,10 +258,6 @@ class StyleMintClient:
                           argument_filters={"payee": self.w3.to_checksum_address(payee)})
         return sum(int(e["args"]["amount"]) for e in logs)
 
-    def transaction_value(self, tx_hash: str) -> int:
-        """Wei a transaction paid (a mint's price)."""
-        return int(self._call(lambda: self.w3.eth.get_transaction(tx_hash)["value"], "eth_getTransactionByHash"))
-
     def contract_logs(self, from_block: int, to_block: int, events: tuple[str, ...]) -> list[dict]:
         """The contract's logs of these events in [from_block, to_block], decoded, in chain order:
         {event, args (bytes as 0x-hex, addresses checksummed), block, block_hash, log_index, tx}.
@@ -384,9 +380,13 @@ class StyleMintClient:
                                            abi=contract_abi("MinterDAExpSettlement"))
             start, base, start_time, half_life, settled, last = self._call(
                 lambda: auction.functions.auctionInfo(project_id).call(), f"auctionInfo({project_id})")
+            latest = self._call(lambda: self.w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
             return {"minter_type": kind, "max_per_address": 0, "allowlist": None, "auction": {
                 "start_price_wei": str(start), "base_price_wei": str(base), "start_time": int(start_time),
-                "half_life": int(half_life), "settled": bool(settled), "last_price_wei": str(last)}}
+                "half_life": int(half_life), "settled": bool(settled), "last_price_wei": str(last),
+                # The chain's clock (the newest block's time): a page draws the price curve on it,
+                # not on the visitor's clock, which may be minutes off the chain's.
+                "chain_time": int(latest["timestamp"])}}
         contract = self.minter(minter)
         _, limit, allowlist_only = self._call(lambda: contract.functions.saleInfo(project_id).call(),
                                               f"saleInfo({project_id})")

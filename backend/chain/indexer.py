@@ -3,6 +3,9 @@
 `/api/tokens?owner=` used to call `ownerOf` for every token ever minted (10,000 tokens: 10,000
 RPC calls per request). The indexer follows the contract's Mint, Transfer and TokenFulfilled logs
 into one table per concern and answers owner, project and trait queries with an index lookup.
+Each token row also records its purchase (the Mint log's price escrowed and the account that paid)
+and, once settled, its sale (SaleSettled: the final price and the artist's and platform's parts),
+so earnings and token pages read money from the index, not from transactions one by one.
 
 - **Resumable**: the next block to read is stored with the rows it produced, in one transaction;
   a restart goes on from there.
@@ -40,7 +43,8 @@ CREATE TABLE IF NOT EXISTS tokens (
     token_id TEXT PRIMARY KEY, sort_key INTEGER NOT NULL, project_id INTEGER NOT NULL, edition INTEGER NOT NULL,
     owner TEXT, minter TEXT NOT NULL, mint_block INTEGER NOT NULL, mint_tx TEXT NOT NULL,
     fulfilled_block INTEGER, seed TEXT, metadata_cid TEXT, traits_loaded INTEGER NOT NULL DEFAULT 0,
-    name TEXT, image TEXT);
+    name TEXT, image TEXT, price_wei TEXT NOT NULL, payer TEXT NOT NULL,
+    sale_price_wei TEXT, artist_wei TEXT, platform_wei TEXT);
 CREATE INDEX IF NOT EXISTS tokens_owner ON tokens (owner, sort_key);
 CREATE INDEX IF NOT EXISTS tokens_project ON tokens (project_id, sort_key);
 CREATE INDEX IF NOT EXISTS tokens_traits_pending ON tokens (traits_loaded) WHERE traits_loaded = 0;
@@ -51,7 +55,10 @@ CREATE INDEX IF NOT EXISTS traits_value ON traits (trait_type, value, token_id);
 
 ZERO = "0x0000000000000000000000000000000000000000"
 IMAGE = re.compile(r"^ipfs://(baf[a-z2-7]{50,100})$")  # a CIDv1 base32 image link, as the oracle pins it
-EVENTS = ("Mint", "Transfer", "TokenFulfilled")
+EVENTS = ("Mint", "Transfer", "TokenFulfilled", "SaleSettled")
+# Bumped when the tables change: an index file of another version is emptied and read again from
+# the chain (it holds nothing the chain does not), instead of failing on a missing column.
+SCHEMA_VERSION = "2"
 
 
 class TokenIndex:
@@ -65,6 +72,7 @@ class TokenIndex:
         self.chunk = chunk
         self.metadata = metadata  # metadata CID -> document (None when not available yet)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._upgrade(start_block)
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
         self._trait_values: dict[int, dict] = {}
@@ -75,6 +83,26 @@ class TokenIndex:
             with self._write():
                 self._set_meta("contract", chain.address)
                 self._set_meta("next_block", str(start_block))
+                self._set_meta("start_block", str(start_block))
+                self._set_meta("schema", SCHEMA_VERSION)
+
+    def _upgrade(self, start_block: int) -> None:
+        """An index written by another schema version starts over (same contract, same start)."""
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "meta" not in tables:
+            return
+        kept = dict(self._db.execute("SELECT key, value FROM meta WHERE key IN ('contract', 'schema', 'start_block')"))
+        if kept.get("schema") == SCHEMA_VERSION:
+            return
+        with self._write():
+            for table in ("tokens", "traits", "events", "blocks", "meta"):
+                self._db.execute(f"DROP TABLE IF EXISTS {table}")
+        self._db.executescript(SCHEMA)
+        with self._write():
+            if "contract" in kept:
+                self._set_meta("contract", kept["contract"])
+            self._set_meta("next_block", kept.get("start_block", str(start_block)))
+            self._set_meta("schema", SCHEMA_VERSION)
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -143,9 +171,9 @@ class TokenIndex:
         if kind == "Mint":
             self._db.execute(
                 "INSERT OR REPLACE INTO tokens (token_id, sort_key, project_id, edition, owner, minter, mint_block, "
-                "mint_tx) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "mint_tx, price_wei, payer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (key, min(token_id, 2**62), token_id // 1_000_000, token_id % 1_000_000 + 1, data["minter"].lower(),
-                 data["minter"].lower(), block, data["tx"]))
+                 data["minter"].lower(), block, data["tx"], str(data["price"]), data["payer"].lower()))
         elif kind == "Transfer":
             owner = None if data["to"] == ZERO else data["to"].lower()  # to zero: burned (refunded)
             self._db.execute("UPDATE tokens SET owner = ? WHERE token_id = ?", (owner, key))
@@ -153,6 +181,9 @@ class TokenIndex:
             cid = cid_of_raw_digest(bytes.fromhex(data["metadataDigest"].removeprefix("0x")))
             self._db.execute("UPDATE tokens SET fulfilled_block = ?, seed = ?, metadata_cid = ?, traits_loaded = 0 "
                              "WHERE token_id = ?", (block, data["seed"], cid, key))
+        elif kind == "SaleSettled":
+            self._db.execute("UPDATE tokens SET sale_price_wei = ?, artist_wei = ?, platform_wei = ? WHERE token_id = ?",
+                             (str(data["price"]), str(data["artistAmount"]), str(data["platformAmount"]), key))
 
     def _load_traits(self) -> None:
         """Traits of fulfilled tokens from their metadata, written 500 tokens per transaction."""
@@ -205,15 +236,20 @@ class TokenIndex:
 
     def token(self, token_id: int) -> dict | None:
         row = self._db.execute("SELECT token_id, project_id, edition, owner, minter, mint_block, mint_tx, "
-                               "fulfilled_block, metadata_cid, seed, name, image FROM tokens WHERE token_id = ?",
-                               (str(token_id),)).fetchone()
+                               "fulfilled_block, metadata_cid, seed, name, image, price_wei, payer, sale_price_wei, "
+                               "artist_wei, platform_wei FROM tokens WHERE token_id = ?", (str(token_id),)).fetchone()
         if row is None:
             return None
         traits = dict(self._db.execute("SELECT trait_type, value FROM traits WHERE token_id = ? ORDER BY trait_type",
                                        (row[0],)).fetchall())
         return {"token_id": int(row[0]), "project_id": row[1], "edition": row[2], "owner": row[3], "minter": row[4],
                 "mint_block": row[5], "mint_tx": row[6], "fulfilled_block": row[7], "metadata_cid": row[8], "seed": row[9], "name": row[10], "image": row[11],
-                "traits": traits}
+                "traits": traits,
+                # The purchase: what the Mint escrowed and who paid it (a minter's buyer, not always the owner).
+                "price_wei": int(row[12]), "payer": row[13],
+                # The sale as settled at fulfilment (None before): its final price and two of its parts.
+                "sale": None if row[14] is None else {
+                    "price_wei": int(row[14]), "artist_wei": int(row[15]), "platform_wei": int(row[16])}}
 
     def trait_values(self, project_id: int) -> dict[str, dict[str, int]]:
         """Each trait's values among the project's live tokens, with counts (the filter's choices);

@@ -40,7 +40,6 @@ class Catalog:
         self._allowlists: dict[str, dict | None] = {}
         self._trees: dict = {}  # list CID -> Allowlist (its tree, built once)
         self._metadata: dict[str, dict | None] = {}
-        self._prices: dict[str, int] = {}
         self._adapter_kinds: dict[str, str | None] = {}
         self._mint_times: dict[tuple[str, int], int | None] = {}
         self._projects: dict[int, tuple[float, dict]] = {}
@@ -240,11 +239,14 @@ class Catalog:
             summary["token_uri"] = self.chain.view("tokenURI", token_id)
             summary["seed"] = "0x" + self.chain.token_seed(token_id).hex()
         if entry is not None:
-            summary["mint_tx"], mint_block = entry["mint_tx"], entry["mint_block"]
+            purchase = {"tx": entry["mint_tx"], "block": entry["mint_block"], "escrowed_wei": entry["price_wei"],
+                        "payer": entry["payer"], "sale": entry["sale"]}
         else:
             mints = self.chain.mint_logs_for_token(token_id)
-            summary["mint_tx"], mint_block = (mints[0].tx_hash, mints[0].block_number) if mints else (None, None)
-        summary["mint"] = self._mint_facts(summary["mint_tx"], mint_block)
+            purchase = {"tx": mints[0].tx_hash, "block": mints[0].block_number, "escrowed_wei": mints[0].price_wei,
+                        "payer": mints[0].payer, "sale": None} if mints else None
+        summary["mint_tx"] = purchase and purchase["tx"]
+        summary["mint"] = self._mint_facts(summary["project_id"], purchase)
         summary["project"] = self._project_facts(summary["project_id"])
         summary["metadata_url"] = ("/ipfs/" + summary["token_uri"].removeprefix("ipfs://")
                                    if summary["state"] == "fulfilled" and summary["token_uri"].startswith("ipfs://") else None)
@@ -271,22 +273,20 @@ class Catalog:
                 "name": info["name"], "artist": info["artist"], "max_editions": int(info["maxEditions"])})
         return cached[1]
 
-    def _mint_facts(self, tx_hash: str | None, block: int | None) -> dict | None:
-        """When and for how much a token was minted: the mint block's time and the transaction's
-        value (the price paid). Read once per mint and block: a reorg that moves the mint to
-        another block reads the time again."""
-        if tx_hash is None or block is None:
+    def _mint_facts(self, project_id: int, purchase: dict | None) -> dict | None:
+        """When, for how much and by whom a token was bought: the mint block's time (read once per
+        mint and block: a reorg that moves the mint reads it again), the account that paid, and
+        the sale's price: as settled at fulfilment, or before it what the mint escrowed plus the
+        project's settled top-up (a Dutch auction escrows its base price until it settles)."""
+        if purchase is None:
             return None
+        tx_hash, block = purchase["tx"], purchase["block"]
         if (tx_hash, block) not in self._mint_times:
             self._mint_times[(tx_hash, block)] = self.chain.block_timestamp(block)
+        price = (purchase["sale"]["price_wei"] if purchase["sale"]
+                 else purchase["escrowed_wei"] + int(self.chain.view("priceTopUp", project_id)))
         return {"tx": tx_hash, "block": block, "timestamp": self._mint_times[(tx_hash, block)],
-                "price_wei": str(self.price_of(tx_hash))}
-
-    def price_of(self, tx_hash: str) -> int:
-        """What a mint transaction paid (its value never changes, so it is read once)."""
-        if tx_hash not in self._prices:
-            self._prices[tx_hash] = self.chain.transaction_value(tx_hash)
-        return self._prices[tx_hash]
+                "price_wei": str(price), "payer": self.chain.w3.to_checksum_address(purchase["payer"])}
 
     def tokens_of(self, owner: str, *, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
         """(a page of the tokens `owner` holds, how many it holds), from the index."""

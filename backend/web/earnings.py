@@ -1,15 +1,13 @@
 """What an account earned as an artist and as a style owner, for the artist page.
 
-Money is divided in one place, the contract's `splitSale`; this module reads what was paid
-(StylesPaid logs, credits, withdrawals) and uses its Python mirror (backend/chain/split.py) for
-the parts no log states, never a rule of its own.
+Money is divided in one place, the contract's `splitSale`; this module reads what was paid (each
+token's SaleSettled figures as the token index records them, credits, withdrawals), never a rule
+of its own: the styles' part is what the sale's price left after the artist's and the platform's.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from backend.chain.split import split_sale
 
 if TYPE_CHECKING:
     from backend.web.catalog import Catalog
@@ -21,7 +19,6 @@ def earnings(catalog: "Catalog", address: str, *, sales_per_project: int = 50) -
     earned; plus what it withdrew and its credit not yet withdrawn."""
     chain = catalog.chain
     address = address.lower()
-    paid = chain.all_styles_paid()
     projects = []
     for pid in catalog.project_ids():
         info = chain.project_info(pid)
@@ -29,19 +26,21 @@ def earnings(catalog: "Catalog", address: str, *, sales_per_project: int = 50) -
             continue
         sales = revenue = to_styles = platform = 0
         sold = []
+        # A Dutch auction with settlement escrows its base price and tops each sale up once settled.
+        top_up = int(chain.view("priceTopUp", pid))
         entries, _ = catalog.index().project_tokens(pid, limit=1_000_000)  # refunded (burned) ones are not listed
         for entry in entries:
-            price = catalog.price_of(entry["mint_tx"])
+            settled = entry["sale"]  # the SaleSettled log's figures; None while in escrow (nobody was paid yet)
+            price = settled["price_wei"] if settled else entry["price_wei"] + top_up
             sale = {"token_id": entry["token_id"], "edition": entry["edition"],
-                    "buyer": chain.w3.to_checksum_address(entry["minter"]),
+                    "buyer": chain.w3.to_checksum_address(entry["payer"]),
                     "mint_block": entry["mint_block"], "price_wei": str(price), "state": "escrow"}
-            if entry["fulfilled_block"] is not None:  # in escrow, nobody was paid yet
-                styles_part = sum((paid.get(entry["token_id"]) or {"amounts": []})["amounts"])
-                split = split_sale(price)  # the platform's part does not depend on the styles
+            if settled:
+                styles_part = price - settled["artist_wei"] - settled["platform_wei"]
                 sales, revenue = sales + 1, revenue + price
-                platform, to_styles = platform + split.platform_wei, to_styles + styles_part
-                sale |= {"state": "paid", "platform_wei": str(split.platform_wei), "styles_wei": str(styles_part),
-                         "artist_wei": str(split.artist_wei - styles_part)}
+                platform, to_styles = platform + settled["platform_wei"], to_styles + styles_part
+                sale |= {"state": "paid", "platform_wei": str(settled["platform_wei"]), "styles_wei": str(styles_part),
+                         "artist_wei": str(settled["artist_wei"])}
             sold.append(sale)
         projects.append({"id": pid, "name": info["name"], "minted": int(info["invocations"]), "sales": sales,
                          "revenue_wei": str(revenue), "platform_wei": str(platform), "styles_wei": str(to_styles),

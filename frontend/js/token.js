@@ -31,6 +31,8 @@ function show(token) {
   facts(document.getElementById("facts"), [
     ["Owner", address(token.owner)],
     ["Minted", token.mint ? `${utc(token.mint.timestamp)} for ${eth(token.mint.price_wei)}` : "—"],
+    ...(token.mint && token.mint.payer.toLowerCase() !== token.owner.toLowerCase()
+      ? [["Paid by", address(token.mint.payer)]] : []),
     ["Mint transaction", token.mint ? transaction(token.mint.tx) : "—"],
     ...(token.state === "fulfilled" ? [["Token URI", hashValue(token.token_uri)]] : []),
   ]);

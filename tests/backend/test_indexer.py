@@ -51,13 +51,15 @@ def assert_matches_chain(index, client, sample):
 def test_owners_projects_and_traits_follow_the_chain(sample_chain, env):  # noqa: F811
     node, sample, store = sample_chain
     alice, bob, carol = accounts.test_accounts[4:7]
-    mints = [core.mint(sample.contract, who, sample.project_id) for who in (alice, bob, alice, carol)]
+    mints = [core.mint(sample.contract, who, sample.project_id) for who in (alice, bob, alice)]
+    mints.append(core.mint(sample.contract, bob, sample.project_id, to=carol))  # bob pays, carol owns
     sample.contract.transferFrom(alice, bob, mints[0].token_id, sender=alice)
     for mint, colour in zip(mints[:3], ("red", "blue", "red")):
         fulfill_with_traits(sample, store, mint.token_id, colour)
     client, index = index_for(env, sample, store)
     applied = index.sync()
-    assert applied == 4 + 4 + 1 + 3  # Mint and Transfer per token, one transfer, three fulfillments
+    # Mint and Transfer per token, one transfer, three fulfilments with their SaleSettled each
+    assert applied == 4 + 4 + 1 + 3 + 3
     ids = [m.token_id for m in mints]
     assert index.tokens_of(alice.address) == [ids[2]]
     assert index.tokens_of(bob.address.upper().replace("0X", "0x")) == [ids[0], ids[1]]
@@ -66,6 +68,17 @@ def test_owners_projects_and_traits_follow_the_chain(sample_chain, env):  # noqa
     assert index.trait_values(sample.project_id)["Colour"] == {"blue": 1, "red": 2}
     token = index.token(ids[3])
     assert token["owner"] == carol.address.lower() and token["fulfilled_block"] is None and token["traits"] == {}
+    price = int(client.project_price(sample.project_id)[1])
+    # The purchase: the price escrowed and who paid it; no sale settled before fulfilment.
+    assert (token["price_wei"], token["payer"], token["sale"]) == (price, bob.address.lower(), None)
+    settled = [log["args"] for log in client.contract_logs(0, client.head(), ("SaleSettled",))]
+    assert len(settled) == 3
+    for args in settled:
+        sale = index.token(int(args["tokenId"]))["sale"]
+        assert sale == {"price_wei": price, "artist_wei": int(args["artistAmount"]),
+                        "platform_wei": int(args["platformAmount"])}
+        assert 0 < sale["platform_wei"] < sale["artist_wei"] <= price
+    assert index.token(ids[1])["payer"] == bob.address.lower()
     assert index.token(ids[0])["traits"] == {"Colour": "red", "Project": "Sample"}
     page, total = index.project_tokens(sample.project_id, limit=2, offset=2)
     assert [t["token_id"] for t in page] == ids[2:] and total == 4
@@ -114,3 +127,25 @@ def test_an_index_file_belongs_to_one_contract(sample_chain, env):  # noqa: F811
     other = StyleMintClient(node.url, "0x" + "11" * 20)
     with pytest.raises(ValueError, match="indexes contract"):
         TokenIndex(env / "index.sqlite", other)
+
+
+def test_an_index_of_an_older_schema_is_read_again(sample_chain, env):  # noqa: F811
+    """A file written before the purchase columns existed is emptied and rebuilt from the chain,
+    not left failing on a missing column (or answering without prices)."""
+    import sqlite3
+
+    node, sample, store = sample_chain
+    alice = accounts.test_accounts[4]
+    token_id = core.mint(sample.contract, alice, sample.project_id).token_id
+    client, index = index_for(env, sample, store)
+    index.sync()
+    index.close()
+    old = sqlite3.connect(env / "index.sqlite", isolation_level=None)
+    old.execute("DELETE FROM meta WHERE key = 'schema'")  # as version 1 wrote it
+    old.execute("ALTER TABLE tokens DROP COLUMN payer")
+    old.close()
+    client, index = index_for(env, sample, store)
+    assert index.next_block() == sample.deployment.block_number
+    assert index.token(token_id) is None
+    assert index.sync() == 2
+    assert index.token(token_id)["payer"] == alice.address.lower()

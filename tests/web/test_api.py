@@ -6,6 +6,7 @@ import pytest
 from ape import accounts
 
 from backend.dev import ape_contract as core
+from backend.dev.anvil import rpc_call
 from backend.ipfs.cid import cid_of
 from backend.render.manifest import MAX_MANIFEST_BYTES
 from backend.render import shipped
@@ -144,14 +145,42 @@ def test_an_auction_project_shows_its_auction_and_current_price(site):
     auction.setAuction(pid, 8 * 10**9, 10**9, start, 600, sender=artist)
     project = get(site, f"/api/projects/{pid}").json()
     assert project["minter_type"] == "MinterDAExpSettlement" and project["price_wei"] == str(8 * 10**9)
+    head = sample.contract.chain_manager.blocks.head.timestamp
     assert project["auction"] == {"start_price_wei": str(8 * 10**9), "base_price_wei": str(10**9),
-                                  "start_time": start, "half_life": 600, "settled": False, "last_price_wei": "0"}
+                                  "start_time": start, "half_life": 600, "settled": False, "last_price_wei": "0",
+                                  "chain_time": head}
     assert project["allowlist"] is None
     status = get(site, f"/api/projects/{pid}/allowlist?address={artist.address}").json()
     assert status == {"allowlist": False, "listed": None, "proof": None, "mints_left": None}
     contract = get(site, "/api/contract").json()
     assert contract["minters"]["MinterDAExpSettlement"] == str(auction.address)
     assert any(e.get("name") == "reclaim" for e in contract["minter_abis"]["MinterDAExpSettlement"])
+
+    # Two buyers: one at the start price, one a half-life later; the second sells out and settles.
+    admin_approves = sample.contract.approveProject
+    admin_approves(pid, manifest_hash, sample.contract.stylesConfigHash(pid), sender=admin)
+    sample.contract.setProjectMaxEditions(pid, 2, sender=artist)
+    sample.contract.setProjectPaused(pid, False, sender=artist)
+    early, late, owner = accounts.test_accounts[4], accounts.test_accounts[5], accounts.test_accounts[6]
+    rpc_call(node.url, "evm_increaseTime", [3_600])
+    auction.purchaseTo(owner, pid, manifest_hash, sender=early, value=8 * 10**9)
+    rpc_call(node.url, "evm_increaseTime", [600])
+    auction.purchase(pid, manifest_hash, sender=late, value=4 * 10**9)
+    settled = get(site, f"/api/projects/{pid}").json()["auction"]
+    assert settled["settled"] is True and settled["last_price_wei"] == str(4 * 10**9)
+    first = get(site, f"/api/tokens/{pid * 1_000_000}").json()
+    # The sale's price is the settled one (base escrowed + the top-up), and it names who paid.
+    assert first["mint"]["price_wei"] == str(4 * 10**9) and first["mint"]["payer"] == early.address
+    assert first["owner"] == owner.address
+    rpc_call(node.url, "anvil_mine", ["0xa"])  # past the randomness block
+    core.fulfill(sample.contract, pid * 1_000_000, b"\x07" * 32, sample.manifest_cid, accounts.test_accounts[1])
+    earned = get(site, f"/api/earnings/{artist.address}").json()
+    sold = next(p for p in earned["projects"] if p["id"] == pid)
+    assert (sold["sales"], sold["revenue_wei"], sold["platform_wei"]) == (1, str(4 * 10**9), str(4 * 10**8))
+    sales = {s["token_id"]: s for s in sold["recent_sales"]}
+    assert sales[pid * 1_000_000]["buyer"] == early.address and sales[pid * 1_000_000]["state"] == "paid"
+    assert sales[pid * 1_000_000 + 1]["price_wei"] == str(4 * 10**9)  # in escrow, at the settled price too
+    assert sales[pid * 1_000_000 + 1]["state"] == "escrow"
 
 
 def test_template_openapi_pages_and_vendor(site):
