@@ -68,8 +68,9 @@ def deploy(deployer, *, admin=None, payout=None, oracle=None, placeholder: str =
     """Deploy StyleMint; admin, payout and oracle default to the deployer, delays to the dev values.
     A new StyleRegistry (the style library) is deployed first unless one is given, and a new
     OracleQuorum of `oracles` (default: `[oracle]`) needing `threshold` signatures (M) to settle;
-    its default admin is the platform admin of both. Then the fixed-price minter
-    (`MinterSetPrice`), approved for projects when the deployer is the admin."""
+    its default admin is the platform admin of both. Then the minters an artist chooses from, the
+    fixed-price one (`MinterSetPrice`) and the Dutch auction with settlement
+    (`MinterDAExpSettlement`), approved for projects when the deployer is the admin."""
     admin = admin or deployer
     if style_registry is None:
         style_registry = deployer.deploy(ape_project().StyleRegistry)
@@ -78,10 +79,14 @@ def deploy(deployer, *, admin=None, payout=None, oracle=None, placeholder: str =
     config = (payout or admin, quorum, placeholder, randomness_delay, refund_delay, accept_weak_randomness,
               style_registry)
     contract = deployer.deploy(ape_project().StyleMint, config)
-    minter = deployer.deploy(ape_project().MinterSetPrice, contract)
-    if str(admin) == str(deployer.address):
-        contract.setMinterApproved(minter, True, sender=deployer)
+    for kind in MINTER_TYPES:
+        minter = deployer.deploy(getattr(ape_project(), kind), contract)
+        if str(admin) == str(deployer.address):
+            contract.setMinterApproved(minter, True, sender=deployer)
     return contract
+
+
+MINTER_TYPES = ("MinterSetPrice", "MinterDAExpSettlement")
 
 
 def approved_minters(contract) -> dict[str, str]:
@@ -102,11 +107,34 @@ def set_price_minter(contract):
 
 
 def project_minter(contract, project_id: int):
-    """The minter that sells a project (as an IStyleMinter: `priceInfo`, `purchase`, `purchaseTo`)."""
+    """The minter that sells a project, with its own type's ABI (every one is an IStyleMinter:
+    `priceInfo`, `purchase`, `purchaseTo`)."""
     address = str(contract.projectInfo(project_id).minter)
     if int(address, 16) == 0:
         raise LookupError(f"project {project_id} has no minter: its artist has not chosen one")
-    return ape_project().MinterSetPrice.at(address)
+    kind = ape_project().MinterSetPrice.at(address).minterType()
+    return getattr(ape_project(), kind if kind in MINTER_TYPES else "MinterSetPrice").at(address)
+
+
+def auction_minter(contract):
+    """The deployment's Dutch auction with settlement (`MinterDAExpSettlement`)."""
+    address = approved_minters(contract).get("MinterDAExpSettlement")
+    if address is None:
+        raise LookupError(f"no approved MinterDAExpSettlement for StyleMint at {contract.address}")
+    return ape_project().MinterDAExpSettlement.at(address)
+
+
+def set_auction(contract, artist, project_id: int, *, start_price_wei: int, base_price_wei: int, opens_in: int,
+                half_life: int) -> int:
+    """Sell a project by the Dutch auction with settlement: the artist picks the deployment's
+    auction minter (unless it already sells the project) and sets the auction to open `opens_in`
+    seconds after the newest block. Returns the auction's start time (chain seconds)."""
+    auction = auction_minter(contract)
+    if str(contract.projectInfo(project_id).minter) != str(auction.address):
+        contract.setProjectMinter(project_id, auction, sender=artist)
+    start = contract.chain_manager.blocks.head.timestamp + opens_in
+    auction.setAuction(project_id, start_price_wei, base_price_wei, start, half_life, sender=artist)
+    return start
 
 
 def oracle_quorum(contract):

@@ -1,6 +1,7 @@
 import { getJSON, postJSON } from "./api.js";
-import { contract, currentAccount, eventIn, guarded, initNav, minterAt, minterOfType, transact } from "./wallet.js";
-import { el, eth, showMessage, short } from "./ui.js";
+import { contract, contractInfo, currentAccount, eventIn, guarded, initNav, minterAt, minterOfType, transact } from "./wallet.js";
+import { el, eth, showMessage, short, utc } from "./ui.js";
+import { duration } from "./auction.js";
 import { formatEther, parseEther } from "/vendor/ethers.js";
 
 initNav({ onConnect: refresh });
@@ -11,6 +12,7 @@ async function refresh() {
   document.getElementById("credit").textContent = formatEther(await stylemint.creditOf(account));
   const { projects } = await getJSON("/api/projects");
   const mine = projects.filter((p) => p.artist.toLowerCase() === account);
+  canAuction = Boolean((await contractInfo()).minters.MinterDAExpSettlement);
   const earned = await getJSON(`/api/earnings/${account}`);
   document.getElementById("withdrawn").textContent = eth(earned.withdrawn_wei);
   showEarnings(earned);
@@ -50,16 +52,23 @@ function settingForm(name, label, value, attributes, call, signer = contract) {
   return form;
 }
 
+let canAuction = false; // this deployment has an approved Dutch auction minter
+
 function projectCard(p) {
   const status = `${p.minted}/${p.max_editions} minted · ${p.paused ? "paused" : "open"}${p.locked ? " · locked" : ""}`;
-  return el("div", { class: "card", "data-project": p.id },
-    el("h3", {}, el("a", { href: `/project?id=${p.id}` }, p.name)),
-    el("div", { class: "status" }, status),
+  const auctioned = p.minter_type === "MinterDAExpSettlement";
+  const sale = auctioned ? [auctionState(p), auctionForm(p)] : [
     settingForm("price", "Price (ETH)", p.price_wei === null ? "" : formatEther(BigInt(p.price_wei)), { inputmode: "decimal" },
-      (c, v) => c.setPrice(p.id, parseEther(v)), saleMinter(p)),
+      (c, v) => c.setPrice(p.id, parseEther(amount("Price", v))), saleMinter(p)),
     settingForm("limit", "Limit per address (0: the default)", String(p.max_per_address ?? 0),
       { type: "number", min: 0, max: 4294967295, step: 1 }, (c, v) => c.setMaxPerAddress(p.id, Number(v)), saleMinter(p)),
     allowlistForm(p),
+    canAuction && p.minted === 0 && !p.locked
+      ? el("details", { class: "switch-auction" }, el("summary", {}, "Sell by Dutch auction instead"), auctionForm(p)) : ""];
+  return el("div", { class: "card", "data-project": p.id },
+    el("h3", {}, el("a", { href: `/project?id=${p.id}` }, p.name)),
+    el("div", { class: "status" }, status),
+    ...sale,
     settingForm("royalty", "Royalty (%)", String(p.royalty_bps / 100), { type: "number", min: 0, max: 10, step: 0.01 },
       (c, v) => c.setProjectRoyalty(p.id, Math.round(Number(v) * 100))),
     p.locked ? "" : settingForm("cap", "Edition cap", String(p.max_editions), { type: "number", min: 1, step: 1 },
@@ -69,6 +78,62 @@ function projectCard(p) {
         p.paused ? "Unpause" : "Pause"),
       p.locked ? "" : el("button", { onclick: () => confirm("Lock for ever? The style and cap can never change again.")
         && send((c) => c.lockProject(p.id), "Locked") }, "Lock")));
+}
+
+// An amount of ETH as typed, checked before any wallet is asked: digits, at most 18 decimals.
+function amount(label, text) {
+  if (!/^\d+(\.\d{1,18})?$/.test(text)) {
+    throw new Error(`${label}: "${text.slice(0, 40)}" is not an amount in ETH (digits and a dot, at most 18 decimals).`);
+  }
+  return text;
+}
+
+function auctionState(p) {
+  const a = p.auction;
+  return el("div", { class: "auction-state" }, a.settled
+    ? `Dutch auction settled at ${eth(a.last_price_wei)}.`
+    : `Dutch auction: from ${eth(a.start_price_wei)} at ${utc(a.start_time)}, halving every ${duration(a.half_life)} ` +
+      `down to ${eth(a.base_price_wei)}.`);
+}
+
+// The auction's settings; changeable until it opens or sells (the minter refuses later ones). The
+// first submission also makes the auction minter sell the project (a second transaction).
+function auctionForm(p) {
+  const a = p.auction;
+  const field = (name, label, value, attributes = {}) =>
+    el("label", {}, `${label} `, el("input", { name, value, required: "", ...attributes }));
+  const form = el("form", { class: "auction-form" },
+    field("start", "Start price (ETH)", a ? formatEther(BigInt(a.start_price_wei)) : "0.08", { inputmode: "decimal" }),
+    field("base", "Base price (ETH)", a ? formatEther(BigInt(a.base_price_wei)) : "0.01", { inputmode: "decimal" }),
+    field("opens", "Opens in (minutes)", "10", { type: "number", min: 1, step: 1 }),
+    field("halfLife", "Halves every (minutes)", a ? String(a.half_life / 60) : "10", { type: "number", min: 1, max: 1440, step: 1 }),
+    el("button", { type: "submit" }, a ? "Change the auction" : "Set the auction"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    guarded(async () => {
+      const start = parseEther(amount("Start price", form.elements.start.value.trim()));
+      const base = parseEther(amount("Base price", form.elements.base.value.trim()));
+      const opens = Number(form.elements.opens.value), halfLife = Number(form.elements.halfLife.value);
+      if (base === 0n) throw new Error("Base price: the auction needs a base price above zero.");
+      if (start < base) throw new Error("Start price: it must be at least the base price.");
+      if (start > base << 20n) throw new Error("Start price: at most 20 halvings above the base price (about a million times it).");
+      if (!Number.isInteger(opens) || opens < 1) throw new Error("Opens in: a whole number of minutes, at least 1.");
+      if (!Number.isInteger(halfLife) || halfLife < 1 || halfLife > 1440) {
+        throw new Error("Halves every: a whole number of minutes from 1 to 1440 (a day).");
+      }
+      const minter = await minterOfType("MinterDAExpSettlement");
+      const address = await minter.getAddress();
+      if (!p.minter || p.minter.toLowerCase() !== address.toLowerCase()) {
+        showMessage("Confirm in your wallet that the Dutch auction sells this project (then its settings).", "info");
+        await (await (await contract()).setProjectMinter(p.id, address)).wait();
+      }
+      const now = (await minter.runner.provider.getBlock("latest")).timestamp;
+      await transact(async () => minter, (m) => m.setAuction(p.id, start, base, now + opens * 60, halfLife * 60),
+        `Auction set: from ${formatEther(start)} ETH in ${opens} min, halving every ${halfLife} min down to ${formatEther(base)} ETH`,
+        refresh);
+    });
+  });
+  return form;
 }
 
 const send = (call, done) => transact(contract, call, done, refresh);
@@ -145,7 +210,7 @@ document.getElementById("create").addEventListener("submit", (event) => {
     const checked = await postJSON(`/api/manifests?pin=0${query ? `&${query}` : ""}`, manifest);
     showMessage("Manifest checked; confirm the project in your wallet.", "info");
     const stylemint = await contract();
-    const price = parseEther(form.get("price"));
+    const price = parseEther(amount("Price", form.get("price").trim()));
     const minter = await minterOfType("MinterSetPrice");
     const tx = await stylemint.createProject(form.get("name"), checked.cid, checked.sha256, BigInt(form.get("editions")));
     const receipt = await tx.wait();

@@ -1,8 +1,9 @@
 import { getJSON, sleep } from "./api.js";
-import { connectedAccount, contract, eventIn, guarded, initNav, minterAt } from "./wallet.js";
-import { el, eth, facts, linkCard, param, showMessage } from "./ui.js";
+import { connectedAccount, contract, eventIn, guarded, initNav, minterAt, transact } from "./wallet.js";
+import { el, eth, facts, linkCard, param, showMessage, utc } from "./ui.js";
+import { duration, priceAt, show as showAuction } from "./auction.js";
 
-initNav({ onConnect: () => showAllowlist() });
+initNav({ onConnect: () => showWallet() });
 const id = Number(param("id"));
 const button = document.getElementById("mint");
 const pending = document.getElementById("pending");
@@ -32,10 +33,11 @@ function stylesLine(project) {
 
 async function load() {
   const project = await getJSON(`/api/projects/${id}`);
+  if (project.auction) clock = { chain: project.auction.chain_time, local: Date.now() / 1000 };
   document.getElementById("name").textContent = project.name;
   facts(document.getElementById("facts"), [
     ["Artist", project.artist],
-    ["Price", eth(project.price_wei)],
+    ["Price", project.auction ? `${eth(project.price_wei)} now (a falling auction: see below)` : eth(project.price_wei)],
     ["Sale", saleLine(project)],
     ["Editions", `${project.minted} minted, ${project.remaining} of ${project.max_editions} left`],
     ["Style", project.manifest ? project.manifest.prompt : project.manifest_cid],
@@ -46,6 +48,7 @@ async function load() {
   const reason = closedBecause(project);
   button.disabled = reason !== null;
   document.getElementById("mint-reason").textContent = reason ? `Minting is closed: ${reason}.` : "";
+  button.textContent = project.price_wei === null ? "Mint" : `Mint for ${eth(project.price_wei)}`;
   const unusable = project.styles.filter((s) => !s.usable);
   document.getElementById("styles").replaceChildren(...project.styles.map((s) =>
     el("li", { "data-style": s.id }, el("a", { href: "/styles" }, `${s.name} (#${s.id}, "${s.trigger}")`),
@@ -56,12 +59,78 @@ async function load() {
   else if (!project.approved) showMessage("The platform has not approved this project's manifest yet: it cannot be minted.", "error");
   else if (project.paused || project.admin_paused) showMessage("Minting is paused for this project.", "error");
   shown = project;
-  await showAllowlist();
+  followAuction(project);
+  await showWallet();
   return project;
+}
+
+// The chain's time now, from the newest block's time the API reported and the seconds since.
+let clock = { chain: 0, local: 0 };
+const chainNow = () => clock.chain + (Date.now() / 1000 - clock.local);
+let ticking = null;
+
+// A Dutch auction: its curve, its live price on the Mint button, and the Mint button opening when
+// the auction does. A settled or sold-out auction still shows its final price.
+function followAuction(project) {
+  clearInterval(ticking);
+  const section = document.getElementById("auction");
+  if (!project.auction) { section.hidden = true; return; }
+  let opened = chainNow() >= project.auction.start_time;
+  ticking = showAuction(section, project.auction, { chainNow, format: eth, onTick: (now, price) => {
+    if (closedBecause(project) === null) button.textContent = `Mint for ${eth(price)}`;
+    if (!opened && now >= project.auction.start_time) { opened = true; guarded(load); }
+  } });
+}
+
+// What the connected wallet sees of the sale: its allowlist place, and for an auction what it paid
+// and can reclaim.
+async function showWallet() {
+  await showAllowlist();
+  await showReclaim();
+}
+
+// An auction buyer's receipt: what they paid for how many editions and, once settled, a button to
+// take back what they paid above the settled price; anyone may settle an auction at its base price.
+async function showReclaim() {
+  const box = document.getElementById("reclaim");
+  const auction = shown?.auction;
+  if (!auction) { box.replaceChildren(); return; }
+  const parts = [];
+  if (!auction.settled && chainNow() >= auction.start_time && priceAt(auction, chainNow()) === BigInt(auction.base_price_wei)) {
+    parts.push(el("p", {}, "The auction reached its base price: settling it fixes the price at the base, pays out its tokens ",
+      "and lets buyers reclaim. ", el("button", { id: "settle", onclick: () => transact(() => minterAt(shown.minter),
+        (m) => m.settle(id), "The auction is settled", load) }, "Settle the auction")));
+  }
+  const account = connectedAccount();
+  if (account) {
+    const minter = await minterAt(shown.minter);
+    const [paid, count] = await minter.receiptOf(id, account);
+    if (count > 0n) {
+      const editions = `${count} edition${count === 1n ? "" : "s"}`;
+      if (!auction.settled) {
+        parts.push(el("p", { id: "receipt" }, `You paid ${eth(paid)} for ${editions}. Once the auction settles, `,
+          "you reclaim what you paid above its final price."));
+      } else {
+        const amount = await minter.reclaimable(id, account);
+        parts.push(amount > 0n
+          ? el("p", { id: "receipt" }, `You paid ${eth(paid)} for ${editions}; the auction settled at `,
+            `${eth(auction.last_price_wei)} each. `, el("button", { id: "reclaim-button", onclick: () => transact(
+              () => minterAt(shown.minter), (m) => m.reclaim(id), `Reclaimed ${eth(amount)}`, load) }, `Reclaim ${eth(amount)}`))
+          : el("p", { id: "receipt" }, `You hold nothing to reclaim: you paid the settled price of ${eth(auction.last_price_wei)} `,
+            `for ${editions}, or reclaimed the rest already.`));
+      }
+    }
+  }
+  box.replaceChildren(...parts);
 }
 
 // How the project sells: publicly or to its artist's allowlist, and the limit per address.
 function saleLine(project) {
+  if (project.auction) {
+    return `Dutch auction with settlement: from ${eth(project.auction.start_price_wei)}, halving every ` +
+      `${duration(project.auction.half_life)} down to ${eth(project.auction.base_price_wei)}; every buyer pays the ` +
+      "final price (the last sale's when it sells out, else the base) and reclaims what they paid above it";
+  }
   const limit = project.max_per_address ? `, at most ${project.max_per_address} per address` : "";
   if (project.allowlist) return `to the artist's allowlist only${limit} (the list: ipfs://${project.allowlist.list_cid})`;
   return `public${limit}`;
@@ -102,6 +171,9 @@ function closedBecause(project) {
   if (project.styles.some((s) => !s.usable)) return "a style it blends is retired or no longer admits it";
   if (!project.approved) return "awaiting the platform's approval";
   if (project.paused || project.admin_paused) return "paused";
+  if (project.auction && !project.auction.settled && chainNow() < project.auction.start_time) {
+    return `the auction opens at ${utc(project.auction.start_time)} (in ${duration(project.auction.start_time - chainNow())})`;
+  }
   return null;
 }
 
@@ -162,7 +234,9 @@ button.addEventListener("click", () => guarded(async () => {
   const minter = await minterAt(project.minter);
   // The manifest hash shown on this page: if the artist swapped the style since, the mint reverts
   // (ManifestChanged) instead of buying a style the collector never saw.
-  const value = { value: BigInt(project.price_wei) };
+  // An auction's price falls: pay what the minter asks at this moment (anything above the final
+  // price is reclaimed after settlement).
+  const value = { value: project.auction ? (await minter.priceInfo(id))[1] : BigInt(project.price_wei) };
   const tx = project.allowlist
     ? await minter.purchaseWithProof(id, project.manifest_sha256, (listing ?? await fetchListing()).proof ?? [], value)
     : await minter.purchase(id, project.manifest_sha256, value);
@@ -170,6 +244,14 @@ button.addEventListener("click", () => guarded(async () => {
   const receipt = await tx.wait();
   const mint = eventIn(stylemint, receipt, "Mint");
   const tokenId = mint.args.tokenId.toString();
+  if (project.auction && !project.auction.settled && !(await load()).auction.settled) {
+    // Rendered now, but paid out (and shown as final) only once the auction settles its price.
+    pending.append(el("p", { class: "message ok", id: "minted" }, `You minted token ${tokenId} `,
+      el("a", { href: `/token?id=${tokenId}` }, "(its page)"),
+      ". It renders now; its sale settles when the auction does, and what you paid above the final price is yours to reclaim here."));
+    await showEditions();
+    return;
+  }
   pending.append(el("p", { class: "message info", id: "rendering" }, `Minted token ${tokenId}; rendering…`));
   const token = await waitForRender(tokenId);
   pending.append(el("p", { class: "message ok" }, `Token ${tokenId} is ready.`),

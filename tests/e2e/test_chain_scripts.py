@@ -22,6 +22,7 @@ BIN = Path(sys.executable).parent
 MANIFEST_HASH = "0x" + "ab" * 32
 
 ADMIN = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # TEST::0
+ARTIST = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # TEST::3
 
 
 def ape_run(script, env, *args):
@@ -81,6 +82,25 @@ def test_deploy_create_mint_scripts(anvil_node, cli_env):
     assert sold_out.returncode != 0
     assert "SoldOut" in sold_out.stdout + sold_out.stderr
     assert int(eth_call(anvil_node.url, address, "0x70a08231", 0x15D34AAF54267DB7D7C367839AAF71A00A2C6A65), 16) == 1
+
+    # A second project sold by Dutch auction: a bad setting is refused before anything is sent.
+    created = ape_run(
+        "create_project", cli_env, "--account", "TEST::3", "--name", "Falling", "--manifest-cid",
+        "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq", "--manifest-hash", MANIFEST_HASH,
+        "--price-wei", "1000", "--max-editions", "3")
+    assert "project 2 created" in created.stdout, created.stderr + created.stdout
+    artist_nonce = int(rpc_call(anvil_node.url, "eth_getTransactionCount", [ARTIST, "latest"]), 16)
+    upside_down = ape_run("set_auction", cli_env, "--account", "TEST::3", "--project", "2",
+                          "--start-price-wei", "1000", "--base-price-wei", "4000")
+    assert upside_down.returncode == 2 and "below the base price" in upside_down.stderr
+    assert int(rpc_call(anvil_node.url, "eth_getTransactionCount", [ARTIST, "latest"]), 16) == artist_nonce
+    auctioned = ape_run("set_auction", cli_env, "--account", "TEST::3", "--project", "2",
+                        "--start-price-wei", "8000", "--base-price-wei", "1000", "--half-life", "120")
+    assert auctioned.returncode == 0, auctioned.stderr + auctioned.stdout
+    minter = re.search(r"Dutch auction at (0x[0-9a-fA-F]{40})", auctioned.stdout).group(1)
+    info = eth_call(anvil_node.url, minter, "0x957a867c", 2)  # auctionInfo(uint256)
+    words = [int(info[2 + 64 * i: 2 + 64 * (i + 1)], 16) for i in range(6)]
+    assert words[:2] == [8000, 1000] and words[3] == 120 and words[4:] == [0, 0]
 
 
 def test_create_project_rejects_a_bad_hash_before_sending(anvil_node, cli_env):

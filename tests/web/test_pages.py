@@ -13,6 +13,7 @@ from backend.dev.anvil import rpc_call
 from backend.ipfs.cid import cid_of
 from backend.render.samples import sample_manifest
 
+from backend.chain.abi import contract_abi
 from backend.dev import ape_contract as core
 from tests.support.pages import ARTIST, COLLECTOR, wait_fulfilled
 from tests.web.conftest import screenshot
@@ -438,3 +439,82 @@ def test_an_allowlist_sale_from_the_artist_page_to_a_listed_and_an_unlisted_wall
     anonymous = open_page(f"/project?id={pid}", account=stranger)
     anonymous.wait_for_selector("text=connect your wallet to see whether you are on it")
     assert sample.contract.projectInfo(pid).invocations == 1
+
+
+def test_a_collector_buys_during_a_falling_auction_and_reclaims_after_settlement(open_page, site):
+    base, node, sample, store = site
+    artist, admin = accounts.test_accounts[3], accounts.test_accounts[0]
+    pid = core.create_project(sample.contract, artist, name="Falling Ferns", manifest_cid=sample.manifest_cid,
+                              manifest_hash=sample_hash(sample), price_wei=10**9, max_editions=2, unpause=True,
+                              approve_by=admin)
+    # The artist sets the auction on the artist page; a bad setting is refused before the wallet.
+    page = open_page("/artist", account=ARTIST, authorized=True)
+    card = f"[data-project='{pid}']"
+    page.wait_for_selector(f"{card} details.switch-auction")
+    page.click(f"{card} details.switch-auction summary")
+    form = f"{card} .auction-form"
+    page.fill(f"{form} input[name=start]", "abc")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector('text=Start price: "abc" is not an amount in ETH')
+    page.fill(f"{form} input[name=start]", "0.000000008")
+    page.fill(f"{form} input[name=base]", "0.000000001")
+    page.fill(f"{form} input[name=opens]", "1")
+    page.fill(f"{form} input[name=halfLife]", "1")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("text=Auction set: from 0.000000008 ETH in 1 min", timeout=30_000)
+    auction = core.auction_minter(sample.contract)
+    start, base_price, start_time, half_life, settled, _ = auction.auctionInfo(pid)
+    assert (start, base_price, half_life, settled) == (8 * 10**9, 10**9, 60, False)
+    assert str(sample.contract.projectInfo(pid).minter) == str(auction.address)
+
+    # Before it opens: the curve, when it opens, and a closed Mint button.
+    buyer = open_page(f"/project?id={pid}", account=COLLECTOR, authorized=True)
+    buyer.wait_for_selector("#auction svg.auction-chart path.curve")
+    assert buyer.inner_text("#auction-now").startswith("Opens at 0.000000008 ETH in")
+    assert buyer.is_disabled("#mint") and "the auction opens at" in buyer.inner_text("#mint-reason")
+    # The page's price rule is the minter's, at every step and between steps, for this auction and
+    # one whose base is not a power-of-two fraction of its start.
+    times = [start_time - 1, start_time, start_time + 59, start_time + 60, start_time + 185, start_time + 3 * 60,
+             start_time + 4 * 60 + 5, start_time + 19 * 60, start_time + 10_000]
+    for first, floor in ((start, base_price), (start, 3 * 10**9)):
+        page_prices = buyer.evaluate("""async ([auction, times]) => {
+            const { priceAt } = await import('/static/js/auction.js');
+            return times.map((t) => priceAt(auction, t).toString()); }""",
+            [{"start_price_wei": str(first), "base_price_wei": str(floor), "start_time": start_time,
+              "half_life": half_life, "settled": False, "last_price_wei": "0"}, times])
+        expected = [first if t < start_time else max(floor, first >> ((t - start_time) // half_life)) for t in times]
+        assert page_prices == [str(p) for p in expected]
+    screenshot(buyer, "auction-before")
+
+    # It opens: the live price and the time to the next step; the collector buys at the start price.
+    rpc_call(node.url, "evm_mine", [start_time + 1])  # a block at the opening (its clock may run ahead of ours)
+    buyer.reload()
+    buyer.wait_for_selector("text=Current price: 0.000000008 ETH.")
+    assert buyer.inner_text("#auction-next").startswith("Next step in ")
+    assert buyer.inner_text("#auction-next").endswith(": 0.000000004 ETH.")
+    assert buyer.inner_text("#mint") == "Mint for 0.000000008 ETH", buyer.inner_text("#mint-reason") + buyer.inner_text("#messages")
+    assert buyer.is_enabled("#mint"), buyer.inner_text("#mint-reason") + buyer.inner_text("#messages")
+    buyer.click("#mint")
+    buyer.wait_for_selector("#minted", timeout=30_000)
+    assert auction.receiptOf(pid, COLLECTOR) == (8 * 10**9, 1)
+    buyer.wait_for_selector("text=You paid 0.000000008 ETH for 1 edition. Once the auction settles")
+    screenshot(buyer, "auction-bought")
+
+    # A half-life later another collector buys the last edition at half the price: sold out, settled.
+    rpc_call(node.url, "evm_mine", [start_time + half_life + 1])
+    core.mint(sample.contract, accounts.test_accounts[5], pid)
+    assert auction.auctionInfo(pid)[4:] == (True, 4 * 10**9)
+    buyer.reload()
+    buyer.wait_for_selector("text=Settled at 0.000000004 ETH")
+    buyer.wait_for_selector("#reclaim-button")
+    assert buyer.inner_text("#reclaim-button") == "Reclaim 0.000000004 ETH"
+    buyer.click("#reclaim-button")
+    buyer.wait_for_selector("text=Reclaimed 0.000000004 ETH.", timeout=30_000)
+    buyer.wait_for_selector("text=You hold nothing to reclaim")
+    assert auction.reclaimable(pid, COLLECTOR) == 0
+    web3 = sample.contract.chain_manager.provider.web3
+    logs = web3.eth.contract(address=str(auction.address), abi=contract_abi("MinterDAExpSettlement")) \
+        .events.Reclaimed.get_logs(from_block=0)
+    assert [(log.args.buyer, log.args.amount) for log in logs] == [(COLLECTOR, 4 * 10**9)]  # paid once
+    assert web3.eth.get_balance(str(auction.address)) == 0  # nothing left behind in the minter
+    screenshot(buyer, "auction-reclaimed")
