@@ -34,7 +34,6 @@ REPLACEMENT_BUMP = (9, 8)
 PROJECT_INFO_FIELDS = ("artist", "invocations", "maxEditions", "paused", "adminPaused", "locked", "approved", "minter",
                        "styleCount", "royaltyBps", "stylesShareBps", "priceOpen", "toppedUp", "manifestHash", "name",
                        "manifestCID")
-ZERO_ADDRESS = "0x" + "00" * 20
 STYLE_INFO_FIELDS = ("owner", "retired", "terms", "adapterHash", "name", "trigger", "adapterCID")
 
 
@@ -390,14 +389,14 @@ class StyleMintClient:
         contract = self.minter(minter)
         _, limit, allowlist_only = self._call(lambda: contract.functions.saleInfo(project_id).call(),
                                               f"saleInfo({project_id})")
+        if not allowlist_only:  # a public sale: its root is zero, no list to name
+            return {"minter_type": kind, "max_per_address": int(limit), "auction": None, "allowlist": None}
         root = bytes(self._call(lambda: contract.functions.merkleRoot(project_id).call(), "merkleRoot"))
-        list_cid = None
-        if allowlist_only:
-            logs = self._call(lambda: contract.events.MerkleRootSet.get_logs(
-                from_block=0, argument_filters={"projectId": project_id}), "eth_getLogs(MerkleRootSet)")
-            list_cid = logs[-1]["args"]["listCID"] if logs else None
+        logs = self._call(lambda: contract.events.MerkleRootSet.get_logs(
+            from_block=0, argument_filters={"projectId": project_id}), "eth_getLogs(MerkleRootSet)")
+        list_cid = logs[-1]["args"]["listCID"] if logs else None
         return {"minter_type": kind, "max_per_address": int(limit), "auction": None,
-                "allowlist": {"root": to_hex(root), "list_cid": list_cid} if allowlist_only else None}
+                "allowlist": {"root": to_hex(root), "list_cid": list_cid}}
 
     def mints_left(self, project_id: int, minter: str, account: str) -> int | None:
         """How many more editions `account` may buy at `minter` (None: no limit)."""

@@ -125,7 +125,7 @@ class Catalog:
         info = self.chain.project_info(project_id)
         minter, price = self.chain.project_price(project_id, info)
         sale = self.chain.sale_info(project_id, minter) if price is not None else {"allowlist": None}
-        if sale["allowlist"] is None or sale.get("minter_type") != "MinterSetPrice":
+        if sale["allowlist"] is None:  # a public sale (only the fixed-price minter keeps allowlists)
             return {"allowlist": False, "listed": None, "proof": None,
                     "mints_left": self.chain.mints_left(project_id, minter, address)
                     if sale.get("minter_type") == "MinterSetPrice" else None}

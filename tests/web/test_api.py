@@ -33,7 +33,7 @@ def test_health_and_contract(site):
     contract = get(site, "/api/contract").json()
     assert contract["address"] == site[2].deployment.address
     assert any(e.get("name") == "mintFromMinter" for e in contract["abi"])
-    assert list(contract["minters"]) == ["MinterSetPrice"] and any(e.get("name") == "purchaseWithProof"
+    assert sorted(contract["minters"]) == ["MinterDAExpSettlement", "MinterSetPrice"] and any(e.get("name") == "purchaseWithProof"
                                                                    for e in contract["minter_abi"])
     assert contract["quorum"]["address"] == str(core.oracle_quorum(site[2].contract).address)
 
@@ -130,13 +130,17 @@ def test_an_allowlist_is_pinned_served_and_its_proof_buys_once(site):
     minter.purchaseWithProof(pid, manifest_hash, status["proof"], sender=listed, value=10**9)
     after = get(site, f"/api/projects/{pid}/allowlist?address={listed.address}").json()
     assert after["listed"] is True and after["mints_left"] == 0
+    # A root on chain that the pinned list does not build (a replaced or lying list) serves no proof.
+    other = post(site, "/api/allowlists", json.dumps({"addresses": [unlisted.address]})).json()
+    minter.setMerkleRoot(pid, other["root"], pinned.json()["cid"], sender=artist)
+    mismatch = get(site, f"/api/projects/{pid}/allowlist?address={listed.address}")
+    assert mismatch.status_code == 404 and "does not build the root set on chain" in mismatch.json()["message"]
 
 
 def test_an_auction_project_shows_its_auction_and_current_price(site):
     base, node, sample, store = site
     admin, artist = accounts.test_accounts[0], accounts.test_accounts[3]
-    auction = admin.deploy(core.ape_project().MinterDAExpSettlement, sample.contract)
-    sample.contract.setMinterApproved(auction, True, sender=admin)
+    auction = core.auction_minter(sample.contract)  # deployed and approved with the core
     manifest_hash = bytes(sample.contract.projectInfo(sample.project_id).manifestHash)
     receipt = sample.contract.createProject("Falling", sample.manifest_cid, manifest_hash, 4, sender=artist)
     pid = receipt.decode_logs(sample.contract.ProjectCreated)[0].projectId
