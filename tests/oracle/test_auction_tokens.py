@@ -62,3 +62,46 @@ def test_auction_tokens_wait_for_the_settled_price_then_settle_at_it(sample_chai
         assert report.outcome == "exact", report.reason
     auction.reclaim(pid, sender=accounts.test_accounts[4])
     assert auction.balance == 0
+
+
+def test_a_blended_auction_pays_each_style_its_share_of_the_settled_price(sample_chain, shared_renderer, env):
+    """Styles are paid by their measured weights from the settled price (not the escrowed base, not
+    what early buyers paid), and the verifier confirms those payments from the token alone."""
+    from backend.chain.client import StyleMintClient
+    from tests.oracle.test_style_payments import SHARE_BPS, credits, open_blend
+
+    node, sample, store = sample_chain
+    contract, artist, platform = sample.contract, accounts.test_accounts[3], accounts.test_accounts[2]
+    pid, owners = open_blend(sample, store, ("stipple", "inkline"))
+    contract.setProjectMaxEditions(pid, 2, sender=artist)
+    start_time = core.set_auction(contract, artist, pid, start_price_wei=START, base_price_wei=BASE, opens_in=10,
+                                  half_life=HALF_LIFE)
+    auction = core.auction_minter(contract)
+    payees = [artist, platform, *owners]
+    before = credits(sample, payees)
+    rpc_call(node.url, "evm_mine", [start_time])
+    early = core.mint(contract, accounts.test_accounts[4], pid)  # at the start price
+    rpc_call(node.url, "evm_mine", [start_time + HALF_LIFE])
+    late = core.mint(contract, accounts.test_accounts[7], pid)  # half of it: sold out, settled there
+    settled = START // 2
+    assert auction.auctionInfo(pid)[4:] == (True, settled) and contract.priceTopUp(pid) == settled - BASE
+
+    oracle = make_oracle(node, sample, store, shared_renderer, env / "state.sqlite")
+    run_until_idle(oracle)
+    client = StyleMintClient(node.url, sample.deployment.address)
+    pool = (settled - settled // 10) * SHARE_BPS // 10_000
+    owed = [0, 0]
+    for mint in (early, late):
+        assert contract.isFulfilled(mint.token_id)
+        paid = client.styles_paid(mint.token_id)
+        assert sum(paid["weights_bps"]) == 10_000
+        assert paid["amounts"] == [pool * w // 10_000 for w in paid["weights_bps"]]
+        owed = [o + a for o, a in zip(owed, paid["amounts"])]
+        report = verifier_for(node, sample, store, shared_renderer.models_dir).verify(mint.token_id)
+        assert report.outcome == "exact", report.reason
+        assert next(c for c in report.checks if c.step == "payment").passed
+    gained = [a - b for a, b in zip(credits(sample, payees), before)]
+    assert gained == [2 * (settled - settled // 10) - sum(owed), 2 * (settled // 10), *owed]
+    assert sum(gained) == 2 * settled  # the sales at the settled price, nothing more, nothing less
+    auction.reclaim(pid, sender=accounts.test_accounts[4])
+    assert auction.balance == 0  # every wei the buyers paid above the settled price went back
