@@ -518,3 +518,27 @@ def test_a_collector_buys_during_a_falling_auction_and_reclaims_after_settlement
     assert [(log.args.buyer, log.args.amount) for log in logs] == [(COLLECTOR, 4 * 10**9)]  # paid once
     assert web3.eth.get_balance(str(auction.address)) == 0  # nothing left behind in the minter
     screenshot(buyer, "auction-reclaimed")
+
+
+def test_an_auction_at_its_base_price_is_settled_from_the_page(open_page, site):
+    base, node, sample, store = site
+    artist, admin = accounts.test_accounts[3], accounts.test_accounts[0]
+    pid = core.create_project(sample.contract, artist, name="Slow Ferns", manifest_cid=sample.manifest_cid,
+                              manifest_hash=sample_hash(sample), price_wei=10**9, max_editions=5, unpause=True,
+                              approve_by=admin)
+    start_time = core.set_auction(sample.contract, artist, pid, start_price_wei=2 * 10**9, base_price_wei=10**9,
+                                  opens_in=10, half_life=60)
+    auction = core.auction_minter(sample.contract)
+    rpc_call(node.url, "evm_mine", [start_time])
+    core.mint(sample.contract, accounts.test_accounts[5], pid)  # one sale at 2 gwei; four editions never sell
+    page = open_page(f"/project?id={pid}", account=COLLECTOR, authorized=True)
+    page.wait_for_selector("text=Current price: 0.000000002 ETH.")
+    assert page.query_selector("#settle") is None  # not settleable above the base
+    rpc_call(node.url, "evm_mine", [start_time + 61])
+    page.reload()
+    page.wait_for_selector("text=At its base price")
+    page.click("#settle")
+    page.wait_for_selector("text=The auction is settled.", timeout=30_000)
+    assert auction.auctionInfo(pid)[4:] == (True, 10**9)
+    page.wait_for_selector("text=Settled at 0.000000001 ETH")
+    assert page.query_selector("#settle") is None
