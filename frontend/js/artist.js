@@ -65,9 +65,11 @@ function projectCard(p) {
     allowlistForm(p),
     canAuction && p.minted === 0 && !p.locked
       ? el("details", { class: "switch-auction" }, el("summary", {}, "Sell by Dutch auction instead"), auctionForm(p)) : ""];
+  const [stage, says] = stageOf(p);
   return el("div", { class: "card", "data-project": p.id },
     el("h3", {}, el("a", { href: `/project?id=${p.id}` }, p.name)),
     el("div", { class: "status" }, status),
+    el("div", { class: `stage ${stage}`, "data-stage": stage }, says),
     ...sale,
     settingForm("royalty", "Royalty (%)", String(p.royalty_bps / 100), { type: "number", min: 0, max: 10, step: 0.01 },
       (c, v) => c.setProjectRoyalty(p.id, Math.round(Number(v) * 100))),
@@ -78,6 +80,19 @@ function projectCard(p) {
         p.paused ? "Unpause" : "Pause"),
       p.locked ? "" : el("button", { onclick: () => confirm("Lock for ever? The style and cap can never change again.")
         && send((c) => c.lockProject(p.id), "Locked") }, "Lock")));
+}
+
+// Where a project stands on its way to collectors, and what moves it on.
+function stageOf(p) {
+  if (!p.approved) {
+    return ["review", "Awaiting the platform's review: the admin checks its manifest and styles on the Review page; " +
+      "nobody can mint it before."];
+  }
+  if (p.remaining === 0) return ["sold-out", "Sold out."];
+  if (p.price_wei === null) return ["no-sale", "Approved; not for sale yet: set a price or an auction."];
+  if (p.admin_paused) return ["paused", "Approved, but paused by the platform."];
+  if (p.paused) return ["paused", "Approved and paused: unpause it to open minting."];
+  return ["live", "Live: collectors can mint it."];
 }
 
 // An amount of ETH as typed, checked before any wallet is asked: digits, at most 18 decimals.
@@ -239,8 +254,8 @@ async function pin(projectId, manifest, query, cid) {
       { label: "Pin again", onClick: () => guarded(() => pin(projectId, manifest, query, cid)) });
     return;
   }
-  showMessage(`Project ${projectId} created (paused) and its manifest pinned as ${cid}. Unpause it to open minting; ` +
-    "it mints once the platform approves its manifest.", "ok");
+  showMessage(`Project ${projectId} created (paused) and its manifest pinned as ${cid}. It goes live once the ` +
+    "platform admin approves it (on the Review page) and you unpause it; its card below says where it stands.", "ok");
 }
 
 document.getElementById("withdraw").addEventListener("click", () => guarded(async () => {

@@ -125,14 +125,31 @@ def test_artist_creates_and_unpauses_a_project_that_then_appears_in_the_gallery(
     assert store.has(info.manifestCID)  # pinned through the API
     assert json.loads(store.get(info.manifestCID))["model"]["id"] == "stylemint-tiny-2"  # the default shipped model
     page.wait_for_selector("[data-project='2'] .toggle")
+    assert page.get_attribute("[data-project='2'] .stage", "data-stage") == "review"
+    assert "Awaiting the platform's review" in page.inner_text("[data-project='2'] .stage")
+    # Not approved: not in the gallery, only in the list awaiting review (pointing to the Review page).
+    gallery = open_page("/", account=ARTIST)
+    gallery.wait_for_selector("#awaiting:not([hidden]) [data-project='2']", state="attached")
+    assert "Night Ferns" not in gallery.inner_text("#projects")
+    assert gallery.inner_text("#awaiting summary") == "1 project awaiting the platform's review"
+    assert gallery.get_attribute("#awaiting a[href='/review']", "href") == "/review"
+    screenshot(gallery, "gallery-awaiting")
+    admin = accounts.test_accounts[0]
+    sample.contract.approveProject(2, bytes(info.manifestHash), sample.contract.stylesConfigHash(2), sender=admin)
+    page.reload()
+    page.click("#connect")
+    page.wait_for_selector("[data-project='2'] .stage[data-stage=paused]")
+    assert "unpause it to open minting" in page.inner_text("[data-project='2'] .stage")
     page.click("[data-project='2'] .toggle")
     page.wait_for_selector("text=Unpaused.", timeout=30_000)
     assert not sample.contract.projectInfo(2).paused
+    page.wait_for_selector("[data-project='2'] .stage[data-stage=live]")
     screenshot(page, "artist")
     gallery = open_page("/", account=ARTIST)
-    gallery.wait_for_selector("text=Night Ferns")
+    gallery.wait_for_selector("#projects >> text=Night Ferns")
     assert "12 of 12 left" in gallery.inner_text("#projects")
     assert "model stylemint-tiny-2" in gallery.inner_text("#projects")
+    assert gallery.is_hidden("#awaiting")
 
 
 def test_sold_out_shows_its_message(open_page, site):
