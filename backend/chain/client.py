@@ -279,6 +279,17 @@ class StyleMintClient:
                    for entry in self._call(fetch, f"eth_getLogs({from_block}..{to_block})")]
         return sorted(decoded, key=lambda e: (e["block"], e["log_index"]))
 
+    def sale_settled(self, token_id: int) -> dict | None:
+        """The token's SaleSettled log (the sale's price, the artist's and the platform's parts), or
+        None before it is fulfilled."""
+        logs = self._logs("SaleSettled", f"eth_getLogs(SaleSettled {token_id})", from_block=0,
+                          argument_filters={"tokenId": token_id})
+        if not logs:
+            return None
+        args = logs[-1]["args"]
+        return {"price_wei": int(args["price"]), "artist_wei": int(args["artistAmount"]),
+                "platform_wei": int(args["platformAmount"])}
+
     def styles_paid(self, token_id: int) -> dict | None:
         """The token's StylesPaid log (style ids, weights in basis points, amounts), or None (a
         project without styles, or not fulfilled)."""

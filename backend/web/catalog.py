@@ -257,10 +257,22 @@ class Catalog:
         provenance = (summary["metadata"] or {}).get("provenance")
         summary["provenance"] = provenance if isinstance(provenance, dict) else None
         summary["styles_paid"] = self.chain.styles_paid(token_id) if summary["state"] == FULFILLED else None
+        summary["sale"] = self._sale_split(token_id, entry, summary["styles_paid"]) if summary["state"] == FULFILLED else None
         summary["phases"] = phases_json()  # the steps the page lists, named in one place
         if summary["styles_paid"]:
             summary["styles_paid"]["amounts"] = [str(a) for a in summary["styles_paid"]["amounts"]]
         return summary
+
+    def _sale_split(self, token_id: int, entry: dict | None, styles_paid: dict | None) -> dict | None:
+        """The whole split of the token's sale as the chain settled it: the price, the platform's
+        and the artist's parts (SaleSettled, from the index when it has the token) and the styles'
+        (StylesPaid), which add up to the price."""
+        sale = (entry or {}).get("sale") or self.chain.sale_settled(token_id)
+        if sale is None:
+            return None
+        styles = sum((styles_paid or {"amounts": []})["amounts"])
+        return {"price_wei": str(sale["price_wei"]), "platform_wei": str(sale["platform_wei"]),
+                "artist_wei": str(sale["artist_wei"]), "styles_wei": str(styles)}
 
     def _project_facts(self, project_id: int, ttl: float = 10.0) -> dict:
         """Name, artist and edition cap for token pages, read at most every `ttl` seconds per

@@ -43,6 +43,7 @@ function show(token) {
   ].filter(Boolean).flatMap((link, i) => (i ? [" · ", link] : [link])));
   showEscrow(token);
   showStyles(token.provenance?.attribution, token.styles_paid);
+  showSplit(token);
   if (token.provenance) showProvenance(token.provenance);
 }
 
@@ -161,6 +162,24 @@ function showStyles(attribution, paid) {
       "re-computed by the verifier with the render."),
     el("table", {}, el("tr", {}, el("th", {}, "style"), el("th", {}, "share"), ...(paid ? [el("th", {}, "paid")] : []),
       el("th", {}, "")), ...rows));
+}
+
+// Where the sale's money went, as the chain settled it: the platform, each style's owner, the
+// artist; the rows add up to the price (a last row says so).
+function showSplit(token) {
+  const box = document.getElementById("split");
+  const sale = token.sale;
+  if (!sale) return box.replaceChildren();
+  const paid = token.styles_paid;
+  const rows = [["Platform (10 %)", sale.platform_wei],
+    ...(paid ? paid.style_ids.map((id, i) => [`Style #${id}'s owner (by its measured share)`, paid.amounts[i]]) : []),
+    ["Artist (the rest)", sale.artist_wei]];
+  const total = rows.reduce((sum, [, wei]) => sum + BigInt(wei), 0n);
+  box.replaceChildren(el("h2", {}, "The sale"),
+    el("table", { class: "split" }, ...rows.map(([who, wei]) =>
+      el("tr", { class: "part" }, el("td", {}, who), el("td", { class: "amount", "data-wei": String(wei) }, eth(wei)))),
+    el("tr", { class: "total" }, el("th", {}, total === BigInt(sale.price_wei) ? "Price paid" : "Price paid (the parts differ!)"),
+      el("th", { class: "amount", "data-wei": sale.price_wei }, eth(sale.price_wei)))));
 }
 
 function showEscrow(token) {

@@ -69,6 +69,13 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     rows = collector.query_selector_all(".style-share")
     assert [r.inner_text().split()[1] for r in rows] == [f"{w / 100:.2f}" for w in weights]
     assert "to style #1" in rows[0].inner_text() and "to style #2" in rows[1].inner_text()
+    # The whole split of the sale: platform, each style, artist; the parts add up to the price paid.
+    collector.wait_for_selector("#split table.split")
+    parts = [int(cell.get_attribute("data-wei")) for cell in collector.query_selector_all("#split tr.part .amount")]
+    sold_for = int(collector.get_attribute("#split tr.total .amount", "data-wei"))
+    amounts = [int(a) for a in paid.iloc[0]["event_arguments"]["amounts"]]
+    assert len(parts) == 4 and parts[1:3] == amounts and sum(parts) == sold_for == 10**16
+    assert parts[0] == sold_for // 10 and collector.inner_text("#split tr.total th").startswith("Price paid")
     screenshot(collector, "token-blend-paid")
 
     # The library shows the mint and the earnings; the owner withdraws them.
