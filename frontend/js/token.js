@@ -38,6 +38,11 @@ function show(token) {
   ]);
   document.getElementById("links").replaceChildren(...[
     token.image && el("a", { href: token.image, id: "image-link" }, "Image"),
+    token.image && el("a", { href: token.image, id: "download", download: `stylemint-${token.token_id}.png` }, "Download"),
+    token.image && el("button", { type: "button", id: "full-size", onclick: () => {
+      document.getElementById("full-image").src = token.image;
+      document.getElementById("full-view").showModal();
+    } }, "Full size"),
     token.metadata_url && el("a", { href: token.metadata_url, id: "metadata-link" }, "Metadata"),
     token.mint && explorer && el("a", { href: `${explorer}/tx/${token.mint.tx}` }, "Transaction on the explorer"),
   ].filter(Boolean).flatMap((link, i) => (i ? [" · ", link] : [link])));
@@ -150,8 +155,7 @@ function showStyles(attribution, paid) {
         const on = button.getAttribute("aria-pressed") !== "true";
         buttons.forEach((b) => b.setAttribute("aria-pressed", "false"));
         button.setAttribute("aria-pressed", String(on));
-        overlay.hidden = !on;
-        if (on) overlay.src = `/ipfs/${style.heatmap_cid}`;
+        showHeatmap(on ? style : null).catch((error) => showMessage(error.message, "error"));
       } }, "Heat map");
     buttons.push(button);
     return el("tr", { class: "style-share" }, el("td", {}, style.trigger), el("td", {}, `${(style.weight_bps / 100).toFixed(2)} %`),
@@ -180,6 +184,58 @@ function showSplit(token) {
       el("tr", { class: "part" }, el("td", {}, who), el("td", { class: "amount", "data-wei": String(wei) }, eth(wei)))),
     el("tr", { class: "total" }, el("th", {}, total === BigInt(sale.price_wei) ? "Price paid" : "Price paid (the parts differ!)"),
       el("th", { class: "amount", "data-wei": sale.price_wei }, eth(sale.price_wei)))));
+}
+
+// A colour scale for the heat maps (dark violet, red, orange, pale yellow), and each colour's
+// opacity rising with the value: where a style did not act the image shows through untouched.
+const SCALE = [[0, [40, 11, 84]], [0.35, [147, 38, 103]], [0.65, [221, 81, 58]], [1, [252, 255, 164]]];
+
+function colourOf(value) {
+  for (let i = 1; i < SCALE.length; i += 1) {
+    const [x1, c1] = SCALE[i];
+    const [x0, c0] = SCALE[i - 1];
+    if (value <= x1) return c0.map((c, k) => Math.round(c + ((value - x0) / (x1 - x0)) * (c1[k] - c)));
+  }
+  return SCALE[SCALE.length - 1][1];
+}
+
+// The style's heat map over the image (the pinned grayscale map, coloured here), with its legend
+// and an opacity slider; `null` hides it.
+async function showHeatmap(style) {
+  const overlay = document.getElementById("heatmap");
+  const legend = document.getElementById("heatmap-legend");
+  if (!style) { overlay.hidden = true; legend.hidden = true; return; }
+  const source = `/ipfs/${style.heatmap_cid}`;
+  const gray = new Image();
+  await new Promise((resolve, reject) => {
+    gray.onload = resolve;
+    gray.onerror = () => reject(new Error("The heat map is not reachable from this server's IPFS node right now."));
+    gray.src = source;
+  });
+  const canvas = el("canvas", { width: gray.naturalWidth, height: gray.naturalHeight });
+  const context = canvas.getContext("2d");
+  context.drawImage(gray, 0, 0);
+  const pixels = context.getImageData(0, 0, canvas.width, canvas.height);
+  // Stretched from the map's least to its most: an attention map is rarely zero anywhere, and the
+  // question is where the style acted more, not whether it acted at all.
+  let low = 255, high = 0;
+  for (let i = 0; i < pixels.data.length; i += 4) { low = Math.min(low, pixels.data[i]); high = Math.max(high, pixels.data[i]); }
+  for (let i = 0; i < pixels.data.length; i += 4) {
+    const value = high > low ? (pixels.data[i] - low) / (high - low) : 0.5;
+    const [r, g, b] = colourOf(value);
+    pixels.data.set([r, g, b, Math.round(255 * value)], i);
+  }
+  context.putImageData(pixels, 0, 0);
+  overlay.src = canvas.toDataURL("image/png");
+  overlay.dataset.source = source;
+  overlay.hidden = false;
+  const slider = document.getElementById("heatmap-opacity");
+  overlay.style.opacity = String(slider.value / 100);
+  slider.oninput = () => { overlay.style.opacity = String(slider.value / 100); };
+  document.getElementById("heatmap-style").textContent = `"${style.trigger}"`;
+  legend.querySelector(".scale").style.background =
+    `linear-gradient(to right, ${SCALE.map(([x, c]) => `rgba(${c.join(",")},${Math.max(x, 0.08)}) ${x * 100}%`).join(", ")})`;
+  legend.hidden = false;
 }
 
 function showEscrow(token) {

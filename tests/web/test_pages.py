@@ -336,11 +336,37 @@ def test_the_token_page_shows_each_styles_share_and_its_heat_map(open_page, site
     assert page.is_hidden("#heatmap")
     page.click("button.heatmap-toggle[data-trigger=stipple]")
     page.wait_for_function("() => document.getElementById('heatmap').naturalWidth === 64")
-    assert page.get_attribute("#heatmap", "src") == f"/ipfs/{attribution['styles'][0]['heatmap_cid']}"
+    assert page.get_attribute("#heatmap", "data-source") == f"/ipfs/{attribution['styles'][0]['heatmap_cid']}"
     assert page.is_visible("#heatmap") and page.get_attribute(".heatmap-toggle", "aria-pressed") == "true"
+    # In colour, not the pinned grayscale (which a screen blend made invisible on a light image):
+    # the strongest pixel is the scale's pale yellow, the weakest transparent.
+    strongest, weakest = page.evaluate("""() => {
+        const image = document.getElementById('heatmap');
+        const canvas = Object.assign(document.createElement('canvas'), { width: 64, height: 64 });
+        const context = canvas.getContext('2d');
+        context.drawImage(image, 0, 0);
+        const data = context.getImageData(0, 0, 64, 64).data;
+        let best = [0, 0, 0, -1], least = [0, 0, 0, 256];
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3] > best[3]) best = [...data.slice(i, i + 4)];
+          if (data[i + 3] < least[3]) least = [...data.slice(i, i + 4)];
+        }
+        return [best, least]; }""")
+    assert strongest == [252, 255, 164, 255] and weakest[3] < 40
+    assert page.is_visible("#heatmap-legend .scale") and 'Where "stipple" acted' in page.inner_text("#heatmap-legend")
+    page.fill("#heatmap-opacity", "30")
+    assert page.evaluate("document.getElementById('heatmap').style.opacity") == "0.3"
+    assert page.evaluate("getComputedStyle(document.getElementById('image')).imageRendering") == "pixelated"
     screenshot(page, "token-heatmap")
     page.click("button.heatmap-toggle[data-trigger=stipple]")  # the toggle hides it again
-    assert page.is_hidden("#heatmap")
+    assert page.is_hidden("#heatmap") and page.is_hidden("#heatmap-legend")
+    # The image at full size, crisp, and a download named after the token.
+    page.click("#full-size")
+    page.wait_for_selector("#full-view[open] img.full")
+    assert page.evaluate("document.getElementById('full-image').getBoundingClientRect().width") >= 400
+    assert page.evaluate("getComputedStyle(document.getElementById('full-image')).imageRendering") == "pixelated"
+    assert page.get_attribute("#download", "download") == f"stylemint-{record.token_id}.png"
+    screenshot(page, "token-full-size")
 
 
 def test_a_wallet_that_authorised_the_site_is_restored_on_every_page(open_page, site):
