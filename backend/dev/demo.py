@@ -38,6 +38,9 @@ ROLES = {0: "deployer and platform admin", 1: "oracle operator A: renders, signs
          2: "platform payout: 10 % of each sale", 3: "artist of project #1", 4: "collector: mints the demo's token",
          **{i: f"owner of the shipped style {name.capitalize()}" for name, i in STYLE_OWNER_ACCOUNTS.items()},
          8: "oracle operator B: renders on its own, countersigns only an equal commitment"}
+# The accounts a person drives from a wallet: the admin (Review page), the artist, the collector.
+# The oracle operators' keys are never printed: an oracle's key stays out of every log.
+WALLET_ACCOUNTS = (0, 3, 4)
 
 
 def _quiet_logs(echo) -> None:
@@ -80,6 +83,10 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         echo("accounts   anvil's dev keys (public: never use them on a real chain)")
         for index, role in ROLES.items():
             echo(f"           #{index} {accounts.test_accounts[index].address}  {role}")
+        echo("wallet     to use the pages, import one of these PUBLIC TEST KEYS (anvil's, known to everyone: "
+             "never send real money to them) into your wallet:")
+        for index in WALLET_ACCOUNTS:
+            echo(f"           #{index} {ROLES[index].split(':')[0]}: {accounts.test_accounts[index].private_key}")
         echo(f"chain      {node.url} (chain id {chain_id})")
         sample = deploy_sample(node.url, store, echo=echo, manifest=blend_manifest({"stipple": 0.8, "inkline": 0.5}),
                                register_styles=True, oracle_accounts=list(OPERATORS), threshold=len(OPERATORS))

@@ -1,13 +1,18 @@
 import { getJSON, postJSON } from "./api.js";
-import { contract, contractInfo, currentAccount, eventIn, guarded, initNav, minterAt, minterOfType, transact } from "./wallet.js";
+import { connectPrompt, contract, contractInfo, currentAccount, eventIn, guarded, initNav, minterAt, minterOfType, transact } from "./wallet.js";
 import { el, eth, showMessage, short, utc } from "./ui.js";
 import { duration } from "./auction.js";
 import { formatEther, parseEther } from "/vendor/ethers.js";
 
-initNav({ onConnect: refresh });
+initNav({ onConnect: refresh, onAbsent: () => {
+  document.getElementById("account-only").hidden = true;
+  return connectPrompt(document.getElementById("artist-prompt"), "your projects, earnings and balance", refresh);
+} });
 
 async function refresh() {
   const account = (await currentAccount()).toLowerCase();
+  document.getElementById("artist-prompt").hidden = true;
+  document.getElementById("account-only").hidden = false;
   const stylemint = await contract();
   document.getElementById("credit").textContent = formatEther(await stylemint.creditOf(account));
   const { projects } = await getJSON("/api/projects");

@@ -1,10 +1,10 @@
 import { getJSON } from "./api.js";
-import { currentAccount, initNav } from "./wallet.js";
+import { connectPrompt, currentAccount, initNav } from "./wallet.js";
 import { el, linkCard } from "./ui.js";
 
 // Shown as soon as the wallet is connected: on load when it already authorised this site, else
 // after the Connect click.
-initNav({ onConnect: show });
+initNav({ onConnect: show, onAbsent: () => connectPrompt(document.getElementById("tokens"), "your tokens", show) });
 
 async function show() {
   const account = await currentAccount();

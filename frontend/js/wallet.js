@@ -296,13 +296,32 @@ export async function guarded(action) {
   }
 }
 
-// The nav's connect button: one listener per page; `onConnect` runs after a successful connect.
-export function initNav({ onConnect } = {}) {
+// The nav's connect button: one listener per page; `onConnect` runs after a successful connect,
+// `onAbsent` when the page opens with no wallet that authorised this site (to say what it needs).
+export function initNav({ onConnect, onAbsent } = {}) {
   document.getElementById("connect").addEventListener("click", () => guarded(async () => {
     await connect();
     if (onConnect) await onConnect();
   }));
-  restore().then((connected) => connected && onConnect && guarded(onConnect));
+  restore().then((connected) => (connected ? onConnect && guarded(onConnect) : onAbsent && guarded(onAbsent)));
+}
+
+const LOCAL_CHAINS = new Set([31337, 1337]); // anvil's and hardhat's development chains
+
+// In `target`: "Connect a wallet to see `what`" with its own button (it runs `onConnect` after),
+// and on a local development chain how to get an account there: its public test keys.
+export async function connectPrompt(target, what, onConnect) {
+  const info = await contractInfo();
+  const local = LOCAL_CHAINS.has(info.chain_id);
+  target.replaceChildren(el("div", { class: "connect-prompt" },
+    el("p", {}, `Connect a wallet to see ${what}. `,
+      el("button", { id: "connect-inline", onclick: () => guarded(async () => { await connect(); await onConnect?.(); }) },
+        "Connect wallet")),
+    local ? el("p", { class: "hint", id: "dev-accounts" },
+      `This server runs a local development chain (chain id ${info.chain_id}${info.rpc_url ? `, RPC ${info.rpc_url}` : ""}). ` +
+      "Import one of the public test keys that `make demo` prints into your wallet (the collector is account #4, " +
+      "the artist #3, the platform admin #0). Everyone knows these keys: never use them on a real chain.") : ""));
+  target.hidden = false;
 }
 
 // Send a transaction made by `call` on the contract `signer()` returns, tell the user as it goes,

@@ -151,6 +151,10 @@ def test_demo_mints_renders_verifies_prints_commands_that_work_and_stops_on_ctrl
         assert "minted     token 1000000 to 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 (account #4)" in out
         # A short summary: roles tied to account numbers, ETH amounts, no ape or access-log lines.
         assert "#4 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65  collector" in out and "#1 0x70997970" in out
+        # The keys a person imports into a wallet, labelled public; never an oracle operator's.
+        assert "PUBLIC TEST KEYS" in out
+        assert "#4 collector: 0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a" in out
+        assert "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d" not in out  # oracle #1's key
         assert "escrow     0.010000 ETH (10000000000000000 wei) held" in out
         assert "Confirmed" not in out and "SUCCESS" not in out and "HTTP/1.1" not in out
         assert re.search(r"oracle     event=fulfilled token=1000000", out)  # the oracle's own lines

@@ -383,7 +383,8 @@ def test_a_wallet_that_authorised_the_site_is_restored_on_every_page(open_page, 
     # A site the wallet has not authorised stays disconnected until the click, and never prompts.
     fresh = open_page("/mine", account=COLLECTOR)
     fresh.wait_for_function("() => window.__walletCalls.eth_accounts >= 1")
-    assert fresh.is_visible("#connect") and fresh.inner_text("#tokens") == ""
+    fresh.wait_for_selector(".connect-prompt")  # no tokens shown, a prompt to connect instead
+    assert fresh.is_visible("#connect") and fresh.query_selector("#tokens a.card") is None
     assert fresh.evaluate("window.__walletCalls.eth_requestAccounts") is None
     fresh.click("#connect")
     fresh.wait_for_selector("#tokens a.card")
@@ -585,3 +586,25 @@ def test_an_auction_at_its_base_price_is_settled_from_the_page(open_page, site):
     assert auction.auctionInfo(pid)[4:] == (True, 10**9)
     page.wait_for_selector("text=Settled at 0.000000001 ETH")
     assert page.query_selector("#settle") is None
+
+
+def test_pages_without_a_wallet_say_what_a_wallet_would_show_and_how_to_get_one(open_page, site):
+    base, node, sample, store = site
+    record = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    mine = open_page("/mine", account=COLLECTOR)  # the wallet has not authorised the site: nothing shown yet
+    mine.wait_for_selector("text=Connect a wallet to see your tokens.")
+    hint = mine.inner_text("#dev-accounts")
+    assert "local development chain (chain id 31337" in hint and "public test keys" in hint and "#4" in hint
+    screenshot(mine, "mine-no-wallet")
+    mine.click("#connect-inline")
+    mine.wait_for_selector(f"a.card[href='/token?id={record.token_id}']")
+    assert mine.query_selector(".connect-prompt") is None
+
+    artist = open_page("/artist", account=ARTIST)
+    artist.wait_for_selector("text=Connect a wallet to see your projects, earnings and balance.")
+    assert artist.is_hidden("#account-only") and artist.is_visible("#create")  # no empty tables, no "- ETH"
+    screenshot(artist, "artist-no-wallet")
+    artist.click("#connect-inline")
+    artist.wait_for_selector(f"[data-project='{sample.project_id}']")
+    assert artist.is_visible("#account-only") and artist.is_hidden("#artist-prompt")
+    assert artist.inner_text("#credit") != "-"
