@@ -45,17 +45,25 @@ function showEarnings(earned) {
 }
 
 // One small form per setting; each sends its own transaction and shows the revert in words.
-function settingForm(name, label, value, attributes, call, signer = contract) {
+// `check(input)` runs first (it throws what is wrong in words, or returns false to stop quietly).
+function settingForm(name, label, value, attributes, call, signer = contract, check = null) {
   const form = el("form", { class: `inline setting-${name}` },
     el("label", {}, `${label} `, el("input", { name, value, required: "", ...attributes })),
     el("button", { type: "submit" }, "Set"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const input = form.elements[name].value.trim();
-    guarded(async () => transact(signer, (c) => call(c, input), `${label} set to ${input}`, refresh));
+    guarded(async () => {
+      if (check && check(input) === false) return;
+      await transact(signer, (c) => call(c, input), `${label} set to ${input}`, refresh);
+    });
   });
   return form;
 }
+
+// A new price: an amount in ETH; zero only once the artist confirmed a free sale.
+const checkPrice = (input) => parseEther(amount("Price", input)) !== 0n
+  || confirm("A price of 0: collectors mint for free and nobody is paid. Set it?");
 
 let canAuction = false; // this deployment has an approved Dutch auction minter
 
@@ -64,7 +72,7 @@ function projectCard(p) {
   const auctioned = p.minter_type === "MinterDAExpSettlement";
   const sale = auctioned ? [auctionState(p), auctionForm(p)] : [
     settingForm("price", "Price (ETH)", p.price_wei === null ? "" : formatEther(BigInt(p.price_wei)), { inputmode: "decimal" },
-      (c, v) => c.setPrice(p.id, parseEther(amount("Price", v))), saleMinter(p)),
+      (c, v) => c.setPrice(p.id, parseEther(v)), saleMinter(p), checkPrice),
     settingForm("limit", "Limit per address (0: the default)", String(p.max_per_address ?? 0),
       { type: "number", min: 0, max: 4294967295, step: 1 }, (c, v) => c.setMaxPerAddress(p.id, Number(v)), saleMinter(p)),
     allowlistForm(p),
@@ -222,15 +230,43 @@ document.getElementById("preview-button").addEventListener("click", () => guarde
 
 // Check the manifest and learn its CID (nothing pinned), create the project on chain, and only
 // then pin: a refused or abandoned transaction leaves nothing pinned.
+// The create form's fields, checked before anything is pinned or a wallet is asked: the price in
+// wei, or null when the artist declined a confirmation (a free project, styles that earn nothing).
+function checkCreate(form) {
+  const name = form.get("name").trim();
+  if (!name || new TextEncoder().encode(name).length > 64) throw new Error("The name must be 1 to 64 bytes.");
+  const editions = Number(form.get("editions"));
+  if (!Number.isInteger(editions) || editions < 1 || editions > 1_000_000) {
+    throw new Error("Editions: a whole number from 1 to 1,000,000.");
+  }
+  const steps = Number(form.get("steps"));
+  if (!Number.isInteger(steps) || steps < 1 || steps > 150) throw new Error("Steps: a whole number from 1 to 150.");
+  const guidance = Number(form.get("guidance_scale"));
+  if (!Number.isFinite(guidance) || guidance < 0 || guidance > 30) throw new Error("Guidance scale: a number from 0 to 30.");
+  const styles = (form.get("styles") || "").trim();
+  if (styles && !/^\d+(\s*,\s*\d+){0,3}$/.test(styles)) {
+    throw new Error("Registered styles: up to 4 style ids separated by commas, e.g. 1, 2.");
+  }
+  const share = Number(form.get("share"));
+  if (styles && (!Number.isFinite(share) || share < 0 || share > 100)) throw new Error("Styles' share: 0 to 100 %.");
+  const price = parseEther(amount("Price", form.get("price").trim()));
+  if (price === 0n && !confirm("A price of 0: collectors mint for free and nobody is paid for this project " +
+    "(the platform's minimum price may refuse it). Create it for free?")) return null;
+  if (styles && share === 0 && !confirm("A styles' share of 0 %: the owners of the styles you blend earn nothing " +
+    "from this project's sales. Create it so?")) return null;
+  return price;
+}
+
 document.getElementById("create").addEventListener("submit", (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   guarded(async () => {
+    const price = checkCreate(form);
+    if (price === null) return;  // the artist thought again
     const { manifest, styleIds, query } = await draft(form);
     const checked = await postJSON(`/api/manifests?pin=0${query ? `&${query}` : ""}`, manifest);
     showMessage("Manifest checked; confirm the project in your wallet.", "info");
     const stylemint = await contract();
-    const price = parseEther(amount("Price", form.get("price").trim()));
     const minter = await minterOfType("MinterSetPrice");
     const tx = await stylemint.createProject(form.get("name"), checked.cid, checked.sha256, BigInt(form.get("editions")));
     const receipt = await tx.wait();

@@ -31,7 +31,7 @@ def test_preview_pins_nothing_and_a_refused_create_pins_nothing(open_page, site)
     assert "nothing was pinned" in page.inner_text("#messages")
     screenshot(page, "artist-preview")
     assert stored_blocks(store) == before
-    # A name the contract refuses (40 characters, 80 bytes): the revert in words, nothing pinned, no project.
+    # A name the contract would refuse (40 characters, 80 bytes): the page says so first; nothing pinned, no project.
     page.fill("input[name=name]", "é" * 40)
     page.click("#create button[type=submit]")
     page.wait_for_selector("text=The name must be 1 to 64 bytes.", timeout=30_000)

@@ -608,3 +608,35 @@ def test_pages_without_a_wallet_say_what_a_wallet_would_show_and_how_to_get_one(
     artist.wait_for_selector(f"[data-project='{sample.project_id}']")
     assert artist.is_visible("#account-only") and artist.is_hidden("#artist-prompt")
     assert artist.inner_text("#credit") != "-"
+
+
+def test_the_create_form_says_what_is_wrong_before_any_wallet_and_confirms_what_pays_nobody(open_page, site):
+    base, node, sample, store = site
+    web3 = sample.contract.chain_manager.provider.web3
+    nonce = web3.eth.get_transaction_count(ARTIST)
+    page = open_page("/artist", account=ARTIST, authorized=True)
+    page.wait_for_selector(f"[data-project='{sample.project_id}']")
+    page.fill("#create input[name=price]", "abc")
+    page.click("#create button[type=submit]")
+    page.wait_for_selector('text=Price: "abc" is not an amount in ETH')
+    assert "FixedNumber" not in page.inner_text("#messages")
+    page.fill("#create input[name=price]", "0")
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.click("#create button[type=submit]")
+    page.wait_for_timeout(500)
+    assert len(dialogs) == 1 and "A price of 0" in dialogs[0]
+    page.fill("#create input[name=price]", "0.01")
+    page.fill("#create input[name=styles]", "1")
+    page.fill("#create input[name=share]", "0")
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.click("#create button[type=submit]")
+    page.wait_for_timeout(500)
+    assert len(dialogs) == 2 and "earn nothing" in dialogs[1]
+    # The card's price form too: words, not the library's error, and nothing sent.
+    card = f"[data-project='{sample.project_id}']"
+    page.fill(f"{card} .setting-price input", "1,5")
+    page.click(f"{card} .setting-price button")
+    page.wait_for_selector('text=Price: "1,5" is not an amount in ETH')
+    assert web3.eth.get_transaction_count(ARTIST) == nonce  # no transaction was asked for
+    assert sample.contract.nextProjectId() == 2  # no project but the sample
