@@ -490,7 +490,20 @@ def _with_recorded_gateway(content, client):
     from backend.ipfs.gateway_client import GatewayReader
     from backend.ipfs.store import ReadThrough
 
-    gateway = recorded_gateway(client.address)
+    from backend.chain.deployments import deployments_file, genesis_hash
+    from backend.chain.errors import ChainUnavailable
+    from backend.retry import RetryPolicy
+
+    if not recorded_gateway(client.address):
+        return content  # none recorded for this address on any chain: nothing to ask the chain
+    try:
+        gateway = recorded_gateway(client.address, genesis_hash(client.rpc_url, policy=RetryPolicy(attempts=1),
+                                                                timeout=5.0))
+    except ChainUnavailable:
+        return content  # the verifier says UNREACHABLE when it needs the chain
+    if gateway:
+        click.echo(f"content  also from {gateway}: the gateway recorded with this deployment in {deployments_file()}",
+                   err=True)
     return ReadThrough(content, GatewayReader(gateway)) if gateway else content
 
 
@@ -529,22 +542,29 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
     20: unavailable (the token's content could not be fetched from this source: not checked)."""
     from backend.chain.abi import AbiUnavailable
     from backend.ipfs.config import IpfsConfigError, store_from_config
-    from backend.chain.deployments import resolve_target, rpc_url
-    from backend.chain.errors import ChainUnavailable
+    from backend.chain.deployments import NotADeployment, resolve_target, rpc_url
+    from backend.chain.errors import ChainUnavailable, RpcRejected
+    from backend.retry import RetryPolicy
     from backend.verify.verifier import Outcome, Verifier
 
     if (token_id is None) == (project_id is None):
         raise InputError("give a TOKEN_ID or --project ID")
     try:
-        client, _ = resolve_target(rpc, contract)
+        # Asked once, briefly: a person waiting for an answer hears of a dead RPC in seconds.
+        # (Not for an id no token can have: the verifier refutes it without the chain.)
+        from backend.chain import TOKEN_ID_MULTIPLIER
+
+        impossible = token_id is not None and token_id < TOKEN_ID_MULTIPLIER
+        client, _ = resolve_target(rpc, contract, probe=None if impossible else RetryPolicy(attempts=1),
+                                   report=lambda line: click.echo(line, err=True))
         content = store_from_config(ipfs_setting)
         if ipfs_setting is None:
             content = _with_recorded_gateway(content, client)
     except IpfsConfigError as err:
         raise InputError(str(err)) from None
-    except (AbiUnavailable, LookupError) as err:
+    except (AbiUnavailable, LookupError, NotADeployment) as err:
         raise InputError(str(err)) from None
-    except (ChainUnavailable, OSError) as err:
+    except (ChainUnavailable, RpcRejected, OSError) as err:
         click.echo(f"UNREACHABLE: the RPC at {rpc_url(rpc)} did not answer: {err}", err=True)
         sys.exit(Outcome.UNREACHABLE.exit_code)
     verifier = Verifier(client, content, threads=threads, device=device, cross_check=cross_check)

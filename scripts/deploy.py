@@ -61,6 +61,8 @@ def cli(account, admin, payout, oracles, threshold, placeholder, randomness_dela
         block_number=int(receipt.block_number),
         rpc_url=getattr(networks.provider, "uri", None),
         gateway=gateway.rstrip("/") if gateway else None,
+        # The chain's identity beside its id: a record of an earlier local chain is never taken for this one.
+        genesis_hash="0x" + bytes(networks.provider.web3.eth.get_block(0)["hash"]).hex(),
     ))
     click.echo(f"StyleMint deployed at {stylemint.address} (block {receipt.block_number}, "
                f"{receipt.gas_used} gas); recorded in {path}")

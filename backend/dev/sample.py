@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backend.chain.deployments import Deployment, save
+from backend.chain.deployments import Deployment, genesis_hash, save
 from backend.dev import ape_contract as core
 from backend.render import shipped
 from backend.render.samples import sample_manifest
@@ -79,7 +79,8 @@ def deploy_sample(node_url: str, store, *, echo=lambda *_: None, price_wei: int 
     contract = core.deploy(deployer, admin=deployer, payout=platform, oracles=oracles, threshold=threshold)
     receipt = contract.creation_metadata.receipt if contract.creation_metadata else None
     deployment = Deployment(chain_id=networks.provider.chain_id, address=str(contract.address),
-                            block_number=int(receipt.block_number) if receipt else 0, rpc_url=node_url)
+                            block_number=int(receipt.block_number) if receipt else 0, rpc_url=node_url,
+                            genesis_hash=genesis_hash(node_url))
     save(deployment)
     echo(f"contract   StyleMint at {contract.address}")
     manifest = manifest or sample_manifest()

@@ -27,7 +27,7 @@ def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, 
     store = store if store is not None else store_from_config(ipfs)
     chain_id = client.chain_id()
     try:
-        recorded = deployments.load(chain_id)
+        recorded = deployments.load(chain_id, deployments.genesis_hash(client.rpc_url))
         start_block = recorded.block_number if recorded.address.lower() == client.address.lower() else 0
     except LookupError:
         start_block = 0

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from ape import accounts
+from web3 import Web3
 
 from backend.dev import ape_contract as core
 from backend.web import create_app
@@ -34,11 +35,43 @@ def test_verify_exit_codes_for_failures(fulfilled, env):
     result = stylemint(env, "verify", "99000000", "--rpc", node.url)
     assert result.returncode == 16 and "UNKNOWN_TOKEN" in result.stdout
     result = stylemint(env, "verify", "1000000", "--rpc", "http://127.0.0.1:9", "--contract", sample.deployment.address)
-    assert result.returncode == 17 and "the RPC at http://127.0.0.1:9 did not answer" in result.stdout  # names it
+    assert result.returncode == 17 and "the RPC at http://127.0.0.1:9 did not answer" in result.stderr  # names it
+    assert one_line(result.stderr) and result.stdout == ""  # no retry chatter, no traceback
     result = stylemint(env, "verify", "--rpc", node.url)
     assert result.returncode == 2 and "give a TOKEN_ID or --project" in result.stderr
     result = stylemint(env, "verify", "1000000", "--rpc", node.url, "--ipfs", "ftp+x")
     assert result.returncode == 2 and "--ipfs 'ftp+x'" in result.stderr and "STYLEMINT_IPFS" not in result.stderr
+
+
+def one_line(stderr: str) -> bool:
+    """A plain one-line message: no traceback, no library's log lines."""
+    return len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr and "urllib3" not in stderr
+
+
+def test_bad_targets_get_one_plain_line_and_exit_2(fulfilled, env):
+    node, sample, store, mints, _ = fulfilled
+    token = str(mints[0].token_id)
+    malformed = stylemint(env, "verify", token, "--rpc", node.url, "--contract", "0x1234")
+    assert malformed.returncode == 2 and "--contract '0x1234' is not an address" in malformed.stderr
+    assert one_line(malformed.stderr.replace("Error: ", "")), malformed.stderr
+    empty = "0x" + "12" * 20
+    nothing = stylemint(env, "verify", token, "--rpc", node.url, "--contract", empty)
+    assert nothing.returncode == 2 and f"there is no contract at {Web3.to_checksum_address(empty)}" in nothing.stderr
+    assert one_line(nothing.stderr), nothing.stderr
+    # The record used says where it came from; a record of another chain with the same id (an
+    # earlier local anvil, deployed at the same address) is refused, not read.
+    found = stylemint(env, "verify", token, "--rpc", node.url)
+    assert found.returncode == 0 and "the deployment recorded in" in found.stderr
+    records = env / "data" / "deployments.json"
+    kept = records.read_text()
+    entries = json.loads(kept)
+    entries["31337"]["genesis_hash"] = "0x" + "ab" * 32
+    records.write_text(json.dumps(entries))
+    try:
+        stale = stylemint(env, "verify", token, "--rpc", node.url)
+    finally:
+        records.write_text(kept)  # the module's chain is shared with the next tests
+    assert stale.returncode == 2 and "is of another chain with that id" in stale.stderr and one_line(stale.stderr)
 
 
 def test_a_verdict_that_needs_no_render_loads_no_render_library(tmp_path):
