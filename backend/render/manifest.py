@@ -172,6 +172,16 @@ class RenderEnvironment(_Strict):
         return self
 
 
+class ProjectStory(_Strict):
+    """What the artist tells collectors about the project; shown on its page, never rendered.
+    The cover is an image pinned beside the manifest (its CIDv1, as `POST /api/images` returns)."""
+
+    description: str = Field(default="", max_length=2000)
+    statement: str = Field(default="", max_length=2000)
+    licence: str = Field(default="", max_length=64)
+    cover_cid: str | None = Field(default=None, pattern=r"^baf[a-z2-7]{50,100}$")
+
+
 class StyleManifest(_Strict):
     """What a style project renders with. See docs/RENDER_SPEC.md for every field."""
 
@@ -192,6 +202,9 @@ class StyleManifest(_Strict):
     styles: list[Style] = Field(default_factory=list, max_length=MAX_STYLES)
     attribution: Literal["attention", "counterfactual"] = "attention"
     environment: RenderEnvironment | None = None
+    # Not part of the render. Written only when present, so the bytes (and hashes) of every
+    # manifest without a story stay what they were.
+    story: ProjectStory | None = None
 
     @field_validator("guidance_scale", mode="before")
     @classmethod
@@ -251,8 +264,12 @@ class StyleManifest(_Strict):
     # -- bytes and hashes ---------------------------------------------------------------
 
     def canonical_bytes(self) -> bytes:
-        """Sorted keys, no whitespace, UTF-8; defaults written out, so the bytes say everything."""
-        return canonical_json(self.model_dump(mode="json"))
+        """Sorted keys, no whitespace, UTF-8; defaults written out, so the bytes say everything
+        (but `story` only when there is one)."""
+        document = self.model_dump(mode="json")
+        if document["story"] is None:
+            del document["story"]
+        return canonical_json(document)
 
     def sha256(self) -> bytes:
         return hashlib.sha256(self.canonical_bytes()).digest()

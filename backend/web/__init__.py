@@ -76,7 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     # a bounded number of them.
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
     pin_limit = app.config["PIN_RATE_LIMIT"]
-    for endpoint in ("api.manifests", "api.adapters", "api.allowlists"):
+    for endpoint in ("api.manifests", "api.adapters", "api.allowlists", "api.images"):
         app.view_functions[endpoint] = limiter.limit(
             pin_limit, error_message=f"pin limit reached ({pin_limit} per client); try again later")(
             app.view_functions[endpoint])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 
@@ -246,6 +247,41 @@ def manifests():
                        pinned=False), 200
     return jsonify(cid=_pin(canonical, "manifest"), sha256="0x" + manifest.sha256_hex(),
                    canonical=canonical.decode(), pinned=True), 201
+
+
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
+
+
+@bp.post("/images")
+def images():
+    """Pin a project's cover image (PNG or JPEG, at most 2 MiB, at most 4096 px a side) for its
+    manifest's `story.cover_cid`; returns its CID and size (`?pin=0`: checks, pins nothing). The
+    bytes must decode as the type they claim to be: a page shows them to every visitor."""
+    from PIL import Image, UnidentifiedImageError
+
+    if request.mimetype not in IMAGE_TYPES:
+        abort(415, description="send the image as Content-Type: image/png or image/jpeg")
+    too_large = f"the image is larger than the limit of {MAX_IMAGE_BYTES} bytes"
+    if (request.content_length or 0) > MAX_IMAGE_BYTES:
+        abort(413, description=too_large)
+    request.max_content_length = MAX_IMAGE_BYTES + 1  # a chunked upload: read one byte past the limit
+    data = request.stream.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        abort(413, description=too_large)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind, size = image.format, image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        abort(422, description=f"not a readable image: {err}")
+    if kind != IMAGE_TYPES[request.mimetype]:
+        abort(422, description=f"the bytes are a {kind} image, not {request.mimetype}")
+    if max(size) > 4096:
+        abort(422, description=f"the image is {size[0]}x{size[1]}: at most 4096 px a side")
+    if request.args.get("pin", "1") == "0":  # the CID it would have (the page pins after the create)
+        return jsonify(cid=cid_of(data), size=len(data), width=size[0], height=size[1], pinned=False), 200
+    return jsonify(cid=_pin(data, "image"), size=len(data), width=size[0], height=size[1], pinned=True), 201
 
 
 @bp.post("/allowlists")

@@ -127,6 +127,17 @@ OPENAPI = {
                 "properties": {"cid": {"type": "string"}, "sha256": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"},
                                "size": {"type": "integer"}}}}}},
                           **_errors(403, 413, 415, 422, 429, 502)}}},
+        "/api/images": {"post": {
+            "summary": "Pin a project's cover image (PNG or JPEG, at most 2 MiB and 4096 px a side) for its "
+                       "manifest's story.cover_cid; returns CID, size and pixel size (rate-limited per client; "
+                       "same-origin pages only)",
+            "requestBody": {"required": True, "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}} for kind in ("image/png", "image/jpeg")}},
+            "responses": {"201": {"description": "Pinned", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["cid", "size", "width", "height"],
+                "properties": {"cid": {"type": "string"}, "size": {"type": "integer"}, "width": {"type": "integer"},
+                               "height": {"type": "integer"}}}}}},
+                          **_errors(403, 413, 415, 422, 429, 502)}}},
         "/api/allowlists": {"post": {
             "summary": "Pin an allowlist of addresses and return its CID and Merkle root (OpenZeppelin's standard "
                        "tree of addresses) for MinterSetPrice.setMerkleRoot (rate-limited per client; same-origin "

@@ -214,7 +214,34 @@ async function draft(form) {
       scale: 1.0, trigger: s.trigger }));
     manifest.attribution = form.get("attribution");
   }
-  return { manifest, styleIds, query: styleIds.length ? `styles=${styleIds.join(",")}` : "" };
+  const story = await storyOf(form);
+  if (story) manifest.story = story.story;
+  return { manifest, styleIds, query: styleIds.length ? `styles=${styleIds.join(",")}` : "", cover: story?.cover };
+}
+
+// The story fields as the manifest's `story`, and the cover image (checked by the server, pinned
+// only after the create: `cover` is {file, cid}); null when the artist left them all empty.
+async function storyOf(form) {
+  const text = (name) => (form.get(name) || "").trim();
+  const file = form.get("cover");
+  const chosen = file instanceof File && file.size > 0 ? file : null;
+  if (!text("description") && !text("statement") && !text("licence") && !chosen) return null;
+  let cover = null;
+  if (chosen) {
+    if (!["image/png", "image/jpeg"].includes(chosen.type)) throw new Error("Cover image: a PNG or JPEG file.");
+    if (chosen.size > 2 * 1024 * 1024) throw new Error("Cover image: at most 2 MiB.");
+    const checked = await postBytes("/api/images?pin=0", chosen, chosen.type);
+    cover = { file: chosen, cid: checked.cid };
+  }
+  return { story: { description: text("description"), statement: text("statement"), licence: text("licence"),
+    cover_cid: cover?.cid ?? null }, cover };
+}
+
+async function postBytes(url, body, type) {
+  const response = await fetch(url, { method: "POST", headers: { "Content-Type": type, Accept: "application/json" }, body });
+  const reply = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(reply.message || `${url}: HTTP ${response.status}`);
+  return reply;
 }
 
 document.getElementById("preview-button").addEventListener("click", () => guarded(async () => {
@@ -263,7 +290,7 @@ document.getElementById("create").addEventListener("submit", (event) => {
   guarded(async () => {
     const price = checkCreate(form);
     if (price === null) return;  // the artist thought again
-    const { manifest, styleIds, query } = await draft(form);
+    const { manifest, styleIds, query, cover } = await draft(form);
     const checked = await postJSON(`/api/manifests?pin=0${query ? `&${query}` : ""}`, manifest);
     showMessage("Manifest checked; confirm the project in your wallet.", "info");
     const stylemint = await contract();
@@ -280,19 +307,23 @@ document.getElementById("create").addEventListener("submit", (event) => {
       showMessage(`Project ${projectId} created; confirm the styles and their ${shareBps / 100} % share in your wallet.`, "info");
       await (await stylemint.setProjectStyles(projectId, styleIds.map(BigInt), shareBps)).wait();
     }
-    await pin(projectId, manifest, query, checked.cid);
+    await pin(projectId, manifest, query, checked.cid, cover);
     await refresh();
   });
 });
 
-async function pin(projectId, manifest, query, cid) {
+async function pin(projectId, manifest, query, cid, cover = null) {
   try {
+    if (cover) {
+      const image = await postBytes("/api/images", cover.file, cover.file.type);
+      if (image.cid !== cover.cid) throw new Error(`the server pinned the cover as ${image.cid}, not ${cover.cid}`);
+    }
     const pinned = await postJSON(`/api/manifests${query ? `?${query}` : ""}`, manifest);
     if (pinned.cid !== cid) throw new Error(`the server pinned ${pinned.cid}, not the ${cid} the project names`);
   } catch (error) {
     showMessage(`Project ${projectId} is created, but its manifest could not be pinned (${error.message}); ` +
       "the oracle cannot render it until it is.", "error",
-      { label: "Pin again", onClick: () => guarded(() => pin(projectId, manifest, query, cid)) });
+      { label: "Pin again", onClick: () => guarded(() => pin(projectId, manifest, query, cid, cover)) });
     return;
   }
   showMessage(`Project ${projectId} created (paused) and its manifest pinned as ${cid}. It goes live once the ` +

@@ -59,9 +59,23 @@ async function load() {
   else if (!project.approved) showMessage("The platform has not approved this project's manifest yet: it cannot be minted.", "error");
   else if (project.paused || project.admin_paused) showMessage("Minting is paused for this project.", "error");
   shown = project;
+  showStory(project.manifest?.story);
   followAuction(project);
   await showWallet();
   return project;
+}
+
+// The artist's words about the project and its cover, as its pinned manifest holds them.
+function showStory(story) {
+  const box = document.getElementById("story");
+  box.hidden = !story;
+  if (!story) return box.replaceChildren();
+  box.replaceChildren(...[
+    story.cover_cid && el("img", { class: "cover", id: "cover", src: `/ipfs/${story.cover_cid}`, alt: "the project's cover" }),
+    story.description && el("p", { class: "description" }, story.description),
+    story.statement && el("div", { class: "statement" }, el("h3", {}, "Artist statement"), el("p", {}, story.statement)),
+    story.licence && el("p", { class: "licence" }, `Licence: ${story.licence}`),
+  ].filter(Boolean));
 }
 
 // The chain's time now, from the newest block's time the API reported and the seconds since.
@@ -246,13 +260,16 @@ button.addEventListener("click", () => guarded(async () => {
   const tokenId = mint.args.tokenId.toString();
   if (project.auction && !project.auction.settled && !(await load()).auction.settled) {
     // Rendered now, but paid out (and shown as final) only once the auction settles its price.
-    pending.append(el("p", { class: "message ok", id: "minted" }, `You minted token ${tokenId} `,
-      el("a", { href: `/token?id=${tokenId}` }, "(its page)"),
+    pending.append(el("p", { class: "message ok", id: "minted" },
+      `You minted #${Number(BigInt(tokenId) % 1_000_000n) + 1} (token ${tokenId}) `, el("a", { href: `/token?id=${tokenId}` }, "(its page)"),
       ". It renders now; its sale settles when the auction does, and what you paid above the final price is yours to reclaim here."));
     await showEditions();
     return;
   }
-  pending.append(el("p", { class: "message info", id: "rendering" }, `Minted token ${tokenId}; rendering…`));
+  const edition = Number(BigInt(tokenId) % 1_000_000n) + 1;
+  pending.append(el("p", { class: "message ok", id: "minted" }, `You minted #${edition} (token ${tokenId}). `,
+    el("a", { href: `/token?id=${tokenId}` }, "See it")),
+  el("p", { class: "message info", id: "rendering" }, `Minted token ${tokenId}; rendering…`));
   const token = await waitForRender(tokenId);
   pending.append(el("p", { class: "message ok" }, `Token ${tokenId} is ready.`),
     el("img", { class: "art", src: token.image, alt: `token ${tokenId}` }));

@@ -97,3 +97,18 @@ def test_manifest_is_immutable():
     with pytest.raises(Exception):
         sample_manifest().steps = 3  # type: ignore[misc]
     assert isinstance(sample_manifest(), StyleManifest)
+
+
+def test_a_story_is_written_only_when_there_is_one_and_never_changes_other_hashes():
+    from backend.render.manifest import parse_manifest
+    from backend.render.samples import sample_manifest
+
+    plain = sample_manifest()
+    assert b'"story"' not in plain.canonical_bytes()  # every manifest pinned before stories keeps its hash
+    told = parse_manifest(json.dumps({**json.loads(plain.canonical_bytes()), "story": {
+        "description": "Ferns.", "statement": "", "licence": "CC0 1.0", "cover_cid": None}}).encode())
+    assert told.story.description == "Ferns." and b'"story":{' in told.canonical_bytes()
+    assert told.sha256() != plain.sha256()
+    for bad in ({"description": "x" * 2001}, {"cover_cid": "QmNotACIDv1"}, {"colour": "red"}):
+        with pytest.raises(ManifestError):
+            parse_manifest(json.dumps({**json.loads(plain.canonical_bytes()), "story": bad}).encode())

@@ -326,3 +326,26 @@ def test_a_token_state_and_its_progress_come_from_one_read(site, render_gate, mo
         assert token["error"] == ("gave up" if failed else None)
     assert reads == [mint.token_id] * 4  # one read per request
     render_gate.set()
+
+
+def test_a_cover_image_is_checked_before_it_is_pinned(site):
+    import io
+
+    from PIL import Image
+
+    base, node, sample, store = site
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 40, 40)).save(buffer, format="PNG")
+    png = buffer.getvalue()
+    dry = post(site, "/api/images?pin=0", png, "image/png")
+    assert dry.status_code == 200 and dry.json()["pinned"] is False and not store.has(dry.json()["cid"])
+    pinned = post(site, "/api/images", png, "image/png")
+    assert pinned.status_code == 201 and pinned.json()["cid"] == dry.json()["cid"] == cid_of(png)
+    assert (pinned.json()["width"], pinned.json()["height"]) == (32, 24) and store.get(pinned.json()["cid"]) == png
+    for body, kind, status, says in ((png, "text/plain", 415, "image/png or image/jpeg"),
+                                     (b"not an image", "image/png", 422, "not a readable image"),
+                                     (png, "image/jpeg", 422, "a PNG image, not image/jpeg"),
+                                     (png[:40], "image/png", 422, "not a readable image"),
+                                     (b"\x89PNG" + b"0" * (2 * 1024 * 1024), "image/png", 413, "larger than the limit")):
+        refused = post(site, "/api/images", body, kind)
+        assert refused.status_code == status and says in refused.json()["message"], (kind, refused.text[:200])

@@ -640,3 +640,34 @@ def test_the_create_form_says_what_is_wrong_before_any_wallet_and_confirms_what_
     page.wait_for_selector('text=Price: "1,5" is not an amount in ETH')
     assert web3.eth.get_transaction_count(ARTIST) == nonce  # no transaction was asked for
     assert sample.contract.nextProjectId() == 2  # no project but the sample
+
+
+def test_an_artist_tells_the_project_story_and_the_project_page_shows_it(open_page, site, tmp_path):
+    from PIL import Image
+
+    base, node, sample, store = site
+    cover = tmp_path / "cover.png"
+    Image.new("RGB", (96, 48), (30, 90, 160)).save(cover)
+    page = open_page("/artist", account=ARTIST, authorized=True)
+    page.wait_for_selector(f"[data-project='{sample.project_id}']")
+    page.fill("#create input[name=name]", "Told Ferns")
+    page.fill("#create textarea[name=description]", "Ferns in the evening, one colour each.")
+    page.fill("#create textarea[name=statement]", "I draw what the garden keeps.")
+    page.select_option("#create select[name=licence]", "CC BY 4.0")
+    page.set_input_files("#create input[name=cover]", str(cover))
+    page.click("#create button[type=submit]")
+    page.wait_for_selector("text=and its manifest pinned as", timeout=60_000)
+    pid = sample.contract.nextProjectId() - 1
+    manifest = json.loads(store.get(sample.contract.projectInfo(pid).manifestCID))
+    story = manifest["story"]
+    assert story["description"] == "Ferns in the evening, one colour each." and story["licence"] == "CC BY 4.0"
+    assert store.get(story["cover_cid"]) == cover.read_bytes()  # pinned after the create, as checked
+    project = open_page(f"/project?id={pid}", account=COLLECTOR)
+    project.wait_for_selector("#story:not([hidden]) img#cover")
+    project.wait_for_function("() => document.getElementById('cover').naturalWidth === 96")
+    assert project.inner_text("#story .description") == "Ferns in the evening, one colour each."
+    assert "I draw what the garden keeps." in project.inner_text("#story .statement")
+    assert project.inner_text("#story .licence") == "Licence: CC BY 4.0"
+    # Above the editions grid.
+    assert project.locator("#story").bounding_box()["y"] < project.locator("#editions").bounding_box()["y"]
+    screenshot(project, "project-story")
