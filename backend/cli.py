@@ -518,8 +518,23 @@ def _print_report(report) -> None:
     click.echo(f"({timings})")
 
 
-@main.command()
-@click.argument("token_id", type=int, required=False)
+class TokenIdType(click.ParamType):
+    """A token id as collectors' tools show it (project × 1,000,000 + edition − 1); a negative
+    number is said to be no token id, not taken for an unknown option."""
+
+    name = "TOKEN_ID"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        if not str(value).isdigit():
+            self.fail(f"{str(value)[:40]!r} is not a token id: a whole number, project × 1,000,000 + edition − 1 "
+                      "(token 1000000 is project 1's first edition)", param, ctx)
+        return int(value)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("token_id", type=TokenIdType(), required=False)
 @click.option("--project", "project_id", type=click.IntRange(min=1), default=None,
               help="Verify every fulfilled token of this project instead of one token.")
 @click.option("--rpc", default=None, help="RPC URL (default: $STYLEMINT_RPC, else http://127.0.0.1:8545).")
@@ -551,10 +566,8 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
         raise InputError("give a TOKEN_ID or --project ID")
     try:
         # Asked once, briefly: a person waiting for an answer hears of a dead RPC in seconds.
-        # (Not for an id no token can have: the verifier refutes it without the chain.)
-        from backend.chain import TOKEN_ID_MULTIPLIER
-
-        impossible = token_id is not None and token_id < TOKEN_ID_MULTIPLIER
+        # (Not for an id no token can have, beyond uint256: the verifier refutes it without the chain.)
+        impossible = token_id is not None and token_id >= 2**256
         client, _ = resolve_target(rpc, contract, probe=None if impossible else RetryPolicy(attempts=1),
                                    report=lambda line: click.echo(line, err=True))
         content = store_from_config(ipfs_setting)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, jsonify, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -109,7 +109,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def json_error(error: HTTPException):
-        """Every error is JSON with a message, never an HTML page; headers such as Allow kept."""
+        """Every error is JSON with a message (headers such as Allow kept), except a page that a
+        browser asked for and that does not exist: that is the site's own not-found page."""
+        if error.code == 404 and "text/html" in request.headers.get("Accept", "") and not request.path.startswith(
+                ("/api/", "/ipfs/", "/static/", "/vendor/")):
+            return render_template("notfound.html", path=request.path[:200]), 404
         response = jsonify(error=error.name, message=error.description)
         for name, value in error.get_headers():
             if name.lower() != "content-type":

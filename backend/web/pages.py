@@ -32,6 +32,12 @@ def static_file(name: str):
     return send_from_directory(FRONTEND, name)
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico before they read the page's icon link."""
+    return send_from_directory(FRONTEND, "favicon.svg", mimetype="image/svg+xml")
+
+
 @bp.get("/vendor/ethers.js")
 def ethers():
     if not (ETHERS_DIST / "ethers.min.js").exists():

@@ -213,7 +213,7 @@ async function showEditions() {
   const pages = document.getElementById("pages");
   pages.replaceChildren(
     el("button", { id: "prev", onclick: () => { page -= 1; guarded(showEditions); } }, "Previous"),
-    el("span", { id: "page-of" }, ` Page ${result.page} of ${result.pages} (${result.total} editions) `),
+    el("span", { id: "page-of" }, ` Page ${result.page} of ${result.pages} (${result.total} edition${result.total === 1 ? "" : "s"}) `),
     el("button", { id: "next", onclick: () => { page += 1; guarded(showEditions); } }, "Next"));
   pages.querySelector("#prev").disabled = result.page <= 1;
   pages.querySelector("#next").disabled = result.page >= result.pages;

@@ -39,6 +39,8 @@ def test_verify_exit_codes_for_failures(fulfilled, env):
     assert one_line(result.stderr) and result.stdout == ""  # no retry chatter, no traceback
     result = stylemint(env, "verify", "--rpc", node.url)
     assert result.returncode == 2 and "give a TOKEN_ID or --project" in result.stderr
+    result = stylemint(env, "verify", "-5", "--rpc", node.url)
+    assert result.returncode == 2 and "'-5' is not a token id" in result.stderr and "No such option" not in result.stderr
     result = stylemint(env, "verify", "1000000", "--rpc", node.url, "--ipfs", "ftp+x")
     assert result.returncode == 2 and "--ipfs 'ftp+x'" in result.stderr and "STYLEMINT_IPFS" not in result.stderr
 
@@ -79,7 +81,7 @@ def test_a_verdict_that_needs_no_render_loads_no_render_library(tmp_path):
     (5 s of imports here) load only when a render is due."""
     probe = ("import atexit, sys\n"
              "atexit.register(lambda: print('LOADED', sorted(m for m in ('torch', 'diffusers') if m in sys.modules)))\n"
-             "sys.argv = ['stylemint', 'verify', '--rpc', 'http://127.0.0.1:9', '--contract', '0x' + '11' * 20, '--', '-1']\n"
+             "sys.argv = ['stylemint', 'verify', '--rpc', 'http://127.0.0.1:9', '--contract', '0x' + '11' * 20, str(2**256)]\n"
              "from backend.cli import main\nmain()\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
                             env={**os.environ, "STYLEMINT_DATA_DIR": str(tmp_path / "data")})

@@ -197,6 +197,15 @@ def test_template_openapi_pages_and_vendor(site):
     assert get(site, "/vendor/ethers.js").headers["content-type"].startswith("text/javascript")
     missing = get(site, "/nowhere")
     assert missing.status_code == 404 and missing.json()["message"] == "no page /nowhere"
+    # A browser asking for a page that does not exist gets the site's own page, in its layout.
+    import httpx
+
+    page = httpx.get(site[0] + "/nowhere", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "There is no page /nowhere on this site." in page.text and 'href="/static/favicon.svg"' in page.text
+    assert httpx.get(site[0] + "/api/nowhere", headers={"Accept": "text/html"}).json()["message"]  # the API: JSON
+    icon = get(site, "/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
 
 
 def test_every_documented_path_is_served(site):
