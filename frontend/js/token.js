@@ -13,6 +13,13 @@ async function refresh() {
   try {
     token = await getJSON(`/api/tokens/${id}`);
   } catch (error) {
+    if (/does not exist$/.test(error.message)) {
+      // Not minted yet (a link shared before the mint, or a page opened while it confirms): the
+      // page shows the token as soon as it exists. A refunded (burned) token says so and stops.
+      showImage(null, `Token ${id} is not minted yet; this page shows it as soon as it is.`);
+      setTimeout(() => guarded(refresh), 3 * POLL_MS);
+      return;
+    }
     showImage(null, error.message);
     throw error;
   }

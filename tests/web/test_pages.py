@@ -671,3 +671,15 @@ def test_an_artist_tells_the_project_story_and_the_project_page_shows_it(open_pa
     # Above the editions grid.
     assert project.locator("#story").bounding_box()["y"] < project.locator("#editions").bounding_box()["y"]
     screenshot(project, "project-story")
+
+
+def test_a_token_page_opened_before_its_mint_shows_the_token_once_minted(open_page, site):
+    base, node, sample, store = site
+    next_id = sample.project_id * 1_000_000 + int(sample.contract.projectInfo(sample.project_id).invocations)
+    page = open_page(f"/token?id={next_id}", account=COLLECTOR)
+    page.wait_for_selector(f"text=Token {next_id} is not minted yet; this page shows it as soon as it is.")
+    page.evaluate("window.__sameDocument = true")
+    record = core.mint(sample.contract, accounts.test_accounts[4], sample.project_id)
+    assert record.token_id == next_id
+    page.wait_for_selector(f"#facts [data-copy='{COLLECTOR}']", timeout=30_000)  # its owner, without a reload
+    assert page.evaluate("window.__sameDocument") is True
