@@ -507,12 +507,25 @@ def _with_recorded_gateway(content, client):
     return ReadThrough(content, GatewayReader(gateway)) if gateway else content
 
 
+def _plain(value) -> str:
+    """Evidence for a person: `none`, a list joined by commas, an object as `key=value` pairs (a
+    nested one in braces), never Python's repr of a dict."""
+    if value is None or value == [] or value == {}:
+        return "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_plain(v) if not isinstance(v, dict) else '{' + _plain(v) + '}'}"
+                         for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_plain(v) if not isinstance(v, dict) else "{" + _plain(v) + "}" for v in value)
+    return str(value)
+
+
 def _print_report(report) -> None:
     for check in report.checks:
         label = "WARN" if check.warning else ("PASS" if check.passed else "FAIL")
         click.echo(f"{label}  {check.step:<9} {check.detail}")
         for key, value in check.evidence.items():
-            click.echo(f"      {key}: {value}")
+            click.echo(f"      {key}: {_plain(value)}")
     click.echo(f"{report.outcome.upper()}: {report.reason}")
     timings = ", ".join(f"{k} {v:.2f}" for k, v in report.timings.items())
     click.echo(f"({timings})")

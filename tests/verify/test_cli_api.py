@@ -22,6 +22,9 @@ def test_verify_one_token_text_and_json(fulfilled, env):
     for step in ("token", "seed", "manifest", "metadata", "model", "render"):
         assert f"PASS  {step}" in text.stdout
     assert "WARN  manifest" in text.stdout and "EXACT: exact" in text.stdout
+    # Read by people: no Python dicts or lists, each value in words.
+    assert "{'" not in text.stdout and "['" not in text.stdout and ": None" not in text.stdout
+    assert "committed_environment: device=cpu, device_name=none, cpu_capability=" in text.stdout
     assert f"expected_seed: {text.stdout.split('on_chain_seed: ')[1].split()[0]}" in text.stdout
     report = json.loads(stylemint(env, "verify", str(mints[1].token_id), "--rpc", node.url, "--json").stdout)
     assert report["outcome"] == "exact" and report["exit_code"] == 0 and len(report["checks"]) >= 6
