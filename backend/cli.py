@@ -524,6 +524,10 @@ def _print_report(report) -> None:
     for check in report.checks:
         label = "WARN" if check.warning else ("PASS" if check.passed else "FAIL")
         click.echo(f"{label}  {check.step:<9} {check.detail}")
+        if check.passed and set(check.evidence) == {"recorded", "recomputed"}:
+            # They agree (the detail line says how): once in full is for --json, not three times here.
+            click.echo("      recorded: as recomputed (both in full with --json)")
+            continue
         for key, value in check.evidence.items():
             click.echo(f"      {key}: {_plain(value)}")
     click.echo(f"{report.outcome.upper()}: {report.reason}")
