@@ -211,7 +211,7 @@ async function draft(form) {
     const unread = registered.find((s) => !s.adapter_kind);
     if (unread) throw new Error(`Style #${unread.id}'s adapter cannot be read from IPFS right now; try again shortly.`);
     manifest.styles = registered.map((s) => ({ kind: s.adapter_kind, cid: s.adapter_cid, sha256: s.adapter_sha256.slice(2),
-      scale: 1.0, trigger: s.trigger }));
+      scale: Number(form.get("scale") ?? 1), trigger: s.trigger }));
     manifest.attribution = form.get("attribution");
   }
   const story = await storyOf(form);
@@ -274,6 +274,8 @@ function checkCreate(form) {
   if (styles && !/^\d+(\s*,\s*\d+){0,3}$/.test(styles)) {
     throw new Error("Registered styles: up to 4 style ids separated by commas, e.g. 1, 2.");
   }
+  const scale = Number(form.get("scale") ?? 1);
+  if (styles && (!Number.isFinite(scale) || scale < 0 || scale > 2)) throw new Error("Style strength: a number from 0 to 2.");
   const share = Number(form.get("share"));
   if (styles && (!Number.isFinite(share) || share < 0 || share > 100)) throw new Error("Styles' share: 0 to 100 %.");
   const price = parseEther(amount("Price", form.get("price").trim()));

@@ -44,6 +44,7 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     artist.fill("input[name=name]", "Dots and Lines")
     artist.fill("input[name=styles]", "1, 2")
     artist.fill("input[name=share]", "30")
+    artist.fill("input[name=scale]", "0.8")
     artist.click("#create button[type=submit]")
     artist.wait_for_selector("text=Project 2 created (paused)", timeout=60_000)
     style_ids, share = sample.contract.projectStyles(2)
@@ -52,6 +53,7 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     assert [(s["trigger"], s["cid"]) for s in manifest["styles"]] == [("stipple", info.adapterCID),
                                                                       ("inkline", registry.styleInfo(2).adapterCID)]
     assert manifest["prompt"].endswith(", stipple style, inkline style")
+    assert [s["scale"] for s in manifest["styles"]] == [0.8, 0.8]  # the strength the artist chose
     sample.contract.approveProject(2, sample.contract.projectInfo(2).manifestHash, sample.contract.stylesConfigHash(2), sender=admin)
     sample.contract.setProjectPaused(2, False, sender=accounts.test_accounts[3])
 
