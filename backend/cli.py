@@ -294,9 +294,12 @@ def sample_manifest_command(model_id, style):
 @click.option("--explorer", default=None, metavar="URL",
               help="A block explorer for this chain (e.g. https://sepolia.etherscan.io): token pages link "
                    "transactions and addresses to it. Default: none (a local chain has none).")
-def serve(host, port, rpc, contract, ipfs_setting, public_rpc, public_urls, explorer):
-    """Serve the pages, the JSON API and the IPFS gateway."""
-    from werkzeug.serving import make_server
+@click.option("--threads", type=click.IntRange(1, 256), default=16, show_default=True,
+              help="Requests served at once (waitress threads in one process, so the rate limits count "
+                   "every request).")
+def serve(host, port, rpc, contract, ipfs_setting, public_rpc, public_urls, explorer, threads):
+    """Serve the pages, the JSON API and the IPFS gateway (waitress, a production WSGI server)."""
+    from waitress import create_server
 
     from backend.web.server import build_app
 
@@ -309,12 +312,16 @@ def serve(host, port, rpc, contract, ipfs_setting, public_rpc, public_urls, expl
                         explorer=explorer)
     except (AbiUnavailable, LookupError) as err:
         raise InputError(str(err)) from None
-    server = make_server(host, port, app, threaded=True)
-    click.echo(f"stylemint on http://{host}:{server.server_port} (Ctrl-C stops)")
+    # Waitress buffers each response and serves `threads` requests at once; a slow route no
+    # longer holds up the others, as the Werkzeug development server's did under load.
+    server = create_server(app, host=host, port=port, threads=threads, ident="stylemint")
+    click.echo(f"stylemint on http://{host}:{server.effective_port} ({threads} threads; Ctrl-C stops)")
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
+    finally:
+        server.close()
 
 
 def _setup_logging(as_json: bool) -> None:

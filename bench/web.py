@@ -8,7 +8,8 @@ two traits. Then the token index catches up from the deployment block (`index_ev
 Mint, Transfer and TokenFulfilled logs per second, including the trait loads), and the API is
 timed in-process (Flask's test client, so the figures are the app's, not a socket's): the
 project (its sale included), its gallery page, an owner's tokens and one token, `--requests` each,
-p50 and p95.
+p50 and p95. Then a drop day: `--concurrency` clients for `--duration` s over a mix of page and
+API routes through the real HTTP server (waitress on loopback), with throughput, p50, p95, errors.
 """
 
 from __future__ import annotations
@@ -45,10 +46,65 @@ def send_all(w3, calls: list[dict], per_block: int) -> None:
     w3.provider.make_request("evm_setAutomine", [True])
 
 
+def concurrent_run(app, args, project_id: int, owner: str) -> dict:
+    """`--concurrency` clients for `--duration` seconds over a mix of page and API routes, through
+    the real HTTP server on loopback (waitress with `stylemint serve`'s default threads): a drop day."""
+    import threading
+
+    import httpx
+    from waitress import create_server
+
+    import logging
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth" is the point here
+    server = create_server(app, host="127.0.0.1", port=0, threads=16, ident="stylemint")
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.effective_port}"
+    routes = ["/", f"/project?id={project_id}", "/api/projects", f"/api/projects/{project_id}",
+              f"/api/projects/{project_id}/tokens?page=2", f"/api/tokens/{project_id * 1_000_000 + 7}",
+              f"/api/tokens?owner={owner}&limit=24", "/api/styles", "/api/contract", "/static/js/wallet.js"]
+    times: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + args.duration
+
+    def client(n: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as session:
+            i = n
+            while time.monotonic() < deadline:
+                route = routes[i % len(routes)]
+                i += 1
+                started = time.perf_counter()
+                try:
+                    ok = session.get(route).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    times.append(elapsed)
+                    errors[0] += 0 if ok else 1
+
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(args.concurrency)]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join()
+    # The server thread is a daemon and ends with the bench (closing it under a running loop
+    # races waitress's own wake-up pipe).
+    return {"concurrent_clients": args.concurrency, "concurrent_seconds": args.duration,
+            "concurrent_requests": len(times), "concurrent_requests_per_s": round(len(times) / args.duration, 1),
+            "concurrent_p50_ms": round(statistics.median(times), 1), "concurrent_p95_ms": round(percentile(times, 0.95), 1),
+            "concurrent_errors": errors[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=32,
+                        help="clients at once against the real HTTP server (waitress, as `stylemint serve`); 0: skip")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of the concurrent run")
     args = parser.parse_args()
 
     from ape import networks
@@ -137,7 +193,9 @@ def main() -> None:
             figures[f"{name}_p50_ms"] = round(statistics.median(times), 1)
             figures[f"{name}_p95_ms"] = round(percentile(times, 0.95), 1)
         figures["owner_tokens"] = len(http.get(endpoints["owner"](0)).get_json()["tokens"])
-    figures["machine"] = "this 2-core CPU, anvil on 127.0.0.1, Flask test client"
+        if args.concurrency:
+            figures.update(concurrent_run(app, args, sample.project_id, owner))
+    figures["machine"] = "this 2-core CPU, anvil on 127.0.0.1, Flask test client; concurrent: waitress on loopback"
     for key, value in figures.items():
         print(f"{key}: {value}")
 

@@ -38,6 +38,7 @@ class Catalog:
         self.oracle_state = Path(oracle_state) if oracle_state else None
         self._manifests: dict[str, dict | None] = {}
         self._allowlists: dict[str, dict | None] = {}
+        self._styles_at: tuple[int, list[dict]] | None = None  # (block, the style library at it)
         self._trees: dict = {}  # list CID -> Allowlist (its tree, built once)
         self._metadata: dict[str, dict | None] = {}
         self._adapter_kinds: dict[str, str | None] = {}
@@ -154,10 +155,18 @@ class Catalog:
 
     def styles(self) -> list[dict]:
         """Every registered style with the projects that blend it, their mints, what it earned (the
-        chain's StylesPaid logs, one eth_getLogs) and a few of its renders."""
+        chain's StylesPaid logs, one eth_getLogs) and a few of its renders: computed once per
+        block (a log scan per request made this the slowest route of a drop day)."""
+        head = self.chain.head()
+        cached = self._styles_at
+        if cached is not None and cached[0] == head:
+            return cached[1]
         paid = self.chain.all_styles_paid()
         blends = {pid: self.chain.project_styles(pid)[0] for pid in self.project_ids()}
-        return [self._style_entry(style_id, paid, blends) for style_id in range(1, self.chain.style_count() + 1)]
+        styles = [self._style_entry(style_id, paid, blends) for style_id in range(1, self.chain.style_count() + 1)]
+        if all(style["adapter_kind"] for style in styles):  # an adapter not readable yet: ask again next time
+            self._styles_at = (head, styles)
+        return styles
 
     def style(self, style_id: int) -> dict:
         if not 1 <= style_id <= self.chain.style_count():

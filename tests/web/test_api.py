@@ -243,6 +243,14 @@ def test_serve_command_binds_loopback(stipple_chain, env):
                 assert time.monotonic() < deadline and process.poll() is None
                 time.sleep(0.3)
         assert health.status_code == 200 and health.json()["chain"]["contract"] == sample.deployment.address
+        assert health.headers["server"] == "stylemint"  # waitress, not the Werkzeug development server
+        # Many clients at once: every one answered.
+        from concurrent.futures import ThreadPoolExecutor
+
+        routes = ["/api/styles", "/api/projects", f"/api/projects/{sample.project_id}", "/", "/api/contract"] * 8
+        with ThreadPoolExecutor(16) as pool:
+            codes = list(pool.map(lambda r: httpx.get(f"http://127.0.0.1:{port}{r}", timeout=30).status_code, routes))
+        assert codes == [200] * len(routes)
         listening = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout.split()
         local_addresses = [word for word in listening if word.endswith(f":{port}")]
         assert local_addresses == [f"127.0.0.1:{port}"]  # loopback only, no wildcard listener
