@@ -134,7 +134,8 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         try:
             record = core.mint(contract, collector, project_id)
             delay = int(contract.RANDOMNESS_DELAY())
-            echo(f"minted     token {record.token_id} to {record.minter} (account #4)")
+            echo(f"minted     token {record.token_id} (#{record.token_id % 1_000_000 + 1} of project "
+                 f"{record.token_id // 1_000_000}, as the pages name it) to {record.minter} (account #4)")
             echo(f"mint tx    {record.tx_hash} (block {record.block_number}, {record.gas_used} gas)")
             echo(f"escrow     {_eth(int(contract.escrowOf(record.token_id)[1]))} held until the token is rendered "
                  f"(refundable from block {record.block_number + int(contract.REFUND_DELAY())})")

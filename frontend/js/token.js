@@ -31,7 +31,9 @@ function show(token) {
   document.getElementById("name").textContent = token.metadata?.name ?? `${token.project.name} #${token.edition}`;
   document.getElementById("byline").replaceChildren(
     el("a", { href: `/project?id=${token.project_id}` }, token.project.name), " by ",
-    address(token.project.artist), ` · #${token.edition} of ${token.project.max_editions}`);
+    address(token.project.artist), ` · #${token.edition} of ${token.project.max_editions}`,
+    // The id wallets, explorers and `stylemint verify` use, beside the edition collectors count.
+    el("span", { class: "token-id" }, ` · token ${token.token_id}`));
   showImage(token);
   showProgress(token.progress, token.state, token.phases);
   showTraits(token.metadata?.attributes);

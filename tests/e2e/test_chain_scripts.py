@@ -148,7 +148,8 @@ def test_demo_mints_renders_verifies_prints_commands_that_work_and_stops_on_ctrl
     try:
         output.until(r"^ready$", timeout=300)
         out = output.text
-        assert "minted     token 1000000 to 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 (account #4)" in out
+        assert ("minted     token 1000000 (#1 of project 1, as the pages name it) to "
+                "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 (account #4)") in out
         # A short summary: roles tied to account numbers, ETH amounts, no ape or access-log lines.
         assert "#4 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65  collector" in out and "#1 0x70997970" in out
         # The keys a person imports into a wallet, labelled public; never an oracle operator's.

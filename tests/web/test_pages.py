@@ -46,7 +46,7 @@ def test_collector_connects_mints_and_sees_the_render(open_page, site):
     assert "stylemint-tiny" in provenance and ", stipple style" in provenance
     # What every mint site shows: project, artist, edition n of N, traits, mint time and price, links.
     byline = " ".join(page.inner_text("#byline").split())
-    assert byline.startswith("Stipple Shapes by 0x90F79bf6…93b906") and byline.endswith("· #1 of 100")
+    assert byline.startswith("Stipple Shapes by 0x90F79bf6…93b906") and byline.endswith("· #1 of 100 · token 1000000")
     metadata = json.loads(store.get(metadata_cid))
     chips = page.inner_text("#traits")
     assert len(metadata["attributes"]) >= 3 and all(str(a["value"]) in chips for a in metadata["attributes"])
