@@ -90,9 +90,13 @@ function followAuction(project) {
   const section = document.getElementById("auction");
   if (!project.auction) { section.hidden = true; return; }
   let opened = chainNow() >= project.auction.start_time;
+  let last = null;
   ticking = showAuction(section, project.auction, { chainNow, format: eth, onTick: (now, price) => {
     if (closedBecause(project) === null) button.textContent = `Mint for ${eth(price)}`;
     if (!opened && now >= project.auction.start_time) { opened = true; guarded(load); }
+    // A step down may reach the base: the Settle button appears without a reload.
+    if (last !== null && price !== last) guarded(showReclaim);
+    last = price;
   } });
 }
 
