@@ -366,3 +366,23 @@ def test_a_cover_image_is_checked_before_it_is_pinned(site):
                                      (b"\x89PNG" + b"0" * (2 * 1024 * 1024), "image/png", 413, "larger than the limit")):
         refused = post(site, "/api/images", body, kind)
         assert refused.status_code == status and says in refused.json()["message"], (kind, refused.text[:200])
+
+
+def test_the_style_library_is_read_from_the_chain_once_per_block(site, monkeypatch):
+    from backend.chain.client import StyleMintClient
+
+    base, node, sample, store = site
+    scans = []
+    original = StyleMintClient.all_styles_paid
+    monkeypatch.setattr(StyleMintClient, "all_styles_paid", lambda self: scans.append(1) or original(self))
+    head = lambda: int(rpc_call(node.url, "eth_blockNumber", []), 16)  # noqa: E731
+    get(site, "/api/styles")
+    scanned, heads = len(scans), {head()}
+    for _ in range(3):  # the same block: no log scan (a block the oracle mines meanwhile may add one)
+        get(site, "/api/styles")
+        heads.add(head())
+    assert len(scans) - scanned <= len(heads) - 1
+    before = len(scans)
+    rpc_call(node.url, "evm_mine", [])
+    get(site, "/api/styles")
+    assert len(scans) == before + 1  # a new block: read again
