@@ -412,8 +412,9 @@ def test_the_edition_grid_numbers_filters_and_pages(open_page, site):
     matching = [i + 1 for i, d in enumerate(documents) if trait in d["attributes"]]
     assert f"{trait['trait_type']}: {trait['value']}" in page.inner_text("[data-token='1000000'] .traits")
     page.select_option(f"select[data-trait='{trait['trait_type']}']", str(trait["value"]))
+    editions = f"{len(matching)} edition{'' if len(matching) == 1 else 's'}"  # "1 edition", "2 editions"
     page.wait_for_function(f"() => document.querySelectorAll('.card.edition').length === {len(matching)} && "
-                           f"document.getElementById('page-of').innerText.includes('({len(matching)} editions)')")
+                           f"document.getElementById('page-of').innerText.includes('({editions})')")
     assert [c.inner_text() for c in page.query_selector_all(".edition-number")] == [f"#{n}" for n in matching]
     screenshot(page, "project-editions-filtered")
 
