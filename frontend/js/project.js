@@ -262,15 +262,15 @@ button.addEventListener("click", () => guarded(async () => {
   const receipt = await tx.wait();
   const mint = eventIn(stylemint, receipt, "Mint");
   const tokenId = mint.args.tokenId.toString();
+  const edition = Number(BigInt(tokenId) % 1_000_000n) + 1;
   if (project.auction && !project.auction.settled && !(await load()).auction.settled) {
     // Rendered now, but paid out (and shown as final) only once the auction settles its price.
     pending.append(el("p", { class: "message ok", id: "minted" },
-      `You minted #${Number(BigInt(tokenId) % 1_000_000n) + 1} (token ${tokenId}) `, el("a", { href: `/token?id=${tokenId}` }, "(its page)"),
+      `You minted #${edition} (token ${tokenId}) `, el("a", { href: `/token?id=${tokenId}` }, "(its page)"),
       ". It renders now; its sale settles when the auction does, and what you paid above the final price is yours to reclaim here."));
     await showEditions();
     return;
   }
-  const edition = Number(BigInt(tokenId) % 1_000_000n) + 1;
   pending.append(el("p", { class: "message ok", id: "minted" }, `You minted #${edition} (token ${tokenId}). `,
     el("a", { href: `/token?id=${tokenId}` }, "See it")),
   el("p", { class: "message info", id: "rendering" }, `Minted token ${tokenId}; rendering…`));
