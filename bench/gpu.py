@@ -1,7 +1,8 @@
-"""Deterministic renders in flight vs. plain diffusers batching, on one GPU; prints `key: value` lines.
+"""Deterministic renders (in flight, committed batches) vs. plain diffusers batching, on one GPU;
+prints `key: value` lines.
 
-    .venv/bin/python bench/gpu.py [--images 16] [--inflight 1,2,4,8]            # CUDA: SD-1.5 size
-    .venv/bin/python bench/gpu.py --device cpu --size 64 --steps 4 --images 4   # a smoke run anywhere
+    .venv/bin/python bench/gpu.py [--images 16] [--inflight 1,2,4,8] [--committed 4,8]   # CUDA: SD-1.5 size
+    .venv/bin/python bench/gpu.py --device cpu --size 64 --steps 4 --images 6 --committed 3   # a smoke run
 
 Every configuration runs in its own fresh process, one after another, on the same card:
   1. the baseline: plain diffusers (no determinism settings), eager and `torch.compile(unet)`, at
@@ -10,9 +11,14 @@ Every configuration runs in its own fresh process, one after another, on the sam
      renders in flight: k worker processes on the one GPU, as the oracle's Ray actors with
      `num_gpus=1/k` are (plain processes here, so the device machine needs no Ray);
   3. a solo render of every seed in one more fresh process: each stylemint image must be byte for
-     byte that one.
-Printed: images per second for each, the best stylemint figure over compiled plain diffusers at
-batch 8 (goal >= 0.8), and whether every image was byte-identical. The model is an
+     byte that one;
+  4. committed batches (docs/RENDER_SPEC.md §5a) of B = 4 and 8, eager and `torch.compile(unet)`:
+     each configuration twice, in two fresh processes; every token's bytes must be the same in
+     both (a committed batch is only worth its speed if its re-render is exact).
+Printed: images per second for each, the best stylemint figure (in flight or committed) over
+compiled plain diffusers at batch 8 (goal >= 0.8), whether every image was byte-identical, and
+what verifying one token of a committed batch of 8 costs against a batch-1 render (a verifier
+re-renders the batch once and confirms all 8 of its tokens). The model is an
 SD-1.5-architecture pipeline with random weights (same compute as the real one; nothing is
 downloaded), 512x512, fp16, 20 steps, guidance 7.5 by default.
 """
@@ -100,6 +106,30 @@ def stylemint(config: dict) -> dict:
     return {"images_per_second": len(todo) / elapsed, "png_sha256": hashes}
 
 
+def committed(config: dict) -> dict:
+    """One Renderer rendering the seeds in committed batches of the manifest's B, in order."""
+    import torch
+
+    from backend.render.manifest import parse_manifest
+    from backend.render.renderer import Renderer
+
+    renderer = Renderer(device=config["device"], threads=config.get("threads"))
+    manifest = parse_manifest(config["manifest"].encode())
+    size = manifest.environment.batch_size
+    if config["compile"]:
+        pipe = renderer.pipeline(manifest)
+        pipe.unet = torch.compile(pipe.unet)
+    todo = seeds(config["images"])
+    batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+    renderer.render_committed(manifest, batches[0])  # load (and compile) and warm up
+    renderer.render_committed(manifest, batches[0])
+    _sync(config["device"])
+    started = time.perf_counter()
+    hashes = [r.png_sha256 for batch in batches for r in renderer.render_committed(manifest, batch)]
+    _sync(config["device"])
+    return {"images_per_second": len(todo) / (time.perf_counter() - started), "png_sha256": hashes}
+
+
 def solo(config: dict) -> dict:
     _worker_init(config["device"], config.get("threads"))
     return {"png_sha256": [_worker_render(config["manifest"], seed) for seed in seeds(config["images"])]}
@@ -128,6 +158,9 @@ def main() -> None:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--images", type=int, default=16)
     parser.add_argument("--inflight", default="1,2,4,8")
+    parser.add_argument("--committed", default="4,8", help="Committed batch sizes B to measure ('' for none).")
+    parser.add_argument("--compile-committed", default="4,8", help="Committed B also measured with torch.compile.")
+    parser.add_argument("--plain-batches", default="1,8", help="Batch sizes of the plain diffusers baseline.")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=240, help="Seconds per configuration.")
@@ -135,11 +168,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         kind, config = args.child[0], json.loads(args.child[1])
-        print(json.dumps({"plain": plain, "stylemint": stylemint, "solo": solo}[kind](config)))
+        print(json.dumps({"plain": plain, "stylemint": stylemint, "solo": solo, "committed": committed}[kind](config)))
         return
 
     import torch
 
+    from backend.render import environment
     from backend.render.model_hash import model_sha256
     from backend.render.samples import sample_manifest
     from bench.render import build_sd15_random
@@ -160,7 +194,7 @@ def main() -> None:
         base = {"device": args.device, "model": str(model), "dtype": dtype, "size": args.size, "steps": args.steps,
                 "images": args.images, "manifest": manifest.canonical_bytes().decode()}
         for compiled in (False, True):
-            for batch in (1, 8):
+            for batch in (int(v) for v in args.plain_batches.split(",")):
                 name = f"plain_{'compiled' if compiled else 'eager'}_b{batch}_images_per_second"
                 result = child("plain", {**base, "batch": batch, "compile": compiled}, args.timeout)
                 figures[name] = round(result["images_per_second"], 3) if "images_per_second" in result else result
@@ -185,6 +219,36 @@ def main() -> None:
         figures["best_stylemint_over_compiled_b8"] = (round(best / compiled_b8, 3)
                                                       if isinstance(compiled_b8, float) and compiled_b8 else "n/a")
         figures["every_image_byte_identical_to_solo"] = identical and "png_sha256" in reference
+        batch1 = figures.get("stylemint_inflight1_images_per_second")
+        best_committed, rerender_identical = 0.0, None
+        for size in (int(v) for v in args.committed.split(",") if v):
+            cls = environment.environment_class(environment.fingerprint(args.device, dtype, environment.DEFAULT_THREADS, size))
+            committed_manifest = type(manifest).model_validate({**manifest.model_dump(mode="json"), "environment": cls})
+            config = {**base, "manifest": committed_manifest.canonical_bytes().decode(), "threads": environment.DEFAULT_THREADS}
+            compile_sizes = [int(v) for v in args.compile_committed.split(",") if v]
+            for compiled in (False, True) if size in compile_sizes else (False,):
+                name = f"committed_b{size}_{'compiled' if compiled else 'eager'}"
+                first, again = (child("committed", {**config, "compile": compiled}, args.timeout) for _ in range(2))
+                if "images_per_second" not in first or "images_per_second" not in again:
+                    figures[f"{name}_images_per_second"] = first.get("error") or again.get("error")
+                    print(f"{name}_images_per_second: {figures[f'{name}_images_per_second']}", flush=True)
+                    continue
+                figures[f"{name}_images_per_second"] = round(first["images_per_second"], 3)
+                same = first["png_sha256"] == again["png_sha256"]
+                figures[f"{name}_identical_on_rerender"] = same
+                figures[f"{name}_rows_equal_to_solo"] = sum(a == b for a, b in zip(first["png_sha256"], reference.get("png_sha256", [])))
+                rerender_identical = same if rerender_identical is None else rerender_identical and same
+                if same:
+                    best_committed = max(best_committed, first["images_per_second"])
+                print(f"{name}_images_per_second: {figures[f'{name}_images_per_second']} (identical on rerender: {same})", flush=True)
+                if size == 8 and not compiled and isinstance(batch1, float):
+                    # A verifier re-renders the committed batch once and confirms its 8 tokens.
+                    figures["verify_seconds_per_token_at_b8"] = round(1 / first["images_per_second"], 4)
+                    figures["verify_per_token_at_b8_over_batch1_render"] = round(batch1 / first["images_per_second"], 3)
+        if rerender_identical is not None:
+            figures["every_token_identical_on_batch_rerender"] = rerender_identical
+            figures["best_committed_batch_over_compiled_b8"] = (round(best_committed / compiled_b8, 3)
+                                                                if isinstance(compiled_b8, float) and compiled_b8 else "n/a")
     for key, value in figures.items():
         print(f"{key}: {value}")
 

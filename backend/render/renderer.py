@@ -31,7 +31,7 @@ from backend.render import attribution, environment, shipped, trigger_adapter
 from backend.render.manifest import SCHEDULERS, StyleManifest, contains_words
 from backend.render.model_hash import model_sha256
 from backend.render.reference_model import BUILD_LOCK, build_reference_model
-from backend.render.seed import as_bytes32, choose, initial_latents
+from backend.render.seed import as_bytes32, choose, committed_batch, initial_latents
 
 log = logging.getLogger(__name__)
 # Loading is not thread-safe in one process: accelerate's init_empty_weights (used by
@@ -86,11 +86,19 @@ class RenderResult:
     # None for a manifest without `styles`. The heat-map PNGs by CID, for the oracle to pin.
     attribution: dict | None = None
     heatmaps: dict[str, bytes] = field(default_factory=dict)
+    # A committed batch's render (docs/RENDER_SPEC.md §5a): {"size": B, "row": r, "seeds": the
+    # tokens' seeds in row order, fillers left out}; None for a row-independent render.
+    batch: dict | None = None
 
     def pixels(self) -> np.ndarray:
         from PIL import Image
 
         return np.asarray(Image.open(io.BytesIO(self.png)).convert("RGB"))
+
+
+def committed_size(manifest: StyleManifest) -> int:
+    """The batch size B the manifest's environment class commits: > 1 means committed batches."""
+    return manifest.environment.batch_size if manifest.environment else 1
 
 
 def prompt_for(manifest: StyleManifest, seed: bytes) -> tuple[str, dict[str, str]]:
@@ -281,6 +289,31 @@ class Renderer:
             results += self._render_chunk(pipe, manifest, chunk, progress, load_seconds=loaded - started)
         return results
 
+    def render_committed(
+        self, manifest: StyleManifest, seeds: Sequence[bytes | str], progress: Progress | None = None
+    ) -> list[RenderResult]:
+        """One committed batch: the tokens' seeds in token-id order, padded with filler rows to
+        the B that the manifest's environment class commits, rendered at exactly B rows.
+
+        Where rows are not independent of their companions (CUDA, CPU at batch 3), a row's bytes
+        are fixed by the whole batch, not by its seed: the same batch re-rendered in the same
+        class gives the same bytes, so the batch is what the provenance records and the
+        verifier re-renders (RENDER_SPEC §5a). No independence probe: nothing here assumes it.
+        """
+        size = committed_size(manifest)
+        seeds = [as_bytes32(s, "seed") for s in seeds]
+        rows = committed_batch(seeds, size)
+        environment.configure_determinism(self.device, self.threads)
+        started = time.perf_counter()
+        pipe = self.pipeline(manifest)
+        loaded = time.perf_counter()
+        results = self._render_chunk(pipe, manifest, rows, progress, load_seconds=loaded - started,
+                                     committed=size)[:len(seeds)]
+        record = ["0x" + seed.hex() for seed in seeds]
+        for row, result in enumerate(results):
+            result.batch = {"size": size, "row": row, "seeds": record}
+        return results
+
     def _check_batch_independence(self, pipe, manifest: StyleManifest) -> None:
         """Probe whether rows are independent at this batch shape; if not, fall back to batch 1.
 
@@ -320,7 +353,7 @@ class Renderer:
         if manifest.width % multiple or manifest.height % multiple:
             raise RenderError(f"{manifest.width}x{manifest.height}: this model renders sizes that are multiples of {multiple}")
         shape = (pipe.unet.config.in_channels, manifest.height // factor, manifest.width // factor)
-        padding = self.batch_size - len(seeds)
+        padding = max(0, self.batch_size - len(seeds))  # a committed batch brings its own fillers
         rows = [initial_latents(seed, shape) for seed in seeds] + [np.zeros(shape, dtype=np.float32)] * padding
         prompts = [prompt_for(manifest, seed)[0] for seed in seeds] + [""] * padding
         self._check_triggers_fit(pipe, manifest, prompts[:len(seeds)])
@@ -368,7 +401,7 @@ class Renderer:
     def _attention_recorder(self, pipe, manifest, seeds) -> attribution.AttentionRecorder:
         positions = [[attribution.token_positions(pipe.tokenizer, prompt_for(manifest, seed)[0], style.trigger)
                       for style in manifest.styles] for seed in seeds]
-        positions += [[[] for _ in manifest.styles]] * (self.batch_size - len(seeds))  # padding rows
+        positions += [[[] for _ in manifest.styles]] * max(0, self.batch_size - len(seeds))  # padding rows
         factor = pipe.vae_scale_factor
         guided = manifest.guidance_scale > 1 and pipe.unet.config.time_cond_proj_dim is None
         return attribution.AttentionRecorder(positions, (manifest.height // factor, manifest.width // factor), guided)
@@ -397,7 +430,7 @@ class Renderer:
             results.append((attribution.describe(manifest.attribution, triggers, scores, cids), dict(zip(cids, pngs))))
         return results
 
-    def _render_chunk(self, pipe, manifest, seeds, progress, load_seconds) -> list[RenderResult]:
+    def _render_chunk(self, pipe, manifest, seeds, progress, load_seconds, committed: int | None = None) -> list[RenderResult]:
         t0 = time.perf_counter()
         attribute = self.attribute and bool(manifest.styles)
         recorder = (self._attention_recorder(pipe, manifest, seeds)
@@ -406,6 +439,8 @@ class Renderer:
         attributed = self._attribute(pipe, manifest, seeds, images, recorder) if attribute else None
         t1 = time.perf_counter()
         fingerprint = self.fingerprint(manifest)
+        if committed:
+            fingerprint["batch_size"] = committed
         manifest_sha = manifest.sha256_hex()
         results = []
         for row, (seed, image) in enumerate(zip(seeds, images)):

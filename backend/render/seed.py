@@ -82,3 +82,19 @@ def choose(seed: bytes, name: str, options: list[str]) -> str:
     """Pick one of `options` for prompt variable `name`: sha256(seed ‖ utf8(name)) mod len(options)."""
     digest = hashlib.sha256(as_bytes32(seed, "seed") + name.encode()).digest()
     return options[int.from_bytes(digest, "big") % len(options)]
+
+
+def filler_seed(first: bytes | str, row: int) -> bytes:
+    """The seed of filler row `row` of a committed batch whose first token's seed is `first`:
+    sha256("stylemint filler" ‖ first ‖ row as one byte). Fillers are fixed by the batch, so the
+    oracle cannot pick them to steer a token's row (docs/RENDER_SPEC.md §5a)."""
+    if not 0 < row < 256:
+        raise ValueError("a filler row is 1..255")
+    return hashlib.sha256(b"stylemint filler" + as_bytes32(first, "seed") + bytes([row])).digest()
+
+
+def committed_batch(seeds: list[bytes], size: int) -> list[bytes]:
+    """The `size` rows of one committed batch: the tokens' seeds in token-id order, then fillers."""
+    if not 0 < len(seeds) <= size:
+        raise ValueError(f"a committed batch holds 1..{size} tokens, not {len(seeds)}")
+    return list(seeds) + [filler_seed(seeds[0], row) for row in range(len(seeds), size)]
