@@ -125,4 +125,17 @@ def create_app(config: dict | None = None) -> Flask:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(InternalServerError(description="the server failed on this request; it is logged"))
 
+    if app.config.get("READ_CACHE") and app.config.get("CATALOG") is not None:
+        _answer_reads_once_per_block(app, **app.config["READ_CACHE"])
     return app
+
+
+def _answer_reads_once_per_block(app: Flask, head_seconds: float, max_age: float) -> None:
+    """The read routes' answers kept per head block (backend/web/read_cache.py); every response
+    still passes the app's checks and header hooks."""
+    from backend.web.read_cache import CACHEABLE, ReadCache
+
+    cache = ReadCache(app.config["CATALOG"].chain.head, head_seconds=head_seconds, max_age=max_age)
+    app.extensions["stylemint_read_cache"] = cache
+    for endpoint in CACHEABLE:
+        app.view_functions[endpoint] = cache.wrap(app.view_functions[endpoint])

@@ -16,12 +16,17 @@ from backend.web import create_app
 from backend.web.catalog import Catalog
 
 
+# A new block shows within a quarter second; an answer is at most a second old.
+SERVED_READ_CACHE = {"head_seconds": 0.25, "max_age": 1.0}
+
+
 def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, contract: str | None = None,
               ipfs: str | None = None, oracle_state: Path | None = None, public_rpc: str | None = None,
-              public_urls: tuple[str, ...] = (), store=None, explorer: str | None = None):
+              public_urls: tuple[str, ...] = (), store=None, explorer: str | None = None, read_cache: bool = True):
     """The app over one chain and store. `public_rpc` is what wallets are told (none by default:
     the server's own RPC URL may carry a key or name a private node); `public_urls` are the
-    addresses visitors use besides the loopback names (Host and Origin are checked against them)."""
+    addresses visitors use besides the loopback names (Host and Origin are checked against them);
+    `read_cache` answers the read routes once per block (backend/web/read_cache.py)."""
     if client is None:
         client, _ = resolve_target(rpc, contract)
     store = store if store is not None else store_from_config(ipfs)
@@ -42,4 +47,5 @@ def build_app(*, client: StyleMintClient | None = None, rpc: str | None = None, 
         "PUBLIC_RPC_URL": public_rpc,
         "EXPLORER_URL": explorer.rstrip("/") if explorer else None,
         "PUBLIC_URLS": list(public_urls),
+        "READ_CACHE": SERVED_READ_CACHE if read_cache else None,
     })

@@ -354,18 +354,23 @@ def test_a_cover_image_is_checked_before_it_is_pinned(site):
     buffer = io.BytesIO()
     Image.new("RGB", (32, 24), (200, 40, 40)).save(buffer, format="PNG")
     png = buffer.getvalue()
+    wide = io.BytesIO()
+    Image.new("L", (4097, 1)).save(wide, format="PNG")  # a few hundred bytes, one pixel too wide
     dry = post(site, "/api/images?pin=0", png, "image/png")
     assert dry.status_code == 200 and dry.json()["pinned"] is False and not store.has(dry.json()["cid"])
     pinned = post(site, "/api/images", png, "image/png")
     assert pinned.status_code == 201 and pinned.json()["cid"] == dry.json()["cid"] == cid_of(png)
     assert (pinned.json()["width"], pinned.json()["height"]) == (32, 24) and store.get(pinned.json()["cid"]) == png
+    pins = store.pins()
     for body, kind, status, says in ((png, "text/plain", 415, "image/png or image/jpeg"),
                                      (b"not an image", "image/png", 422, "not a readable image"),
                                      (png, "image/jpeg", 422, "a PNG image, not image/jpeg"),
                                      (png[:40], "image/png", 422, "not a readable image"),
+                                     (wide.getvalue(), "image/png", 422, "4097x1: at most 4096 px a side"),
                                      (b"\x89PNG" + b"0" * (2 * 1024 * 1024), "image/png", 413, "larger than the limit")):
         refused = post(site, "/api/images", body, kind)
         assert refused.status_code == status and says in refused.json()["message"], (kind, refused.text[:200])
+    assert store.pins() == pins  # nothing refused was pinned
 
 
 def test_the_style_library_is_read_from_the_chain_once_per_block(site, monkeypatch):

@@ -287,3 +287,43 @@ def test_content_by_cid_is_served_inert_in_a_sandbox(deployed, api):
     assert response.status_code == 200 and response.headers["X-Content-Type-Options"] == "nosniff"
     policy = response.headers["Content-Security-Policy"]
     assert "sandbox" in policy.split("; ") and "default-src 'none'" in policy and "script-src" not in policy
+
+
+def test_read_routes_are_answered_once_per_block_and_follow_the_chain(deployed, monkeypatch):
+    """A drop day: many visitors ask the same questions between two blocks. With the read cache on
+    (as `stylemint serve` runs), a question is computed once per head block; a mint shows as soon as
+    the head is read again; a rebinding Host is refused before any kept answer."""
+    import time
+
+    node, sample, store, root = deployed
+    app = app_for(deployed, READ_CACHE={"head_seconds": 0.2, "max_age": 30})
+    api = app.test_client()
+    computed = []
+    original = Catalog.project
+    monkeypatch.setattr(Catalog, "project", lambda self, pid, **kw: computed.append(pid) or original(self, pid, **kw))
+    path = f"/api/projects/{sample.project_id}"
+    first = api.get(path)
+    answers = [api.get(path) for _ in range(20)]
+    assert first.status_code == 200 and all(a.data == first.data for a in answers)
+    assert len(computed) == 1  # twenty-one requests, one computation
+    assert answers[-1].headers["Content-Security-Policy"] and answers[-1].headers["X-Content-Type-Options"] == "nosniff"
+    assert api.get(path, headers={"Host": "rebind.evil.example:8000"}).status_code == 400
+    assert api.get("/api/projects/999").status_code == 404 and api.get("/api/projects/999").status_code == 404
+    assert computed.count(999) == 2  # an error is never kept
+    before = first.json["minted"]
+    core.mint(sample.contract, accounts.test_accounts[5], sample.project_id)  # a new block
+    time.sleep(0.25)
+    assert api.get(path).json["minted"] == before + 1 and len([c for c in computed if c != 999]) == 2
+    cache = app.extensions["stylemint_read_cache"]
+    assert cache.computed == 4  # the project twice, 999 twice
+    # A crowd arriving together at a new block: one computes (slowly), the others wait for it.
+    monkeypatch.setattr(Catalog, "project", lambda self, pid, **kw: time.sleep(0.3) or original(self, pid, **kw))
+    core.mint(sample.contract, accounts.test_accounts[5], sample.project_id)
+    time.sleep(0.25)
+    crowd = []
+    threads = [threading.Thread(target=lambda: crowd.append(app.test_client().get(path))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.json["minted"] for r in crowd] == [before + 2] * 8 and cache.computed == 5
