@@ -557,25 +557,6 @@ class TokenIdType(click.ParamType):
         return int(value)
 
 
-def _import_render_stack_meanwhile() -> None:
-    """Import torch and diffusers' pipeline on a thread while the chain and IPFS are asked.
-
-    The imports are most of a command-line verification's wall time (bench/verify.py: 4.3 s of
-    4.75 on this 2-core machine) and the chain checks wait on the network, so the two overlap.
-    Python's per-module import locks make the main thread's own imports of the same modules wait
-    for this one; a failure here is left for the render to report in its own words."""
-    import threading
-
-    def load() -> None:
-        try:
-            import torch  # noqa: F401
-            from diffusers import StableDiffusionPipeline  # noqa: F401
-        except Exception:  # noqa: BLE001 - reported by the render that needs them
-            pass
-
-    threading.Thread(target=load, name="import-render-stack", daemon=True).start()
-
-
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("token_id", type=TokenIdType(), required=False)
 @click.option("--project", "project_id", type=click.IntRange(min=1), default=None,
@@ -607,7 +588,6 @@ def verify(token_id, project_id, rpc, contract, ipfs_setting, threads, device, a
 
     if (token_id is None) == (project_id is None):
         raise InputError("give a TOKEN_ID or --project ID")
-    _import_render_stack_meanwhile()
     try:
         # Asked once, briefly: a person waiting for an answer hears of a dead RPC in seconds.
         # (Not for an id no token can have, beyond uint256: the verifier refutes it without the chain.)
