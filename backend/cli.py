@@ -379,12 +379,15 @@ def _setup_logging(as_json: bool) -> None:
                    "a settlement takes more than one oracle's signature.")
 @click.option("--takeover", type=click.FloatRange(min=0), default=20.0, show_default=True,
               help="Seconds a follower waits (times its rank) before proposing a settlement the leader has not sent.")
+@click.option("--batch-wait", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="Projects that commit batches of B > 1: seconds the oldest token waits for companions "
+                   "before a partial batch is rendered, padded with filler rows.")
 @click.option("--gpus-per-worker", type=click.FloatRange(min=0, min_open=True, max=1), default=None,
               help="Fraction of a GPU per render actor: 0.25 puts 4 renders in flight per GPU (default: CPU slots).")
 @click.pass_context
 def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_block, account, keystore, worker_id,
            final_depth, lease, until_idle, dev_mine, log_json, workers, ray_address, listen, peers, takeover,
-           gpus_per_worker):
+           batch_wait, gpus_per_worker):
     """Run the render oracle: Mint event -> render -> pin -> fulfill, exactly once per token."""
     ctx.ensure_object(dict)
     ctx.obj.update(rpc=rpc, contract=contract, state=state)
@@ -414,7 +417,7 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
     # A pass claims at least one job per render actor, so every actor has a render in flight.
     config = OracleConfig(start_block=start_block, confirmations=confirmations, batch_size=max(batch_size, workers),
                           poll_interval=poll, lease_seconds=lease, final_depth=final_depth, dev_mine=dev_mine,
-                          peers=list(peers), takeover_seconds=takeover)
+                          peers=list(peers), takeover_seconds=takeover, batch_wait=batch_wait)
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise InputError(f"--listen {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8650")

@@ -1,9 +1,10 @@
 """Renders on a Ray actor pool: many canonical batch-1 renders in flight, on one machine or a cluster.
 
-Throughput comes from concurrency, never from batching: each token is rendered alone (batch shape
-1), so its bytes depend on its seed, manifest and recorded environment only, never on which
-tokens it was rendered beside (an operator could otherwise pick a favourite image by choosing a
-token's companions). Each actor holds one loaded pipeline and is placed with a CPU slot or a
+Throughput comes from concurrency: each token is rendered alone (batch shape 1), so its bytes
+depend on its seed, manifest and recorded environment only, never on which tokens it was rendered
+beside (an operator could otherwise pick a favourite image by choosing a token's companions). The
+exception is a project that commits batches (RENDER_SPEC §5a): each committed batch is one task
+on one actor, and its provenance records the batch. Each actor holds one loaded pipeline and is placed with a CPU slot or a
 fraction of a GPU (`gpus_per_worker=1/k` puts k renders in flight on one card). An actor that
 dies is restarted and its task retried by Ray (`max_restarts`, `max_task_retries`).
 
@@ -38,6 +39,12 @@ class RenderActorCore:
 
         self._adapters.update(adapters)
         return self.renderer.render(parse_manifest(manifest_bytes), seed)
+
+    def render_committed(self, manifest_bytes: bytes, adapters: dict[str, bytes], seeds: list[bytes]) -> list[RenderResult]:
+        from backend.render.manifest import parse_manifest
+
+        self._adapters.update(adapters)
+        return self.renderer.render_committed(parse_manifest(manifest_bytes), seeds)
 
     def pid(self) -> int:
         return os.getpid()
@@ -116,6 +123,24 @@ class RayRenderPool:
             self._next += 1
             refs.append(actor.render.remote(manifest_bytes, adapters, as_bytes32(seed, "seed")))
         results = ray.get(refs)
+        if progress:
+            progress(manifest.steps, manifest.steps)
+        return results
+
+    def render_committed(self, manifest: StyleManifest, seeds: Sequence[bytes | str],
+                         progress: Progress | None = None) -> list[RenderResult]:
+        """One committed batch, as one task on one actor (its rows are rendered together)."""
+        import ray
+
+        from backend.render.seed import as_bytes32
+
+        self.local.checked_model_dir(manifest)
+        if progress:
+            progress(0, manifest.steps)
+        actor = self.actors[self._next % len(self.actors)]
+        self._next += 1
+        results = ray.get(actor.render_committed.remote(manifest.canonical_bytes(), self._adapters_for(manifest),
+                                                        [as_bytes32(seed, "seed") for seed in seeds]))
         if progress:
             progress(manifest.steps, manifest.steps)
         return results

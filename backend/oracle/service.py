@@ -62,7 +62,7 @@ from backend.render.metadata import build_metadata
 from backend.render.environment import class_differences
 from backend.render.manifest import StyleManifest
 from backend.render.policy import OperatorPolicy
-from backend.render.renderer import Renderer, RenderResult
+from backend.render.renderer import Renderer, RenderResult, committed_size
 from backend.render.seed import derive_seed
 from backend.retry import RetryPolicy
 
@@ -75,6 +75,9 @@ class OracleNotAuthorized(PermanentError):
 
 class ContentNotReadable(TransientError):
     """What was just pinned cannot be read back from the node by its CID (yet)."""
+
+
+MAX_COMMITTED_BATCH = 8  # the manifest schema's bound on an environment class's batch_size
 
 
 @dataclass
@@ -97,6 +100,9 @@ class OracleConfig:
     # 9/8 of the highest signed at that nonce and at least the current estimate.
     stuck_blocks: int = 12
     renders_dir: Path | None = None
+    # A project that commits batches of B > 1 (RENDER_SPEC §5a): how long the oldest token waits
+    # for companions before a partial batch is rendered, padded with filler rows.
+    batch_wait: float = 5.0
     # The token page's "rendering, step n of N" is written at most this often (one SQLite write each).
     progress_interval: float = 0.25
     # On a development chain that mines only when asked (anvil without --block-time), mine the
@@ -185,6 +191,7 @@ class Oracle:
         self._manifest_cache: dict[str, bytes] = {}  # by CID
         self._renderable: set[str] = set()  # manifest hashes that passed the policy and environment checks
         self._contexts: dict[int, JobContext] = {}  # by job id: resolved at render, handed forward
+        self._ready_since: dict[int, float] = {}  # by job id: when it could first join a committed batch
         self._mints: dict[int, MintLog] = {}  # by job id: the Mint log of the receipt last checked
         self.times = StepTimes()
         self._steps: dict[str, Callable[[Job], Outcome]] = {
@@ -251,7 +258,8 @@ class Oracle:
     def process_batch(self, stop: threading.Event | None = None) -> int:
         """Claim up to batch_size ready jobs and advance each as far as it goes. Returns jobs claimed."""
         owner, lease = self.config.worker_id, self.config.lease_seconds
-        claimed = self.jobs.claim(owner, self.config.batch_size, lease)
+        # At least a whole committed batch (B <= MAX_BATCH): a claim smaller than B would never fill one.
+        claimed = self.jobs.claim(owner, max(self.config.batch_size, MAX_COMMITTED_BATCH), lease)
         try:
             jobs = claimed
             while jobs and not (stop is not None and stop.is_set()):
@@ -460,20 +468,82 @@ class Oracle:
             else:
                 outcomes[job.id] = randomness
         for group in groups.values():
-            seeds = [derive_seed(self.chain_id, self.chain.address, job.token_id, job.tx_hash, randao)
-                     for job, (_, randao) in group]
-            ids = [job.id for job, _ in group]
             try:
                 context = self.manifest_for(group[0][0])
-                self._contexts.update((job.id, context) for job, _ in group)
-                results = self.renderer.render_batch(context.manifest, seeds, progress=self._render_progress(ids))
             except Exception as err:  # noqa: BLE001 - the same outcome for every job of the group
                 outcomes.update({job.id: outcome_of(err, job) for job, _ in group})
                 continue
-            failpoint("after_render")
-            for (job, randomness), result in zip(group, results):
-                outcomes[job.id] = guarded(self._store_render, job, result, randomness)
+            self._contexts.update((job.id, context) for job, _ in group)
+            size = committed_size(context.manifest)
+            batches = [group] if size == 1 else self._committed_batches(group, size, outcomes)
+            for batch in batches:
+                self._render_together(batch, context, size, outcomes)
         return outcomes
+
+    def _render_again(self, entry: tuple[Job, tuple[str, str]], context: JobContext, outcomes: dict[int, Outcome]) -> None:
+        """A job whose render files were lost, rendered again in the committed batch it recorded."""
+        job, randomness = entry
+        record = json.loads(job.render_info)["batch"]
+        seeds = [bytes.fromhex(seed[2:]) for seed in record["seeds"]]
+        own = derive_seed(self.chain_id, self.chain.address, job.token_id, job.tx_hash, randomness[1])
+        try:
+            if seeds[record["row"]] != own or record["tokens"][record["row"]] != str(job.token_id):
+                raise JobRejected(f"token {job.token_id}'s recorded batch does not hold its seed at its row")
+            result = self.renderer.render_committed(context.manifest, seeds)[record["row"]]
+        except Exception as err:  # noqa: BLE001
+            outcomes[job.id] = outcome_of(err, job)
+            return
+        result.batch["tokens"] = record["tokens"]
+        outcomes[job.id] = guarded(self._store_render, job, result, randomness)
+
+    def _render_together(self, batch: list[tuple[Job, tuple[str, str]]], context: JobContext, size: int,
+                         outcomes: dict[int, Outcome]) -> None:
+        """Render `batch` in one call: row-independent renders (any grouping), or one committed
+        batch whose rows are its tokens in token-id order (RENDER_SPEC §5a), recorded with them."""
+        seeds = [derive_seed(self.chain_id, self.chain.address, job.token_id, job.tx_hash, randao)
+                 for job, (_, randao) in batch]
+        progress = self._render_progress([job.id for job, _ in batch])
+        try:
+            if size == 1:
+                results = self.renderer.render_batch(context.manifest, seeds, progress=progress)
+            else:
+                results = self.renderer.render_committed(context.manifest, seeds, progress=progress)
+                for result in results:
+                    result.batch["tokens"] = [str(job.token_id) for job, _ in batch]
+        except Exception as err:  # noqa: BLE001 - the same outcome for every job of the batch
+            outcomes.update({job.id: outcome_of(err, job) for job, _ in batch})
+            return
+        failpoint("after_render")
+        for (job, randomness), result in zip(batch, results):
+            outcomes[job.id] = guarded(self._store_render, job, result, randomness)
+
+    def _committed_batches(self, group: list[tuple[Job, tuple[str, str]]], size: int,
+                           outcomes: dict[int, Outcome]) -> list[list[tuple[Job, tuple[str, str]]]]:
+        """The group's tokens in token-id order, cut into batches of `size`. A last, partial batch
+        is rendered once its oldest token has waited `batch_wait` seconds for companions (padded
+        with filler rows); until then its jobs wait. A job rendered before in a recorded batch (its
+        files were lost) is rendered again in that same batch, never in a new one: its companions
+        may already be settled with that batch in their provenance."""
+        again, fresh = [], []
+        for entry in sorted(group, key=lambda entry: entry[0].token_id):
+            recorded = (json.loads(entry[0].render_info or "{}").get("batch") or {}).get("tokens")
+            (again if recorded else fresh).append(entry)
+        batches = [fresh[i:i + size] for i in range(0, len(fresh), size)]
+        now = time.monotonic()
+        for job, _ in fresh:
+            self._ready_since.setdefault(job.id, now)
+        if batches and len(batches[-1]) < size:
+            waited = now - self._ready_since[batches[-1][0][0].id]
+            if waited < self.config.batch_wait:
+                left = self.config.batch_wait - waited
+                for job, _ in batches.pop():
+                    outcomes[job.id] = Wait(f"waiting {left:.1f} s more for tokens to fill a committed batch of {size}",
+                                            min(left, self.config.poll_interval))
+        for job, _ in (entry for batch in batches for entry in batch):
+            self._ready_since.pop(job.id, None)
+        for entry in again:
+            self._render_again(entry, self._contexts[entry[0].id], outcomes)
+        return batches
 
     def _render_progress(self, job_ids: list[int]) -> Callable[[int, int], None]:
         """Record 'rendering, step n of N' for the token page: the first and last step always, the

@@ -80,6 +80,8 @@ def build_metadata(
             "pixel_sha256": render.pixel_sha256,
         },
     }
+    if render.batch:  # the committed batch it was rendered in (RENDER_SPEC §5a)
+        document["provenance"]["batch"] = {key: render.batch[key] for key in ("size", "row", "tokens", "seeds")}
     if render.attribution is not None:  # each style's share of this image (RENDER_SPEC §13)
         document["provenance"]["attribution"] = render.attribution
     return canonical_json(document)

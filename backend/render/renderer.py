@@ -265,7 +265,9 @@ class Renderer:
     # -- render -------------------------------------------------------------------------
 
     def fingerprint(self, manifest: StyleManifest) -> dict:
-        return environment.fingerprint(self.device, manifest.dtype, self.threads, self.batch_size)
+        """This renderer's environment for `manifest`: a manifest that commits batches renders at its B."""
+        size = committed_size(manifest)
+        return environment.fingerprint(self.device, manifest.dtype, self.threads, size if size > 1 else self.batch_size)
 
     def render(self, manifest: StyleManifest, seed: bytes | str, progress: Progress | None = None) -> RenderResult:
         return self.render_batch(manifest, [seed], progress=progress)[0]
@@ -307,8 +309,7 @@ class Renderer:
         started = time.perf_counter()
         pipe = self.pipeline(manifest)
         loaded = time.perf_counter()
-        results = self._render_chunk(pipe, manifest, rows, progress, load_seconds=loaded - started,
-                                     committed=size)[:len(seeds)]
+        results = self._render_chunk(pipe, manifest, rows, progress, load_seconds=loaded - started)[:len(seeds)]
         record = ["0x" + seed.hex() for seed in seeds]
         for row, result in enumerate(results):
             result.batch = {"size": size, "row": row, "seeds": record}
@@ -430,7 +431,7 @@ class Renderer:
             results.append((attribution.describe(manifest.attribution, triggers, scores, cids), dict(zip(cids, pngs))))
         return results
 
-    def _render_chunk(self, pipe, manifest, seeds, progress, load_seconds, committed: int | None = None) -> list[RenderResult]:
+    def _render_chunk(self, pipe, manifest, seeds, progress, load_seconds) -> list[RenderResult]:
         t0 = time.perf_counter()
         attribute = self.attribute and bool(manifest.styles)
         recorder = (self._attention_recorder(pipe, manifest, seeds)
@@ -439,8 +440,6 @@ class Renderer:
         attributed = self._attribute(pipe, manifest, seeds, images, recorder) if attribute else None
         t1 = time.perf_counter()
         fingerprint = self.fingerprint(manifest)
-        if committed:
-            fingerprint["batch_size"] = committed
         manifest_sha = manifest.sha256_hex()
         results = []
         for row, (seed, image) in enumerate(zip(seeds, images)):

@@ -98,10 +98,12 @@ def expected_environment(provenance: dict, manifest: StyleManifest) -> dict:
 
 def derive(*, token_id: int, project_id: int, project_name: str, artist: str, manifest: StyleManifest,
            manifest_cid: str, seed: bytes, image: bytes, pixels: np.ndarray, image_cid: str, chain_id: int,
-           contract: str, mint: MintLog, randomness_block: tuple[int, str, str], claimed: dict) -> dict:
+           contract: str, mint: MintLog, randomness_block: tuple[int, str, str], claimed: dict,
+           batch: dict | None = None) -> dict:
     """The metadata document an honest oracle pins for this token: nothing copied from the claim
     but the renderer version (a bounded string) and the recorded attribution (re-computed with the
-    render and compared there); the environment is derived (`expected_environment`)."""
+    render and compared there); the environment is derived (`expected_environment`); `batch` is
+    the committed batch as the verifier checked it against the chain (RENDER_SPEC §5a)."""
     provenance = claimed["provenance"]
     version = provenance.get("renderer_version")
     if not isinstance(version, str) or len(version) > 64:
@@ -117,7 +119,7 @@ def derive(*, token_id: int, project_id: int, project_name: str, artist: str, ma
         width=manifest.width, height=manifest.height, seed="0x" + seed.hex(), prompt=prompt, traits=traits,
         model_sha256=manifest.model.sha256, manifest_sha256="0x" + mint.manifest_hash.hex(),
         fingerprint=expected_environment(provenance, manifest), renderer_version=version,
-        attribution=recorded if manifest.styles else None)
+        attribution=recorded if manifest.styles else None, batch=batch)
     document = build_metadata(
         token_id=token_id, project_id=project_id, project_name=project_name, artist=artist, manifest=manifest,
         manifest_cid=manifest_cid, manifest_sha256="0x" + mint.manifest_hash.hex(), render=render,

@@ -47,7 +47,7 @@ from backend.render.compare import compare_pixels, within_tolerance
 from backend.render.environment import class_differences
 from backend.render.manifest import ManifestError, StyleManifest
 from backend.render.png_header import PngRefused, check_png
-from backend.render.renderer import ModelHashMismatch, RenderError, Renderer, RenderResult
+from backend.render.renderer import ModelHashMismatch, RenderError, Renderer, RenderResult, committed_size
 from backend.render.seed import derive_seed, derive_seed_v1
 from backend.verify import claims
 
@@ -113,6 +113,9 @@ class Report:
     # a tolerant verdict cannot exclude small edits within the tolerance.
     small_edits_excluded: bool = False
     timings: dict[str, float] = field(default_factory=lambda: {"chain_s": 0.0, "ipfs_s": 0.0, "render_s": 0.0})
+    # A committed batch's token (RENDER_SPEC §5a): its batch, and each companion the one batch
+    # render confirmed byte for byte (`confirmed`) or could not (`unconfirmed`: token -> why).
+    batch: dict | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -136,6 +139,7 @@ class Verifier:
         self.batch_size = batch_size
         self.models_dir = models_dir
         self._renderers: dict[tuple, Renderer] = {}
+        self._batches: dict[tuple, list[RenderResult]] = {}  # the last committed batch re-rendered
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -219,6 +223,8 @@ class Verifier:
         self._check_settlement(token, report)
         result = self._check_model(token, report)
         outcome, reason = self._check_render(token, result, report)
+        if token.batch is not None and outcome == Outcome.EXACT:
+            self._check_companions(token, report)
         if outcome in (Outcome.EXACT, Outcome.TOLERANT):
             if token.manifest.styles:
                 self._check_attribution(token, result, report)
@@ -394,7 +400,8 @@ class Verifier:
             token_id=token.token_id, project_id=token.project_id, project_name=info["name"], artist=info["artist"],
             manifest=token.manifest, manifest_cid=token.manifest_cid, seed=token.seed, image=token.image,
             pixels=token.pixels, image_cid=token.image_cid, chain_id=self.chain.chain_id(), contract=self.chain.address,
-            mint=mint, randomness_block=token.randomness_block, claimed=metadata)
+            mint=mint, randomness_block=token.randomness_block, claimed=metadata,
+            batch=self._check_batch(token, report) if committed_size(token.manifest) > 1 else None)
         lies = claims.differences(derived, metadata)
         if lies:
             report.checks.append(Check("metadata", False, "metadata claims that are false",
@@ -444,11 +451,103 @@ class Verifier:
         report.checks.append(Check("settlement", True, f"settled in block {log_entry['block']} by {len(signers)} of "
                                    f"{threshold} required oracles: {', '.join(signers)}", evidence))
 
+    def _check_batch(self, token: "_Token", report: Report) -> dict:
+        """4b. A committed batch's token (RENDER_SPEC §5a): its provenance names the batch it was
+        rendered in: the committed size, its tokens in token-id order (this project's, this token
+        at its row) and each row's seed, which must be that token's seed as the chain derives it.
+        Any other batch is a false claim (metadata_mismatch)."""
+        claim, size = token.provenance.get("batch"), committed_size(token.manifest)
+
+        def false(why: str) -> claims.FalseClaim:
+            return claims.FalseClaim(f"provenance.batch: {why}")
+
+        if not isinstance(claim, dict) or set(claim) != {"size", "row", "tokens", "seeds"}:
+            raise false(f"the project commits batches of {size}: the batch (size, row, tokens, seeds) must be recorded")
+        tokens, seeds, row = claim["tokens"], claim["seeds"], claim["row"]
+        if claim["size"] != size:
+            raise false(f"a batch of {claim['size']!r} claimed, the project commits {size}")
+        if not (isinstance(tokens, list) and isinstance(seeds, list) and 1 <= len(tokens) <= size
+                and len(seeds) == len(tokens) and all(isinstance(t, str) and t.isascii() and t.isdigit() for t in tokens)):
+            raise false(f"1 to {size} tokens (decimal strings) and one seed for each")
+        ids = [int(t) for t in tokens]
+        if ids != sorted(set(ids)) or any(t // 1_000_000 != token.project_id for t in ids):
+            raise false("its tokens are not this project's, in token-id order")
+        if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < len(ids) or ids[row] != token.token_id:
+            raise false(f"row {row!r} is not token {token.token_id}'s")
+        for index, (other, seed) in enumerate(zip(ids, seeds)):
+            expected = token.seed if other == token.token_id else self._derived_seed(other, report)
+            if expected is None or str(seed).lower() != "0x" + expected.hex():
+                raise false(f"row {index} is not the seed of token {other}")
+        token.batch = {"size": size, "row": row, "tokens": tokens, "seeds": [str(s).lower() for s in seeds]}
+        report.batch = {**token.batch, "confirmed": [], "unconfirmed": {}}
+        return token.batch
+
+    def _derived_seed(self, token_id: int, report: Report) -> bytes | None:
+        """Another token's seed as the chain derives it (its one Mint log and randomness block)."""
+        logs = self._chain(report, self.chain.mint_logs_for_token, token_id)
+        if len(logs) != 1:
+            return None
+        number = logs[0].block_number + self._chain(report, self.chain.randomness_delay)
+        block = self._chain(report, self.chain.block_randomness, number)
+        if block is None:
+            return None
+        return derive_seed(self._chain(report, self.chain.chain_id), self.chain.address, token_id, logs[0].tx_hash, block[1])
+
+    def _batch_render(self, renderer: Renderer, token: "_Token", report: Report) -> list[RenderResult]:
+        """The committed batch rendered once per verifier: its other tokens then need no render."""
+        key = (token.manifest.sha256_hex(), tuple(token.batch["seeds"]), renderer.threads)
+        if key not in self._batches:
+            seeds = [bytes.fromhex(seed[2:]) for seed in token.batch["seeds"]]
+            self._batches.clear()  # one batch kept: a project is verified batch after batch
+            self._batches[key] = self._timed("render_s", report, renderer.render_committed, token.manifest, seeds)
+        return self._batches[key]
+
+    def _check_companions(self, token: "_Token", report: Report) -> None:
+        """8. The batch's other tokens against the same re-render: each one's pinned image is its
+        row's bytes and its provenance names this same batch. A companion that names another
+        batch is a token in two batches: a false claim."""
+        batch = token.batch
+        for row, other in enumerate(int(t) for t in batch["tokens"]):
+            if other == token.token_id:
+                report.batch["confirmed"].append(str(other))
+                continue
+            try:
+                cid = self._chain(report, self.chain.view, "tokenMetadataCID", other)
+                if not cid:
+                    report.batch["unconfirmed"][str(other)] = "not fulfilled yet"
+                    continue
+                _, provenance, image_cid = claims.parse(self._fetch(report, cid, "metadata"))
+            except (Refuted, claims.FalseClaim, ContractRevert) as err:
+                report.batch["unconfirmed"][str(other)] = f"its metadata cannot be read: {getattr(err, 'reason', err)}"
+                continue
+            if provenance.get("batch") != {**batch, "row": row}:
+                raise claims.FalseClaim(f"provenance.batch: token {other} records another batch for itself: "
+                                        f"a token in two batches")
+            try:
+                image = self._fetch(report, image_cid, "image")
+            except Refuted as err:
+                report.batch["unconfirmed"][str(other)] = f"its image cannot be read: {err.reason}"
+                continue
+            if image == token.batch_results[row].png:
+                report.batch["confirmed"].append(str(other))
+            else:
+                report.batch["unconfirmed"][str(other)] = "its pinned image is not its row of the re-rendered batch"
+        unconfirmed = report.batch["unconfirmed"]
+        report.checks.append(Check(
+            "batch", not unconfirmed, f"committed batch of {batch['size']} (tokens {', '.join(batch['tokens'])}; this "
+            f"token at row {batch['row']}), re-rendered once: confirmed {', '.join(report.batch['confirmed'])}"
+            + (f"; not confirmed: {', '.join(f'{t} ({why})' for t, why in unconfirmed.items())}" if unconfirmed else ""),
+            report.batch, warning=bool(unconfirmed)))
+
     def _check_model(self, token: "_Token", report: Report) -> RenderResult:
         """6. The model's weights hash as the manifest pins (checked by the renderer as it loads), then render."""
         renderer = self.renderer_for(token.environment)
         try:
-            result = self._timed("render_s", report, renderer.render, token.manifest, token.seed)
+            if token.batch is not None:
+                token.batch_results = self._batch_render(renderer, token, report)
+                result = token.batch_results[token.batch["row"]]
+            else:
+                result = self._timed("render_s", report, renderer.render, token.manifest, token.seed)
         except ModelHashMismatch as err:
             report.checks.append(Check("model", False, str(err)))
             raise Refuted(Outcome.MODEL_MISMATCH, str(err)) from None
@@ -596,3 +695,5 @@ class _Token:
     image_cid: str = ""
     image: bytes = b""
     pixels: np.ndarray | None = None
+    batch: dict | None = None  # the committed batch, every field checked against the chain
+    batch_results: list | None = None  # the batch's re-render, row by row

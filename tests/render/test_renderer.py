@@ -182,3 +182,26 @@ def test_progress_reports_every_step(renderer):
     steps = []
     renderer.render(sample_manifest(), SEEDS[0], progress=lambda step, total: steps.append((step, total)))
     assert steps == [(i, 8) for i in range(1, 9)]
+
+
+def test_a_committed_batch_pads_with_fillers_from_its_first_seed_and_records_itself(renderer):
+    """RENDER_SPEC §5a: rows are the tokens in order, then sha256("stylemint filler" ‖ first ‖ row)."""
+    import hashlib
+
+    from backend.render import environment
+    from backend.render.renderer import committed_size
+    from backend.render.samples import sample_manifest
+    from backend.render.seed import committed_batch, filler_seed
+
+    first, second = (hashlib.sha256(b"committed %d" % i).digest() for i in range(2))
+    assert filler_seed(first, 2) == hashlib.sha256(b"stylemint filler" + first + b"\x02").digest()
+    assert committed_batch([first, second], 4) == [first, second, filler_seed(first, 2), filler_seed(first, 3)]
+    with pytest.raises(ValueError, match="1..3 tokens"):
+        committed_batch([first] * 4, 3)
+    manifest = sample_manifest(environment=environment.this_machine_class(batch_size=3))
+    assert committed_size(manifest) == 3 and committed_size(sample_manifest(environment=None)) == 1
+    results = renderer.render_committed(manifest, [first, second])
+    assert [r.batch for r in results] == [{"size": 3, "row": row, "seeds": ["0x" + first.hex(), "0x" + second.hex()]}
+                                          for row in range(2)]
+    assert all(r.fingerprint["batch_size"] == 3 for r in results)
+    assert [r.png for r in renderer.render_committed(manifest, [first, second])] == [r.png for r in results]
