@@ -369,7 +369,8 @@ def _setup_logging(as_json: bool) -> None:
 @click.option("--log-json", is_flag=True, help="One JSON object per log line.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="Render on this many Ray actors (a local Ray is started unless --ray-address is given); "
-                   "0: render in this process. Each token is still rendered alone (batch 1).")
+                   "0: render in this process. Each token is still rendered alone (batch 1). On a CPU, at most "
+                   "cores / committed threads (refused beyond, with the reason).")
 @click.option("--ray-address", default=None, help="Join this Ray cluster (e.g. ray://head:10001 or head:6379).")
 @click.option("--listen", default="127.0.0.1:0", show_default=True, metavar="HOST:PORT",
               help="Serve this operator's attestations and countersign its peers' settlements here "
@@ -411,6 +412,7 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
     from backend.chain.abi import AbiUnavailable
     from backend.oracle.factory import make_oracle
     from backend.oracle.keys import KeyLoadError
+    from backend.oracle.ray_pool import TooManyWorkers
     from backend.oracle.service import OracleConfig, OracleNotAuthorized
 
     _setup_logging(log_json)
@@ -426,7 +428,7 @@ def oracle(ctx, rpc, contract, state, confirmations, batch_size, poll, start_blo
     try:
         service = make_oracle(rpc=rpc, contract=contract, state=state, account=account, keystore=keystore,
                               config=config, workers=workers, ray_address=ray_address, gpus_per_worker=gpus_per_worker)
-    except (AbiUnavailable, KeyLoadError, LookupError, OracleNotAuthorized) as err:
+    except (AbiUnavailable, KeyLoadError, LookupError, OracleNotAuthorized, TooManyWorkers) as err:
         raise InputError(str(err)) from None
     import logging
 

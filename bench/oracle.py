@@ -130,14 +130,23 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0, operators: in
                     update={"threads": threads})})
             sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=mints, oracle_accounts=keys,
                                    threshold=operators, manifest=manifest)
+            sized = workers
             if workers:
-                from backend.oracle.ray_pool import RayRenderPool
+                from backend.oracle.ray_pool import RayRenderPool, TooManyWorkers, cpu_worker_limit, size_cpu_workers
 
                 # Every actor renders with the thread count the project commits to (its environment
-                # class): fewer threads per actor would change the bytes the verifier re-renders.
-                renderer = RayRenderPool(workers, local=Renderer(device="cpu"), fetch_adapter=store.get)
-                batch = max(batch, workers)
-                renderer.render_batch(sample_manifest(), [bytes([i + 1]) * 32 for i in range(workers)])  # load
+                # class): fewer threads per actor would change the bytes the verifier re-renders. As
+                # `stylemint oracle --workers` does, actors hold that many cores each; a request the
+                # cores cannot run at once is refused there, and measured here at the sized count.
+                local = Renderer(device="cpu", **({"threads": threads} if threads else {}))
+                try:
+                    size_cpu_workers(workers, local.threads)
+                except TooManyWorkers as err:
+                    sized = cpu_worker_limit(local.threads)
+                    print(f"workers_{workers}_refused: {err}", flush=True)
+                renderer = RayRenderPool(sized, local=local, fetch_adapter=store.get, cpus_per_worker=local.threads)
+                batch = max(batch, sized)
+                renderer.render_batch(sample_manifest(), [bytes([i + 1]) * 32 for i in range(sized)])  # load
             else:  # batch 1: the sample project commits to it (a token's bytes never depend on its companions)
                 renderer = Renderer(device="cpu", batch_size=1, **({"threads": threads} if threads else {}))
                 renderer.render_batch(sample_manifest(), [b"\x01" * 32])  # build the model
@@ -200,6 +209,7 @@ def run(mints: int, batch: int, block_time: int, workers: int = 0, operators: in
     return {
         "operators": f"{operators} ({operators} of {operators} signatures settle a token)",
         "workers": workers or "0 (in-process)",
+        "workers_run": sized or "0 (in-process)",
         "threads_per_render": renderer.threads,
         "block_time": f"{block_time} s" if block_time else "instant",
         "mints": mints,

@@ -48,10 +48,16 @@ def make_oracle(
         config.start_block = start_block
     store = store if store is not None else store_from_config()
     if renderer is None and (workers or ray_address):
-        from backend.oracle.ray_pool import RayRenderPool
+        from backend.oracle.ray_pool import RayRenderPool, size_cpu_workers
 
-        renderer = RayRenderPool(workers or 1, local=Renderer(), fetch_adapter=store.get, address=ray_address,
-                                 gpus_per_worker=gpus_per_worker)
+        local = Renderer()
+        placement = {"gpus_per_worker": gpus_per_worker}
+        if not gpus_per_worker and not ray_address and not local.device.startswith("cuda"):
+            # A local CPU pool: each actor holds the committed thread count's cores, so Ray never
+            # runs more renders at once than the cores can (TooManyWorkers says why otherwise).
+            size_cpu_workers(workers, local.threads)
+            placement = {"cpus_per_worker": local.threads}
+        renderer = RayRenderPool(workers or 1, local=local, fetch_adapter=store.get, address=ray_address, **placement)
     renderer = renderer or Renderer(fetch_adapter=store.get)
     signer = signer or load_signer(client.chain_id(), alias=account, keystore=keystore)
     jobs = JobStore(state or default_state_path())

@@ -16,6 +16,7 @@ duplicated render task yields the same bytes, and the driver stores a job's rend
 from __future__ import annotations
 
 import logging
+import math
 import os
 from typing import Sequence
 
@@ -67,6 +68,33 @@ def ray_init(address: str | None, *, num_cpus: int | None = None) -> None:
                  _node_ip_address="127.0.0.1")
 
 
+class TooManyWorkers(ValueError):
+    """More CPU render actors than the cores can run at the committed thread count."""
+
+
+def cpu_worker_limit(threads: int, cores: int | None = None) -> int:
+    """How many CPU render actors fit: workers x threads <= cores (at least one).
+
+    Measured (bench/oracle.py, this 2-core machine, 2 committed threads): one actor fulfilled
+    360.8 tokens/min, two 79.4: two renders of 2 threads each on 2 cores fight over them, far
+    worse than one after the other. So renders beyond the cores wait in the job queue instead."""
+    return max(1, (cores or os.cpu_count() or 1) // max(1, threads))
+
+
+def size_cpu_workers(requested: int, threads: int, cores: int | None = None) -> int:
+    """`requested` CPU actors, refused with the reason when the cores cannot run them at once."""
+    cores = cores or os.cpu_count() or 1
+    limit = cpu_worker_limit(threads, cores)
+    if requested > limit:
+        raise TooManyWorkers(
+            f"--workers {requested}: each CPU render runs {threads} threads (the thread count the project's "
+            f"environment class commits), and this machine has {cores} cores, so at most {limit} render(s) fit at "
+            f"once; more would share cores and run slower than one after the other (2 actors on 2 cores: 4.5x "
+            f"slower, bench/oracle.py). Use --workers {limit} (the rest wait in the queue), or a GPU "
+            f"(--gpus-per-worker).")
+    return requested
+
+
 class RayRenderPool:
     """The oracle's renderer (`render_batch`, `fingerprint`, ...) over `workers` Ray actors.
 
@@ -83,7 +111,7 @@ class RayRenderPool:
             raise ValueError("workers must be at least 1")
         if local.batch_size != 1:
             raise ValueError("a render pool renders each token alone (batch size 1)")
-        ray_init(address, num_cpus=None if address else max(workers, os.cpu_count() or 1))
+        ray_init(address, num_cpus=None if address else max(math.ceil(workers * cpus_per_worker), os.cpu_count() or 1))
         self.local = local
         self.fetch_adapter = fetch_adapter
         options = {"device": local.device, "threads": local.threads, "models_dir": local.models_dir}
@@ -91,8 +119,10 @@ class RayRenderPool:
         placement = {"num_gpus": gpus_per_worker} if gpus_per_worker else {"num_cpus": cpus_per_worker}
         self.actors = [actor.options(**placement).remote(options) for _ in range(workers)]
         self._next = 0
-        log.info("event=render_pool workers=%d %s address=%s", workers,
-                 " ".join(f"{k}={v}" for k, v in placement.items()), address or "local")
+        log.info("event=render_pool workers=%d %s threads=%d cores=%d address=%s (CPU: workers x threads <= cores; "
+                 "renders beyond the workers wait in the queue)", workers,
+                 " ".join(f"{k}={v}" for k, v in placement.items()), local.threads, os.cpu_count() or 1,
+                 address or "local")
 
     def __getattr__(self, name):  # fingerprint, device, threads, ...: the actors' configuration
         return getattr(self.local, name)

@@ -77,9 +77,6 @@ class ContentNotReadable(TransientError):
     """What was just pinned cannot be read back from the node by its CID (yet)."""
 
 
-MAX_COMMITTED_BATCH = 8  # the manifest schema's bound on an environment class's batch_size
-
-
 @dataclass
 class OracleConfig:
     start_block: int = 0
@@ -192,6 +189,7 @@ class Oracle:
         self._renderable: set[str] = set()  # manifest hashes that passed the policy and environment checks
         self._contexts: dict[int, JobContext] = {}  # by job id: resolved at render, handed forward
         self._ready_since: dict[int, float] = {}  # by job id: when it could first join a committed batch
+        self._widest_batch = 1  # the largest committed batch size B of a project rendered so far
         self._mints: dict[int, MintLog] = {}  # by job id: the Mint log of the receipt last checked
         self.times = StepTimes()
         self._steps: dict[str, Callable[[Job], Outcome]] = {
@@ -258,8 +256,8 @@ class Oracle:
     def process_batch(self, stop: threading.Event | None = None) -> int:
         """Claim up to batch_size ready jobs and advance each as far as it goes. Returns jobs claimed."""
         owner, lease = self.config.worker_id, self.config.lease_seconds
-        # At least a whole committed batch (B <= MAX_BATCH): a claim smaller than B would never fill one.
-        claimed = self.jobs.claim(owner, max(self.config.batch_size, MAX_COMMITTED_BATCH), lease)
+        # At least the widest committed batch seen: a claim smaller than B would never fill one.
+        claimed = self.jobs.claim(owner, max(self.config.batch_size, self._widest_batch), lease)
         try:
             jobs = claimed
             while jobs and not (stop is not None and stop.is_set()):
@@ -475,6 +473,7 @@ class Oracle:
                 continue
             self._contexts.update((job.id, context) for job, _ in group)
             size = committed_size(context.manifest)
+            self._widest_batch = max(self._widest_batch, size)
             batches = [group] if size == 1 else self._committed_batches(group, size, outcomes)
             for batch in batches:
                 self._render_together(batch, context, size, outcomes)

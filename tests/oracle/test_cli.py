@@ -69,3 +69,22 @@ def test_plain_key_on_a_public_chain_is_refused(env):
                            STYLEMINT_ORACLE_KEY="0x" + "4c" * 32)
     assert result.returncode == 2
     assert "not a local dev chain" in result.stderr and "4c4c4c" not in result.stderr
+
+
+def test_cpu_workers_are_sized_to_the_cores_and_more_are_refused_with_the_reason(sample_chain, env):
+    """workers x committed threads <= cores: on 2 cores at 2 threads one actor; asking for more is
+    refused before Ray starts (two renders sharing two cores ran 4.5x slower, bench/oracle.py)."""
+    import os
+
+    from backend.oracle.ray_pool import TooManyWorkers, cpu_worker_limit, size_cpu_workers
+
+    assert [cpu_worker_limit(2, cores) for cores in (1, 2, 3, 4, 16)] == [1, 1, 1, 2, 8]
+    assert cpu_worker_limit(1, 2) == 2 and size_cpu_workers(2, 1, cores=2) == 2
+    with pytest.raises(TooManyWorkers, match="at most 1 render"):
+        size_cpu_workers(2, 2, cores=2)
+    node, sample, store = sample_chain
+    too_many = cpu_worker_limit(2) + 1
+    done = stylemint(env, "oracle", "--rpc", node.url, "--until-idle", "--dev-mine", "--workers", str(too_many))
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert f"--workers {too_many}: each CPU render runs 2 threads" in done.stderr
+    assert f"this machine has {os.cpu_count()} cores" in done.stderr and "Traceback" not in done.stderr

@@ -126,3 +126,18 @@ def test_a_driver_killed_after_its_renders_came_back_ends_exactly_once(tiny_chai
         metadata = json.loads(store.get(client.view("tokenMetadataCID", mint.token_id)))
         solo = shared_renderer.render(tiny_manifest("stipple"), metadata["provenance"]["seed"])
         assert metadata["provenance"]["png_sha256"] == solo.png_sha256
+
+
+def test_an_actor_renders_a_committed_batch_as_one_task_with_the_same_bytes(shared_renderer):
+    """RENDER_SPEC §5a on the pool: the batch travels to one actor whole (its rows are rendered
+    together), and the actor's bytes are a local render's."""
+    from backend.oracle.ray_pool import RenderActorCore
+    from backend.render import environment
+    from backend.render.samples import sample_manifest
+
+    manifest = sample_manifest(environment=environment.this_machine_class(batch_size=3))
+    seeds = [bytes([7]) * 32, bytes([8]) * 32]
+    actor = RenderActorCore({"device": "cpu", "threads": 2, "models_dir": shared_renderer.models_dir})
+    remote = actor.render_committed(manifest.canonical_bytes(), {}, seeds)
+    local = shared_renderer.render_committed(manifest, seeds)
+    assert [r.png for r in remote] == [r.png for r in local] and [r.batch for r in remote] == [r.batch for r in local]
