@@ -71,7 +71,8 @@ def committed_b3_figures(rpc: str, store, data_dir: str) -> dict:
     mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id) for i in range(5)]
     make_oracle(client=StyleMintClient(rpc, sample.deployment.address), store=store, renderer=Renderer(device="cpu"),
                 state=Path(data_dir) / "batched.sqlite",
-                config=OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.05, batch_wait=0.5),
+                config=OracleConfig(start_block=sample.deployment.block_number, poll_interval=0.05, batch_wait=0.5,
+                                    dev_mine=True),  # every seed ready at once: batches of 3, then 2
                 ).run(threading.Event(), until_idle=True)
     started = time.perf_counter()
     done = subprocess.run([str(Path(sys.executable).parent / "stylemint"), "verify", "--project", str(sample.project_id),
