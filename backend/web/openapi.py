@@ -45,7 +45,14 @@ _REPORT = {"type": "object", "required": ["token_id", "outcome", "exit_code", "r
            "properties": {"token_id": {"type": "integer"}, "outcome": {"type": "string"},
                           "exit_code": {"type": "integer"}, "reason": {"type": "string"},
                           "checks": {"type": "array"}, "cached": {"type": "boolean"},
-                          "small_edits_excluded": {"type": "boolean"}}}
+                          "small_edits_excluded": {"type": "boolean"},
+                          # A committed batch's token: its batch and the companions the one render confirmed.
+                          "batch": {"type": ["object", "null"],
+                                    "properties": {"size": {"type": "integer"}, "row": {"type": "integer"},
+                                                   "tokens": {"type": "array", "items": {"type": "string"}},
+                                                   "seeds": {"type": "array", "items": {"type": "string"}},
+                                                   "confirmed": {"type": "array", "items": {"type": "string"}},
+                                                   "unconfirmed": {"type": "object"}}}}}
 _REPORT_ERROR = {"description": "A report whose verdict is an error, with the Error fields",
                  "content": {"application/json": {"schema": {"allOf": [_REPORT, _ERROR_SCHEMA]}}}}
 
