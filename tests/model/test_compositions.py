@@ -1,0 +1,115 @@
+"""The generative compositions (backend/model/compositions.py, issue 32): deterministic from a
+seed, every motif family and palette reachable, and every word of a caption true of its picture,
+checked from the pixels alone."""
+
+import re
+
+import numpy as np
+import pytest
+
+from backend.model import compositions as c
+
+
+def image(seed, **fixed):
+    comp = c.composition(seed, **fixed)
+    return comp, c.draw(comp)
+
+
+def test_a_seed_draws_the_same_pixels_every_time_and_seeds_differ():
+    comp, first = image(7)
+    again = c.draw(c.composition(7))
+    assert first.shape == (c.SIZE, c.SIZE, 3) and first.dtype == np.uint8
+    assert first.tobytes() == again.tobytes() and comp == c.composition(7)
+    assert len({c.draw(c.composition(seed)).tobytes() for seed in range(40)}) == 40
+
+
+def test_every_motif_palette_density_and_layout_is_reachable_and_named_in_words_the_model_knows():
+    items = [c.composition(seed) for seed in range(1200)]
+    assert {(x.motif, x.palette) for x in items} == {(m, p) for m in c.MOTIFS for p in c.PALETTES}
+    assert len(c.MOTIFS) >= 8 and len(c.PALETTES) >= 8 and {x.density for x in items} == set(c.DENSITIES)
+    for motif, layouts in c.LAYOUTS.items():
+        assert {x.layout for x in items if x.motif == motif} == set(layouts)
+    assert all(x.layout is None for x in items if x.motif not in c.LAYOUTS)
+    vocabulary = set(c.vocabulary())
+    for x in items:
+        assert set(re.findall(r"[a-z]+", x.caption)) <= vocabulary, x.caption
+        assert x.caption.startswith(c.MOTIFS[x.motif]) and f"{x.palette} colours" in x.caption and x.density in x.caption
+        assert x.traits == {"motif": x.motif, "palette": x.palette, "density": x.density}
+        assert (f", {x.layout}," in x.caption) if x.layout else x.caption.count(",") == 2, x.caption
+
+
+@pytest.mark.parametrize("motif", sorted(c.MOTIFS))
+def test_the_palette_named_is_the_picture_s_colours(motif):
+    """The palette's ground covers a fifth of the picture or more, and every colour covering 1 % of the
+    picture or more is one of its colours or an anti-aliased edge between two of them."""
+    for seed, palette in enumerate(sorted(c.PALETTES)):
+        comp, pixels = image(seed, motif=motif, palette=palette)
+        colours, counts = np.unique(pixels.reshape(-1, 3), axis=0, return_counts=True)
+        ground, inks = c.PALETTES[palette]
+        named = {ground, *inks}
+        assert counts[(colours == ground).all(axis=1)].sum() >= 0.2 * c.SIZE * c.SIZE, comp.caption
+        common = [colour for colour, n in zip(colours, counts) if n >= pixels.shape[0] * pixels.shape[1] / 100]
+        strays = [tuple(int(v) for v in colour) for colour in common if blend_distance(colour, named) > 3]
+        assert strays == [], (comp.caption, strays)
+
+
+def blend_distance(colour, named) -> float:
+    """How far `colour` is from every mix of two of the `named` colours (0 for one of them or an
+    anti-aliased edge between two)."""
+    point = np.asarray(colour, dtype=float)
+    best = float("inf")
+    for a in named:
+        for b in named:
+            a_, b_ = np.asarray(a, float), np.asarray(b, float)
+            span = b_ - a_
+            t = 0.0 if not span.any() else float(np.clip((point - a_) @ span / (span @ span), 0, 1))
+            best = min(best, float(np.linalg.norm(point - (a_ + t * span))))
+    return best
+
+
+def transitions(pixels: np.ndarray) -> int:
+    """Colour changes between neighbouring pixels, across and down."""
+    return int((pixels[1:] != pixels[:-1]).any(axis=2).sum() + (pixels[:, 1:] != pixels[:, :-1]).any(axis=2).sum())
+
+
+@pytest.mark.parametrize("motif", sorted(c.MOTIFS))
+def test_dense_means_more_going_on_than_sparse(motif):
+    sparse = [transitions(image(seed, motif=motif, density="sparse")[1]) for seed in range(12)]
+    dense = [transitions(image(seed, motif=motif, density="dense")[1]) for seed in range(12)]
+    assert np.median(dense) > 1.5 * np.median(sparse), (sparse, dense)
+
+
+def ink(comp, pixels) -> np.ndarray:
+    return (pixels != np.array(c.PALETTES[comp.palette][0])).any(axis=2)
+
+
+def test_layout_words_are_true_of_the_picture():
+    for seed in range(24):
+        comp, pixels = image(seed, motif="bands")
+        rows, cols = pixels.astype(float).std(axis=1).mean(), pixels.astype(float).std(axis=0).mean()
+        assert (rows < cols) == (comp.layout == "horizontal"), comp.caption  # horizontal bands: rows uniform
+        comp, pixels = image(seed, motif="flow")
+        grey = pixels.astype(float).mean(axis=2)
+        across, down = np.abs(np.diff(grey, axis=1)).sum(), np.abs(np.diff(grey, axis=0)).sum()
+        assert (down > across) == (comp.layout == "horizontal"), comp.caption  # lines run across: edges go down
+        comp, pixels = image(seed, motif="figure")
+        x = np.nonzero(ink(comp, pixels))[1].mean() / c.SIZE
+        expected = {"left": (0.0, 0.4), "centred": (0.4, 0.6), "right": (0.6, 1.0)}[comp.layout]
+        assert expected[0] <= x < expected[1], (comp.caption, x)
+        comp, pixels = image(seed, motif="rings")
+        off_centre = np.hypot(*(ring_centre(pixels) / c.SIZE - 0.5))
+        assert off_centre < 0.1 if comp.layout == "centred" else off_centre > 0.25, (comp.caption, off_centre)
+
+
+def ring_centre(pixels: np.ndarray) -> np.ndarray:
+    """The point every ring edge is tangent around: least squares over the edge pixels, each
+    saying the centre lies on the line through it along its gradient."""
+    grey = pixels.astype(float).mean(axis=2)
+    gy, gx = np.gradient(grey)
+    strength = np.hypot(gx, gy)
+    ys, xs = np.nonzero(strength > 20)
+    normals = np.stack([gx[ys, xs], gy[ys, xs]], axis=1) / strength[ys, xs, None]
+    tangents = np.stack([-normals[:, 1], normals[:, 0]], axis=1)
+    points = np.stack([xs, ys], axis=1).astype(float)
+    outer = np.einsum("ni,nj->ij", tangents, tangents)
+    return np.linalg.solve(outer, np.einsum("ni,nj,nj->i", tangents, tangents, points))
