@@ -474,9 +474,11 @@ class Oracle:
             self._contexts.update((job.id, context) for job, _ in group)
             size = committed_size(context.manifest)
             self._widest_batch = max(self._widest_batch, size)
-            batches = [group] if size == 1 else self._committed_batches(group, size, outcomes)
+            again, batches = ([], [group]) if size == 1 else self._committed_batches(group, size, outcomes)
             for batch in batches:
                 self._render_together(batch, context, size, outcomes)
+            for entry in again:
+                self._render_again(entry, context, outcomes)
         return outcomes
 
     def _render_again(self, entry: tuple[Job, tuple[str, str]], context: JobContext, outcomes: dict[int, Outcome]) -> None:
@@ -516,13 +518,13 @@ class Oracle:
         for (job, randomness), result in zip(batch, results):
             outcomes[job.id] = guarded(self._store_render, job, result, randomness)
 
-    def _committed_batches(self, group: list[tuple[Job, tuple[str, str]]], size: int,
-                           outcomes: dict[int, Outcome]) -> list[list[tuple[Job, tuple[str, str]]]]:
-        """The group's tokens in token-id order, cut into batches of `size`. A last, partial batch
-        is rendered once its oldest token has waited `batch_wait` seconds for companions (padded
-        with filler rows); until then its jobs wait. A job rendered before in a recorded batch (its
-        files were lost) is rendered again in that same batch, never in a new one: its companions
-        may already be settled with that batch in their provenance."""
+    def _committed_batches(self, group: list[tuple[Job, tuple[str, str]]], size: int, outcomes: dict[int, Outcome]):
+        """(jobs to render again, new batches): the group's tokens in token-id order, cut into
+        batches of `size`. A last, partial batch is rendered once its oldest token has waited
+        `batch_wait` seconds for companions (padded with filler rows); until then its jobs wait. A
+        job rendered before in a recorded batch (its files were lost) is rendered again in that
+        same batch, never in a new one: its companions may already be settled with that batch in
+        their provenance."""
         again, fresh = [], []
         for entry in sorted(group, key=lambda entry: entry[0].token_id):
             recorded = (json.loads(entry[0].render_info or "{}").get("batch") or {}).get("tokens")
@@ -540,9 +542,7 @@ class Oracle:
                                             min(left, self.config.poll_interval))
         for job, _ in (entry for batch in batches for entry in batch):
             self._ready_since.pop(job.id, None)
-        for entry in again:
-            self._render_again(entry, self._contexts[entry[0].id], outcomes)
-        return batches
+        return again, batches
 
     def _render_progress(self, job_ids: list[int]) -> Callable[[int, int], None]:
         """Record 'rendering, step n of N' for the token page: the first and last step always, the

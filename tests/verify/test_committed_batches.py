@@ -192,3 +192,26 @@ def test_a_partial_batch_waits_for_companions_then_for_no_longer_than_the_batch_
         worker.join(timeout=30)
     assert provenance(sample, store, third.token_id)["batch"]["tokens"] == [str(t.token_id) for t in [*first, third]]
     assert provenance(sample, store, lone.token_id)["batch"]["tokens"] == [str(lone.token_id)]
+
+
+def test_a_token_whose_render_was_lost_is_rendered_again_in_its_recorded_batch(batched, shared_renderer):  # noqa: F811
+    """Its companions are settled with that batch in their provenance: a new batch would make the
+    token a member of two. The same batch gives the same bytes as were pinned."""
+    import sqlite3
+
+    node, sample, store, mints, _, directory = batched
+    copy = directory / "lost.sqlite"
+    source, target = sqlite3.connect(directory / "state.sqlite"), sqlite3.connect(copy)
+    source.backup(target)
+    source.close(), target.close()
+    renderer = Renderer(device="cpu", threads=2, models_dir=shared_renderer.models_dir)
+    rendered = []
+    original = renderer.render_committed
+    renderer.render_committed = lambda m, seeds, **kw: rendered.append(list(seeds)) or original(m, seeds, **kw)
+    oracle = make_oracle(node, sample, store, renderer, copy, batch_wait=60.0)
+    job = oracle.jobs.for_token(mints[1].token_id)  # row 1 of the batch of three
+    recorded = json.loads(job.render_info)["batch"]
+    outcome = oracle._render([job])[job.id]
+    assert rendered == [[bytes.fromhex(seed[2:]) for seed in recorded["seeds"]]]  # the whole recorded batch, at once
+    info = json.loads(outcome.fields["render_info"])
+    assert info["batch"] == recorded and outcome.fields["png_sha256"] == provenance(sample, store, mints[1].token_id)["png_sha256"]
