@@ -257,6 +257,22 @@ class JobStore:
                 )
         return [self.by_id(i) for i in ids]
 
+    def claim_waiting(self, owner: str, project_ids: set[int], lease_seconds: float) -> list[Job]:
+        """Every unrendered job of these projects that no other worker holds, due or not: the
+        members of a committed batch waiting for companions (RENDER_SPEC §5a) must be seen together,
+        and their separate waits would otherwise put them in different passes."""
+        now = time.time()
+        marks = ",".join("?" * len(project_ids))
+        with self.transaction() as db:
+            ids = [r["id"] for r in db.execute(
+                f"SELECT id FROM jobs WHERE state = 'seen' AND project_id IN ({marks})"
+                " AND (lease_expires IS NULL OR lease_expires < ? OR lease_owner = ?) ORDER BY token_id",
+                (*sorted(project_ids), now, owner))]
+            if ids:
+                db.execute(f"UPDATE jobs SET lease_owner = ?, lease_expires = ? WHERE id IN ({','.join('?' * len(ids))})",
+                           (owner, now + lease_seconds, *ids))
+        return [self.by_id(i) for i in ids]
+
     def renew(self, owner: str, job_ids: list[int], lease_seconds: float) -> set[int]:
         """Extend this worker's leases; returns the ids it still holds (a lost lease is not renewed)."""
         if not job_ids:

@@ -189,7 +189,7 @@ class Oracle:
         self._renderable: set[str] = set()  # manifest hashes that passed the policy and environment checks
         self._contexts: dict[int, JobContext] = {}  # by job id: resolved at render, handed forward
         self._ready_since: dict[int, float] = {}  # by job id: when it could first join a committed batch
-        self._widest_batch = 1  # the largest committed batch size B of a project rendered so far
+        self._committed_projects: set[int] = set()  # projects seen to commit batches of B > 1
         self._mints: dict[int, MintLog] = {}  # by job id: the Mint log of the receipt last checked
         self.times = StepTimes()
         self._steps: dict[str, Callable[[Job], Outcome]] = {
@@ -256,8 +256,11 @@ class Oracle:
     def process_batch(self, stop: threading.Event | None = None) -> int:
         """Claim up to batch_size ready jobs and advance each as far as it goes. Returns jobs claimed."""
         owner, lease = self.config.worker_id, self.config.lease_seconds
-        # At least the widest committed batch seen: a claim smaller than B would never fill one.
-        claimed = self.jobs.claim(owner, max(self.config.batch_size, self._widest_batch), lease)
+        claimed = self.jobs.claim(owner, self.config.batch_size, lease)
+        batched = {job.project_id for job in claimed} & self._committed_projects
+        if batched:  # a committed batch's members are rendered together, however many a claim takes
+            known = {job.id for job in claimed}
+            claimed += [job for job in self.jobs.claim_waiting(owner, batched, lease) if job.id not in known]
         try:
             jobs = claimed
             while jobs and not (stop is not None and stop.is_set()):
@@ -473,7 +476,8 @@ class Oracle:
                 continue
             self._contexts.update((job.id, context) for job, _ in group)
             size = committed_size(context.manifest)
-            self._widest_batch = max(self._widest_batch, size)
+            if size > 1:
+                self._committed_projects.add(group[0][0].project_id)
             again, batches = ([], [group]) if size == 1 else self._committed_batches(group, size, outcomes)
             for batch in batches:
                 self._render_together(batch, context, size, outcomes)
