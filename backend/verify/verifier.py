@@ -33,6 +33,7 @@ from enum import IntEnum
 import numpy as np
 from eth_utils import keccak
 
+from backend.chain import project_of
 from backend.chain.client import StyleMintClient
 from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.chain.manifests import ManifestNotInForce, manifest_at_mint
@@ -470,7 +471,7 @@ class Verifier:
                 and len(seeds) == len(tokens) and all(isinstance(t, str) and t.isascii() and t.isdigit() for t in tokens)):
             raise false(f"1 to {size} tokens (decimal strings) and one seed for each")
         ids = [int(t) for t in tokens]
-        if ids != sorted(set(ids)) or any(t // 1_000_000 != token.project_id for t in ids):
+        if ids != sorted(set(ids)) or any(project_of(t) != token.project_id for t in ids):
             raise false("its tokens are not this project's, in token-id order")
         if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < len(ids) or ids[row] != token.token_id:
             raise false(f"row {row!r} is not token {token.token_id}'s")
