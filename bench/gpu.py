@@ -4,6 +4,9 @@ prints `key: value` lines.
     .venv/bin/python bench/gpu.py [--images 16] [--inflight 1,2,4,8] [--committed 4,8]   # CUDA: SD-1.5 size
     .venv/bin/python bench/gpu.py --device cpu --size 64 --steps 4 --images 6 --committed 3   # a smoke run
 
+On a GPU machine without diffusers (the device machines here): `bench/gpu_wheels.sh` fetches the
+wheels it needs into .whl/ and says how to install them there and run this in one command.
+
 Every configuration runs in its own fresh process, one after another, on the same card:
   1. the baseline: plain diffusers (no determinism settings), eager and `torch.compile(unet)`, at
      batch 1 and batch 8;
