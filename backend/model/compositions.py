@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from backend.model import procedural
+
 SIZE = 128
 SUPERSAMPLE = 4
 
@@ -96,10 +98,14 @@ def composition(seed: int, *, motif: str | None = None, palette: str | None = No
     return Composition(motif, palette, density, layout, seed, caption(motif, palette, density, layout))
 
 
-def draw(c: Composition) -> np.ndarray:
-    """The composition as (SIZE, SIZE, 3) uint8 RGB."""
+def draw(c: Composition, treatment: str = "plain") -> np.ndarray:
+    """The composition as (SIZE, SIZE, 3) uint8 RGB, drawn plain or with one of the artist styles'
+    treatments (the same three as stylemint-tiny's, and the held-out crosshatch): the styles are
+    trained on these, and the VAE on all of them, so that it can decode what the styles draw."""
     from PIL import Image, ImageDraw
 
+    if treatment not in procedural.DRAWABLE:
+        raise ValueError(f"unknown treatment {treatment!r}; one of {procedural.DRAWABLE}")
     scale = SIZE * SUPERSAMPLE
     ground, inks = PALETTES[c.palette]
     image = Image.new("RGB", (scale, scale), ground)
@@ -108,7 +114,45 @@ def draw(c: Composition) -> np.ndarray:
     dense = c.density == "dense"
     {"flow": _flow, "truchet": _truchet, "rings": _rings, "packing": _packing, "bands": _bands,
      "dots": _dots, "cells": _cells, "figure": _figure}[c.motif](pen, rng, scale, inks, ground, dense, c.layout)
+    if treatment != "plain":
+        image = Image.fromarray(_treat(np.asarray(image), np.array(ground, dtype=np.float32), inks, treatment))
     return np.asarray(image.resize((SIZE, SIZE), Image.Resampling.BOX), dtype=np.uint8)
+
+
+def _treat(canvas: np.ndarray, ground: np.ndarray, inks, treatment: str) -> np.ndarray:
+    """A treatment applied to the supersampled plain drawing, through its ink mask (every pixel
+    that is not ground): stipple keeps the ink on a grid of round dots; inkline outlines every ink
+    region with the palette's darkest colour; haze blurs the inks and lights the ground in a
+    vertical gradient; crosshatch keeps the ink on two crossing sets of diagonal lines."""
+    from PIL import Image, ImageFilter
+
+    big = canvas.shape[0]
+    ink = (canvas != ground.astype(np.uint8)).any(axis=2)
+    yy, xx = np.mgrid[0:big, 0:big]
+    out = np.empty(canvas.shape, dtype=np.float32)
+    out[:] = ground
+    if treatment == "stipple":
+        period = 4 * SUPERSAMPLE
+        keep = ink & ((((xx % period) - period / 2) ** 2 + ((yy % period) - period / 2) ** 2) <= (0.36 * period) ** 2)
+    elif treatment == "crosshatch":
+        period = 5 * SUPERSAMPLE
+        keep = ink & (((xx + yy) % period < 0.3 * period) | ((xx - yy) % period < 0.3 * period))
+    elif treatment == "inkline":
+        mask = Image.fromarray(ink.astype(np.uint8) * 255)
+        grown = np.asarray(mask.filter(ImageFilter.GaussianBlur(SUPERSAMPLE))) > 8
+        inside = np.asarray(mask.filter(ImageFilter.GaussianBlur(SUPERSAMPLE / 2))) > 247
+        out[grown] = min(inks, key=sum)  # the darkest ink draws the contours
+        keep = inside
+    else:  # haze
+        ramp = np.linspace(-1.0, 1.0, big, dtype=np.float32)[:, None, None]
+        out += ramp * (24.0 if ground.sum() < 384 else -24.0)
+        layer = Image.fromarray(canvas).filter(ImageFilter.GaussianBlur(2 * SUPERSAMPLE))
+        alpha = np.asarray(Image.fromarray(ink.astype(np.uint8) * 255).filter(
+            ImageFilter.GaussianBlur(2 * SUPERSAMPLE)), dtype=np.float32)[..., None] / 255.0
+        out = out * (1.0 - alpha) + np.asarray(layer, dtype=np.float32) * alpha
+        return np.clip(out, 0, 255).round().astype(np.uint8)
+    out[keep] = canvas[keep]
+    return np.clip(out, 0, 255).round().astype(np.uint8)
 
 
 def dataset(seed: int, count: int) -> tuple[np.ndarray, list[Composition]]:

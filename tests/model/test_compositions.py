@@ -125,3 +125,29 @@ def test_every_caption_word_is_one_token_and_a_caption_with_a_style_fits_the_win
     text = f"{longest}, stipple style"
     ids = tok(text)["input_ids"]
     assert len(ids) == len(re.findall(r"[a-z]+", text)) + text.count(",") + 2 <= tok.model_max_length, (text, ids)
+
+
+@pytest.mark.parametrize("motif", sorted(c.MOTIFS))
+def test_each_style_treatment_draws_the_composition_its_own_way(motif):
+    """The styles are trained on these (and the VAE on all of them): stipple and crosshatch keep
+    part of the ink (dots, crossing lines), inkline adds contours in the darkest ink, haze blurs
+    the inks over a lit ground; all deterministic."""
+    comp = c.composition(31, motif=motif)
+    ground, inks = c.PALETTES[comp.palette]
+    drawn = {t: c.draw(comp, t) for t in ("plain", "stipple", "inkline", "haze", "crosshatch")}
+    assert c.draw(comp, "stipple").tobytes() == drawn["stipple"].tobytes()
+
+    def inked(pixels):
+        return int((np.abs(pixels.astype(int) - np.array(ground)).sum(axis=2) > 30).sum())
+
+    def darkest(pixels):
+        return int((pixels == np.array(min(inks, key=sum))).all(axis=2).sum())
+
+    assert inked(drawn["stipple"]) < 0.75 * inked(drawn["plain"]), comp.caption
+    assert inked(drawn["crosshatch"]) < 0.85 * inked(drawn["plain"]), comp.caption
+    assert darkest(drawn["inkline"]) > darkest(drawn["plain"]), comp.caption
+    exact_ground = (drawn["haze"] == np.array(ground)).all(axis=2).mean()
+    assert exact_ground < 0.1 and len(np.unique(drawn["haze"].reshape(-1, 3), axis=0)) > \
+        2 * len(np.unique(drawn["plain"].reshape(-1, 3), axis=0)), comp.caption
+    with pytest.raises(ValueError, match="unknown treatment"):
+        c.draw(comp, "watercolour")
