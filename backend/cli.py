@@ -125,17 +125,22 @@ def build_reference(directory):
               help="Fraction of the shipped recipe's images and steps (1.0 reproduces the shipped quality; "
                    "about 85 minutes on 2 CPU threads).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
-def train_tiny(output, scale, threads):
-    """Train stylemint-tiny-2 (VAE, base, three styles) from scratch on the procedural set (CPU)."""
+@click.option("--model", "model_id", type=click.Choice(["stylemint-tiny-2", "stylemint-gen"]), default="stylemint-tiny-2",
+              show_default=True, help="stylemint-gen: the generative compositions at 128 px (issue 32; not shipped yet).")
+def train_tiny(output, scale, threads, model_id):
+    """Train stylemint-tiny-2 (VAE, base, three styles) from scratch on the procedural set (CPU),
+    or stylemint-gen on the generative compositions."""
     from dataclasses import replace
 
+    from backend.model import tiny
     from backend.model.train import Recipe, train_all
 
     if output.exists() and any(output.iterdir()):
         raise InputError(f"{output} is not empty; choose a new folder")
     recipe = replace(Recipe().scaled(scale) if scale < 1.0 else Recipe(), threads=threads)
-    click.echo(f"training into {output}: {recipe}", err=True)
-    train_all(output, recipe, report=lambda line: click.echo(line, err=True))
+    arch = tiny.GENERATIVE if model_id == "stylemint-gen" else tiny.TEXT_THROUGH_ATTENTION
+    click.echo(f"training {model_id} into {output}: {recipe}", err=True)
+    train_all(output, recipe, report=lambda line: click.echo(line, err=True), arch=arch, model_id=model_id)
     from backend.model.shipping import describe
 
     click.echo(describe(output))

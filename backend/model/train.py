@@ -95,8 +95,22 @@ def _schedule(step: int, total: int, peak: float, warmup: int = 100) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup))))
 
 
-def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = None, peak: float = 1e-3):
-    """Train (or, given `vae`, continue training) the autoencoder for `steps` (default: the recipe's)."""
+def drawn(arch: tiny.Architecture, seed: int, count: int, treatment: str = "plain") -> tuple[np.ndarray, list[str]]:
+    """`count` training images of what `arch` learns to draw (the procedural scenes or the
+    generative compositions) with one treatment, and their captions."""
+    if arch.subjects == "compositions":
+        from backend.model import compositions
+
+        items = [compositions.composition(seed * 1_000_003 + i) for i in range(count)]
+        return np.stack([compositions.draw(item, treatment) for item in items]), [item.caption for item in items]
+    images, scenes = procedural.dataset(seed, count, treatment)
+    return images, [scene.caption for scene in scenes]
+
+
+def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = None, peak: float = 1e-3,
+              arch: tiny.Architecture = tiny.FIRST):
+    """Train (or, given `vae`, continue training) the autoencoder for `steps` (default: the recipe's),
+    on every treatment (the styles' pictures must decode too), on crops of half the image's side."""
     import torch
 
     generator = torch.Generator().manual_seed(recipe.seed)
@@ -104,12 +118,13 @@ def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = N
     parts = []
     for index, treatment in enumerate(procedural.TREATMENTS):
         count = recipe.vae_images - per * 3 if treatment == "plain" else per
-        parts.append(procedural.dataset(recipe.seed + 100 + index, count, treatment)[0])
+        parts.append(drawn(arch, recipe.seed + 100 + index, count, treatment)[0])
     images = _to_tensor(np.concatenate(parts))
     steps = steps or recipe.vae_steps
-    report(f"vae: {len(images)} images (all treatments), {steps} steps on 32x32 crops")
+    crop, factor = arch.image_size // 2, 2 ** (len(arch.vae_blocks) - 1)
+    report(f"vae: {len(images)} images (all treatments), {steps} steps on {crop}x{crop} crops")
     torch.manual_seed(recipe.seed)
-    vae = vae or tiny.vae()
+    vae = vae or tiny.vae(arch)
     optimiser = torch.optim.AdamW(vae.parameters(), lr=peak, weight_decay=0.0)
     progress = _Progress("vae", steps, report)
     vae.train()
@@ -117,8 +132,8 @@ def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = N
         for group in optimiser.param_groups:
             group["lr"] = _schedule(step, steps, peak)
         index = torch.randint(0, len(images), (recipe.batch,), generator=generator)
-        x0, y0 = (int(v) for v in torch.randint(0, tiny.IMAGE_SIZE - 32 + 1, (2,), generator=generator) // 4 * 4)
-        batch = images[index, :, y0:y0 + 32, x0:x0 + 32]
+        x0, y0 = (int(v) for v in torch.randint(0, arch.image_size - crop + 1, (2,), generator=generator) // factor * factor)
+        batch = images[index, :, y0:y0 + crop, x0:x0 + crop]
         posterior = vae.encode(batch).latent_dist
         reconstruction = vae.decode(posterior.sample(generator=generator)).sample
         loss = (reconstruction - batch).abs().mean() + (reconstruction - batch).pow(2).mean() \
@@ -183,12 +198,12 @@ def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architect
         if dataclasses.replace(state["recipe"], threads=recipe.threads) != recipe or state["arch"] != arch:
             raise ValueError(f"{checkpoint} is a run of {state['recipe']} ({state['arch']}); this one is "
                              f"{recipe} ({arch}): choose another folder")
-    images, scenes = procedural.dataset(recipe.seed + 1, recipe.base_images, "plain")
+    images, captions = drawn(arch, recipe.seed + 1, recipe.base_images)
     latents = encode(vae, images)
     scale = float(1.0 / latents.std())
     vae.register_to_config(scaling_factor=scale)
     latents = latents * scale
-    ids = _ids(tok, [s.caption for s in scenes])
+    ids = _ids(tok, captions)
     empty = _ids(tok, [""])[0]
     torch.manual_seed(recipe.seed + 2)
     unet, text = tiny.unet(arch), tiny.text_encoder(len(tok), arch)
@@ -299,11 +314,12 @@ def train_trigger_style(vae, unet, text, tok, images: np.ndarray, captions: list
     return {key: value.detach().clone() for key, value in vectors.items()}
 
 
-def train_shipped_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report) -> dict:
+def train_shipped_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report,
+                        arch: tiny.Architecture = tiny.FIRST) -> dict:
     """One of the three shipped styles, from its procedural treatment with the trigger in every caption."""
     index_of = procedural.STYLES.index(style)
-    images, scenes = procedural.dataset(recipe.seed + 10 + index_of, recipe.style_images, style)
-    captions = [procedural.styled(s.caption, style) for s in scenes]
+    images, plain = drawn(arch, recipe.seed + 10 + index_of, recipe.style_images, style)
+    captions = [procedural.styled(caption, style) for caption in plain]
     return train_trigger_style(vae, unet, text, tok, images, captions, style, steps=recipe.style_steps,
                                batch=recipe.batch, seed=recipe.seed + 40 + index_of, report=report)
 
@@ -372,7 +388,7 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *
         vae = AutoencoderKL.from_pretrained(checkpoint).eval()
         report(f"vae: resumed from {checkpoint}")
     else:
-        vae = train_vae(recipe, report)
+        vae = train_vae(recipe, report, arch=arch)
         vae.save_pretrained(checkpoint)
     timings["vae_s"] = time.perf_counter() - started
     mark = time.perf_counter()
@@ -383,7 +399,7 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *
     report(f"saved {output / model_id} (sha256 {model_sha256(output / model_id)})")
     for style in procedural.STYLES:
         mark = time.perf_counter()
-        vectors = train_shipped_style(recipe, style, vae, unet, text, tok, report)
+        vectors = train_shipped_style(recipe, style, vae, unet, text, tok, report, arch)
         (output / "styles").mkdir(parents=True, exist_ok=True)
         trigger_adapter.save(output / "styles" / shipped.style_file_name(style), vectors)
         timings[f"style_{style}_s"] = time.perf_counter() - mark

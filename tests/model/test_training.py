@@ -76,3 +76,30 @@ def test_an_interrupted_base_run_resumes_exactly_where_it_stopped(tmp_path):
     with pytest.raises(ValueError, match="choose another folder"):  # another recipe never continues this run
         train_base(Recipe(base_images=48, base_steps=8, batch=4), load_shipped_base("stylemint-tiny")[0], tok, lines.append,
                    arch=arch, checkpoint=checkpoint)
+
+
+def test_the_generative_model_trains_at_a_tiny_scale_and_renders_128_px_compositions(tmp_path):
+    """Issue 32's model, end to end at a tiny scale: a factor-8 VAE, the base and the three styles
+    trained on the generative compositions; the model renders 128x128 through the production
+    Renderer on the same 16x16 latent grid, and its tokenizer reads every composition word whole."""
+    from backend.model import compositions
+
+    output = tmp_path / "gen"
+    done = subprocess.run([str(BIN / "stylemint"), "model", "train-tiny", "-o", str(output), "--scale", "0.002",
+                           "--model", "stylemint-gen"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "vae: " in done.stderr and "64x64 crops" in done.stderr and "base: step" in done.stderr
+    model_dir = output / "stylemint-gen"
+    digest = model_sha256(model_dir)
+    assert f"stylemint-gen: sha256 {digest}" in done.stdout
+    model = {"id": str(model_dir), "sha256": digest}
+    caption = compositions.composition(3).caption
+    manifest = tiny_manifest(style=None, model=model, prompt=caption, variables={}, width=128, height=128)
+    result = Renderer(device="cpu", threads=2).render(manifest, b"\x07" * 32)
+    assert (result.width, result.height) == (128, 128) and result.pixels().shape == (128, 128, 3)
+    import json
+
+    vae_config = json.loads((model_dir / "vae" / "config.json").read_text())
+    assert len(vae_config["block_out_channels"]) == 4  # 128 px -> 16x16 latents
+    assert sorted(p.name for p in (output / "styles").glob("*.safetensors")) == sorted(
+        shipped.style_file_name(t) for t in shipped.STYLES)
