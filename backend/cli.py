@@ -120,7 +120,8 @@ def build_reference(directory):
 
 @model.command("train-tiny")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for stylemint-tiny-2/ and styles/<trigger>-kv2.safetensors (must not exist yet).")
+              help="Folder for the model and styles/<trigger>-kv2.safetensors (new or empty; a folder of an "
+                   "interrupted run resumes it).")
 @click.option("--scale", type=click.FloatRange(min=0.001, max=1.0), default=1.0, show_default=True,
               help="Fraction of the shipped recipe's images and steps (1.0 reproduces the shipped quality; "
                    "about 85 minutes on 2 CPU threads).")
@@ -135,12 +136,16 @@ def train_tiny(output, scale, threads, model_id):
     from backend.model import tiny
     from backend.model.train import Recipe, train_all
 
-    if output.exists() and any(output.iterdir()):
+    resuming = (output / "vae-checkpoint").is_dir()  # a run that stopped: its VAE and base checkpoint are there
+    if output.exists() and any(output.iterdir()) and not resuming:
         raise InputError(f"{output} is not empty; choose a new folder")
     recipe = replace(Recipe().scaled(scale) if scale < 1.0 else Recipe(), threads=threads)
     arch = tiny.GENERATIVE if model_id == "stylemint-gen" else tiny.TEXT_THROUGH_ATTENTION
     click.echo(f"training {model_id} into {output}: {recipe}", err=True)
-    train_all(output, recipe, report=lambda line: click.echo(line, err=True), arch=arch, model_id=model_id)
+    try:
+        train_all(output, recipe, report=lambda line: click.echo(line, err=True), arch=arch, model_id=model_id)
+    except ValueError as err:  # a checkpoint of another recipe or architecture
+        raise InputError(str(err)) from None
     from backend.model.shipping import describe
 
     click.echo(describe(output))

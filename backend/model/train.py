@@ -392,7 +392,8 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *
         vae.save_pretrained(checkpoint)
     timings["vae_s"] = time.perf_counter() - started
     mark = time.perf_counter()
-    unet, text = train_base(recipe, vae, tok, report, arch=arch)
+    # Checkpointed every 200 steps: the same command resumes an interrupted run where it stopped.
+    unet, text = train_base(recipe, vae, tok, report, arch=arch, checkpoint=output / "base-checkpoint.pt")
     timings["base_s"] = time.perf_counter() - mark
     pipe = tiny.pipeline(vae_model=vae, unet_model=unet, text_model=text, tok=tok)
     pipe.save_pretrained(output / model_id, safe_serialization=True)
@@ -404,6 +405,7 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *
         trigger_adapter.save(output / "styles" / shipped.style_file_name(style), vectors)
         timings[f"style_{style}_s"] = time.perf_counter() - mark
     shutil.rmtree(checkpoint, ignore_errors=True)
+    (output / "base-checkpoint.pt").unlink(missing_ok=True)
     timings["total_s"] = time.perf_counter() - started
     report("timings: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
     return timings

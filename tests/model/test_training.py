@@ -103,3 +103,26 @@ def test_the_generative_model_trains_at_a_tiny_scale_and_renders_128_px_composit
     assert len(vae_config["block_out_channels"]) == 4  # 128 px -> 16x16 latents
     assert sorted(p.name for p in (output / "styles").glob("*.safetensors")) == sorted(
         shipped.style_file_name(t) for t in shipped.STYLES)
+
+
+def test_an_interrupted_train_tiny_run_resumes_from_its_folder(tmp_path):
+    """The folder of a run stopped during its base training (its VAE saved, the base checkpointed
+    at step 6 of 12) is resumed by the same command, not refused: the VAE is not trained again and
+    the base goes on from its checkpoint."""
+    from dataclasses import replace
+
+    from backend.model import tiny
+    from backend.model.train import Recipe, train_base, train_vae
+
+    output = tmp_path / "gen"
+    recipe = replace(Recipe().scaled(0.002), threads=2)
+    vae = train_vae(recipe, lambda _: None, arch=tiny.GENERATIVE)
+    vae.save_pretrained(output / "vae-checkpoint")
+    assert train_base(recipe, vae, tiny.tokenizer(tiny.GENERATIVE), lambda _: None, arch=tiny.GENERATIVE,
+                      checkpoint=output / "base-checkpoint.pt", stop_after=6) is None
+    done = subprocess.run([str(BIN / "stylemint"), "model", "train-tiny", "-o", str(output), "--scale", "0.002",
+                           "--model", "stylemint-gen"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "vae: resumed from" in done.stderr and "base: resumed at step 6" in done.stderr
+    assert "vae: step" not in done.stderr and (output / "stylemint-gen" / "model_index.json").is_file()
+    assert not (output / "base-checkpoint.pt").exists() and not (output / "vae-checkpoint").exists()
