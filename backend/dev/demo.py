@@ -66,7 +66,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
     from ape import accounts, networks
     from werkzeug.serving import make_server
 
-    from backend.chain import deployments
+    from backend.chain import deployments, edition_of, project_of
     from backend.chain.client import StyleMintClient
     from backend.ipfs.config import store_from_config
     from backend.oracle.factory import make_oracle
@@ -134,8 +134,8 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         try:
             record = core.mint(contract, collector, project_id)
             delay = int(contract.RANDOMNESS_DELAY())
-            echo(f"minted     token {record.token_id} (#{record.token_id % 1_000_000 + 1} of project "
-                 f"{record.token_id // 1_000_000}, as the pages name it) to {record.minter} (account #4)")
+            echo(f"minted     token {record.token_id} (#{edition_of(record.token_id)} of project "
+                 f"{project_of(record.token_id)}, as the pages name it) to {record.minter} (account #4)")
             echo(f"mint tx    {record.tx_hash} (block {record.block_number}, {record.gas_used} gas)")
             echo(f"escrow     {_eth(int(contract.escrowOf(record.token_id)[1]))} held until the token is rendered "
                  f"(refundable from block {record.block_number + int(contract.REFUND_DELAY())})")

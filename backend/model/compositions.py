@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -64,7 +64,6 @@ class Composition:
     layout: str | None
     seed: int
     caption: str
-    params: dict = field(default_factory=dict, compare=False)
 
     @property
     def traits(self) -> dict[str, str]:
@@ -155,10 +154,11 @@ def _treat(canvas: np.ndarray, ground: np.ndarray, inks, treatment: str) -> np.n
     return np.clip(out, 0, 255).round().astype(np.uint8)
 
 
-def dataset(seed: int, count: int) -> tuple[np.ndarray, list[Composition]]:
-    """`count` compositions from consecutive seeds after `seed`, and their images (N, SIZE, SIZE, 3)."""
-    items = [composition(seed + i) for i in range(count)]
-    return np.stack([draw(c) for c in items]), items
+def dataset(seed: int, count: int, treatment: str = "plain") -> tuple[np.ndarray, list[Composition]]:
+    """`count` images (N, SIZE, SIZE, 3) drawn with one treatment and their compositions,
+    composition i from (seed, i) by the procedural scenes' rule."""
+    items = [composition(seed * 1_000_003 + i) for i in range(count)]
+    return np.stack([draw(c, treatment) for c in items]), items
 
 
 # -- the motifs (each draws on the supersampled canvas `pen`, side `s`) ------------------------

@@ -111,11 +111,11 @@ def vocab_and_merges(words: list[str]) -> tuple[dict[str, int], list[tuple[str, 
     return vocab, merges
 
 
-def tokenizer(arch: Architecture = FIRST, words: list[str] | None = None):
-    """The word-level tokenizer over `words` (default: the procedural scenes' vocabulary)."""
+def tokenizer(arch: Architecture = FIRST):
+    """The word-level tokenizer over the architecture's vocabulary (`vocabulary`)."""
     from transformers import CLIPTokenizer
 
-    words = words or vocabulary(arch)
+    words = vocabulary(arch)
     vocab, merges = vocab_and_merges(words)
     tok = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=arch.max_tokens,
                         unk_token="<|endoftext|>", bos_token="<|startoftext|>", eos_token="<|endoftext|>",

@@ -101,8 +101,8 @@ def drawn(arch: tiny.Architecture, seed: int, count: int, treatment: str = "plai
     if arch.subjects == "compositions":
         from backend.model import compositions
 
-        items = [compositions.composition(seed * 1_000_003 + i) for i in range(count)]
-        return np.stack([compositions.draw(item, treatment) for item in items]), [item.caption for item in items]
+        images, items = compositions.dataset(seed, count, treatment)
+        return images, [item.caption for item in items]
     images, scenes = procedural.dataset(seed, count, treatment)
     return images, [scene.caption for scene in scenes]
 

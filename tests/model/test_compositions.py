@@ -118,9 +118,9 @@ def ring_centre(pixels: np.ndarray) -> np.ndarray:
 def test_every_caption_word_is_one_token_and_a_caption_with_a_style_fits_the_window():
     """The next model reads captions through the word-level tokenizer of stylemint-tiny-2 (a
     32-token window): each composition word one token, a caption and a trigger well inside it."""
-    from backend.model import procedural, tiny
+    from backend.model import tiny
 
-    tok = tiny.tokenizer(tiny.TEXT_THROUGH_ATTENTION, words=sorted(set(c.vocabulary()) | set(procedural.STYLES) | {"style"}))
+    tok = tiny.tokenizer(tiny.GENERATIVE)
     longest = max((c.composition(seed).caption for seed in range(400)), key=len)
     text = f"{longest}, stipple style"
     ids = tok(text)["input_ids"]

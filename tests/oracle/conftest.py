@@ -20,15 +20,15 @@ def env(tmp_path, monkeypatch):
 
 
 @contextmanager
-def running_sample(directory):
-    """anvil + an ape provider connected to it + the sample project (price 1 gwei, 100 editions),
-    its log and store under `directory`. Instant mining."""
+def running_sample(directory, manifest=None):
+    """anvil + an ape provider connected to it + the sample project (price 1 gwei, 100 editions;
+    `manifest`: another manifest for it), its log and store under `directory`. Instant mining."""
     from ape import networks
 
     with Anvil(log_path=directory / "anvil.log") as node:
         with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
             store = EmbeddedStore(directory / "data" / "ipfs")  # where a subprocess oracle looks by default
-            sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=100)
+            sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=100, manifest=manifest)
             yield node, sample, store
 
 

@@ -11,16 +11,13 @@ from ape import accounts
 
 from backend.chain.client import StyleMintClient
 from backend.dev import ape_contract as core
-from backend.dev.anvil import Anvil
-from backend.dev.sample import deploy_sample
-from backend.ipfs.embedded import EmbeddedStore
 from backend.render import environment
 from backend.render.manifest import parse_manifest
 from backend.render.metadata import build_metadata
 from backend.render.renderer import Renderer
 from backend.render.samples import sample_manifest
 from backend.verify.verifier import Outcome
-from tests.oracle.conftest import make_oracle, shared_renderer  # noqa: F401  (fixture)
+from tests.oracle.conftest import make_oracle, running_sample, shared_renderer  # noqa: F401  (fixture)
 from tests.support.chain import canonical_seed
 from tests.support.cli import stylemint
 from tests.verify.conftest import fulfill_with, verifier_for
@@ -32,24 +29,19 @@ pytestmark = pytest.mark.e2e
 def batched(tmp_path_factory, shared_renderer):  # noqa: F811
     """A B = 3 project with four tokens fulfilled by an oracle: one full batch and one of a single
     token padded with two fillers after the batch wait. Yields (node, sample, store, mints, calls, directory)."""
-    from ape import networks
-
     directory = tmp_path_factory.mktemp("batched")
+    manifest = sample_manifest(name="Batched Glass", environment=environment.this_machine_class(batch_size=3))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("STYLEMINT_DATA_DIR", str(directory / "data"))
-        with Anvil(log_path=directory / "anvil.log") as node:
-            with networks.ethereum.local.use_provider("foundry", provider_settings={"host": node.url}):
-                store = EmbeddedStore(directory / "data" / "ipfs")
-                manifest = sample_manifest(name="Batched Glass", environment=environment.this_machine_class(batch_size=3))
-                sample = deploy_sample(node.url, store, price_wei=10**9, max_editions=100, manifest=manifest)
-                mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id) for i in range(4)]
-                renderer = Renderer(device="cpu", threads=2, models_dir=shared_renderer.models_dir)
-                calls = []
-                original = renderer.render_committed
-                renderer.render_committed = lambda m, seeds, **kw: calls.append(len(seeds)) or original(m, seeds, **kw)
-                oracle = make_oracle(node, sample, store, renderer, directory / "state.sqlite", batch_wait=1.0)
-                oracle.run(threading.Event(), until_idle=True)
-                yield node, sample, store, mints, calls, directory
+        with running_sample(directory, manifest) as (node, sample, store):
+            mints = [core.mint(sample.contract, accounts.test_accounts[4 + i], sample.project_id) for i in range(4)]
+            renderer = Renderer(device="cpu", threads=2, models_dir=shared_renderer.models_dir)
+            calls = []
+            original = renderer.render_committed
+            renderer.render_committed = lambda m, seeds, **kw: calls.append(len(seeds)) or original(m, seeds, **kw)
+            oracle = make_oracle(node, sample, store, renderer, directory / "state.sqlite", batch_wait=1.0)
+            oracle.run(threading.Event(), until_idle=True)
+            yield node, sample, store, mints, calls, directory
 
 
 def provenance(sample, store, token_id: int) -> dict:
