@@ -396,7 +396,13 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *
     unet, text = train_base(recipe, vae, tok, report, arch=arch, checkpoint=output / "base-checkpoint.pt")
     timings["base_s"] = time.perf_counter() - mark
     pipe = tiny.pipeline(vae_model=vae, unet_model=unet, text_model=text, tok=tok)
+    if arch.stored_dtype != "float32":
+        # The renderer loads the stored weights and upcasts them to the manifest's dtype; the styles
+        # are trained on exactly those (rounded) weights, as every render will use them.
+        pipe.to(getattr(torch, arch.stored_dtype))
     pipe.save_pretrained(output / model_id, safe_serialization=True)
+    for module in (vae, unet, text):
+        module.to(torch.float32)
     report(f"saved {output / model_id} (sha256 {model_sha256(output / model_id)})")
     for style in procedural.STYLES:
         mark = time.perf_counter()

@@ -101,6 +101,14 @@ def test_the_generative_model_trains_at_a_tiny_scale_and_renders_128_px_composit
 
     vae_config = json.loads((model_dir / "vae" / "config.json").read_text())
     assert len(vae_config["block_out_channels"]) == 4  # 128 px -> 16x16 latents
+    # Stored in float16 (the git budget), rendered above in the manifest's float32.
+    import torch
+    from safetensors import safe_open
+
+    assert manifest.dtype == "float32"
+    for part in ("unet", "vae", "text_encoder"):
+        with safe_open(next((model_dir / part).glob("*.safetensors")), "pt") as stored:
+            assert {stored.get_tensor(k).dtype for k in stored.keys()} == {torch.float16}, part
     assert sorted(p.name for p in (output / "styles").glob("*.safetensors")) == sorted(
         shipped.style_file_name(t) for t in shipped.STYLES)
 
