@@ -127,7 +127,7 @@ def build_reference(directory):
                    "about 85 minutes on 2 CPU threads).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
 @click.option("--model", "model_id", type=click.Choice(["stylemint-tiny-2", "stylemint-gen"]), default="stylemint-tiny-2",
-              show_default=True, help="stylemint-gen: the generative compositions at 128 px (issue 32; not shipped yet).")
+              show_default=True, help="stylemint-gen: the generative compositions at 128 px.")
 def train_tiny(output, scale, threads, model_id):
     """Train stylemint-tiny-2 (VAE, base, three styles) from scratch on the procedural set (CPU),
     or stylemint-gen on the generative compositions."""
@@ -276,14 +276,15 @@ def check_manifest(path, write_canonical):
 
 
 @manifest.command("sample")
-@click.option("--model", "model_id", type=click.Choice(["stylemint-tiny-2", "stylemint-tiny", "reference"]),
-              default="stylemint-tiny-2", show_default=True,
-              help="A shipped model (stylemint-tiny: the first release, for its tokens), or the random-weight "
-                   "reference (mechanism only).")
+@click.option("--model", "model_id", type=click.Choice(["stylemint-gen", "stylemint-tiny-2", "stylemint-tiny", "reference"]),
+              default="stylemint-gen", show_default=True,
+              help="A shipped model (stylemint-gen: generative compositions at 128 px; stylemint-tiny-2: shapes at "
+                   "64 px; stylemint-tiny: the first release, for its tokens), or the random-weight reference "
+                   "(mechanism only).")
 @click.option("--style", type=click.Choice(["stipple", "inkline", "haze", "none"]), default="stipple", show_default=True,
               help="Shipped style on the shipped model (none: the base model's look).")
 def sample_manifest_command(model_id, style):
-    """Print a sample manifest in canonical form (default: the demo's, stylemint-tiny-2 + Stipple)."""
+    """Print a sample manifest in canonical form (default: stylemint-gen's compositions in Stipple)."""
     from backend.render.samples import sample_manifest, tiny_manifest
 
     chosen = (sample_manifest() if model_id == "reference"

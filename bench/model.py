@@ -1,6 +1,7 @@
 """Prompt adherence of a shipped model (default: stylemint-tiny-2) and its styles; prints `key: value` lines.
 
     .venv/bin/python bench/model.py [--seeds 100] [--sheets artifacts/model] [--model stylemint-tiny]
+    .venv/bin/python bench/model.py --model stylemint-gen   # the compositions: compositions_bench below
 
 Every image is rendered through the production `Renderer` (hash-pinned model and style weights,
 canonical PNG) from the sample manifests' prompt templates, one seed per image; the seed picks
@@ -43,10 +44,12 @@ def seeds(n: int, family: str) -> list[bytes]:
     return [hashlib.sha256(f"bench model {family} {i}".encode()).digest() for i in range(n)]
 
 
-def contact_sheet(results, path: Path, scale: int = 4) -> None:
+def contact_sheet(results, path: Path, scale: int | None = None) -> None:
+    """16 renders in a 4x4 grid, nearest-neighbour upscaled (4x at 64 px, 2x at 128 px), with their prompts."""
     from PIL import Image
 
     tiles = [r.pixels() for r in results[:16]]
+    scale = scale or max(1, 256 // tiles[0].shape[0])
     while len(tiles) < 16:
         tiles.append(np.zeros_like(tiles[0]))
     rows = [np.concatenate(tiles[i:i + 4], axis=1) for i in range(0, 16, 4)]
@@ -88,6 +91,9 @@ def main() -> None:
     parser.add_argument("--own-steps", type=int, default=600, help="training steps of the artist's style")
     parser.add_argument("--model", choices=sorted(shipped.MODELS), default=shipped.MODEL_ID, help="the shipped model to measure")
     args = parser.parse_args()
+    if shipped.MODELS[args.model].id == shipped.GEN_MODEL.id:
+        compositions_bench(args)
+        return
     figures: dict[str, object] = {}
     styles = shipped.styles_for(args.model)
     figures["model"] = args.model
@@ -195,6 +201,116 @@ def main() -> None:
     missed += ["own_style_train_minutes"] if figures["own_style_train_minutes"] > 15 else []
     missed += ["position_adherence"] if figures["position_adherence"] < 0.6 else []
     missed += ["cpu_seconds_per_image"] if figures["cpu_seconds_per_image"] > 0.5 else []
+    print(f"goals_missed: {', '.join(missed) if missed else 'none'}")
+
+
+GEN_TARGETS = {"motif_adherence": 0.85, "palette_adherence": 0.85, "distinct_images_per_100_seeds": 95,
+               "style_with_trigger": 0.9}
+
+
+def distinct_images(images: np.ndarray, near: int = 4) -> tuple[int, int]:
+    """How many images have no near-duplicate before them (perceptual hashes within `near` bits of
+    64), and the least Hamming distance between any two."""
+    import imagehash
+    from PIL import Image
+
+    hashes = [imagehash.phash(Image.fromarray(im)) for im in images]
+    distinct = sum(all(h - earlier > near for earlier in hashes[:i]) for i, h in enumerate(hashes))
+    closest = min((a - b for i, a in enumerate(hashes) for b in hashes[i + 1:]), default=64)
+    return distinct, closest
+
+
+def compositions_bench(args) -> None:
+    """stylemint-gen (issue 32): motif, density and palette adherence, distinct images, the three
+    styles with and without their trigger, CPU seconds per 128 px image, the size in git; contact
+    sheets per motif family and per style."""
+    from backend.model import compositions
+    from backend.render.samples import GEN_VARIABLES
+
+    figures: dict[str, object] = {"model": args.model}
+    started = time.perf_counter()
+    styles = shipped.styles_for(args.model)
+    print("training the judges on held-out compositions ...", file=sys.stderr)
+    reader = judges.composition_judge(count=args.judge_images, steps=args.judge_steps)
+    style_judge = judges.style_judge(count=args.judge_images, steps=args.judge_steps, subjects="compositions")
+    held, items = compositions.dataset(977, 400, "plain")
+    read = [judges.motif_density(label) for label in reader.predict(held)]
+    figures["motif_judge_held_out_accuracy"] = round(float(np.mean([m == c.motif for (m, _), c in zip(read, items)])), 3)
+    figures["density_judge_held_out_accuracy"] = round(float(np.mean([d == c.density for (_, d), c in zip(read, items)])), 3)
+    figures["motif_density_judge_held_out_accuracy_all_treatments"] = round(reader.held_out_accuracy, 3)
+    figures["style_judge_held_out_accuracy"] = round(style_judge.held_out_accuracy, 3)
+    for treatment in procedural.DRAWABLE:
+        drawn, truth = compositions.dataset(979, 200, treatment)
+        figures[f"palette_judge_held_out_accuracy_{treatment}"] = round(float(np.mean(
+            [judges.palette_of(im) == c.palette for im, c in zip(drawn, truth)])), 3)
+
+    weights = {}
+    from backend.ipfs.cid import cid_of
+
+    for style in styles.values():
+        data = style.read()
+        weights[cid_of(data)] = data
+    renderer = Renderer(device="cpu", threads=2, batch_size=1, fetch_adapter=weights.__getitem__)
+    phrase_of = {phrase: motif for motif, phrase in compositions.MOTIFS.items()}
+    base = tiny_manifest(style=None, base=args.model)
+    renderer.render(base, b"\x00" * 32)  # load and warm up
+    print(f"rendering {args.seeds} seeds of '{base.prompt}' ...", file=sys.stderr)
+    results, images = render_all(renderer, base, "base", args.seeds)
+    contact_sheet(results, args.sheets / "gen-contact-base.png")
+    figures["cpu_seconds_per_image"] = round(float(np.mean([r.timings["render_s"] + r.timings["encode_s"] for r in results])), 4)
+    traits = [r.traits for r in results]
+    read = [judges.motif_density(label) for label in reader.predict(images)]
+    motif_hits = [m == phrase_of[t["motif"]] for (m, _), t in zip(read, traits)]
+    figures["motif_adherence"] = round(float(np.mean(motif_hits)), 3)
+    for motif, phrase in compositions.MOTIFS.items():
+        picked = [hit for hit, t in zip(motif_hits, traits) if t["motif"] == phrase]
+        figures[f"motif_adherence_{motif}"] = round(float(np.mean(picked)), 3) if picked else "n/a"
+    figures["density_adherence"] = round(float(np.mean([d == t["density"] for (_, d), t in zip(read, traits)])), 3)
+    figures["palette_adherence"] = round(float(np.mean([judges.palette_of(im) == t["palette"] for im, t in zip(images, traits)])), 3)
+    figures["distinct_images_per_100_seeds"], figures["closest_phash_bits"] = distinct_images(images[:100])
+
+    print("contact sheets, one per motif family ...", file=sys.stderr)
+    for motif, phrase in compositions.MOTIFS.items():
+        fixed = base.model_copy(update={"variables": {**GEN_VARIABLES, "motif": [phrase]}, "name": f"{base.name} ({motif})"})
+        contact_sheet(renderer.render_batch(fixed, seeds(16, f"sheet {motif}")), args.sheets / f"gen-contact-{motif}.png")
+
+    base_pngs = {r.seed: r.png for r in render_all(renderer, base, "style", args.seeds)[0]}
+    with_trigger, without_trigger, identical = [], [], []
+    for trigger in styles:
+        styled = tiny_manifest(style=trigger, base=args.model)
+        untriggered = styled.model_copy(update={"prompt": base.prompt, "name": styled.name + " (no trigger)"})
+        results, images = render_all(renderer, styled, "style", args.seeds)
+        contact_sheet(results, args.sheets / f"gen-contact-{trigger}.png")
+        hits = [p == trigger for p in style_judge.predict(images)]
+        results, images = render_all(renderer, untriggered, "style", args.seeds)
+        identical += [r.png == base_pngs[r.seed] for r in results]
+        misses = [p == trigger for p in style_judge.predict(images)]
+        figures[f"style_{trigger}_with_trigger"] = round(float(np.mean(hits)), 3)
+        figures[f"style_{trigger}_without_trigger"] = round(float(np.mean(misses)), 3)
+        with_trigger += hits
+        without_trigger += misses
+    figures["style_with_trigger"] = round(float(np.mean(with_trigger)), 3)
+    figures["style_without_trigger"] = round(float(np.mean(without_trigger)), 3)
+    figures["bytes_identical_without_trigger"] = str(all(identical)).lower()
+
+    model_bytes = sum(p.stat().st_size for p in shipped.MODELS[args.model].directory.rglob("*") if p.is_file())
+    figures["model_mb"] = round(model_bytes / 1e6, 2)
+    figures["styles_mb"] = round(sum(s.path.stat().st_size for s in styles.values()) / 1e6, 3)
+    unique = {hashlib.sha256(p.read_bytes()).digest(): p.stat().st_size for p in shipped.WEIGHTS_DIR.rglob("*") if p.is_file()}
+    figures["all_shipped_weights_mb"] = round(sum(unique.values()) / 1e6, 2)
+    figures["seeds_per_family"] = args.seeds
+    figures["judge_steps"] = args.judge_steps
+    figures["default_steps"] = base.steps
+    figures["default_scheduler"] = base.scheduler.name
+    figures["bench_seconds"] = round(time.perf_counter() - started, 1)
+    for key, value in figures.items():
+        print(f"{key}: {value}")
+    missed = [k for k, goal in GEN_TARGETS.items() if figures[k] < goal]
+    missed += ["style_without_trigger"] if figures["style_without_trigger"] > 0.05 else []
+    missed += ["bytes_identical_without_trigger"] if figures["bytes_identical_without_trigger"] != "true" else []
+    missed += ["cpu_seconds_per_image"] if figures["cpu_seconds_per_image"] > 1.0 else []
+    missed += ["model_mb"] if figures["model_mb"] > 40 else []
+    missed += ["all_shipped_weights_mb"] if figures["all_shipped_weights_mb"] > 40 else []
     print(f"goals_missed: {', '.join(missed) if missed else 'none'}")
 
 

@@ -4,7 +4,7 @@ It starts a local anvil on 127.0.0.1, deploys StyleMint and its style library, r
 three shipped styles under three dev accounts (their owners), pins a manifest blending Stipple and
 Inkline to the embedded IPFS store and opens that project as a dev artist, serves the web app
 (pages, API, IPFS gateway) on 127.0.0.1, runs two independent render oracles (operators A and B,
-the shipped stylemint-tiny-2 model) of which both must sign the same commitment, mints one token as a dev collector, waits for its fulfillment and prints who was credited how much
+the shipped stylemint-gen model's compositions) of which both must sign the same commitment, mints one token as a dev collector, waits for its fulfillment and prints who was credited how much
 and why (each style's measured weight), where everything is, and commands to paste. Then it keeps
 running, printing the oracle's lines for every later mint (HTTP access logs stay quiet), until
 Ctrl-C or SIGTERM, which stop it cleanly with exit status 0.
@@ -30,6 +30,7 @@ from backend.dev import ape_contract as core
 from backend.dev.anvil import Anvil
 from backend.dev.sample import STYLE_OWNER_ACCOUNTS, deploy_sample
 from backend.oracle.keys import OracleSigner, dev_account
+from backend.render import shipped
 from backend.render.samples import blend_manifest
 
 # Two independent oracle operators, both of whose signatures settle a token (M = 2 of 2).
@@ -88,7 +89,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
         for index in WALLET_ACCOUNTS:
             echo(f"           #{index} {ROLES[index].split(':')[0]}: {accounts.test_accounts[index].private_key}")
         echo(f"chain      {node.url} (chain id {chain_id})")
-        sample = deploy_sample(node.url, store, echo=echo, manifest=blend_manifest({"stipple": 0.8, "inkline": 0.5}),
+        sample = deploy_sample(node.url, store, echo=echo, manifest=blend_manifest({"stipple": 0.8, "inkline": 0.5}, base=shipped.GEN_MODEL.id),
                                register_styles=True, oracle_accounts=list(OPERATORS), threshold=len(OPERATORS))
         contract, project_id = sample.contract, sample.project_id
         artist, collector, platform = accounts.test_accounts[3], accounts.test_accounts[4], accounts.test_accounts[2]
@@ -129,7 +130,7 @@ def run_demo(node: Anvil, stop: threading.Event, *, once: bool, echo=click.echo)
             echo(f"oracle {chr(65 + n)}   {operator.signer.address} (account #{OPERATORS[n]}), attestations "
                  f"{attestations.url}/v1/attestations/<token>")
         echo(f"quorum     {len(OPERATORS)} of {len(OPERATORS)} operators must sign the same commitment "
-             f"(OracleQuorum {client.quorum().address}; stylemint-tiny-2, embedded IPFS)")
+             f"(OracleQuorum {client.quorum().address}; {shipped.GEN_MODEL.id}, embedded IPFS)")
 
         try:
             record = core.mint(contract, collector, project_id)

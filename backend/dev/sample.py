@@ -46,12 +46,13 @@ def pin_manifest(store, manifest) -> str:
     return store.add(manifest.canonical_bytes())
 
 
-def register_shipped_styles(contract, store, owners: dict[str, object], *, echo=lambda *_: None) -> dict[str, int]:
-    """Pin each shipped style's adapter and register it in the deployment's style library under
-    its owner (trigger -> account); returns trigger -> style id."""
+def register_shipped_styles(contract, store, owners: dict[str, object], *, echo=lambda *_: None,
+                            model_id: str = shipped.MODEL_ID) -> dict[str, int]:
+    """Pin each shipped style's adapter on `model_id` and register it in the deployment's style
+    library under its owner (trigger -> account); returns trigger -> style id."""
     ids = {}
     for trigger, owner in owners.items():
-        style = shipped.STYLES[trigger]
+        style = shipped.styles_for(model_id)[trigger]
         cid = store.add(style.read())
         ids[trigger] = core.register_style(contract, owner, name=style.name, trigger=trigger, adapter_cid=cid,
                                            adapter_sha256=style.sha256)
@@ -86,7 +87,8 @@ def deploy_sample(node_url: str, store, *, echo=lambda *_: None, price_wei: int 
     manifest = manifest or sample_manifest()
     style_ids = register_shipped_styles(
         contract, store, {t: accounts.test_accounts[i] for t, i in STYLE_OWNER_ACCOUNTS.items()},
-        echo=echo) if register_styles else {}
+        echo=echo, model_id=manifest.model.id if shipped.styles_for(manifest.model.id) else shipped.MODEL_ID,
+    ) if register_styles else {}
     blended = tuple(style_ids[s.trigger] for s in manifest.styles or []) if style_ids else ()
     manifest_cid = pin_manifest(store, manifest)
     project_id = core.create_project(

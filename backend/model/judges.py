@@ -9,6 +9,9 @@ a judge that cannot read the training pictures says nothing about the model.
   `ndimage.label` would do it but scipy is not otherwise a dependency) and their centroid.
 - shape and style: a small CNN each, trained here in about a minute on procedural images with
   blur, noise and colour jitter (renders are softer than drawings).
+- stylemint-gen's compositions: the palette by a rule (which named palette's four colours explain
+  the pixels best), motif and density by one CNN (its label "motif/density"), the styles by the
+  style CNN trained on compositions; images larger than 64 px are judged box-downscaled to 64.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backend.model import procedural
+from backend.model import compositions, procedural
 
 FIGURE_THRESHOLD = 60  # max channel difference from the ground that counts as figure
 MIN_REGION = 24  # pixels; smaller specks are not a shape
@@ -133,9 +136,18 @@ def _augment(images, generator):
     return x
 
 
+JUDGED_SIZE = 64
+
+
 def _tensor(images: np.ndarray):
+    """(N, H, W, 3) uint8 as a float batch, box-downscaled to JUDGED_SIZE where larger (a motif is
+    read from its layout, and a 128 px judge would cost four times as much to train)."""
     import torch
 
+    side = images.shape[1]
+    if side > JUDGED_SIZE and side % JUDGED_SIZE == 0:
+        k = side // JUDGED_SIZE
+        images = images.reshape(len(images), JUDGED_SIZE, k, JUDGED_SIZE, k, 3).mean(axis=(2, 4))
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
 
 
@@ -192,16 +204,67 @@ def shape_judge(seed: int = 7, count: int = 6000, steps: int = 1200) -> Classifi
     return train_classifier(images, targets, procedural.SHAPES, data(seed * 100 + 50, 800), steps=steps, seed=seed)
 
 
-def style_judge(seed: int = 11, count: int = 6000, steps: int = 1200) -> Classifier:
+def style_judge(seed: int = 11, count: int = 6000, steps: int = 1200, subjects: str = "scenes") -> Classifier:
     """Which rendering treatment an image shows: plain (the base model), one of the three styles, or
-    the held-out cross-hatching (the bench's stand-in for an artist's own style)."""
+    the held-out cross-hatching (the bench's stand-in for an artist's own style); `subjects`
+    "compositions" for stylemint-gen's pictures."""
+    drawn = compositions.dataset if subjects == "compositions" else procedural.dataset
+
     def data(base: int, n: int):
         images, targets = [], []
         for index, treatment in enumerate(procedural.DRAWABLE):
-            part, _ = procedural.dataset(base + index, n // len(procedural.DRAWABLE), treatment)
+            part, _ = drawn(base + index, n // len(procedural.DRAWABLE), treatment)
             images.append(part)
             targets += [treatment] * len(part)
         return np.concatenate(images), targets
 
     images, targets = data(seed * 100, count)
     return train_classifier(images, targets, procedural.DRAWABLE, data(seed * 100 + 50, 800), steps=steps, seed=seed)
+
+
+# -- stylemint-gen's compositions ------------------------------------------------------------
+
+PALETTE_MISS = 60.0  # a pixel further than this from every colour of a palette counts as this far
+BRIGHTNESS_WEIGHT = 0.25  # of a pixel's brightness difference, against its full colour difference
+
+
+def palette_of(image: np.ndarray) -> str:
+    """The named palette whose ground and three inks explain the image best: the least mean distance
+    from each pixel to the palette's nearest colour, capped at PALETTE_MISS (a blended edge or a
+    highlight is one miss, not a verdict). The distance counts a difference in hue and saturation in
+    full and one in brightness at a quarter, so Haze's shaded ground still reads as its palette
+    (held-out Haze compositions: 0.975 against 0.905 with plain RGB distance; others 1.0)."""
+    pixels = image.reshape(-1, 3).astype(np.float32)
+    best, best_cost = "", float("inf")
+    for name, (ground, inks) in compositions.PALETTES.items():
+        difference = pixels[:, None, :] - np.array([ground, *inks], dtype=np.float32)[None, :, :]
+        brightness = difference.mean(axis=2, keepdims=True)
+        distance = np.abs(difference - brightness).sum(axis=2) + BRIGHTNESS_WEIGHT * 3 * np.abs(brightness[..., 0])
+        cost = float(np.minimum(distance.min(axis=1), PALETTE_MISS).mean())
+        if cost < best_cost:
+            best, best_cost = name, cost
+    return best
+
+
+def motif_density(label: str) -> tuple[str, str]:
+    """The composition judge's label "flow/dense" as (motif, density)."""
+    motif, density = label.split("/")
+    return motif, density
+
+
+def composition_judge(seed: int = 13, count: int = 6000, steps: int = 1200) -> Classifier:
+    """Which motif family and density a composition shows, as one label "motif/density": trained on
+    compositions drawn with every treatment (a styled render must still be read for its motif),
+    from seeds the model's training set did not use, and checked on others."""
+    labels = tuple(f"{m}/{d}" for m in sorted(compositions.MOTIFS) for d in compositions.DENSITIES)
+
+    def data(base: int, n: int):
+        images, targets = [], []
+        for index, treatment in enumerate(procedural.DRAWABLE):
+            part, items = compositions.dataset(base + index, n // len(procedural.DRAWABLE), treatment)
+            images.append(part)
+            targets += [f"{c.motif}/{c.density}" for c in items]
+        return np.concatenate(images), targets
+
+    images, targets = data(seed * 100, count)
+    return train_classifier(images, targets, labels, data(seed * 100 + 50, 800), steps=steps, seed=seed)

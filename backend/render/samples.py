@@ -19,6 +19,15 @@ TINY_VARIABLES = {
 # buys on traits, and a trait must be true of the image.
 PUBLISHED_VARIABLES = {name: words for name, words in TINY_VARIABLES.items() if name != "place"}
 TINY_PROMPT = "one {colour} {shape} on a {ground} ground"
+# stylemint-gen's words (backend/model/compositions.py), by trait: every one is published (bench/model.py
+# measures each on 100 seeds). The layout word is left to the seed: it is not a trait.
+GEN_VARIABLES = {
+    "motif": ["flow lines", "truchet tiles", "concentric rings", "packed circles", "stacked bands", "scattered dots",
+              "a grid of cells", "a single figure"],
+    "palette": ["ember", "lagoon", "moss", "dusk", "bauhaus", "ink", "citrus", "glacier"],
+    "density": ["sparse", "dense"],
+}
+GEN_PROMPT = "{motif}, {density}, in {palette} colours"
 
 
 def sample_manifest(**overrides) -> StyleManifest:
@@ -54,19 +63,20 @@ def shipped_adapter(trigger: str, base: str = shipped.MODEL_ID) -> dict:
 
 
 def tiny_manifest(style: str | None = "stipple", *, base: str = shipped.MODEL_ID, **overrides) -> StyleManifest:
-    """A shape study on a shipped model (default: stylemint-tiny-2), drawn in one shipped style
-    (None: the base model's look).
+    """A study on a shipped model (default: stylemint-tiny-2's shapes; stylemint-gen's compositions
+    with traits motif, palette and density), drawn in one shipped style (None: the base model's look).
 
     The defaults (DPM-Solver++ 10 steps, guidance 3, empty negative prompt: the model's
     unconditional caption) are the ones bench/model.py measures.
     """
-    prompt = TINY_PROMPT
     model = shipped.MODELS[base]
+    generative = base == shipped.GEN_MODEL.id
+    prompt, subject = (GEN_PROMPT, "Compositions") if generative else (TINY_PROMPT, "Shapes")
     document = {
-        "name": f"{shipped.STYLES[style].name} Shapes" if style else "Shape Studies",
+        "name": f"{shipped.STYLES[style].name} {subject}" if style else ("Compositions" if generative else "Shape Studies"),
         "model": {"id": model.id, "sha256": model.sha256},
         "prompt": f"{prompt}, {style} style" if style else prompt,
-        "variables": PUBLISHED_VARIABLES,
+        "variables": GEN_VARIABLES if generative else PUBLISHED_VARIABLES,
         "negative_prompt": "",
         "scheduler": {"name": "dpm++2m", "config": {}},
         "steps": 10,
@@ -85,10 +95,10 @@ def tiny_manifest(style: str | None = "stipple", *, base: str = shipped.MODEL_ID
     return StyleManifest.model_validate(document)
 
 
-def blend_manifest(scales: dict[str, float], **overrides) -> StyleManifest:
-    """Shapes drawn in several shipped styles at once, each adapter at its scale (the attribution
-    benchmark's blends): `blend_manifest({"stipple": 0.3, "inkline": 0.7})`."""
-    prompt = TINY_PROMPT + ", " + ", ".join(f"{s} style" for s in scales)
-    styles = [{"trigger": name, **shipped_adapter(name), "scale": scale} for name, scale in scales.items()]
-    return tiny_manifest(None, name=" and ".join(shipped.STYLES[s].name for s in scales),
+def blend_manifest(scales: dict[str, float], *, base: str = shipped.MODEL_ID, **overrides) -> StyleManifest:
+    """A study drawn in several shipped styles at once, each adapter at its scale (the attribution
+    benchmark's blends, the demo's project): `blend_manifest({"stipple": 0.3, "inkline": 0.7})`."""
+    prompt = (GEN_PROMPT if base == shipped.GEN_MODEL.id else TINY_PROMPT) + ", " + ", ".join(f"{s} style" for s in scales)
+    styles = [{"trigger": name, **shipped_adapter(name, base), "scale": scale} for name, scale in scales.items()]
+    return tiny_manifest(None, base=base, name=" and ".join(shipped.STYLES[s].name for s in scales),
                          prompt=prompt, styles=styles, **overrides)

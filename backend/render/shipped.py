@@ -46,7 +46,14 @@ FIRST_MODEL = ShippedModel("stylemint-tiny", "4246a26f7c3c901cb33a160fb83b4c5632
 # word does, it does through the attention paid to it. Same VAE as the first release.
 MODEL = ShippedModel("stylemint-tiny-2", "8e0afdd632b88559b178f7d7cfae719e87f9520af1c1c110e8ee21d339cefd37",
                      "text only through cross-attention; the default for new projects")
-MODELS: dict[str, ShippedModel] = {m.id: m for m in (FIRST_MODEL, MODEL)}
+# Generative compositions (issue 32): flow lines, Truchet tiles, rings, packed circles, bands, dots,
+# cells and single figures in eight named palettes, 128 px through a factor-8 VAE onto the same
+# 16x16 latent grid; text only through cross-attention; files stored in float16. The sample
+# projects (the demo's, the artist page's template) use it; stylemint-tiny-2 stays the default of
+# `tiny_manifest` and of the attribution and mechanism tests.
+GEN_MODEL = ShippedModel("stylemint-gen", "PENDING",
+                         "generative compositions at 128 px: motif, palette and density words", image_size=128)
+MODELS: dict[str, ShippedModel] = {m.id: m for m in (FIRST_MODEL, MODEL, GEN_MODEL)}
 
 # The default for new manifests.
 MODEL_ID, MODEL_DIR, MODEL_SHA256, IMAGE_SIZE = MODEL.id, MODEL.directory, MODEL.sha256, MODEL.image_size
@@ -108,6 +115,13 @@ FIRST_MODEL_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
     "haze": "bbdbe1af5772190f9f6b21190b6a09490923c2819a5ba4550cc6ed2dc0a7abda",
 }, "{trigger}-kv.safetensors", " (stylemint-tiny)")
 
+# The same three styles on stylemint-gen, trained on the compositions drawn in each treatment.
+GEN_STYLES: dict[str, ShippedStyle] = _styles(GEN_MODEL.id, {
+    "stipple": "PENDING",
+    "inkline": "PENDING",
+    "haze": "PENDING",
+}, "{trigger}-gen.safetensors")
+
 # The first release's styles: LoRAs that changed the picture with or without their trigger
 # (bench/model.py measured the style in 43 % of renders without it).
 LEGACY_LORA_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
@@ -118,12 +132,13 @@ LEGACY_LORA_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
 
 # Every shipped style file, resolvable by CID so that tokens and test vectors made with any of
 # them keep rendering and verifying; new manifests use STYLES.
-ALL_STYLES: tuple[ShippedStyle, ...] = (*STYLES.values(), *FIRST_MODEL_STYLES.values(), *LEGACY_LORA_STYLES.values())
+ALL_STYLES: tuple[ShippedStyle, ...] = (*STYLES.values(), *GEN_STYLES.values(), *FIRST_MODEL_STYLES.values(),
+                                         *LEGACY_LORA_STYLES.values())
 
 
 def styles_for(model_id: str) -> dict[str, ShippedStyle]:
     """The trigger-scoped shipped styles trained on `model_id` (empty for any other model)."""
-    return {MODEL_ID: STYLES, FIRST_MODEL.id: FIRST_MODEL_STYLES}.get(model_id, {})
+    return {MODEL_ID: STYLES, FIRST_MODEL.id: FIRST_MODEL_STYLES, GEN_MODEL.id: GEN_STYLES}.get(model_id, {})
 
 
 _BY_CID: dict[str, ShippedStyle] = {}

@@ -318,10 +318,12 @@ def project_allowlist(project_id: str):
 
 @bp.get("/manifests/template")
 def manifest_template():
-    """A valid starting manifest on the default shipped model, stylemint-tiny-2 (the artist page fills in the rest)."""
+    """A valid starting manifest on stylemint-gen, the shipped model of generative compositions, with
+    its traits motif, palette and density (the artist page fills in the rest)."""
+    from backend.render import shipped
     from backend.render.samples import tiny_manifest
 
-    return jsonify(tiny_manifest(style=None).model_dump(mode="json"))
+    return jsonify(tiny_manifest(style=None, base=shipped.GEN_MODEL.id).model_dump(mode="json"))
 
 
 @bp.get("/openapi.json")

@@ -183,13 +183,15 @@ def test_demo_mints_renders_verifies_prints_commands_that_work_and_stops_on_ctrl
         assert metadata["provenance"]["seed"] == seed and metadata["provenance"]["mint_tx"] == tx_hash
         image = store.get(image_cid)
         assert image.startswith(b"\x89PNG") and hashlib.sha256(image).hexdigest() == metadata["provenance"]["png_sha256"]
-        # The demo's project is the shipped model blending its Stipple and Inkline styles, and says so.
-        assert metadata["provenance"]["model_id"] == "stylemint-tiny-2"
+        # The demo's project is stylemint-gen's compositions blending its Stipple and Inkline styles,
+        # with the traits a collector buys on, and says so.
+        assert metadata["provenance"]["model_id"] == "stylemint-gen"
+        assert sorted(metadata["provenance"]["traits"]) == ["density", "motif", "palette"]
         assert metadata["provenance"]["prompt"].endswith(", stipple style, inkline style")
         assert [s["weight_bps"] for s in metadata["provenance"]["attribution"]["styles"]] == weights
         assert metadata["provenance"]["attribution"]["method"] == "attention"  # trigger-scoped styles: paid by attention
         assert len(re.findall(r"style      #\d \w+ \('\w+'\) registered by 0x", out)) == 3
-        assert f"prompt     {metadata['provenance']['prompt']} (model stylemint-tiny-2)" in out
+        assert f"prompt     {metadata['provenance']['prompt']} (model stylemint-gen)" in out
         # And an auditor's verifier, run by the demo, confirms the image and the paid weights.
         assert "verified   EXACT (exit 0)" in out
         # Two operators (accounts #1 and #8), both of whose byte-equal commitments settled it.
