@@ -128,7 +128,10 @@ def build_reference(directory):
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
 @click.option("--model", "model_id", type=click.Choice(["stylemint-tiny-2", "stylemint-gen"]), default="stylemint-tiny-2",
               show_default=True, help="stylemint-gen: the generative compositions at 128 px.")
-def train_tiny(output, scale, threads, model_id):
+@click.option("--base-steps", type=click.IntRange(min=1), default=None,
+              help="Train the base this many steps instead of the recipe's; on the folder of a run whose base "
+                   "stopped at fewer steps, the run is extended from its checkpoint.")
+def train_tiny(output, scale, threads, model_id, base_steps):
     """Train stylemint-tiny-2 (VAE, base, three styles) from scratch on the procedural set (CPU),
     or stylemint-gen on the generative compositions."""
     from dataclasses import replace
@@ -140,6 +143,8 @@ def train_tiny(output, scale, threads, model_id):
     if output.exists() and any(output.iterdir()) and not resuming:
         raise InputError(f"{output} is not empty; choose a new folder")
     recipe = replace(Recipe().scaled(scale) if scale < 1.0 else Recipe(), threads=threads)
+    if base_steps:
+        recipe = replace(recipe, base_steps=base_steps)
     arch = tiny.GENERATIVE if model_id == "stylemint-gen" else tiny.TEXT_THROUGH_ATTENTION
     click.echo(f"training {model_id} into {output}: {recipe}", err=True)
     try:
@@ -199,6 +204,8 @@ def train_base_command(output, scale, threads):
     quiet_libraries()
     torch.set_num_threads(threads)
     recipe = replace(Recipe().scaled(scale) if scale < 1.0 else Recipe(), threads=threads)
+    if base_steps:
+        recipe = replace(recipe, base_steps=base_steps)
     output.mkdir(parents=True, exist_ok=True)
     vae, _, _, _ = load_shipped_base("stylemint-tiny")  # every stylemint-tiny model shares its VAE
     tok = tiny.tokenizer(tiny.TEXT_THROUGH_ATTENTION)

@@ -195,9 +195,14 @@ def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architect
         state = torch.load(checkpoint, weights_only=False)
         # The thread count is how fast, not what: a run may resume on more threads (the sums then
         # round differently, so bit-for-bit equality with an uninterrupted run needs the same count).
-        if dataclasses.replace(state["recipe"], threads=recipe.threads) != recipe or state["arch"] != arch:
-            raise ValueError(f"{checkpoint} is a run of {state['recipe']} ({state['arch']}); this one is "
-                             f"{recipe} ({arch}): choose another folder")
+        # A run may also be extended: the same recipe with more base steps continues from the
+        # checkpoint, its learning-rate schedule stretched to the new length from there on.
+        same = dataclasses.replace(state["recipe"], threads=recipe.threads, base_steps=recipe.base_steps)
+        if same != recipe or state["arch"] != arch or state["step"] > recipe.base_steps:
+            raise ValueError(f"{checkpoint} is a run of {state['recipe']} ({state['arch']}) at step {state['step']}; "
+                             f"this one is {recipe} ({arch}): choose another folder")
+        if state["recipe"].base_steps != recipe.base_steps:
+            report(f"base: extending a run of {state['recipe'].base_steps} steps to {recipe.base_steps}")
     images, captions = drawn(arch, recipe.seed + 1, recipe.base_images)
     latents = encode(vae, images)
     scale = float(1.0 / latents.std())

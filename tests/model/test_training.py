@@ -73,9 +73,15 @@ def test_an_interrupted_base_run_resumes_exactly_where_it_stopped(tmp_path):
     for a, b in zip(whole, resumed):
         mine, theirs = a.state_dict(), b.state_dict()
         assert mine.keys() == theirs.keys() and all(torch.equal(mine[k], theirs[k]) for k in mine)
-    with pytest.raises(ValueError, match="choose another folder"):  # another recipe never continues this run
-        train_base(Recipe(base_images=48, base_steps=8, batch=4), load_shipped_base("stylemint-tiny")[0], tok, lines.append,
-                   arch=arch, checkpoint=checkpoint)
+    for other in (Recipe(base_images=50, base_steps=6, batch=4), Recipe(base_images=48, base_steps=2, batch=4)):
+        with pytest.raises(ValueError, match="choose another folder"):  # another recipe, or fewer steps than done
+            train_base(other, load_shipped_base("stylemint-tiny")[0], tok, lines.append, arch=arch, checkpoint=checkpoint)
+    # More base steps extend the run from its checkpoint (how stylemint-gen's base went from 6,000 to 12,000).
+    lines.clear()
+    longer = train_base(Recipe(base_images=48, base_steps=8, batch=4), load_shipped_base("stylemint-tiny")[0], tok,
+                        lines.append, arch=arch, checkpoint=checkpoint)
+    assert lines[:2] == ["base: extending a run of 6 steps to 8", f"base: resumed at step 3 from {checkpoint}"]
+    assert any(line.startswith("base: step 8/8 ") for line in lines) and longer is not None
 
 
 def test_the_generative_model_trains_at_a_tiny_scale_and_renders_128_px_compositions(tmp_path):

@@ -97,11 +97,12 @@ def test_manifest_sample_and_check(tmp_path):
 
 
 def test_the_default_sample_renders_the_shipped_model_and_style_offline(tmp_path):
-    """`manifest sample` then `render`, as the README shows: stylemint-tiny-2 + Stipple, no IPFS needed
-    (the shipped style's bytes are on disk and checked against the manifest's sha256)."""
+    """`manifest sample` then `render`, as the README shows: stylemint-gen's compositions + Stipple, no
+    IPFS needed (the shipped style's bytes are on disk and checked against the manifest's sha256)."""
     sample = stylemint("manifest", "sample", data_dir=tmp_path)
     manifest = json.loads(sample.stdout)
-    assert manifest["model"]["id"] == "stylemint-tiny-2" and manifest["prompt"].endswith(", stipple style")
+    assert manifest["model"] == {"id": "stylemint-gen", "sha256": shipped.GEN_MODEL.sha256}
+    assert manifest["prompt"].endswith(", stipple style") and sorted(manifest["variables"]) == ["density", "motif", "palette"]
     path = tmp_path / "m.json"
     path.write_text(sample.stdout)
     out = tmp_path / "t.png"
@@ -110,7 +111,7 @@ def test_the_default_sample_renders_the_shipped_model_and_style_offline(tmp_path
     assert done.returncode == 0, done.stderr
     from PIL import Image
 
-    assert Image.open(out).size == (64, 64)
+    assert Image.open(out).size == (128, 128)
     plain = json.loads(stylemint("manifest", "sample", "--style", "none", data_dir=tmp_path).stdout)
     assert "style_weights" not in plain or plain["style_weights"] is None
     reference = json.loads(stylemint("manifest", "sample", "--model", "reference", data_dir=tmp_path).stdout)

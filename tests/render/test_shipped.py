@@ -1,5 +1,5 @@
-"""The shipped models (stylemint-tiny-2, the default, and the first release's stylemint-tiny) and
-their styles: pinned bytes, deterministic renders, words that steer the picture, and styles that act
+"""The shipped models (stylemint-tiny-2, the default; stylemint-gen, the sample projects'; the first
+release's stylemint-tiny) and their styles: pinned bytes, deterministic renders, words that steer the picture, and styles that act
 only when their trigger word is in the prompt."""
 
 import hashlib
@@ -55,12 +55,25 @@ def test_the_colour_words_steer_the_picture(tiny):
     assert sum(right) >= 9, [(r.prompt, judges.colour_of(r.pixels())) for r in results]
 
 
-@pytest.mark.parametrize("trigger", sorted(shipped.STYLES))
-def test_a_shipped_style_acts_only_through_its_trigger(tiny, trigger):
+def test_stylemint_gen_renders_compositions_at_128_px_in_the_palette_they_name(tiny):
+    """The sample projects' model: 128 px, deterministic, traits motif, palette and density, and the
+    palette word steers the picture (bench/model.py measures all three words on 100 seeds)."""
+    manifest = tiny_manifest(style=None, base=shipped.GEN_MODEL.id)
+    assert sorted(manifest.variables) == ["density", "motif", "palette"]
+    results = tiny.render_batch(manifest, SEEDS[:10])
+    assert {(r.width, r.height) for r in results} == {(128, 128)}
+    assert results[0].png == tiny.render(manifest, SEEDS[0]).png
+    right = [judges.palette_of(r.pixels()) == r.traits["palette"] for r in results]
+    assert sum(right) >= 8, [(r.prompt, judges.palette_of(r.pixels())) for r in results]
+
+
+@pytest.mark.parametrize("base,trigger", [(shipped.MODEL_ID, t) for t in sorted(shipped.STYLES)]
+                         + [(shipped.GEN_MODEL.id, t) for t in sorted(shipped.GEN_STYLES)])
+def test_a_shipped_style_acts_only_through_its_trigger(tiny, base, trigger):
     """With its trigger the style changes the picture (against the same words without the adapter);
     without the trigger, the adapter loaded, the render is the base model's, byte for byte."""
-    base, styled = tiny_manifest(style=None), tiny_manifest(style=trigger)
-    word_only = tiny_manifest(style=None, prompt=styled.prompt)
+    base, styled = tiny_manifest(style=None, base=base), tiny_manifest(style=trigger, base=base)
+    word_only = base.model_copy(update={"prompt": styled.prompt})
     untriggered = styled.model_copy(update={"prompt": base.prompt})  # no manifest allows it; a bench renders it
     for seed in SEEDS[:2]:
         changed = np.abs(tiny.render(styled, seed).pixels().astype(int) - tiny.render(word_only, seed).pixels().astype(int))
