@@ -234,16 +234,27 @@ def palette_of(image: np.ndarray) -> str:
     highlight is one miss, not a verdict). The distance counts a difference in hue and saturation in
     full and one in brightness at a quarter, so Haze's shaded ground still reads as its palette
     (held-out Haze compositions: 0.975 against 0.905 with plain RGB distance; others 1.0)."""
+    costs = palette_costs(image)
+    return min(costs, key=costs.__getitem__)
+
+
+def palette_costs(image: np.ndarray) -> dict[str, float]:
+    """Each named palette's cost for `palette_of` (lower: its colours explain the image better)."""
     pixels = image.reshape(-1, 3).astype(np.float32)
-    best, best_cost = "", float("inf")
+    costs = {}
     for name, (ground, inks) in compositions.PALETTES.items():
         difference = pixels[:, None, :] - np.array([ground, *inks], dtype=np.float32)[None, :, :]
         brightness = difference.mean(axis=2, keepdims=True)
         distance = np.abs(difference - brightness).sum(axis=2) + BRIGHTNESS_WEIGHT * 3 * np.abs(brightness[..., 0])
-        cost = float(np.minimum(distance.min(axis=1), PALETTE_MISS).mean())
-        if cost < best_cost:
-            best, best_cost = name, cost
-    return best
+        costs[name] = float(np.minimum(distance.min(axis=1), PALETTE_MISS).mean())
+    return costs
+
+
+def palette_rank(image: np.ndarray, palette: str) -> int:
+    """Where `palette` stands among the eight by `palette_costs` (1: the judge's reading; 4.5 on
+    average by chance): how far a render's colours lean to the palette its prompt named."""
+    costs = palette_costs(image)
+    return 1 + sum(cost < costs[palette] for cost in costs.values())
 
 
 def motif_density(label: str) -> tuple[str, str]:

@@ -186,7 +186,7 @@ def test_demo_mints_renders_verifies_prints_commands_that_work_and_stops_on_ctrl
         # The demo's project is stylemint-gen's compositions blending its Stipple and Inkline styles,
         # with the traits a collector buys on, and says so.
         assert metadata["provenance"]["model_id"] == "stylemint-gen"
-        assert sorted(metadata["provenance"]["traits"]) == ["density", "motif", "palette"]
+        assert {"density", "motif", "palette"} <= {a["trait_type"] for a in metadata["attributes"]}
         assert metadata["provenance"]["prompt"].endswith(", stipple style, inkline style")
         assert [s["weight_bps"] for s in metadata["provenance"]["attribution"]["styles"]] == weights
         assert metadata["provenance"]["attribution"]["method"] == "attention"  # trigger-scoped styles: paid by attention
