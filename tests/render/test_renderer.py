@@ -141,7 +141,7 @@ def test_modified_weights_are_refused(renderer, models_dir, tmp_path):
 
 
 def test_unknown_model_and_unsupported_dtype(renderer):
-    with pytest.raises(RenderError, match="neither a shipped model \\(stylemint-tiny, stylemint-tiny-2\\), 'reference', a local directory"):
+    with pytest.raises(RenderError, match="neither a shipped model \\(stylemint-tiny, stylemint-tiny-2, stylemint-gen\\), 'reference', a local directory"):
         renderer.render(sample_manifest(model={"id": "someone/unknown-model", "sha256": "2" * 64}), SEEDS[0])
     with pytest.raises(RenderError, match="needs a CUDA device"):
         renderer.render(sample_manifest(dtype="float16"), SEEDS[0])

@@ -123,7 +123,7 @@ def test_artist_creates_and_unpauses_a_project_that_then_appears_in_the_gallery(
     info = sample.contract.projectInfo(2)
     assert info.name == "Night Ferns" and info.maxEditions == 12 and info.paused
     assert store.has(info.manifestCID)  # pinned through the API
-    assert json.loads(store.get(info.manifestCID))["model"]["id"] == "stylemint-tiny-2"  # the default shipped model
+    assert json.loads(store.get(info.manifestCID))["model"]["id"] == "stylemint-gen"  # the template's model
     page.wait_for_selector("[data-project='2'] .toggle")
     assert page.get_attribute("[data-project='2'] .stage", "data-stage") == "review"
     assert "Awaiting the platform's review" in page.inner_text("[data-project='2'] .stage")
@@ -148,7 +148,7 @@ def test_artist_creates_and_unpauses_a_project_that_then_appears_in_the_gallery(
     gallery = open_page("/", account=ARTIST)
     gallery.wait_for_selector("#projects >> text=Night Ferns")
     assert "12 of 12 left" in gallery.inner_text("#projects")
-    assert "model stylemint-tiny-2" in gallery.inner_text("#projects")
+    assert "model stylemint-gen" in gallery.inner_text("#projects")
     assert gallery.is_hidden("#awaiting")
 
 

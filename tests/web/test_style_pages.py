@@ -27,17 +27,18 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     page.click("#connect")
     page.fill("#register input[name=name]", "Stipple")
     page.fill("#register input[name=trigger]", "stipple")
-    page.set_input_files("#register input[name=adapter]", str(shipped.STYLES["stipple"].path))
+    page.set_input_files("#register input[name=adapter]", str(shipped.GEN_STYLES["stipple"].path))
     page.click("#register button[type=submit]")
     page.wait_for_selector("text=Style #1 \"Stipple\" registered", timeout=30_000)
     registry = core.style_registry(sample.contract)
     info = registry.styleInfo(1)
-    assert (info.owner, info.trigger, bytes(info.adapterHash).hex()) == (OWNER, "stipple", shipped.STYLES["stipple"].sha256)
-    assert store.get(info.adapterCID) == shipped.STYLES["stipple"].read()  # pinned through the API
+    assert (info.owner, info.trigger, bytes(info.adapterHash).hex()) == (OWNER, "stipple", shipped.GEN_STYLES["stipple"].sha256)
+    assert store.get(info.adapterCID) == shipped.GEN_STYLES["stipple"].read()  # pinned through the API
     page.wait_for_selector("[data-style='1'] .retire")
     assert "you" in page.inner_text("[data-style='1']")
-    # A second owner registers Inkline (account 5, through ape).
-    register_shipped_styles(sample.contract, store, {"inkline": accounts.test_accounts[5]})
+    # A second owner registers Inkline (account 5, through ape). Both are stylemint-gen's: the artist
+    # page's template is on that model, and an adapter acts only on the base it was trained on.
+    register_shipped_styles(sample.contract, store, {"inkline": accounts.test_accounts[5]}, model_id=shipped.GEN_MODEL.id)
 
     # The artist blends both: one manifest pin (checked against the registry) and two transactions.
     artist = open_page("/artist", account=ARTIST)
