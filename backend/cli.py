@@ -204,8 +204,6 @@ def train_base_command(output, scale, threads):
     quiet_libraries()
     torch.set_num_threads(threads)
     recipe = replace(Recipe().scaled(scale) if scale < 1.0 else Recipe(), threads=threads)
-    if base_steps:
-        recipe = replace(recipe, base_steps=base_steps)
     output.mkdir(parents=True, exist_ok=True)
     vae, _, _, _ = load_shipped_base("stylemint-tiny")  # every stylemint-tiny model shares its VAE
     tok = tiny.tokenizer(tiny.TEXT_THROUGH_ATTENTION)

@@ -140,3 +140,13 @@ def test_an_interrupted_train_tiny_run_resumes_from_its_folder(tmp_path):
     assert "vae: resumed from" in done.stderr and "base: resumed at step 6" in done.stderr
     assert "vae: step" not in done.stderr and (output / "stylemint-gen" / "model_index.json").is_file()
     assert not (output / "base-checkpoint.pt").exists() and not (output / "vae-checkpoint").exists()
+
+
+def test_train_base_runs_at_a_tiny_scale(tmp_path):
+    """`stylemint model train-base` (stylemint-tiny-2's base on the shipped VAE) runs end to end and
+    prints the model's hash (a stray name once made it fail before training started)."""
+    done = subprocess.run([str(BIN / "stylemint"), "model", "train-base", "-o", str(tmp_path / "base"), "--scale", "0.001"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    digest = model_sha256(tmp_path / "base" / "model")
+    assert f"sha256 {digest}" in done.stdout + done.stderr
