@@ -156,6 +156,7 @@ class Renderer:
         self._pipelines: dict[tuple, object] = {}
         self._hashes: dict[str, str] = {}
         self._batch_checked: set[str] = set()
+        self._adapter_targets: dict[str, tuple] = {}
         if self.device.startswith("cuda"):
             import torch
 
@@ -242,6 +243,35 @@ class Renderer:
         pipe.to(self.device)
         pipe.set_progress_bar_config(disable=not self.progress_bar)
         return pipe
+
+    def adapter_problems(self, manifest: StyleManifest) -> list[str]:
+        """Why a manifest's trigger-scoped styles cannot act on its model, in words (empty: they can).
+
+        An adapter trained on another base names other modules or widths: every mint of such a
+        project would fail at render. Checked against the model's UNet and tokenizer alone (the
+        same parse as a render's, without loading the VAE and text encoder), so the artist is told
+        when the manifest is pinned. Raises RenderError where the model or an adapter is not here."""
+        styles = [adapter for adapter in manifest.styles if adapter.kind == trigger_adapter.KIND]
+        if not styles:
+            return []
+        directory = self.checked_model_dir(manifest)
+        key = str(directory.resolve())
+        with _MODEL_BUILD_LOCK:
+            if key not in self._adapter_targets:
+                from diffusers import UNet2DConditionModel
+                from transformers import CLIPTokenizer
+
+                self._adapter_targets[key] = (UNet2DConditionModel.from_pretrained(directory, subfolder="unet"),
+                                              CLIPTokenizer.from_pretrained(directory, subfolder="tokenizer"))
+        unet, tokenizer = self._adapter_targets[key]
+        found = []
+        for adapter in styles:
+            try:
+                trigger_adapter.TriggerAdapter.parse(self._adapter_bytes(adapter), trigger=adapter.trigger, unet=unet,
+                                                     tokenizer=tokenizer)
+            except trigger_adapter.AdapterFormatError as err:
+                found.append(f"style {adapter.trigger!r} ({adapter.cid}) was not trained on {manifest.model.id}: {err}")
+        return found
 
     def _adapter_bytes(self, adapter) -> bytes:
         # A shipped style's bytes are on disk; any other adapter comes from the fetcher (IPFS). The

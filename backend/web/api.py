@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from backend.chain.abi import contract_abi, stylemint_abi
 from backend.chain.errors import ChainUnavailable, ContractRevert
 from backend.chain.styles import registered_style, registered_styles_of, style_problems
+from backend.errors import StyleMintError
 from backend.ipfs.errors import IpfsError, UploadTooLarge
 from backend.ipfs.cid import cid_of
 from backend.render.manifest import MAX_MANIFEST_BYTES, ManifestError, StyleManifest, parse_manifest
@@ -232,7 +233,38 @@ def checked_manifest() -> StyleManifest:
     mismatches = style_problems(_catalog().chain, manifest, named) if has_chain else []
     if mismatches:
         abort(422, description="the manifest does not load the registered styles: " + "; ".join(mismatches))
+    unfit = _adapter_problems(manifest)
+    if unfit:
+        abort(422, description="a style cannot act on this manifest's model: " + "; ".join(unfit))
     return manifest
+
+
+def server_renderer():
+    """The renderer this server loads models with (previews; whether a manifest's styles fit its
+    model), made on first use: `PREVIEW_RENDERER` where the app was given one."""
+    from backend.render.renderer import Renderer
+
+    if "stylemint_renderer" not in current_app.extensions:
+        verifier = current_app.config.get("VERIFIER")
+        current_app.extensions["stylemint_renderer"] = current_app.config.get("PREVIEW_RENDERER") or Renderer(
+            models_dir=getattr(verifier, "models_dir", None), attribute=False,
+            fetch_adapter=current_app.config["IPFS_STORE"].get)
+    return current_app.extensions["stylemint_renderer"]
+
+
+def _adapter_problems(manifest: StyleManifest) -> list[str]:
+    """Trigger-scoped styles trained on another base than the manifest's model (every mint would
+    fail at render). A model or adapter this server does not hold is left to the oracle, which
+    refuses such a render with the same reason."""
+    from backend.render import trigger_adapter
+
+    if not any(adapter.kind == trigger_adapter.KIND for adapter in manifest.styles):
+        return []
+    try:
+        return server_renderer().adapter_problems(manifest)
+    except StyleMintError as err:
+        current_app.logger.info("styles not checked against the model here: %s", err)
+        return []
 
 
 @bp.post("/manifests")

@@ -97,7 +97,8 @@ OPENAPI = {
                                                      "style": "form", "explode": True}],
             errors=(400, 404, *_CHAIN)),
         "/api/manifests": {"post": {
-            "summary": "Validate an artist's style manifest against the schema and the operator policy, pin its "
+            "summary": "Validate an artist's style manifest against the schema and the operator policy (and "
+                       "each trigger-scoped style against the model it was trained on), pin its "
                        "canonical bytes, return CID and sha256 (rate-limited per client; same-origin pages only)",
             "parameters": [_STYLES_PARAM, {"name": "pin", "in": "query", "required": False,
                                            "description": "0: check and name the CID only, pin nothing",
@@ -163,7 +164,7 @@ OPENAPI = {
             [_id_param("id"), {"name": "address", "in": "query", "required": True,
                                "schema": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}}],
             errors=(400, 404, *_CHAIN)),
-        "/api/manifests/template": _get("A valid starting manifest on the default shipped model (stylemint-tiny-2)"),
+        "/api/manifests/template": _get("A valid starting manifest on stylemint-gen, the shipped model of generative compositions"),
         "/api/verify/{id}": {"get": {
             "summary": "The auditor's verification report for a token (cached per token; a re-render runs off the "
                        "request thread, and a request that would wait long gets 202 and asks again)",

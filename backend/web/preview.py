@@ -18,7 +18,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from backend.errors import StyleMintError
 from backend.render.renderer import Renderer
-from backend.web.api import checked_manifest
+from backend.web.api import checked_manifest, server_renderer
 
 bp = Blueprint("preview", __name__, url_prefix="/api")
 MAX_PREVIEW_IMAGES = 4
@@ -38,9 +38,7 @@ class PreviewRenderer:
             abort(503, description="the preview renderer is busy with another artist's preview; try again shortly")
         try:
             if self._renderer is None:
-                verifier = current_app.config.get("VERIFIER")
-                self._renderer = Renderer(models_dir=getattr(verifier, "models_dir", None), attribute=False,
-                                          fetch_adapter=current_app.config["IPFS_STORE"].get)
+                self._renderer = server_renderer()
             return self._renderer.render_batch(manifest, seeds)
         finally:
             self._lock.release()

@@ -95,6 +95,24 @@ def test_manifest_pinning_and_rejections_change_nothing(site):
     assert store.pins() == pins_after_good and len(pins_after_good) == len(pins_before) + 1
 
 
+def test_a_style_trained_on_another_base_is_refused_when_pinned(site):
+    """An adapter acts only on the base it was trained on: stylemint-tiny-2's Stipple in a
+    stylemint-gen manifest would fail every mint at render, so the pin (and the preview) refuse it."""
+    from backend.render.samples import shipped_adapter
+
+    base, node, sample, store = site
+    pins_before = store.pins()
+    own = tiny_manifest("stipple", base=shipped.GEN_MODEL.id)
+    foreign = own.model_copy(update={"styles": [own.styles[0].model_copy(update=shipped_adapter("stipple"))]})
+    assert foreign.styles[0].sha256 != own.styles[0].sha256  # tiny-2's Stipple, not stylemint-gen's
+    for path in ("/api/manifests", "/api/manifests/preview?count=1"):
+        refused = post(site, path, foreign.canonical_bytes())
+        assert refused.status_code == 422, refused.text
+        assert "'stipple'" in refused.json()["message"] and "not trained on stylemint-gen" in refused.json()["message"]
+    assert store.pins() == pins_before
+    assert post(site, "/api/manifests?pin=0", own.canonical_bytes()).status_code == 200
+
+
 def test_an_allowlist_is_pinned_served_and_its_proof_buys_once(site):
     base, node, sample, store = site
     artist, listed, unlisted = (accounts.test_accounts[i] for i in (3, 4, 5))
