@@ -81,6 +81,31 @@ def render_all(renderer: Renderer, manifest, family: str, n: int):
     return results, np.stack([r.pixels() for r in results])
 
 
+def style_figures(renderer: Renderer, base, styled: dict, style_judge, n: int, sheets: Path) -> dict:
+    """Each style's share of renders judged in it, with its trigger (`styled[trigger]`) and without
+    (the same manifest, the base's prompt), and whether every render without the trigger is the
+    base model's bytes; contact sheets `<sheets>-<trigger>[-without-trigger].png`."""
+    base_pngs = {r.seed: r.png for r in render_all(renderer, base, "style", n)[0]}
+    figures, with_trigger, without_trigger, identical = {}, [], [], []
+    for trigger, manifest in styled.items():
+        untriggered = manifest.model_copy(update={"prompt": base.prompt, "name": manifest.name + " (no trigger)"})
+        results, images = render_all(renderer, manifest, "style", n)
+        contact_sheet(results, Path(f"{sheets}-{trigger}.png"))
+        hits = [p == trigger for p in style_judge.predict(images)]
+        results, images = render_all(renderer, untriggered, "style", n)
+        contact_sheet(results, Path(f"{sheets}-{trigger}-without-trigger.png"))
+        identical += [r.png == base_pngs[r.seed] for r in results]
+        misses = [p == trigger for p in style_judge.predict(images)]
+        figures[f"style_{trigger}_with_trigger"] = round(float(np.mean(hits)), 3)
+        figures[f"style_{trigger}_without_trigger"] = round(float(np.mean(misses)), 3)
+        with_trigger += hits
+        without_trigger += misses
+    figures["style_with_trigger"] = round(float(np.mean(with_trigger)), 3)
+    figures["style_without_trigger"] = round(float(np.mean(without_trigger)), 3)
+    figures["bytes_identical_without_trigger"] = str(all(identical)).lower()
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100, help="renders per prompt family")
@@ -147,25 +172,9 @@ def main() -> None:
     figures["count_adherence_two"] = round(float(np.mean(two)), 3)
     figures["count_adherence"] = round(float(np.mean(one + two)), 3)
 
-    base_pngs = {r.seed: r.png for r in render_all(renderer, base, "style", args.seeds)[0]}
-    with_trigger, without_trigger, identical = [], [], []
-    for trigger in styles:
-        styled = tiny_manifest(style=trigger, base=args.model, prompt=f"{base.prompt}, {trigger} style", variables=TINY_VARIABLES)
-        plain_prompt = styled.model_copy(update={"prompt": base.prompt, "name": styled.name + " (no trigger)"})
-        results, images = render_all(renderer, styled, "style", args.seeds)
-        contact_sheet(results, args.sheets / f"contact-{trigger}.png")
-        hits = [p == trigger for p in style_judge.predict(images)]
-        results, images = render_all(renderer, plain_prompt, "style", args.seeds)
-        contact_sheet(results, args.sheets / f"contact-{trigger}-without-trigger.png")
-        identical += [r.png == base_pngs[r.seed] for r in results]
-        misses = [p == trigger for p in style_judge.predict(images)]
-        figures[f"style_{trigger}_with_trigger"] = round(float(np.mean(hits)), 3)
-        figures[f"style_{trigger}_without_trigger"] = round(float(np.mean(misses)), 3)
-        with_trigger += hits
-        without_trigger += misses
-    figures["style_with_trigger"] = round(float(np.mean(with_trigger)), 3)
-    figures["style_without_trigger"] = round(float(np.mean(without_trigger)), 3)
-    figures["bytes_identical_without_trigger"] = str(all(identical)).lower()
+    figures.update(style_figures(renderer, base, {
+        trigger: tiny_manifest(style=trigger, base=args.model, prompt=f"{base.prompt}, {trigger} style", variables=TINY_VARIABLES)
+        for trigger in styles}, style_judge, args.seeds, args.sheets / "contact"))
 
     print("training an artist's own style (hatch) ...", file=sys.stderr)
     own = own_style(args.sheets / "own-style", args.own_images, args.own_steps, args.model)
@@ -274,24 +283,8 @@ def compositions_bench(args) -> None:
         fixed = base.model_copy(update={"variables": {**GEN_VARIABLES, "motif": [phrase]}, "name": f"{base.name} ({motif})"})
         contact_sheet(renderer.render_batch(fixed, seeds(16, f"sheet {motif}")), args.sheets / f"gen-contact-{motif}.png")
 
-    base_pngs = {r.seed: r.png for r in render_all(renderer, base, "style", args.seeds)[0]}
-    with_trigger, without_trigger, identical = [], [], []
-    for trigger in styles:
-        styled = tiny_manifest(style=trigger, base=args.model)
-        untriggered = styled.model_copy(update={"prompt": base.prompt, "name": styled.name + " (no trigger)"})
-        results, images = render_all(renderer, styled, "style", args.seeds)
-        contact_sheet(results, args.sheets / f"gen-contact-{trigger}.png")
-        hits = [p == trigger for p in style_judge.predict(images)]
-        results, images = render_all(renderer, untriggered, "style", args.seeds)
-        identical += [r.png == base_pngs[r.seed] for r in results]
-        misses = [p == trigger for p in style_judge.predict(images)]
-        figures[f"style_{trigger}_with_trigger"] = round(float(np.mean(hits)), 3)
-        figures[f"style_{trigger}_without_trigger"] = round(float(np.mean(misses)), 3)
-        with_trigger += hits
-        without_trigger += misses
-    figures["style_with_trigger"] = round(float(np.mean(with_trigger)), 3)
-    figures["style_without_trigger"] = round(float(np.mean(without_trigger)), 3)
-    figures["bytes_identical_without_trigger"] = str(all(identical)).lower()
+    figures.update(style_figures(renderer, base, {trigger: tiny_manifest(style=trigger, base=args.model) for trigger in styles},
+                                 style_judge, args.seeds, args.sheets / "gen-contact"))
 
     model_bytes = sum(p.stat().st_size for p in shipped.MODELS[args.model].directory.rglob("*") if p.is_file())
     figures["model_mb"] = round(model_bytes / 1e6, 2)
