@@ -108,8 +108,8 @@ def train_own_style(directory: Path, trigger: str, output: Path, *, steps: int =
     import torch
 
     from backend.ipfs.cid import cid_of
-    from backend.model import train
-    from backend.render import trigger_adapter
+    from backend.model import tiny, train
+    from backend.render import shipped, trigger_adapter
     from backend.render.renderer import quiet_libraries
 
     quiet_libraries()
@@ -117,7 +117,8 @@ def train_own_style(directory: Path, trigger: str, output: Path, *, steps: int =
     report(f"{len(images)} images from {directory} ({sum(c is not None for c in captions)} captioned)")
     vae, unet, text, tok = train.load_shipped_base(model_id)
     vectors = train.train_trigger_style(vae, unet, text, tok, images, with_trigger(captions, trigger), trigger,
-                                        steps=steps, batch=32, seed=seed, report=report)
+                                        steps=steps, batch=32, seed=seed, report=report,
+                                        scheduler=tiny.train_scheduler_of(shipped.MODELS[model_id or shipped.MODEL_ID].directory))
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     trigger_adapter.save(output, vectors)

@@ -61,12 +61,22 @@ class Architecture:
     # model share one 40 MB budget in git, of which the two earlier models and their styles take 35.6.
     unet_blocks: tuple[int, ...] = (64, 64, 96)
     stored_dtype: str = "float32"
+    # The training objective. The earlier models predict epsilon on the cosine schedule, whose last
+    # step keeps signal where sampling starts (t = 941 for DPM-Solver++ at 20 steps, alpha_bar 0.008): a model
+    # trained so reads the canvas's colour from the first step's noise, not from the caption
+    # (measured on stylemint-gen's first weights: the named palette read right in 0.28 of renders).
+    # GENERATIVE predicts v on the schedule rescaled to zero terminal SNR (Lin et al. 2024), and
+    # renders from t = 999 ("trailing"), where the input is pure noise and colour can only come
+    # from the words.
+    prediction: str = "epsilon"
+    zero_terminal_snr: bool = False
 
 
 FIRST = Architecture()
 TEXT_THROUGH_ATTENTION = Architecture(pooled_caption=False, attention_at_16=True, max_tokens=32)
 GENERATIVE = Architecture(pooled_caption=False, attention_at_16=True, max_tokens=32, subjects="compositions",
-                          image_size=128, vae_blocks=(32, 48, 64, 64), unet_blocks=(32, 32, 48), stored_dtype="float16")
+                          image_size=128, vae_blocks=(32, 48, 64, 64), unet_blocks=(32, 32, 48), stored_dtype="float16",
+                          prediction="v_prediction", zero_terminal_snr=True)
 
 
 def vocabulary(arch: Architecture = FIRST) -> list[str]:
@@ -178,25 +188,42 @@ def vae(arch: Architecture = FIRST):
     )
 
 
-def train_scheduler():
+def train_scheduler(arch: Architecture = FIRST):
     from diffusers import DDPMScheduler
 
-    return DDPMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type="epsilon",
-                         clip_sample=False)
+    return DDPMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type=arch.prediction,
+                         rescale_betas_zero_snr=arch.zero_terminal_snr, clip_sample=False)
 
 
-def render_scheduler():
+def train_scheduler_of(model_directory) -> object:
+    """The training noise schedule and objective of a saved model (its scheduler's config): what a
+    style trained on it must use, whichever objective the base was trained with."""
+    from diffusers import DDPMScheduler
+    from pathlib import Path
+
+    config = DDPMScheduler.load_config(Path(model_directory) / "scheduler")
+    return DDPMScheduler(num_train_timesteps=config["num_train_timesteps"], beta_schedule=config["beta_schedule"],
+                         prediction_type=config["prediction_type"],
+                         rescale_betas_zero_snr=config.get("rescale_betas_zero_snr", False), clip_sample=False)
+
+
+def render_scheduler(arch: Architecture = FIRST):
     from diffusers import DDIMScheduler
 
-    return DDIMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type="epsilon",
-                         clip_sample=False, set_alpha_to_one=False, timestep_spacing="leading", steps_offset=1)
+    # At zero terminal SNR sampling starts at t = 999 (pure noise): "trailing" spacing, and the
+    # last step lands on t = 0 with alpha_bar(0) as it is.
+    spacing = {"timestep_spacing": "trailing", "steps_offset": 0} if arch.zero_terminal_snr else \
+        {"timestep_spacing": "leading", "steps_offset": 1}
+    return DDIMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type=arch.prediction,
+                         rescale_betas_zero_snr=arch.zero_terminal_snr, clip_sample=False, set_alpha_to_one=False,
+                         **spacing)
 
 
-def pipeline(*, vae_model, unet_model, text_model, tok):
+def pipeline(*, vae_model, unet_model, text_model, tok, arch: Architecture = FIRST):
     from diffusers import StableDiffusionPipeline
 
     return StableDiffusionPipeline(
-        vae=vae_model, unet=unet_model, text_encoder=text_model, tokenizer=tok, scheduler=render_scheduler(),
+        vae=vae_model, unet=unet_model, text_encoder=text_model, tokenizer=tok, scheduler=render_scheduler(arch),
         safety_checker=None, feature_extractor=None, requires_safety_checker=False,
     )
 

@@ -164,12 +164,17 @@ def _snr_weights(scheduler, timesteps):
 
 
 def _diffusion_loss(unet, text_states, latents, scheduler, generator, snr_weighted: bool = True):
+    """The scheduler's objective: epsilon (min-SNR weighted unless told otherwise) or v (plain mean:
+    v's loss already weighs a step by SNR + 1 in epsilon's terms, and min-SNR would weigh the pure
+    noise step, where the caption alone must decide the picture, by zero)."""
     import torch
 
     noise = torch.randn(latents.shape, generator=generator)
     timesteps = torch.randint(0, tiny.TRAIN_TIMESTEPS, (len(latents),), generator=generator)
     noisy = scheduler.add_noise(latents, noise, timesteps)
     predicted = unet(noisy, timesteps, text_states).sample
+    if scheduler.config.prediction_type == "v_prediction":
+        return (predicted - scheduler.get_velocity(latents, noise, timesteps)).pow(2).mean()
     per_sample = (predicted - noise).pow(2).mean(dim=(1, 2, 3))
     return (per_sample * _snr_weights(scheduler, timesteps)).mean() if snr_weighted else per_sample.mean()
 
@@ -215,7 +220,7 @@ def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architect
     ema_unet, ema_text = copy.deepcopy(unet).requires_grad_(False), copy.deepcopy(text).requires_grad_(False)
     parameters = list(unet.parameters()) + list(text.parameters())
     optimiser = torch.optim.AdamW(parameters, lr=6e-4, weight_decay=1e-2)
-    scheduler = tiny.train_scheduler()
+    scheduler = tiny.train_scheduler(arch)
     generator = torch.Generator().manual_seed(recipe.seed + 3)
     start = 0
     if state is not None:
@@ -266,11 +271,12 @@ def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architect
 
 
 def train_trigger_style(vae, unet, text, tok, images: np.ndarray, captions: list[str], trigger: str, *, steps: int,
-                        batch: int, seed: int, report: Report, peak: float = 3e-2) -> dict:
+                        batch: int, seed: int, report: Report, peak: float = 3e-2, scheduler=None) -> dict:
     """The vectors of a trigger-scoped adapter (backend/render/trigger_adapter.py) that draw the
     look of `images` wherever a prompt holds `trigger`, on the frozen base model.
 
-    Only the key and value vectors at the trigger's positions train (1,152 numbers for a one-token
+    `scheduler`: the base's training objective (`tiny.train_scheduler_of` its directory; default the
+    epsilon objective of the first models). Only the key and value vectors at the trigger's positions train (1,152 numbers for a one-token
     trigger on stylemint-tiny), so no prior-preservation set is needed: a prompt without the
     trigger cannot change, by construction. Every caption must hold the trigger. Unweighted loss
     (min-SNR down-weights the low-noise steps where texture is drawn). Measured on this 2-core
@@ -298,7 +304,7 @@ def train_trigger_style(vae, unet, text, tok, images: np.ndarray, captions: list
     report(f"style {trigger!r}: {len(latents)} images, {sum(v.numel() for v in vectors.values())} numbers "
            f"({len(token_ids)} trigger token(s)), {steps} steps")
     optimiser = torch.optim.Adam(vectors.values(), lr=peak)
-    scheduler = tiny.train_scheduler()
+    scheduler = scheduler or tiny.train_scheduler()
     generator = torch.Generator().manual_seed(seed)
     progress = _Progress(f"style {trigger}", steps, report)
     unet.train()
@@ -320,13 +326,14 @@ def train_trigger_style(vae, unet, text, tok, images: np.ndarray, captions: list
 
 
 def train_shipped_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report,
-                        arch: tiny.Architecture = tiny.FIRST) -> dict:
+                        arch: tiny.Architecture = tiny.FIRST, scheduler=None) -> dict:
     """One of the three shipped styles, from its procedural treatment with the trigger in every caption."""
     index_of = procedural.STYLES.index(style)
     images, plain = drawn(arch, recipe.seed + 10 + index_of, recipe.style_images, style)
     captions = [procedural.styled(caption, style) for caption in plain]
     return train_trigger_style(vae, unet, text, tok, images, captions, style, steps=recipe.style_steps,
-                               batch=recipe.batch, seed=recipe.seed + 40 + index_of, report=report)
+                               batch=recipe.batch, seed=recipe.seed + 40 + index_of, report=report,
+                               scheduler=scheduler or tiny.train_scheduler(arch))
 
 
 def load_shipped_base(model_id: str | None = None, directory: Path | None = None):
@@ -359,10 +366,11 @@ def train_styles(output: Path, recipe: Recipe = Recipe(), report: Report = print
     quiet_libraries()
     torch.set_num_threads(recipe.threads)
     vae, unet, text, tok = load_shipped_base(directory=base)
+    objective = tiny.train_scheduler_of(base or shipped.MODELS[shipped.MODEL_ID].directory)
     timings = {}
     for style in procedural.STYLES:
         mark = time.perf_counter()
-        vectors = train_shipped_style(recipe, style, vae, unet, text, tok, report)
+        vectors = train_shipped_style(recipe, style, vae, unet, text, tok, report, scheduler=objective)
         (Path(output) / "styles").mkdir(parents=True, exist_ok=True)
         trigger_adapter.save(Path(output) / "styles" / shipped.style_file_name(style), vectors)
         timings[f"style_{style}_s"] = time.perf_counter() - mark
@@ -400,7 +408,7 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *
     # Checkpointed every 200 steps: the same command resumes an interrupted run where it stopped.
     unet, text = train_base(recipe, vae, tok, report, arch=arch, checkpoint=output / "base-checkpoint.pt")
     timings["base_s"] = time.perf_counter() - mark
-    pipe = tiny.pipeline(vae_model=vae, unet_model=unet, text_model=text, tok=tok)
+    pipe = tiny.pipeline(vae_model=vae, unet_model=unet, text_model=text, tok=tok, arch=arch)
     if arch.stored_dtype != "float32":
         # The renderer loads the stored weights and upcasts them to the manifest's dtype; the styles
         # are trained on exactly those (rounded) weights, as every render will use them.
