@@ -218,7 +218,7 @@ def _print_agreement(operators, token_id: int, echo) -> None:
     commitments = []
     for n, operator in enumerate(operators):
         job = operator.jobs.for_token(token_id)
-        commitment = json.loads(job.attestation)["commitment"] if job and job.attestation else None
+        commitment = (job.attested() or {}).get("commitment") if job else None
         commitments.append(commitment)
         echo(f"commitment oracle {chr(65 + n)}: " + (f"seed {commitment['seed'][:18]}..., metadata "
                                                      f"{commitment['metadata_digest'][:18]}..., weights "

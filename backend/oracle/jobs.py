@@ -114,6 +114,10 @@ class Job:
     seen_at: float
     updated_at: float
 
+    def attested(self) -> dict | None:
+        """This operator's attestation as pinned (`oracle`, `commitment`, `signature`), or None before."""
+        return json.loads(self.attestation) if self.attestation else None
+
 
 def mint_fields(mint, previous: dict | None = None) -> dict:
     """A job's columns for a mint at its (new) place in the chain: everything derived from the old
@@ -434,8 +438,7 @@ class JobStore:
         waiting = [{"token_id": j.token_id, "state": j.state, "reason": activity["reason"]}
                    for j in self.jobs() if j.state in ACTIVE and j.activity
                    and (activity := json.loads(j.activity)).get("reason")]
-        disagree = [{"token_id": j.token_id, "state": j.state, "ours": json.loads(j.attestation)["commitment"]
-                     if j.attestation else None, "others": json.loads(j.disagreement)}
+        disagree = [{"token_id": j.token_id, "state": j.state, "ours": (j.attested() or {}).get("commitment"), "others": json.loads(j.disagreement)}
                     for j in self.jobs() if j.disagreement and j.state != "dropped"]
         return {"counts": self.counts(), "cursor": cursor, "head_seen": head, "lag_blocks": max(0, head - cursor),
                 "failed": failed, "waiting": waiting, "disagree": disagree, "contract": self.get_meta("contract"),

@@ -76,7 +76,8 @@ class Attestation:
 
 
 def attestation_of(job) -> Attestation | None:
-    return Attestation.from_json(json.loads(job.attestation)) if getattr(job, "attestation", None) else None
+    attested = job.attested() if job is not None else None
+    return Attestation.from_json(attested) if attested else None
 
 
 def own_commitment(jobs: JobStore, token_id: int) -> Commitment | None:

@@ -122,14 +122,14 @@ class FulfillmentSender:
         """The job's commitment: as signed at its pin step, else (a job pinned before commitments
         were signed there) built from its row and `weights`."""
         if job.attestation:
-            return Commitment.from_json(json.loads(job.attestation)["commitment"])
+            return Commitment.from_json(job.attested()["commitment"])
         return Commitment.of(job.token_id, job.seed, raw_digest(job.metadata_cid), json.loads(job.render_info)["prompt"],
                              weights, job.block_hash, job.randomness_block_hash)
 
     def _weights_or_outcome(self, job: Job) -> list[int] | Outcome:
         """The weights this job's fulfillment pays by, computed once per submission, or why not."""
         if job.attestation:
-            return list(Commitment.from_json(json.loads(job.attestation)["commitment"]).weights_bps)
+            return list(Commitment.from_json(job.attested()["commitment"]).weights_bps)
         try:
             return self.weights_for(job)
         except Exception as err:  # noqa: BLE001 - a job that cannot be weighed ends as an outcome

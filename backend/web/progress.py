@@ -55,7 +55,7 @@ def progress_of(jobs: JobStore | None, token_id: int) -> dict:
     if phase != FAILED and job.attempts:
         progress["retrying"] = job.last_error
     if job.disagreement:  # other operators committed otherwise (backend/oracle/quorum.py): each one named
-        ours = json.loads(job.attestation) if job.attestation else None
+        ours = job.attested()
         progress["disagree"] = ([{"oracle": ours["oracle"], **ours["commitment"]}] if ours else []) + [
             {"oracle": oracle, **commitment} for oracle, commitment in json.loads(job.disagreement).items()]
     return progress
