@@ -195,7 +195,7 @@ def train_base_command(output, scale, threads):
     from dataclasses import replace
 
     from backend.model import tiny
-    from backend.model.train import Recipe, load_shipped_base, train_base
+    from backend.model.train import Recipe, load_shipped_base, run_tokenizer, train_base
     from backend.render.model_hash import model_sha256
     from backend.render.renderer import quiet_libraries
 
@@ -206,7 +206,7 @@ def train_base_command(output, scale, threads):
     recipe = replace(Recipe().scaled(scale) if scale < 1.0 else Recipe(), threads=threads)
     output.mkdir(parents=True, exist_ok=True)
     vae, _, _, _ = load_shipped_base("stylemint-tiny")  # every stylemint-tiny model shares its VAE
-    tok = tiny.tokenizer(tiny.TEXT_THROUGH_ATTENTION)
+    tok = run_tokenizer(output, tiny.TEXT_THROUGH_ATTENTION)  # kept in the folder: a resumed run reads the same ids
     report = lambda line: click.echo(line, err=True)  # noqa: E731
     try:
         unet, text = train_base(recipe, vae, tok, report, arch=tiny.TEXT_THROUGH_ATTENTION,

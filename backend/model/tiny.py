@@ -210,13 +210,11 @@ def train_scheduler_of(model_directory) -> object:
 def render_scheduler(arch: Architecture = FIRST):
     from diffusers import DDIMScheduler
 
-    # At zero terminal SNR sampling starts at t = 999 (pure noise): "trailing" spacing, and the
-    # last step lands on t = 0 with alpha_bar(0) as it is.
-    spacing = {"timestep_spacing": "trailing", "steps_offset": 0} if arch.zero_terminal_snr else \
-        {"timestep_spacing": "leading", "steps_offset": 1}
+    # At zero terminal SNR sampling starts at t = 999 (pure noise): "trailing" spacing (which
+    # ignores steps_offset; diffusers warns about any value but 1).
     return DDIMScheduler(num_train_timesteps=TRAIN_TIMESTEPS, beta_schedule=BETA_SCHEDULE, prediction_type=arch.prediction,
                          rescale_betas_zero_snr=arch.zero_terminal_snr, clip_sample=False, set_alpha_to_one=False,
-                         **spacing)
+                         timestep_spacing="trailing" if arch.zero_terminal_snr else "leading", steps_offset=1)
 
 
 def pipeline(*, vae_model, unet_model, text_model, tok, arch: Architecture = FIRST):

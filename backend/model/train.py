@@ -203,6 +203,9 @@ def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architect
         # A run may also be extended: the same recipe with more base steps continues from the
         # checkpoint, its learning-rate schedule stretched to the new length from there on.
         same = dataclasses.replace(state["recipe"], threads=recipe.threads, base_steps=recipe.base_steps)
+        if state.get("vocab", tok.get_vocab()) != tok.get_vocab():
+            raise ValueError(f"{checkpoint} began with another tokenizer (its ids would change meaning mid-run): "
+                             "resume with the run's own (train.run_tokenizer)")
         if same != recipe or state["arch"] != arch or state["step"] > recipe.base_steps:
             raise ValueError(f"{checkpoint} is a run of {state['recipe']} ({state['arch']}) at step {state['step']}; "
                              f"this one is {recipe} ({arch}): choose another folder")
@@ -235,7 +238,8 @@ def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architect
 
     def save(step: int) -> None:
         partial = Path(checkpoint).with_suffix(".partial")
-        torch.save({"recipe": recipe, "arch": arch, "step": step, "unet": unet.state_dict(), "text": text.state_dict(),
+        torch.save({"recipe": recipe, "arch": arch, "step": step, "vocab": tok.get_vocab(),
+                    "unet": unet.state_dict(), "text": text.state_dict(),
                     "ema_unet": ema_unet.state_dict(), "ema_text": ema_text.state_dict(),
                     "optimiser": optimiser.state_dict(), "generator": generator.get_state(),
                     "torch_rng": torch.get_rng_state()}, partial)
@@ -378,6 +382,21 @@ def train_styles(output: Path, recipe: Recipe = Recipe(), report: Report = print
     return timings
 
 
+def run_tokenizer(output: Path, arch: tiny.Architecture):
+    """The run's tokenizer, made once and kept in its folder (`tokenizer-checkpoint/`) until the run
+    ends, so that a resumed run reads every caption with the token ids it began with: the library's
+    BPE trainer breaks ties between equally frequent pairs in no fixed order (measured: three merge
+    orders in six processes started at once; the pieces' ids differed, the whole words' not)."""
+    from transformers import CLIPTokenizer
+
+    folder = Path(output) / "tokenizer-checkpoint"
+    if (folder / "tokenizer.json").is_file():
+        return CLIPTokenizer.from_pretrained(folder)
+    tok = tiny.tokenizer(arch)
+    tok.save_pretrained(folder)
+    return tok
+
+
 def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *,
               arch: tiny.Architecture = tiny.TEXT_THROUGH_ATTENTION, model_id: str = "stylemint-tiny-2") -> dict:
     """Train everything from scratch into `output` (`<model_id>/` and `styles/<trigger>-kv2.safetensors`):
@@ -393,7 +412,7 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *
     output = Path(output)
     timings = {}
     started = time.perf_counter()
-    tok = tiny.tokenizer(arch)
+    tok = run_tokenizer(output, arch)
     checkpoint = output / "vae-checkpoint"
     if (checkpoint / "config.json").exists():  # a run that stopped after its VAE resumes from it
         from diffusers import AutoencoderKL
@@ -424,6 +443,7 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *
         trigger_adapter.save(output / "styles" / shipped.style_file_name(style), vectors)
         timings[f"style_{style}_s"] = time.perf_counter() - mark
     shutil.rmtree(checkpoint, ignore_errors=True)
+    shutil.rmtree(output / "tokenizer-checkpoint", ignore_errors=True)
     (output / "base-checkpoint.pt").unlink(missing_ok=True)
     timings["total_s"] = time.perf_counter() - started
     report("timings: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))

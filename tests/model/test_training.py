@@ -126,20 +126,36 @@ def test_an_interrupted_train_tiny_run_resumes_from_its_folder(tmp_path):
     from dataclasses import replace
 
     from backend.model import tiny
-    from backend.model.train import Recipe, train_base, train_vae
+    from backend.model.train import Recipe, run_tokenizer, train_base, train_vae
 
     output = tmp_path / "gen"
     recipe = replace(Recipe().scaled(0.002), threads=2)
     vae = train_vae(recipe, lambda _: None, arch=tiny.GENERATIVE)
     vae.save_pretrained(output / "vae-checkpoint")
-    assert train_base(recipe, vae, tiny.tokenizer(tiny.GENERATIVE), lambda _: None, arch=tiny.GENERATIVE,
+    tok = run_tokenizer(output, tiny.GENERATIVE)
+    assert train_base(recipe, vae, tok, lambda _: None, arch=tiny.GENERATIVE,
                       checkpoint=output / "base-checkpoint.pt", stop_after=6) is None
+    # The run's tokenizer is kept with it: the library's BPE trainer may order tied merges otherwise
+    # in another process. Swap two pieces' ids in the kept one: the resumed run must read with it.
+    import json
+
+    kept_file = output / "tokenizer-checkpoint" / "tokenizer.json"
+    kept = kept_file.read_text()
+    vocab = json.loads(kept)["model"]["vocab"]
+    swapped = json.loads(kept)
+    swapped["model"]["vocab"] |= {"ss</w>": vocab["sk</w>"], "sk</w>": vocab["ss</w>"]}
+    kept_file.write_text(json.dumps(swapped))
+    with pytest.raises(ValueError, match="another tokenizer"):  # the checkpoint knows which it began with
+        train_base(recipe, vae, run_tokenizer(output, tiny.GENERATIVE), lambda _: None, arch=tiny.GENERATIVE,
+                   checkpoint=output / "base-checkpoint.pt")
+    kept_file.write_text(kept)
     done = subprocess.run([str(BIN / "stylemint"), "model", "train-tiny", "-o", str(output), "--scale", "0.002",
                            "--model", "stylemint-gen"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "vae: resumed from" in done.stderr and "base: resumed at step 6" in done.stderr
     assert "vae: step" not in done.stderr and (output / "stylemint-gen" / "model_index.json").is_file()
-    assert not (output / "base-checkpoint.pt").exists() and not (output / "vae-checkpoint").exists()
+    assert json.loads((output / "stylemint-gen" / "tokenizer" / "tokenizer.json").read_text())["model"]["vocab"] == vocab
+    assert not any((output / name).exists() for name in ("base-checkpoint.pt", "vae-checkpoint", "tokenizer-checkpoint"))
 
 
 def test_train_base_runs_at_a_tiny_scale(tmp_path):
