@@ -51,7 +51,7 @@ MODEL = ShippedModel("stylemint-tiny-2", "8e0afdd632b88559b178f7d7cfae719e87f952
 # 16x16 latent grid; text only through cross-attention; files stored in float16. The sample
 # projects (the demo's, the artist page's template) use it; stylemint-tiny-2 stays the default of
 # `tiny_manifest` and of the attribution and mechanism tests.
-GEN_MODEL = ShippedModel("stylemint-gen", "9ea564dbcac8c813cf85288571d86f5a4986923783c0f0ebeba8c51cc1c2cef5",
+GEN_MODEL = ShippedModel("stylemint-gen", "44b172b9b955fb5109a9cdf2f1f881ffb2cf7a80dc6c1e556dce2857987ba9cf",
                          "generative compositions at 128 px: motif, palette and density words", image_size=128)
 MODELS: dict[str, ShippedModel] = {m.id: m for m in (FIRST_MODEL, MODEL, GEN_MODEL)}
 
@@ -117,9 +117,9 @@ FIRST_MODEL_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
 
 # The same three styles on stylemint-gen, trained on the compositions drawn in each treatment.
 GEN_STYLES: dict[str, ShippedStyle] = _styles(GEN_MODEL.id, {
-    "stipple": "0f2385ca72db49673dcfa7668eaec5e4ff91d3c10aa723740198b4319dba61f6",
-    "inkline": "fee8fc940a8fc0d00155d800b0e81064a09aa82084d16e84873c923df0c7180b",
-    "haze": "f6ff719263df66254abda397416391fbc545c75c76472f632e12a3ebd1ffc491",
+    "stipple": "c490b338d11bd5ecefa202e44e7cfa037ccd0c5db1635af514f81fb28d81fe22",
+    "inkline": "e4460ee0e12f610735ed8d684582b9d44917388ded998d1c99651dcbbbd31fad",
+    "haze": "dcb8a5b5a92d30666586b8d5c0618c33a9f69d51b7c01f1eadc252bc381f502e",
 }, "{trigger}-gen.safetensors")
 
 # The first release's styles: LoRAs that changed the picture with or without their trigger

@@ -68,3 +68,13 @@ def test_a_style_trains_with_its_bases_saved_objective(tmp_path):
     v, eps = tiny.train_scheduler_of(tmp_path / "v"), tiny.train_scheduler_of(tmp_path / "eps")
     assert v.config.prediction_type == "v_prediction" and float(v.alphas_cumprod[-1]) == 0.0
     assert eps.config.prediction_type == "epsilon" and float(eps.alphas_cumprod[-1]) > 0.0
+
+
+def test_the_shipped_models_declare_the_objective_they_were_trained_with():
+    """stylemint-gen's saved config (what renders and its styles' training read) is v at zero
+    terminal SNR from t = 999; stylemint-tiny-2's is epsilon, unchanged (its tokens keep verifying)."""
+    from backend.render import shipped
+
+    gen, tiny2 = (tiny.train_scheduler_of(shipped.MODELS[m].directory) for m in (shipped.GEN_MODEL.id, "stylemint-tiny-2"))
+    assert gen.config.prediction_type == "v_prediction" and float(gen.alphas_cumprod[-1]) == 0.0
+    assert tiny2.config.prediction_type == "epsilon" and float(tiny2.alphas_cumprod[-1]) > 0.0
