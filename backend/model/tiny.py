@@ -199,12 +199,8 @@ def train_scheduler_of(model_directory) -> object:
     """The training noise schedule and objective of a saved model (its scheduler's config): what a
     style trained on it must use, whichever objective the base was trained with."""
     from diffusers import DDPMScheduler
-    from pathlib import Path
 
-    config = DDPMScheduler.load_config(Path(model_directory) / "scheduler")
-    return DDPMScheduler(num_train_timesteps=config["num_train_timesteps"], beta_schedule=config["beta_schedule"],
-                         prediction_type=config["prediction_type"],
-                         rescale_betas_zero_snr=config.get("rescale_betas_zero_snr", False), clip_sample=False)
+    return DDPMScheduler.from_config(DDPMScheduler.load_config(model_directory, subfolder="scheduler"), clip_sample=False)
 
 
 def render_scheduler(arch: Architecture = FIRST):

@@ -330,14 +330,15 @@ def train_trigger_style(vae, unet, text, tok, images: np.ndarray, captions: list
 
 
 def train_shipped_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report,
-                        arch: tiny.Architecture = tiny.FIRST, scheduler=None) -> dict:
-    """One of the three shipped styles, from its procedural treatment with the trigger in every caption."""
+                        arch: tiny.Architecture = tiny.FIRST, *, scheduler) -> dict:
+    """One of the three shipped styles, from its procedural treatment with the trigger in every caption,
+    trained with its base's objective (`scheduler`: `tiny.train_scheduler_of` the saved base)."""
     index_of = procedural.STYLES.index(style)
     images, plain = drawn(arch, recipe.seed + 10 + index_of, recipe.style_images, style)
     captions = [procedural.styled(caption, style) for caption in plain]
     return train_trigger_style(vae, unet, text, tok, images, captions, style, steps=recipe.style_steps,
                                batch=recipe.batch, seed=recipe.seed + 40 + index_of, report=report,
-                               scheduler=scheduler or tiny.train_scheduler(arch))
+                               scheduler=scheduler)
 
 
 def load_shipped_base(model_id: str | None = None, directory: Path | None = None):
@@ -436,9 +437,10 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *
     for module in (vae, unet, text):
         module.to(torch.float32)
     report(f"saved {output / model_id} (sha256 {model_sha256(output / model_id)})")
+    objective = tiny.train_scheduler_of(output / model_id)
     for style in procedural.STYLES:
         mark = time.perf_counter()
-        vectors = train_shipped_style(recipe, style, vae, unet, text, tok, report, arch)
+        vectors = train_shipped_style(recipe, style, vae, unet, text, tok, report, arch, scheduler=objective)
         (output / "styles").mkdir(parents=True, exist_ok=True)
         trigger_adapter.save(output / "styles" / shipped.style_file_name(style), vectors)
         timings[f"style_{style}_s"] = time.perf_counter() - mark

@@ -438,7 +438,8 @@ class JobStore:
         waiting = [{"token_id": j.token_id, "state": j.state, "reason": activity["reason"]}
                    for j in self.jobs() if j.state in ACTIVE and j.activity
                    and (activity := json.loads(j.activity)).get("reason")]
-        disagree = [{"token_id": j.token_id, "state": j.state, "ours": (j.attested() or {}).get("commitment"), "others": json.loads(j.disagreement)}
+        disagree = [{"token_id": j.token_id, "state": j.state, "ours": (j.attested() or {}).get("commitment"),
+                     "others": json.loads(j.disagreement)}
                     for j in self.jobs() if j.disagreement and j.state != "dropped"]
         return {"counts": self.counts(), "cursor": cursor, "head_seen": head, "lag_blocks": max(0, head - cursor),
                 "failed": failed, "waiting": waiting, "disagree": disagree, "contract": self.get_meta("contract"),
