@@ -17,7 +17,10 @@ Every configuration runs in its own fresh process, one after another, on the sam
      byte that one;
   4. committed batches (docs/RENDER_SPEC.md §5a) of B = 4 and 8, eager and `torch.compile(unet)`:
      each configuration twice, in two fresh processes; every token's bytes must be the same in
-     both (a committed batch is only worth its speed if its re-render is exact).
+     both (a committed batch is only worth its speed if its re-render is exact), with the seconds
+     per batch and the part of them spent encoding PNGs;
+  5. with `--relax`, committed B = 8 eager once more per named determinism setting switched off,
+     to price each setting (and say whether the bytes even change). The oracle never relaxes one.
 Printed: images per second for each, the best stylemint figure (in flight or committed) over
 compiled plain diffusers at batch 8 (goal >= 0.8), whether every image was byte-identical, and
 what verifying one token of a committed batch of 8 costs against a batch-1 render (a verifier
@@ -116,6 +119,24 @@ def committed(config: dict) -> dict:
     from backend.render.manifest import parse_manifest
     from backend.render.renderer import Renderer
 
+    relax = config.get("relax")
+    if relax:  # measure what one determinism setting costs (never how the oracle renders)
+        from backend.render import environment
+
+        pinned = environment.configure_determinism
+
+        def configure(device: str, threads: int) -> None:
+            pinned(device, threads)
+            if relax == "cudnn_deterministic":
+                torch.backends.cudnn.deterministic = False
+            elif relax == "deterministic_algorithms":
+                torch.use_deterministic_algorithms(False)
+            elif relax == "fill_uninitialized_memory":  # on by default under deterministic algorithms
+                torch.utils.deterministic.fill_uninitialized_memory = False
+            else:
+                raise SystemExit(f"unknown setting {relax}")
+
+        environment.configure_determinism = configure
     renderer = Renderer(device=config["device"], threads=config.get("threads"))
     manifest = parse_manifest(config["manifest"].encode())
     size = manifest.environment.batch_size
@@ -128,9 +149,12 @@ def committed(config: dict) -> dict:
     renderer.render_committed(manifest, batches[0])
     _sync(config["device"])
     started = time.perf_counter()
-    hashes = [r.png_sha256 for batch in batches for r in renderer.render_committed(manifest, batch)]
+    results = [renderer.render_committed(manifest, batch) for batch in batches]
     _sync(config["device"])
-    return {"images_per_second": len(todo) / (time.perf_counter() - started), "png_sha256": hashes}
+    elapsed = time.perf_counter() - started
+    return {"images_per_second": len(todo) / elapsed, "png_sha256": [r.png_sha256 for rs in results for r in rs],
+            "encode_seconds_per_batch": sum(rs[0].timings["encode_s"] for rs in results) / len(results),
+            "seconds_per_batch": elapsed / len(results)}
 
 
 def solo(config: dict) -> dict:
@@ -164,6 +188,10 @@ def main() -> None:
     parser.add_argument("--committed", default="4,8", help="Committed batch sizes B to measure ('' for none).")
     parser.add_argument("--compile-committed", default="4,8", help="Committed B also measured with torch.compile.")
     parser.add_argument("--plain-batches", default="1,8", help="Batch sizes of the plain diffusers baseline.")
+    parser.add_argument("--plain-modes", default="eager,compiled", help="Plain baseline modes: eager, compiled.")
+    parser.add_argument("--relax", default="", help="Determinism settings whose cost is measured at committed "
+                        "B = 8 eager, one at a time: cudnn_deterministic, deterministic_algorithms, "
+                        "fill_uninitialized_memory ('' for none).")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=240, help="Seconds per configuration.")
@@ -196,16 +224,17 @@ def main() -> None:
                                    environment=None)  # the bench measures; it commits to no class
         base = {"device": args.device, "model": str(model), "dtype": dtype, "size": args.size, "steps": args.steps,
                 "images": args.images, "manifest": manifest.canonical_bytes().decode()}
-        for compiled in (False, True):
+        for compiled in (mode == "compiled" for mode in args.plain_modes.split(",") if mode):
             for batch in (int(v) for v in args.plain_batches.split(",")):
                 name = f"plain_{'compiled' if compiled else 'eager'}_b{batch}_images_per_second"
                 result = child("plain", {**base, "batch": batch, "compile": compiled}, args.timeout)
                 figures[name] = round(result["images_per_second"], 3) if "images_per_second" in result else result
                 print(f"{name}: {figures[name]}", flush=True)
-        reference = child("solo", base, args.timeout)
+        inflight = [int(v) for v in args.inflight.split(",") if v]
+        reference = child("solo", base, args.timeout) if inflight else {}
         identical = True
         best = 0.0
-        for k in (int(v) for v in args.inflight.split(",")):
+        for k in inflight:
             result = child("stylemint", {**base, "inflight": k}, args.timeout)
             name = f"stylemint_inflight{k}_images_per_second"
             if "images_per_second" not in result:
@@ -219,11 +248,12 @@ def main() -> None:
                 identical = identical and same
             print(f"{name}: {figures[name]}", flush=True)
         compiled_b8 = figures.get("plain_compiled_b8_images_per_second")
-        figures["best_stylemint_over_compiled_b8"] = (round(best / compiled_b8, 3)
+        if inflight:
+            figures["best_stylemint_over_compiled_b8"] = (round(best / compiled_b8, 3)
                                                       if isinstance(compiled_b8, float) and compiled_b8 else "n/a")
-        figures["every_image_byte_identical_to_solo"] = identical and "png_sha256" in reference
+            figures["every_image_byte_identical_to_solo"] = identical and "png_sha256" in reference
         batch1 = figures.get("stylemint_inflight1_images_per_second")
-        best_committed, rerender_identical = 0.0, None
+        best_committed, rerender_identical, b8_eager = 0.0, None, None
         for size in (int(v) for v in args.committed.split(",") if v):
             cls = environment.environment_class(environment.fingerprint(args.device, dtype, environment.DEFAULT_THREADS, size))
             committed_manifest = type(manifest).model_validate({**manifest.model_dump(mode="json"), "environment": cls})
@@ -237,17 +267,30 @@ def main() -> None:
                     print(f"{name}_images_per_second: {figures[f'{name}_images_per_second']}", flush=True)
                     continue
                 figures[f"{name}_images_per_second"] = round(first["images_per_second"], 3)
+                figures[f"{name}_seconds_per_batch"] = round(first["seconds_per_batch"], 4)
+                figures[f"{name}_png_seconds_per_batch"] = round(first["encode_seconds_per_batch"], 4)
                 same = first["png_sha256"] == again["png_sha256"]
                 figures[f"{name}_identical_on_rerender"] = same
-                figures[f"{name}_rows_equal_to_solo"] = sum(a == b for a, b in zip(first["png_sha256"], reference.get("png_sha256", [])))
+                if "png_sha256" in reference:
+                    figures[f"{name}_rows_equal_to_solo"] = sum(a == b for a, b in zip(first["png_sha256"], reference.get("png_sha256", [])))
                 rerender_identical = same if rerender_identical is None else rerender_identical and same
                 if same:
                     best_committed = max(best_committed, first["images_per_second"])
-                print(f"{name}_images_per_second: {figures[f'{name}_images_per_second']} (identical on rerender: {same})", flush=True)
+                if size == 8 and not compiled:
+                    b8_eager = (config, first["png_sha256"])
+                print(f"{name}_images_per_second: {figures[f'{name}_images_per_second']} (identical on rerender: {same}; "
+                      f"{first['seconds_per_batch']:.3f} s a batch, {first['encode_seconds_per_batch']:.3f} s of it PNG)", flush=True)
                 if size == 8 and not compiled and isinstance(batch1, float):
                     # A verifier re-renders the committed batch once and confirms its 8 tokens.
                     figures["verify_seconds_per_token_at_b8"] = round(1 / first["images_per_second"], 4)
                     figures["verify_per_token_at_b8_over_batch1_render"] = round(batch1 / first["images_per_second"], 3)
+        for setting in (v for v in args.relax.split(",") if v and b8_eager):  # last: the goal's figures first
+            relaxed = child("committed", {**b8_eager[0], "compile": False, "relax": setting}, args.timeout)
+            key = f"committed_b8_eager_without_{setting}"
+            figures[f"{key}_images_per_second"] = (round(relaxed["images_per_second"], 3)
+                                                   if "images_per_second" in relaxed else relaxed.get("error"))
+            figures[f"{key}_same_bytes"] = relaxed.get("png_sha256") == b8_eager[1]
+            print(f"{key}_images_per_second: {figures[f'{key}_images_per_second']}", flush=True)
         if rerender_identical is not None:
             figures["every_token_identical_on_batch_rerender"] = rerender_identical
             figures["best_committed_batch_over_compiled_b8"] = (round(best_committed / compiled_b8, 3)

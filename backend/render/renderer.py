@@ -17,6 +17,7 @@ import logging
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -470,6 +471,21 @@ class Renderer:
             results.append((attribution.describe(manifest.attribution, triggers, scores, cids), dict(zip(cids, pngs))))
         return results
 
+    def _encode_rows(self, images) -> list[tuple[np.ndarray, bytes]]:
+        """Each row quantised and PNG-encoded, the rows side by side on threads (zlib releases the
+        GIL). Serially, a committed batch of 8 at 512 px spent about 0.24 s in zlib (level 9) after
+        its denoise. On CPU the committed thread count is the ceiling, as for the denoise; on CUDA
+        the host's cores are otherwise idle. The bytes are each row's alone, whatever the order."""
+        def encode(image):
+            pixels = quantise(image)
+            return pixels, encode_png(pixels)
+
+        workers = min(len(images), (os.cpu_count() or 1) if self.device.startswith("cuda") else self.threads)
+        if workers <= 1:
+            return [encode(image) for image in images]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="png") as pool:
+            return list(pool.map(encode, images))
+
     def _render_chunk(self, pipe, manifest, seeds, progress, load_seconds) -> list[RenderResult]:
         t0 = time.perf_counter()
         attribute = self.attribute and bool(manifest.styles)
@@ -481,9 +497,7 @@ class Renderer:
         fingerprint = self.fingerprint(manifest)
         manifest_sha = manifest.sha256_hex()
         results = []
-        for row, (seed, image) in enumerate(zip(seeds, images)):
-            pixels = quantise(image)
-            png = encode_png(pixels)
+        for row, (seed, (pixels, png)) in enumerate(zip(seeds, self._encode_rows(images))):
             prompt, traits = prompt_for(manifest, seed)
             results.append(RenderResult(
                 png=png,
