@@ -275,6 +275,7 @@ class QuorumRound:
         self.peers, self.domain, self.signer, self.threshold = peers, domain, signer, threshold
         self.is_oracle, self.jobs, self.takeover_seconds = is_oracle, jobs, takeover_seconds
         self._pinned_since: dict[int, tuple[float, int]] = {}  # job id -> (takeover clock start, rank then)
+        self._membership: dict[str, bool] = {}  # address -> isOracle, for one settle pass only
 
     def rank(self, reachable: dict[str, str]) -> int:
         """0 for the lowest address among this operator and the reachable peers (the leader)."""
@@ -284,6 +285,9 @@ class QuorumRound:
 
     def settle(self, jobs: list, commitments: dict[int, Commitment]) -> tuple[list, dict[str, bytes], dict[int, str]]:
         now = time.monotonic()
+        # Each address's role is read from the chain once a pass (ranking, then every countersignature
+        # of both proposals ask again), and afresh the next pass: a revoked oracle stops counting there.
+        self._membership = {}
         # A peer's address is its own word: only active oracles rank (a stranger claiming a low
         # address cannot make the honest wait); a real one claimed falsely costs one takeover delay.
         reachable = {url: oracle for url, oracle in self.peers.reachable().items() if self._active(oracle)}
@@ -336,9 +340,17 @@ class QuorumRound:
 
     def _active(self, oracle: str) -> bool:
         try:
-            return self.is_oracle(oracle)
+            return self._is_oracle(oracle)
         except Exception:  # noqa: BLE001 - a malformed address is no oracle
             return False
+
+    def _is_oracle(self, address: str) -> bool:
+        """`is_oracle`, asked once per address in a settle pass (a chain call each time otherwise);
+        a failed call is not remembered, so it fails again where it is asked."""
+        key = address.lower()
+        if key not in self._membership:
+            self._membership[key] = self.is_oracle(address)
+        return self._membership[key]
 
     def _sent_by(self, urls: list[str], token_id: int) -> str | None:
         """The first operator ahead of this one that says it sent (or saw settled) the token's
@@ -356,7 +368,7 @@ class QuorumRound:
 
     def _propose(self, urls: list[str], batch: list[Commitment]) -> Countersigned:
         own = self.signer.sign_settlement(self.domain, batch)
-        answer = self.peers.countersign(urls, self.domain, batch, self.signer.address, own, self.is_oracle)
+        answer = self.peers.countersign(urls, self.domain, batch, self.signer.address, own, self._is_oracle)
         for commitment in batch:
             for oracle, theirs in answer.disagree.get(commitment.token_id, {}).items():
                 self.jobs.record_disagreement(commitment.token_id, oracle, theirs)
