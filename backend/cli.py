@@ -131,7 +131,8 @@ def build_reference(directory):
 @click.option("--base-steps", type=click.IntRange(min=1), default=None,
               help="Train the base this many steps instead of the recipe's; on the folder of a run whose base "
                    "stopped at fewer steps, the run is extended from its checkpoint.")
-def train_tiny(output, scale, threads, model_id, base_steps):
+@click.option("--style-steps", type=click.IntRange(min=1), default=None, help="Steps per style instead of the recipe's.")
+def train_tiny(output, scale, threads, model_id, base_steps, style_steps):
     """Train stylemint-tiny-2 (VAE, base, three styles) from scratch on the procedural set (CPU),
     or stylemint-gen on the generative compositions."""
     from dataclasses import replace
@@ -145,6 +146,8 @@ def train_tiny(output, scale, threads, model_id, base_steps):
     recipe = replace(Recipe().scaled(scale) if scale < 1.0 else Recipe(), threads=threads)
     if base_steps:
         recipe = replace(recipe, base_steps=base_steps)
+    if style_steps:
+        recipe = replace(recipe, style_steps=style_steps)
     arch = tiny.GENERATIVE if model_id == "stylemint-gen" else tiny.TEXT_THROUGH_ATTENTION
     click.echo(f"training {model_id} into {output}: {recipe}", err=True)
     try:

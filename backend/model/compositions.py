@@ -167,8 +167,10 @@ def _flow(pen, rng, s, inks, ground, dense, layout):
     """Streamlines of a smooth angle field (a few sines with random phases) around a main direction."""
     base = 0.0 if layout == "horizontal" else math.pi / 2
     waves = [(rng.uniform(1, 3), rng.uniform(1, 3), rng.uniform(0, 2 * math.pi)) for _ in range(3)]
-    lines = rng.randint(26, 34) if dense else rng.randint(7, 10)
-    width = max(2, s // (90 if dense else 60))
+    # At least 3 px wide at 128 px: the 1-2 px lines of the first set fell between the 8 px cells
+    # of the latent grid, and stylemint-gen drew them as scattered strokes.
+    lines = rng.randint(15, 19) if dense else rng.randint(6, 8)
+    width = max(2, s // (40 if dense else 26))
     for i in range(lines):
         t = (i + rng.uniform(0.2, 0.8)) / lines
         x, y = (0.0, t * s) if layout == "horizontal" else (t * s, 0.0)

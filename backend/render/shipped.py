@@ -51,7 +51,7 @@ MODEL = ShippedModel("stylemint-tiny-2", "8e0afdd632b88559b178f7d7cfae719e87f952
 # 16x16 latent grid; text only through cross-attention; files stored in float16. The sample
 # projects (the demo's, the artist page's template) use it; stylemint-tiny-2 stays the default of
 # `tiny_manifest` and of the attribution and mechanism tests.
-GEN_MODEL = ShippedModel("stylemint-gen", "44b172b9b955fb5109a9cdf2f1f881ffb2cf7a80dc6c1e556dce2857987ba9cf",
+GEN_MODEL = ShippedModel("stylemint-gen", "ef407484e1a47faae21321d8c79b66511e162adc57f706fbb6e3f7777c72baa9",
                          "generative compositions at 128 px: motif, palette and density words", image_size=128)
 MODELS: dict[str, ShippedModel] = {m.id: m for m in (FIRST_MODEL, MODEL, GEN_MODEL)}
 
@@ -117,9 +117,9 @@ FIRST_MODEL_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
 
 # The same three styles on stylemint-gen, trained on the compositions drawn in each treatment.
 GEN_STYLES: dict[str, ShippedStyle] = _styles(GEN_MODEL.id, {
-    "stipple": "c490b338d11bd5ecefa202e44e7cfa037ccd0c5db1635af514f81fb28d81fe22",
-    "inkline": "e4460ee0e12f610735ed8d684582b9d44917388ded998d1c99651dcbbbd31fad",
-    "haze": "dcb8a5b5a92d30666586b8d5c0618c33a9f69d51b7c01f1eadc252bc381f502e",
+    "stipple": "d5ccc918a34e102ba9dff0c6ce86545ed461833352b84af2c7d0194872991d4b",
+    "inkline": "c40d486fb55fe0854bb502fd82225c7401f5e01b36ff4720108af0a0bd08f632",
+    "haze": "d63ac0ba94d211426137f9f3ad82d6604df2970119bf3db91bd729b575618c79",
 }, "{trigger}-gen.safetensors")
 
 # The first release's styles: LoRAs that changed the picture with or without their trigger
