@@ -474,7 +474,7 @@ class Renderer:
     def _encode_rows(self, images) -> list[tuple[np.ndarray, bytes]]:
         """Each row quantised and PNG-encoded, the rows side by side on threads (zlib releases the
         GIL). Serially, a committed batch of 8 at 512 px spent about 0.24 s in zlib (level 9) after
-        its denoise. On CPU the committed thread count is the ceiling, as for the denoise; on CUDA
+        its denoise on a 2-core CPU, and about 0.5 s on an H200's host (bench/gpu.py). On CPU the committed thread count is the ceiling, as for the denoise; on CUDA
         the host's cores are otherwise idle. The bytes are each row's alone, whatever the order."""
         def encode(image):
             pixels = quantise(image)
