@@ -285,8 +285,8 @@ class QuorumRound:
 
     def settle(self, jobs: list, commitments: dict[int, Commitment]) -> tuple[list, dict[str, bytes], dict[int, str]]:
         now = time.monotonic()
-        # Each address's role is read from the chain once a pass (ranking, then every countersignature
-        # of both proposals ask again), and afresh the next pass: a revoked oracle stops counting there.
+        # Each address's role is read from the chain once a pass (ranking and every countersignature of
+        # both proposals need it), and afresh the next pass: a revoked oracle stops counting there.
         self._membership = {}
         # A peer's address is its own word: only active oracles rank (a stranger claiming a low
         # address cannot make the honest wait); a real one claimed falsely costs one takeover delay.
