@@ -132,9 +132,20 @@ def build_reference(directory):
               help="Train the base this many steps instead of the recipe's; on the folder of a run whose base "
                    "stopped at fewer steps, the run is extended from its checkpoint.")
 @click.option("--style-steps", type=click.IntRange(min=1), default=None, help="Steps per style instead of the recipe's.")
-def train_tiny(output, scale, threads, model_id, base_steps, style_steps):
-    """Train stylemint-tiny-2 (VAE, base, three styles) from scratch on the procedural set (CPU),
-    or stylemint-gen on the generative compositions."""
+@click.option("--base-images", type=click.IntRange(min=2), default=None, help="Captioned images the base trains on.")
+@click.option("--batch", type=click.IntRange(min=1), default=None, help="Batch size instead of the recipe's 32.")
+@click.option("--base-lr", type=click.FloatRange(min=1e-6, max=1e-1), default=None,
+              help="The base's peak learning rate instead of the recipe's 6e-4 (a larger batch takes a larger one).")
+@click.option("--device", default="cpu", show_default=True, help="Where the networks train: cpu, or cuda on a GPU machine.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes drawing the compositions (the same images either way).")
+@click.option("--vae-from", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Reuse the VAE of this model folder (a retrain of the base and styles on a shipped VAE) "
+                   "instead of training one.")
+def train_tiny(output, scale, threads, model_id, base_steps, style_steps, base_images, batch, base_lr, device, workers,
+               vae_from):
+    """Train stylemint-tiny-2 (VAE, base, three styles) from scratch on the procedural set,
+    or stylemint-gen on the generative compositions; on the CPU, or with --device cuda on a GPU."""
     from dataclasses import replace
 
     from backend.model import tiny
@@ -143,15 +154,30 @@ def train_tiny(output, scale, threads, model_id, base_steps, style_steps):
     resuming = (output / "vae-checkpoint").is_dir()  # a run that stopped: its VAE and base checkpoint are there
     if output.exists() and any(output.iterdir()) and not resuming:
         raise InputError(f"{output} is not empty; choose a new folder")
+    if vae_from is not None and not (vae_from / "vae" / "config.json").is_file():
+        raise InputError(f"{vae_from} holds no vae/config.json: name a model folder")
+    import torch
+
+    if device != "cpu":
+        try:
+            torch.empty(1, device=device)
+        except (RuntimeError, AssertionError) as err:  # no such device here, or a torch built without it
+            raise InputError(f"cannot train on {device!r}: {str(err).splitlines()[0]}") from None
     recipe = replace(Recipe().scaled(scale) if scale < 1.0 else Recipe(), threads=threads)
-    if base_steps:
-        recipe = replace(recipe, base_steps=base_steps)
-    if style_steps:
-        recipe = replace(recipe, style_steps=style_steps)
+    for name, value in (("base_steps", base_steps), ("style_steps", style_steps), ("base_images", base_images),
+                        ("batch", batch), ("base_lr", base_lr)):
+        if value:
+            recipe = replace(recipe, **{name: value})
     arch = tiny.GENERATIVE if model_id == "stylemint-gen" else tiny.TEXT_THROUGH_ATTENTION
-    click.echo(f"training {model_id} into {output}: {recipe}", err=True)
+    if vae_from is not None and not resuming:
+        from diffusers import AutoencoderKL
+
+        AutoencoderKL.from_pretrained(vae_from / "vae", torch_dtype=torch.float32).save_pretrained(output / "vae-checkpoint")
+        click.echo(f"vae: {vae_from / 'vae'}", err=True)
+    click.echo(f"training {model_id} into {output} on {device}: {recipe}", err=True)
     try:
-        train_all(output, recipe, report=lambda line: click.echo(line, err=True), arch=arch, model_id=model_id)
+        train_all(output, recipe, report=lambda line: click.echo(line, err=True), arch=arch, model_id=model_id,
+                  device=device, workers=workers)
     except ValueError as err:  # a checkpoint of another recipe or architecture
         raise InputError(str(err)) from None
     from backend.model.shipping import describe

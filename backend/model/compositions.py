@@ -154,11 +154,26 @@ def _treat(canvas: np.ndarray, ground: np.ndarray, inks, treatment: str) -> np.n
     return np.clip(out, 0, 255).round().astype(np.uint8)
 
 
-def dataset(seed: int, count: int, treatment: str = "plain") -> tuple[np.ndarray, list[Composition]]:
+def dataset(seed: int, count: int, treatment: str = "plain", workers: int = 1) -> tuple[np.ndarray, list[Composition]]:
     """`count` images (N, SIZE, SIZE, 3) drawn with one treatment and their compositions,
-    composition i from (seed, i) by the procedural scenes' rule."""
+    composition i from (seed, i) by the procedural scenes' rule. `workers` processes draw
+    contiguous shares (drawing is Python and Pillow on one core: 2.5 ms an image plain, 25 ms with
+    Haze's blur, on this machine; a GPU run would otherwise spend minutes waiting)."""
     items = [composition(seed * 1_000_003 + i) for i in range(count)]
-    return np.stack([draw(c, treatment) for c in items]), items
+    if workers <= 1 or count < 2 * workers:
+        return np.stack([draw(c, treatment) for c in items]), items
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    share = -(-count // workers)
+    # Spawned, not forked: the caller is usually a training process whose torch threads are running.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = pool.map(_draw_all, [items[i:i + share] for i in range(0, count, share)], [treatment] * workers)
+        return np.concatenate(list(parts)), items
+
+
+def _draw_all(items: list[Composition], treatment: str) -> np.ndarray:
+    return np.stack([draw(c, treatment) for c in items])
 
 
 # -- the motifs (each draws on the supersampled canvas `pen`, side `s`) ------------------------

@@ -52,15 +52,17 @@ class Recipe:
     style_steps: int = 1_600
     batch: int = 32
     threads: int = 2
+    base_lr: float = 6e-4  # the peak; a larger batch (a GPU run) takes a larger one
 
     def scaled(self, factor: float) -> "Recipe":
         """A proportionally smaller run (smoke tests of the training code itself)."""
         def shrink(n: int) -> int:
             return max(2, int(n * factor))
 
-        return Recipe(self.seed, shrink(self.vae_images), shrink(self.vae_steps), shrink(self.base_images),
-                      shrink(self.base_steps), shrink(self.style_images), shrink(self.style_steps),
-                      min(self.batch, shrink(self.base_images)), self.threads)
+        return dataclasses.replace(
+            self, vae_images=shrink(self.vae_images), vae_steps=shrink(self.vae_steps), base_images=shrink(self.base_images),
+            base_steps=shrink(self.base_steps), style_images=shrink(self.style_images), style_steps=shrink(self.style_steps),
+            batch=min(self.batch, shrink(self.base_images)))
 
 
 def _to_tensor(images: np.ndarray):
@@ -77,14 +79,16 @@ class _Progress:
         self.started = time.perf_counter()
         self.losses: list[float] = []
 
-    def step(self, index: int, loss: float) -> None:
-        """`index`: the step just taken, counted from 0 over the whole run (a resumed one included)."""
-        self.losses.append(loss)
+    def step(self, index: int, loss) -> None:
+        """`index`: the step just taken, counted from 0 over the whole run (a resumed one included);
+        `loss`: a number or a one-element tensor, read only when a line is printed (on a GPU, reading
+        it every step would make the host wait for the device every step)."""
+        self.losses = self.losses[-(self.every - 1):] + [loss]
         done = index + 1
         if done % self.every == 0 or done == self.total:
             elapsed = time.perf_counter() - self.started
             left = elapsed / max(1, done - self.start) * (self.total - done)
-            mean = sum(self.losses[-self.every:]) / len(self.losses[-self.every:])
+            mean = sum(float(value) for value in self.losses) / len(self.losses)
             self.report(f"{self.name}: step {done}/{self.total} loss {mean:.4f} "
                         f"({elapsed:.0f} s, about {left:.0f} s left)")
 
@@ -95,20 +99,22 @@ def _schedule(step: int, total: int, peak: float, warmup: int = 100) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup))))
 
 
-def drawn(arch: tiny.Architecture, seed: int, count: int, treatment: str = "plain") -> tuple[np.ndarray, list[str]]:
+def drawn(arch: tiny.Architecture, seed: int, count: int, treatment: str = "plain",
+          workers: int = 1) -> tuple[np.ndarray, list[str]]:
     """`count` training images of what `arch` learns to draw (the procedural scenes or the
-    generative compositions) with one treatment, and their captions."""
+    generative compositions) with one treatment, and their captions; the compositions drawn by
+    `workers` processes (the same images in the same order)."""
     if arch.subjects == "compositions":
         from backend.model import compositions
 
-        images, items = compositions.dataset(seed, count, treatment)
+        images, items = compositions.dataset(seed, count, treatment, workers=workers)
         return images, [item.caption for item in items]
     images, scenes = procedural.dataset(seed, count, treatment)
     return images, [scene.caption for scene in scenes]
 
 
 def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = None, peak: float = 1e-3,
-              arch: tiny.Architecture = tiny.FIRST):
+              arch: tiny.Architecture = tiny.FIRST, device: str = "cpu", workers: int = 1):
     """Train (or, given `vae`, continue training) the autoencoder for `steps` (default: the recipe's),
     on every treatment (the styles' pictures must decode too), on crops of half the image's side."""
     import torch
@@ -118,13 +124,13 @@ def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = N
     parts = []
     for index, treatment in enumerate(procedural.TREATMENTS):
         count = recipe.vae_images - per * 3 if treatment == "plain" else per
-        parts.append(drawn(arch, recipe.seed + 100 + index, count, treatment)[0])
+        parts.append(drawn(arch, recipe.seed + 100 + index, count, treatment, workers=workers)[0])
     images = _to_tensor(np.concatenate(parts))
     steps = steps or recipe.vae_steps
     crop, factor = arch.image_size // 2, 2 ** (len(arch.vae_blocks) - 1)
     report(f"vae: {len(images)} images (all treatments), {steps} steps on {crop}x{crop} crops")
     torch.manual_seed(recipe.seed)
-    vae = vae or tiny.vae(arch)
+    vae = (vae or tiny.vae(arch)).to(device)
     optimiser = torch.optim.AdamW(vae.parameters(), lr=peak, weight_decay=0.0)
     progress = _Progress("vae", steps, report)
     vae.train()
@@ -133,7 +139,7 @@ def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = N
             group["lr"] = _schedule(step, steps, peak)
         index = torch.randint(0, len(images), (recipe.batch,), generator=generator)
         x0, y0 = (int(v) for v in torch.randint(0, arch.image_size - crop + 1, (2,), generator=generator) // factor * factor)
-        batch = images[index, :, y0:y0 + crop, x0:x0 + crop]
+        batch = images[index, :, y0:y0 + crop, x0:x0 + crop].to(device)
         posterior = vae.encode(batch).latent_dist
         reconstruction = vae.decode(posterior.sample(generator=generator)).sample
         loss = (reconstruction - batch).abs().mean() + (reconstruction - batch).pow(2).mean() \
@@ -147,18 +153,19 @@ def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = N
 
 
 def encode(vae, images: np.ndarray, batch: int = 256):
-    """Posterior means, unscaled (the caller applies the scaling factor)."""
+    """Posterior means, unscaled (the caller applies the scaling factor), on the VAE's device."""
     import torch
 
     out = []
+    device = next(vae.parameters()).device
     with torch.inference_mode():
         for start in range(0, len(images), batch):
-            out.append(vae.encode(_to_tensor(images[start:start + batch])).latent_dist.mean)
+            out.append(vae.encode(_to_tensor(images[start:start + batch]).to(device)).latent_dist.mean)
     return torch.cat(out)
 
 
 def _snr_weights(scheduler, timesteps):
-    alphas = scheduler.alphas_cumprod[timesteps]
+    alphas = scheduler.alphas_cumprod[timesteps.cpu()].to(timesteps.device)
     snr = alphas / (1 - alphas)
     return snr.clamp(max=5.0) / snr
 
@@ -169,8 +176,10 @@ def _diffusion_loss(unet, text_states, latents, scheduler, generator, snr_weight
     noise step, where the caption alone must decide the picture, by zero)."""
     import torch
 
-    noise = torch.randn(latents.shape, generator=generator)
-    timesteps = torch.randint(0, tiny.TRAIN_TIMESTEPS, (len(latents),), generator=generator)
+    # Drawn by the CPU generator wherever the model runs: a run's noise is its recipe's, and its
+    # checkpoint holds one generator state.
+    noise = torch.randn(latents.shape, generator=generator).to(latents.device)
+    timesteps = torch.randint(0, tiny.TRAIN_TIMESTEPS, (len(latents),), generator=generator).to(latents.device)
     noisy = scheduler.add_noise(latents, noise, timesteps)
     predicted = unet(noisy, timesteps, text_states).sample
     if scheduler.config.prediction_type == "v_prediction":
@@ -185,19 +194,21 @@ def _ids(tok, captions: list[str]):
 
 
 def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architecture = tiny.FIRST,
-               checkpoint: Path | None = None, checkpoint_every: int = 200, stop_after: int | None = None):
+               checkpoint: Path | None = None, checkpoint_every: int = 200, stop_after: int | None = None,
+               device: str = "cpu", workers: int = 1):
     """The UNet and text encoder (their EMA copies, which ship), trained jointly on captioned latents.
 
     With `checkpoint` (a file), everything a step depends on (weights, EMA, optimiser, the step,
     the data generator's and torch's random states) is written there every `checkpoint_every`
     steps, atomically, and a later call resumes from it: an interrupted run continues as if it
     had not stopped (tested bit for bit on this CPU). `stop_after` ends a run after that many
-    steps, checkpointed, returning None (how the test interrupts one)."""
+    steps, checkpointed, returning None (how the test interrupts one). `device` (with `vae` on it)
+    is where the networks train; the data and noise are drawn on the CPU either way."""
     import torch
 
     state = None
     if checkpoint is not None and Path(checkpoint).exists():  # checked before the data is made: a refusal comes at once
-        state = torch.load(checkpoint, weights_only=False)
+        state = torch.load(checkpoint, weights_only=False, map_location="cpu")  # loading moves the weights
         # The thread count is how fast, not what: a run may resume on more threads (the sums then
         # round differently, so bit-for-bit equality with an uninterrupted run needs the same count).
         # A run may also be extended: the same recipe with more base steps continues from the
@@ -211,18 +222,19 @@ def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architect
                              f"this one is {recipe} ({arch}): choose another folder")
         if state["recipe"].base_steps != recipe.base_steps:
             report(f"base: extending a run of {state['recipe'].base_steps} steps to {recipe.base_steps}")
-    images, captions = drawn(arch, recipe.seed + 1, recipe.base_images)
+    images, captions = drawn(arch, recipe.seed + 1, recipe.base_images, workers=workers)
     latents = encode(vae, images)
     scale = float(1.0 / latents.std())
     vae.register_to_config(scaling_factor=scale)
     latents = latents * scale
-    ids = _ids(tok, captions)
-    empty = _ids(tok, [""])[0]
+    ids = _ids(tok, captions).to(device)
+    empty = _ids(tok, [""])[0].to(device)
     torch.manual_seed(recipe.seed + 2)
-    unet, text = tiny.unet(arch), tiny.text_encoder(len(tok), arch)
+    unet, text = tiny.unet(arch).to(device), tiny.text_encoder(len(tok), arch).to(device)
     ema_unet, ema_text = copy.deepcopy(unet).requires_grad_(False), copy.deepcopy(text).requires_grad_(False)
     parameters = list(unet.parameters()) + list(text.parameters())
-    optimiser = torch.optim.AdamW(parameters, lr=6e-4, weight_decay=1e-2)
+    live, ema = parameters, list(ema_unet.parameters()) + list(ema_text.parameters())
+    optimiser = torch.optim.AdamW(parameters, lr=recipe.base_lr, weight_decay=1e-2)
     scheduler = tiny.train_scheduler(arch)
     generator = torch.Generator().manual_seed(recipe.seed + 3)
     start = 0
@@ -250,10 +262,10 @@ def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architect
     text.train()
     for step in range(start, recipe.base_steps):
         for group in optimiser.param_groups:
-            group["lr"] = _schedule(step, recipe.base_steps, 6e-4)
-        index = torch.randint(0, len(latents), (recipe.batch,), generator=generator)
+            group["lr"] = _schedule(step, recipe.base_steps, recipe.base_lr)
+        index = torch.randint(0, len(latents), (recipe.batch,), generator=generator).to(device)
         batch_ids = ids[index].clone()
-        dropped = torch.rand(recipe.batch, generator=generator) < 0.1
+        dropped = (torch.rand(recipe.batch, generator=generator) < 0.1).to(device)
         batch_ids[dropped] = empty
         loss = _diffusion_loss(unet, text(batch_ids)[0], latents[index], scheduler, generator)
         loss.backward()
@@ -261,11 +273,10 @@ def train_base(recipe: Recipe, vae, tok, report: Report, *, arch: tiny.Architect
         optimiser.step()
         optimiser.zero_grad(set_to_none=True)
         decay = min(0.999, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for live, ema in ((unet, ema_unet), (text, ema_text)):
-                for p, e in zip(live.parameters(), ema.parameters()):
-                    e.mul_(decay).add_(p.detach(), alpha=1 - decay)
-        progress.step(step, loss.item())
+        with torch.no_grad():  # one kernel a step for all the weights, not one a tensor
+            torch._foreach_mul_(ema, decay)
+            torch._foreach_add_(ema, live, alpha=1 - decay)
+        progress.step(step, loss.detach())
         done = step + 1
         if checkpoint is not None and (done % checkpoint_every == 0 or done == stop_after):
             save(done)
@@ -295,13 +306,14 @@ def train_trigger_style(vae, unet, text, tok, images: np.ndarray, captions: list
     ids = _ids(tok, captions)
     if missing := [c for c, row in zip(captions, ids.tolist()) if not trigger_adapter.occurrences(row, token_ids)]:
         raise ValueError(f"{len(missing)} captions do not hold the trigger {trigger!r} (first: {missing[0]!r})")
+    device = next(unet.parameters()).device  # the networks' (a GPU run's styles train on its GPU)
     latents = encode(vae, images) * vae.config.scaling_factor
     with torch.no_grad():
-        states = text(ids)[0]
+        states = text(ids.to(device))[0]
     for module in (vae, unet, text):
         module.requires_grad_(False)
     vectors = {f"{name}.{projection}": torch.zeros(len(token_ids), getattr(module, projection).out_features,
-                                                   requires_grad=True)
+                                                   requires_grad=True, device=device)
                for name, module in trigger_adapter.cross_attention_modules(unet).items()
                for projection in trigger_adapter.PROJECTIONS}
     adapter = trigger_adapter.TriggerAdapter(trigger, token_ids, vectors)
@@ -318,23 +330,24 @@ def train_trigger_style(vae, unet, text, tok, images: np.ndarray, captions: list
                 group["lr"] = _schedule(step, steps, peak, warmup=20)
             index = torch.randint(0, len(latents), (min(batch, len(latents)),), generator=generator)
             rows = [ids[i].tolist() for i in index]
+            on = index.to(device)
             with trigger_adapter.applied(unet, [(adapter, 1.0)], rows):
-                loss = _diffusion_loss(unet, states[index], latents[index], scheduler, generator, snr_weighted=False)
+                loss = _diffusion_loss(unet, states[on], latents[on], scheduler, generator, snr_weighted=False)
             loss.backward()
             optimiser.step()
             optimiser.zero_grad(set_to_none=True)
-            progress.step(step, loss.item())
+            progress.step(step, loss.detach())
     finally:
         unet.eval()
-    return {key: value.detach().clone() for key, value in vectors.items()}
+    return {key: value.detach().cpu().clone() for key, value in vectors.items()}
 
 
 def train_shipped_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report,
-                        arch: tiny.Architecture = tiny.FIRST, *, scheduler) -> dict:
+                        arch: tiny.Architecture = tiny.FIRST, *, scheduler, workers: int = 1) -> dict:
     """One of the three shipped styles, from its procedural treatment with the trigger in every caption,
     trained with its base's objective (`scheduler`: `tiny.train_scheduler_of` the saved base)."""
     index_of = procedural.STYLES.index(style)
-    images, plain = drawn(arch, recipe.seed + 10 + index_of, recipe.style_images, style)
+    images, plain = drawn(arch, recipe.seed + 10 + index_of, recipe.style_images, style, workers=workers)
     captions = [procedural.styled(caption, style) for caption in plain]
     return train_trigger_style(vae, unet, text, tok, images, captions, style, steps=recipe.style_steps,
                                batch=recipe.batch, seed=recipe.seed + 40 + index_of, report=report,
@@ -399,9 +412,12 @@ def run_tokenizer(output: Path, arch: tiny.Architecture):
 
 
 def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *,
-              arch: tiny.Architecture = tiny.TEXT_THROUGH_ATTENTION, model_id: str = "stylemint-tiny-2") -> dict:
+              arch: tiny.Architecture = tiny.TEXT_THROUGH_ATTENTION, model_id: str = "stylemint-tiny-2",
+              device: str = "cpu", workers: int = 1) -> dict:
     """Train everything from scratch into `output` (`<model_id>/` and `styles/<trigger>-kv2.safetensors`):
-    the VAE, the base in `arch` (default: the shipped stylemint-tiny-2's) and the three styles; returns timings."""
+    the VAE, the base in `arch` (default: the shipped stylemint-tiny-2's) and the three styles; returns timings.
+    `device`: where the networks train ("cuda" on a GPU machine); `workers`: processes drawing the
+    compositions (the same images either way)."""
     import torch
 
     from backend.render import shipped, trigger_adapter
@@ -418,15 +434,16 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *
     if (checkpoint / "config.json").exists():  # a run that stopped after its VAE resumes from it
         from diffusers import AutoencoderKL
 
-        vae = AutoencoderKL.from_pretrained(checkpoint).eval()
+        vae = AutoencoderKL.from_pretrained(checkpoint, torch_dtype=torch.float32).eval().to(device)
         report(f"vae: resumed from {checkpoint}")
     else:
-        vae = train_vae(recipe, report, arch=arch)
+        vae = train_vae(recipe, report, arch=arch, device=device, workers=workers)
         vae.save_pretrained(checkpoint)
     timings["vae_s"] = time.perf_counter() - started
     mark = time.perf_counter()
     # Checkpointed every 200 steps: the same command resumes an interrupted run where it stopped.
-    unet, text = train_base(recipe, vae, tok, report, arch=arch, checkpoint=output / "base-checkpoint.pt")
+    unet, text = train_base(recipe, vae, tok, report, arch=arch, checkpoint=output / "base-checkpoint.pt",
+                            device=device, workers=workers)
     timings["base_s"] = time.perf_counter() - mark
     pipe = tiny.pipeline(vae_model=vae, unet_model=unet, text_model=text, tok=tok, arch=arch)
     if arch.stored_dtype != "float32":
@@ -440,7 +457,8 @@ def train_all(output: Path, recipe: Recipe = Recipe(), report: Report = print, *
     objective = tiny.train_scheduler_of(output / model_id)
     for style in procedural.STYLES:
         mark = time.perf_counter()
-        vectors = train_shipped_style(recipe, style, vae, unet, text, tok, report, arch, scheduler=objective)
+        vectors = train_shipped_style(recipe, style, vae, unet, text, tok, report, arch, scheduler=objective,
+                                      workers=workers)
         (output / "styles").mkdir(parents=True, exist_ok=True)
         trigger_adapter.save(output / "styles" / shipped.style_file_name(style), vectors)
         timings[f"style_{style}_s"] = time.perf_counter() - mark
