@@ -192,16 +192,25 @@ def train_tiny(output, scale, threads, model_id, base_steps, style_steps, base_i
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
 @click.option("--base", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Train on the model in this folder (a base from `model train-base`) instead of the default shipped model.")
-def train_styles_command(output, steps, threads, base):
-    """Train the three shipped styles as trigger-scoped adapters on the default shipped model (stylemint-tiny-2)."""
+@click.option("--model", "model_id", type=click.Choice(["stylemint-tiny-2", "stylemint-gen"]), default="stylemint-tiny-2",
+              show_default=True, help="What the base draws: stylemint-gen's styles train on the generative compositions.")
+def train_styles_command(output, steps, threads, base, model_id):
+    """Train the three shipped styles as trigger-scoped adapters on the default shipped model (stylemint-tiny-2),
+    or on a stylemint-gen base."""
     from dataclasses import replace
 
+    from backend.model import tiny
     from backend.model.train import Recipe, train_styles
+    from backend.render import shipped
 
     if output.exists() and any(output.iterdir()):
         raise InputError(f"{output} is not empty; choose a new folder")
     recipe = replace(Recipe(), threads=threads, **({"style_steps": steps} if steps else {}))
-    train_styles(output, recipe, report=lambda line: click.echo(line, err=True), base=base)
+    generative = model_id == "stylemint-gen"
+    if generative and base is None:
+        base = shipped.MODELS[model_id].directory
+    train_styles(output, recipe, report=lambda line: click.echo(line, err=True), base=base,
+                 arch=tiny.GENERATIVE if generative else tiny.FIRST)
     import hashlib
 
     from backend.render import shipped

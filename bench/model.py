@@ -81,27 +81,34 @@ def render_all(renderer: Renderer, manifest, family: str, n: int):
     return results, np.stack([r.pixels() for r in results])
 
 
-def style_figures(renderer: Renderer, base, styled: dict, style_judge, n: int, sheets: Path) -> dict:
+def style_figures(renderer: Renderer, base, styled: dict, style_judge, n: int, sheets: Path,
+                  other_judges: dict | None = None) -> dict:
     """Each style's share of renders judged in it, with its trigger (`styled[trigger]`) and without
     (the same manifest, the base's prompt), and whether every render without the trigger is the
-    base model's bytes; contact sheets `<sheets>-<trigger>[-without-trigger].png`."""
+    base model's bytes; contact sheets `<sheets>-<trigger>[-without-trigger].png`. `other_judges`
+    (suffix: judge) read the same renders too, their figures' keys ending in the suffix."""
     base_pngs = {r.seed: r.png for r in render_all(renderer, base, "style", n)[0]}
-    figures, with_trigger, without_trigger, identical = {}, [], [], []
+    readers = {"": style_judge, **(other_judges or {})}
+    figures, identical = {}, []
+    with_trigger = {suffix: [] for suffix in readers}
+    without_trigger = {suffix: [] for suffix in readers}
     for trigger, manifest in styled.items():
         untriggered = manifest.model_copy(update={"prompt": base.prompt, "name": manifest.name + " (no trigger)"})
         results, images = render_all(renderer, manifest, "style", n)
         contact_sheet(results, Path(f"{sheets}-{trigger}.png"))
-        hits = [p == trigger for p in style_judge.predict(images)]
-        results, images = render_all(renderer, untriggered, "style", n)
+        results, plain = render_all(renderer, untriggered, "style", n)
         contact_sheet(results, Path(f"{sheets}-{trigger}-without-trigger.png"))
         identical += [r.png == base_pngs[r.seed] for r in results]
-        misses = [p == trigger for p in style_judge.predict(images)]
-        figures[f"style_{trigger}_with_trigger"] = round(float(np.mean(hits)), 3)
-        figures[f"style_{trigger}_without_trigger"] = round(float(np.mean(misses)), 3)
-        with_trigger += hits
-        without_trigger += misses
-    figures["style_with_trigger"] = round(float(np.mean(with_trigger)), 3)
-    figures["style_without_trigger"] = round(float(np.mean(without_trigger)), 3)
+        for suffix, judge in readers.items():
+            hits = [p == trigger for p in judge.predict(images)]
+            misses = [p == trigger for p in judge.predict(plain)]
+            figures[f"style_{trigger}_with_trigger{suffix}"] = round(float(np.mean(hits)), 3)
+            figures[f"style_{trigger}_without_trigger{suffix}"] = round(float(np.mean(misses)), 3)
+            with_trigger[suffix] += hits
+            without_trigger[suffix] += misses
+    for suffix in readers:
+        figures[f"style_with_trigger{suffix}"] = round(float(np.mean(with_trigger[suffix])), 3)
+        figures[f"style_without_trigger{suffix}"] = round(float(np.mean(without_trigger[suffix])), 3)
     figures["bytes_identical_without_trigger"] = str(all(identical)).lower()
     return figures
 
@@ -241,13 +248,12 @@ def compositions_bench(args) -> None:
     styles = shipped.styles_for(args.model)
     print("training the judges on held-out compositions ...", file=sys.stderr)
     reader = judges.composition_judge(count=args.judge_images, steps=args.judge_steps)
-    style_judge = judges.style_judge(count=args.judge_images, steps=args.judge_steps, subjects="compositions")
+    drawings_judge = judges.style_judge(count=args.judge_images, steps=args.judge_steps, subjects="compositions")
     held, items = compositions.dataset(977, 400, "plain")
     read = [judges.motif_density(label) for label in reader.predict(held)]
     figures["motif_judge_held_out_accuracy"] = round(float(np.mean([m == c.motif for (m, _), c in zip(read, items)])), 3)
     figures["density_judge_held_out_accuracy"] = round(float(np.mean([d == c.density for (_, d), c in zip(read, items)])), 3)
     figures["motif_density_judge_held_out_accuracy_all_treatments"] = round(reader.held_out_accuracy, 3)
-    figures["style_judge_held_out_accuracy"] = round(style_judge.held_out_accuracy, 3)
     for treatment in procedural.DRAWABLE:
         drawn, truth = compositions.dataset(979, 200, treatment)
         figures[f"palette_judge_held_out_accuracy_{treatment}"] = round(float(np.mean(
@@ -283,8 +289,18 @@ def compositions_bench(args) -> None:
         fixed = base.model_copy(update={"variables": {**GEN_VARIABLES, "motif": [phrase]}, "name": f"{base.name} ({motif})"})
         contact_sheet(renderer.render_batch(fixed, seeds(16, f"sheet {motif}")), args.sheets / f"gen-contact-{motif}.png")
 
+    # The style judge also sees the base's own renders as "plain" (judges.style_judge), from seeds
+    # the figures do not use; the judge of drawings alone reads the same renders, its keys suffixed.
+    print("rendering the style judge's plain examples ...", file=sys.stderr)
+    _, plain = render_all(renderer, base, "style judge plain", 3 * args.seeds)
+    style_judge = judges.style_judge(count=args.judge_images, steps=args.judge_steps, subjects="compositions",
+                                     plain_renders=plain)
+    figures["style_judge_held_out_accuracy"] = round(style_judge.held_out_accuracy, 3)
+    figures["style_judge_of_drawings_only_held_out_accuracy"] = round(drawings_judge.held_out_accuracy, 3)
+    figures["style_judge_plain_renders"] = len(plain)
     figures.update(style_figures(renderer, base, {trigger: tiny_manifest(style=trigger, base=args.model) for trigger in styles},
-                                 style_judge, args.seeds, args.sheets / "gen-contact"))
+                                 style_judge, args.seeds, args.sheets / "gen-contact",
+                                 other_judges={"_judge_of_drawings_only": drawings_judge}))
 
     model_bytes = sum(p.stat().st_size for p in shipped.MODELS[args.model].directory.rglob("*") if p.is_file())
     figures["model_mb"] = round(model_bytes / 1e6, 2)

@@ -204,10 +204,17 @@ def shape_judge(seed: int = 7, count: int = 6000, steps: int = 1200) -> Classifi
     return train_classifier(images, targets, procedural.SHAPES, data(seed * 100 + 50, 800), steps=steps, seed=seed)
 
 
-def style_judge(seed: int = 11, count: int = 6000, steps: int = 1200, subjects: str = "scenes") -> Classifier:
+def style_judge(seed: int = 11, count: int = 6000, steps: int = 1200, subjects: str = "scenes",
+                plain_renders: np.ndarray | None = None) -> Classifier:
     """Which rendering treatment an image shows: plain (the base model), one of the three styles, or
     the held-out cross-hatching (the bench's stand-in for an artist's own style); `subjects`
-    "compositions" for stylemint-gen's pictures."""
+    "compositions" for stylemint-gen's pictures.
+
+    `plain_renders`: the base model's own renders (no trigger), added to the plain class. A judge
+    that has seen only drawings reads a diffusion render's blur and edges as whichever style they
+    resemble (stylemint-gen at stop 47: "inkline" in 0.34 of renders that were the base's bytes);
+    shown what the base draws, it tells the styles from the model's own look. The bench takes them
+    from seeds it does not measure."""
     drawn = compositions.dataset if subjects == "compositions" else procedural.dataset
 
     def data(base: int, n: int):
@@ -219,6 +226,9 @@ def style_judge(seed: int = 11, count: int = 6000, steps: int = 1200, subjects: 
         return np.concatenate(images), targets
 
     images, targets = data(seed * 100, count)
+    if plain_renders is not None and len(plain_renders):
+        images = np.concatenate([images, plain_renders])
+        targets += ["plain"] * len(plain_renders)
     return train_classifier(images, targets, procedural.DRAWABLE, data(seed * 100 + 50, 800), steps=steps, seed=seed)
 
 

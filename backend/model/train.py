@@ -152,6 +152,57 @@ def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = N
     return vae
 
 
+def tune_decoder(vae, recipe: Recipe, report: Report, *, steps: int, arch: tiny.Architecture = tiny.FIRST,
+                 peak: float = 3e-4, workers: int = 1):
+    """Train only the VAE's decoder further, the encoder frozen: the latent space stays what the base
+    and the styles were trained in, so a sharper decoder improves every render of the model without
+    retraining either. The decoder learns to draw each image (every treatment, on crops of half the
+    side) from a sample of its posterior, as in `train_vae`.
+
+    Why: stylemint-gen's VAE had 1,600 steps; measured on 200 held-out compositions its
+    reconstructions blurred dense rings and flow lines into an 8 px checkerboard (mean absolute
+    error 17 of 255), and no base can draw finer than its decoder."""
+    import torch
+
+    generator = torch.Generator().manual_seed(recipe.seed + 200)
+    per = recipe.vae_images // len(procedural.TREATMENTS)
+    parts = []
+    for index, treatment in enumerate(procedural.TREATMENTS):
+        count = recipe.vae_images - per * 3 if treatment == "plain" else per
+        parts.append(drawn(arch, recipe.seed + 300 + index, count, treatment, workers=workers)[0])
+    images = np.concatenate(parts)
+    vae.requires_grad_(False)
+    with torch.inference_mode():  # the frozen encoder's posteriors, once
+        moments = torch.cat([vae.quant_conv(vae.encoder(_to_tensor(images[i:i + 256])))
+                             for i in range(0, len(images), 256)])
+    images = _to_tensor(images)
+    factor = 2 ** (len(arch.vae_blocks) - 1)
+    crop = arch.image_size // 2
+    report(f"decoder: {len(images)} images (all treatments), {steps} steps on {crop}x{crop} crops, encoder frozen")
+    decoder = list(vae.post_quant_conv.parameters()) + list(vae.decoder.parameters())
+    for parameter in decoder:
+        parameter.requires_grad_(True)
+    optimiser = torch.optim.AdamW(decoder, lr=peak, weight_decay=0.0)
+    progress = _Progress("decoder", steps, report)
+    vae.train()
+    for step in range(steps):
+        for group in optimiser.param_groups:
+            group["lr"] = _schedule(step, steps, peak)
+        index = torch.randint(0, len(images), (recipe.batch,), generator=generator)
+        x0, y0 = (int(v) for v in torch.randint(0, (arch.image_size - crop) // factor + 1, (2,), generator=generator))
+        mean, logvar = moments[index, :, y0:y0 + crop // factor, x0:x0 + crop // factor].chunk(2, dim=1)
+        latent = mean + torch.exp(0.5 * logvar.clamp(-30.0, 20.0)) * torch.randn(mean.shape, generator=generator)
+        target = images[index, :, y0 * factor:y0 * factor + crop, x0 * factor:x0 * factor + crop]
+        reconstruction = vae.decode(latent).sample
+        loss = (reconstruction - target).abs().mean() + (reconstruction - target).pow(2).mean()
+        loss.backward()
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        progress.step(step, loss.detach())
+    vae.eval().requires_grad_(False)
+    return vae
+
+
 def encode(vae, images: np.ndarray, batch: int = 256):
     """Posterior means, unscaled (the caller applies the scaling factor), on the VAE's device."""
     import torch
@@ -357,6 +408,7 @@ def train_shipped_style(recipe: Recipe, style: str, vae, unet, text, tok, report
 def load_shipped_base(model_id: str | None = None, directory: Path | None = None):
     """(vae, unet, text encoder, tokenizer) of a shipped model (default: the default one), refused
     unless its hash is the pinned one; or of any model `directory` (a base under training)."""
+    import torch
     from diffusers import StableDiffusionPipeline
 
     from backend.render import shipped
@@ -368,14 +420,19 @@ def load_shipped_base(model_id: str | None = None, directory: Path | None = None
         digest = model_sha256(directory)
         if digest != model.sha256:
             raise RuntimeError(f"{directory} hashes to {digest}, not the pinned {model.sha256}")
+    # In float32 whatever the files store (stylemint-gen's are float16; its text encoder would
+    # otherwise load as float16 beside a float32 UNet), as the renderer upcasts them.
     pipe = StableDiffusionPipeline.from_pretrained(directory, safety_checker=None, feature_extractor=None,
-                                                   requires_safety_checker=False, local_files_only=True)
+                                                   requires_safety_checker=False, local_files_only=True,
+                                                   torch_dtype=torch.float32)
     return pipe.vae.eval(), pipe.unet.eval(), pipe.text_encoder.eval(), pipe.tokenizer
 
 
-def train_styles(output: Path, recipe: Recipe = Recipe(), report: Report = print, base: Path | None = None) -> dict:
+def train_styles(output: Path, recipe: Recipe = Recipe(), report: Report = print, base: Path | None = None,
+                 arch: tiny.Architecture = tiny.FIRST) -> dict:
     """The three shipped styles as trigger-scoped adapters on the default shipped model (or the
-    model in `base`), into `output/styles/`; returns timings (seconds per style)."""
+    model in `base`, which draws what `arch` draws: tiny.GENERATIVE for a stylemint-gen base), into
+    `output/styles/`; returns timings (seconds per style)."""
     import torch
 
     from backend.render import shipped, trigger_adapter
@@ -388,7 +445,7 @@ def train_styles(output: Path, recipe: Recipe = Recipe(), report: Report = print
     timings = {}
     for style in procedural.STYLES:
         mark = time.perf_counter()
-        vectors = train_shipped_style(recipe, style, vae, unet, text, tok, report, scheduler=objective)
+        vectors = train_shipped_style(recipe, style, vae, unet, text, tok, report, arch, scheduler=objective)
         (Path(output) / "styles").mkdir(parents=True, exist_ok=True)
         trigger_adapter.save(Path(output) / "styles" / shipped.style_file_name(style), vectors)
         timings[f"style_{style}_s"] = time.perf_counter() - mark

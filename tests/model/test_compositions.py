@@ -23,6 +23,14 @@ def test_a_seed_draws_the_same_pixels_every_time_and_seeds_differ():
     assert len({c.draw(c.composition(seed)).tobytes() for seed in range(40)}) == 40
 
 
+def test_several_processes_draw_the_same_images_in_the_same_order():
+    """A GPU run draws its set with --workers processes; the set must be the one a single process draws."""
+    alone, items = c.dataset(31, 9, "haze")
+    shared, shared_items = c.dataset(31, 9, "haze", workers=2)
+    assert shared_items == items and shared.shape == alone.shape and shared.tobytes() == alone.tobytes()
+    assert c.dataset(31, 9, "haze", workers=4)[0].tobytes() == alone.tobytes()  # an uneven split
+
+
 def test_every_motif_palette_density_and_layout_is_reachable_and_named_in_words_the_model_knows():
     items = [c.composition(seed) for seed in range(1200)]
     assert {(x.motif, x.palette) for x in items} == {(m, p) for m in c.MOTIFS for p in c.PALETTES}

@@ -166,3 +166,52 @@ def test_train_base_runs_at_a_tiny_scale(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     digest = model_sha256(tmp_path / "base" / "model")
     assert f"sha256 {digest}" in done.stdout + done.stderr
+
+
+def test_tuning_the_decoder_leaves_the_encoder_and_so_the_latent_space_alone():
+    """`tune_decoder` (how stylemint-gen's decoder was sharpened after its base was trained) changes
+    only the decoder: every encoder weight is bit for bit what it was, so the base's and the
+    styles' latents keep their meaning; the decoder's weights move."""
+    import torch
+
+    from backend.model import tiny
+    from backend.model.train import Recipe, load_shipped_base, tune_decoder
+
+    torch.set_num_threads(2)
+    vae = load_shipped_base("stylemint-gen")[0]
+    before = {k: v.clone() for k, v in vae.state_dict().items()}
+    lines = []
+    tune_decoder(vae, Recipe(vae_images=8, batch=4), lines.append, steps=3, arch=tiny.GENERATIVE)
+    after = vae.state_dict()
+    encoder = [k for k in before if k.startswith(("encoder.", "quant_conv."))]
+    decoder = [k for k in before if k.startswith(("decoder.", "post_quant_conv."))]
+    assert encoder and decoder and len(encoder) + len(decoder) == len(before)
+    assert all(torch.equal(before[k], after[k]) for k in encoder)
+    assert sum(not torch.equal(before[k], after[k]) for k in decoder) > len(decoder) // 2
+    assert lines[0].startswith("decoder: 8 images") and lines[-1].startswith("decoder: step 3/3 ")
+    assert not any(p.requires_grad for p in vae.parameters()) and not vae.training
+
+
+def test_train_styles_trains_stylemint_gen_s_styles_on_the_compositions(tmp_path):
+    """`model train-styles --model stylemint-gen`: the styles of a generative base are trained on
+    compositions captioned with its own words (a scene caption holds words its tokenizer splits,
+    and was refused), on float32 copies of its float16 files."""
+    from dataclasses import replace
+
+    from backend.model import tiny
+    from backend.model.train import Recipe, train_styles
+
+    lines = []
+    timings = train_styles(tmp_path, replace(Recipe().scaled(0.002), style_steps=2), lines.append,
+                           base=shipped.MODELS["stylemint-gen"].directory, arch=tiny.GENERATIVE)
+    assert sorted(timings) == sorted(f"style_{t}_s" for t in shipped.STYLES)
+    assert sorted(p.name for p in (tmp_path / "styles").glob("*.safetensors")) == sorted(
+        shipped.style_file_name(t) for t in shipped.STYLES)
+    assert any(line.startswith("style stipple: step 2/2 ") for line in lines)
+
+
+def test_train_tiny_refuses_a_device_it_cannot_use(tmp_path):
+    done = subprocess.run([str(BIN / "stylemint"), "model", "train-tiny", "-o", str(tmp_path / "run"), "--model",
+                           "stylemint-gen", "--device", "nonsense"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "cannot train on 'nonsense'" in done.stderr, done.stderr[-2000:]
+    assert not (tmp_path / "run").exists()
