@@ -113,6 +113,17 @@ def drawn(arch: tiny.Architecture, seed: int, count: int, treatment: str = "plai
     return images, [scene.caption for scene in scenes]
 
 
+def _every_treatment(arch: tiny.Architecture, seed: int, count: int, workers: int) -> np.ndarray:
+    """`count` images for an autoencoder: a quarter in each styled treatment, the rest plain (the
+    styles' pictures must decode too), treatment i drawn from seed + i."""
+    per = count // len(procedural.TREATMENTS)
+    parts = []
+    for index, treatment in enumerate(procedural.TREATMENTS):
+        share = count - per * (len(procedural.TREATMENTS) - 1) if treatment == "plain" else per
+        parts.append(drawn(arch, seed + index, share, treatment, workers=workers)[0])
+    return np.concatenate(parts)
+
+
 def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = None, peak: float = 1e-3,
               arch: tiny.Architecture = tiny.FIRST, device: str = "cpu", workers: int = 1):
     """Train (or, given `vae`, continue training) the autoencoder for `steps` (default: the recipe's),
@@ -120,12 +131,7 @@ def train_vae(recipe: Recipe, report: Report, *, vae=None, steps: int | None = N
     import torch
 
     generator = torch.Generator().manual_seed(recipe.seed)
-    per = recipe.vae_images // len(procedural.TREATMENTS)
-    parts = []
-    for index, treatment in enumerate(procedural.TREATMENTS):
-        count = recipe.vae_images - per * 3 if treatment == "plain" else per
-        parts.append(drawn(arch, recipe.seed + 100 + index, count, treatment, workers=workers)[0])
-    images = _to_tensor(np.concatenate(parts))
+    images = _to_tensor(_every_treatment(arch, recipe.seed + 100, recipe.vae_images, workers))
     steps = steps or recipe.vae_steps
     crop, factor = arch.image_size // 2, 2 ** (len(arch.vae_blocks) - 1)
     report(f"vae: {len(images)} images (all treatments), {steps} steps on {crop}x{crop} crops")
@@ -165,12 +171,7 @@ def tune_decoder(vae, recipe: Recipe, report: Report, *, steps: int, arch: tiny.
     import torch
 
     generator = torch.Generator().manual_seed(recipe.seed + 200)
-    per = recipe.vae_images // len(procedural.TREATMENTS)
-    parts = []
-    for index, treatment in enumerate(procedural.TREATMENTS):
-        count = recipe.vae_images - per * 3 if treatment == "plain" else per
-        parts.append(drawn(arch, recipe.seed + 300 + index, count, treatment, workers=workers)[0])
-    images = np.concatenate(parts)
+    images = _every_treatment(arch, recipe.seed + 300, recipe.vae_images, workers)
     vae.requires_grad_(False)
     with torch.inference_mode():  # the frozen encoder's posteriors, once
         moments = torch.cat([vae.quant_conv(vae.encoder(_to_tensor(images[i:i + 256])))

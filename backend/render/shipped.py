@@ -51,7 +51,7 @@ MODEL = ShippedModel("stylemint-tiny-2", "8e0afdd632b88559b178f7d7cfae719e87f952
 # 16x16 latent grid; text only through cross-attention; files stored in float16. The sample
 # projects (the demo's, the artist page's template) use it; stylemint-tiny-2 stays the default of
 # `tiny_manifest` and of the attribution and mechanism tests.
-GEN_MODEL = ShippedModel("stylemint-gen", "ef407484e1a47faae21321d8c79b66511e162adc57f706fbb6e3f7777c72baa9",
+GEN_MODEL = ShippedModel("stylemint-gen", "3961e94cc5a408fdd4f436167cc10516ea713ef34366df76b6d60dfa1e6b92e2",
                          "generative compositions at 128 px: motif, palette and density words", image_size=128)
 MODELS: dict[str, ShippedModel] = {m.id: m for m in (FIRST_MODEL, MODEL, GEN_MODEL)}
 
@@ -117,9 +117,9 @@ FIRST_MODEL_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
 
 # The same three styles on stylemint-gen, trained on the compositions drawn in each treatment.
 GEN_STYLES: dict[str, ShippedStyle] = _styles(GEN_MODEL.id, {
-    "stipple": "d5ccc918a34e102ba9dff0c6ce86545ed461833352b84af2c7d0194872991d4b",
-    "inkline": "c40d486fb55fe0854bb502fd82225c7401f5e01b36ff4720108af0a0bd08f632",
-    "haze": "d63ac0ba94d211426137f9f3ad82d6604df2970119bf3db91bd729b575618c79",
+    "stipple": "60d5c4a134d43f029a761e8202e275f5de74e873725330d8fc4b5577bdb7694a",
+    "inkline": "081615f607b86e716a02a4050661aaaf00d0d6b79c6fc88c5ca86ab175af1749",
+    "haze": "dacfa7d9a115ec223f8ab857b9871cbaebec3b97cb77f47e51e46e1a52b55d75",
 }, "{trigger}-gen.safetensors")
 
 # The first release's styles: LoRAs that changed the picture with or without their trigger
