@@ -119,7 +119,7 @@ FIRST_MODEL_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
 GEN_STYLES: dict[str, ShippedStyle] = _styles(GEN_MODEL.id, {
     "stipple": "60d5c4a134d43f029a761e8202e275f5de74e873725330d8fc4b5577bdb7694a",
     "inkline": "081615f607b86e716a02a4050661aaaf00d0d6b79c6fc88c5ca86ab175af1749",
-    "haze": "dacfa7d9a115ec223f8ab857b9871cbaebec3b97cb77f47e51e46e1a52b55d75",
+    "haze": "b5f49b7d9604eb8502afc894dd8248d1abdadf59a6bf4feecaa4dbd5db8c6fc8",
 }, "{trigger}-gen.safetensors")
 
 # The first release's styles: LoRAs that changed the picture with or without their trigger
