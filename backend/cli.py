@@ -220,6 +220,43 @@ def train_styles_command(output, steps, threads, base, model_id):
         click.echo(f"style {trigger}: sha256 {hashlib.sha256(data).hexdigest()} ({len(data)} bytes)")
 
 
+@model.command("tune-decoder")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the model with the tuned decoder (must not exist yet).")
+@click.option("--base", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="The stylemint-gen model folder whose decoder to tune (its encoder, UNet and text encoder are kept).")
+@click.option("--images", type=click.IntRange(min=4), default=6000, show_default=True,
+              help="Compositions (all treatments) the decoder learns from.")
+@click.option("--steps", type=click.IntRange(min=1), default=2000, show_default=True, help="Steps of 32.")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Torch CPU threads.")
+def tune_decoder_command(output, base, images, steps, threads):
+    """Sharpen a stylemint-gen model's decoder with its encoder frozen (the base and its styles stay
+    valid: their latents keep their meaning); prints the new model's hash. The shipped decoder:
+    the defaults, on one thread (21 minutes)."""
+    import shutil
+    from dataclasses import replace
+
+    import torch
+
+    from backend.model import tiny
+    from backend.model.train import Recipe, load_shipped_base, tune_decoder
+    from backend.render.model_hash import model_sha256
+    from backend.render.renderer import quiet_libraries
+
+    if output.exists():
+        raise InputError(f"{output} exists; choose a new folder")
+    if not (base / "vae" / "config.json").is_file():
+        raise InputError(f"{base} holds no vae/config.json: name a model folder")
+    quiet_libraries()
+    torch.set_num_threads(threads)
+    vae = load_shipped_base(directory=base)[0]
+    tune_decoder(vae, replace(Recipe(), vae_images=images, threads=threads), lambda line: click.echo(line, err=True),
+                 steps=steps, arch=tiny.GENERATIVE)
+    shutil.copytree(base, output)
+    vae.to(torch.float16).save_pretrained(output / "vae", safe_serialization=True)
+    click.echo(f"{output.name}: sha256 {model_sha256(output)}")
+
+
 @model.command("train-base")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for the run: its checkpoint (base-checkpoint.pt) and, when done, the model in model/.")

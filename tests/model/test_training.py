@@ -215,3 +215,27 @@ def test_train_tiny_refuses_a_device_it_cannot_use(tmp_path):
                            "stylemint-gen", "--device", "nonsense"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "cannot train on 'nonsense'" in done.stderr, done.stderr[-2000:]
     assert not (tmp_path / "run").exists()
+
+
+def test_tune_decoder_writes_a_model_whose_encoder_unet_and_text_encoder_are_the_base_s(tmp_path):
+    """`stylemint model tune-decoder` (how the shipped stylemint-gen decoder was made): a new model
+    folder with only the decoder changed, hashed, and refusing to overwrite a folder."""
+    import torch
+    from safetensors.torch import load_file
+
+    base = shipped.MODELS["stylemint-gen"].directory
+    output = tmp_path / "tuned"
+    command = [str(BIN / "stylemint"), "model", "tune-decoder", "-o", str(output), "--base", str(base),
+               "--images", "8", "--steps", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"tuned: sha256 {model_sha256(output)}" in done.stdout and "decoder: step 2/2" in done.stderr
+    for part in ("unet", "text_encoder"):
+        for path in (base / part).glob("*.safetensors"):
+            assert (output / part / path.name).read_bytes() == path.read_bytes()
+    before = load_file(next((base / "vae").glob("*.safetensors")))
+    after = load_file(next((output / "vae").glob("*.safetensors")))
+    assert all(torch.equal(before[k], after[k]) for k in before if k.startswith(("encoder.", "quant_conv.")))
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("decoder."))
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "exists" in again.stderr
