@@ -213,8 +213,6 @@ def train_styles_command(output, steps, threads, base, model_id):
                  arch=tiny.GENERATIVE if generative else tiny.FIRST)
     import hashlib
 
-    from backend.render import shipped
-
     for trigger in shipped.STYLES:
         data = (output / "styles" / shipped.style_file_name(trigger)).read_bytes()
         click.echo(f"style {trigger}: sha256 {hashlib.sha256(data).hexdigest()} ({len(data)} bytes)")
