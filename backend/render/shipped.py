@@ -51,7 +51,7 @@ MODEL = ShippedModel("stylemint-tiny-2", "8e0afdd632b88559b178f7d7cfae719e87f952
 # 16x16 latent grid; text only through cross-attention; files stored in float16. The sample
 # projects (the demo's, the artist page's template) use it; stylemint-tiny-2 stays the default of
 # `tiny_manifest` and of the attribution and mechanism tests.
-GEN_MODEL = ShippedModel("stylemint-gen", "3961e94cc5a408fdd4f436167cc10516ea713ef34366df76b6d60dfa1e6b92e2",
+GEN_MODEL = ShippedModel("stylemint-gen", "bcbf0cfd71444faf8e989aba6a816a5b4179f116821108d6fe8bc816678fe59d",
                          "generative compositions at 128 px: motif, palette and density words", image_size=128)
 MODELS: dict[str, ShippedModel] = {m.id: m for m in (FIRST_MODEL, MODEL, GEN_MODEL)}
 

@@ -186,3 +186,23 @@ def test_the_motif_judge_learns_motif_and_density_from_drawings():
     read = [judges.motif_density(label) for label in judge.predict(images)]
     assert np.mean([m == item.motif for (m, _), item in zip(read, items)]) >= 0.6
     assert len(judge.labels) == len(c.MOTIFS) * len(c.DENSITIES)
+
+
+def test_the_style_judge_learns_each_drawing_also_as_the_decoder_returns_it_and_scores_those():
+    """`through_decoder` reaches both the training drawings and the held-out ones: shown the drawings
+    unchanged, its through-the-decoder accuracy is its held-out accuracy; shown a "decoder" that
+    blanks every picture, the judge cannot tell the blanks' styles apart, and says so."""
+    from backend.model import judges, procedural
+
+    seen = []
+
+    def unchanged(images):
+        seen.append(len(images))
+        return images.copy()
+
+    judge = judges.style_judge(count=200, steps=20, subjects="compositions", through_decoder=unchanged)
+    assert seen == [200 // len(procedural.DRAWABLE) * len(procedural.DRAWABLE), 800]
+    assert judge.held_out_accuracy_through_decoder == judge.held_out_accuracy
+    blind = judges.style_judge(count=200, steps=20, subjects="compositions", through_decoder=lambda im: im * 0)
+    assert blind.held_out_accuracy_through_decoder <= 1.5 / len(procedural.DRAWABLE)
+    assert judges.style_judge(count=200, steps=20, subjects="compositions").held_out_accuracy_through_decoder is None
