@@ -222,14 +222,13 @@ def through_decoder(vae, images: np.ndarray, batch: int = 64) -> np.ndarray:
     these learns that the decoder's softness belongs to no style)."""
     import torch
 
-    device = next(vae.parameters()).device
+    latents = encode(vae, images, batch)
     out = []
     with torch.inference_mode():
-        for start in range(0, len(images), batch):
-            latents = vae.encode(_to_tensor(images[start:start + batch]).to(device)).latent_dist.mean
-            decoded = vae.decode(latents).sample.clamp(-1, 1)
+        for start in range(0, len(latents), batch):
+            decoded = vae.decode(latents[start:start + batch]).sample.clamp(-1, 1)
             out.append(((decoded + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros_like(images)
+    return np.concatenate(out)
 
 
 def _snr_weights(scheduler, timesteps):
