@@ -49,14 +49,14 @@ def pin_manifest(store, manifest) -> str:
 def register_shipped_styles(contract, store, owners: dict[str, object], *, echo=lambda *_: None,
                             model_id: str = shipped.MODEL_ID) -> dict[str, int]:
     """Pin each shipped style's adapter on `model_id` and register it in the deployment's style
-    library under its owner (trigger -> account); returns trigger -> style id."""
+    library under its owner (short name -> account) with its trigger; returns short name -> style id."""
     ids = {}
-    for trigger, owner in owners.items():
-        style = shipped.styles_for(model_id)[trigger]
+    for name, owner in owners.items():
+        style = shipped.styles_for(model_id)[name]
         cid = store.add(style.read())
-        ids[trigger] = core.register_style(contract, owner, name=style.name, trigger=trigger, adapter_cid=cid,
-                                           adapter_sha256=style.sha256)
-        echo(f"style      #{ids[trigger]} {style.name} ('{trigger}') registered by {owner.address}, "
+        ids[name] = core.register_style(contract, owner, name=style.name, trigger=style.trigger, adapter_cid=cid,
+                                        adapter_sha256=style.sha256)
+        echo(f"style      #{ids[name]} {style.name} ('{style.trigger}') registered by {owner.address}, "
              f"adapter ipfs://{cid}")
     return ids
 
@@ -85,11 +85,13 @@ def deploy_sample(node_url: str, store, *, echo=lambda *_: None, price_wei: int 
     save(deployment)
     echo(f"contract   StyleMint at {contract.address}")
     manifest = manifest or sample_manifest()
+    styles_model = manifest.model.id if shipped.styles_for(manifest.model.id) else shipped.MODEL_ID
     style_ids = register_shipped_styles(
         contract, store, {t: accounts.test_accounts[i] for t, i in STYLE_OWNER_ACCOUNTS.items()},
-        echo=echo, model_id=manifest.model.id if shipped.styles_for(manifest.model.id) else shipped.MODEL_ID,
+        echo=echo, model_id=styles_model,
     ) if register_styles else {}
-    blended = tuple(style_ids[s.trigger] for s in manifest.styles or []) if style_ids else ()
+    name_of = {style.trigger: name for name, style in shipped.styles_for(styles_model).items()}
+    blended = tuple(style_ids[name_of[s.trigger]] for s in manifest.styles or []) if style_ids else ()
     manifest_cid = pin_manifest(store, manifest)
     project_id = core.create_project(
         contract, artist, name=manifest.name, manifest_cid=manifest_cid, manifest_hash=manifest.sha256(),

@@ -412,11 +412,16 @@ def train_trigger_style(vae, unet, text, tok, images: np.ndarray, captions: list
 def train_shipped_style(recipe: Recipe, style: str, vae, unet, text, tok, report: Report,
                         arch: tiny.Architecture = tiny.FIRST, *, scheduler, workers: int = 1) -> dict:
     """One of the three shipped styles, from its procedural treatment with the trigger in every caption,
-    trained with its base's objective (`scheduler`: `tiny.train_scheduler_of` the saved base)."""
+    trained with its base's objective (`scheduler`: `tiny.train_scheduler_of` the saved base). The
+    trigger is the shipped one for `arch`: "stipple" on the shapes' models, "stipple style" on
+    stylemint-gen (a vector pair for each of the two words)."""
+    from backend.render import shipped
+
+    trigger = (shipped.GEN_STYLES if arch == tiny.GENERATIVE else shipped.STYLES)[style].trigger
     index_of = procedural.STYLES.index(style)
     images, plain = drawn(arch, recipe.seed + 10 + index_of, recipe.style_images, style, workers=workers)
     captions = [procedural.styled(caption, style) for caption in plain]
-    return train_trigger_style(vae, unet, text, tok, images, captions, style, steps=recipe.style_steps,
+    return train_trigger_style(vae, unet, text, tok, images, captions, trigger, steps=recipe.style_steps,
                                batch=recipe.batch, seed=recipe.seed + 40 + index_of, report=report,
                                scheduler=scheduler)
 

@@ -53,12 +53,12 @@ def sample_manifest(**overrides) -> StyleManifest:
     return StyleManifest.model_validate(document)
 
 
-def shipped_adapter(trigger: str, base: str = shipped.MODEL_ID) -> dict:
-    """The manifest entry for a shipped style on the shipped model `base`: its CID (Kubo-identical,
-    computed here) and sha256."""
+def shipped_adapter(name: str, base: str = shipped.MODEL_ID) -> dict:
+    """The manifest entry for a shipped style (by short name) on the shipped model `base`: its CID
+    (Kubo-identical, computed here) and sha256."""
     from backend.ipfs.cid import cid_of
 
-    style = shipped.styles_for(base)[trigger]
+    style = shipped.styles_for(base)[name]
     return {"kind": style.kind, "cid": cid_of(style.read()), "sha256": style.sha256, "scale": 1.0}
 
 
@@ -90,7 +90,7 @@ def tiny_manifest(style: str | None = "stipple", *, base: str = shipped.MODEL_ID
         "environment": environment.this_machine_class(),
     }
     if style:
-        document["styles"] = [{"trigger": style, **shipped_adapter(style, base)}]
+        document["styles"] = [{"trigger": shipped.styles_for(base)[style].trigger, **shipped_adapter(style, base)}]
         # A trigger-scoped style acts only through the attention paid to its trigger's positions,
         # so that attention is the measure (the counterfactual renders are the auditor's cross-check).
         document["attribution"] = "attention"
@@ -102,6 +102,7 @@ def blend_manifest(scales: dict[str, float], *, base: str = shipped.MODEL_ID, **
     """A study drawn in several shipped styles at once, each adapter at its scale (the attribution
     benchmark's blends, the demo's project): `blend_manifest({"stipple": 0.3, "inkline": 0.7})`."""
     prompt = (GEN_PROMPT if base == shipped.GEN_MODEL.id else TINY_PROMPT) + ", " + ", ".join(f"{s} style" for s in scales)
-    styles = [{"trigger": name, **shipped_adapter(name, base), "scale": scale} for name, scale in scales.items()]
+    styles = [{"trigger": shipped.styles_for(base)[name].trigger, **shipped_adapter(name, base), "scale": scale}
+              for name, scale in scales.items()]
     return tiny_manifest(None, base=base, name=" and ".join(shipped.STYLES[s].name for s in scales),
                          prompt=prompt, styles=styles, **overrides)

@@ -7,9 +7,10 @@ trained files are committed (the one exception to "no weights in git") and pinne
 directory or a style file whose sha256 differs is refused by the renderer, like any model.
 
 Each style is a trigger-scoped adapter (one small safetensors file of key and value vectors,
-backend/render/trigger_adapter.py) trained on one procedural rendering treatment: its trigger word
-in a prompt turns it on, and a prompt without the word renders the base model's bytes, by
-construction. They are what an artist would register as a style: bytes, a hash and a trigger word.
+backend/render/trigger_adapter.py) trained on one procedural rendering treatment: its trigger (a
+word, or on stylemint-gen the phrase "<name> style") in a prompt turns it on, and a prompt without it
+renders the base model's bytes, by construction. They are what an artist would register as a style:
+bytes, a hash and a trigger.
 """
 
 from __future__ import annotations
@@ -94,10 +95,12 @@ _DESCRIPTIONS = {
 }
 
 
-def _styles(model: str, hashes: dict[str, str], file: str, suffix: str = "", kind: str = "trigger_kv") -> dict[str, ShippedStyle]:
-    return {trigger: ShippedStyle(_DESCRIPTIONS[trigger][0] + suffix, trigger, _DESCRIPTIONS[trigger][1], digest,
-                                  file.format(trigger=trigger), model, kind)
-            for trigger, digest in hashes.items()}
+def _styles(model: str, hashes: dict[str, str], file: str, suffix: str = "", kind: str = "trigger_kv",
+            phrase: str = "{name}") -> dict[str, ShippedStyle]:
+    """The styles by short name ("stipple"); each one's trigger is `phrase` filled with that name."""
+    return {name: ShippedStyle(_DESCRIPTIONS[name][0] + suffix, phrase.format(name=name), _DESCRIPTIONS[name][1],
+                               digest, file.format(trigger=name), model, kind)
+            for name, digest in hashes.items()}
 
 
 # The shipped styles: trigger-scoped adapters (backend/render/trigger_adapter.py) on the default model.
@@ -115,12 +118,16 @@ FIRST_MODEL_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
     "haze": "bbdbe1af5772190f9f6b21190b6a09490923c2819a5ba4550cc6ed2dc0a7abda",
 }, "{trigger}-kv.safetensors", " (stylemint-tiny)")
 
-# The same three styles on stylemint-gen, trained on the compositions drawn in each treatment.
+# The same three styles on stylemint-gen, trained on the compositions drawn in each treatment. Their
+# triggers are two words, "<name> style", the phrase every styled caption ends with: a trigger_kv
+# adapter holds one key and one value vector per trigger token and module, so two tokens give a style
+# twice the room (measured on Haze, 100 renders: style read in 0.69 against 0.54 with the one-word
+# trigger, and more of the motif and palette kept: 0.79 / 0.62 against 0.74 / 0.59).
 GEN_STYLES: dict[str, ShippedStyle] = _styles(GEN_MODEL.id, {
-    "stipple": "60d5c4a134d43f029a761e8202e275f5de74e873725330d8fc4b5577bdb7694a",
-    "inkline": "081615f607b86e716a02a4050661aaaf00d0d6b79c6fc88c5ca86ab175af1749",
-    "haze": "b5f49b7d9604eb8502afc894dd8248d1abdadf59a6bf4feecaa4dbd5db8c6fc8",
-}, "{trigger}-gen.safetensors")
+    "stipple": "44d85a6a834fc0097ae828c034726b0a878592d668b6f888a35c866ac10841df",
+    "inkline": "3d3ed54ade544b6d411aefac3deb013ee478610f04958990146d727ee11f0350",
+    "haze": "88d1f424777026bb790be5a7bb8e7e7be31c898edf249944d303ad33ac245a15",
+}, "{trigger}-gen.safetensors", phrase="{name} style")
 
 # The first release's styles: LoRAs that changed the picture with or without their trigger
 # (bench/model.py measured the style in 43 % of renders without it).
@@ -137,7 +144,7 @@ ALL_STYLES: tuple[ShippedStyle, ...] = (*STYLES.values(), *GEN_STYLES.values(), 
 
 
 def styles_for(model_id: str) -> dict[str, ShippedStyle]:
-    """The trigger-scoped shipped styles trained on `model_id` (empty for any other model)."""
+    """The trigger-scoped shipped styles trained on `model_id` by short name (empty for any other model)."""
     return {MODEL_ID: STYLES, FIRST_MODEL.id: FIRST_MODEL_STYLES, GEN_MODEL.id: GEN_STYLES}.get(model_id, {})
 
 

@@ -203,7 +203,11 @@ async function draft(form) {
   const styleIds = (form.get("styles") || "").split(",").map((s) => s.trim()).filter(Boolean);
   const registered = await Promise.all(styleIds.map((sid) => getJSON(`/api/styles/${sid}`)));
   let prompt = form.get("prompt");
-  for (const s of registered) if (!new RegExp(`\\b${s.trigger}\\b`).test(prompt)) prompt += `, ${s.trigger} style`;
+  // A trigger joins the prompt as the phrase its style was trained on: "<trigger> style" (a trigger
+  // that already ends in "style", like stylemint-gen's "stipple style", as it is).
+  for (const s of registered) {
+    if (!new RegExp(`\\b${s.trigger}\\b`).test(prompt)) prompt += `, ${s.trigger}${/\bstyle$/.test(s.trigger) ? "" : " style"}`;
+  }
   const manifest = { ...template, name: form.get("name"), prompt, variables,
     negative_prompt: form.get("negative_prompt"), scheduler: { name: form.get("scheduler"), config: {} },
     steps: Number(form.get("steps")), guidance_scale: Number(form.get("guidance_scale")), width: size, height: size };

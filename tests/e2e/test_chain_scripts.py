@@ -190,7 +190,7 @@ def test_demo_mints_renders_verifies_prints_commands_that_work_and_stops_on_ctrl
         assert metadata["provenance"]["prompt"].endswith(", stipple style, inkline style")
         assert [s["weight_bps"] for s in metadata["provenance"]["attribution"]["styles"]] == weights
         assert metadata["provenance"]["attribution"]["method"] == "attention"  # trigger-scoped styles: paid by attention
-        assert len(re.findall(r"style      #\d \w+ \('\w+'\) registered by 0x", out)) == 3
+        assert len(re.findall(r"style      #\d \w+ \('\w+ style'\) registered by 0x", out)) == 3
         assert f"prompt     {metadata['provenance']['prompt']} (model stylemint-gen)" in out
         # And an auditor's verifier, run by the demo, confirms the image and the paid weights.
         assert "verified   EXACT (exit 0)" in out

@@ -220,7 +220,7 @@ def test_train_styles_trains_stylemint_gen_s_styles_on_the_compositions(tmp_path
     from dataclasses import replace
 
     from backend.model import tiny
-    from backend.model.train import Recipe, train_styles
+    from backend.model.train import Recipe, load_shipped_base, train_styles
 
     lines = []
     timings = train_styles(tmp_path, replace(Recipe().scaled(0.002), style_steps=2), lines.append,
@@ -228,7 +228,15 @@ def test_train_styles_trains_stylemint_gen_s_styles_on_the_compositions(tmp_path
     assert sorted(timings) == sorted(f"style_{t}_s" for t in shipped.STYLES)
     assert sorted(p.name for p in (tmp_path / "styles").glob("*.safetensors")) == sorted(
         shipped.style_file_name(t) for t in shipped.STYLES)
-    assert any(line.startswith("style stipple: step 2/2 ") for line in lines)
+    assert any(line.startswith("style stipple style: step 2/2 ") for line in lines)
+    # Each file is an adapter for its shipped two-word trigger: a key and a value vector per word.
+    from backend.render import trigger_adapter
+
+    _, unet, _, tok = load_shipped_base("stylemint-gen")
+    for name, style in shipped.GEN_STYLES.items():
+        adapter = trigger_adapter.TriggerAdapter.parse((tmp_path / "styles" / shipped.style_file_name(name)).read_bytes(),
+                                                       trigger=style.trigger, unet=unet, tokenizer=tok)
+        assert style.trigger == f"{name} style" and len(adapter.token_ids) == 2
 
 
 def test_train_tiny_refuses_a_device_it_cannot_use(tmp_path):

@@ -108,7 +108,7 @@ def test_a_style_trained_on_another_base_is_refused_when_pinned(site):
     for path in ("/api/manifests", "/api/manifests/preview?count=1"):
         refused = post(site, path, foreign.canonical_bytes())
         assert refused.status_code == 422, refused.text
-        assert "'stipple'" in refused.json()["message"] and "not trained on stylemint-gen" in refused.json()["message"]
+        assert "'stipple style'" in refused.json()["message"] and "not trained on stylemint-gen" in refused.json()["message"]
     assert store.pins() == pins_before
     assert post(site, "/api/manifests?pin=0", own.canonical_bytes()).status_code == 200
 

@@ -26,13 +26,13 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     page.wait_for_selector("text=No styles are registered yet.")
     page.click("#connect")
     page.fill("#register input[name=name]", "Stipple")
-    page.fill("#register input[name=trigger]", "stipple")
+    page.fill("#register input[name=trigger]", "stipple style")  # stylemint-gen's two-word trigger
     page.set_input_files("#register input[name=adapter]", str(shipped.GEN_STYLES["stipple"].path))
     page.click("#register button[type=submit]")
     page.wait_for_selector("text=Style #1 \"Stipple\" registered", timeout=30_000)
     registry = core.style_registry(sample.contract)
     info = registry.styleInfo(1)
-    assert (info.owner, info.trigger, bytes(info.adapterHash).hex()) == (OWNER, "stipple", shipped.GEN_STYLES["stipple"].sha256)
+    assert (info.owner, info.trigger, bytes(info.adapterHash).hex()) == (OWNER, "stipple style", shipped.GEN_STYLES["stipple"].sha256)
     assert store.get(info.adapterCID) == shipped.GEN_STYLES["stipple"].read()  # pinned through the API
     page.wait_for_selector("[data-style='1'] .retire")
     assert "you" in page.inner_text("[data-style='1']")
@@ -51,8 +51,8 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     style_ids, share = sample.contract.projectStyles(2)
     assert (list(style_ids), share) == ([1, 2], 3_000)
     manifest = json.loads(store.get(sample.contract.projectInfo(2).manifestCID))
-    assert [(s["trigger"], s["cid"]) for s in manifest["styles"]] == [("stipple", info.adapterCID),
-                                                                      ("inkline", registry.styleInfo(2).adapterCID)]
+    assert [(s["trigger"], s["cid"]) for s in manifest["styles"]] == [("stipple style", info.adapterCID),
+                                                                      ("inkline style", registry.styleInfo(2).adapterCID)]
     assert manifest["prompt"].endswith(", stipple style, inkline style")
     assert [s["scale"] for s in manifest["styles"]] == [0.8, 0.8]  # the strength the artist chose
     sample.contract.approveProject(2, sample.contract.projectInfo(2).manifestHash, sample.contract.stylesConfigHash(2), sender=admin)
@@ -70,7 +70,8 @@ def test_register_blend_mint_see_shares_withdraw_retire(open_page, site):
     assert len(paid) == 1
     weights = [int(w) for w in paid.iloc[0]["event_arguments"]["weightsBps"]]
     rows = collector.query_selector_all(".style-share")
-    assert [r.inner_text().split()[1] for r in rows] == [f"{w / 100:.2f}" for w in weights]
+    assert [r.query_selector("td:nth-child(2)").inner_text() for r in rows] == [f"{w / 100:.2f} %" for w in weights]
+    assert [r.query_selector("td").inner_text() for r in rows] == ["stipple style", "inkline style"]
     assert "to style #1" in rows[0].inner_text() and "to style #2" in rows[1].inner_text()
     # The whole split of the sale: platform, each style, artist; the parts add up to the price paid.
     collector.wait_for_selector("#split table.split")
