@@ -11,6 +11,9 @@
 # step, from which the long run's steps are chosen. Processes on one GPU take turns (no MPS): on
 # one H200, three candidates of 128 to 512 images a batch took 75 to 100 ms a step each, so one
 # candidate with a large batch uses the GPU best.
+# `DEADLINE=SECONDS` stops each candidate (SIGINT) that long after it starts, so a run sized wrong
+# still returns inside the device's per-command limit, and what it saved by then (its base
+# checkpoint, every 200 steps) is packed and its log summarised as usual. Default: no deadline.
 # `DEVICE=cpu` runs it on this machine's own environment (a smoke test of the script).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,18 +32,19 @@ workers=$(( $(nproc) / $# ))
 pids=()
 for candidate in "$@"; do
   IFS=: read -r name batch lr <<<"$candidate"
-  python3 -m backend.cli model train-tiny --model stylemint-gen -o "/tmp/runs/$name" --device "${DEVICE:-cuda}" --workers "$workers" \
+  timeout --signal=INT "${DEADLINE:-0}" python3 -m backend.cli model train-tiny --model stylemint-gen -o "/tmp/runs/$name" --device "${DEVICE:-cuda}" --workers "$workers" \
     --vae-from backend/render/weights/stylemint-gen --base-steps "$base_steps" --style-steps "$style_steps" \
     --base-images "$base_images" --batch "$batch" --base-lr "$lr" >"$OUT/$name.log" 2>&1 &
   pids+=($!)
 done
 status=0
-for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+for pid in "${pids[@]}"; do wait "$pid" || status=$?; done  # 124: a candidate reached DEADLINE
 for candidate in "$@"; do
   name=${candidate%%:*}
   # One file a candidate: the device tool returns few files and no deep folders. A run stopped
   # before its end leaves its base checkpoint, which goes too.
-  (cd "/tmp/runs/$name" && tar -cf "$OUT/$name.tar" $(ls -d stylemint-gen styles base-checkpoint.pt 2>/dev/null))
+  saved=$(cd "/tmp/runs/$name" && ls -d stylemint-gen styles base-checkpoint.pt 2>/dev/null)
+  if [ -n "$saved" ]; then (cd "/tmp/runs/$name" && tar -cf "$OUT/$name.tar" $saved); else echo "$name: nothing saved yet"; fi
   grep -E "step [0-9]+/[0-9]+ loss|timings|sha256|Error|error" "$OUT/$name.log" | tail -40
 done
 exit $status
