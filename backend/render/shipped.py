@@ -121,8 +121,8 @@ FIRST_MODEL_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
 # The same three styles on stylemint-gen, trained on the compositions drawn in each treatment. Their
 # triggers are two words, "<name> style", the phrase every styled caption ends with: a trigger_kv
 # adapter holds one key and one value vector per trigger token and module, so two tokens give a style
-# twice the room (measured on Haze, 100 renders: style read in 0.69 against 0.54 with the one-word
-# trigger, and more of the motif and palette kept: 0.79 / 0.62 against 0.74 / 0.59).
+# twice the room (bench/model.py, 100 renders each, read in their style with the two-word trigger
+# against the one-word one: Stipple 0.97 / 0.92, Inkline 0.90 / 0.86, Haze 0.79 / 0.63).
 GEN_STYLES: dict[str, ShippedStyle] = _styles(GEN_MODEL.id, {
     "stipple": "44d85a6a834fc0097ae828c034726b0a878592d668b6f888a35c866ac10841df",
     "inkline": "3d3ed54ade544b6d411aefac3deb013ee478610f04958990146d727ee11f0350",
