@@ -270,6 +270,8 @@ class Renderer:
             try:
                 trigger_adapter.TriggerAdapter.parse(self._adapter_bytes(adapter), trigger=adapter.trigger, unet=unet,
                                                      tokenizer=tokenizer)
+            except trigger_adapter.TriggerLengthError as err:
+                found.append(f"style {adapter.trigger!r} ({adapter.cid}): {err}")
             except trigger_adapter.AdapterFormatError as err:
                 found.append(f"style {adapter.trigger!r} ({adapter.cid}) was not trained on {manifest.model.id}: {err}")
         return found

@@ -32,6 +32,12 @@ class AdapterFormatError(ValueError):
     """The bytes are not a trigger-scoped adapter for this model and trigger."""
 
 
+class TriggerLengthError(AdapterFormatError):
+    """The file fits the model but holds vectors for a trigger of another number of tokens: a style
+    named by another trigger than the one it was trained with (stylemint-gen's "stipple style"
+    registered as "stipple"), which is not the same mistake as an adapter of another base."""
+
+
 def cross_attention_modules(unet) -> dict[str, object]:
     """The UNet's cross-attention modules (diffusers' `is_cross_attention`: keys and values read
     from the text) by name, in the model's own order: each transformer block's `attn2`, and its
@@ -72,6 +78,9 @@ class TriggerAdapter:
                                      f"(missing {missing[:3]}, unexpected {extra[:3]})")
         for key, width in expected.items():
             tensor = tensors[key]
+            if tensor.dim() == 2 and tensor.shape[1] == width and tensor.shape[0] != len(ids):
+                raise TriggerLengthError(f"it holds vectors for a trigger of {tensor.shape[0]} token(s), and {trigger!r} "
+                                         f"is {len(ids)} on this model: name the style by the trigger it was trained with")
             if tensor.dtype != torch.float32 or tuple(tensor.shape) != (len(ids), width):
                 raise AdapterFormatError(f"{key} is {tensor.dtype} {tuple(tensor.shape)}, expected float32 "
                                          f"({len(ids)}, {width}) for the trigger {trigger!r}")

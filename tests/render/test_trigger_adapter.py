@@ -103,9 +103,11 @@ def test_a_file_that_does_not_fit_the_model_is_refused(renderer, adapters):
     }
     pipe = renderer.pipeline(tiny_manifest(None))
     for why, bad in broken.items():
-        with pytest.raises(trigger_adapter.AdapterFormatError):
+        with pytest.raises(trigger_adapter.AdapterFormatError) as refused:
             trigger_adapter.TriggerAdapter.parse(safetensors.torch.save(bad), trigger="stipple", unet=pipe.unet,
                                                  tokenizer=pipe.tokenizer)
+        # Only the count of vectors is a trigger's mistake; the rest are files of another model.
+        assert isinstance(refused.value, trigger_adapter.TriggerLengthError) == (why == "two vectors for a one-token trigger"), why
     with pytest.raises(trigger_adapter.AdapterFormatError, match="not a safetensors"):
         trigger_adapter.TriggerAdapter.parse(b"nonsense", trigger="stipple", unet=pipe.unet, tokenizer=pipe.tokenizer)
     bad = safetensors.torch.save(broken["wrong width"])
@@ -113,6 +115,18 @@ def test_a_file_that_does_not_fit_the_model_is_refused(renderer, adapters):
     with pytest.raises(RenderError, match="expected float32"):
         Renderer(device="cpu", threads=2, fetch_adapter=store.__getitem__).render(
             tiny_manifest(None, prompt=BASE_PROMPT + ", stipple style", styles=[style_entry(bad, "stipple")]), SEED)
+
+
+def test_a_style_named_by_another_trigger_than_it_was_trained_with_is_told_so(renderer, adapters):
+    """A one-word style registered under two words (or stylemint-gen's two-word ones under one) fits
+    the model's modules but not the trigger: the artist is told to use the trained trigger, not
+    that the style belongs to another model."""
+    misnamed = tiny_manifest(None, prompt=BASE_PROMPT + ", stipple style", attribution="attention",
+                             styles=[style_entry(adapters["stipple"], "stipple style")])
+    [problem] = renderer.adapter_problems(misnamed)
+    assert "'stipple style'" in problem and "a trigger of 1 token(s)" in problem and "is 2 on this model" in problem
+    assert "not trained on" not in problem
+    assert renderer.adapter_problems(scoped(adapters, "stipple")) == []
 
 
 def test_a_trigger_scoped_adapter_is_only_a_style_never_unattributed_weights(adapters):
