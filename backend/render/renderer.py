@@ -274,6 +274,15 @@ class Renderer:
                 found.append(f"style {adapter.trigger!r} ({adapter.cid}): {err}")
             except trigger_adapter.AdapterFormatError as err:
                 found.append(f"style {adapter.trigger!r} ({adapter.cid}) was not trained on {manifest.model.id}: {err}")
+        # The template filled with each variable's longest choice in tokens (the tokenizer splits at
+        # words first, so no other choice puts a trigger further back): if a trigger is cut off
+        # there, some mints would fail at render, so the artist is told now.
+        longest = manifest.prompt.format(**{name: max(options, key=lambda o: len(tokenizer(o, add_special_tokens=False).input_ids))
+                                            for name, options in manifest.variables.items()})
+        try:
+            self._check_triggers_fit(tokenizer, manifest, [longest])
+        except RenderError as err:
+            found.append(f"with its longest traits, {err}")
         return found
 
     def _adapter_bytes(self, adapter) -> bytes:
@@ -399,7 +408,7 @@ class Renderer:
         padding = max(0, self.batch_size - len(seeds))  # a committed batch brings its own fillers
         rows = [initial_latents(seed, shape) for seed in seeds] + [np.zeros(shape, dtype=np.float32)] * padding
         prompts = [prompt_for(manifest, seed)[0] for seed in seeds] + [""] * padding
-        self._check_triggers_fit(pipe, manifest, prompts[:len(seeds)])
+        self._check_triggers_fit(pipe.tokenizer, manifest, prompts[:len(seeds)])
         latents = torch.from_numpy(np.stack(rows)).to(self.device, getattr(torch, manifest.dtype))
 
         def on_step(_pipe, step, _timestep, kwargs):
@@ -427,18 +436,18 @@ class Renderer:
         return output.images[: len(seeds)]
 
     @staticmethod
-    def _check_triggers_fit(pipe, manifest, prompts) -> None:
+    def _check_triggers_fit(tokenizer, manifest, prompts) -> None:
         """A style whose trigger the prompt names but the model's text length cuts off would render
         and be paid as if absent: refused instead (stylemint-tiny-2 reads 32 tokens, stylemint-tiny 20; a word outside
         its vocabulary takes one token per letter)."""
         for style in manifest.styles:
-            trigger = tuple(trigger_adapter.trigger_ids(pipe.tokenizer, style.trigger))
+            trigger = tuple(trigger_adapter.trigger_ids(tokenizer, style.trigger))
             for prompt in prompts:
-                ids = trigger_adapter.batch_rows(pipe.tokenizer, [prompt], None, False)[0]
+                ids = trigger_adapter.batch_rows(tokenizer, [prompt], None, False)[0]
                 if contains_words(prompt, style.trigger) and not trigger_adapter.occurrences(ids, trigger):
-                    length = len(pipe.tokenizer(prompt).input_ids)
+                    length = len(tokenizer(prompt).input_ids)
                     raise RenderError(f"the prompt {prompt!r} is {length} tokens, and this model reads "
-                                      f"{pipe.tokenizer.model_max_length}: the trigger {style.trigger!r} is cut off; "
+                                      f"{tokenizer.model_max_length}: the trigger {style.trigger!r} is cut off; "
                                       "shorten the prompt template")
 
     def _attention_recorder(self, pipe, manifest, seeds) -> attribution.AttentionRecorder:

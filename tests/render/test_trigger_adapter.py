@@ -144,3 +144,14 @@ def test_a_prompt_that_would_cut_a_trigger_off_is_refused(renderer, adapters):
                                               "the top, stipple style")
     with pytest.raises(RenderError, match="the trigger 'stipple' is cut off"):
         renderer.render(long, SEED)
+
+
+def test_a_template_whose_longest_traits_would_cut_a_trigger_off_is_refused_before_any_mint(renderer, adapters):
+    """Which traits a token gets is the seed's choice, so a template that cuts a trigger off for one
+    choice would fail that mint at render: the pin check (`adapter_problems`) says so first."""
+    long_word = "q" * 28  # a word the model does not know: one token a letter
+    risky = scoped(adapters, "stipple", prompt="one {colour} circle on a dark ground, stipple style",
+                   variables={"colour": ["red", long_word]})
+    [problem] = renderer.adapter_problems(risky)
+    assert "with its longest traits" in problem and "the trigger 'stipple' is cut off" in problem and long_word in problem
+    assert renderer.adapter_problems(risky.model_copy(update={"variables": {"colour": ["red", "blue"]}})) == []

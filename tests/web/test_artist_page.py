@@ -25,9 +25,9 @@ def test_preview_pins_nothing_and_a_refused_create_pins_nothing(open_page, site)
     page.wait_for_selector("#preview figure img", timeout=60_000)
     assert page.locator("#preview figure img").count() == 4
     widths = page.evaluate("[...document.querySelectorAll('#preview img')].map((i) => i.naturalWidth)")
-    assert widths == [64, 64, 64, 64]
+    assert widths == [128, 128, 128, 128]  # the template's model, stylemint-gen, at its own size
     captions = page.locator("#preview figcaption").all_inner_texts()
-    assert all(c.startswith("one ") and c.endswith(" ground") for c in captions)
+    assert all(", in " in c and c.endswith(" colours") for c in captions), captions  # the form's default template
     assert "nothing was pinned" in page.inner_text("#messages")
     screenshot(page, "artist-preview")
     assert stored_blocks(store) == before
