@@ -128,6 +128,8 @@ def main() -> None:
     parser.add_argument("--own-images", type=int, default=200, help="drawings in the artist's folder")
     parser.add_argument("--own-steps", type=int, default=600, help="training steps of the artist's style")
     parser.add_argument("--model", choices=sorted(shipped.MODELS), default=shipped.MODEL_ID, help="the shipped model to measure")
+    parser.add_argument("--style-judges", type=int, default=3, metavar="N",
+                        help="stylemint-gen: style judges in the ensemble (seeds 11, 12, ...; each about 9 CPU minutes)")
     args = parser.parse_args()
     if shipped.MODELS[args.model].id == shipped.GEN_MODEL.id:
         compositions_bench(args)
@@ -246,7 +248,8 @@ def compositions_bench(args) -> None:
     """stylemint-gen (issue 32): motif, density and palette adherence, distinct images, the three
     styles with and without their trigger (and the motif and palette their triggered renders
     keep), CPU seconds per 128 px image, the size in git; contact sheets per motif family and per
-    style."""
+    style. The styles are read by an ensemble of --style-judges judges, each member's figures and
+    their spread beside it."""
     from backend.model import compositions
     from backend.render.samples import GEN_VARIABLES
 
@@ -315,16 +318,29 @@ def compositions_bench(args) -> None:
     from backend.model.train import load_shipped_base, through_decoder
 
     vae = load_shipped_base(args.model)[0]
-    print("training the style judge on drawings as drawn and as the decoder returns them ...", file=sys.stderr)
-    style_judge = judges.style_judge(count=args.judge_images, steps=args.judge_steps, subjects="compositions",
-                                     plain_renders=plain, through_decoder=lambda drawn: through_decoder(vae, drawn))
+    # An ensemble (judges.Ensemble): one such judge's reading of a style moved by up to 0.28
+    # with its seed (stop 50). The style figures are the ensemble's; each member's, suffixed
+    # `_judge_<seed>`, and their spread (largest less smallest) are printed beside them.
+    print(f"training {args.style_judges} style judges on drawings as drawn and as the decoder returns them ...", file=sys.stderr)
+    seeds_of_judges = tuple(range(11, 11 + args.style_judges))
+    style_judge = judges.style_judges(seeds_of_judges, count=args.judge_images, steps=args.judge_steps, subjects="compositions",
+                                      plain_renders=plain, through_decoder=lambda drawn: through_decoder(vae, drawn),
+                                      report=lambda line: print(line, file=sys.stderr))
+    figures["style_judges"] = len(seeds_of_judges)
     figures["style_judge_held_out_accuracy"] = round(style_judge.held_out_accuracy, 3)
     figures["style_judge_held_out_accuracy_through_decoder"] = round(style_judge.held_out_accuracy_through_decoder, 3)
+    members = {f"_judge_{seed}": member for seed, member in zip(seeds_of_judges, style_judge.members)}
+    for suffix, member in members.items():
+        figures[f"style{suffix}_held_out_accuracy"] = round(member.held_out_accuracy, 3)
+        figures[f"style{suffix}_held_out_accuracy_through_decoder"] = round(member.held_out_accuracy_through_decoder, 3)
     figures["style_judge_of_drawings_only_held_out_accuracy"] = round(drawings_judge.held_out_accuracy, 3)
     figures["style_judge_plain_renders"] = len(plain)
     figures.update(style_figures(renderer, base, {trigger: tiny_manifest(style=trigger, base=args.model) for trigger in styles},
                                  style_judge, args.seeds, args.sheets / "gen-contact",
-                                 other_judges={"_judge_of_drawings_only": drawings_judge}, kept=adherence))
+                                 other_judges={**members, "_judge_of_drawings_only": drawings_judge}, kept=adherence))
+    for key in ["style_with_trigger", "style_without_trigger"] + [f"style_{t}_{w}" for t in styles for w in ("with_trigger", "without_trigger")]:
+        read = [figures[key + suffix] for suffix in members]
+        figures[f"{key}_judges_spread"] = round(max(read) - min(read), 3)
 
     model_bytes = sum(p.stat().st_size for p in shipped.MODELS[args.model].directory.rglob("*") if p.is_file())
     figures["model_mb"] = round(model_bytes / 1e6, 2)

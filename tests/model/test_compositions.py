@@ -206,3 +206,34 @@ def test_the_style_judge_learns_each_drawing_also_as_the_decoder_returns_it_and_
     blind = judges.style_judge(count=200, steps=20, subjects="compositions", through_decoder=lambda im: im * 0)
     assert blind.held_out_accuracy_through_decoder <= 1.5 / len(procedural.DRAWABLE)
     assert judges.style_judge(count=200, steps=20, subjects="compositions").held_out_accuracy_through_decoder is None
+
+
+def test_an_ensemble_of_style_judges_reads_by_its_members_mean_probabilities_and_is_checked_on_drawings_none_saw():
+    """Each member trains from its own seed; the ensemble's reading is the mean of their
+    probabilities (not one member's vote), and its own accuracies come from held-out drawings that
+    no member trained or was checked on, sent through the decoder as well."""
+    import hashlib
+
+    from backend.model import judges
+
+    decoded = []
+
+    def unchanged(images):
+        decoded.append(hashlib.sha256(images.tobytes()).hexdigest())
+        return images.copy()
+
+    ensemble = judges.style_judges((3, 4), count=200, steps=20, subjects="compositions", through_decoder=unchanged)
+    assert len(ensemble.members) == 2
+    # Each member: its training drawings and its held-out ones; then the ensemble's held-out set,
+    # which is neither member's.
+    assert len(decoded) == 5 and decoded[4] not in decoded[:4]
+    assert decoded[0] != decoded[2]  # two seeds, two sets of drawings
+    images, _ = c.dataset(4242, 40, "stipple")
+    a, b = (member.probabilities(images) for member in ensemble.members)
+    assert not np.allclose(a, b)
+    np.testing.assert_allclose(ensemble.probabilities(images), (a + b) / 2, rtol=1e-6)
+    assert ensemble.predict(images) == [ensemble.labels[i] for i in ((a + b) / 2).argmax(axis=1)]
+    assert 0.0 < ensemble.held_out_accuracy <= 1.0
+    assert ensemble.held_out_accuracy_through_decoder == ensemble.held_out_accuracy
+    with pytest.raises(ValueError, match="distinct seeds"):
+        judges.style_judges((5, 5), count=40, steps=1)
