@@ -207,7 +207,7 @@ def _print_split(client, token_id: int, artist: str, platform: str, echo) -> Non
     for style_id, weight, amount in zip(paid["style_ids"], paid["weights_bps"], paid["amounts"]):
         style = registered_style(client, style_id)
         total += amount
-        echo(f"           style #{style_id} {style.name} (#{STYLE_OWNER_ACCOUNTS.get(style.trigger.split()[0], '?')}) {style.owner} "
+        echo(f"           style #{style_id} {style.name} (#{next((i for name, i in STYLE_OWNER_ACCOUNTS.items() if name in style.trigger.split()), '?')}) {style.owner} "
              f"{_eth(amount)}: measured weight {weight / 100:.2f} % of the styles' {share_bps / 100:g} % of the artist's 90 %")
     echo(f"           artist (#3) {artist} {_eth(artist_credit)} (the rest)")
     echo(f"           total {_eth(total)}, the price, credited at fulfillment; each payee withdraws it")

@@ -413,15 +413,16 @@ def train_shipped_style(recipe: Recipe, style: str, vae, unet, text, tok, report
                         arch: tiny.Architecture = tiny.FIRST, *, scheduler, workers: int = 1) -> dict:
     """One of the three shipped styles, from its procedural treatment with the trigger in every caption,
     trained with its base's objective (`scheduler`: `tiny.train_scheduler_of` the saved base). The
-    trigger is the shipped one for `arch`: "stipple" on the shapes' models, "stipple style" on
-    stylemint-gen (a vector pair for each of the two words)."""
+    trigger is the shipped one for `arch`: "stipple" on the shapes' models, "stipple style" or "in
+    haze style" on stylemint-gen (a vector pair for each word); every caption ends with its
+    `prompt_words`, as the sample prompts do."""
     from backend.render import shipped
 
-    trigger = (shipped.GEN_STYLES if arch == tiny.GENERATIVE else shipped.STYLES)[style].trigger
+    shipped_style = (shipped.GEN_STYLES if arch == tiny.GENERATIVE else shipped.STYLES)[style]
     index_of = procedural.STYLES.index(style)
     images, plain = drawn(arch, recipe.seed + 10 + index_of, recipe.style_images, style, workers=workers)
-    captions = [procedural.styled(caption, style) for caption in plain]
-    return train_trigger_style(vae, unet, text, tok, images, captions, trigger, steps=recipe.style_steps,
+    captions = [f"{caption}, {shipped_style.prompt_words}" for caption in plain]
+    return train_trigger_style(vae, unet, text, tok, images, captions, shipped_style.trigger, steps=recipe.style_steps,
                                batch=recipe.batch, seed=recipe.seed + 40 + index_of, report=report,
                                scheduler=scheduler)
 

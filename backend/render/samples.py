@@ -75,7 +75,7 @@ def tiny_manifest(style: str | None = "stipple", *, base: str = shipped.MODEL_ID
     document = {
         "name": f"{shipped.STYLES[style].name} {subject}" if style else ("Compositions" if generative else "Shape Studies"),
         "model": {"id": model.id, "sha256": model.sha256},
-        "prompt": f"{prompt}, {style} style" if style else prompt,
+        "prompt": f"{prompt}, {shipped.styles_for(base)[style].prompt_words}" if style else prompt,
         "variables": GEN_VARIABLES if generative else PUBLISHED_VARIABLES,
         "negative_prompt": "",
         "scheduler": {"name": "dpm++2m", "config": {}},
@@ -101,7 +101,7 @@ def tiny_manifest(style: str | None = "stipple", *, base: str = shipped.MODEL_ID
 def blend_manifest(scales: dict[str, float], *, base: str = shipped.MODEL_ID, **overrides) -> StyleManifest:
     """A study drawn in several shipped styles at once, each adapter at its scale (the attribution
     benchmark's blends, the demo's project): `blend_manifest({"stipple": 0.3, "inkline": 0.7})`."""
-    prompt = (GEN_PROMPT if base == shipped.GEN_MODEL.id else TINY_PROMPT) + ", " + ", ".join(f"{s} style" for s in scales)
+    prompt = (GEN_PROMPT if base == shipped.GEN_MODEL.id else TINY_PROMPT) + ", " + ", ".join(shipped.styles_for(base)[s].prompt_words for s in scales)
     styles = [{"trigger": shipped.styles_for(base)[name].trigger, **shipped_adapter(name, base), "scale": scale}
               for name, scale in scales.items()]
     return tiny_manifest(None, base=base, name=" and ".join(shipped.STYLES[s].name for s in scales),

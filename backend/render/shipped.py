@@ -79,6 +79,12 @@ class ShippedStyle:
     def path(self) -> Path:
         return STYLES_DIR / self.file
 
+    @property
+    def prompt_words(self) -> str:
+        """What a prompt (and every caption the style trained on) ends with to draw in it: the trigger,
+        then "style" unless the trigger ends with it ("stipple" -> "stipple style"; "in haze style")."""
+        return self.trigger if self.trigger.split()[-1] == "style" else f"{self.trigger} style"
+
     def read(self) -> bytes:
         """The style's bytes, refused if they are not the pinned ones."""
         data = self.path.read_bytes()
@@ -96,10 +102,11 @@ _DESCRIPTIONS = {
 
 
 def _styles(model: str, hashes: dict[str, str], file: str, suffix: str = "", kind: str = "trigger_kv",
-            phrase: str = "{name}") -> dict[str, ShippedStyle]:
-    """The styles by short name ("stipple"); each one's trigger is `phrase` filled with that name."""
-    return {name: ShippedStyle(_DESCRIPTIONS[name][0] + suffix, phrase.format(name=name), _DESCRIPTIONS[name][1],
-                               digest, file.format(trigger=name), model, kind)
+            phrase: str = "{name}", phrases: dict[str, str] | None = None) -> dict[str, ShippedStyle]:
+    """The styles by short name ("stipple"); each one's trigger is `phrase` filled with that name, or
+    its own in `phrases`."""
+    return {name: ShippedStyle(_DESCRIPTIONS[name][0] + suffix, (phrases or {}).get(name, phrase).format(name=name),
+                               _DESCRIPTIONS[name][1], digest, file.format(trigger=name), model, kind)
             for name, digest in hashes.items()}
 
 
@@ -119,15 +126,16 @@ FIRST_MODEL_STYLES: dict[str, ShippedStyle] = _styles(FIRST_MODEL.id, {
 }, "{trigger}-kv.safetensors", " (stylemint-tiny)")
 
 # The same three styles on stylemint-gen, trained on the compositions drawn in each treatment. Their
-# triggers are two words, "<name> style", the phrase every styled caption ends with: a trigger_kv
-# adapter holds one key and one value vector per trigger token and module, so two tokens give a style
-# twice the room (bench/model.py, 100 renders each, read in their style with the two-word trigger
-# against the one-word one: Stipple 0.97 / 0.92, Inkline 0.90 / 0.86, Haze 0.79 / 0.63).
+# triggers are the phrase every styled caption ends with, "<name> style" and Haze's "in haze style":
+# a trigger_kv adapter holds one key and one value vector per trigger token and module, so each token
+# adds room (bench/model.py, 100 renders each, read in their style with the two-word trigger against
+# the one-word one: Stipple 0.97 / 0.92, Inkline 0.90 / 0.86, Haze 0.79 / 0.63; Haze by three
+# judges, three words against two: 0.85 / 0.79).
 GEN_STYLES: dict[str, ShippedStyle] = _styles(GEN_MODEL.id, {
     "stipple": "44d85a6a834fc0097ae828c034726b0a878592d668b6f888a35c866ac10841df",
     "inkline": "3d3ed54ade544b6d411aefac3deb013ee478610f04958990146d727ee11f0350",
-    "haze": "88d1f424777026bb790be5a7bb8e7e7be31c898edf249944d303ad33ac245a15",
-}, "{trigger}-gen.safetensors", phrase="{name} style")
+    "haze": "71476efbd155cbcd011877af676a80069cbe255ebbbb348a6ff988a371efd9a0",
+}, "{trigger}-gen.safetensors", phrase="{name} style", phrases={"haze": "in {name} style"})
 
 # The first release's styles: LoRAs that changed the picture with or without their trigger
 # (bench/model.py measured the style in 43 % of renders without it).

@@ -229,14 +229,17 @@ def test_train_styles_trains_stylemint_gen_s_styles_on_the_compositions(tmp_path
     assert sorted(p.name for p in (tmp_path / "styles").glob("*.safetensors")) == sorted(
         shipped.style_file_name(t) for t in shipped.STYLES)
     assert any(line.startswith("style stipple style: step 2/2 ") for line in lines)
-    # Each file is an adapter for its shipped two-word trigger: a key and a value vector per word.
+    # Each file is an adapter for its shipped trigger (two words, Haze's three): a key and a value
+    # vector per word, trained on captions ending as the sample prompts do.
     from backend.render import trigger_adapter
 
     _, unet, _, tok = load_shipped_base("stylemint-gen")
     for name, style in shipped.GEN_STYLES.items():
         adapter = trigger_adapter.TriggerAdapter.parse((tmp_path / "styles" / shipped.style_file_name(name)).read_bytes(),
                                                        trigger=style.trigger, unet=unet, tokenizer=tok)
-        assert style.trigger == f"{name} style" and len(adapter.token_ids) == 2
+        assert len(adapter.token_ids) == len(style.trigger.split()) and style.prompt_words == style.trigger
+    assert shipped.GEN_STYLES["haze"].trigger == "in haze style"
+    assert any(line.startswith("style in haze style: step 2/2 ") for line in lines)
 
 
 def test_train_tiny_refuses_a_device_it_cannot_use(tmp_path):
