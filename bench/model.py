@@ -247,7 +247,7 @@ def distinct_images(images: np.ndarray, near: int = 4) -> tuple[int, int]:
 def compositions_bench(args) -> None:
     """stylemint-gen (issue 32): motif, density and palette adherence, distinct images, the three
     styles with and without their trigger (and the motif and palette their triggered renders
-    keep), CPU seconds per 128 px image, the size in git; contact sheets per motif family and per
+    keep), the share of blank renders (the base's and each style's), CPU seconds per 128 px image, the size in git; contact sheets per motif family and per
     style. The styles are read by an ensemble of --style-judges judges, each member's figures and
     their spread beside it."""
     from backend.model import compositions
@@ -290,10 +290,16 @@ def compositions_bench(args) -> None:
         return np.array([(m == phrase_of[r.traits["motif"]], d == r.traits["density"], judges.palette_of(im) == r.traits["palette"])
                          for (m, d), r, im in zip(read, results, images)], dtype=float)
 
+    def blank_renders(results, images) -> float:
+        """The share of renders that show almost nothing (judges.is_blank): duds a judge can miss."""
+        return round(float(np.mean([judges.is_blank(im, r.traits["palette"]) for r, im in zip(results, images)])), 3)
+
     def adherence(results, images) -> dict:
-        """The motif and palette adherence of other renders (each style's, with its trigger)."""
+        """The motif and palette adherence of other renders (each style's, with its trigger), and
+        their share of blank ones."""
         hits = read_against_prompt(results, images)
-        return {"motif_adherence": round(float(hits[:, 0].mean()), 3), "palette_adherence": round(float(hits[:, 2].mean()), 3)}
+        return {"motif_adherence": round(float(hits[:, 0].mean()), 3), "palette_adherence": round(float(hits[:, 2].mean()), 3),
+                "blank_renders": blank_renders(results, images)}
 
     hits = read_against_prompt(results, images)
     figures["motif_adherence"] = round(float(hits[:, 0].mean()), 3)
@@ -302,6 +308,7 @@ def compositions_bench(args) -> None:
         figures[f"motif_adherence_{motif}"] = round(float(np.mean(picked)), 3) if picked else "n/a"
     figures["density_adherence"] = round(float(hits[:, 1].mean()), 3)
     figures["palette_adherence"] = round(float(hits[:, 2].mean()), 3)
+    figures["blank_renders"] = blank_renders(results, images)
     figures["distinct_images_per_100_seeds"], figures["closest_phash_bits"] = distinct_images(images[:100])
 
     print("contact sheets, one per motif family ...", file=sys.stderr)

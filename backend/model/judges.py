@@ -341,6 +341,20 @@ def palette_rank(image: np.ndarray, palette: str) -> int:
     return 1 + sum(cost < costs[palette] for cost in costs.values())
 
 
+BLANK_DISTANCE = 30  # summed RGB difference from the ground above which a pixel is drawn on
+BLANK_SHARE = 0.02  # a render with fewer drawn pixels than this shows nothing worth collecting
+
+
+def is_blank(image: np.ndarray, palette: str) -> bool:
+    """Whether a render shows almost nothing on its palette's ground: a dud in a drop, whatever a
+    style judge reads in its faint texture (Stipple's single figures on dark grounds, stop 52).
+    The ground is the palette's, not the image's most common colour, so a picture that fills the
+    canvas with ink is never blank."""
+    ground = np.array(compositions.PALETTES[palette][0], dtype=np.int32)
+    drawn = np.abs(image.astype(np.int32) - ground).sum(axis=2) > BLANK_DISTANCE
+    return bool(drawn.mean() < BLANK_SHARE)
+
+
 def motif_density(label: str) -> tuple[str, str]:
     """The composition judge's label "flow/dense" as (motif, density)."""
     motif, density = label.split("/")

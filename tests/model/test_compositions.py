@@ -176,6 +176,27 @@ def test_the_palette_judge_reads_each_treatment_s_palette():
         assert judges.palette_of(swatch) == name
 
 
+def test_a_render_that_shows_almost_nothing_on_its_palette_s_ground_is_blank():
+    """bench/model.py counts such duds (a style judge can read a style in a faint texture): the
+    ground is the palette's own, so a canvas filled with one ink is a picture, not a blank."""
+    from backend.model import judges, procedural
+
+    for name, (ground, inks) in c.PALETTES.items():
+        bare = np.broadcast_to(np.array(ground, dtype=np.uint8), (128, 128, 3)).copy()
+        assert judges.is_blank(bare, name)
+        faint = np.clip(bare.astype(int) + np.random.default_rng(1).integers(-8, 9, bare.shape), 0, 255).astype(np.uint8)
+        assert judges.is_blank(faint, name)
+        speck = bare.copy()
+        speck[:12, :12] = inks[0]  # 144 pixels, under 1 %
+        assert judges.is_blank(speck, name)
+        speck[:24, :24] = inks[0]  # 576 pixels, 3.5 %
+        assert not judges.is_blank(speck, name)
+        assert not judges.is_blank(np.broadcast_to(np.array(inks[0], dtype=np.uint8), (128, 128, 3)), name)
+    for treatment in procedural.DRAWABLE:
+        images, items = c.dataset(4243, 80, treatment)
+        assert not [item.caption for im, item in zip(images, items) if judges.is_blank(im, item.palette)], treatment
+
+
 def test_the_motif_judge_learns_motif_and_density_from_drawings():
     """The composition judge at a small scale (the bench trains it 1,200 steps on 6,000 images)
     already reads most held-out motifs: it is learning the pictures, not guessing (1 in 8)."""
