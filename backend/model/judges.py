@@ -347,7 +347,8 @@ BLANK_SHARE = 0.02  # a render with fewer drawn pixels than this shows nothing w
 
 def is_blank(image: np.ndarray, palette: str) -> bool:
     """Whether a render shows almost nothing on its palette's ground: a dud in a drop, whatever a
-    style judge reads in its faint texture (Stipple's single figures on dark grounds, stop 52).
+    style judge reads in its faint texture (Stipple's flow lines, which the base draws as
+    scattered strokes and the dots thin to nothing, stop 52).
     The ground is the palette's, not the image's most common colour, so a picture that fills the
     canvas with ink is never blank."""
     ground = np.array(compositions.PALETTES[palette][0], dtype=np.int32)
