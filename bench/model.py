@@ -248,8 +248,8 @@ def compositions_bench(args) -> None:
     """stylemint-gen (issue 32): motif, density and palette adherence, distinct images, the three
     styles with and without their trigger (and the motif and palette their triggered renders
     keep), the share of blank renders (the base's and each style's), CPU seconds per 128 px
-    image, the size in git; contact sheets per motif family and per style. The styles are read by an ensemble of --style-judges judges, each member's figures and
-    their spread beside it."""
+    image, the size in git; contact sheets per motif family and per style. The styles are read
+    by an ensemble of --style-judges judges, each member's figures and their spread beside it."""
     from backend.model import compositions
     from backend.render.samples import GEN_VARIABLES
 
