@@ -313,7 +313,14 @@ def compositions_bench(args) -> None:
 
     print("contact sheets, one per motif family ...", file=sys.stderr)
     for motif, phrase in compositions.MOTIFS.items():
-        fixed = base.model_copy(update={"variables": {**GEN_VARIABLES, "motif": [phrase]}, "name": f"{base.name} ({motif})"})
+        # One motif, with its own layout words (a motif without them has no layout placeholder).
+        layouts = GEN_VARIABLES["layout"]["options"].get(phrase)
+        variables = {**GEN_VARIABLES, "motif": [phrase], "layout": {"by": "motif", "options": {phrase: layouts}}}
+        if not layouts:
+            del variables["layout"]
+        fixed = base.model_copy(update={"variables": variables, "name": f"{base.name} ({motif})",
+                                        "prompt": base.prompt if layouts else base.prompt.replace(", {layout}", "")})
+        fixed = type(base).model_validate(fixed.model_dump())
         contact_sheet(renderer.render_batch(fixed, seeds(16, f"sheet {motif}")), args.sheets / f"gen-contact-{motif}.png")
 
     # The style judge also sees the base's own renders as "plain" (judges.style_judge), from seeds

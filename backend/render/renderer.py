@@ -29,7 +29,7 @@ from backend import __version__ as backend_version
 from backend.config import data_dir
 from backend.errors import PermanentError
 from backend.render import attribution, environment, shipped, trigger_adapter
-from backend.render.manifest import SCHEDULERS, StyleManifest, contains_words
+from backend.render.manifest import SCHEDULERS, OptionsBy, StyleManifest, all_choices, contains_words
 from backend.render.model_hash import model_sha256
 from backend.render.reference_model import BUILD_LOCK, build_reference_model
 from backend.render.seed import as_bytes32, choose, committed_batch, initial_latents
@@ -112,9 +112,20 @@ def committed_size(manifest: StyleManifest) -> int:
 
 
 def prompt_for(manifest: StyleManifest, seed: bytes) -> tuple[str, dict[str, str]]:
-    """The prompt and the chosen variables (the token's traits) for one seed."""
-    traits = {name: choose(seed, name, options) for name, options in sorted(manifest.variables.items())}
-    return manifest.prompt.format(**traits), traits
+    """The prompt and the chosen variables (the token's traits, by name) for one seed
+    (docs/RENDER_SPEC.md §4): the list variables first, then each OptionsBy from the entry for
+    its `by` variable's choice; one with no entry there is no trait, and ", {name}" leaves the
+    template."""
+    traits = {name: choose(seed, name, options) for name, options in manifest.variables.items() if isinstance(options, list)}
+    template = manifest.prompt
+    for name, options in manifest.variables.items():
+        if isinstance(options, OptionsBy):
+            if traits[options.by] in options.options:
+                traits[name] = choose(seed, name, options.options[traits[options.by]])
+            else:
+                template = template.replace(", {" + name + "}", "")
+    traits = dict(sorted(traits.items()))
+    return template.format(**traits), traits
 
 
 def encode_png(pixels: np.ndarray) -> bytes:
@@ -277,7 +288,7 @@ class Renderer:
         # The template filled with each variable's longest choice in tokens (the tokenizer splits at
         # words first, so no other choice puts a trigger further back): if a trigger is cut off
         # there, some mints would fail at render, so the artist is told now.
-        longest = manifest.prompt.format(**{name: max(options, key=lambda o: len(tokenizer(o, add_special_tokens=False).input_ids))
+        longest = manifest.prompt.format(**{name: max(all_choices(options), key=lambda o: len(tokenizer(o, add_special_tokens=False).input_ids))
                                             for name, options in manifest.variables.items()})
         try:
             self._check_triggers_fit(tokenizer, manifest, [longest])

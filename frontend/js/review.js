@@ -34,6 +34,13 @@ async function pinnedManifest(project) {
   }
 }
 
+// A variable's choices: a list, or lists by another variable's choice (RENDER_SPEC §4), e.g.
+// "by motif: flow lines → horizontal, vertical | stacked bands → horizontal, vertical".
+function choicesText(values) {
+  if (Array.isArray(values)) return values.join(", ");
+  return `by ${values.by}: ` + Object.entries(values.options).map(([key, list]) => `${key} → ${list.join(", ")}`).join(" | ");
+}
+
 // What the reviewer reads of a manifest. The bytes are the artist's: anything that is not a
 // manifest's shape is said so here, and never stops the page (the operator checks name why).
 function manifestFacts(manifest) {
@@ -43,7 +50,7 @@ function manifestFacts(manifest) {
     return [
       ["Model", `${manifest.model.id} (sha256 ${manifest.model.sha256.slice(0, 16)}…)`],
       ["Prompt", String(manifest.prompt)],
-      ["Variables", Object.entries(manifest.variables || {}).map(([name, values]) => `${name}: ${values.join(", ")}`).join("; ") || "none"],
+      ["Variables", Object.entries(manifest.variables || {}).map(([name, values]) => `${name}: ${choicesText(values)}`).join("; ") || "none"],
       ["Render", `${manifest.scheduler.name}, ${manifest.steps} steps, guidance ${manifest.guidance_scale}, ${manifest.width}x${manifest.height}`],
       ["Adapters", adapters.map((s) => `${s.trigger ? `"${s.trigger}" ` : ""}${s.kind} scale ${s.scale}`).join("; ") || "none"],
     ];

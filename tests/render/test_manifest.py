@@ -112,3 +112,36 @@ def test_a_story_is_written_only_when_there_is_one_and_never_changes_other_hashe
     for bad in ({"description": "x" * 2001}, {"cover_cid": "QmNotACIDv1"}, {"colour": "red"}):
         with pytest.raises(ManifestError):
             parse_manifest(json.dumps({**json.loads(plain.canonical_bytes()), "story": bad}).encode())
+
+
+LIGHT = {"by": "hour", "options": {"dawn": ["low sun"], "dusk": ["long shadows", "afterglow"]}}
+
+
+@pytest.mark.parametrize(
+    "variables, prompt, message",
+    [
+        ({"light": {"by": "mood", "options": {"dawn": ["low sun"]}}}, None, "chosen by 'mood', which must be a variable with a list"),
+        ({"light": {"by": "hour", "options": {"dawn": ["low sun"], "teatime": ["x"]}}}, None, "['teatime'] are not options of 'hour'"),
+        ({"light": {"by": "hour", "options": {"dawn": []}}}, None, "variable 'light': 1..256 options"),
+        ({"light": {"by": "hour", "options": {}}}, None, "light.OptionsBy.options"),
+        ({"light": LIGHT, "glow": {"by": "light", "options": {"low sun": ["gold"]}}},
+         "at {hour}, {light}, {glow}, {palette}", "chosen by 'light', which must be a variable with a list"),
+        ({"light": LIGHT}, "a study at {hour} in {light}, {palette}", "{light} has no choice for some tokens"),
+        ({"light": LIGHT}, "at {hour}, {light}, {palette} and {light}", "{light} has no choice for some tokens"),
+        ({"light": {**LIGHT, "colour": "red"}}, None, "Extra inputs are not permitted"),
+        ({"light": "low sun"}, None, "variable 'light': a list of choices, or {\"by\": variable"),
+    ],
+)
+def test_a_variable_chosen_by_another_names_a_list_variable_its_options_and_a_removable_placeholder(variables, prompt, message):
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest(json.dumps(document(variables={**sample_manifest().variables, **variables},
+                                           prompt=prompt or "a study of tidal glass at {hour}, {light}, {palette}")))
+    assert message in str(caught.value)
+
+
+def test_a_variable_chosen_by_another_for_every_option_may_sit_anywhere_and_round_trips():
+    every = {"by": "hour", "options": {hour: [f"{hour} light"] for hour in sample_manifest().variables["hour"]}}
+    manifest = parse_manifest(json.dumps(document(variables={**sample_manifest().variables, "light": every},
+                                                  prompt="{light} on tidal glass at {hour}, {palette}")))
+    assert parse_manifest(manifest.canonical_bytes()) == manifest
+    assert json.loads(manifest.canonical_bytes())["variables"]["light"] == every

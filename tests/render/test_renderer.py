@@ -205,3 +205,26 @@ def test_a_committed_batch_pads_with_fillers_from_its_first_seed_and_records_its
                                           for row in range(2)]
     assert all(r.fingerprint["batch_size"] == 3 for r in results)
     assert [r.png for r in renderer.render_committed(manifest, [first, second])] == [r.png for r in results]
+
+
+def test_a_variable_chosen_by_another_is_drawn_from_its_entry_and_leaves_the_prompt_where_it_has_none():
+    """RENDER_SPEC §4, computed here from its formula: `light` exists only at dawn and dusk."""
+    light = {"by": "hour", "options": {"dawn": ["low sun"], "dusk": ["long shadows", "afterglow", "blue hour"]}}
+    manifest = sample_manifest(variables={**sample_manifest().variables, "light": light},
+                               prompt="tidal glass at {hour}, {light}, {palette}")
+    seen = set()
+    for index in range(64):
+        seed = hashlib.sha256(bytes([index])).digest()
+        prompt, traits = prompt_for(manifest, seed)
+        pick = lambda name, options: options[int.from_bytes(hashlib.sha256(seed + name.encode()).digest(), "big") % len(options)]
+        hour, palette = pick("hour", manifest.variables["hour"]), pick("palette", manifest.variables["palette"])
+        if hour in light["options"]:
+            chosen = pick("light", light["options"][hour])
+            assert traits == {"hour": hour, "light": chosen, "palette": palette}
+            assert prompt == f"tidal glass at {hour}, {chosen}, {palette}"
+        else:
+            assert traits == {"hour": hour, "palette": palette}
+            assert prompt == f"tidal glass at {hour}, {palette}"
+        assert list(traits) == sorted(traits)
+        seen.add((hour, traits.get("light")))
+    assert {("dusk", "long shadows"), ("dusk", "afterglow"), ("dusk", "blue hour"), ("dawn", "low sun"), ("noon", None)} <= seen

@@ -56,18 +56,18 @@ def test_the_colour_words_steer_the_picture(tiny):
 
 
 def test_stylemint_gen_renders_compositions_at_128_px_in_the_palette_they_name(tiny):
-    """The sample projects' model: 128 px, deterministic, traits motif, palette and density, and the
-    palette word sets the picture's colours: the palette judge reads the named one in most renders
-    (chance: 1 in 8) and ranks it first or second of the eight. Measured on these 10 seeds: 8
-    read, ranks 1 or 2 (the first weights, epsilon-trained: mean rank 3.1); bench/model.py reads
-    100 seeds."""
+    """The sample projects' model: 128 px, deterministic, traits motif, palette, density and (by
+    motif) layout, and the palette word sets the picture's colours: the palette judge reads the
+    named one in most renders (chance: 1 in 8). Measured on these 10 seeds: 10 read (8, ranks 1
+    or 2, with prompts that left out the layout word; the first weights, epsilon-trained: mean
+    rank 3.1); bench/model.py reads 100 seeds."""
     manifest = tiny_manifest(style=None, base=shipped.GEN_MODEL.id)
-    assert sorted(manifest.variables) == ["density", "motif", "palette"]
+    assert sorted(manifest.variables) == ["density", "layout", "motif", "palette"]
     results = tiny.render_batch(manifest, SEEDS[:10])
     assert {(r.width, r.height) for r in results} == {(128, 128)}
     assert results[0].png == tiny.render(manifest, SEEDS[0]).png
     ranks = [judges.palette_rank(r.pixels(), r.traits["palette"]) for r in results]
-    assert ranks.count(1) >= 6 and max(ranks) <= 3, ranks
+    assert ranks.count(1) >= 8 and max(ranks) <= 2, ranks
 
 
 @pytest.mark.parametrize("base,trigger", [(shipped.MODEL_ID, t) for t in sorted(shipped.STYLES)]

@@ -208,7 +208,8 @@ def test_an_auction_project_shows_its_auction_and_current_price(site):
 def test_template_openapi_pages_and_vendor(site):
     template = get(site, "/api/manifests/template").json()
     assert template["model"] == {"id": "stylemint-gen", "sha256": shipped.GEN_MODEL.sha256}
-    assert sorted(template["variables"]) == ["density", "motif", "palette"] and template["width"] == 128
+    assert sorted(template["variables"]) == ["density", "layout", "motif", "palette"] and template["width"] == 128
+    assert template["variables"]["layout"]["by"] == "motif" and template["prompt"] == "{motif}, {density}, {layout}, in {palette} colours"
     spec = get(site, "/api/openapi.json").json()
     assert spec["openapi"].startswith("3.1") and "/api/manifests" in spec["paths"] and "/ipfs/{cid}" in spec["paths"]
     for path in ("/", "/project", "/token", "/artist", "/mine", "/static/js/wallet.js", "/static/style.css"):

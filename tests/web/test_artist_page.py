@@ -1,6 +1,9 @@
 """The artist's page in a real browser: preview before anything is pinned, a create that pins only
 after the chain accepted it, inline settings, the sales ledger and the balance."""
 
+import json
+
+import httpx
 import pytest
 from ape import accounts
 
@@ -28,6 +31,10 @@ def test_preview_pins_nothing_and_a_refused_create_pins_nothing(open_page, site)
     assert widths == [128, 128, 128, 128]  # the template's model, stylemint-gen, at its own size
     captions = page.locator("#preview figcaption").all_inner_texts()
     assert all(", in " in c and c.endswith(" colours") for c in captions), captions  # the form's default template
+    # The form's defaults are the template's words, the layout chosen by the motif included.
+    template = httpx.get(base + "/api/manifests/template").json()
+    assert json.loads(page.input_value("textarea[name=variables]")) == template["variables"]
+    assert page.input_value("input[name=prompt]") == template["prompt"]
     assert "nothing was pinned" in page.inner_text("#messages")
     screenshot(page, "artist-preview")
     assert stored_blocks(store) == before

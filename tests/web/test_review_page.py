@@ -30,6 +30,10 @@ def test_the_admin_reviews_previews_approves_and_revokes(open_page, site):
     forged = core.create_project(stylemint, artist, name="Decoy", manifest_cid=pin_manifest(store, tiny_manifest(None)),
                                  manifest_hash=bytes.fromhex(tiny_manifest(None, steps=12).sha256_hex()),
                                  price_wei=10**9, max_editions=10)
+    # Compositions, whose layout is chosen by the motif (RENDER_SPEC §4).
+    composed = tiny_manifest(None, base="stylemint-gen")
+    compositions = core.create_project(stylemint, artist, name="Compositions", manifest_cid=pin_manifest(store, composed),
+                                       manifest_hash=bytes.fromhex(composed.sha256_hex()), price_wei=10**9, max_editions=10)
 
     # And one whose pinned bytes hash right but are no manifest: shown as such, the page unharmed.
     junk = core.create_project(stylemint, artist, name="Junk", manifest_cid=store.add(b'{"model": 1}'),
@@ -51,6 +55,8 @@ def test_the_admin_reviews_previews_approves_and_revokes(open_page, site):
     assert page.get_attribute(card + " .styles-hash button.copy", "data-copy") == "0x" + bytes(stylemint.stylesConfigHash(blend)).hex()
     decoy = page.inner_text(f"#awaiting [data-project='{forged}']")
     assert "✗ the pinned bytes hash to" in decoy and "does not hash to the manifest hash on chain" in decoy
+    assert "layout: by motif: a single figure → left, centred, right | concentric rings → centred, offset | flow lines" in page.inner_text(
+        f"#awaiting [data-project='{compositions}']")
     assert page.is_disabled(f"[data-project='{forged}'] .approve") and page.is_disabled(f"[data-project='{forged}'] .preview")
     junk_card = page.inner_text(f"#awaiting [data-project='{junk}']")
     assert "not a manifest this page can show" in junk_card and "the pinned manifest is not valid" in junk_card
