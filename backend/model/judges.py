@@ -12,6 +12,7 @@ a judge that cannot read the training pictures says nothing about the model.
 - stylemint-gen's compositions: the palette by a rule (which named palette's four colours explain
   the pixels best), motif and density by one CNN (its label "motif/density"), the styles by the
   style CNN trained on compositions; images larger than 64 px are judged box-downscaled to 64.
+  The layout (for the four motifs that have one) by a rule per motif (layout_of).
 """
 
 from __future__ import annotations
@@ -354,6 +355,56 @@ def is_blank(image: np.ndarray, palette: str) -> bool:
     ground = np.array(compositions.PALETTES[palette][0], dtype=np.int32)
     drawn = np.abs(image.astype(np.int32) - ground).sum(axis=2) > BLANK_DISTANCE
     return bool(drawn.mean() < BLANK_SHARE)
+
+
+# Where each layout puts a single figure's centre (x, as a share of the width), and how far from
+# the middle a ring centre may lie and still be "centred" (drawings: centred under 0.1, offset over
+# 0.25 of the side).
+FIGURE_AT = {"left": 0.27, "centred": 0.5, "right": 0.73}
+RINGS_CENTRED_WITHIN = 0.17
+
+
+def layout_of(image: np.ndarray, motif: str, palette: str) -> str | None:
+    """The layout word a composition's pixels show, for the motifs that have one (None for the others):
+    - flow lines and stacked bands: horizontal when colour changes more down the picture than across it;
+    - a single figure: the anchor nearest to the centroid of what differs from the palette's ground;
+    - concentric rings: centred when their common centre (ring_centre) lies near the middle.
+    A rule, so it needs no training; bench/model.py prints its accuracy on held-out drawings."""
+    if motif not in compositions.LAYOUTS:
+        return None
+    pixels = image.astype(np.float64)
+    if motif in ("flow", "bands"):
+        down, across = np.abs(np.diff(pixels, axis=0)).sum(), np.abs(np.diff(pixels, axis=1)).sum()
+        return "horizontal" if down > across else "vertical"
+    if motif == "figure":
+        drawn = figure_mask(image)
+        if not drawn.any():
+            return None
+        x = np.nonzero(drawn)[1].mean() / image.shape[1]
+        return min(FIGURE_AT, key=lambda word: abs(FIGURE_AT[word] - x))
+    centre = ring_centre(image)
+    off = float(np.hypot(*(centre / np.array([image.shape[1], image.shape[0]]) - 0.5)))
+    return "centred" if off < RINGS_CENTRED_WITHIN else "offset"
+
+
+def ring_centre(image: np.ndarray) -> np.ndarray:
+    """(x, y) of the point every ring edge curves around: least squares over the strongest tenth of
+    the edge pixels, each saying the centre lies on the line through it along its gradient. The
+    image is box-blurred 5 pixels each way first, so that dots and hatching read as the rings they
+    draw (held-out rings, centred or offset, read right 1.0 for every treatment; 0.43 for
+    stippled ones without the blur and with a fixed edge threshold)."""
+    grey = image.astype(np.float64).mean(axis=2)
+    for axis in (0, 1):
+        grey = sum(np.roll(grey, shift, axis=axis) for shift in range(-2, 3)) / 5
+    grey = grey[3:-3, 3:-3]  # the blur wraps around the border
+    gy, gx = np.gradient(grey)
+    strength = np.hypot(gx, gy)
+    ys, xs = np.nonzero(strength > max(float(np.quantile(strength, 0.9)), 1e-6))
+    normals = np.stack([gx[ys, xs], gy[ys, xs]], axis=1) / strength[ys, xs, None]
+    tangents = np.stack([-normals[:, 1], normals[:, 0]], axis=1)
+    points = np.stack([xs, ys], axis=1).astype(np.float64) + 3
+    outer = np.einsum("ni,nj->ij", tangents, tangents)
+    return np.linalg.lstsq(outer, np.einsum("ni,nj,nj->i", tangents, tangents, points), rcond=None)[0]
 
 
 def motif_density(label: str) -> tuple[str, str]:

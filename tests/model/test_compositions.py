@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from backend.model import compositions as c
+from backend.model import compositions as c, judges, procedural
 
 
 def image(seed, **fixed):
@@ -92,6 +92,8 @@ def ink(comp, pixels) -> np.ndarray:
 
 
 def test_layout_words_are_true_of_the_picture():
+    """Each rule is checked from the pixels alone: bands by where colour changes, flow lines by
+    their edges, a single figure by its ink's centroid, rings by their common centre."""
     for seed in range(24):
         comp, pixels = image(seed, motif="bands")
         rows, cols = pixels.astype(float).std(axis=1).mean(), pixels.astype(float).std(axis=0).mean()
@@ -105,22 +107,19 @@ def test_layout_words_are_true_of_the_picture():
         expected = {"left": (0.0, 0.4), "centred": (0.4, 0.6), "right": (0.6, 1.0)}[comp.layout]
         assert expected[0] <= x < expected[1], (comp.caption, x)
         comp, pixels = image(seed, motif="rings")
-        off_centre = np.hypot(*(ring_centre(pixels) / c.SIZE - 0.5))
+        off_centre = np.hypot(*(judges.ring_centre(pixels) / c.SIZE - 0.5))
         assert off_centre < 0.1 if comp.layout == "centred" else off_centre > 0.25, (comp.caption, off_centre)
 
 
-def ring_centre(pixels: np.ndarray) -> np.ndarray:
-    """The point every ring edge is tangent around: least squares over the edge pixels, each
-    saying the centre lies on the line through it along its gradient."""
-    grey = pixels.astype(float).mean(axis=2)
-    gy, gx = np.gradient(grey)
-    strength = np.hypot(gx, gy)
-    ys, xs = np.nonzero(strength > 20)
-    normals = np.stack([gx[ys, xs], gy[ys, xs]], axis=1) / strength[ys, xs, None]
-    tangents = np.stack([-normals[:, 1], normals[:, 0]], axis=1)
-    points = np.stack([xs, ys], axis=1).astype(float)
-    outer = np.einsum("ni,nj->ij", tangents, tangents)
-    return np.linalg.solve(outer, np.einsum("ni,nj,nj->i", tangents, tangents, points))
+def test_the_layout_judge_reads_each_treatment_s_layout_and_only_where_the_motif_has_one():
+    """The bench's layout_adherence rests on it: held-out drawings (its rule was tuned on seeds 981)."""
+    for treatment in procedural.DRAWABLE:
+        drawn, truth = c.dataset(985, 240, treatment)
+        read = [judges.layout_of(im, comp.motif, comp.palette) for im, comp in zip(drawn, truth)]
+        with_layout = [(word, comp.layout) for word, comp in zip(read, truth) if comp.layout]
+        assert len(with_layout) > 80 and {layout for _, layout in with_layout} == {w for ws in c.LAYOUTS.values() for w in ws}
+        assert np.mean([word == layout for word, layout in with_layout]) >= 0.97, treatment
+        assert all(word is None for word, comp in zip(read, truth) if not comp.layout)
 
 
 def test_every_caption_word_is_one_token_and_a_caption_with_a_style_fits_the_window():
