@@ -270,7 +270,7 @@ def compositions_bench(args) -> None:
             [judges.palette_of(im) == c.palette for im, c in zip(drawn, truth)])), 3)
         drawn, truth = compositions.dataset(983, 400, treatment)  # its rule was tuned on other seeds (981)
         figures[f"layout_judge_held_out_accuracy_{treatment}"] = round(float(np.mean(
-            [judges.layout_of(im, c.motif, c.palette) == c.layout for im, c in zip(drawn, truth) if c.layout])), 3)
+            [judges.layout_of(im, c.motif) == c.layout for im, c in zip(drawn, truth) if c.layout])), 3)
 
     weights = {}
     from backend.ipfs.cid import cid_of
@@ -296,7 +296,7 @@ def compositions_bench(args) -> None:
     def layout_adherence(results, images) -> float:
         """The share of renders with a layout trait (flow lines, bands, rings, a single figure) whose
         pixels show that layout (judges.layout_of)."""
-        return round(float(np.mean([judges.layout_of(im, phrase_of[r.traits["motif"]], r.traits["palette"]) == r.traits["layout"]
+        return round(float(np.mean([judges.layout_of(im, phrase_of[r.traits["motif"]]) == r.traits["layout"]
                                     for r, im in zip(results, images) if "layout" in r.traits])), 3)
 
     def blank_renders(results, images) -> float:

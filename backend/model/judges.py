@@ -364,10 +364,11 @@ FIGURE_AT = {"left": 0.27, "centred": 0.5, "right": 0.73}
 RINGS_CENTRED_WITHIN = 0.17
 
 
-def layout_of(image: np.ndarray, motif: str, palette: str) -> str | None:
+def layout_of(image: np.ndarray, motif: str) -> str | None:
     """The layout word a composition's pixels show, for the motifs that have one (None for the others):
     - flow lines and stacked bands: horizontal when colour changes more down the picture than across it;
-    - a single figure: the anchor nearest to the centroid of what differs from the palette's ground;
+    - a single figure: the anchor nearest to the centroid of its figure mask (what differs from the
+      border's colour: Haze shades the palette's own ground, so that ground would not do);
     - concentric rings: centred when their common centre (ring_centre) lies near the middle.
     A rule, so it needs no training; bench/model.py prints its accuracy on held-out drawings."""
     if motif not in compositions.LAYOUTS:

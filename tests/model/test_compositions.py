@@ -115,7 +115,7 @@ def test_the_layout_judge_reads_each_treatment_s_layout_and_only_where_the_motif
     """The bench's layout_adherence rests on it: held-out drawings (its rule was tuned on seeds 981)."""
     for treatment in procedural.DRAWABLE:
         drawn, truth = c.dataset(985, 240, treatment)
-        read = [judges.layout_of(im, comp.motif, comp.palette) for im, comp in zip(drawn, truth)]
+        read = [judges.layout_of(im, comp.motif) for im, comp in zip(drawn, truth)]
         with_layout = [(word, comp.layout) for word, comp in zip(read, truth) if comp.layout]
         assert len(with_layout) > 80 and {layout for _, layout in with_layout} == {w for ws in c.LAYOUTS.values() for w in ws}
         assert np.mean([word == layout for word, layout in with_layout]) >= 0.97, treatment

@@ -102,7 +102,7 @@ def test_the_default_sample_renders_the_shipped_model_and_style_offline(tmp_path
     sample = stylemint("manifest", "sample", data_dir=tmp_path)
     manifest = json.loads(sample.stdout)
     assert manifest["model"] == {"id": "stylemint-gen", "sha256": shipped.GEN_MODEL.sha256}
-    assert manifest["prompt"].endswith(", stipple style") and sorted(manifest["variables"]) == ["density", "motif", "palette"]
+    assert manifest["prompt"].endswith(", stipple style") and sorted(manifest["variables"]) == ["density", "layout", "motif", "palette"]
     path = tmp_path / "m.json"
     path.write_text(sample.stdout)
     out = tmp_path / "t.png"
