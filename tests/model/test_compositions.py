@@ -228,6 +228,35 @@ def test_the_style_judge_learns_each_drawing_also_as_the_decoder_returns_it_and_
     assert judges.style_judge(count=200, steps=20, subjects="compositions").held_out_accuracy_through_decoder is None
 
 
+def test_a_style_judge_of_compositions_reads_the_texture_a_downscale_would_average_away():
+    """A style is a texture of 2 to 4 px (Inkline's contours, Stipple's dot screen): the style
+    judge of compositions reads 128 px images at full size. A screen of 1 px dots and the flat
+    colour of the same mean are the same picture box-downscaled to 64 px; the texture judge tells
+    them apart on held-out images, the 64 px judge cannot."""
+    from backend.model import judges
+
+    rng = np.random.default_rng(5)
+
+    def pictures(n):
+        ground, ink = rng.integers(0, 128, (n, 1, 1, 3)), rng.integers(128, 256, (n, 1, 1, 3))
+        ground = ground - ground % 2  # so that the screen's mean is a whole colour
+        ink = ink - ink % 2
+        checker = ((np.indices((128, 128)).sum(axis=0) % 2) == 1)[None, :, :, None]
+        screened = np.where(checker, ink, ground)
+        flat = np.broadcast_to((ink + ground) // 2, screened.shape)
+        return np.concatenate([screened, flat]).astype(np.uint8), ["screen"] * n + ["flat"] * n
+
+    images, targets = pictures(60)
+    held = pictures(30)
+    texture = judges.train_classifier(images, targets, ("screen", "flat"), held, steps=80, seed=1, texture=True)
+    assert texture.judged_size == judges.TEXTURE_SIZE == 128
+    assert texture.held_out_accuracy == 1.0
+    downscaled = judges.train_classifier(images, targets, ("screen", "flat"), held, steps=80, seed=1)
+    assert downscaled.held_out_accuracy <= 0.6
+    assert judges.style_judge(count=200, steps=1, subjects="compositions").judged_size == 128
+    assert judges.style_judge(count=200, steps=1).judged_size == judges.JUDGED_SIZE  # stylemint-tiny's 64 px scenes
+
+
 def test_an_ensemble_of_style_judges_reads_by_its_members_mean_probabilities_and_is_checked_on_drawings_none_saw():
     """Each member trains from its own seed; the ensemble's reading is the mean of their
     probabilities (not one member's vote), and its own accuracies come from held-out drawings that
