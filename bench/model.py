@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--own-steps", type=int, default=600, help="training steps of the artist's style")
     parser.add_argument("--model", choices=sorted(shipped.MODELS), default=shipped.MODEL_ID, help="the shipped model to measure")
     parser.add_argument("--style-judges", type=int, default=3, metavar="N",
-                        help="stylemint-gen: style judges in the ensemble (seeds 11, 12, ...; each about 9 CPU minutes)")
+                        help="stylemint-gen: style judges in the ensemble (seeds 11, 12, ...; each about 12 CPU minutes)")
     args = parser.parse_args()
     if shipped.MODELS[args.model].id == shipped.GEN_MODEL.id:
         compositions_bench(args)
@@ -328,9 +328,8 @@ def compositions_bench(args) -> None:
         variables = {**GEN_VARIABLES, "motif": [phrase], "layout": {"by": "motif", "options": {phrase: layouts}}}
         if not layouts:
             del variables["layout"]
-        fixed = base.model_copy(update={"variables": variables, "name": f"{base.name} ({motif})",
-                                        "prompt": base.prompt if layouts else base.prompt.replace(", {layout}", "")})
-        fixed = type(base).model_validate(fixed.model_dump())
+        fixed = type(base).model_validate({**base.model_dump(), "variables": variables, "name": f"{base.name} ({motif})",
+                                           "prompt": base.prompt if layouts else base.prompt.replace(", {layout}", "")})
         contact_sheet(renderer.render_batch(fixed, seeds(16, f"sheet {motif}")), args.sheets / f"gen-contact-{motif}.png")
 
     # The style judge also sees the base's own renders as "plain" (judges.style_judge), from seeds
