@@ -114,8 +114,8 @@ def position_of(image: np.ndarray) -> str | None:
 def _network(classes: int, texture: bool = False):
     """Four conv blocks over a 64 px image; `texture`: a 128 px image enters through a stride-2
     convolution that sees every pixel, so a 2 px contour or a 4 px dot screen is not averaged away
-    as a box downscale would, at about twice the 64 px judge's cost (a plain 128 px judge costs
-    seven times as much and read held-out compositions no better, stop 54)."""
+    as a box downscale would, at 2.4 times the 64 px judge's training time (a plain 128 px judge
+    took 6.8 times and read held-out compositions no better, stop 54)."""
     import torch.nn as nn
 
     def block(cin, cout):
@@ -154,7 +154,7 @@ TEXTURE_SIZE = 128
 
 def _tensor(images: np.ndarray, size: int = JUDGED_SIZE):
     """(N, H, W, 3) uint8 as a float batch, box-downscaled to `size` where larger (a motif is read
-    from its layout, and a 128 px judge would cost four times as much to train)."""
+    from its layout; a texture judge reads TEXTURE_SIZE)."""
     import torch
 
     side = images.shape[1]
